@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make run`: serve on 0.0.0.0:3000 with SQLite at ./data/heartbeat.db. On an empty key
+# store, first creates one API key and prints it once with a ready-to-paste curl line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=./build/heartbeat
+export HEARTBEAT_STORE="${HEARTBEAT_STORE:-sqlite:./data/heartbeat.db}"
+mkdir -p ./data
+
+if [ "$($bin keys list --json)" = "[]" ]; then
+  key=$($bin keys add --description "created by make run")
+  port="${BIND_ADDR:-0.0.0.0:3000}"
+  port="${port##*:}"
+  cat <<MSG
+
+  Your first API key (shown once, keep it):
+
+    $key
+
+  Try it:
+
+    curl -H "Authorization: Bearer $key" "http://127.0.0.1:$port/heartbeat/my-first-job?interval=5m"
+    curl -H "Authorization: Bearer $key" "http://127.0.0.1:$port/monitors"
+
+MSG
+fi
+exec "$bin" serve

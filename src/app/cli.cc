@@ -1,0 +1,92 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "app/logging.h"
+
+namespace heartbeat::app {
+
+namespace {
+
+// Adds the settings every command shares. Flags win over environment variables.
+void AddStoreOptions(CLI::App& cmd, Config& c) {
+  cmd.add_option("--store", c.store, "sqlite:PATH or dynamodb [env HEARTBEAT_STORE]")
+      ->capture_default_str();
+  cmd.add_option("--log-level", c.log_level, "trace, debug, info, warn, error [env LOG_LEVEL]")
+      ->capture_default_str();
+  cmd.add_option("--log-format", c.log_format, "text or json [env LOG_FORMAT]")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Config config;
+  if (Status s = ApplyEnvironment(ProcessEnvironment(), config); !s.ok()) {
+    std::cerr << "heartbeat: " << s.error().message << "\n";
+    return kExitUsage;
+  }
+
+  CLI::App app{"heartbeat: a dead man's switch monitoring service", "heartbeat"};
+  app.set_version_flag("--version", std::string("heartbeat ") + HEARTBEAT_VERSION);
+  app.require_subcommand(1);
+
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP API and the in-process checker");
+  AddStoreOptions(*serve, config);
+  serve->add_option("--bind", config.bind_addr, "listen address, host:port or [v6]:port [env BIND_ADDR]")
+      ->capture_default_str();
+  serve->add_option("--threads", config.threads, "I/O threads, 0 for one per core [env HEARTBEAT_THREADS]")
+      ->capture_default_str();
+  serve->add_flag("--no-checker", config.no_checker, "do not run the in-process checker");
+
+  CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
+  keys->require_subcommand(1);
+  std::string description;
+  CLI::App* keys_add = keys->add_subcommand("add", "Create an API key and print it on stdout");
+  keys_add->add_option("--description", description, "what the key is for")->required();
+  AddStoreOptions(*keys_add, config);
+  bool json = false;
+  CLI::App* keys_list = keys->add_subcommand("list", "List API keys (never the keys themselves)");
+  keys_list->add_flag("--json", json, "print JSON for scripts");
+  AddStoreOptions(*keys_list, config);
+  std::string key_id;
+  CLI::App* keys_revoke = keys->add_subcommand("revoke", "Revoke an API key by its ID");
+  keys_revoke->add_option("ID", key_id, "the key ID shown by `keys list`")->required();
+  AddStoreOptions(*keys_revoke, config);
+
+  CLI::App* store = app.add_subcommand("store", "Manage the store");
+  store->require_subcommand(1);
+  CLI::App* store_init = store->add_subcommand("init", "Create tables and indexes if missing");
+  AddStoreOptions(*store_init, config);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "heartbeat: " << e.what() << " (see heartbeat --help)\n";
+    return kExitUsage;
+  }
+
+  if (Status s = Validate(config); !s.ok()) {
+    std::cerr << "heartbeat: invalid setting " << s.error().message << "\n";
+    return kExitUsage;
+  }
+  SetUpLogging(config.log_level, config.log_format);
+
+  if (*serve) return RunServe(config);
+  if (*keys_add) return RunKeysAdd(config, description);
+  if (*keys_list) return RunKeysList(config, json);
+  if (*keys_revoke) return RunKeysRevoke(config, key_id);
+  if (*store_init) return RunStoreInit(config);
+  return kExitUsage;
+}
+
+}  // namespace heartbeat::app

@@ -1,0 +1,95 @@
+#include "app/config.h"
+
+#include <unistd.h>
+
+#include "core/interval.h"
+
+extern char** environ;
+
+namespace heartbeat::app {
+
+Environment ProcessEnvironment() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+Status ApplyEnvironment(const Environment& env, Config& c) {
+  auto take = [&](const char* name, std::string& field) {
+    auto it = env.find(name);
+    if (it != env.end()) field = it->second;
+  };
+  take("HEARTBEAT_STORE", c.store);
+  take("BIND_ADDR", c.bind_addr);
+  take("HEARTBEAT_TABLE_NAME", c.monitors_table);
+  take("MONITORS_TABLE", c.monitors_table);
+  take("HEARTBEAT_API_KEYS_TABLE_NAME", c.keys_table);
+  take("KEYS_TABLE", c.keys_table);
+  take("AWS_DEFAULT_REGION", c.aws_region);
+  take("AWS_REGION", c.aws_region);
+  take("DYNAMODB_ENDPOINT", c.dynamodb_endpoint);
+  take("SSM_ENDPOINT", c.ssm_endpoint);
+  take("TELEGRAM_BOT_TOKEN", c.telegram_bot_token);
+  take("TELEGRAM_CHAT_ID", c.telegram_chat_id);
+  take("TELEGRAM_BOT_TOKEN_PARAM", c.telegram_bot_token_param);
+  take("TELEGRAM_CHAT_ID_PARAM", c.telegram_chat_id_param);
+  take("TELEGRAM_API_URL", c.telegram_api_url);
+  take("ALERT_REPEAT_INTERVAL", c.alert_repeat_interval);
+  take("LOG_LEVEL", c.log_level);
+  take("LOG_FORMAT", c.log_format);
+  if (auto it = env.find("HEARTBEAT_THREADS"); it != env.end()) {
+    const std::string& t = it->second;
+    if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument("HEARTBEAT_THREADS: '" + t + "' is not a number from 0 to 9999");
+    }
+    c.threads = std::stoul(t);
+  }
+  return Ok{};
+}
+
+Status Validate(Config& c) {
+  if (c.store.rfind("sqlite:", 0) == 0) {
+    c.store_spec.kind = StoreSpec::Kind::kSqlite;
+    c.store_spec.sqlite_path = c.store.substr(7);
+    if (c.store_spec.sqlite_path.empty()) {
+      return InvalidArgument("HEARTBEAT_STORE: 'sqlite:' needs a file path, e.g. sqlite:./data/heartbeat.db");
+    }
+  } else if (c.store == "dynamodb") {
+    c.store_spec.kind = StoreSpec::Kind::kDynamo;
+  } else {
+    return InvalidArgument("HEARTBEAT_STORE: '" + c.store +
+                           "' is neither sqlite:PATH nor dynamodb");
+  }
+  if (c.bind_addr.empty()) return InvalidArgument("BIND_ADDR: must not be empty");
+  Result<std::int64_t> repeat = ParseDuration(c.alert_repeat_interval);
+  if (!repeat.ok()) return InvalidArgument("ALERT_REPEAT_INTERVAL: " + repeat.error().message);
+  if (*repeat <= 0) return InvalidArgument("ALERT_REPEAT_INTERVAL: must be longer than 0s");
+  c.alert_repeat_secs = *repeat;
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok = level_ok || c.log_level == l;
+  if (!level_ok) {
+    return InvalidArgument("LOG_LEVEL: '" + c.log_level +
+                           "' is not one of trace, debug, info, warn, error");
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    return InvalidArgument("LOG_FORMAT: '" + c.log_format + "' is neither text nor json");
+  }
+  if (c.telegram_api_url.rfind("https://", 0) != 0 && c.telegram_api_url.rfind("http://", 0) != 0) {
+    return InvalidArgument("TELEGRAM_API_URL: '" + c.telegram_api_url +
+                           "' must start with https:// or http://");
+  }
+  if (!c.dynamodb_endpoint.empty() && c.dynamodb_endpoint.rfind("https://", 0) != 0 &&
+      c.dynamodb_endpoint.rfind("http://", 0) != 0) {
+    return InvalidArgument("DYNAMODB_ENDPOINT: '" + c.dynamodb_endpoint +
+                           "' must start with https:// or http://");
+  }
+  return Ok{};
+}
+
+}  // namespace heartbeat::app

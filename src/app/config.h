@@ -1,0 +1,55 @@
+#pragma once
+// Settings of SPEC §3: defaults, then environment variables, then command-line flags.
+// Validation failures are reported as one line naming the setting; the CLI exits 2.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+
+namespace heartbeat::app {
+
+struct StoreSpec {
+  enum class Kind { kSqlite, kDynamo } kind = Kind::kSqlite;
+  std::string sqlite_path;  // for kSqlite
+};
+
+struct Config {
+  std::string store = "sqlite:./data/heartbeat.db";
+  std::string bind_addr = "0.0.0.0:3000";
+  std::string monitors_table = "heartbeat-monitors";
+  std::string keys_table = "heartbeat-api-keys";
+  std::string aws_region;
+  std::string dynamodb_endpoint;
+  std::string ssm_endpoint;
+  std::string telegram_bot_token;  // secret: never logged
+  std::string telegram_chat_id;
+  std::string telegram_bot_token_param;
+  std::string telegram_chat_id_param;
+  std::string telegram_api_url = "https://api.telegram.org";
+  std::string alert_repeat_interval = "1h";
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::size_t threads = 0;  // HEARTBEAT_THREADS; 0: one per core
+  bool no_checker = false;
+
+  // Derived by Validate().
+  StoreSpec store_spec;
+  std::int64_t alert_repeat_secs = 3600;
+};
+
+// Environment variable -> value; injected so that tests do not touch the process
+// environment.
+using Environment = std::map<std::string, std::string>;
+
+Environment ProcessEnvironment();
+
+// Fills `config` from the environment (only variables that are set).
+Status ApplyEnvironment(const Environment& env, Config& config);
+
+// Checks every setting and derives the parsed forms. Errors name the setting.
+Status Validate(Config& config);
+
+}  // namespace heartbeat::app

@@ -1,0 +1,133 @@
+// `heartbeat serve`: the composition root of the server.
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/commands.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "http/store_awaitable.h"
+#include "store/key_cache.h"
+
+namespace heartbeat::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kKeyRefreshPeriod = std::chrono::milliseconds(500);
+constexpr auto kKeyUsePeriod = std::chrono::seconds(5);
+constexpr auto kExpiryPeriod = std::chrono::seconds(60);
+constexpr std::size_t kExpiryBatch = 1000;
+
+// Runs `step` every `period` until the io_context stops.
+template <class Step>
+asio::awaitable<void> Every(std::chrono::milliseconds period, Step step) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    co_await step();
+  }
+}
+
+}  // namespace
+
+int RunServe(const Config& config) {
+  auto opened = OpenStore(config);
+  if (!opened.ok()) {
+    spdlog::error("cannot open the store: {}", opened.error().message);
+    return kExitFailure;
+  }
+  std::unique_ptr<Store> store = std::move(*opened);
+  Clock& clock = RealClock();
+
+  KeyCache keys(*store);
+  if (Status s = Await<void>([&](Callback<void> cb) { keys.Refresh(std::move(cb)); }); !s.ok()) {
+    spdlog::error("cannot read API keys: {}", s.error().message);
+    return kExitFailure;
+  }
+  if (keys.size() == 0) {
+    spdlog::warn("no API keys yet: every API request will get 401; create one with "
+                 "`heartbeat keys add --description NAME`");
+  }
+  if (!config.no_checker) {
+    spdlog::warn("the alert checker is not part of this version; monitors are recorded but no "
+                 "alert is sent");
+  }
+
+  http::Api api(*store, keys, clock);
+  http::ServerOptions options;
+  options.bind = config.bind_addr;
+  options.threads = config.threads;
+  http::Server server(options, [&api](const http::Request& req) { return api.Handle(req); });
+  if (Status s = server.Start(); !s.ok()) {
+    spdlog::error("{}", s.error().message);
+    store->Close();
+    return kExitFailure;
+  }
+  spdlog::info("heartbeat {} listening on {} (port {}), store {}", HEARTBEAT_VERSION,
+               config.bind_addr, server.port(), config.store);
+
+  // Housekeeping runs on the main thread, away from the I/O threads.
+  asio::io_context main_ioc(1);
+  asio::co_spawn(main_ioc,
+                 Every(kKeyRefreshPeriod,
+                       [&]() -> asio::awaitable<void> {
+                         Status s = co_await http::AwaitStore<void>(
+                             [&](Callback<void> cb) { keys.Refresh(std::move(cb)); });
+                         if (!s.ok()) spdlog::warn("API key refresh failed: {}", s.error().message);
+                       }),
+                 asio::detached);
+  asio::co_spawn(main_ioc,
+                 Every(kKeyUsePeriod,
+                       [&]() -> asio::awaitable<void> {
+                         Status s = co_await http::AwaitStore<void>(
+                             [&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
+                         if (!s.ok()) spdlog::warn("recording key use failed: {}", s.error().message);
+                       }),
+                 asio::detached);
+  asio::co_spawn(main_ioc,
+                 Every(kExpiryPeriod,
+                       [&]() -> asio::awaitable<void> {
+                         // Bounded batches, so that expiry never holds the writer for long.
+                         for (;;) {
+                           Result<std::size_t> n = co_await http::AwaitStore<std::size_t>(
+                               [&](Callback<std::size_t> cb) {
+                                 store->DeleteExpired(clock.Now(), kExpiryBatch, std::move(cb));
+                               });
+                           if (!n.ok()) {
+                             spdlog::warn("removing expired monitors failed: {}",
+                                          n.error().message);
+                             break;
+                           }
+                           if (*n > 0) spdlog::info("removed {} expired monitors", *n);
+                           if (*n < kExpiryBatch) break;
+                         }
+                       }),
+                 asio::detached);
+
+  asio::signal_set signals(main_ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received signal {}, shutting down", signal);
+    main_ioc.stop();
+  });
+  main_ioc.run();
+
+  server.Stop();
+  (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
+  store->Close();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+}  // namespace heartbeat::app

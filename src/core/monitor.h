@@ -1,0 +1,41 @@
+#pragma once
+// The monitor model and the rules that derive its status. Pure: no I/O, no clock.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+
+namespace heartbeat {
+
+inline constexpr std::int64_t kExpiryMillis = 90LL * 24 * 3600 * 1000;
+
+enum class MonitorStatus { kOk, kOverdue, kPaused };
+
+std::string_view ToString(MonitorStatus status);
+
+struct Monitor {
+  std::string slug;
+  std::int64_t interval_secs = 0;
+  std::optional<UnixMillis> last_ping;  // last successful ping; none for a monitor made by fail
+  UnixMillis next_due = 0;              // the deadline; due once now passes it
+  UnixMillis created_at = 0;
+  UnixMillis expires_at = 0;            // 90 days after the last ping; gone after that
+  bool paused = false;
+  std::optional<UnixMillis> failed_at;  // set by fail, cleared by the next ping or by pause
+  // Alert state, owned by the checker.
+  std::optional<UnixMillis> first_alerted_at;
+  std::optional<UnixMillis> last_alerted_at;
+  std::int64_t alert_count = 0;
+
+  bool failed() const { return failed_at.has_value(); }
+  bool expired(UnixMillis now) const { return expires_at <= now; }
+};
+
+// paused if paused, else overdue if the job reported failure or the deadline has passed
+// (now > next_due), else ok.
+MonitorStatus DeriveStatus(const Monitor& m, UnixMillis now);
+
+}  // namespace heartbeat

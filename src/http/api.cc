@@ -1,0 +1,302 @@
+#include "http/api.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <string>
+#include <vector>
+
+#include "core/interval.h"
+#include "core/slug.h"
+#include "core/time_format.h"
+#include "http/store_awaitable.h"
+
+namespace heartbeat::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using bhttp::status;
+using bhttp::verb;
+
+namespace {
+
+constexpr std::size_t kListPageSize = 1000;
+
+enum class Route {
+  kUnknown,
+  kHealthz,
+  kPing,        // /heartbeat/{slug}
+  kFail,        // /heartbeat/{slug}/fail
+  kMonitors,    // /monitors
+  kMonitor,     // /monitors/{slug}
+  kPause,       // /monitors/{slug}/pause
+  kUnpause,     // /monitors/{slug}/unpause
+};
+
+struct Match {
+  Route route = Route::kUnknown;
+  std::string slug;
+};
+
+Match MatchPath(const std::vector<std::string>& seg) {
+  if (seg.size() == 1 && seg[0] == "healthz") return {Route::kHealthz, {}};
+  if (seg.size() == 1 && seg[0] == "monitors") return {Route::kMonitors, {}};
+  if (seg.size() == 2 && seg[0] == "heartbeat") return {Route::kPing, seg[1]};
+  if (seg.size() == 3 && seg[0] == "heartbeat" && seg[2] == "fail") return {Route::kFail, seg[1]};
+  if (seg.size() == 2 && seg[0] == "monitors") return {Route::kMonitor, seg[1]};
+  if (seg.size() == 3 && seg[0] == "monitors" && seg[2] == "pause") return {Route::kPause, seg[1]};
+  if (seg.size() == 3 && seg[0] == "monitors" && seg[2] == "unpause") {
+    return {Route::kUnpause, seg[1]};
+  }
+  return {};
+}
+
+// The methods each route answers; anything else is a 405.
+std::vector<verb> AllowedMethods(Route route) {
+  switch (route) {
+    case Route::kHealthz:
+    case Route::kMonitors:
+      return {verb::get, verb::head};
+    case Route::kPing:
+      return {verb::get, verb::post, verb::head};
+    case Route::kFail:
+    case Route::kPause:
+    case Route::kUnpause:
+      return {verb::post};
+    case Route::kMonitor:
+      return {verb::get, verb::head, verb::delete_};
+    case Route::kUnknown:
+      break;
+  }
+  return {};
+}
+
+std::string AllowHeader(const std::vector<verb>& verbs) {
+  std::string out;
+  for (verb v : verbs) {
+    if (!out.empty()) out += ", ";
+    out += std::string(bhttp::to_string(v));
+  }
+  return out;
+}
+
+Response Json(unsigned version, status code, std::string body) {
+  Response res{code, version};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response NoContent(unsigned version) { return Response{status::no_content, version}; }
+
+Response FromError(unsigned version, const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument:
+      return ErrorResponse(version, status::bad_request, e.message);
+    case ErrorCode::kNotFound:
+      return ErrorResponse(version, status::not_found, e.message);
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kConflict:
+      return ErrorResponse(version, status::service_unavailable,
+                           "the store is unavailable, try again: " + e.message);
+    case ErrorCode::kInternal:
+      break;
+  }
+  return ErrorResponse(version, status::internal_server_error, "internal error: " + e.message);
+}
+
+boost::json::value OptionalSeconds(const std::optional<UnixMillis>& t) {
+  if (!t) return nullptr;
+  return ToUnixSeconds(*t);
+}
+
+// The bearer token of an Authorization header, or an empty view when it has none.
+std::string_view BearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size() + 1) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    char c = header[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kScheme[i]) return {};
+  }
+  if (header[kScheme.size()] != ' ') return {};
+  std::string_view token = header.substr(kScheme.size() + 1);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.find(' ') != std::string_view::npos) return {};
+  return token;
+}
+
+}  // namespace
+
+std::string MonitorJson(const Monitor& m, UnixMillis now) {
+  boost::json::object o;
+  o["slug"] = m.slug;
+  o["status"] = ToString(DeriveStatus(m, now));
+  o["last_ping"] = OptionalSeconds(m.last_ping);
+  o["next_due"] = ToUnixSeconds(m.next_due);
+  o["interval_secs"] = m.interval_secs;
+  o["paused"] = m.paused;
+  o["failed"] = m.failed();
+  o["alert_count"] = m.alert_count;
+  o["first_alerted_at"] = OptionalSeconds(m.first_alerted_at);
+  o["last_alerted_at"] = OptionalSeconds(m.last_alerted_at);
+  o["created_at"] = ToUnixSeconds(m.created_at);
+  o["expires_at"] = ToUnixSeconds(m.expires_at);
+  return boost::json::serialize(o);
+}
+
+asio::awaitable<Response> Api::Handle(const Request& req) {
+  const unsigned v = req.version();
+  auto parsed = boost::urls::parse_origin_form(req.target());
+  if (!parsed) co_return ErrorResponse(v, status::bad_request, "malformed request target");
+  const boost::urls::url_view& url = *parsed;
+
+  std::vector<std::string> segments;
+  for (auto seg : url.segments()) segments.push_back(seg);
+  Match match = MatchPath(segments);
+  if (match.route == Route::kUnknown) {
+    co_return ErrorResponse(v, status::not_found, "no such endpoint: " + std::string(url.path()));
+  }
+
+  // Query: only `interval`, only on pings, at most once.
+  std::optional<std::string> interval_text;
+  for (auto param : url.params(boost::urls::encoding_opts(true))) {
+    if (param.key == "interval" && match.route == Route::kPing) {
+      if (interval_text) co_return ErrorResponse(v, status::bad_request, "interval given twice");
+      interval_text = param.has_value ? param.value : std::string();
+      continue;
+    }
+    co_return ErrorResponse(v, status::bad_request,
+                            "unknown query parameter '" + param.key + "'");
+  }
+
+  const UnixMillis now = clock_.Now();
+  if (match.route != Route::kHealthz) {
+    auto auth = req.find(bhttp::field::authorization);
+    if (auth == req.end()) {
+      Response res = ErrorResponse(v, status::unauthorized,
+                                   "missing API key: send Authorization: Bearer <api_key>");
+      res.set(bhttp::field::www_authenticate, "Bearer");
+      co_return res;
+    }
+    std::string_view token = BearerToken(auth->value());
+    if (token.empty()) {
+      Response res = ErrorResponse(v, status::unauthorized,
+                                   "malformed Authorization header: expected Bearer <api_key>");
+      res.set(bhttp::field::www_authenticate, "Bearer");
+      co_return res;
+    }
+    if (!keys_.Authenticate(token, now)) {
+      Response res = ErrorResponse(v, status::unauthorized, "invalid or revoked API key");
+      res.set(bhttp::field::www_authenticate, "Bearer error=\"invalid_token\"");
+      co_return res;
+    }
+  }
+
+  std::vector<verb> allowed = AllowedMethods(match.route);
+  if (std::find(allowed.begin(), allowed.end(), req.method()) == allowed.end()) {
+    Response res = ErrorResponse(v, status::method_not_allowed,
+                                 "method " + std::string(req.method_string()) +
+                                     " is not allowed here; use " + AllowHeader(allowed));
+    res.set(bhttp::field::allow, AllowHeader(allowed));
+    co_return res;
+  }
+
+  if (!match.slug.empty() || match.route == Route::kPing || match.route == Route::kFail ||
+      match.route == Route::kMonitor || match.route == Route::kPause ||
+      match.route == Route::kUnpause) {
+    if (Status s = ValidateSlug(match.slug); !s.ok()) {
+      co_return ErrorResponse(v, status::bad_request, s.error().message);
+    }
+  }
+
+  switch (match.route) {
+    case Route::kHealthz:
+      if (store_.Healthy()) co_return Json(v, status::ok, R"({"ok":true})");
+      co_return ErrorResponse(v, status::service_unavailable, "the store is not answering");
+
+    case Route::kPing: {
+      std::optional<std::int64_t> interval;
+      if (interval_text) {
+        Result<std::int64_t> parsed_interval = ParseInterval(*interval_text);
+        if (!parsed_interval.ok()) co_return FromError(v, parsed_interval.error());
+        interval = *parsed_interval;
+      }
+      Result<Monitor> m = co_await AwaitStore<Monitor>(
+          [&](Callback<Monitor> cb) { store_.Ping(match.slug, interval, now, std::move(cb)); });
+      if (!m.ok()) co_return FromError(v, m.error());
+      std::string body = R"({"ok":true,"next_due":")" + FormatRfc3339(m->next_due) +
+                         R"(","status":")" + std::string(ToString(DeriveStatus(*m, now))) +
+                         R"("})";
+      co_return Json(v, status::ok, std::move(body));
+    }
+
+    case Route::kFail: {
+      Result<Monitor> m = co_await AwaitStore<Monitor>(
+          [&](Callback<Monitor> cb) { store_.Fail(match.slug, now, std::move(cb)); });
+      if (!m.ok()) co_return FromError(v, m.error());
+      co_return Json(v, status::ok,
+                     R"({"ok":true,"status":")" +
+                         std::string(ToString(DeriveStatus(*m, now))) + R"("})");
+    }
+
+    case Route::kMonitors: {
+      std::string body = R"({"monitors":[)";
+      std::string after;
+      bool first = true;
+      for (;;) {
+        Result<MonitorPage> page = co_await AwaitStore<MonitorPage>([&](Callback<MonitorPage> cb) {
+          store_.List(after, kListPageSize, now, std::move(cb));
+        });
+        if (!page.ok()) co_return FromError(v, page.error());
+        for (const Monitor& m : page->monitors) {
+          if (!first) body += ',';
+          first = false;
+          body += MonitorJson(m, now);
+        }
+        if (!page->next_after) break;
+        after = *page->next_after;
+      }
+      body += "]}";
+      co_return Json(v, status::ok, std::move(body));
+    }
+
+    case Route::kMonitor: {
+      if (req.method() == verb::delete_) {
+        Result<bool> found = co_await AwaitStore<bool>(
+            [&](Callback<bool> cb) { store_.Delete(match.slug, now, std::move(cb)); });
+        if (!found.ok()) co_return FromError(v, found.error());
+        if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
+        co_return NoContent(v);
+      }
+      Result<std::optional<Monitor>> m = co_await AwaitStore<std::optional<Monitor>>(
+          [&](Callback<std::optional<Monitor>> cb) { store_.Get(match.slug, now, std::move(cb)); });
+      if (!m.ok()) co_return FromError(v, m.error());
+      if (!m->has_value()) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
+      co_return Json(v, status::ok, MonitorJson(**m, now));
+    }
+
+    case Route::kPause:
+    case Route::kUnpause: {
+      bool pause = match.route == Route::kPause;
+      Result<bool> found = co_await AwaitStore<bool>([&](Callback<bool> cb) {
+        if (pause) {
+          store_.Pause(match.slug, now, std::move(cb));
+        } else {
+          store_.Unpause(match.slug, now, std::move(cb));
+        }
+      });
+      if (!found.ok()) co_return FromError(v, found.error());
+      if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
+      co_return NoContent(v);
+    }
+
+    case Route::kUnknown:
+      break;
+  }
+  co_return ErrorResponse(v, status::not_found, "no such endpoint");
+}
+
+}  // namespace heartbeat::http

@@ -1,0 +1,89 @@
+#pragma once
+// An HTTP/1.1 server on Boost.Beast: keep-alive, pipelining, one io_context per thread
+// (all cores by default), size limits and per-phase deadlines, graceful shutdown.
+//
+// The request handler is a coroutine from request to response; it runs on the
+// connection's thread and must not block (store calls go through AwaitStore).
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+
+namespace heartbeat::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
+
+struct ServerOptions {
+  std::string bind = "0.0.0.0:3000";  // "host:port", "[v6]:port"; port 0 picks a free one
+  std::size_t threads = 0;            // 0: one per core
+  std::size_t max_url_bytes = 8 * 1024;       // longer request targets get 414
+  std::size_t max_header_bytes = 16 * 1024;   // larger header sections get 431
+  std::size_t max_body_bytes = 1024 * 1024;   // larger bodies get 413
+  std::size_t max_connections = 10000;        // further connections are closed at once
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+};
+
+// Parses "0.0.0.0:3000", "127.0.0.1:0", "[::]:3000", "[::1]:8080".
+Result<boost::asio::ip::tcp::endpoint> ParseBindAddress(const std::string& text);
+
+// A JSON error response: {"error": message}.
+Response ErrorResponse(unsigned version, boost::beast::http::status status,
+                       std::string_view message);
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the I/O threads. Errors: the address is invalid or taken.
+  Status Start();
+  // The bound port (useful with port 0).
+  unsigned short port() const { return port_; }
+  // An executor of the server's, for timers of the application's own.
+  boost::asio::any_io_executor executor();
+
+  // Stops accepting, lets in-flight requests finish (their responses say
+  // Connection: close), closes idle connections, then returns once every connection is
+  // gone and the I/O threads have stopped. Thread-safe and idempotent.
+  void Stop();
+
+  std::size_t open_connections() const { return connections_.load(); }
+
+ private:
+  struct Worker;
+  class Session;
+
+  boost::asio::awaitable<void> AcceptLoop();
+  boost::asio::awaitable<void> RunSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+
+  ServerOptions options_;
+  Handler handler_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;  // on workers_[0]
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> connections_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
+  unsigned short port_ = 0;
+  std::size_t next_worker_ = 0;  // used by the accept loop only
+};
+
+}  // namespace heartbeat::http

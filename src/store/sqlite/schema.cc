@@ -1,0 +1,81 @@
+#include "store/sqlite/schema.h"
+
+#include <array>
+#include <string>
+
+namespace heartbeat::sqlite {
+namespace {
+
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE monitors (
+  slug             TEXT PRIMARY KEY NOT NULL,
+  interval_secs    INTEGER NOT NULL,
+  last_ping        INTEGER,           -- Unix ms of the last successful ping
+  next_due         INTEGER NOT NULL,  -- Unix ms
+  created_at       INTEGER NOT NULL,
+  expires_at       INTEGER NOT NULL,
+  paused           INTEGER NOT NULL DEFAULT 0,
+  first_alerted_at INTEGER,
+  last_alerted_at  INTEGER,
+  alert_count      INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- The checker asks for monitors by deadline: its work is proportional to what is due.
+CREATE INDEX monitors_next_due ON monitors (next_due);
+CREATE TABLE api_keys (
+  key_hash     TEXT PRIMARY KEY NOT NULL,  -- hex SHA-256; never the key
+  description  TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER
+) WITHOUT ROWID;
+)sql";
+
+// v2: `fail` is remembered (the alert says the job reported failure), and expired
+// monitors are found by index instead of by scan.
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE monitors ADD COLUMN failed_at INTEGER;
+CREATE INDEX monitors_expires_at ON monitors (expires_at);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations{kV1, kV2};
+
+}  // namespace
+
+std::span<const std::string_view> Migrations() { return kMigrations; }
+
+Result<int> SchemaVersion(Connection& db) {
+  Result<Statement*> st = db.Prepare("PRAGMA user_version");
+  if (!st.ok()) return st.error();
+  Result<bool> row = (*st)->Step();
+  if (!row.ok()) return row.error();
+  int version = *row ? static_cast<int>((*st)->Int(0)) : 0;
+  (*st)->Reset();
+  return version;
+}
+
+Status Migrate(Connection& db) {
+  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error().Wrap("migrate");
+  auto fail = [&](const Error& e) -> Status {
+    (void)db.Exec("ROLLBACK");
+    return e.Wrap("migrate");
+  };
+  Result<int> version = SchemaVersion(db);
+  if (!version.ok()) return fail(version.error());
+  if (*version > CurrentSchemaVersion()) {
+    return fail(Internal("the database has schema version " + std::to_string(*version) +
+                         ", newer than this heartbeat's " +
+                         std::to_string(CurrentSchemaVersion()) + "; upgrade heartbeat"));
+  }
+  for (int v = *version; v < CurrentSchemaVersion(); ++v) {
+    if (Status s = db.Exec(kMigrations[static_cast<std::size_t>(v)]); !s.ok()) {
+      return fail(s.error().Wrap("to version " + std::to_string(v + 1)));
+    }
+  }
+  if (Status s = db.Exec("PRAGMA user_version = " + std::to_string(CurrentSchemaVersion()));
+      !s.ok()) {
+    return fail(s.error());
+  }
+  if (Status s = db.Exec("COMMIT"); !s.ok()) return fail(s.error());
+  return Ok{};
+}
+
+}  // namespace heartbeat::sqlite

@@ -1,0 +1,476 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/interval.h"
+#include "store/sqlite/schema.h"
+
+namespace heartbeat {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+namespace {
+
+Monitor ReadMonitor(const Statement& st) {
+  Monitor m;
+  m.slug = st.Text(0);
+  m.interval_secs = st.Int(1);
+  m.last_ping = st.OptionalInt(2);
+  m.next_due = st.Int(3);
+  m.created_at = st.Int(4);
+  m.expires_at = st.Int(5);
+  m.paused = st.Int(6) != 0;
+  m.failed_at = st.OptionalInt(7);
+  m.first_alerted_at = st.OptionalInt(8);
+  m.last_alerted_at = st.OptionalInt(9);
+  m.alert_count = st.Int(10);
+  return m;
+}
+
+// Runs a statement expected to return one monitor row.
+Result<Monitor> OneMonitor(Statement* st) {
+  Result<bool> row = st->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return Internal("statement returned no row");
+  Monitor m = ReadMonitor(*st);
+  st->Reset();
+  return m;
+}
+
+Result<Statement*> Prepare(Connection& db, const char* sql) { return db.Prepare(sql); }
+
+// Removes the row of an expired monitor, so that the statement that follows sees the
+// slug as new.
+Status DropIfExpired(Connection& db, const std::string& slug, UnixMillis now) {
+  Result<Statement*> st =
+      Prepare(db, "DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
+  if (!st.ok()) return st.error();
+  (*st)->Bind(1, slug);
+  (*st)->Bind(2, now);
+  return (*st)->Run();
+}
+
+bool IsHexId(const std::string& id) {
+  if (id.size() < 12 || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- write and read plumbing ----
+
+struct SqliteStore::WriteOp {
+  virtual ~WriteOp() = default;
+  // Runs the operation inside the open transaction; false when it failed.
+  virtual bool Execute(Connection& db) = 0;
+  virtual void Abort(Error e) = 0;
+  virtual void Complete() = 0;
+};
+
+template <class T>
+struct SqliteStore::TypedWriteOp final : SqliteStore::WriteOp {
+  std::function<Result<T>(Connection&)> fn;
+  Callback<T> done;
+  std::optional<Result<T>> result;
+
+  bool Execute(Connection& db) override {
+    result.emplace(fn(db));
+    return result->ok();
+  }
+  void Abort(Error e) override { result.emplace(std::move(e)); }
+  void Complete() override { done(std::move(*result)); }
+};
+
+template <class T>
+void SqliteStore::Write(Callback<T> done, std::function<Result<T>(Connection&)> fn) {
+  auto op = std::make_unique<TypedWriteOp<T>>();
+  op->fn = std::move(fn);
+  op->done = std::move(done);
+  {
+    std::lock_guard lock(write_mu_);
+    if (!write_closed_) {
+      write_queue_.push_back(std::move(op));
+      write_cv_.notify_one();
+      return;
+    }
+  }
+  op->done(Unavailable("the store is closed"));
+}
+
+template <class T>
+void SqliteStore::Read(Callback<T> done, std::function<Result<T>(Connection&)> fn) {
+  {
+    std::lock_guard lock(read_mu_);
+    if (!read_closed_) {
+      read_queue_.emplace_back(
+          [this, done, fn = std::move(fn)](Connection* db) {
+            if (db == nullptr) {
+              healthy_.store(false);
+              done(Unavailable("the database cannot be opened for reading"));
+              return;
+            }
+            Result<T> r = fn(*db);
+            if (!r.ok() && r.error().code == ErrorCode::kUnavailable) healthy_.store(false);
+            done(std::move(r));
+          });
+      read_cv_.notify_one();
+      return;
+    }
+  }
+  done(Unavailable("the store is closed"));
+}
+
+void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
+  std::vector<std::unique_ptr<WriteOp>> batch;
+  auto last_probe = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::unique_lock lock(write_mu_);
+      write_cv_.wait_for(lock, std::chrono::seconds(1),
+                         [&] { return write_closed_ || !write_queue_.empty(); });
+      if (write_queue_.empty() && write_closed_) return;
+      if (write_queue_.size() <= options_.max_batch) {
+        batch.swap(write_queue_);
+      } else {
+        auto end = write_queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        std::move(write_queue_.begin(), end, std::back_inserter(batch));
+        write_queue_.erase(write_queue_.begin(), end);
+      }
+    }
+    if (!batch.empty()) {
+      CommitBatch(*db, batch);
+      batch.clear();
+      last_probe = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last_probe >= std::chrono::seconds(1)) {
+      // Idle: make sure the file still answers, so that /healthz tells the truth.
+      Result<Statement*> st = db->Prepare("SELECT count(*) FROM api_keys");
+      healthy_.store(st.ok() && (*st)->Run().ok());
+      last_probe = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteOp>>& batch) {
+  Status begun = db.Exec("BEGIN IMMEDIATE");
+  if (!begun.ok()) {
+    healthy_.store(false);
+    for (auto& op : batch) op->Abort(Unavailable(begun.error().message));
+  } else {
+    for (auto& op : batch) {
+      // A savepoint per operation: a failing one is rolled back alone.
+      (void)db.Exec("SAVEPOINT op");
+      if (!op->Execute(db)) (void)db.Exec("ROLLBACK TO op");
+      (void)db.Exec("RELEASE op");
+    }
+    Status committed = db.Exec("COMMIT");
+    if (!committed.ok()) {
+      (void)db.Exec("ROLLBACK");
+      healthy_.store(false);
+      for (auto& op : batch) {
+        op->Abort(Unavailable("the write was not saved: " + committed.error().message));
+      }
+    } else {
+      healthy_.store(true);
+      commits_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  for (auto& op : batch) op->Complete();
+}
+
+void SqliteStore::ReaderLoop() {
+  Result<std::unique_ptr<Connection>> opened = Connection::Open(options_.path, false);
+  Connection* db = opened.ok() ? opened->get() : nullptr;
+  for (;;) {
+    std::function<void(Connection*)> job;
+    {
+      std::unique_lock lock(read_mu_);
+      read_cv_.wait(lock, [&] { return read_closed_ || !read_queue_.empty(); });
+      if (read_queue_.empty()) return;
+      job = std::move(read_queue_.front());
+      read_queue_.pop_front();
+    }
+    job(db);
+  }
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
+  std::filesystem::path path(options.path);
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return Unavailable("cannot create directory " + path.parent_path().string() + ": " +
+                         ec.message());
+    }
+  }
+  Result<std::unique_ptr<Connection>> db = Connection::Open(options.path, true);
+  if (!db.ok()) return db.error();
+  if (Status s = sqlite::Migrate(**db); !s.ok()) return s.error().Wrap(options.path);
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
+  store->writer_ = std::thread([s = store.get(), conn = std::move(*db)]() mutable {
+    s->WriterLoop(std::move(conn));
+  });
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, store->options_.reader_threads); ++i) {
+    store->readers_.emplace_back([s = store.get()] { s->ReaderLoop(); });
+  }
+  return store;
+}
+
+SqliteStore::SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+void SqliteStore::Close() {
+  std::call_once(close_once_, [this] {
+    {
+      std::lock_guard lock(write_mu_);
+      write_closed_ = true;
+    }
+    write_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lock(read_mu_);
+      read_closed_ = true;
+    }
+    read_cv_.notify_all();
+    for (auto& t : readers_) t.join();
+  });
+}
+
+// ---- monitors ----
+
+void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_secs,
+                       UnixMillis now, Callback<Monitor> done) {
+  Write<Monitor>(std::move(done), [slug = std::move(slug), interval_secs,
+                                   now](Connection& db) -> Result<Monitor> {
+    if (Status s = DropIfExpired(db, slug, now); !s.ok()) return s.error();
+    Result<Statement*> st = db.Prepare(
+        "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
+        "expires_at) VALUES (?1, ?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?5) "
+        "ON CONFLICT (slug) DO UPDATE SET "
+        "interval_secs = coalesce(?4, interval_secs), last_ping = ?3, "
+        "next_due = ?3 + coalesce(?4, interval_secs) * 1000, expires_at = ?3 + ?5, "
+        "failed_at = NULL "
+        "RETURNING slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
+        "failed_at, first_alerted_at, last_alerted_at, alert_count");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, slug);
+    (*st)->Bind(2, interval_secs.value_or(kDefaultIntervalSecs));
+    (*st)->Bind(3, now);
+    (*st)->Bind(4, interval_secs);
+    (*st)->Bind(5, kExpiryMillis);
+    return OneMonitor(*st);
+  });
+}
+
+void SqliteStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
+  Write<Monitor>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<Monitor> {
+    if (Status s = DropIfExpired(db, slug, now); !s.ok()) return s.error();
+    Result<Statement*> st = db.Prepare(
+        "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
+        "expires_at, failed_at) VALUES (?1, ?2, NULL, ?3, ?3, ?3 + ?4, ?3) "
+        "ON CONFLICT (slug) DO UPDATE SET "
+        "next_due = min(next_due, ?3), expires_at = max(expires_at, ?3 + ?4), "
+        "failed_at = coalesce(failed_at, ?3) "
+        "RETURNING slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
+        "failed_at, first_alerted_at, last_alerted_at, alert_count");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, slug);
+    (*st)->Bind(2, kDefaultIntervalSecs);
+    (*st)->Bind(3, now);
+    (*st)->Bind(4, kExpiryMillis);
+    return OneMonitor(*st);
+  });
+}
+
+void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
+  Read<std::optional<Monitor>>(
+      std::move(done),
+      [slug = std::move(slug), now](Connection& db) -> Result<std::optional<Monitor>> {
+        Result<Statement*> st = db.Prepare(
+            "SELECT slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
+            "failed_at, first_alerted_at, last_alerted_at, alert_count "
+            "FROM monitors WHERE slug = ?1 AND expires_at > ?2");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, now);
+        Result<bool> row = (*st)->Step();
+        if (!row.ok()) return row.error();
+        if (!*row) return std::optional<Monitor>();
+        Monitor m = ReadMonitor(**st);
+        (*st)->Reset();
+        return std::optional<Monitor>(std::move(m));
+      });
+}
+
+void SqliteStore::List(std::string after, std::size_t limit, UnixMillis now,
+                       Callback<MonitorPage> done) {
+  Read<MonitorPage>(std::move(done), [after = std::move(after), limit,
+                                      now](Connection& db) -> Result<MonitorPage> {
+    Result<Statement*> st = db.Prepare(
+        "SELECT slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
+        "failed_at, first_alerted_at, last_alerted_at, alert_count "
+        "FROM monitors WHERE slug > ?1 AND expires_at > ?2 ORDER BY slug LIMIT ?3");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, after);
+    (*st)->Bind(2, now);
+    (*st)->Bind(3, static_cast<std::int64_t>(limit) + 1);
+    MonitorPage page;
+    for (;;) {
+      Result<bool> row = (*st)->Step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      if (page.monitors.size() == limit) {
+        page.next_after = page.monitors.back().slug;
+        break;
+      }
+      page.monitors.push_back(ReadMonitor(**st));
+    }
+    (*st)->Reset();
+    return page;
+  });
+}
+
+void SqliteStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {
+  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+    Result<Statement*> st =
+        db.Prepare("DELETE FROM monitors WHERE slug = ?1 RETURNING expires_at");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, slug);
+    Result<bool> row = (*st)->Step();
+    if (!row.ok()) return row.error();
+    bool found = *row && (*st)->Int(0) > now;
+    if (Status s = (*st)->Run(); !s.ok()) return s.error();
+    return found;
+  });
+}
+
+void SqliteStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
+  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+    Result<Statement*> st = db.Prepare(
+        "UPDATE monitors SET paused = 1, failed_at = NULL, first_alerted_at = NULL, "
+        "last_alerted_at = NULL, alert_count = 0 WHERE slug = ?1 AND expires_at > ?2");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, slug);
+    (*st)->Bind(2, now);
+    if (Status s = (*st)->Run(); !s.ok()) return s.error();
+    return db.Changes() > 0;
+  });
+}
+
+void SqliteStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
+  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+    Result<Statement*> st = db.Prepare(
+        "UPDATE monitors SET paused = 0, next_due = CASE WHEN failed_at IS NULL "
+        "THEN ?2 + interval_secs * 1000 ELSE ?2 END "
+        "WHERE slug = ?1 AND expires_at > ?2 AND paused = 1");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, slug);
+    (*st)->Bind(2, now);
+    if (Status s = (*st)->Run(); !s.ok()) return s.error();
+    if (db.Changes() > 0) return true;
+    Result<Statement*> exists =
+        db.Prepare("SELECT 1 FROM monitors WHERE slug = ?1 AND expires_at > ?2");
+    if (!exists.ok()) return exists.error();
+    (*exists)->Bind(1, slug);
+    (*exists)->Bind(2, now);
+    Result<bool> row = (*exists)->Step();
+    if (!row.ok()) return row.error();
+    (*exists)->Reset();
+    return *row;
+  });
+}
+
+void SqliteStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) {
+  Write<std::size_t>(std::move(done), [now, limit](Connection& db) -> Result<std::size_t> {
+    Result<Statement*> st = db.Prepare(
+        "DELETE FROM monitors WHERE slug IN "
+        "(SELECT slug FROM monitors WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, now);
+    (*st)->Bind(2, static_cast<std::int64_t>(limit));
+    if (Status s = (*st)->Run(); !s.ok()) return s.error();
+    return static_cast<std::size_t>(db.Changes());
+  });
+}
+
+// ---- API keys ----
+
+void SqliteStore::AddKey(ApiKeyRecord key, Callback<void> done) {
+  Write<void>(std::move(done), [key = std::move(key)](Connection& db) -> Status {
+    Result<Statement*> st = db.Prepare(
+        "INSERT INTO api_keys (key_hash, description, created_at) VALUES (?1, ?2, ?3)");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, key.key_hash);
+    (*st)->Bind(2, key.description);
+    (*st)->Bind(3, key.created_at);
+    return (*st)->Run();
+  });
+}
+
+void SqliteStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
+  Read<std::vector<ApiKeyRecord>>(
+      std::move(done), [](Connection& db) -> Result<std::vector<ApiKeyRecord>> {
+        Result<Statement*> st = db.Prepare(
+            "SELECT key_hash, description, created_at, last_used_at FROM api_keys "
+            "ORDER BY created_at, key_hash");
+        if (!st.ok()) return st.error();
+        std::vector<ApiKeyRecord> keys;
+        for (;;) {
+          Result<bool> row = (*st)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          keys.push_back({(*st)->Text(0), (*st)->Text(1), (*st)->Int(2), (*st)->OptionalInt(3)});
+        }
+        return keys;
+      });
+}
+
+void SqliteStore::RevokeKey(std::string id, Callback<void> done) {
+  if (!IsHexId(id)) {
+    done(InvalidArgument("a key ID is 12 to 64 lowercase hex characters, as `keys list` shows"));
+    return;
+  }
+  Write<void>(std::move(done), [id = std::move(id)](Connection& db) -> Status {
+    Result<Statement*> count = db.Prepare(
+        "SELECT count(*) FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
+    if (!count.ok()) return count.error();
+    (*count)->Bind(1, id);
+    Result<bool> row = (*count)->Step();
+    if (!row.ok()) return row.error();
+    std::int64_t matches = (*count)->Int(0);
+    (*count)->Reset();
+    if (matches == 0) return NotFound("no API key with ID " + id);
+    if (matches > 1) return InvalidArgument("the ID " + id + " matches several keys; give more of it");
+    Result<Statement*> st =
+        db.Prepare("DELETE FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, id);
+    return (*st)->Run();
+  });
+}
+
+void SqliteStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                            Callback<void> done) {
+  Write<void>(std::move(done), [uses = std::move(uses)](Connection& db) -> Status {
+    Result<Statement*> st = db.Prepare(
+        "UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?2) "
+        "WHERE key_hash = ?1");
+    if (!st.ok()) return st.error();
+    for (const auto& [hash, when] : uses) {
+      (*st)->Reset();
+      (*st)->Bind(1, hash);
+      (*st)->Bind(2, when);
+      if (Status s = (*st)->Run(); !s.ok()) return s;
+    }
+    return Ok{};
+  });
+}
+
+}  // namespace heartbeat

@@ -1,0 +1,109 @@
+#pragma once
+// The Store: where monitors and API keys live. Implemented by SqliteStore (one file,
+// single group-committing writer) and, later, by a DynamoDB store.
+//
+// Every operation is asynchronous: it returns at once and calls `done` exactly once, on a
+// thread owned by the store (never inside the call itself), so that an I/O thread never
+// waits for a disk or a network. Callbacks must not block; they usually post the result
+// back to the caller's executor. A write is reported successful only once it is durable.
+//
+// Times are Unix milliseconds supplied by the caller, so that the store has no clock of
+// its own and tests drive it with a fake one. Expired monitors (expires_at <= now) are
+// treated as absent by every operation.
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/monitor.h"
+#include "core/result.h"
+
+namespace heartbeat {
+
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+
+struct MonitorPage {
+  std::vector<Monitor> monitors;  // sorted by slug
+  std::optional<std::string> next_after;  // pass as `after` to get the next page; none at the end
+};
+
+struct ApiKeyRecord {
+  std::string key_hash;  // hex SHA-256; the key itself is never stored
+  std::string description;
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> last_used_at;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- monitors ---
+
+  // Records a ping: creates the monitor (interval default 5 m) or updates it (the given
+  // interval replaces the stored one; none keeps it). Sets last_ping = now,
+  // next_due = now + interval, expires_at = now + 90 d and clears a reported failure.
+  // A paused monitor stays paused.
+  virtual void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+                    Callback<Monitor> done) = 0;
+
+  // Records a failure reported by the job: creates the monitor if absent (5 m), makes it
+  // overdue at once (next_due = now, failed_at set), moves its expiry.
+  virtual void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) = 0;
+
+  // The monitor, or nullopt if absent or expired.
+  virtual void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) = 0;
+
+  // Up to `limit` monitors with slug > `after` (all from the start when empty), by slug.
+  virtual void List(std::string after, std::size_t limit, UnixMillis now,
+                    Callback<MonitorPage> done) = 0;
+
+  // Each reports false when the monitor is absent or expired.
+  virtual void Delete(std::string slug, UnixMillis now, Callback<bool> done) = 0;
+  // Pauses alerting and clears alert state and a reported failure.
+  virtual void Pause(std::string slug, UnixMillis now, Callback<bool> done) = 0;
+  // Resumes a paused monitor with a fresh period: next_due = now + interval (or now, when
+  // a failure was reported while paused). A monitor that is not paused is left as it is.
+  virtual void Unpause(std::string slug, UnixMillis now, Callback<bool> done) = 0;
+
+  // Removes up to `limit` expired monitors; reports how many went.
+  virtual void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) = 0;
+
+  // --- API keys ---
+
+  virtual void AddKey(ApiKeyRecord key, Callback<void> done) = 0;
+  virtual void ListKeys(Callback<std::vector<ApiKeyRecord>> done) = 0;
+  // Deletes the key whose hash starts with `id` (the 12-character key ID, or the whole
+  // hash). NotFound when none matches, InvalidArgument when the ID is malformed or matches
+  // several keys.
+  virtual void RevokeKey(std::string id, Callback<void> done) = 0;
+  // Records when keys were last used: (key_hash, time) pairs, batched by the caller.
+  virtual void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                         Callback<void> done) = 0;
+
+  // --- health and lifetime ---
+
+  // Cheap and non-blocking: whether the store answered its latest operation or probe.
+  virtual bool Healthy() const = 0;
+
+  // Stops taking operations, completes everything already accepted (writes made durable),
+  // and returns when done. Operations after Close fail with kUnavailable. Idempotent.
+  virtual void Close() = 0;
+};
+
+// Runs an asynchronous store call and waits for its result. For the CLI and tests only:
+// never on an I/O thread.
+template <class T, class Fn>
+Result<T> Await(Fn&& start) {
+  std::promise<Result<T>> promise;
+  auto future = promise.get_future();
+  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace heartbeat
