@@ -36,9 +36,13 @@ int Main(int argc, char** argv) {
 
   CLI::App* serve = app.add_subcommand("serve", "Run the HTTP API and the in-process checker");
   AddStoreOptions(*serve, config);
-  serve->add_option("--bind", config.bind_addr, "listen address, host:port or [v6]:port [env BIND_ADDR]")
+  serve
+      ->add_option("--bind", config.bind_addr,
+                   "listen address, host:port or [v6]:port [env BIND_ADDR]")
       ->capture_default_str();
-  serve->add_option("--threads", config.threads, "I/O threads, 0 for one per core [env HEARTBEAT_THREADS]")
+  serve
+      ->add_option("--threads", config.threads,
+                   "I/O threads, 0 for one per core [env HEARTBEAT_THREADS]")
       ->capture_default_str();
   serve->add_flag("--no-checker", config.no_checker, "do not run the in-process checker");
 

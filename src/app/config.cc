@@ -57,7 +57,8 @@ Status Validate(Config& c) {
     c.store_spec.kind = StoreSpec::Kind::kSqlite;
     c.store_spec.sqlite_path = c.store.substr(7);
     if (c.store_spec.sqlite_path.empty()) {
-      return InvalidArgument("HEARTBEAT_STORE: 'sqlite:' needs a file path, e.g. sqlite:./data/heartbeat.db");
+      return InvalidArgument(
+          "HEARTBEAT_STORE: 'sqlite:' needs a file path, e.g. sqlite:./data/heartbeat.db");
     }
   } else if (c.store == "dynamodb") {
     c.store_spec.kind = StoreSpec::Kind::kDynamo;

@@ -22,15 +22,17 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
     case StoreSpec::Kind::kDynamo:
       break;
   }
-  return Unavailable("HEARTBEAT_STORE=dynamodb: the DynamoDB store is not available yet in this "
-                     "version; use sqlite:PATH");
+  return Unavailable(
+      "HEARTBEAT_STORE=dynamodb: the DynamoDB store is not available yet in this "
+      "version; use sqlite:PATH");
 }
 
 namespace {
 
 Result<std::unique_ptr<Store>> OpenOrReport(const Config& config) {
   auto store = OpenStore(config);
-  if (!store.ok()) std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
+  if (!store.ok())
+    std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
   return store;
 }
 
@@ -88,7 +90,8 @@ int RunKeysList(const Config& config, bool json) {
     if (s.size() < w) s.append(w - s.size(), ' ');
     return s;
   };
-  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("CREATED", 22) << "LAST USED\n";
+  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("CREATED", 22)
+            << "LAST USED\n";
   for (const ApiKeyRecord& k : *keys) {
     std::cout << pad(KeyIdFromHash(k.key_hash), 14) << pad(k.description, width + 2)
               << pad(FormatRfc3339(k.created_at), 22)

@@ -24,8 +24,8 @@ namespace {
 
 constexpr auto kKeyRefreshPeriod = std::chrono::milliseconds(500);
 constexpr auto kKeyUsePeriod = std::chrono::seconds(5);
-constexpr auto kExpiryPeriod = std::chrono::seconds(60);
-constexpr std::size_t kExpiryBatch = 1000;
+constexpr auto kExpiryPeriod = std::chrono::seconds(10);
+constexpr std::size_t kExpiryBatch = 5000;
 
 // Runs `step` every `period` until the io_context stops.
 template <class Step>
@@ -56,12 +56,14 @@ int RunServe(const Config& config) {
     return kExitFailure;
   }
   if (keys.size() == 0) {
-    spdlog::warn("no API keys yet: every API request will get 401; create one with "
-                 "`heartbeat keys add --description NAME`");
+    spdlog::warn(
+        "no API keys yet: every API request will get 401; create one with "
+        "`heartbeat keys add --description NAME`");
   }
   if (!config.no_checker) {
-    spdlog::warn("the alert checker is not part of this version; monitors are recorded but no "
-                 "alert is sent");
+    spdlog::warn(
+        "the alert checker is not part of this version; monitors are recorded but no "
+        "alert is sent");
   }
 
   http::Api api(*store, keys, clock);
@@ -92,25 +94,22 @@ int RunServe(const Config& config) {
                        [&]() -> asio::awaitable<void> {
                          Status s = co_await http::AwaitStore<void>(
                              [&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
-                         if (!s.ok()) spdlog::warn("recording key use failed: {}", s.error().message);
+                         if (!s.ok())
+                           spdlog::warn("recording key use failed: {}", s.error().message);
                        }),
                  asio::detached);
   asio::co_spawn(main_ioc,
                  Every(kExpiryPeriod,
                        [&]() -> asio::awaitable<void> {
-                         // Bounded batches, so that expiry never holds the writer for long.
-                         for (;;) {
-                           Result<std::size_t> n = co_await http::AwaitStore<std::size_t>(
-                               [&](Callback<std::size_t> cb) {
-                                 store->DeleteExpired(clock.Now(), kExpiryBatch, std::move(cb));
-                               });
-                           if (!n.ok()) {
-                             spdlog::warn("removing expired monitors failed: {}",
-                                          n.error().message);
-                             break;
-                           }
-                           if (*n > 0) spdlog::info("removed {} expired monitors", *n);
-                           if (*n < kExpiryBatch) break;
+                         // One bounded batch a period, so expiry never holds the writer long.
+                         Result<std::size_t> n =
+                             co_await http::AwaitStore<std::size_t>([&](Callback<std::size_t> cb) {
+                               store->DeleteExpired(clock.Now(), kExpiryBatch, std::move(cb));
+                             });
+                         if (!n.ok()) {
+                           spdlog::warn("removing expired monitors failed: {}", n.error().message);
+                         } else if (*n > 0) {
+                           spdlog::info("removed {} expired monitors", *n);
                          }
                        }),
                  asio::detached);

@@ -15,11 +15,10 @@ struct Unit {
 };
 
 constexpr std::array<Unit, 21> kUnits{{
-    {"s", 1},          {"sec", 1},       {"secs", 1},     {"second", 1},
-    {"seconds", 1},    {"m", 60},        {"min", 60},     {"mins", 60},
-    {"minute", 60},    {"minutes", 60},  {"h", 3600},     {"hr", 3600},
-    {"hrs", 3600},     {"hour", 3600},   {"hours", 3600}, {"d", 86400},
-    {"day", 86400},    {"days", 86400},  {"w", 604800},   {"week", 604800},
+    {"s", 1},          {"sec", 1},     {"secs", 1},     {"second", 1},  {"seconds", 1},
+    {"m", 60},         {"min", 60},    {"mins", 60},    {"minute", 60}, {"minutes", 60},
+    {"h", 3600},       {"hr", 3600},   {"hrs", 3600},   {"hour", 3600}, {"hours", 3600},
+    {"d", 86400},      {"day", 86400}, {"days", 86400}, {"w", 604800},  {"week", 604800},
     {"weeks", 604800},
 }};
 
@@ -31,7 +30,8 @@ std::string Quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
     // Keep error messages printable whatever the client sent.
-    out += (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) ? '?' : c;
+    out +=
+        (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) ? '?' : c;
   }
   out += "'";
   return out;

@@ -22,7 +22,7 @@ struct Monitor {
   std::optional<UnixMillis> last_ping;  // last successful ping; none for a monitor made by fail
   UnixMillis next_due = 0;              // the deadline; due once now passes it
   UnixMillis created_at = 0;
-  UnixMillis expires_at = 0;            // 90 days after the last ping; gone after that
+  UnixMillis expires_at = 0;  // 90 days after the last ping; gone after that
   bool paused = false;
   std::optional<UnixMillis> failed_at;  // set by fail, cleared by the next ping or by pause
   // Alert state, owned by the checker.

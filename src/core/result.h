@@ -36,7 +36,7 @@ inline Error Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return v_.index() == 0; }
@@ -75,7 +75,7 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Ok) {}  // NOLINT: implicit
+  Result(Ok) {}                                                  // NOLINT: implicit
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }

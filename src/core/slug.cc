@@ -13,8 +13,7 @@ Status ValidateSlug(std::string_view slug) {
   for (char c : slug) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) {
-      return InvalidArgument(
-          "slug may contain only lowercase letters, digits and hyphens");
+      return InvalidArgument("slug may contain only lowercase letters, digits and hyphens");
     }
   }
   if (slug.front() == '-' || slug.back() == '-') {

@@ -17,8 +17,10 @@ CivilTime ToCivil(UnixMillis t) {
   sys_days day = floor<days>(secs);
   year_month_day ymd{day};
   hh_mm_ss hms{secs - day};
-  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-          static_cast<unsigned>(ymd.day()), static_cast<unsigned>(hms.hours().count()),
+  return {static_cast<int>(ymd.year()),
+          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),
+          static_cast<unsigned>(hms.hours().count()),
           static_cast<unsigned>(hms.minutes().count()),
           static_cast<unsigned>(hms.seconds().count())};
 }

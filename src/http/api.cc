@@ -26,12 +26,12 @@ constexpr std::size_t kListPageSize = 1000;
 enum class Route {
   kUnknown,
   kHealthz,
-  kPing,        // /heartbeat/{slug}
-  kFail,        // /heartbeat/{slug}/fail
-  kMonitors,    // /monitors
-  kMonitor,     // /monitors/{slug}
-  kPause,       // /monitors/{slug}/pause
-  kUnpause,     // /monitors/{slug}/unpause
+  kPing,      // /heartbeat/{slug}
+  kFail,      // /heartbeat/{slug}/fail
+  kMonitors,  // /monitors
+  kMonitor,   // /monitors/{slug}
+  kPause,     // /monitors/{slug}/pause
+  kUnpause,   // /monitors/{slug}/unpause
 };
 
 struct Match {
@@ -168,8 +168,7 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       interval_text = param.has_value ? param.value : std::string();
       continue;
     }
-    co_return ErrorResponse(v, status::bad_request,
-                            "unknown query parameter '" + param.key + "'");
+    co_return ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'");
   }
 
   const UnixMillis now = clock_.Now();
@@ -228,8 +227,7 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
           [&](Callback<Monitor> cb) { store_.Ping(match.slug, interval, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
       std::string body = R"({"ok":true,"next_due":")" + FormatRfc3339(m->next_due) +
-                         R"(","status":")" + std::string(ToString(DeriveStatus(*m, now))) +
-                         R"("})";
+                         R"(","status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})";
       co_return Json(v, status::ok, std::move(body));
     }
 
@@ -237,9 +235,9 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       Result<Monitor> m = co_await AwaitStore<Monitor>(
           [&](Callback<Monitor> cb) { store_.Fail(match.slug, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
-      co_return Json(v, status::ok,
-                     R"({"ok":true,"status":")" +
-                         std::string(ToString(DeriveStatus(*m, now))) + R"("})");
+      co_return Json(
+          v, status::ok,
+          R"({"ok":true,"status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})");
     }
 
     case Route::kMonitors: {
@@ -274,7 +272,8 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       Result<std::optional<Monitor>> m = co_await AwaitStore<std::optional<Monitor>>(
           [&](Callback<std::optional<Monitor>> cb) { store_.Get(match.slug, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
-      if (!m->has_value()) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
+      if (!m->has_value())
+        co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
       co_return Json(v, status::ok, MonitorJson(**m, now));
     }
 

@@ -10,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -28,6 +27,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// How often each worker looks for connections past their deadline: timeouts are enforced
+// to within this.
+constexpr auto kSweepPeriod = std::chrono::milliseconds(250);
 
 Result<tcp::endpoint> ParseBindAddress(const std::string& text) {
   auto bad = [&](std::string why) {
@@ -73,17 +75,27 @@ struct Server::Worker {
   std::unordered_set<Session*> sessions;  // touched only on this worker's thread
 };
 
+// Deadlines are enforced by one sweeper per worker instead of a timer per operation:
+// arming and cancelling a timer around every read and write costs more than the request.
+// A session sets `deadline` before each socket operation; the sweeper closes the sockets
+// of sessions past theirs, which ends their pending operation with an error.
 class Server::Session {
  public:
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  explicit Session(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool reading = true;  // waiting for or reading a request: safe to close on shutdown
+
+  void ExpiresAfter(std::chrono::milliseconds d) {
+    deadline = std::chrono::steady_clock::now() + d;
+  }
+  void ExpiresNever() { deadline = std::chrono::steady_clock::time_point::max(); }
 };
 
 Server::Server(ServerOptions options, Handler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {
-  std::size_t n = options_.threads != 0 ? options_.threads
-                                        : std::max(1u, std::thread::hardware_concurrency());
+  std::size_t n =
+      options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
 }
 
@@ -103,6 +115,7 @@ Status Server::Start() {
   if (ec) return Unavailable("cannot listen on " + options_.bind + ": " + ec.message());
   port_ = acceptor_->local_endpoint().port();
   asio::co_spawn(workers_[0]->ioc, AcceptLoop(), asio::detached);
+  for (auto& w : workers_) asio::co_spawn(w->ioc, SweepLoop(*w), asio::detached);
   for (auto& w : workers_) {
     threads_.emplace_back([&ioc = w->ioc] {
       for (;;) {
@@ -142,6 +155,22 @@ asio::awaitable<void> Server::AcceptLoop() {
   }
 }
 
+asio::awaitable<void> Server::SweepLoop(Worker& worker) {
+  asio::steady_timer timer(worker.ioc);
+  while (!stopped_.load()) {
+    timer.expires_after(kSweepPeriod);
+    auto [ec] = co_await timer.async_wait(kTuple);
+    if (ec) co_return;
+    auto now = std::chrono::steady_clock::now();
+    for (Session* s : worker.sessions) {
+      if (s->deadline <= now) {
+        boost::system::error_code ignored;
+        s->socket.close(ignored);
+      }
+    }
+  }
+}
+
 namespace {
 
 // Whether the start of the buffered bytes is a request line longer than `limit`.
@@ -172,14 +201,14 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
   Session session(std::move(socket));
   worker.sessions.insert(&session);
   beast::flat_buffer buffer;
-  auto& stream = session.stream;
+  auto& stream = session.socket;
 
   // Sends an error and ends the connection: used when the request cannot be read.
   auto reject = [&](bhttp::status status, std::string_view message) -> asio::awaitable<void> {
     Response res = ErrorResponse(11, status, message);
     res.keep_alive(false);
     res.prepare_payload();
-    stream.expires_after(options_.write_timeout);
+    session.ExpiresAfter(options_.write_timeout);
     co_await bhttp::async_write(stream, res, kTuple);
   };
 
@@ -188,7 +217,7 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     if (stopping_.load()) break;
     if (buffer.size() == 0) {
       // Keep-alive: wait for the first byte of the next request.
-      stream.expires_after(options_.idle_timeout);
+      session.ExpiresAfter(options_.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) break;
       buffer.commit(n);
@@ -198,7 +227,7 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     parser.header_limit(
         static_cast<std::uint32_t>(options_.max_url_bytes + options_.max_header_bytes + 1024));
     parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.header_timeout);
+    session.ExpiresAfter(options_.header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (hec) {
       if (hec == bhttp::error::header_limit) {
@@ -230,11 +259,11 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
       auto expect = head[bhttp::field::expect];
       if (beast::iequals(expect, "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
-        stream.expires_after(options_.write_timeout);
+        session.ExpiresAfter(options_.write_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, cont, kTuple);
         if (wec) break;
       }
-      stream.expires_after(options_.body_timeout);
+      session.ExpiresAfter(options_.body_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (bec) {
         if (bec == bhttp::error::body_limit) {
@@ -249,14 +278,13 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
 
     session.reading = false;
     Request req = parser.release();
-    stream.expires_never();
+    session.ExpiresNever();
     Response res;
     try {
       res = co_await handler_(req);
     } catch (const std::exception& e) {
       spdlog::error("request handler failed: {}", e.what());
-      res = ErrorResponse(req.version(), bhttp::status::internal_server_error,
-                          "internal error");
+      res = ErrorResponse(req.version(), bhttp::status::internal_server_error, "internal error");
     }
     bool keep_alive = req.keep_alive() && !stopping_.load();
     res.version(req.version());
@@ -268,14 +296,14 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     } else {
       res.prepare_payload();
     }
-    stream.expires_after(options_.write_timeout);
+    session.ExpiresAfter(options_.write_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
     if (wec || !keep_alive) break;
   }
 
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
+  stream.shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close(ignored);
   worker.sessions.erase(&session);
   connections_.fetch_sub(1);
 }
@@ -292,7 +320,8 @@ void Server::Stop() {
   for (auto& w : workers_) {
     asio::post(w->ioc, [&worker = *w] {
       for (Session* s : worker.sessions) {
-        if (s->reading) s->stream.cancel();
+        boost::system::error_code ignored;
+        if (s->reading) s->socket.cancel(ignored);
       }
     });
   }

@@ -27,12 +27,12 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
 
 struct ServerOptions {
-  std::string bind = "0.0.0.0:3000";  // "host:port", "[v6]:port"; port 0 picks a free one
-  std::size_t threads = 0;            // 0: one per core
-  std::size_t max_url_bytes = 8 * 1024;       // longer request targets get 414
-  std::size_t max_header_bytes = 16 * 1024;   // larger header sections get 431
-  std::size_t max_body_bytes = 1024 * 1024;   // larger bodies get 413
-  std::size_t max_connections = 10000;        // further connections are closed at once
+  std::string bind = "0.0.0.0:3000";         // "host:port", "[v6]:port"; port 0 picks a free one
+  std::size_t threads = 0;                   // 0: one per core
+  std::size_t max_url_bytes = 8 * 1024;      // longer request targets get 414
+  std::size_t max_header_bytes = 16 * 1024;  // larger header sections get 431
+  std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
+  std::size_t max_connections = 10000;       // further connections are closed at once
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
   std::chrono::milliseconds body_timeout{30'000};
@@ -72,6 +72,7 @@ class Server {
   class Session;
 
   boost::asio::awaitable<void> AcceptLoop();
+  boost::asio::awaitable<void> SweepLoop(Worker& worker);
   boost::asio::awaitable<void> RunSession(Worker& worker, boost::asio::ip::tcp::socket socket);
 
   ServerOptions options_;

@@ -22,17 +22,18 @@ boost::asio::awaitable<Result<T>> AwaitStore(Start start) {
   auto executor = co_await boost::asio::this_coro::executor;
   // Result<T> has no default constructor, which the awaitable machinery needs: carry it in
   // an optional.
-  std::optional<Result<T>> result = co_await boost::asio::async_initiate<
-      const boost::asio::use_awaitable_t<>, void(std::optional<Result<T>>)>(
-      [&start, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        start(Callback<T>([shared, executor](Result<T> r) {
-          boost::asio::post(executor, [shared, r = std::make_shared<Result<T>>(std::move(r))] {
-            (*shared)(std::optional<Result<T>>(std::move(*r)));
-          });
-        }));
-      },
-      boost::asio::use_awaitable);
+  std::optional<Result<T>> result =
+      co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
+                                           void(std::optional<Result<T>>)>(
+          [&start, executor](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            start(Callback<T>([shared, executor](Result<T> r) {
+              boost::asio::post(executor, [shared, r = std::make_shared<Result<T>>(std::move(r))] {
+                (*shared)(std::optional<Result<T>>(std::move(*r)));
+              });
+            }));
+          },
+          boost::asio::use_awaitable);
   co_return std::move(*result);
 }
 

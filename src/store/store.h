@@ -28,7 +28,7 @@ template <class T>
 using Callback = std::function<void(Result<T>)>;
 
 struct MonitorPage {
-  std::vector<Monitor> monitors;  // sorted by slug
+  std::vector<Monitor> monitors;          // sorted by slug
   std::optional<std::string> next_after;  // pass as `after` to get the next page; none at the end
 };
 
@@ -71,7 +71,8 @@ class Store {
   // a failure was reported while paused). A monitor that is not paused is left as it is.
   virtual void Unpause(std::string slug, UnixMillis now, Callback<bool> done) = 0;
 
-  // Removes up to `limit` expired monitors; reports how many went.
+  // Removes expired monitors, doing a bounded amount of work (about `limit` monitors
+  // examined or removed); reports how many went. Called periodically.
   virtual void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) = 0;
 
   // --- API keys ---

@@ -29,11 +29,9 @@ CREATE TABLE api_keys (
 ) WITHOUT ROWID;
 )sql";
 
-// v2: `fail` is remembered (the alert says the job reported failure), and expired
-// monitors are found by index instead of by scan.
+// v2: `fail` is remembered, so that the alert says the job reported failure.
 constexpr std::string_view kV2 = R"sql(
 ALTER TABLE monitors ADD COLUMN failed_at INTEGER;
-CREATE INDEX monitors_expires_at ON monitors (expires_at);
 )sql";
 
 constexpr std::array<std::string_view, 2> kMigrations{kV1, kV2};
@@ -62,8 +60,8 @@ Status Migrate(Connection& db) {
   if (!version.ok()) return fail(version.error());
   if (*version > CurrentSchemaVersion()) {
     return fail(Internal("the database has schema version " + std::to_string(*version) +
-                         ", newer than this heartbeat's " +
-                         std::to_string(CurrentSchemaVersion()) + "; upgrade heartbeat"));
+                         ", newer than this heartbeat's " + std::to_string(CurrentSchemaVersion()) +
+                         "; upgrade heartbeat"));
   }
   for (int v = *version; v < CurrentSchemaVersion(); ++v) {
     if (Status s = db.Exec(kMigrations[static_cast<std::size_t>(v)]); !s.ok()) {

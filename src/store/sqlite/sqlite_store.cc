@@ -1,9 +1,15 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 
 #include "core/interval.h"
+#include "store/sqlite/coalescing_vfs.h"
 #include "store/sqlite/schema.h"
 
 namespace heartbeat {
@@ -44,12 +50,17 @@ Result<Statement*> Prepare(Connection& db, const char* sql) { return db.Prepare(
 // Removes the row of an expired monitor, so that the statement that follows sees the
 // slug as new.
 Status DropIfExpired(Connection& db, const std::string& slug, UnixMillis now) {
-  Result<Statement*> st =
-      Prepare(db, "DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
+  Result<Statement*> st = Prepare(db, "DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
   if (!st.ok()) return st.error();
   (*st)->Bind(1, slug);
   (*st)->Bind(2, now);
   return (*st)->Run();
+}
+
+// Runs a parameterless statement through the connection's statement cache.
+void RunCached(Connection& db, const char* sql) {
+  Result<Statement*> st = db.Prepare(sql);
+  if (st.ok()) (void)(*st)->Run();
 }
 
 bool IsHexId(const std::string& id) {
@@ -66,6 +77,9 @@ bool IsHexId(const std::string& id) {
 
 struct SqliteStore::WriteOp {
   virtual ~WriteOp() = default;
+  // Whether the operation runs several writing statements and so needs a savepoint to be
+  // undone as a whole; a single statement is atomic by itself.
+  bool needs_savepoint = true;
   // Runs the operation inside the open transaction; false when it failed.
   virtual bool Execute(Connection& db) = 0;
   virtual void Abort(Error e) = 0;
@@ -87,8 +101,10 @@ struct SqliteStore::TypedWriteOp final : SqliteStore::WriteOp {
 };
 
 template <class T>
-void SqliteStore::Write(Callback<T> done, std::function<Result<T>(Connection&)> fn) {
+void SqliteStore::Write(Callback<T> done, std::function<Result<T>(Connection&)> fn,
+                        Atomicity atomicity) {
   auto op = std::make_unique<TypedWriteOp<T>>();
+  op->needs_savepoint = atomicity == Atomicity::kSeveralStatements;
   op->fn = std::move(fn);
   op->done = std::move(done);
   {
@@ -107,17 +123,16 @@ void SqliteStore::Read(Callback<T> done, std::function<Result<T>(Connection&)> f
   {
     std::lock_guard lock(read_mu_);
     if (!read_closed_) {
-      read_queue_.emplace_back(
-          [this, done, fn = std::move(fn)](Connection* db) {
-            if (db == nullptr) {
-              healthy_.store(false);
-              done(Unavailable("the database cannot be opened for reading"));
-              return;
-            }
-            Result<T> r = fn(*db);
-            if (!r.ok() && r.error().code == ErrorCode::kUnavailable) healthy_.store(false);
-            done(std::move(r));
-          });
+      read_queue_.emplace_back([this, done, fn = std::move(fn)](Connection* db) {
+        if (db == nullptr) {
+          healthy_.store(false);
+          done(Unavailable("the database cannot be opened for reading"));
+          return;
+        }
+        Result<T> r = fn(*db);
+        if (!r.ok() && r.error().code == ErrorCode::kUnavailable) healthy_.store(false);
+        done(std::move(r));
+      });
       read_cv_.notify_one();
       return;
     }
@@ -143,6 +158,22 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
       }
     }
     if (!batch.empty()) {
+      {
+        // At most one committed group waits for the disk while another syncs: work that
+        // arrives meanwhile joins the next, larger transaction instead of making many
+        // small ones that the same fdatasync would acknowledge anyway.
+        std::unique_lock lock(sync_mu_);
+        sync_cv_.wait(lock, [&] { return sync_queue_.empty(); });
+      }
+      {
+        std::lock_guard lock(write_mu_);
+        std::size_t room = options_.max_batch - std::min(options_.max_batch, batch.size());
+        std::size_t take = std::min(room, write_queue_.size());
+        std::move(write_queue_.begin(), write_queue_.begin() + static_cast<std::ptrdiff_t>(take),
+                  std::back_inserter(batch));
+        write_queue_.erase(write_queue_.begin(),
+                           write_queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      }
       CommitBatch(*db, batch);
       batch.clear();
       last_probe = std::chrono::steady_clock::now();
@@ -156,30 +187,95 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
 }
 
 void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteOp>>& batch) {
-  Status begun = db.Exec("BEGIN IMMEDIATE");
+  Status begun =
+      sqlite::CoalescingVfsFailed()
+          ? Status(Unavailable("a write to the WAL failed; restart heartbeat to recover"))
+          : db.Exec("BEGIN IMMEDIATE");
   if (!begun.ok()) {
     healthy_.store(false);
     for (auto& op : batch) op->Abort(Unavailable(begun.error().message));
-  } else {
-    for (auto& op : batch) {
-      // A savepoint per operation: a failing one is rolled back alone.
-      (void)db.Exec("SAVEPOINT op");
-      if (!op->Execute(db)) (void)db.Exec("ROLLBACK TO op");
-      (void)db.Exec("RELEASE op");
+    for (auto& op : batch) op->Complete();
+    return;
+  }
+  for (auto& op : batch) {
+    // A failing operation is rolled back alone: by its savepoint, or by SQLite itself
+    // when it is a single statement.
+    if (!op->needs_savepoint) {
+      op->Execute(db);
+      continue;
     }
-    Status committed = db.Exec("COMMIT");
-    if (!committed.ok()) {
-      (void)db.Exec("ROLLBACK");
+    RunCached(db, "SAVEPOINT op");
+    if (!op->Execute(db)) RunCached(db, "ROLLBACK TO op");
+    RunCached(db, "RELEASE op");
+  }
+  Status committed = db.Exec("COMMIT");
+  if (!committed.ok()) {
+    (void)db.Exec("ROLLBACK");
+    healthy_.store(false);
+    for (auto& op : batch) {
+      op->Abort(Unavailable("the write was not saved: " + committed.error().message));
+    }
+    for (auto& op : batch) op->Complete();
+    return;
+  }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  // Committed but not yet durable: the syncer acknowledges it after the next fdatasync.
+  {
+    std::lock_guard lock(sync_mu_);
+    std::move(batch.begin(), batch.end(), std::back_inserter(sync_queue_));
+  }
+  sync_cv_.notify_all();
+  batch.clear();
+
+  if (writer_wal_pages_ >= options_.checkpoint_hard_pages) {
+    // The background checkpoints fell behind: with no write in progress, one pass here
+    // copies everything, and the next commit starts the WAL over.
+    int log = 0;
+    int done = 0;
+    sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    writer_wal_pages_ = 0;
+  }
+}
+
+void SqliteStore::SyncLoop() {
+  std::vector<std::unique_ptr<WriteOp>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_closed_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // closed and drained
+      batch.swap(sync_queue_);
+    }
+    sync_cv_.notify_all();  // the writer may commit the next group
+    // fdatasync covers every WAL frame written before it started, whichever descriptor
+    // wrote it: all commits in `batch` (and perhaps more) become durable here.
+    Status synced = SyncWal();
+    if (synced.ok() && sqlite::CoalescingVfsFailed()) {
+      synced = Unavailable("a write to the WAL failed; restart heartbeat to recover");
+    }
+    if (synced.ok()) {
+      healthy_.store(true);
+      committed_ops_.fetch_add(batch.size(), std::memory_order_relaxed);
+    } else {
       healthy_.store(false);
       for (auto& op : batch) {
-        op->Abort(Unavailable("the write was not saved: " + committed.error().message));
+        op->Abort(Unavailable("the write may not be durable: " + synced.error().message));
       }
-    } else {
-      healthy_.store(true);
-      commits_.fetch_add(1, std::memory_order_relaxed);
     }
+    for (auto& op : batch) op->Complete();
+    batch.clear();
   }
-  for (auto& op : batch) op->Complete();
+}
+
+Status SqliteStore::SyncWal() {
+  if (wal_fd_ < 0) {
+    wal_fd_ = ::open((options_.path + "-wal").c_str(), O_RDWR | O_CLOEXEC);
+    if (wal_fd_ < 0) return Unavailable(std::string("open the WAL: ") + std::strerror(errno));
+  }
+  if (::fdatasync(wal_fd_) != 0) {
+    return Unavailable(std::string("fdatasync of the WAL failed: ") + std::strerror(errno));
+  }
+  return Ok{};
 }
 
 void SqliteStore::ReaderLoop() {
@@ -198,6 +294,35 @@ void SqliteStore::ReaderLoop() {
   }
 }
 
+int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  store->writer_wal_pages_ = pages;
+  if (pages >= store->options_.checkpoint_pages) {
+    std::lock_guard lock(store->checkpoint_mu_);
+    store->wal_pages_ = pages;
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::CheckpointLoop() {
+  Result<std::unique_ptr<Connection>> opened = Connection::Open(options_.path, false);
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_closed_ || wal_pages_ > 0; });
+      if (checkpoint_closed_) return;
+      wal_pages_ = 0;
+    }
+    if (!opened.ok()) continue;
+    // PASSIVE: copies what it can without blocking the writer or the readers; the WAL
+    // starts over from its beginning at the first commit after a complete pass.
+    int log = 0;
+    int done = 0;
+    sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  }
+}
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
   std::filesystem::path path(options.path);
   if (path.has_parent_path()) {
@@ -213,9 +338,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   if (Status s = sqlite::Migrate(**db); !s.ok()) return s.error().Wrap(options.path);
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
-  store->writer_ = std::thread([s = store.get(), conn = std::move(*db)]() mutable {
-    s->WriterLoop(std::move(conn));
-  });
+  // The writer commits without syncing; the syncer thread fdatasyncs the WAL and only
+  // then acknowledges, so that commits and syncs overlap (see sqlite_store.h).
+  if (Status s = (*db)->Exec("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL"); !s.ok()) {
+    return s.error();
+  }
+  sqlite3_wal_hook((*db)->raw(), &SqliteStore::OnWalCommit, store.get());
+  store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
+  store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
+  store->writer_ = std::thread(
+      [s = store.get(), conn = std::move(*db)]() mutable { s->WriterLoop(std::move(conn)); });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, store->options_.reader_threads); ++i) {
     store->readers_.emplace_back([s = store.get()] { s->ReaderLoop(); });
   }
@@ -235,38 +367,60 @@ void SqliteStore::Close() {
     write_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     {
+      std::lock_guard lock(sync_mu_);
+      sync_closed_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+    {
       std::lock_guard lock(read_mu_);
       read_closed_ = true;
     }
     read_cv_.notify_all();
     for (auto& t : readers_) t.join();
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_closed_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
   });
 }
 
 // ---- monitors ----
 
-void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_secs,
-                       UnixMillis now, Callback<Monitor> done) {
-  Write<Monitor>(std::move(done), [slug = std::move(slug), interval_secs,
-                                   now](Connection& db) -> Result<Monitor> {
-    if (Status s = DropIfExpired(db, slug, now); !s.ok()) return s.error();
-    Result<Statement*> st = db.Prepare(
-        "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-        "expires_at) VALUES (?1, ?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?5) "
-        "ON CONFLICT (slug) DO UPDATE SET "
-        "interval_secs = coalesce(?4, interval_secs), last_ping = ?3, "
-        "next_due = ?3 + coalesce(?4, interval_secs) * 1000, expires_at = ?3 + ?5, "
-        "failed_at = NULL "
-        "RETURNING slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
-        "failed_at, first_alerted_at, last_alerted_at, alert_count");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, slug);
-    (*st)->Bind(2, interval_secs.value_or(kDefaultIntervalSecs));
-    (*st)->Bind(3, now);
-    (*st)->Bind(4, interval_secs);
-    (*st)->Bind(5, kExpiryMillis);
-    return OneMonitor(*st);
-  });
+void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+                       Callback<Monitor> done) {
+  Write<Monitor>(
+      std::move(done),
+      [slug = std::move(slug), interval_secs, now](Connection& db) -> Result<Monitor> {
+        // One statement: SET expressions all see the row as it was, so an expired row
+        // (expires_at <= now) is started afresh as if the slug were new.
+        Result<Statement*> st = db.Prepare(
+            "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
+            "expires_at) VALUES (?1, ?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?5) "
+            "ON CONFLICT (slug) DO UPDATE SET "
+            "interval_secs = iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)), "
+            "last_ping = ?3, "
+            "next_due = ?3 + iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)) * 1000, "
+            "created_at = iif(expires_at <= ?3, ?3, created_at), "
+            "paused = iif(expires_at <= ?3, 0, paused), "
+            "first_alerted_at = iif(expires_at <= ?3, NULL, first_alerted_at), "
+            "last_alerted_at = iif(expires_at <= ?3, NULL, last_alerted_at), "
+            "alert_count = iif(expires_at <= ?3, 0, alert_count), "
+            "expires_at = ?3 + ?5, failed_at = NULL "
+            "RETURNING slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
+            "failed_at, first_alerted_at, last_alerted_at, alert_count");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, interval_secs.value_or(kDefaultIntervalSecs));
+        (*st)->Bind(3, now);
+        (*st)->Bind(4, interval_secs);
+        (*st)->Bind(5, kExpiryMillis);
+        return OneMonitor(*st);
+      },
+      Atomicity::kOneStatement);
 }
 
 void SqliteStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
@@ -311,107 +465,143 @@ void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<M
 
 void SqliteStore::List(std::string after, std::size_t limit, UnixMillis now,
                        Callback<MonitorPage> done) {
-  Read<MonitorPage>(std::move(done), [after = std::move(after), limit,
-                                      now](Connection& db) -> Result<MonitorPage> {
-    Result<Statement*> st = db.Prepare(
-        "SELECT slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
-        "failed_at, first_alerted_at, last_alerted_at, alert_count "
-        "FROM monitors WHERE slug > ?1 AND expires_at > ?2 ORDER BY slug LIMIT ?3");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, after);
-    (*st)->Bind(2, now);
-    (*st)->Bind(3, static_cast<std::int64_t>(limit) + 1);
-    MonitorPage page;
-    for (;;) {
-      Result<bool> row = (*st)->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
-      if (page.monitors.size() == limit) {
-        page.next_after = page.monitors.back().slug;
-        break;
-      }
-      page.monitors.push_back(ReadMonitor(**st));
-    }
-    (*st)->Reset();
-    return page;
-  });
+  Read<MonitorPage>(
+      std::move(done),
+      [after = std::move(after), limit, now](Connection& db) -> Result<MonitorPage> {
+        Result<Statement*> st = db.Prepare(
+            "SELECT slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
+            "failed_at, first_alerted_at, last_alerted_at, alert_count "
+            "FROM monitors WHERE slug > ?1 AND expires_at > ?2 ORDER BY slug LIMIT ?3");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, after);
+        (*st)->Bind(2, now);
+        (*st)->Bind(3, static_cast<std::int64_t>(limit) + 1);
+        MonitorPage page;
+        for (;;) {
+          Result<bool> row = (*st)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          if (page.monitors.size() == limit) {
+            page.next_after = page.monitors.back().slug;
+            break;
+          }
+          page.monitors.push_back(ReadMonitor(**st));
+        }
+        (*st)->Reset();
+        return page;
+      });
 }
 
 void SqliteStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {
-  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
-    Result<Statement*> st =
-        db.Prepare("DELETE FROM monitors WHERE slug = ?1 RETURNING expires_at");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, slug);
-    Result<bool> row = (*st)->Step();
-    if (!row.ok()) return row.error();
-    bool found = *row && (*st)->Int(0) > now;
-    if (Status s = (*st)->Run(); !s.ok()) return s.error();
-    return found;
-  });
+  Write<bool>(
+      std::move(done),
+      [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+        Result<Statement*> st =
+            db.Prepare("DELETE FROM monitors WHERE slug = ?1 RETURNING expires_at");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        Result<bool> row = (*st)->Step();
+        if (!row.ok()) return row.error();
+        bool found = *row && (*st)->Int(0) > now;
+        if (Status s = (*st)->Run(); !s.ok()) return s.error();
+        return found;
+      },
+      Atomicity::kOneStatement);
 }
 
 void SqliteStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
-  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
-    Result<Statement*> st = db.Prepare(
-        "UPDATE monitors SET paused = 1, failed_at = NULL, first_alerted_at = NULL, "
-        "last_alerted_at = NULL, alert_count = 0 WHERE slug = ?1 AND expires_at > ?2");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, slug);
-    (*st)->Bind(2, now);
-    if (Status s = (*st)->Run(); !s.ok()) return s.error();
-    return db.Changes() > 0;
-  });
+  Write<bool>(
+      std::move(done),
+      [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+        Result<Statement*> st = db.Prepare(
+            "UPDATE monitors SET paused = 1, failed_at = NULL, first_alerted_at = NULL, "
+            "last_alerted_at = NULL, alert_count = 0 WHERE slug = ?1 AND expires_at > ?2");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, now);
+        if (Status s = (*st)->Run(); !s.ok()) return s.error();
+        return db.Changes() > 0;
+      },
+      Atomicity::kOneStatement);
 }
 
 void SqliteStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
-  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
-    Result<Statement*> st = db.Prepare(
-        "UPDATE monitors SET paused = 0, next_due = CASE WHEN failed_at IS NULL "
-        "THEN ?2 + interval_secs * 1000 ELSE ?2 END "
-        "WHERE slug = ?1 AND expires_at > ?2 AND paused = 1");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, slug);
-    (*st)->Bind(2, now);
-    if (Status s = (*st)->Run(); !s.ok()) return s.error();
-    if (db.Changes() > 0) return true;
-    Result<Statement*> exists =
-        db.Prepare("SELECT 1 FROM monitors WHERE slug = ?1 AND expires_at > ?2");
-    if (!exists.ok()) return exists.error();
-    (*exists)->Bind(1, slug);
-    (*exists)->Bind(2, now);
-    Result<bool> row = (*exists)->Step();
-    if (!row.ok()) return row.error();
-    (*exists)->Reset();
-    return *row;
-  });
+  Write<bool>(
+      std::move(done),
+      [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+        Result<Statement*> st = db.Prepare(
+            "UPDATE monitors SET paused = 0, next_due = CASE WHEN failed_at IS NULL "
+            "THEN ?2 + interval_secs * 1000 ELSE ?2 END "
+            "WHERE slug = ?1 AND expires_at > ?2 AND paused = 1");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, now);
+        if (Status s = (*st)->Run(); !s.ok()) return s.error();
+        if (db.Changes() > 0) return true;
+        Result<Statement*> exists =
+            db.Prepare("SELECT 1 FROM monitors WHERE slug = ?1 AND expires_at > ?2");
+        if (!exists.ok()) return exists.error();
+        (*exists)->Bind(1, slug);
+        (*exists)->Bind(2, now);
+        Result<bool> row = (*exists)->Step();
+        if (!row.ok()) return row.error();
+        (*exists)->Reset();
+        return *row;
+      },
+      Atomicity::kOneStatement);
 }
 
 void SqliteStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) {
-  Write<std::size_t>(std::move(done), [now, limit](Connection& db) -> Result<std::size_t> {
-    Result<Statement*> st = db.Prepare(
-        "DELETE FROM monitors WHERE slug IN "
-        "(SELECT slug FROM monitors WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, now);
-    (*st)->Bind(2, static_cast<std::int64_t>(limit));
-    if (Status s = (*st)->Run(); !s.ok()) return s.error();
-    return static_cast<std::size_t>(db.Changes());
+  Write<std::size_t>(std::move(done), [this, now, limit](Connection& db) -> Result<std::size_t> {
+    // No index on expires_at: it would cost every ping a random page write. Expiry is not
+    // urgent (reads already hide expired rows), so each call examines the next `limit`
+    // rows in slug order from where the previous call stopped, and wraps around.
+    Result<Statement*> scan =
+        db.Prepare("SELECT slug, expires_at FROM monitors WHERE slug > ?1 ORDER BY slug LIMIT ?2");
+    if (!scan.ok()) return scan.error();
+    (*scan)->Bind(1, expiry_cursor_);
+    (*scan)->Bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::string> expired;
+    std::size_t seen = 0;
+    std::string last;
+    for (;;) {
+      Result<bool> row = (*scan)->Step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      ++seen;
+      last = (*scan)->Text(0);
+      if ((*scan)->Int(1) <= now) expired.push_back(last);
+    }
+    (*scan)->Reset();
+    expiry_cursor_ = seen < limit ? std::string() : last;
+    Result<Statement*> del =
+        db.Prepare("DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
+    if (!del.ok()) return del.error();
+    for (const std::string& slug : expired) {
+      (*del)->Reset();
+      (*del)->Bind(1, slug);
+      (*del)->Bind(2, now);
+      if (Status s = (*del)->Run(); !s.ok()) return s.error();
+    }
+    return expired.size();
   });
 }
 
 // ---- API keys ----
 
 void SqliteStore::AddKey(ApiKeyRecord key, Callback<void> done) {
-  Write<void>(std::move(done), [key = std::move(key)](Connection& db) -> Status {
-    Result<Statement*> st = db.Prepare(
-        "INSERT INTO api_keys (key_hash, description, created_at) VALUES (?1, ?2, ?3)");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, key.key_hash);
-    (*st)->Bind(2, key.description);
-    (*st)->Bind(3, key.created_at);
-    return (*st)->Run();
-  });
+  Write<void>(
+      std::move(done),
+      [key = std::move(key)](Connection& db) -> Status {
+        Result<Statement*> st = db.Prepare(
+            "INSERT INTO api_keys (key_hash, description, created_at) VALUES (?1, ?2, ?3)");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, key.key_hash);
+        (*st)->Bind(2, key.description);
+        (*st)->Bind(3, key.created_at);
+        return (*st)->Run();
+      },
+      Atomicity::kOneStatement);
 }
 
 void SqliteStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
@@ -437,23 +627,27 @@ void SqliteStore::RevokeKey(std::string id, Callback<void> done) {
     done(InvalidArgument("a key ID is 12 to 64 lowercase hex characters, as `keys list` shows"));
     return;
   }
-  Write<void>(std::move(done), [id = std::move(id)](Connection& db) -> Status {
-    Result<Statement*> count = db.Prepare(
-        "SELECT count(*) FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
-    if (!count.ok()) return count.error();
-    (*count)->Bind(1, id);
-    Result<bool> row = (*count)->Step();
-    if (!row.ok()) return row.error();
-    std::int64_t matches = (*count)->Int(0);
-    (*count)->Reset();
-    if (matches == 0) return NotFound("no API key with ID " + id);
-    if (matches > 1) return InvalidArgument("the ID " + id + " matches several keys; give more of it");
-    Result<Statement*> st =
-        db.Prepare("DELETE FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, id);
-    return (*st)->Run();
-  });
+  Write<void>(
+      std::move(done),
+      [id = std::move(id)](Connection& db) -> Status {
+        Result<Statement*> count =
+            db.Prepare("SELECT count(*) FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
+        if (!count.ok()) return count.error();
+        (*count)->Bind(1, id);
+        Result<bool> row = (*count)->Step();
+        if (!row.ok()) return row.error();
+        std::int64_t matches = (*count)->Int(0);
+        (*count)->Reset();
+        if (matches == 0) return NotFound("no API key with ID " + id);
+        if (matches > 1)
+          return InvalidArgument("the ID " + id + " matches several keys; give more of it");
+        Result<Statement*> st =
+            db.Prepare("DELETE FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, id);
+        return (*st)->Run();
+      },
+      Atomicity::kOneStatement);
 }
 
 void SqliteStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
