@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk
+  wrk iproute2
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/interval.h"
+#include "http/server.h"
 
 extern char** environ;
 
@@ -66,7 +67,9 @@ Status Validate(Config& c) {
     return InvalidArgument("HEARTBEAT_STORE: '" + c.store +
                            "' is neither sqlite:PATH nor dynamodb");
   }
-  if (c.bind_addr.empty()) return InvalidArgument("BIND_ADDR: must not be empty");
+  if (auto bind = http::ParseBindAddress(c.bind_addr); !bind.ok()) {
+    return InvalidArgument("BIND_ADDR: " + bind.error().message);
+  }
   Result<std::int64_t> repeat = ParseDuration(c.alert_repeat_interval);
   if (!repeat.ok()) return InvalidArgument("ALERT_REPEAT_INTERVAL: " + repeat.error().message);
   if (*repeat <= 0) return InvalidArgument("ALERT_REPEAT_INTERVAL: must be longer than 0s");

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# `make bench`: measures a fresh `heartbeat serve` on the durable SQLite store with wrk on
+# keep-alive connections, prints a table and writes the same figures as JSON to
+# build/bench/results.json. Every figure comes from this run.
+#
+#   DURATION=10 (seconds per wrk run)   SLUGS=100000 (ping pool)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=./build/heartbeat
+out_dir=./build/bench
+mkdir -p "$out_dir"
+duration=${DURATION:-10}
+slugs=${SLUGS:-100000}
+work=$(mktemp -d /tmp/heartbeat-bench-XXXXXX)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export HEARTBEAT_STORE="sqlite:$work/heartbeat.db"
+key=$($bin keys add --description bench 2>/dev/null)
+
+start_server() {
+  BIND_ADDR=127.0.0.1:0 LOG_LEVEL=warn $bin serve --no-checker 2>"$work/serve.log" &
+  server_pid=$!
+  # The port is only logged at info level: ask the kernel instead.
+  for _ in $(seq 100); do
+    port=$(ss -ltnpH 2>/dev/null | awk -v pid="pid=$server_pid," '$0 ~ pid {split($4, a, ":"); print a[length(a)]}' | head -1)
+    [ -n "$port" ] && return 0
+    sleep 0.05
+  done
+  echo "bench: the server did not start:" >&2
+  cat "$work/serve.log" >&2
+  exit 1
+}
+
+# wrk_run NAME CONNECTIONS URL [SCRIPT] -> appends "name rps p50_ms p99_ms errors" to $work/rows
+wrk_run() {
+  local name=$1 conns=$2 url=$3 script=${4:-}
+  local args=(-t2 -c"$conns" -d"${duration}s" --latency)
+  [ -n "$script" ] && args+=(-s "$script")
+  HEARTBEAT_KEY="$key" HEARTBEAT_SLUGS="$slugs" wrk "${args[@]}" "$url" >"$work/$name.txt" 2>&1
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/$name.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/$name.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$name.txt")
+  echo "$name $conns $rps $(to_ms "$p50") $(to_ms "$p99") ${non2xx:-0}" >>"$work/rows"
+}
+
+# wrk prints latencies as 1.23ms, 456.78us or 1.02s.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else print "nan" }'
+}
+
+start_server
+base="http://127.0.0.1:$port"
+: >"$work/rows"
+wrk_run ping_c256 256 "$base/" bench/ping.lua
+wrk_run ping_c64 64 "$base/" bench/ping.lua
+wrk_run healthz_c256 256 "$base/healthz"
+rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server_pid/status)
+monitors=$(sqlite3 "$work/heartbeat.db" "select count(*) from monitors")
+
+# The writer alone, without HTTP.
+mkdir -p "$work/store"
+store_json=$(./build/bench/store_bench "$work/store" 256 "$duration" "$slugs")
+
+ping=$(awk '$1 == "ping_c256" {print $3}' "$work/rows")
+ceiling=$(awk '$1 == "healthz_c256" {print $3}' "$work/rows")
+ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
+
+{
+  echo "heartbeat bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, wrk -t2 -d${duration}s, ${slugs} slugs, SQLite durable)"
+  printf '%-22s %6s %12s %10s %10s %8s\n' endpoint conns "req/s" "p50 ms" "p99 ms" non-2xx
+  while read -r name conns rps p50 p99 errs; do
+    printf '%-22s %6s %12s %10s %10s %8s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$errs"
+  done <"$work/rows"
+  echo "ping / healthz ratio:  $ratio"
+  echo "monitors after load:   $monitors"
+  echo "server peak RSS:       $((rss_kb / 1024)) MiB"
+  echo "store writer alone:    $store_json"
+} | tee "$out_dir/results.txt"
+
+{
+  echo "{"
+  echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"cores\": $(nproc), \"duration_s\": $duration, \"slugs\": $slugs,"
+  echo "  \"http\": ["
+  sep=""
+  while read -r name conns rps p50 p99 errs; do
+    printf '%s    {"name": "%s", "connections": %s, "requests_per_sec": %s, "p50_ms": %s, "p99_ms": %s, "non_2xx": %s}' \
+      "$sep" "$name" "$conns" "$rps" "$p50" "$p99" "$errs"
+    sep=$',\n'
+  done <"$work/rows"
+  echo ""
+  echo "  ],"
+  echo "  \"ping_to_healthz_ratio\": $ratio, \"monitors\": $monitors, \"server_peak_rss_kib\": $rss_kb,"
+  echo "  \"store_writer\": $store_json"
+  echo "}"
+} >"$out_dir/results.json"
+echo "JSON: $out_dir/results.json"

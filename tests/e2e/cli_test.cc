@@ -1,0 +1,268 @@
+// The `heartbeat` binary as a user runs it: commands, exit codes, configuration errors,
+// keys managed while the server runs, signals, logs.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <regex>
+
+#include "support/http_client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace heartbeat::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class Cli : public ::testing::Test {
+ protected:
+  std::map<std::string, std::string> Env(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env{{"HEARTBEAT_STORE", "sqlite:" + dir_.file("hb.db")}};
+    for (auto& [k, v] : extra) env[k] = v;
+    return env;
+  }
+  RunResult Heartbeat(std::vector<std::string> args,
+                      std::map<std::string, std::string> extra = {}) {
+    return RunHeartbeat(std::move(args), Env(std::move(extra)), dir_.path());
+  }
+  std::string AddKey(const std::string& description = "test") {
+    RunResult r = Heartbeat({"keys", "add", "--description", description});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string key = r.out;
+    while (!key.empty() && key.back() == '\n') key.pop_back();
+    return key;
+  }
+  // Starts `serve` on a free port and returns the port.
+  unsigned short Serve(std::unique_ptr<Process>& p, std::map<std::string, std::string> extra = {}) {
+    auto env = Env(std::move(extra));
+    env.emplace("BIND_ADDR", "127.0.0.1:0");
+    p = std::make_unique<Process>(std::vector<std::string>{"serve"}, env, dir_.path());
+    EXPECT_TRUE(p->WaitForStderr("listening on")) << p->Stderr();
+    std::smatch m;
+    std::string err = p->Stderr();
+    if (!std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) return 0;
+    return static_cast<unsigned short>(std::stoi(m[1]));
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(Cli, VersionAndHelpExitZero) {
+  RunResult v = Heartbeat({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_THAT(v.out, HasSubstr("heartbeat "));
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                        {"serve", "--help"},
+                                        {"keys", "add", "--help"},
+                                        {"keys", "list", "--help"},
+                                        {"keys", "revoke", "--help"},
+                                        {"store", "init", "--help"}}) {
+    RunResult r = Heartbeat(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0];
+    EXPECT_THAT(r.out, HasSubstr("Usage"));
+  }
+  EXPECT_THAT(Heartbeat({"serve", "--help"}).out, HasSubstr("--bind"));
+}
+
+TEST_F(Cli, UnknownCommandOrFlagExitsTwo) {
+  EXPECT_EQ(Heartbeat({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Heartbeat({"serve", "--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(Heartbeat({}).exit_code, 2);
+  EXPECT_EQ(Heartbeat({"keys", "add"}).exit_code, 2);  // --description is required
+}
+
+TEST_F(Cli, InvalidSettingStopsWithOneLineNamingItAndExitTwo) {
+  struct Case {
+    std::map<std::string, std::string> env;
+    std::string name;
+  };
+  std::vector<Case> cases{
+      {{{"HEARTBEAT_STORE", "postgres://x"}}, "HEARTBEAT_STORE"},
+      {{{"HEARTBEAT_STORE", "sqlite:"}}, "HEARTBEAT_STORE"},
+      {{{"BIND_ADDR", "localhost"}}, "BIND_ADDR"},
+      {{{"BIND_ADDR", "0.0.0.0:70000"}}, "BIND_ADDR"},
+      {{{"LOG_LEVEL", "loud"}}, "LOG_LEVEL"},
+      {{{"LOG_FORMAT", "xml"}}, "LOG_FORMAT"},
+      {{{"ALERT_REPEAT_INTERVAL", "often"}}, "ALERT_REPEAT_INTERVAL"},
+      {{{"TELEGRAM_API_URL", "ftp://x"}}, "TELEGRAM_API_URL"},
+      {{{"HEARTBEAT_THREADS", "many"}}, "HEARTBEAT_THREADS"},
+  };
+  for (const Case& c : cases) {
+    auto env = Env();
+    for (auto& [k, v] : c.env) env[k] = v;
+    RunResult r = RunHeartbeat({"serve"}, env, dir_.path());
+    EXPECT_EQ(r.exit_code, 2) << c.name;
+    EXPECT_THAT(r.err, HasSubstr(c.name));
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  // A flag overrides the environment, and is checked the same way.
+  RunResult flag = Heartbeat({"serve", "--store", "nope"});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_THAT(flag.err, HasSubstr("HEARTBEAT_STORE"));
+}
+
+TEST_F(Cli, KeysAddPrintsOnlyTheKeyOnStdout) {
+  RunResult r = Heartbeat({"keys", "add", "--description", "backup job"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, std::regex("[0-9a-f]{64}\n"))) << r.out;
+  EXPECT_THAT(r.err, Not(HasSubstr(r.out.substr(0, 64))));
+}
+
+TEST_F(Cli, KeysListShowsIdDescriptionCreatedLastUsedButNeverTheKey) {
+  std::string key = AddKey("nightly backup");
+  RunResult table = Heartbeat({"keys", "list"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_THAT(table.out, Not(HasSubstr(key)));
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("^ID +DESCRIPTION +CREATED +LAST USED")))
+      << table.out;
+  EXPECT_THAT(table.out, HasSubstr("nightly backup"));
+  EXPECT_THAT(table.out, HasSubstr("never"));
+
+  RunResult json = Heartbeat({"keys", "list", "--json"});
+  ASSERT_EQ(json.exit_code, 0);
+  EXPECT_THAT(json.out, Not(HasSubstr(key)));
+  auto list = boost::json::parse(json.out).as_array();
+  ASSERT_EQ(list.size(), 1u);
+  auto& k = list[0].as_object();
+  EXPECT_EQ(k.at("description").as_string(), "nightly backup");
+  EXPECT_EQ(k.at("id").as_string().size(), 12u);
+  EXPECT_TRUE(k.at("last_used_at").is_null());
+  EXPECT_TRUE(std::regex_match(std::string(k.at("created_at").as_string()),
+                               std::regex("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ")));
+  // The table's first column is that ID.
+  EXPECT_THAT(table.out, HasSubstr(std::string(k.at("id").as_string())));
+}
+
+TEST_F(Cli, KeysRevokeRemovesTheKeyAndUnknownIdExitsOne) {
+  AddKey("a");
+  auto list = boost::json::parse(Heartbeat({"keys", "list", "--json"}).out).as_array();
+  std::string id(list[0].as_object().at("id").as_string());
+  RunResult unknown = Heartbeat({"keys", "revoke", "0123456789ab"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("0123456789ab"));
+  EXPECT_EQ(Heartbeat({"keys", "revoke", "NOT-AN-ID"}).exit_code, 1);
+  EXPECT_EQ(Heartbeat({"keys", "revoke", id}).exit_code, 0);
+  EXPECT_EQ(Heartbeat({"keys", "list", "--json"}).out, "[]\n");
+}
+
+TEST_F(Cli, StoreInitCreatesTheDatabase) {
+  RunResult r =
+      Heartbeat({"store", "init"}, {{"HEARTBEAT_STORE", "sqlite:" + dir_.file("sub/dir/x.db")}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("sub/dir/x.db")));
+  EXPECT_EQ(
+      Heartbeat({"store", "init"}, {{"HEARTBEAT_STORE", "sqlite:" + dir_.file("sub/dir/x.db")}})
+          .exit_code,
+      0);  // idempotent
+}
+
+TEST_F(Cli, ServeAnswersPingsAndStopsCleanlyOnSigterm) {
+  std::string key = AddKey();
+  std::unique_ptr<Process> server;
+  unsigned short port = Serve(server);
+  ASSERT_NE(port, 0);
+  HttpClient client(port);
+  HttpResponse r = client.Authed("GET", "/heartbeat/nightly-backup?interval=1h", key);
+  EXPECT_EQ(r.status, 200u) << r.body;
+  client.Close();
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(), 0);
+  EXPECT_THAT(server->Stderr(), HasSubstr("stopped"));
+
+  // What was acknowledged is there after a restart.
+  port = Serve(server);
+  HttpClient again(port);
+  HttpResponse m = again.Authed("GET", "/monitors/nightly-backup", key);
+  EXPECT_EQ(m.status, 200u);
+  EXPECT_EQ(m.json().at("interval_secs").as_int64(), 3600);
+  again.Close();
+  server->Signal(SIGINT);
+  EXPECT_EQ(server->Wait(), 0);
+}
+
+TEST_F(Cli, KeyAddedOrRevokedWhileServingTakesEffectWithinOneSecond) {
+  std::unique_ptr<Process> server;
+  unsigned short port = Serve(server);
+  ASSERT_NE(port, 0);
+  std::string key = AddKey("late");
+  auto wait_for_status = [&](unsigned want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    for (;;) {
+      HttpClient c(port);
+      unsigned got = c.Authed("GET", "/monitors", key).status;
+      if (got == want) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  EXPECT_TRUE(wait_for_status(200));
+  auto list = boost::json::parse(Heartbeat({"keys", "list", "--json"}).out).as_array();
+  ASSERT_EQ(Heartbeat({"keys", "revoke", std::string(list[0].as_object().at("id").as_string())})
+                .exit_code,
+            0);
+  EXPECT_TRUE(wait_for_status(401));
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(), 0);
+}
+
+TEST_F(Cli, LastUsedIsRecordedAndNoKeyIsEverLogged) {
+  std::string key = AddKey();
+  std::unique_ptr<Process> server;
+  unsigned short port = Serve(server, {{"LOG_LEVEL", "trace"}});
+  HttpClient client(port);
+  EXPECT_EQ(client.Authed("GET", "/heartbeat/job", key).status, 200u);
+  EXPECT_EQ(client.Authed("GET", "/monitors", "wrong-" + key).status, 401u);
+  client.Close();
+  server->Signal(SIGTERM);
+  ASSERT_EQ(server->Wait(), 0);
+  EXPECT_THAT(server->Stderr(), Not(HasSubstr(key)));
+  auto list = boost::json::parse(Heartbeat({"keys", "list", "--json"}).out).as_array();
+  EXPECT_FALSE(list[0].as_object().at("last_used_at").is_null());
+}
+
+TEST_F(Cli, JsonLogsAreOneObjectPerLine) {
+  std::unique_ptr<Process> server;
+  Serve(server, {{"LOG_FORMAT", "json"}});
+  server->Signal(SIGTERM);
+  ASSERT_EQ(server->Wait(), 0);
+  std::istringstream lines(server->Stderr());
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto v = boost::json::parse(line).as_object();
+    EXPECT_TRUE(v.contains("time"));
+    EXPECT_TRUE(v.contains("level"));
+    EXPECT_TRUE(v.contains("msg"));
+    ++n;
+  }
+  EXPECT_GE(n, 2);
+}
+
+TEST_F(Cli, ServeWithoutKeysWarnsAndRefusesRequests) {
+  std::unique_ptr<Process> server;
+  unsigned short port = Serve(server);
+  EXPECT_THAT(server->Stderr(), HasSubstr("no API keys"));
+  HttpClient client(port);
+  EXPECT_EQ(client.Request("GET", "/monitors").status, 401u);
+  EXPECT_EQ(client.Request("GET", "/healthz").status, 200u);
+  client.Close();
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(), 0);
+}
+
+TEST_F(Cli, AddressInUseFailsWithExitOne) {
+  std::unique_ptr<Process> first;
+  unsigned short port = Serve(first);
+  auto env = Env({{"BIND_ADDR", "127.0.0.1:" + std::to_string(port)}});
+  RunResult second = RunHeartbeat({"serve"}, env, dir_.path());
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("cannot listen"));
+  first->Signal(SIGTERM);
+  EXPECT_EQ(first->Wait(), 0);
+}
+
+}  // namespace
+}  // namespace heartbeat::testing

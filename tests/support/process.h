@@ -1,0 +1,133 @@
+#pragma once
+// Runs the real `heartbeat` binary (path from $HEARTBEAT_BINARY, set by CTest) as a child
+// process with a controlled environment, capturing stdout and stderr in files.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace heartbeat::testing {
+
+inline std::string HeartbeatBinary() {
+  const char* p = std::getenv("HEARTBEAT_BINARY");
+  if (p == nullptr) throw std::runtime_error("HEARTBEAT_BINARY is not set (run through ctest)");
+  return p;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Process {
+ public:
+  // Starts `heartbeat args...` with exactly `env` as its environment (plus PATH).
+  Process(std::vector<std::string> args, std::map<std::string, std::string> env,
+          const std::string& output_dir) {
+    static int counter = 0;
+    std::string tag = std::to_string(getpid()) + "-" + std::to_string(counter++);
+    out_path_ = output_dir + "/stdout-" + tag;
+    err_path_ = output_dir + "/stderr-" + tag;
+    std::string binary = HeartbeatBinary();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      FILE* out = std::fopen(out_path_.c_str(), "w");
+      FILE* err = std::fopen(err_path_.c_str(), "w");
+      dup2(fileno(out), 1);
+      dup2(fileno(err), 2);
+      std::vector<std::string> env_strings;
+      env.emplace("PATH", "/usr/bin:/bin");
+      for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+      std::vector<char*> envp;
+      for (auto& s : env_strings) envp.push_back(s.data());
+      envp.push_back(nullptr);
+      std::vector<char*> argv;
+      argv.push_back(binary.data());
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execve(binary.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+  }
+  ~Process() {
+    if (!exited_) {
+      kill(pid_, SIGKILL);
+      int status;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  void Signal(int sig) { kill(pid_, sig); }
+
+  // Waits for exit; returns the exit code (128 + signal when killed), or nullopt on timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exited_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exit_code_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return std::nullopt;
+  }
+
+  std::string Stdout() const { return ReadFile(out_path_); }
+  std::string Stderr() const { return ReadFile(err_path_); }
+
+  // Waits until stderr contains `text`; returns whether it did within `timeout`.
+  bool WaitForStderr(const std::string& text,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Stderr().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int exit_code_ = -1;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+struct RunResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+// Runs the binary to completion.
+inline RunResult RunHeartbeat(std::vector<std::string> args, std::map<std::string, std::string> env,
+                              const std::string& output_dir) {
+  Process p(std::move(args), std::move(env), output_dir);
+  std::optional<int> code = p.Wait();
+  if (!code) throw std::runtime_error("heartbeat did not exit in time");
+  return {*code, p.Stdout(), p.Stderr()};
+}
+
+}  // namespace heartbeat::testing

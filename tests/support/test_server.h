@@ -1,0 +1,71 @@
+#pragma once
+// The real API on a real HTTP server on 127.0.0.1:0, backed by a real SQLite file in a
+// temporary directory, with a FakeClock. Keys are added through the store and the key
+// cache refreshed at once.
+
+#include <memory>
+#include <string>
+
+#include "core/api_key.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "store/key_cache.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/fake_clock.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+namespace heartbeat::testing {
+
+class TestServer {
+ public:
+  explicit TestServer(http::ServerOptions options = {}) {
+    auto opened = SqliteStore::Open({.path = dir_.file("heartbeat.db")});
+    if (!opened.ok()) throw std::runtime_error(opened.error().message);
+    store_ = std::move(*opened);
+    keys_ = std::make_unique<KeyCache>(*store_);
+    api_ = std::make_unique<http::Api>(*store_, *keys_, clock_);
+    options.bind = "127.0.0.1:0";
+    if (options.threads == 0) options.threads = 2;
+    server_ = std::make_unique<http::Server>(
+        options, [this](const http::Request& req) { return api_->Handle(req); });
+    Status started = server_->Start();
+    if (!started.ok()) throw std::runtime_error(started.error().message);
+  }
+  ~TestServer() {
+    server_->Stop();
+    store_->Close();
+  }
+
+  // Creates a key, makes the server accept it, and returns it.
+  std::string AddKey(const std::string& description = "test") {
+    std::string key = *GenerateApiKey();
+    ApiKeyRecord record{HashApiKey(key), description, clock_.Now(), std::nullopt};
+    Status s = Await<void>([&](Callback<void> cb) { store_->AddKey(record, std::move(cb)); });
+    if (!s.ok()) throw std::runtime_error(s.error().message);
+    RefreshKeys();
+    return key;
+  }
+  void RefreshKeys() {
+    Status s = Await<void>([&](Callback<void> cb) { keys_->Refresh(std::move(cb)); });
+    if (!s.ok()) throw std::runtime_error(s.error().message);
+  }
+
+  HttpClient Client() const { return HttpClient(server_->port()); }
+  unsigned short port() const { return server_->port(); }
+  FakeClock& clock() { return clock_; }
+  SqliteStore& store() { return *store_; }
+  KeyCache& keys() { return *keys_; }
+  http::Server& server() { return *server_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<KeyCache> keys_;
+  std::unique_ptr<http::Api> api_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace heartbeat::testing
