@@ -38,10 +38,10 @@ struct SqliteStoreOptions {
   std::size_t max_batch = 4096;
   // WAL size (pages) at which the checkpointer thread copies it back into the database
   // file. Larger means fewer copies of a page that many pings rewrite.
-  int checkpoint_pages = 16384;
+  int checkpoint_pages = 65536;
   // WAL size (pages) at which the writer itself checkpoints (and so pauses), when the
   // checkpointer cannot keep up: bounds the WAL's size.
-  int checkpoint_hard_pages = 131072;
+  int checkpoint_hard_pages = 262144;
 };
 
 class SqliteStore final : public Store {
