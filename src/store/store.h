@@ -93,7 +93,8 @@ class Store {
   virtual bool Healthy() const = 0;
 
   // Stops taking operations, completes everything already accepted (writes made durable),
-  // and returns when done. Operations after Close fail with kUnavailable. Idempotent.
+  // and returns when done. Idempotent. Operations after Close fail with kUnavailable; the
+  // store has no threads left then, so their callback runs inside the call.
   virtual void Close() = 0;
 };
 

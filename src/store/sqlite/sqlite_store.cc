@@ -477,6 +477,7 @@ void SqliteStore::List(std::string after, std::size_t limit, UnixMillis now,
         (*st)->Bind(2, now);
         (*st)->Bind(3, static_cast<std::int64_t>(limit) + 1);
         MonitorPage page;
+        if (limit == 0) return page;
         for (;;) {
           Result<bool> row = (*st)->Step();
           if (!row.ok()) return row.error();
@@ -623,13 +624,13 @@ void SqliteStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
 }
 
 void SqliteStore::RevokeKey(std::string id, Callback<void> done) {
-  if (!IsHexId(id)) {
-    done(InvalidArgument("a key ID is 12 to 64 lowercase hex characters, as `keys list` shows"));
-    return;
-  }
   Write<void>(
       std::move(done),
       [id = std::move(id)](Connection& db) -> Status {
+        if (!IsHexId(id)) {
+          return InvalidArgument(
+              "a key ID is 12 to 64 lowercase hex characters, as `keys list` shows");
+        }
         Result<Statement*> count =
             db.Prepare("SELECT count(*) FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
         if (!count.ok()) return count.error();

@@ -1,0 +1,600 @@
+// What is particular to the SQLite store: the file, its schema versions, WAL, group
+// commit, durability across a crash, and reads that never wait for the writer. The
+// behaviour every store shares is in store_contract_test.cc.
+
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/interval.h"
+#include "core/monitor.h"
+#include "store/sqlite/schema.h"
+#include "support/temp_dir.h"
+
+namespace heartbeat {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr UnixMillis kBase = 1'790'000'000'000LL;  // 2026-09-21T14:13:20Z
+
+// A plain SQLite connection (default VFS), as another process or the sqlite3 shell has.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+    rc_ = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3* get() const { return db_; }
+
+  // Runs SQL; returns "" on success, else SQLite's message.
+  std::string Exec(std::string_view sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+    std::string msg = rc == SQLITE_OK ? "" : (err != nullptr ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    return msg;
+  }
+  // The first column of the first row, or nullopt when there is none or it is NULL.
+  std::optional<std::int64_t> Int(const std::string& sql) {
+    std::optional<std::int64_t> out;
+    Query(sql, [&](sqlite3_stmt* st) {
+      if (sqlite3_column_type(st, 0) != SQLITE_NULL) out = sqlite3_column_int64(st, 0);
+    });
+    return out;
+  }
+  std::optional<std::string> Text(const std::string& sql) {
+    std::optional<std::string> out;
+    Query(sql, [&](sqlite3_stmt* st) {
+      if (const unsigned char* p = sqlite3_column_text(st, 0))
+        out = reinterpret_cast<const char*>(p);
+    });
+    return out;
+  }
+
+ private:
+  template <class Fn>
+  void Query(const std::string& sql, Fn&& on_first_row) {
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+    ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_);
+    rc = sqlite3_step(st);
+    EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db_);
+    if (rc == SQLITE_ROW) on_first_row(st);
+    sqlite3_finalize(st);
+  }
+
+  sqlite3* db_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+std::unique_ptr<SqliteStore> MustOpen(const std::string& path) {
+  Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open({.path = path});
+  EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
+Result<Monitor> Ping(Store& store, const std::string& slug, std::optional<std::int64_t> interval,
+                     UnixMillis now) {
+  return Await<Monitor>(
+      [&](Callback<Monitor> cb) { store.Ping(slug, interval, now, std::move(cb)); });
+}
+
+std::optional<Monitor> Get(Store& store, const std::string& slug, UnixMillis now) {
+  Result<std::optional<Monitor>> r = Await<std::optional<Monitor>>(
+      [&](Callback<std::optional<Monitor>> cb) { store.Get(slug, now, std::move(cb)); });
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? *r : std::nullopt;
+}
+
+// Counts answers to many asynchronous writes.
+struct Tally {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t answered = 0;
+  std::size_t ok = 0;
+  std::string first_error;
+
+  heartbeat::Callback<Monitor> Done() {
+    return [this](Result<Monitor> r) {
+      std::lock_guard lock(mu);
+      ++answered;
+      if (r.ok()) {
+        ++ok;
+      } else if (first_error.empty()) {
+        first_error = r.error().message;
+      }
+      cv.notify_all();
+    };
+  }
+  std::size_t Answered() {
+    std::lock_guard lock(mu);
+    return answered;
+  }
+  bool WaitFor(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return answered >= n; });
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// The file
+
+TEST(SqliteStoreTest, DataSurvivesCloseAndReopen) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  {
+    auto store = MustOpen(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(Ping(*store, "backup", 3600, kBase).ok());
+    ASSERT_TRUE(Ping(*store, "paused", 60, kBase).ok());
+    ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) {
+                  store->Pause("paused", kBase + 1, std::move(cb));
+                }).value());
+    ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
+                  store->Fail("failed", kBase + 2, std::move(cb));
+                }).ok());
+    ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                  store->AddKey({std::string(64, 'a'), "ci", kBase, std::nullopt}, std::move(cb));
+                }).ok());
+    ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                  store->TouchKeys({{std::string(64, 'a'), kBase + 9}}, std::move(cb));
+                }).ok());
+    store->Close();
+  }
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  std::optional<Monitor> backup = Get(*store, "backup", kBase + 10);
+  ASSERT_TRUE(backup.has_value());
+  EXPECT_EQ(backup->interval_secs, 3600);
+  EXPECT_EQ(backup->last_ping, kBase);
+  EXPECT_EQ(backup->next_due, kBase + 3'600'000);
+  EXPECT_EQ(backup->created_at, kBase);
+  EXPECT_EQ(backup->expires_at, kBase + kExpiryMillis);
+  EXPECT_FALSE(backup->paused);
+  std::optional<Monitor> paused = Get(*store, "paused", kBase + 10);
+  ASSERT_TRUE(paused.has_value());
+  EXPECT_TRUE(paused->paused);
+  std::optional<Monitor> failed = Get(*store, "failed", kBase + 10);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->failed_at, kBase + 2);
+  EXPECT_EQ(failed->last_ping, std::nullopt);
+  Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
+      [&](Callback<std::vector<ApiKeyRecord>> cb) { store->ListKeys(std::move(cb)); });
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].key_hash, std::string(64, 'a'));
+  EXPECT_EQ((*keys)[0].description, "ci");
+  EXPECT_EQ((*keys)[0].last_used_at, kBase + 9);
+  store->Close();
+}
+
+TEST(SqliteStoreTest, OpenCreatesAMissingParentDirectory) {
+  testing::TempDir dir;
+  const std::string path = dir.file("nested/deeper/heartbeat.db");
+  ASSERT_FALSE(std::filesystem::exists(dir.file("nested")));
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Ping(*store, "backup", std::nullopt, kBase).ok());
+  store->Close();
+  EXPECT_TRUE(std::filesystem::is_regular_file(path));
+}
+
+TEST(SqliteStoreTest, OpenFailsClearlyWhenTheParentIsAFile) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("plain")) << "not a directory";
+  Result<std::unique_ptr<SqliteStore>> opened =
+      SqliteStore::Open({.path = dir.file("plain/heartbeat.db")});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find(dir.file("plain")), std::string::npos)
+      << opened.error().message;
+}
+
+TEST(SqliteStoreTest, TheFileIsInWalMode) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Ping(*store, "backup", std::nullopt, kBase).ok());
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
+  store->Close();
+}
+
+TEST(SqliteStoreTest, NewDatabaseHasTheCurrentSchemaVersion) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::CurrentSchemaVersion());
+  EXPECT_GE(sqlite::CurrentSchemaVersion(), 2);
+  store->Close();
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema versions
+
+TEST(SqliteStoreTest, MigratesAVersion1Database) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  {
+    RawDb raw(path);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_EQ(raw.Exec(sqlite::Migrations()[0]), "");
+    ASSERT_EQ(raw.Exec("PRAGMA user_version=1"), "");
+    ASSERT_EQ(
+        raw.Exec("INSERT INTO monitors (slug, interval_secs, last_ping, next_due, "
+                 "created_at, expires_at, paused, first_alerted_at, last_alerted_at, "
+                 "alert_count) VALUES ('legacy', 600, " +
+                 std::to_string(kBase) + ", " + std::to_string(kBase + 600'000) + ", " +
+                 std::to_string(kBase - 1'000) + ", " + std::to_string(kBase + kExpiryMillis) +
+                 ", 1, " + std::to_string(kBase + 5) + ", " + std::to_string(kBase + 6) + ", 2)"),
+        "");
+    ASSERT_EQ(raw.Exec("INSERT INTO api_keys (key_hash, description, created_at) VALUES ('" +
+                       std::string(64, 'b') + "', 'old key', " + std::to_string(kBase) + ")"),
+              "");
+    ASSERT_EQ(raw.Int("PRAGMA user_version"), 1);
+  }
+
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::CurrentSchemaVersion());
+  }
+  std::optional<Monitor> m = Get(*store, "legacy", kBase + 1);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->interval_secs, 600);
+  EXPECT_EQ(m->last_ping, kBase);
+  EXPECT_EQ(m->next_due, kBase + 600'000);
+  EXPECT_EQ(m->created_at, kBase - 1'000);
+  EXPECT_EQ(m->expires_at, kBase + kExpiryMillis);
+  EXPECT_TRUE(m->paused);
+  EXPECT_EQ(m->failed_at, std::nullopt);
+  EXPECT_EQ(m->first_alerted_at, kBase + 5);
+  EXPECT_EQ(m->last_alerted_at, kBase + 6);
+  EXPECT_EQ(m->alert_count, 2);
+
+  // The new column works on the old row.
+  Result<Monitor> failed = Await<Monitor>(
+      [&](Callback<Monitor> cb) { store->Fail("legacy", kBase + 7, std::move(cb)); });
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  EXPECT_EQ(failed->failed_at, kBase + 7);
+  Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
+      [&](Callback<std::vector<ApiKeyRecord>> cb) { store->ListKeys(std::move(cb)); });
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].description, "old key");
+  store->Close();
+
+  // Opening again is a no-op for the schema.
+  store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Get(*store, "legacy", kBase + 8).value().failed_at, kBase + 7);
+  store->Close();
+}
+
+TEST(SqliteStoreTest, RefusesADatabaseFromANewerHeartbeat) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  const int newer = sqlite::CurrentSchemaVersion() + 1;
+  {
+    RawDb raw(path);
+    ASSERT_TRUE(raw.ok());
+    for (std::string_view migration : sqlite::Migrations()) ASSERT_EQ(raw.Exec(migration), "");
+    ASSERT_EQ(raw.Exec("PRAGMA user_version=" + std::to_string(newer)), "");
+  }
+  Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open({.path = path});
+  ASSERT_FALSE(opened.ok());
+  const std::string& msg = opened.error().message;
+  EXPECT_NE(msg.find("schema version " + std::to_string(newer)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("newer"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), newer);  // left alone
+}
+
+// ---------------------------------------------------------------------------------------
+// Group commit and visibility
+
+TEST(SqliteStoreTest, GroupCommitsManyPingsInFewTransactions) {
+  testing::TempDir dir;
+  auto store = MustOpen(dir.file("heartbeat.db"));
+  ASSERT_NE(store, nullptr);
+  constexpr std::size_t kPings = 2000;
+  const std::uint64_t commits_before = store->commits();
+  const std::uint64_t ops_before = store->committed_ops();
+  Tally tally;
+  for (std::size_t i = 0; i < kPings; ++i) {
+    store->Ping("job-" + std::to_string(i % 500), std::nullopt, kBase + static_cast<UnixMillis>(i),
+                tally.Done());
+  }
+  ASSERT_TRUE(tally.WaitFor(kPings, 60s));
+  EXPECT_EQ(tally.ok, kPings) << tally.first_error;
+  const std::uint64_t commits = store->commits() - commits_before;
+  EXPECT_GE(commits, 1u);
+  EXPECT_LE(commits, kPings / 20) << "group commit did not group";
+  EXPECT_EQ(store->committed_ops() - ops_before, kPings);
+  // The last ping of each slug won.
+  std::optional<Monitor> m = Get(*store, "job-7", kBase + 5'000);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->last_ping, kBase + 1'500 + 7);
+  store->Close();
+}
+
+TEST(SqliteStoreTest, AnAcknowledgedWriteIsVisibleToAnotherConnection) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Ping(*store, "backup", 3600, kBase).ok());
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    ASSERT_TRUE(raw.ok());
+    EXPECT_EQ(raw.Int("SELECT interval_secs FROM monitors WHERE slug = 'backup'"), 3600);
+    EXPECT_EQ(raw.Int("SELECT last_ping FROM monitors WHERE slug = 'backup'"), kBase);
+    EXPECT_EQ(raw.Int("SELECT next_due FROM monitors WHERE slug = 'backup'"), kBase + 3'600'000);
+  }
+  Tally tally;
+  for (int i = 0; i < 500; ++i) {
+    store->Ping("job-" + std::to_string(i), std::nullopt, kBase + 1, tally.Done());
+  }
+  ASSERT_TRUE(tally.WaitFor(500, 60s));
+  ASSERT_EQ(tally.ok, 500u) << tally.first_error;
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM monitors"), 501);
+  store->Close();
+}
+
+// Operations committed in one transaction: one that fails is undone alone.
+TEST(SqliteStoreTest, AFailingOperationDoesNotUndoTheOthersInItsGroup) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  const std::string hash(64, 'c');
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store->AddKey({hash, "first", kBase, std::nullopt}, std::move(cb));
+              }).ok());
+
+  // Hold the write lock so that everything below queues up and commits as one group.
+  RawDb locker(path);
+  ASSERT_TRUE(locker.ok());
+  ASSERT_EQ(locker.Exec("BEGIN IMMEDIATE"), "");
+  std::promise<Result<Monitor>> p1, p2, p3;
+  std::promise<Status> dup, revoke, touch;
+  store->Ping("before", 60, kBase + 1, [&](Result<Monitor> r) { p1.set_value(std::move(r)); });
+  store->AddKey({hash, "duplicate", kBase + 2, std::nullopt},
+                [&](Status s) { dup.set_value(std::move(s)); });
+  store->Ping("between", 120, kBase + 3, [&](Result<Monitor> r) { p2.set_value(std::move(r)); });
+  store->RevokeKey("dddddddddddd", [&](Status s) { revoke.set_value(std::move(s)); });
+  store->TouchKeys({{hash, kBase + 4}}, [&](Status s) { touch.set_value(std::move(s)); });
+  store->Fail("after", kBase + 5, [&](Result<Monitor> r) { p3.set_value(std::move(r)); });
+  std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(locker.Exec("ROLLBACK"), "");
+
+  EXPECT_TRUE(p1.get_future().get().ok());
+  Status d = dup.get_future().get();
+  EXPECT_FALSE(d.ok());
+  EXPECT_TRUE(p2.get_future().get().ok());
+  Status r = revoke.get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(touch.get_future().get().ok());
+  EXPECT_TRUE(p3.get_future().get().ok());
+
+  EXPECT_EQ(Get(*store, "before", kBase + 10).value().interval_secs, 60);
+  EXPECT_EQ(Get(*store, "between", kBase + 10).value().interval_secs, 120);
+  EXPECT_EQ(Get(*store, "after", kBase + 10).value().failed_at, kBase + 5);
+  Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
+      [&](Callback<std::vector<ApiKeyRecord>> cb) { store->ListKeys(std::move(cb)); });
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].description, "first");
+  EXPECT_EQ((*keys)[0].last_used_at, kBase + 4);
+  store->Close();
+}
+
+// While the writer cannot commit (another connection holds the write lock), 5000 pings
+// queue up unacknowledged; reads still answer at once.
+TEST(SqliteStoreTest, ReadsAreNotBlockedByQueuedWrites) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Ping(*store, "probe", 600, kBase).ok());
+
+  RawDb locker(path);
+  ASSERT_TRUE(locker.ok());
+  ASSERT_EQ(locker.Exec("BEGIN IMMEDIATE"), "");  // the write lock, held
+
+  constexpr std::size_t kPings = 5000;
+  Tally tally;
+  for (std::size_t i = 0; i < kPings; ++i) {
+    store->Ping("job-" + std::to_string(i), std::nullopt, kBase + 1, tally.Done());
+  }
+
+  std::promise<Result<std::optional<Monitor>>> got;
+  auto got_future = got.get_future();
+  auto started = std::chrono::steady_clock::now();
+  store->Get("probe", kBase + 2,
+             [&got](Result<std::optional<Monitor>> r) { got.set_value(std::move(r)); });
+  std::promise<Result<MonitorPage>> listed;
+  auto listed_future = listed.get_future();
+  store->List("", 10, kBase + 2,
+              [&listed](Result<MonitorPage> r) { listed.set_value(std::move(r)); });
+  bool read_done = got_future.wait_for(2s) == std::future_status::ready &&
+                   listed_future.wait_for(2s) == std::future_status::ready;
+  auto read_time = std::chrono::steady_clock::now() - started;
+  std::size_t acked_during_read = tally.Answered();
+
+  ASSERT_EQ(locker.Exec("ROLLBACK"), "");  // let the writer go
+  ASSERT_TRUE(tally.WaitFor(kPings, 60s));
+  EXPECT_EQ(tally.ok, kPings) << tally.first_error;
+
+  ASSERT_TRUE(read_done) << "reads waited behind the queued writes";
+  EXPECT_LT(read_time, 2s);
+  EXPECT_EQ(acked_during_read, 0u);  // the writes really were stuck
+  Result<std::optional<Monitor>> r = got_future.get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->last_ping, kBase);
+  Result<MonitorPage> page = listed_future.get();
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 1u);  // none of the queued pings was visible yet
+  EXPECT_EQ(page->monitors[0].slug, "probe");
+
+  EXPECT_TRUE(Get(*store, "job-4999", kBase + 3).has_value());
+  store->Close();
+}
+
+// ---------------------------------------------------------------------------------------
+// Crash durability: nothing acknowledged is lost
+
+constexpr int kWindow = 32;  // pings in flight in the child
+
+// In the child: pings job-<first>, job-<first+1>, ... keeping kWindow in flight, and
+// writes each acknowledged number to `fd`. Runs until killed.
+[[noreturn]] void PingUntilKilled(const std::string& path, int fd, std::int32_t first) {
+  Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) _exit(3);
+  SqliteStore& store = **opened;
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  for (std::int32_t n = first; n < first + 50'000'000; ++n) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < kWindow; });
+      ++in_flight;
+    }
+    store.Ping("job-" + std::to_string(n), std::nullopt, kBase + n,
+               [&mu, &cv, &in_flight, fd, n](Result<Monitor> r) {
+                 if (!r.ok()) _exit(4);
+                 // Acknowledged: tell the parent (4-byte writes to a pipe are atomic).
+                 if (write(fd, &n, sizeof n) != static_cast<ssize_t>(sizeof n)) _exit(5);
+                 std::lock_guard lock(mu);
+                 --in_flight;
+                 cv.notify_one();
+               });
+  }
+  _exit(6);
+}
+
+// Forks a pinging child, collects its acknowledgements for `run` after the first, then
+// SIGKILLs it. Returns the acknowledged numbers.
+std::vector<std::int32_t> RunAndKill(const std::string& path, std::int32_t first,
+                                     std::chrono::milliseconds run, int* child_status) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return {};
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return {};
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    PingUntilKilled(path, fds[1], first);
+  }
+  close(fds[1]);
+
+  std::string bytes;
+  auto read_some = [&](int timeout_ms) -> bool {  // false at EOF
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return true;
+    char buf[4096];
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) return false;
+    bytes.append(buf, static_cast<std::size_t>(n));
+    return true;
+  };
+  // Wait for the first acknowledgement (the child opens the store first), then run.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (bytes.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (!read_some(50)) break;
+  }
+  deadline = std::chrono::steady_clock::now() + run;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!read_some(10)) break;
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, child_status, 0);
+  // Whatever the child wrote before it died is still in the pipe.
+  while (read_some(1000)) {
+  }
+  close(fds[0]);
+
+  std::vector<std::int32_t> acked(bytes.size() / sizeof(std::int32_t));
+  std::memcpy(acked.data(), bytes.data(), acked.size() * sizeof(std::int32_t));
+  EXPECT_EQ(bytes.size() % sizeof(std::int32_t), 0u);
+  return acked;
+}
+
+TEST(SqliteStoreTest, NothingAcknowledgedIsLostWhenTheProcessIsKilled) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  constexpr int kRounds = 3;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::int32_t first = round * 10'000'000;
+    int status = 0;
+    std::vector<std::int32_t> acked = RunAndKill(path, first, 300ms, &status);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the child ended by itself, status " << status;
+    // Enough acknowledged writes, some in flight at the kill, for the test to mean something.
+    ASSERT_GE(acked.size(), 300u);
+
+    auto store = MustOpen(path);
+    ASSERT_NE(store, nullptr);
+    std::size_t missing = 0;
+    std::string first_missing;
+    // One read of each acknowledged slug; they were all pinged once, at kBase + n.
+    for (std::int32_t n : acked) {
+      ASSERT_GE(n, first);
+      std::optional<Monitor> m = Get(*store, "job-" + std::to_string(n), kBase + n + 1);
+      if (!m.has_value() || m->last_ping != kBase + n) {
+        if (missing++ == 0) first_missing = "job-" + std::to_string(n);
+      }
+    }
+    EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged pings, " << missing
+                           << " were lost, the first " << first_missing;
+    store->Close();
+  }
+}
+
+}  // namespace
+}  // namespace heartbeat

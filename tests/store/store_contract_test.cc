@@ -1,0 +1,1044 @@
+// The Store contract (src/store/store.h), as one value-parameterized suite that every
+// implementation must pass. Each implementation adds one StoreFactory and one
+// INSTANTIATE_TEST_SUITE_P at the bottom of this file.
+//
+// Times are explicit Unix milliseconds around kBase: the store has no clock of its own.
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/interval.h"
+#include "core/monitor.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+#include "support/temp_dir.h"
+
+namespace heartbeat {
+namespace {
+
+constexpr UnixMillis kBase = 1'790'000'000'000LL;  // 2026-09-21T14:13:20Z
+constexpr UnixMillis kMinute = 60'000;
+constexpr UnixMillis kDay = 24 * 3600 * 1000LL;
+
+struct StoreFactory {
+  std::string name;
+  // A fresh store keeping its data under `dir` (an empty directory owned by the test).
+  std::function<std::unique_ptr<Store>(const std::string& dir)> make;
+  // Optional: sets a monitor's alert state behind the store's back, as the checker would,
+  // so that the tests can see Pause and a fresh start clear it. Tests that need it are
+  // skipped when it is missing.
+  std::function<void(const std::string& dir, const std::string& slug, UnixMillis alerted_at,
+                     std::int64_t alert_count)>
+      set_alert_state;
+};
+
+std::ostream& operator<<(std::ostream& os, const StoreFactory& f) { return os << f.name; }
+
+// Two distinct 64-hex-digit hashes, and one that shares the first 12 digits with kHashA.
+const std::string kHashA = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const std::string kHashB = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+const std::string kHashA2 = "0123456789ab1111111111111111111111111111111111111111111111111111";
+
+void ExpectSameMonitor(const Monitor& a, const Monitor& b) {
+  EXPECT_EQ(a.slug, b.slug);
+  EXPECT_EQ(a.interval_secs, b.interval_secs);
+  EXPECT_EQ(a.last_ping, b.last_ping);
+  EXPECT_EQ(a.next_due, b.next_due);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.expires_at, b.expires_at);
+  EXPECT_EQ(a.paused, b.paused);
+  EXPECT_EQ(a.failed_at, b.failed_at);
+  EXPECT_EQ(a.first_alerted_at, b.first_alerted_at);
+  EXPECT_EQ(a.last_alerted_at, b.last_alerted_at);
+  EXPECT_EQ(a.alert_count, b.alert_count);
+}
+
+class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().make(dir_.path());
+    ASSERT_NE(store_, nullptr) << "the factory could not make a store";
+  }
+  void TearDown() override {
+    if (store_) store_->Close();
+  }
+
+  Store& store() { return *store_; }
+
+  Result<Monitor> Ping(const std::string& slug, std::optional<std::int64_t> interval,
+                       UnixMillis now) {
+    return Await<Monitor>(
+        [&](Callback<Monitor> cb) { store_->Ping(slug, interval, now, std::move(cb)); });
+  }
+  // A ping that must succeed; returns the monitor it reports.
+  Monitor MustPing(const std::string& slug, std::optional<std::int64_t> interval, UnixMillis now) {
+    Result<Monitor> r = Ping(slug, interval, now);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : Monitor{};
+  }
+  Result<Monitor> Fail(const std::string& slug, UnixMillis now) {
+    return Await<Monitor>([&](Callback<Monitor> cb) { store_->Fail(slug, now, std::move(cb)); });
+  }
+  Monitor MustFail(const std::string& slug, UnixMillis now) {
+    Result<Monitor> r = Fail(slug, now);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : Monitor{};
+  }
+  // The monitor, or nullopt; a store error fails the test.
+  std::optional<Monitor> Get(const std::string& slug, UnixMillis now) {
+    Result<std::optional<Monitor>> r = Await<std::optional<Monitor>>(
+        [&](Callback<std::optional<Monitor>> cb) { store_->Get(slug, now, std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::nullopt;
+  }
+  Result<MonitorPage> List(const std::string& after, std::size_t limit, UnixMillis now) {
+    return Await<MonitorPage>(
+        [&](Callback<MonitorPage> cb) { store_->List(after, limit, now, std::move(cb)); });
+  }
+  // Every slug listed at `now`, following next_after page by page.
+  std::vector<std::string> ListAll(std::size_t limit, UnixMillis now) {
+    std::vector<std::string> slugs;
+    std::string after;
+    for (int pages = 0; pages < 10'000; ++pages) {
+      Result<MonitorPage> page = List(after, limit, now);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) break;
+      EXPECT_LE(page->monitors.size(), limit);
+      for (const Monitor& m : page->monitors) slugs.push_back(m.slug);
+      if (!page->next_after) break;
+      after = *page->next_after;
+    }
+    return slugs;
+  }
+  Result<bool> Delete(const std::string& slug, UnixMillis now) {
+    return Await<bool>([&](Callback<bool> cb) { store_->Delete(slug, now, std::move(cb)); });
+  }
+  Result<bool> Pause(const std::string& slug, UnixMillis now) {
+    return Await<bool>([&](Callback<bool> cb) { store_->Pause(slug, now, std::move(cb)); });
+  }
+  Result<bool> Unpause(const std::string& slug, UnixMillis now) {
+    return Await<bool>([&](Callback<bool> cb) { store_->Unpause(slug, now, std::move(cb)); });
+  }
+  Result<std::size_t> DeleteExpired(UnixMillis now, std::size_t limit) {
+    return Await<std::size_t>(
+        [&](Callback<std::size_t> cb) { store_->DeleteExpired(now, limit, std::move(cb)); });
+  }
+  Status AddKey(const std::string& hash, const std::string& description, UnixMillis created) {
+    return Await<void>([&](Callback<void> cb) {
+      store_->AddKey(ApiKeyRecord{hash, description, created, std::nullopt}, std::move(cb));
+    });
+  }
+  std::vector<ApiKeyRecord> ListKeys() {
+    Result<std::vector<ApiKeyRecord>> r = Await<std::vector<ApiKeyRecord>>(
+        [&](Callback<std::vector<ApiKeyRecord>> cb) { store_->ListKeys(std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    if (!r.ok()) return {};
+    std::vector<ApiKeyRecord> keys = std::move(*r);
+    std::sort(keys.begin(), keys.end(),
+              [](const ApiKeyRecord& a, const ApiKeyRecord& b) { return a.key_hash < b.key_hash; });
+    return keys;
+  }
+  std::optional<ApiKeyRecord> FindKey(const std::string& hash) {
+    for (ApiKeyRecord& k : ListKeys()) {
+      if (k.key_hash == hash) return k;
+    }
+    return std::nullopt;
+  }
+  Status RevokeKey(const std::string& id) {
+    return Await<void>([&](Callback<void> cb) { store_->RevokeKey(id, std::move(cb)); });
+  }
+  Status TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses) {
+    return Await<void>(
+        [&](Callback<void> cb) { store_->TouchKeys(std::move(uses), std::move(cb)); });
+  }
+
+  // Pings every slug at once (all submitted before waiting) and waits for all answers.
+  void PingMany(const std::vector<std::string>& slugs, std::optional<std::int64_t> interval,
+                UnixMillis now) {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t answered = 0;
+    std::size_t failed = 0;
+    for (const std::string& slug : slugs) {
+      store_->Ping(slug, interval, now, [&](Result<Monitor> r) {
+        std::lock_guard lock(mu);
+        ++answered;
+        if (!r.ok()) ++failed;
+        cv.notify_all();
+      });
+    }
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == slugs.size(); });
+    EXPECT_EQ(failed, 0u);
+  }
+
+  // Gives `slug` an alert state (as the checker would), or skips the test.
+  bool SetAlertState(const std::string& slug, UnixMillis alerted_at, std::int64_t count) {
+    if (!GetParam().set_alert_state) return false;
+    GetParam().set_alert_state(dir_.path(), slug, alerted_at, count);
+    std::optional<Monitor> m = Get(slug, alerted_at);
+    EXPECT_TRUE(m.has_value());
+    if (m) {
+      EXPECT_EQ(m->first_alerted_at, alerted_at);
+      EXPECT_EQ(m->alert_count, count);
+    }
+    return true;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Ping
+
+TEST_P(StoreContractTest, FirstPingCreatesWithTheDefaultInterval) {
+  Monitor m = MustPing("backup", std::nullopt, kBase);
+  EXPECT_EQ(m.slug, "backup");
+  EXPECT_EQ(m.interval_secs, 300);
+  EXPECT_EQ(m.last_ping, kBase);
+  EXPECT_EQ(m.next_due, kBase + 300'000);
+  EXPECT_EQ(m.created_at, kBase);
+  EXPECT_EQ(m.expires_at, kBase + kExpiryMillis);
+  EXPECT_FALSE(m.paused);
+  EXPECT_EQ(m.failed_at, std::nullopt);
+  EXPECT_EQ(m.first_alerted_at, std::nullopt);
+  EXPECT_EQ(m.last_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert_count, 0);
+
+  std::optional<Monitor> got = Get("backup", kBase + 1);
+  ASSERT_TRUE(got.has_value());
+  ExpectSameMonitor(*got, m);
+}
+
+TEST_P(StoreContractTest, FirstPingWithAnIntervalUsesIt) {
+  Monitor m = MustPing("backup", 3600, kBase + 7);
+  EXPECT_EQ(m.interval_secs, 3600);
+  EXPECT_EQ(m.next_due, kBase + 7 + 3'600'000);
+  EXPECT_EQ(m.last_ping, kBase + 7);
+}
+
+TEST_P(StoreContractTest, PingWithAnIntervalReplacesTheStoredOne) {
+  MustPing("backup", 3600, kBase);
+  Monitor m = MustPing("backup", 90, kBase + 10'001);
+  EXPECT_EQ(m.interval_secs, 90);
+  EXPECT_EQ(m.next_due, kBase + 10'001 + 90'000);
+  EXPECT_EQ(m.last_ping, kBase + 10'001);
+  EXPECT_EQ(m.created_at, kBase);
+  std::optional<Monitor> got = Get("backup", kBase + 10'002);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->interval_secs, 90);
+}
+
+TEST_P(StoreContractTest, PingWithoutAnIntervalKeepsTheStoredOne) {
+  MustPing("backup", 7200, kBase);
+  Monitor m = MustPing("backup", std::nullopt, kBase + 123'457);
+  EXPECT_EQ(m.interval_secs, 7200);
+  EXPECT_EQ(m.next_due, kBase + 123'457 + 7'200'000);
+  EXPECT_EQ(m.last_ping, kBase + 123'457);
+  EXPECT_EQ(m.created_at, kBase);
+}
+
+TEST_P(StoreContractTest, PingMovesTheExpiry) {
+  MustPing("backup", std::nullopt, kBase);
+  Monitor m = MustPing("backup", std::nullopt, kBase + 30 * kDay + 3);
+  EXPECT_EQ(m.expires_at, kBase + 30 * kDay + 3 + kExpiryMillis);
+  // Alive past the first expiry, because the second ping moved it.
+  std::optional<Monitor> got = Get("backup", kBase + kExpiryMillis + 1);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->expires_at, kBase + 30 * kDay + 3 + kExpiryMillis);
+}
+
+TEST_P(StoreContractTest, PingClearsAReportedFailure) {
+  MustFail("backup", kBase);
+  Monitor m = MustPing("backup", std::nullopt, kBase + 5'000);
+  EXPECT_EQ(m.failed_at, std::nullopt);
+  EXPECT_EQ(m.last_ping, kBase + 5'000);
+  EXPECT_EQ(m.next_due, kBase + 5'000 + 300'000);
+  std::optional<Monitor> got = Get("backup", kBase + 5'001);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->failed_at, std::nullopt);
+}
+
+TEST_P(StoreContractTest, PingOnAPausedMonitorIsRecordedButItStaysPaused) {
+  MustPing("backup", 600, kBase);
+  ASSERT_EQ(Pause("backup", kBase + 1'000).value(), true);
+  Monitor m = MustPing("backup", std::nullopt, kBase + 2'000);
+  EXPECT_TRUE(m.paused);
+  EXPECT_EQ(m.last_ping, kBase + 2'000);
+  EXPECT_EQ(m.next_due, kBase + 2'000 + 600'000);
+  std::optional<Monitor> got = Get("backup", kBase + 2'001);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->paused);
+  EXPECT_EQ(got->last_ping, kBase + 2'000);
+}
+
+TEST_P(StoreContractTest, PingKeepsAlertStateOfALiveMonitor) {
+  MustPing("backup", 60, kBase);
+  if (!SetAlertState("backup", kBase + 2 * kMinute, 2)) GTEST_SKIP() << "no alert-state hook";
+  Monitor m = MustPing("backup", std::nullopt, kBase + 3 * kMinute);
+  // Alert state belongs to the checker: a ping on a live monitor leaves it alone.
+  EXPECT_EQ(m.first_alerted_at, kBase + 2 * kMinute);
+  EXPECT_EQ(m.alert_count, 2);
+  EXPECT_EQ(m.created_at, kBase);
+}
+
+TEST_P(StoreContractTest, MonitorsAreIndependent) {
+  MustPing("a", 60, kBase);
+  MustPing("b", 120, kBase + 1);
+  std::optional<Monitor> a = Get("a", kBase + 2);
+  std::optional<Monitor> b = Get("b", kBase + 2);
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(a->interval_secs, 60);
+  EXPECT_EQ(a->next_due, kBase + 60'000);
+  EXPECT_EQ(b->interval_secs, 120);
+  EXPECT_EQ(b->next_due, kBase + 1 + 120'000);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fail
+
+TEST_P(StoreContractTest, FailCreatesAnOverdueMonitor) {
+  Monitor m = MustFail("backup", kBase + 42);
+  EXPECT_EQ(m.slug, "backup");
+  EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);
+  EXPECT_EQ(m.last_ping, std::nullopt);
+  EXPECT_EQ(m.failed_at, kBase + 42);
+  EXPECT_EQ(m.next_due, kBase + 42);
+  EXPECT_EQ(m.created_at, kBase + 42);
+  EXPECT_EQ(m.expires_at, kBase + 42 + kExpiryMillis);
+  EXPECT_FALSE(m.paused);
+  EXPECT_EQ(m.alert_count, 0);
+
+  std::optional<Monitor> got = Get("backup", kBase + 43);
+  ASSERT_TRUE(got.has_value());
+  ExpectSameMonitor(*got, m);
+  EXPECT_EQ(DeriveStatus(*got, kBase + 43), MonitorStatus::kOverdue);
+}
+
+TEST_P(StoreContractTest, FailOnAnExistingMonitorMakesItOverdueAndKeepsTheEarliestFailure) {
+  MustPing("backup", 3600, kBase);
+  Monitor first = MustFail("backup", kBase + 10'000);
+  EXPECT_EQ(first.failed_at, kBase + 10'000);
+  EXPECT_EQ(first.next_due, kBase + 10'000);
+  EXPECT_EQ(first.last_ping, kBase);  // the last successful ping is kept
+  EXPECT_EQ(first.interval_secs, 3600);
+  EXPECT_EQ(first.created_at, kBase);
+  EXPECT_EQ(first.expires_at, kBase + 10'000 + kExpiryMillis);
+
+  Monitor second = MustFail("backup", kBase + 20'000);
+  EXPECT_EQ(second.failed_at, kBase + 10'000);  // the earliest report stands
+  EXPECT_LE(second.next_due, kBase + 20'000);   // still overdue
+  EXPECT_EQ(second.last_ping, kBase);
+  EXPECT_EQ(second.interval_secs, 3600);
+  EXPECT_EQ(second.expires_at, kBase + 20'000 + kExpiryMillis);
+
+  std::optional<Monitor> got = Get("backup", kBase + 20'001);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->failed_at, kBase + 10'000);
+  EXPECT_EQ(DeriveStatus(*got, kBase + 20'001), MonitorStatus::kOverdue);
+}
+
+TEST_P(StoreContractTest, FailOnAPausedMonitorIsRecordedAndItStaysPaused) {
+  MustPing("backup", 600, kBase);
+  ASSERT_EQ(Pause("backup", kBase + 1).value(), true);
+  Monitor m = MustFail("backup", kBase + 2);
+  EXPECT_TRUE(m.paused);
+  EXPECT_EQ(m.failed_at, kBase + 2);
+  std::optional<Monitor> got = Get("backup", kBase + 3);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->paused);
+  EXPECT_EQ(got->failed_at, kBase + 2);
+}
+
+TEST_P(StoreContractTest, FailOnAnExpiredMonitorStartsItAfresh) {
+  MustPing("backup", 3600, kBase);
+  ASSERT_EQ(Pause("backup", kBase + 1).value(), true);
+  UnixMillis later = kBase + kExpiryMillis + 5;
+  Monitor m = MustFail("backup", later);
+  EXPECT_EQ(m.created_at, later);
+  EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);
+  EXPECT_EQ(m.last_ping, std::nullopt);
+  EXPECT_EQ(m.failed_at, later);
+  EXPECT_EQ(m.next_due, later);
+  EXPECT_FALSE(m.paused);
+  EXPECT_EQ(m.expires_at, later + kExpiryMillis);
+}
+
+// ---------------------------------------------------------------------------------------
+// Expiry: expired monitors are absent to every operation
+
+TEST_P(StoreContractTest, GetReportsAbsentForUnknownMonitors) {
+  EXPECT_EQ(Get("nothing-here", kBase), std::nullopt);
+  MustPing("backup", std::nullopt, kBase);
+  EXPECT_EQ(Get("backup2", kBase + 1), std::nullopt);
+  EXPECT_EQ(Get("backu", kBase + 1), std::nullopt);
+}
+
+TEST_P(StoreContractTest, MonitorExpiresExactlyNinetyDaysAfterItsLastPing) {
+  MustPing("backup", std::nullopt, kBase);
+  EXPECT_TRUE(Get("backup", kBase + kExpiryMillis - 1).has_value());
+  EXPECT_EQ(Get("backup", kBase + kExpiryMillis), std::nullopt);
+  EXPECT_EQ(Get("backup", kBase + kExpiryMillis + 365 * kDay), std::nullopt);
+}
+
+TEST_P(StoreContractTest, ExpiredMonitorsAreAbsentToEveryOperation) {
+  MustPing("gone", 60, kBase);
+  MustPing("alive", 60, kBase + kDay);
+  UnixMillis now = kBase + kExpiryMillis + 1;
+
+  EXPECT_EQ(Get("gone", now), std::nullopt);
+  Result<MonitorPage> page = List("", 100, now);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 1u);
+  EXPECT_EQ(page->monitors[0].slug, "alive");
+  EXPECT_EQ(Pause("gone", now).value(), false);
+  EXPECT_EQ(Unpause("gone", now).value(), false);
+  EXPECT_EQ(Delete("gone", now).value(), false);
+  // None of them brought it back.
+  EXPECT_EQ(Get("gone", now), std::nullopt);
+  EXPECT_TRUE(Get("alive", now).has_value());
+}
+
+TEST_P(StoreContractTest, ExpiredPausedMonitorIsAbsentToUnpause) {
+  MustPing("gone", 60, kBase);
+  ASSERT_EQ(Pause("gone", kBase + 1).value(), true);
+  UnixMillis now = kBase + kExpiryMillis + 1;
+  EXPECT_EQ(Unpause("gone", now).value(), false);
+  EXPECT_EQ(Get("gone", now), std::nullopt);
+}
+
+TEST_P(StoreContractTest, PingOnAnExpiredMonitorStartsItAfresh) {
+  MustPing("backup", 3600, kBase);
+  MustFail("backup", kBase + 1);
+  ASSERT_EQ(Pause("backup", kBase + 2).value(), true);
+  MustFail("backup", kBase + 3);  // failed while paused
+  bool with_alerts = SetAlertState("backup", kBase + 4, 3);
+
+  UnixMillis later = kBase + 3 + kExpiryMillis;  // the last Fail moved the expiry here
+  ASSERT_EQ(Get("backup", later), std::nullopt);
+  Monitor m = MustPing("backup", std::nullopt, later);
+  EXPECT_EQ(m.created_at, later);
+  EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);  // not the old 3600
+  EXPECT_EQ(m.last_ping, later);
+  EXPECT_EQ(m.next_due, later + 300'000);
+  EXPECT_EQ(m.expires_at, later + kExpiryMillis);
+  EXPECT_FALSE(m.paused);
+  EXPECT_EQ(m.failed_at, std::nullopt);
+  EXPECT_EQ(m.first_alerted_at, std::nullopt);
+  EXPECT_EQ(m.last_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert_count, 0);
+  std::optional<Monitor> got = Get("backup", later + 1);
+  ASSERT_TRUE(got.has_value());
+  ExpectSameMonitor(*got, m);
+  if (!with_alerts) GTEST_SKIP() << "alert state not checked: no alert-state hook";
+}
+
+TEST_P(StoreContractTest, PingWithAnIntervalOnAnExpiredMonitorUsesIt) {
+  MustPing("backup", 3600, kBase);
+  UnixMillis later = kBase + kExpiryMillis + 10;
+  Monitor m = MustPing("backup", 120, later);
+  EXPECT_EQ(m.created_at, later);
+  EXPECT_EQ(m.interval_secs, 120);
+  EXPECT_EQ(m.next_due, later + 120'000);
+}
+
+// ---------------------------------------------------------------------------------------
+// Pause / Unpause
+
+TEST_P(StoreContractTest, PauseClearsFailureAndAlertState) {
+  MustPing("backup", 60, kBase);
+  MustFail("backup", kBase + 1'000);
+  bool with_alerts = SetAlertState("backup", kBase + 2'000, 4);
+
+  Result<bool> paused = Pause("backup", kBase + 3'000);
+  ASSERT_TRUE(paused.ok());
+  EXPECT_TRUE(*paused);
+  std::optional<Monitor> got = Get("backup", kBase + 3'001);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->paused);
+  EXPECT_EQ(got->failed_at, std::nullopt);
+  EXPECT_EQ(got->first_alerted_at, std::nullopt);
+  EXPECT_EQ(got->last_alerted_at, std::nullopt);
+  EXPECT_EQ(got->alert_count, 0);
+  EXPECT_EQ(got->last_ping, kBase);
+  EXPECT_EQ(got->interval_secs, 60);
+  EXPECT_EQ(DeriveStatus(*got, kBase + 3'001), MonitorStatus::kPaused);
+  if (!with_alerts) GTEST_SKIP() << "alert state not checked: no alert-state hook";
+}
+
+TEST_P(StoreContractTest, PauseReportsAbsentForUnknownMonitors) {
+  EXPECT_EQ(Pause("nothing-here", kBase).value(), false);
+  EXPECT_EQ(Get("nothing-here", kBase), std::nullopt);  // not created
+}
+
+TEST_P(StoreContractTest, PauseTwiceStaysPausedAndReportsFound) {
+  MustPing("backup", 60, kBase);
+  EXPECT_EQ(Pause("backup", kBase + 1).value(), true);
+  EXPECT_EQ(Pause("backup", kBase + 2).value(), true);
+  std::optional<Monitor> got = Get("backup", kBase + 3);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->paused);
+}
+
+TEST_P(StoreContractTest, UnpauseStartsAFreshPeriod) {
+  MustPing("backup", 600, kBase);
+  ASSERT_EQ(Pause("backup", kBase + 1'000).value(), true);
+  UnixMillis now = kBase + 5 * kDay + 17;  // long overdue by the old deadline
+  Result<bool> unpaused = Unpause("backup", now);
+  ASSERT_TRUE(unpaused.ok());
+  EXPECT_TRUE(*unpaused);
+  std::optional<Monitor> got = Get("backup", now);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_FALSE(got->paused);
+  EXPECT_EQ(got->next_due, now + 600'000);
+  EXPECT_EQ(got->last_ping, kBase);
+  EXPECT_EQ(got->failed_at, std::nullopt);
+  EXPECT_EQ(DeriveStatus(*got, now), MonitorStatus::kOk);
+}
+
+TEST_P(StoreContractTest, UnpauseAfterAFailureWhilePausedIsDueAtOnce) {
+  MustPing("backup", 600, kBase);
+  ASSERT_EQ(Pause("backup", kBase + 1'000).value(), true);
+  MustFail("backup", kBase + 2'000);
+  UnixMillis now = kBase + 9'000;
+  ASSERT_EQ(Unpause("backup", now).value(), true);
+  std::optional<Monitor> got = Get("backup", now);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_FALSE(got->paused);
+  EXPECT_EQ(got->next_due, now);
+  EXPECT_EQ(got->failed_at, kBase + 2'000);
+  EXPECT_EQ(DeriveStatus(*got, now + 1), MonitorStatus::kOverdue);
+}
+
+TEST_P(StoreContractTest, UnpauseOnAMonitorThatIsNotPausedChangesNothing) {
+  MustPing("backup", 600, kBase);
+  MustFail("backup", kBase + 500);
+  std::optional<Monitor> before = Get("backup", kBase + 1'000);
+  ASSERT_TRUE(before.has_value());
+  Result<bool> unpaused = Unpause("backup", kBase + 60'000);
+  ASSERT_TRUE(unpaused.ok());
+  EXPECT_TRUE(*unpaused);  // found
+  std::optional<Monitor> after = Get("backup", kBase + 60'001);
+  ASSERT_TRUE(after.has_value());
+  ExpectSameMonitor(*after, *before);
+  EXPECT_EQ(after->next_due, kBase + 500);
+}
+
+TEST_P(StoreContractTest, UnpauseReportsAbsentForUnknownMonitors) {
+  EXPECT_EQ(Unpause("nothing-here", kBase).value(), false);
+  EXPECT_EQ(Get("nothing-here", kBase), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------------------
+// List
+
+TEST_P(StoreContractTest, ListOnAnEmptyStoreIsEmpty) {
+  Result<MonitorPage> page = List("", 10, kBase);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->monitors.empty());
+  EXPECT_EQ(page->next_after, std::nullopt);
+}
+
+TEST_P(StoreContractTest, ListIsSortedBySlugWithWholeMonitors) {
+  // Byte order: '-' < digits < letters.
+  std::vector<std::string> slugs = {"zeta", "a-b", "ab", "a", "b0", "a0", "9-lives", "alpha"};
+  for (std::size_t i = 0; i < slugs.size(); ++i) {
+    MustPing(slugs[i], 60 + static_cast<std::int64_t>(i), kBase + static_cast<UnixMillis>(i));
+  }
+  Result<MonitorPage> page = List("", 100, kBase + 100);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->next_after, std::nullopt);
+  std::vector<std::string> want = slugs;
+  std::sort(want.begin(), want.end());
+  ASSERT_EQ(page->monitors.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(page->monitors[i].slug, want[i]) << "at " << i;
+  }
+  // Each entry is the whole monitor.
+  for (const Monitor& m : page->monitors) {
+    auto it = std::find(slugs.begin(), slugs.end(), m.slug);
+    ASSERT_NE(it, slugs.end());
+    auto i = static_cast<std::int64_t>(it - slugs.begin());
+    EXPECT_EQ(m.interval_secs, 60 + i);
+    EXPECT_EQ(m.last_ping, kBase + i);
+    EXPECT_EQ(m.next_due, kBase + i + (60 + i) * 1000);
+  }
+}
+
+TEST_P(StoreContractTest, ListStartsStrictlyAfterTheGivenSlug) {
+  for (const char* s : {"a", "b", "c", "d"}) MustPing(s, std::nullopt, kBase);
+  Result<MonitorPage> page = List("b", 10, kBase + 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 2u);
+  EXPECT_EQ(page->monitors[0].slug, "c");
+  EXPECT_EQ(page->monitors[1].slug, "d");
+  // `after` need not exist.
+  page = List("bb", 10, kBase + 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 2u);
+  EXPECT_EQ(page->monitors[0].slug, "c");
+  page = List("d", 10, kBase + 1);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->monitors.empty());
+  EXPECT_EQ(page->next_after, std::nullopt);
+}
+
+TEST_P(StoreContractTest, ListLimitAndNextAfter) {
+  for (const char* s : {"a", "b", "c", "d", "e"}) MustPing(s, std::nullopt, kBase);
+  Result<MonitorPage> page = List("", 2, kBase + 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 2u);
+  EXPECT_EQ(page->monitors[0].slug, "a");
+  EXPECT_EQ(page->monitors[1].slug, "b");
+  ASSERT_TRUE(page->next_after.has_value());
+  EXPECT_EQ(*page->next_after, "b");
+
+  page = List(*page->next_after, 2, kBase + 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 2u);
+  EXPECT_EQ(page->monitors[0].slug, "c");
+  EXPECT_EQ(page->monitors[1].slug, "d");
+  ASSERT_TRUE(page->next_after.has_value());
+
+  page = List(*page->next_after, 2, kBase + 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 1u);
+  EXPECT_EQ(page->monitors[0].slug, "e");
+  EXPECT_EQ(page->next_after, std::nullopt);
+}
+
+// Runs `body` in a forked child, so that a crash fails one test instead of ending the
+// run, and returns its exit code (128 + the signal when it was killed by one).
+int RunInChild(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  if (pid < 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_P(StoreContractTest, ListWithLimitZeroReturnsNoMonitors) {
+  MustPing("a", std::nullopt, kBase);
+  MustPing("b", std::nullopt, kBase);
+  store().Close();  // no store thread may be running across the fork
+  int code = RunInChild([&] {
+    std::unique_ptr<Store> s = GetParam().make(dir_.path());
+    if (!s) return 10;
+    Result<MonitorPage> page = Await<MonitorPage>(
+        [&](Callback<MonitorPage> cb) { s->List("", 0, kBase + 1, std::move(cb)); });
+    int rc = !page.ok() ? 11 : !page->monitors.empty() ? 12 : 0;
+    s->Close();
+    return rc;
+  });
+  EXPECT_EQ(code, 0) << "List(after, 0, now) must answer an empty page; exit code 128 + 11 "
+                        "is a SIGSEGV, 1 an AddressSanitizer report";
+}
+
+TEST_P(StoreContractTest, ListPaginatesThousandsWithoutDuplicatesOrGaps) {
+  constexpr int kCount = 2500;
+  std::vector<std::string> slugs;
+  for (int i = 0; i < kCount; ++i) slugs.push_back("job-" + std::to_string(i));
+  PingMany(slugs, std::nullopt, kBase);
+  std::sort(slugs.begin(), slugs.end());
+
+  std::vector<std::string> listed;
+  std::vector<std::size_t> page_sizes;
+  std::string after;
+  for (int pages = 0; pages < 10; ++pages) {
+    Result<MonitorPage> page = List(after, 1000, kBase + 1);
+    ASSERT_TRUE(page.ok());
+    page_sizes.push_back(page->monitors.size());
+    for (const Monitor& m : page->monitors) listed.push_back(m.slug);
+    if (!page->next_after) break;
+    ASSERT_FALSE(page->monitors.empty());
+    EXPECT_EQ(*page->next_after, page->monitors.back().slug);
+    after = *page->next_after;
+  }
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{1000, 1000, 500}));
+  ASSERT_EQ(listed.size(), slugs.size());
+  EXPECT_EQ(listed, slugs);  // sorted, no duplicates, no gaps
+}
+
+TEST_P(StoreContractTest, ListHidesExpiredMonitorsAcrossPages) {
+  std::vector<std::string> old_slugs;
+  std::vector<std::string> new_slugs;
+  for (int i = 0; i < 30; ++i) {
+    char slug[16];
+    std::snprintf(slug, sizeof slug, "m-%02d", i);
+    (i % 3 == 0 ? new_slugs : old_slugs).push_back(slug);
+  }
+  PingMany(old_slugs, std::nullopt, kBase);
+  PingMany(new_slugs, std::nullopt, kBase + kDay);
+  UnixMillis now = kBase + kExpiryMillis;  // the old ones expire exactly now
+  std::vector<std::string> listed = ListAll(4, now);
+  EXPECT_EQ(listed, new_slugs);
+  // Before the expiry, all of them.
+  EXPECT_EQ(ListAll(7, now - 1).size(), 30u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Delete
+
+TEST_P(StoreContractTest, DeleteRemovesTheMonitor) {
+  MustPing("backup", 600, kBase);
+  MustPing("other", 600, kBase);
+  Result<bool> deleted = Delete("backup", kBase + 1);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(*deleted);
+  EXPECT_EQ(Get("backup", kBase + 2), std::nullopt);
+  EXPECT_TRUE(Get("other", kBase + 2).has_value());
+  EXPECT_EQ(Delete("backup", kBase + 3).value(), false);
+  Result<MonitorPage> page = List("", 10, kBase + 3);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->monitors.size(), 1u);
+  EXPECT_EQ(page->monitors[0].slug, "other");
+  // A ping afterwards creates it anew.
+  Monitor m = MustPing("backup", std::nullopt, kBase + 4);
+  EXPECT_EQ(m.created_at, kBase + 4);
+  EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);
+}
+
+TEST_P(StoreContractTest, DeleteReportsAbsentForUnknownMonitors) {
+  EXPECT_EQ(Delete("nothing-here", kBase).value(), false);
+}
+
+// ---------------------------------------------------------------------------------------
+// DeleteExpired
+
+TEST_P(StoreContractTest, DeleteExpiredRemovesOnlyExpiredMonitors) {
+  MustPing("old", std::nullopt, kBase);
+  MustPing("new", std::nullopt, kBase + kDay);
+  UnixMillis now = kBase + kExpiryMillis;
+
+  EXPECT_EQ(DeleteExpired(kBase + kExpiryMillis - 1, 100).value(), 0u);
+  Result<std::size_t> removed = DeleteExpired(now, 100);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_TRUE(Get("new", now).has_value());
+  // Really gone: asked about an earlier time, when it was alive, it is still absent.
+  EXPECT_EQ(Get("old", kBase + 1), std::nullopt);
+  EXPECT_TRUE(Get("new", kBase + kDay + 1).has_value());
+  EXPECT_EQ(DeleteExpired(now, 100).value(), 0u);
+}
+
+TEST_P(StoreContractTest, DeleteExpiredWithASmallLimitEventuallyRemovesAllExpired) {
+  constexpr std::size_t kLimit = 16;
+  std::vector<std::string> expiring;
+  std::vector<std::string> staying;
+  for (int i = 0; i < 300; ++i) {
+    char slug[16];
+    std::snprintf(slug, sizeof slug, "job-%03d", i);
+    (i % 3 == 1 ? staying : expiring).push_back(slug);
+  }
+  PingMany(expiring, std::nullopt, kBase);
+  PingMany(staying, std::nullopt, kBase + kDay);
+
+  // Move any cursor into the middle first, so that the scan must wrap to find all.
+  for (int i = 0; i < 7; ++i) {
+    Result<std::size_t> none = DeleteExpired(kBase + 1, kLimit);
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(*none, 0u);
+  }
+
+  UnixMillis now = kBase + kExpiryMillis + 1;
+  std::size_t total = 0;
+  int calls = 0;
+  while (total < expiring.size() && calls < 1'000) {
+    Result<std::size_t> removed = DeleteExpired(now, kLimit);
+    ASSERT_TRUE(removed.ok()) << removed.error().message;
+    EXPECT_LE(*removed, kLimit);  // bounded work per call
+    total += *removed;
+    ++calls;
+  }
+  EXPECT_EQ(total, expiring.size());
+  EXPECT_GT(calls, 1);  // it really did the work in bounded pieces
+  // Nothing expired is left to find, however often it looks.
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(DeleteExpired(now, kLimit).value(), 0u);
+  // The live ones all remain; the expired are gone even when asked about the past.
+  EXPECT_EQ(ListAll(1000, now), staying);
+  for (const std::string& slug : expiring) {
+    ASSERT_EQ(Get(slug, kBase + 1), std::nullopt) << slug;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// API keys
+
+TEST_P(StoreContractTest, AddKeyAndListKeysRoundTrip) {
+  EXPECT_TRUE(ListKeys().empty());
+  ASSERT_TRUE(AddKey(kHashB, "ci runner", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "backup host", kBase + 1'000).ok());
+  std::vector<ApiKeyRecord> keys = ListKeys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].key_hash, kHashA);
+  EXPECT_EQ(keys[0].description, "backup host");
+  EXPECT_EQ(keys[0].created_at, kBase + 1'000);
+  EXPECT_EQ(keys[0].last_used_at, std::nullopt);
+  EXPECT_EQ(keys[1].key_hash, kHashB);
+  EXPECT_EQ(keys[1].description, "ci runner");
+  EXPECT_EQ(keys[1].created_at, kBase);
+  EXPECT_EQ(keys[1].last_used_at, std::nullopt);
+}
+
+TEST_P(StoreContractTest, AddKeyRejectsADuplicateHash) {
+  ASSERT_TRUE(AddKey(kHashA, "first", kBase).ok());
+  Status again = AddKey(kHashA, "second", kBase + 1);
+  EXPECT_FALSE(again.ok());
+  std::vector<ApiKeyRecord> keys = ListKeys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].description, "first");
+  EXPECT_EQ(keys[0].created_at, kBase);
+}
+
+TEST_P(StoreContractTest, RevokeKeyByTwelveCharacterId) {
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashB, "b", kBase).ok());
+  Status revoked = RevokeKey(kHashA.substr(0, 12));
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  std::vector<ApiKeyRecord> keys = ListKeys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_hash, kHashB);
+  // Gone: a second revocation finds nothing.
+  Status again = RevokeKey(kHashA.substr(0, 12));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, RevokeKeyByFullHash) {
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashB, "b", kBase).ok());
+  Status revoked = RevokeKey(kHashB);
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  std::vector<ApiKeyRecord> keys = ListKeys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_hash, kHashA);
+}
+
+TEST_P(StoreContractTest, RevokeKeyUnknownIdIsNotFound) {
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  Status revoked = RevokeKey("aaaaaaaaaaaa");
+  ASSERT_FALSE(revoked.ok());
+  EXPECT_EQ(revoked.error().code, ErrorCode::kNotFound);
+  // A full hash that differs from a stored one in its last digit.
+  std::string near = kHashA.substr(0, 63) + "e";
+  revoked = RevokeKey(near);
+  ASSERT_FALSE(revoked.ok());
+  EXPECT_EQ(revoked.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ListKeys().size(), 1u);
+}
+
+TEST_P(StoreContractTest, RevokeKeyMalformedIdIsInvalidArgument) {
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  std::string upper = "0123456789AB";  // the key's ID, uppercased
+  for (const std::string& id : {upper, kHashA.substr(0, 11), std::string("0123456789ag"),
+                                std::string(""), std::string("0123456789ab "), kHashA + "0"}) {
+    Status revoked = RevokeKey(id);
+    ASSERT_FALSE(revoked.ok()) << "id '" << id << "'";
+    EXPECT_EQ(revoked.error().code, ErrorCode::kInvalidArgument) << "id '" << id << "'";
+  }
+  EXPECT_EQ(ListKeys().size(), 1u);  // nothing was revoked
+}
+
+TEST_P(StoreContractTest, RevokeKeyAmbiguousIdIsInvalidArgument) {
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA2, "a2", kBase).ok());
+  ASSERT_EQ(kHashA.substr(0, 12), kHashA2.substr(0, 12));
+  Status revoked = RevokeKey(kHashA.substr(0, 12));
+  ASSERT_FALSE(revoked.ok());
+  EXPECT_EQ(revoked.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ListKeys().size(), 2u);
+  // More of the hash tells them apart.
+  ASSERT_TRUE(RevokeKey(kHashA2.substr(0, 16)).ok());
+  std::vector<ApiKeyRecord> keys = ListKeys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_hash, kHashA);
+}
+
+TEST_P(StoreContractTest, TouchKeysSetsLastUsedAndNeverMovesItBack) {
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashB, "b", kBase).ok());
+
+  ASSERT_TRUE(TouchKeys({{kHashA, kBase + 5'000}}).ok());
+  std::optional<ApiKeyRecord> a = FindKey(kHashA);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->last_used_at, kBase + 5'000);
+  std::optional<ApiKeyRecord> b = FindKey(kHashB);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->last_used_at, std::nullopt);  // untouched
+
+  ASSERT_TRUE(TouchKeys({{kHashA, kBase + 1'000}}).ok());  // older: ignored
+  EXPECT_EQ(FindKey(kHashA).value().last_used_at, kBase + 5'000);
+
+  // A batch: several keys, the same key twice out of order, and an unknown hash.
+  ASSERT_TRUE(TouchKeys({{kHashA, kBase + 9'000},
+                         {kHashB, kBase + 7'000},
+                         {kHashA, kBase + 8'000},
+                         {kHashA2, kBase + 9'999}})
+                  .ok());
+  EXPECT_EQ(FindKey(kHashA).value().last_used_at, kBase + 9'000);
+  EXPECT_EQ(FindKey(kHashB).value().last_used_at, kBase + 7'000);
+  EXPECT_EQ(FindKey(kHashA2), std::nullopt);  // touching does not create keys
+  EXPECT_EQ(ListKeys().size(), 2u);
+  // created_at and description untouched.
+  EXPECT_EQ(FindKey(kHashA).value().created_at, kBase);
+  EXPECT_EQ(FindKey(kHashA).value().description, "a");
+}
+
+// ---------------------------------------------------------------------------------------
+// Callbacks, health and lifetime
+
+// Runs `start` and returns the id of the thread that ran its callback, or the caller's
+// own id when the callback ran inside the call.
+template <class T, class Fn>
+std::thread::id CallbackThread(Fn&& start) {
+  std::promise<std::thread::id> where;
+  std::future<std::thread::id> future = where.get_future();
+  start([&where](Result<T>) { where.set_value(std::this_thread::get_id()); });
+  return future.get();
+}
+
+TEST_P(StoreContractTest, CallbacksRunOnAStoreThreadNeverInsideTheCall) {
+  const std::thread::id me = std::this_thread::get_id();
+  Store& s = store();
+  EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Ping("a", std::nullopt, kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Fail("b", kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<std::optional<Monitor>>([&](auto cb) { s.Get("a", kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<MonitorPage>([&](auto cb) { s.List("", 10, kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Pause("a", kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Unpause("a", kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Delete("a", kBase, cb); }), me);
+  EXPECT_NE(CallbackThread<std::size_t>([&](auto cb) { s.DeleteExpired(kBase, 10, cb); }), me);
+  EXPECT_NE(CallbackThread<void>([&](auto cb) {
+              s.AddKey(ApiKeyRecord{kHashA, "a", kBase, std::nullopt}, cb);
+            }),
+            me);
+  EXPECT_NE(CallbackThread<std::vector<ApiKeyRecord>>([&](auto cb) { s.ListKeys(cb); }), me);
+  EXPECT_NE(CallbackThread<void>([&](auto cb) { s.TouchKeys({{kHashA, kBase}}, cb); }), me);
+  EXPECT_NE(CallbackThread<void>([&](auto cb) { s.RevokeKey("aaaaaaaaaaaa", cb); }), me);
+  EXPECT_NE(CallbackThread<void>([&](auto cb) { s.RevokeKey(kHashA.substr(0, 12), cb); }), me);
+}
+
+TEST_P(StoreContractTest, RevokeKeyMalformedIdCallbackRunsOnAStoreThread) {
+  // The contract holds for refusals too: `done` never runs inside the call.
+  const std::thread::id me = std::this_thread::get_id();
+  EXPECT_NE(CallbackThread<void>([&](auto cb) { store().RevokeKey("NOT-HEX", cb); }), me);
+}
+
+TEST_P(StoreContractTest, HealthyOnAWorkingStore) {
+  EXPECT_TRUE(store().Healthy());
+  MustPing("backup", std::nullopt, kBase);
+  EXPECT_TRUE(Get("backup", kBase).has_value());
+  EXPECT_TRUE(store().Healthy());
+}
+
+TEST_P(StoreContractTest, CloseCompletesAcceptedWritesFirst) {
+  constexpr int kCount = 200;
+  std::atomic<int> ok{0};
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kCount; ++i) {
+    store().Ping("job-" + std::to_string(i), std::nullopt, kBase, [&](Result<Monitor> r) {
+      if (r.ok()) ok.fetch_add(1);
+      answered.fetch_add(1);
+    });
+  }
+  store().Close();
+  // Every callback has run by the time Close returns, and every write succeeded.
+  EXPECT_EQ(answered.load(), kCount);
+  EXPECT_EQ(ok.load(), kCount);
+}
+
+TEST_P(StoreContractTest, OperationsAfterCloseFailUnavailable) {
+  MustPing("backup", std::nullopt, kBase);
+  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  store().Close();
+  store().Close();  // idempotent
+
+  auto expect_unavailable = [](const auto& r, const char* what) {
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << what << ": " << r.error().message;
+  };
+  expect_unavailable(Ping("backup", std::nullopt, kBase + 1), "Ping");
+  expect_unavailable(Fail("backup", kBase + 1), "Fail");
+  expect_unavailable(Await<std::optional<Monitor>>([&](Callback<std::optional<Monitor>> cb) {
+                       store().Get("backup", kBase + 1, std::move(cb));
+                     }),
+                     "Get");
+  expect_unavailable(List("", 10, kBase + 1), "List");
+  expect_unavailable(Delete("backup", kBase + 1), "Delete");
+  expect_unavailable(Pause("backup", kBase + 1), "Pause");
+  expect_unavailable(Unpause("backup", kBase + 1), "Unpause");
+  expect_unavailable(DeleteExpired(kBase + 1, 10), "DeleteExpired");
+  expect_unavailable(AddKey(kHashB, "b", kBase), "AddKey");
+  expect_unavailable(Await<std::vector<ApiKeyRecord>>([&](Callback<std::vector<ApiKeyRecord>> cb) {
+                       store().ListKeys(std::move(cb));
+                     }),
+                     "ListKeys");
+  expect_unavailable(RevokeKey(kHashA.substr(0, 12)), "RevokeKey");
+  expect_unavailable(TouchKeys({{kHashA, kBase + 1}}), "TouchKeys");
+  store().Close();  // still idempotent
+}
+
+// ---------------------------------------------------------------------------------------
+// Implementations
+
+std::unique_ptr<Store> MakeSqliteStore(const std::string& dir) {
+  Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open({.path = dir + "/heartbeat.db"});
+  if (!opened.ok()) {
+    ADD_FAILURE() << "open: " << opened.error().message;
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
+// Writes alert state with a separate connection, as another process could.
+void SetSqliteAlertState(const std::string& dir, const std::string& slug, UnixMillis alerted_at,
+                         std::int64_t count) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/heartbeat.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+            SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "UPDATE monitors SET first_alerted_at = ?2, last_alerted_at = ?2, "
+                               "alert_count = ?3 WHERE slug = ?1",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(st, 1, slug.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, alerted_at);
+  sqlite3_bind_int64(st, 3, count);
+  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, StoreContractTest,
+    ::testing::Values(StoreFactory{"Sqlite", MakeSqliteStore, SetSqliteAlertState}),
+    [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace heartbeat
