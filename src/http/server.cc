@@ -231,7 +231,12 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (hec) {
       if (hec == bhttp::error::header_limit) {
-        if (RequestLineTooLong(buffer, options_.max_url_bytes + 64)) {
+        // Beast has consumed the request line and complete fields by now: the URL is to
+        // blame only when the request line is unfinished and long, or its target is.
+        std::string_view target = parser.get().target();
+        bool url_too_long = target.empty() ? RequestLineTooLong(buffer, options_.max_url_bytes + 64)
+                                           : target.size() > options_.max_url_bytes;
+        if (url_too_long) {
           co_await reject(bhttp::status::uri_too_long, "the URL is longer than 8 KiB");
         } else {
           co_await reject(bhttp::status::request_header_fields_too_large,

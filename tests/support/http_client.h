@@ -2,6 +2,7 @@
 // A small synchronous HTTP/1.1 client for tests: one keep-alive connection to 127.0.0.1,
 // plus raw byte access for malformed and pipelined requests.
 
+#include <poll.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,6 +14,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -94,16 +96,12 @@ class HttpClient {
   // True when the server has closed the connection (reads EOF within `wait`).
   bool ServerClosed(std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
     if (!socket_) return true;
-    socket_->non_blocking(false);
-    timeval tv{static_cast<time_t>(wait.count() / 1000),
-               static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
-    setsockopt(socket_->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    pollfd pfd{socket_->native_handle(), POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(wait.count())) <= 0) return false;  // still open
     char c;
     boost::system::error_code ec;
-    std::size_t n = socket_->read_some(boost::asio::buffer(&c, 1), ec);
-    bool closed = ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
-    (void)n;
-    return closed;
+    socket_->read_some(boost::asio::buffer(&c, 1), ec);
+    return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
   }
 
   void Close() {

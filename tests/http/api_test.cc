@@ -1,0 +1,967 @@
+// The HTTP API of SPEC §4 through a real server on loopback, a real SQLite file and a
+// FakeClock: every endpoint, its exact JSON shapes and status codes, authentication,
+// routing errors, and the monitor semantics that the API exposes.
+
+#include <gtest/gtest.h>
+#include <time.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/api_key.h"
+#include "support/test_server.h"
+
+namespace heartbeat {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::HttpClient;
+using testing::HttpResponse;
+using testing::TestServer;
+
+constexpr std::int64_t kDay = 24 * 3600;
+
+// RFC 3339 in UTC, whole seconds, computed independently of the production formatter.
+std::string Rfc3339(UnixMillis ms) {
+  time_t secs = static_cast<time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  tm parts{};
+  gmtime_r(&secs, &parts);
+  char out[32];
+  strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return out;
+}
+
+std::int64_t Secs(UnixMillis ms) { return ms / 1000; }
+
+std::set<std::string> AllowSet(const std::string& allow) {
+  std::set<std::string> out;
+  std::string item;
+  for (char c : allow + ",") {
+    if (c == ',') {
+      if (!item.empty()) out.insert(item);
+      item.clear();
+    } else if (c != ' ') {
+      item += c;
+    }
+  }
+  return out;
+}
+
+// An error answer: the given status and {"error": "<non-empty sentence>"} as JSON.
+void ExpectJsonError(const HttpResponse& res, unsigned status, bool head = false) {
+  EXPECT_EQ(res.status, status);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u)
+      << "content-type: " << res.header("content-type");
+  if (head) {
+    EXPECT_TRUE(res.body.empty());
+    return;
+  }
+  json::value v;
+  ASSERT_NO_THROW(v = res.json()) << res.body;
+  ASSERT_TRUE(v.is_object()) << res.body;
+  const json::object& o = v.as_object();
+  EXPECT_EQ(o.size(), 1u) << res.body;
+  ASSERT_TRUE(o.contains("error")) << res.body;
+  ASSERT_TRUE(o.at("error").is_string()) << res.body;
+  EXPECT_FALSE(o.at("error").as_string().empty()) << res.body;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  HttpResponse Call(const std::string& method, const std::string& target,
+                    const std::string& body = {}) {
+    return client_.Request(method, target, {{"Authorization", "Bearer " + key_}}, body);
+  }
+  HttpResponse Get(const std::string& target) { return Call("GET", target); }
+
+  // GET /monitors/{slug}, which must answer 200 with an object.
+  json::object Monitor(const std::string& slug) {
+    HttpResponse res = Get("/monitors/" + slug);
+    EXPECT_EQ(res.status, 200u) << res.body;
+    json::value v = res.status == 200 ? res.json() : json::value(json::object());
+    EXPECT_TRUE(v.is_object());
+    return v.is_object() ? v.as_object() : json::object();
+  }
+
+  json::array List() {
+    HttpResponse res = Get("/monitors");
+    EXPECT_EQ(res.status, 200u) << res.body;
+    json::value v = res.json();
+    return v.as_object().at("monitors").as_array();
+  }
+
+  std::vector<std::string> ListedSlugs() {
+    std::vector<std::string> out;
+    for (const json::value& m : List()) out.emplace_back(m.at("slug").as_string());
+    return out;
+  }
+
+  // Pings and expects 200 "ok"; returns next_due.
+  std::string Ping(const std::string& slug, const std::string& query = {}) {
+    HttpResponse res = Get("/heartbeat/" + slug + query);
+    EXPECT_EQ(res.status, 200u) << res.body;
+    return res.status == 200 ? std::string(res.json().at("next_due").as_string()) : "";
+  }
+
+  UnixMillis Now() { return server_.clock().Now(); }
+  void Advance(milliseconds d) { server_.clock().Advance(d); }
+
+  TestServer server_;
+  std::string key_ = server_.AddKey();
+  HttpClient client_ = server_.Client();
+};
+
+// --- pings ------------------------------------------------------------------------------
+
+TEST_F(ApiTest, PingAnswersExactlyOkNextDueAndStatus) {
+  HttpResponse res = Get("/heartbeat/backup");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  json::value v = res.json();
+  ASSERT_TRUE(v.is_object());
+  const json::object& o = v.as_object();
+  EXPECT_EQ(o.size(), 3u) << res.body;
+  EXPECT_EQ(o.at("ok"), json::value(true));
+  EXPECT_EQ(o.at("status"), json::value("ok"));
+  // The fake clock starts at 2026-09-21T14:13:20Z; the default interval is 5 minutes.
+  EXPECT_EQ(o.at("next_due"), json::value("2026-09-21T14:18:20Z"));
+  EXPECT_EQ(o.at("next_due"), json::value(Rfc3339(Now() + 300'000)));
+}
+
+TEST_F(ApiTest, PingNextDueIsNowPlusIntervalInWholeSecondsUtc) {
+  server_.clock().Set(1'790'000'000'750);  // not on a whole second
+  HttpResponse res = Get("/heartbeat/backup?interval=1h30m");
+  ASSERT_EQ(res.status, 200u);
+  EXPECT_EQ(res.json().at("next_due"), json::value("2026-09-21T15:43:20Z"));
+  EXPECT_EQ(Monitor("backup").at("next_due"), json::value(1'790'005'400));
+  EXPECT_EQ(Monitor("backup").at("last_ping"), json::value(1'790'000'000));
+}
+
+TEST_F(ApiTest, PingByPostWorksLikeGet) {
+  HttpResponse res = Call("POST", "/heartbeat/nightly?interval=10m", "job output");
+  EXPECT_EQ(res.status, 200u);
+  json::object o = res.json().as_object();
+  EXPECT_EQ(o.size(), 3u);
+  EXPECT_EQ(o.at("ok"), json::value(true));
+  EXPECT_EQ(o.at("status"), json::value("ok"));
+  EXPECT_EQ(o.at("next_due"), json::value(Rfc3339(Now() + 600'000)));
+
+  HttpResponse empty = Call("POST", "/heartbeat/nightly");
+  EXPECT_EQ(empty.status, 200u);
+  EXPECT_EQ(Monitor("nightly").at("interval_secs"), json::value(600));
+}
+
+TEST_F(ApiTest, PingByHeadHasNoBodyAndRecordsThePing) {
+  HttpResponse res = Call("HEAD", "/heartbeat/probe?interval=2m");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_TRUE(res.body.empty());
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  json::object m = Monitor("probe");
+  EXPECT_EQ(m.at("interval_secs"), json::value(120));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(Now())));
+  // The connection is still in step: the next request on it is answered normally.
+  EXPECT_EQ(Get("/monitors/probe").status, 200u);
+}
+
+TEST_F(ApiTest, FirstPingWithoutIntervalDefaultsToFiveMinutes) {
+  Ping("fresh");
+  json::object m = Monitor("fresh");
+  EXPECT_EQ(m.at("interval_secs"), json::value(300));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(Now())));
+  EXPECT_EQ(m.at("next_due"), json::value(Secs(Now()) + 300));
+  EXPECT_EQ(m.at("status"), json::value("ok"));
+}
+
+TEST_F(ApiTest, FirstPingWithIntervalUsesIt) {
+  EXPECT_EQ(Ping("hourly", "?interval=1h"), Rfc3339(Now() + 3'600'000));
+  EXPECT_EQ(Monitor("hourly").at("interval_secs"), json::value(3600));
+}
+
+TEST_F(ApiTest, PingWithoutIntervalKeepsStoredInterval) {
+  Ping("job", "?interval=1h");
+  Advance(seconds(600));
+  EXPECT_EQ(Ping("job"), Rfc3339(Now() + 3'600'000));
+  json::object m = Monitor("job");
+  EXPECT_EQ(m.at("interval_secs"), json::value(3600));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(Now())));
+  EXPECT_EQ(m.at("next_due"), json::value(Secs(Now()) + 3600));
+}
+
+TEST_F(ApiTest, PingWithIntervalUpdatesStoredInterval) {
+  Ping("job", "?interval=1h");
+  Advance(seconds(60));
+  EXPECT_EQ(Ping("job", "?interval=2m"), Rfc3339(Now() + 120'000));
+  EXPECT_EQ(Monitor("job").at("interval_secs"), json::value(120));
+  Advance(seconds(60));
+  Ping("job");
+  EXPECT_EQ(Monitor("job").at("interval_secs"), json::value(120));
+}
+
+// --- the interval grammar through a query string -----------------------------------------
+
+TEST_F(ApiTest, IntervalGrammarIsAcceptedThroughTheQueryString) {
+  const std::vector<std::pair<std::string, std::int64_t>> cases = {
+      {"1h%2030m", 5400},
+      {"1h+30m", 5400},  // '+' is a space in a query string
+      {"90%20seconds", 90},
+      {"300", 300},
+      {"5m", 300},
+      {"1h", 3600},
+      {"2h30m", 9000},
+      {"1%20h%2030%20m", 5400},
+      {"1h%20%2030m", 5400},
+      {"30s", 30},
+      {"30sec", 30},
+      {"30secs", 30},
+      {"30second", 30},
+      {"30seconds", 30},
+      {"1m", 60},
+      {"1min", 60},
+      {"1mins", 60},
+      {"1minute", 60},
+      {"1minutes", 60},
+      {"1h", 3600},
+      {"1hr", 3600},
+      {"1hrs", 3600},
+      {"1hour", 3600},
+      {"1hours", 3600},
+      {"1d", 86400},
+      {"1day", 86400},
+      {"1days", 86400},
+      {"1w", 604800},
+      {"1week", 604800},
+      {"1weeks", 604800},
+      {"1w2d3h4m5s", 604800 + 2 * 86400 + 3 * 3600 + 4 * 60 + 5},
+  };
+  int n = 0;
+  for (const auto& [query, secs] : cases) {
+    std::string slug = "grammar-" + std::to_string(n++);
+    HttpResponse res = Get("/heartbeat/" + slug + "?interval=" + query);
+    ASSERT_EQ(res.status, 200u) << query << ": " << res.body;
+    EXPECT_EQ(res.json().at("next_due"), json::value(Rfc3339(Now() + secs * 1000))) << query;
+    EXPECT_EQ(Monitor(slug).at("interval_secs"), json::value(secs)) << query;
+  }
+}
+
+TEST_F(ApiTest, IntervalBoundsAreThirtySecondsToThreeHundredSixtyFiveDaysInclusive) {
+  EXPECT_EQ(Ping("low", "?interval=30"), Rfc3339(Now() + 30'000));
+  EXPECT_EQ(Ping("low-s", "?interval=30s"), Rfc3339(Now() + 30'000));
+  EXPECT_EQ(Ping("high", "?interval=365d"), Rfc3339(Now() + 365 * kDay * 1000));
+  EXPECT_EQ(Ping("high-s", "?interval=31536000"), Rfc3339(Now() + 365 * kDay * 1000));
+  EXPECT_EQ(Monitor("high").at("interval_secs"), json::value(31'536'000));
+
+  for (const std::string bad :
+       {"29", "29s", "0", "0s", "365d1s", "31536001", "366d", "53w", "99999999999999999999999"}) {
+    HttpResponse res = Get("/heartbeat/out-of-range?interval=" + bad);
+    ExpectJsonError(res, 400);
+  }
+  EXPECT_EQ(Get("/monitors/out-of-range").status, 404u);
+}
+
+TEST_F(ApiTest, EmptyIntervalIsRejected) {
+  ExpectJsonError(Get("/heartbeat/empty?interval="), 400);
+  ExpectJsonError(Get("/heartbeat/empty?interval"), 400);
+  ExpectJsonError(Get("/heartbeat/empty?interval=%20"), 400);
+  ExpectJsonError(Get("/heartbeat/empty?interval=+"), 400);
+  EXPECT_EQ(Get("/monitors/empty").status, 404u);
+}
+
+TEST_F(ApiTest, MalformedIntervalIsRejectedWithAnErrorSentence) {
+  for (const std::string bad :
+       {"5x", "5%20parsecs", "abc", "m", "h1", "1h30", "-5m", "1.5h", "5M", "1H", "5m%2C1h",
+        "1h-30m", "0x20", "5mm", "%E2%80%8B5m", "1%09h%0A"}) {
+    HttpResponse res = Get("/heartbeat/malformed?interval=" + bad);
+    ExpectJsonError(res, 400);
+    if (res.status == 400) {
+      std::string message(res.json().at("error").as_string());
+      EXPECT_NE(message.find("interval"), std::string::npos) << bad << ": " << message;
+    }
+  }
+  EXPECT_EQ(Get("/monitors/malformed").status, 404u);
+}
+
+TEST_F(ApiTest, BadIntervalChangesNothing) {
+  Ping("steady", "?interval=1h");
+  UnixMillis pinged = Now();
+  Advance(seconds(120));
+  ExpectJsonError(Get("/heartbeat/steady?interval=7parsecs"), 400);
+  json::object m = Monitor("steady");
+  EXPECT_EQ(m.at("interval_secs"), json::value(3600));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(pinged)));
+  EXPECT_EQ(m.at("next_due"), json::value(Secs(pinged) + 3600));
+}
+
+TEST_F(ApiTest, IntervalGivenTwiceIsRejected) {
+  ExpectJsonError(Get("/heartbeat/twice?interval=1m&interval=2m"), 400);
+  ExpectJsonError(Get("/heartbeat/twice?interval=5m&interval=5m"), 400);
+  EXPECT_EQ(Get("/monitors/twice").status, 404u);
+}
+
+TEST_F(ApiTest, UnknownQueryParameterIsRejected) {
+  ExpectJsonError(Get("/heartbeat/q?foo=1"), 400);
+  ExpectJsonError(Get("/heartbeat/q?interval=5m&foo=1"), 400);
+  ExpectJsonError(Get("/heartbeat/q?Interval=5m"), 400);
+  ExpectJsonError(Get("/heartbeat/q?verbose"), 400);
+  ExpectJsonError(Call("POST", "/heartbeat/q/fail?foo=1"), 400);
+  EXPECT_EQ(Get("/monitors/q").status, 404u);
+  ExpectJsonError(Get("/monitors?foo=1"), 400);
+  Ping("q");
+  ExpectJsonError(Get("/monitors/q?foo=1"), 400);
+  ExpectJsonError(Call("DELETE", "/monitors/q?foo=1"), 400);
+  ExpectJsonError(Call("POST", "/monitors/q/pause?foo=1"), 400);
+  EXPECT_EQ(Monitor("q").at("status"), json::value("ok"));
+}
+
+// --- fail -----------------------------------------------------------------------------------
+
+TEST_F(ApiTest, FailAnswersExactlyOkAndOverdue) {
+  HttpResponse res = Call("POST", "/heartbeat/cron/fail");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  json::value v = res.json();
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(v.as_object().size(), 2u) << res.body;
+  EXPECT_EQ(v.at("ok"), json::value(true));
+  EXPECT_EQ(v.at("status"), json::value("overdue"));
+}
+
+TEST_F(ApiTest, FailCreatesOverdueMonitorWithNullLastPing) {
+  ASSERT_EQ(Call("POST", "/heartbeat/cron/fail").status, 200u);
+  json::object m = Monitor("cron");
+  EXPECT_EQ(m.at("slug"), json::value("cron"));
+  EXPECT_TRUE(m.at("last_ping").is_null()) << json::serialize(m);
+  EXPECT_EQ(m.at("status"), json::value("overdue"));
+  EXPECT_EQ(m.at("interval_secs"), json::value(300));
+  ASSERT_TRUE(m.contains("failed"));
+  EXPECT_EQ(m.at("failed"), json::value(true));
+  json::array list = List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_TRUE(list[0].at("last_ping").is_null());
+  EXPECT_EQ(list[0].at("status"), json::value("overdue"));
+}
+
+TEST_F(ApiTest, FailMakesRunningMonitorOverdueAtOnceAndPingRecoversIt) {
+  Ping("cron", "?interval=1h");
+  UnixMillis pinged = Now();
+  Advance(seconds(10));
+  HttpResponse res = Call("POST", "/heartbeat/cron/fail");
+  ASSERT_EQ(res.status, 200u);
+  EXPECT_EQ(res.json().at("status"), json::value("overdue"));
+  json::object m = Monitor("cron");
+  EXPECT_EQ(m.at("status"), json::value("overdue"));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(pinged)));
+  EXPECT_EQ(m.at("interval_secs"), json::value(3600));
+  EXPECT_EQ(m.at("failed"), json::value(true));
+
+  Advance(seconds(10));
+  HttpResponse ping = Get("/heartbeat/cron");
+  ASSERT_EQ(ping.status, 200u);
+  EXPECT_EQ(ping.json().at("status"), json::value("ok"));
+  json::object after = Monitor("cron");
+  EXPECT_EQ(after.at("status"), json::value("ok"));
+  EXPECT_EQ(after.at("last_ping"), json::value(Secs(Now())));
+  EXPECT_TRUE(!after.contains("failed") || after.at("failed") == json::value(false));
+}
+
+TEST_F(ApiTest, FailOnPausedMonitorIsRecordedAndTakesEffectOnUnpause) {
+  Ping("cron", "?interval=1h");
+  ASSERT_EQ(Call("POST", "/monitors/cron/pause").status, 204u);
+  HttpResponse res = Call("POST", "/heartbeat/cron/fail");
+  ASSERT_EQ(res.status, 200u);
+  EXPECT_EQ(res.json().at("ok"), json::value(true));
+  EXPECT_EQ(Monitor("cron").at("status"), json::value("paused"));
+  ASSERT_EQ(Call("POST", "/monitors/cron/unpause").status, 204u);
+  json::object m = Monitor("cron");
+  EXPECT_EQ(m.at("status"), json::value("overdue"));
+  EXPECT_EQ(m.at("failed"), json::value(true));
+}
+
+TEST_F(ApiTest, FailMovesTheExpiry) {
+  ASSERT_EQ(Call("POST", "/heartbeat/failed-only/fail").status, 200u);
+  Ping("pinged");
+  Advance(seconds(60 * kDay));
+  ASSERT_EQ(Call("POST", "/heartbeat/pinged/fail").status, 200u);
+  Advance(seconds(30 * kDay));
+  ExpectJsonError(Get("/monitors/failed-only"), 404);
+  EXPECT_EQ(ListedSlugs(), std::vector<std::string>{"pinged"});
+  EXPECT_EQ(Monitor("pinged").at("status"), json::value("overdue"));
+  Advance(seconds(60 * kDay));
+  ExpectJsonError(Get("/monitors/pinged"), 404);
+}
+
+TEST_F(ApiTest, FailAcceptsNoOtherMethod) {
+  for (const std::string method : {"GET", "HEAD", "PUT", "DELETE"}) {
+    HttpResponse res = Call(method, "/heartbeat/cron/fail");
+    ExpectJsonError(res, 405, method == "HEAD");
+    EXPECT_EQ(AllowSet(res.header("allow")), std::set<std::string>{"POST"}) << method;
+  }
+  EXPECT_EQ(Get("/monitors/cron").status, 404u);
+}
+
+// --- monitors -------------------------------------------------------------------------------
+
+TEST_F(ApiTest, ListIsEmptyAtFirst) {
+  HttpResponse res = Get("/monitors");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  EXPECT_EQ(res.json(), json::parse(R"({"monitors":[]})"));
+}
+
+TEST_F(ApiTest, ListIsSortedBySlugWithTheDocumentedFields) {
+  Ping("zeta", "?interval=1m");
+  Advance(seconds(1));
+  Ping("alpha", "?interval=2m");
+  Advance(seconds(1));
+  Ping("mid-1");
+  Advance(seconds(1));
+  Ping("0day", "?interval=1d");
+  Ping("alpha-2");
+  ASSERT_EQ(Call("POST", "/heartbeat/failing/fail").status, 200u);
+
+  HttpResponse res = Get("/monitors");
+  ASSERT_EQ(res.status, 200u);
+  json::value v = res.json();
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(v.as_object().size(), 1u) << res.body;
+  EXPECT_EQ(ListedSlugs(),
+            (std::vector<std::string>{"0day", "alpha", "alpha-2", "failing", "mid-1", "zeta"}));
+
+  const UnixMillis t0 = 1'790'000'000'000;
+  for (const json::value& item : v.at("monitors").as_array()) {
+    const json::object& m = item.as_object();
+    for (const char* field : {"slug", "status", "last_ping", "next_due", "interval_secs"}) {
+      EXPECT_TRUE(m.contains(field)) << field << " missing in " << json::serialize(m);
+    }
+    EXPECT_TRUE(m.at("slug").is_string());
+    EXPECT_TRUE(m.at("status").is_string());
+    EXPECT_TRUE(m.at("next_due").is_int64());
+    EXPECT_TRUE(m.at("interval_secs").is_int64());
+    EXPECT_TRUE(m.at("last_ping").is_int64() || m.at("last_ping").is_null());
+  }
+  json::object zeta = v.at("monitors").as_array()[5].as_object();
+  EXPECT_EQ(zeta.at("slug"), json::value("zeta"));
+  EXPECT_EQ(zeta.at("status"), json::value("ok"));
+  EXPECT_EQ(zeta.at("last_ping"), json::value(Secs(t0)));
+  EXPECT_EQ(zeta.at("next_due"), json::value(Secs(t0) + 60));
+  EXPECT_EQ(zeta.at("interval_secs"), json::value(60));
+  json::object alpha = v.at("monitors").as_array()[1].as_object();
+  EXPECT_EQ(alpha.at("last_ping"), json::value(Secs(t0) + 1));
+  EXPECT_EQ(alpha.at("next_due"), json::value(Secs(t0) + 1 + 120));
+  EXPECT_EQ(alpha.at("interval_secs"), json::value(120));
+  json::object failing = v.at("monitors").as_array()[3].as_object();
+  EXPECT_TRUE(failing.at("last_ping").is_null());
+  EXPECT_EQ(failing.at("status"), json::value("overdue"));
+}
+
+TEST_F(ApiTest, ListReturnsEveryMonitorBeyondOnePage) {
+  // Created through the store in one burst (group-committed), then listed over HTTP.
+  constexpr int kCount = 1005;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  int failed = 0;
+  for (int i = 0; i < kCount; ++i) {
+    char slug[16];
+    std::snprintf(slug, sizeof slug, "m-%04d", kCount - 1 - i);
+    server_.store().Ping(slug, std::nullopt, Now(), [&](Result<heartbeat::Monitor> r) {
+      std::lock_guard lock(mu);
+      ++done;
+      if (!r.ok()) ++failed;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done == kCount; });
+  }
+  ASSERT_EQ(failed, 0);
+  std::vector<std::string> slugs = ListedSlugs();
+  ASSERT_EQ(slugs.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    char slug[16];
+    std::snprintf(slug, sizeof slug, "m-%04d", i);
+    ASSERT_EQ(slugs[i], slug);
+  }
+}
+
+TEST_F(ApiTest, GetMonitorReturnsTheBareObjectAsListed) {
+  Ping("web", "?interval=90s");
+  Ping("worker");
+  HttpResponse res = Get("/monitors/web");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  json::value v = res.json();
+  ASSERT_TRUE(v.is_object());
+  EXPECT_FALSE(v.as_object().contains("monitors"));
+  EXPECT_EQ(v.at("slug"), json::value("web"));
+  EXPECT_EQ(v.at("status"), json::value("ok"));
+  EXPECT_EQ(v.at("last_ping"), json::value(Secs(Now())));
+  EXPECT_EQ(v.at("next_due"), json::value(Secs(Now()) + 90));
+  EXPECT_EQ(v.at("interval_secs"), json::value(90));
+  json::array list = List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0], v);
+}
+
+TEST_F(ApiTest, GetAbsentMonitorIs404) {
+  ExpectJsonError(Get("/monitors/ghost"), 404);
+  Ping("other");
+  ExpectJsonError(Get("/monitors/ghost"), 404);
+}
+
+TEST_F(ApiTest, DeleteAnswers204ThenTheMonitorIsGone) {
+  Ping("doomed");
+  Ping("kept");
+  HttpResponse res = Call("DELETE", "/monitors/doomed");
+  EXPECT_EQ(res.status, 204u);
+  EXPECT_TRUE(res.body.empty());
+  ExpectJsonError(Get("/monitors/doomed"), 404);
+  EXPECT_EQ(ListedSlugs(), std::vector<std::string>{"kept"});
+  ExpectJsonError(Call("DELETE", "/monitors/doomed"), 404);
+  ExpectJsonError(Call("DELETE", "/monitors/never-was"), 404);
+}
+
+TEST_F(ApiTest, DeletedMonitorStartsAfreshOnTheNextPing) {
+  Ping("again", "?interval=1h");
+  ASSERT_EQ(Call("DELETE", "/monitors/again").status, 204u);
+  Ping("again");
+  EXPECT_EQ(Monitor("again").at("interval_secs"), json::value(300));
+}
+
+TEST_F(ApiTest, PauseAndUnpauseOfAbsentMonitorAre404) {
+  ExpectJsonError(Call("POST", "/monitors/ghost/pause"), 404);
+  ExpectJsonError(Call("POST", "/monitors/ghost/unpause"), 404);
+  EXPECT_TRUE(List().empty());
+}
+
+TEST_F(ApiTest, PauseAnswers204AndMakesStatusPaused) {
+  Ping("nap", "?interval=1m");
+  HttpResponse res = Call("POST", "/monitors/nap/pause");
+  EXPECT_EQ(res.status, 204u);
+  EXPECT_TRUE(res.body.empty());
+  EXPECT_EQ(Monitor("nap").at("status"), json::value("paused"));
+  // Past the deadline a paused monitor is still paused, not overdue.
+  Advance(seconds(3600));
+  EXPECT_EQ(Monitor("nap").at("status"), json::value("paused"));
+  EXPECT_EQ(List()[0].at("status"), json::value("paused"));
+  // Pausing twice is fine.
+  EXPECT_EQ(Call("POST", "/monitors/nap/pause").status, 204u);
+}
+
+TEST_F(ApiTest, PingToPausedMonitorIsRecordedButStaysPaused) {
+  Ping("nap", "?interval=1m");
+  ASSERT_EQ(Call("POST", "/monitors/nap/pause").status, 204u);
+  Advance(seconds(600));
+  HttpResponse res = Get("/heartbeat/nap?interval=2m");
+  ASSERT_EQ(res.status, 200u);
+  json::object o = res.json().as_object();
+  EXPECT_EQ(o.size(), 3u) << res.body;
+  EXPECT_EQ(o.at("ok"), json::value(true));
+  EXPECT_EQ(o.at("status"), json::value("paused"));
+  EXPECT_EQ(o.at("next_due"), json::value(Rfc3339(Now() + 120'000)));
+  json::object m = Monitor("nap");
+  EXPECT_EQ(m.at("status"), json::value("paused"));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(Now())));
+  EXPECT_EQ(m.at("interval_secs"), json::value(120));
+}
+
+TEST_F(ApiTest, UnpauseStartsAFreshPeriod) {
+  Ping("nap", "?interval=1m");
+  ASSERT_EQ(Call("POST", "/monitors/nap/pause").status, 204u);
+  Advance(seconds(600));
+  HttpResponse res = Call("POST", "/monitors/nap/unpause");
+  EXPECT_EQ(res.status, 204u);
+  EXPECT_TRUE(res.body.empty());
+  const UnixMillis unpaused = Now();
+  json::object m = Monitor("nap");
+  EXPECT_EQ(m.at("status"), json::value("ok"));
+  EXPECT_EQ(m.at("next_due"), json::value(Secs(unpaused) + 60));
+  Advance(seconds(60));
+  EXPECT_EQ(Monitor("nap").at("status"), json::value("ok"));
+  Advance(milliseconds(1));
+  EXPECT_EQ(Monitor("nap").at("status"), json::value("overdue"));
+}
+
+TEST_F(ApiTest, UnpauseOfRunningMonitorAnswers204) {
+  Ping("awake");
+  EXPECT_EQ(Call("POST", "/monitors/awake/unpause").status, 204u);
+  EXPECT_EQ(Monitor("awake").at("status"), json::value("ok"));
+}
+
+// --- status and expiry ---------------------------------------------------------------------
+
+TEST_F(ApiTest, StatusIsOkAtNextDueAndOverdueOnceItPasses) {
+  Ping("tick", "?interval=1m");
+  Advance(seconds(59));
+  EXPECT_EQ(Monitor("tick").at("status"), json::value("ok"));
+  Advance(seconds(1));  // now == next_due exactly
+  EXPECT_EQ(Monitor("tick").at("status"), json::value("ok"));
+  EXPECT_EQ(List()[0].at("status"), json::value("ok"));
+  Advance(milliseconds(1));
+  EXPECT_EQ(Monitor("tick").at("status"), json::value("overdue"));
+  EXPECT_EQ(List()[0].at("status"), json::value("overdue"));
+  Advance(seconds(3600));
+  EXPECT_EQ(Monitor("tick").at("status"), json::value("overdue"));
+  HttpResponse ping = Get("/heartbeat/tick");
+  ASSERT_EQ(ping.status, 200u);
+  EXPECT_EQ(ping.json().at("status"), json::value("ok"));
+  EXPECT_EQ(Monitor("tick").at("status"), json::value("ok"));
+}
+
+TEST_F(ApiTest, MonitorExpiresNinetyDaysAfterItsLastPing) {
+  Ping("old", "?interval=1h");
+  Ping("young");
+  Advance(seconds(90 * kDay - 1));
+  Ping("young");
+  EXPECT_EQ(Monitor("old").at("status"), json::value("overdue"));
+  Advance(seconds(1));
+  ExpectJsonError(Get("/monitors/old"), 404);
+  EXPECT_EQ(ListedSlugs(), std::vector<std::string>{"young"});
+  ExpectJsonError(Call("DELETE", "/monitors/old"), 404);
+  ExpectJsonError(Call("POST", "/monitors/old/pause"), 404);
+  ExpectJsonError(Call("POST", "/monitors/old/unpause"), 404);
+  // A ping after expiry starts a new monitor, with the default interval.
+  Ping("old");
+  EXPECT_EQ(Monitor("old").at("interval_secs"), json::value(300));
+}
+
+TEST_F(ApiTest, PingMovesTheExpiry) {
+  Ping("kept-alive");
+  Advance(seconds(60 * kDay));
+  Ping("kept-alive");
+  Advance(seconds(60 * kDay));
+  EXPECT_EQ(Monitor("kept-alive").at("status"), json::value("overdue"));
+  Advance(seconds(30 * kDay));
+  ExpectJsonError(Get("/monitors/kept-alive"), 404);
+  EXPECT_TRUE(List().empty());
+}
+
+// --- healthz --------------------------------------------------------------------------------
+
+TEST_F(ApiTest, HealthzAnswersOkWithoutAuthentication) {
+  HttpResponse res = client_.Request("GET", "/healthz");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  EXPECT_EQ(res.json(), json::parse(R"({"ok":true})"));
+  HttpResponse bad_key = client_.Request("GET", "/healthz", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(bad_key.status, 200u);
+  HttpResponse with_key = Get("/healthz");
+  EXPECT_EQ(with_key.status, 200u);
+  EXPECT_EQ(with_key.json(), json::parse(R"({"ok":true})"));
+}
+
+// --- authentication -------------------------------------------------------------------------
+
+struct Route {
+  std::string method;
+  std::string target;
+};
+
+const std::vector<Route>& AuthenticatedRoutes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/heartbeat/svc"},
+      {"POST", "/heartbeat/svc"},
+      {"HEAD", "/heartbeat/svc"},
+      {"GET", "/heartbeat/svc?interval=5m"},
+      {"POST", "/heartbeat/svc/fail"},
+      {"GET", "/monitors"},
+      {"GET", "/monitors/svc"},
+      {"DELETE", "/monitors/svc"},
+      {"POST", "/monitors/svc/pause"},
+      {"POST", "/monitors/svc/unpause"},
+      // A slug that does not exist yet: authentication comes before any 404.
+      {"GET", "/monitors/other"},
+      {"DELETE", "/monitors/other"},
+      {"POST", "/monitors/other/pause"},
+      {"GET", "/heartbeat/other"},
+  };
+  return routes;
+}
+
+void ExpectUnauthorized(const HttpResponse& res, const Route& route, const std::string& how) {
+  SCOPED_TRACE(route.method + " " + route.target + " with " + how);
+  ExpectJsonError(res, 401, route.method == "HEAD");
+  EXPECT_NE(res.header("www-authenticate").find("Bearer"), std::string::npos)
+      << "WWW-Authenticate: '" << res.header("www-authenticate") << "'";
+}
+
+TEST_F(ApiTest, EveryApiRouteNeedsAValidBearerKey) {
+  Ping("svc", "?interval=1h");
+  const UnixMillis pinged = Now();
+  Advance(seconds(5));
+  const std::vector<std::pair<std::string, std::optional<std::string>>> credentials = {
+      {"no Authorization header", std::nullopt},
+      {"Basic scheme", "Basic dXNlcjpwYXNzd29yZA=="},
+      {"Basic scheme with the key", "Basic " + key_},
+      {"scheme only", "Bearer"},
+      {"empty token", "Bearer "},
+      {"blank token", "Bearer    "},
+      {"empty header", ""},
+      {"key without scheme", key_},
+      {"other scheme", "Token " + key_},
+      {"unknown key", "Bearer 0000000000000000000000000000000000000000000000000000000000000000"},
+      {"garbage key", "Bearer not-a-key"},
+      {"key with extra character", "Bearer " + key_ + "0"},
+      {"truncated key", "Bearer " + key_.substr(0, 63)},
+      {"two tokens", "Bearer " + key_ + " " + key_},
+      {"scheme glued to key", "Bearer" + key_},
+  };
+  for (const auto& [how, header] : credentials) {
+    for (const Route& route : AuthenticatedRoutes()) {
+      std::map<std::string, std::string> headers;
+      if (header) headers["Authorization"] = *header;
+      HttpResponse res = client_.Request(route.method, route.target, headers);
+      ExpectUnauthorized(res, route, how);
+    }
+  }
+  // Nothing changed: svc is neither deleted, paused, failed nor pinged; nothing was created.
+  EXPECT_EQ(ListedSlugs(), std::vector<std::string>{"svc"});
+  json::object m = Monitor("svc");
+  EXPECT_EQ(m.at("status"), json::value("ok"));
+  EXPECT_EQ(m.at("last_ping"), json::value(Secs(pinged)));
+  EXPECT_EQ(m.at("interval_secs"), json::value(3600));
+  EXPECT_TRUE(!m.contains("failed") || m.at("failed") == json::value(false));
+}
+
+TEST_F(ApiTest, RevokedKeyIsRejectedOnEveryRoute) {
+  std::string other = server_.AddKey("other");
+  Ping("svc");
+  ASSERT_EQ(client_.Authed("GET", "/monitors", other).status, 200u);
+
+  std::string id = KeyIdFromHash(HashApiKey(other));
+  Status revoked =
+      Await<void>([&](Callback<void> cb) { server_.store().RevokeKey(id, std::move(cb)); });
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  server_.RefreshKeys();
+
+  for (const Route& route : AuthenticatedRoutes()) {
+    HttpResponse res =
+        client_.Request(route.method, route.target, {{"Authorization", "Bearer " + other}});
+    ExpectUnauthorized(res, route, "revoked key");
+  }
+  // The key that was not revoked still works, and nothing changed.
+  EXPECT_EQ(ListedSlugs(), std::vector<std::string>{"svc"});
+  EXPECT_EQ(Monitor("svc").at("status"), json::value("ok"));
+}
+
+TEST_F(ApiTest, BearerSchemeIsCaseInsensitive) {
+  EXPECT_EQ(client_.Request("GET", "/monitors", {{"Authorization", "bearer " + key_}}).status,
+            200u);
+  EXPECT_EQ(client_.Request("GET", "/monitors", {{"Authorization", "BEARER " + key_}}).status,
+            200u);
+}
+
+TEST_F(ApiTest, SeveralKeysAreAcceptedAtOnce) {
+  std::string second = server_.AddKey("second");
+  EXPECT_EQ(client_.Authed("GET", "/heartbeat/a", key_).status, 200u);
+  EXPECT_EQ(client_.Authed("GET", "/heartbeat/b", second).status, 200u);
+  EXPECT_EQ(ListedSlugs(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(ApiTest, KeyUseReachesTheStore) {
+  std::string hash = HashApiKey(key_);
+  auto last_used = [&]() -> std::optional<UnixMillis> {
+    Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
+        [&](Callback<std::vector<ApiKeyRecord>> cb) { server_.store().ListKeys(std::move(cb)); });
+    EXPECT_TRUE(keys.ok());
+    for (const ApiKeyRecord& k : *keys) {
+      if (k.key_hash == hash) return k.last_used_at;
+    }
+    ADD_FAILURE() << "key not listed";
+    return std::nullopt;
+  };
+  auto flush = [&] {
+    Status s = Await<void>([&](Callback<void> cb) { server_.keys().FlushUses(std::move(cb)); });
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  };
+
+  flush();
+  EXPECT_FALSE(last_used().has_value());
+  Advance(seconds(3600));
+  ASSERT_EQ(Get("/monitors").status, 200u);
+  flush();
+  EXPECT_EQ(last_used(), std::optional<UnixMillis>(Now()));
+  Advance(seconds(60));
+  ASSERT_EQ(Get("/heartbeat/used").status, 200u);
+  flush();
+  EXPECT_EQ(last_used(), std::optional<UnixMillis>(Now()));
+  // A rejected request is not a use of the key.
+  const UnixMillis used = Now();
+  Advance(seconds(60));
+  ASSERT_EQ(client_.Request("GET", "/monitors", {{"Authorization", "Bearer wrong"}}).status, 401u);
+  flush();
+  EXPECT_EQ(last_used(), std::optional<UnixMillis>(used));
+}
+
+TEST_F(ApiTest, UnauthenticatedRequestIs401WhateverElseIsWrongWithIt) {
+  // SPEC §4: a missing key is a 401 on every known API path, so nothing about the request
+  // is validated (or revealed) for a client without a key.
+  const std::vector<Route> requests = {
+      {"GET", "/heartbeat/BAD_SLUG"},
+      {"PUT", "/heartbeat/x"},
+      {"GET", "/monitors/x/pause"},
+      {"GET", "/heartbeat/x?interval=5parsecs"},
+      {"GET", "/heartbeat/x?interval="},
+      {"GET", "/heartbeat/x?foo=1"},
+      {"GET", "/heartbeat/x?interval=1m&interval=2m"},
+      {"GET", "/monitors?foo=1"},
+  };
+  for (const Route& r : requests) {
+    ExpectUnauthorized(client_.Request(r.method, r.target), r, "no Authorization header");
+  }
+}
+
+// --- routing errors -------------------------------------------------------------------------
+
+TEST_F(ApiTest, UnknownPathsAre404WithOrWithoutAuth) {
+  // "/" and "/ui/..." are the dashboard's (SPEC §6), so they are not listed here.
+  for (const std::string path :
+       {"/nope", "/heartbeat", "/heartbeat/a/b/c", "/heartbeat/a/fail/x", "/heartbeat/a/pause",
+        "/monitors/a/b", "/monitors/a/pause/x", "/monitors/a/fail", "/healthz/x", "/monitor",
+        "/monitors/a/b/c/d", "/HEARTBEAT/a", "/api/monitors"}) {
+    SCOPED_TRACE(path);
+    ExpectJsonError(client_.Request("GET", path), 404);
+    ExpectJsonError(client_.Request("POST", path), 404);
+    ExpectJsonError(Get(path), 404);
+  }
+  EXPECT_TRUE(List().empty());
+}
+
+TEST_F(ApiTest, WrongMethodOnKnownPathIs405WithAllow) {
+  Ping("x");
+  struct Case {
+    std::string method;
+    std::string target;
+    std::set<std::string> required;  // methods the Allow header must list
+  };
+  const std::vector<Case> cases = {
+      {"PUT", "/heartbeat/x", {"GET", "POST", "HEAD"}},
+      {"DELETE", "/heartbeat/x", {"GET", "POST", "HEAD"}},
+      {"PATCH", "/heartbeat/x", {"GET", "POST", "HEAD"}},
+      {"GET", "/heartbeat/x/fail", {"POST"}},
+      {"PUT", "/heartbeat/x/fail", {"POST"}},
+      {"POST", "/monitors", {"GET"}},
+      {"DELETE", "/monitors", {"GET"}},
+      {"PUT", "/monitors", {"GET"}},
+      {"PATCH", "/monitors/x", {"GET", "DELETE"}},
+      {"POST", "/monitors/x", {"GET", "DELETE"}},
+      {"PUT", "/monitors/x", {"GET", "DELETE"}},
+      {"GET", "/monitors/x/pause", {"POST"}},
+      {"DELETE", "/monitors/x/pause", {"POST"}},
+      {"GET", "/monitors/x/unpause", {"POST"}},
+      {"PUT", "/monitors/x/unpause", {"POST"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method + " " + c.target);
+    HttpResponse res = Call(c.method, c.target);
+    ExpectJsonError(res, 405);
+    std::set<std::string> allow = AllowSet(res.header("allow"));
+    for (const std::string& m : c.required) EXPECT_TRUE(allow.count(m)) << res.header("allow");
+    EXPECT_FALSE(allow.count(c.method)) << res.header("allow");
+  }
+  // None of them had an effect.
+  json::object m = Monitor("x");
+  EXPECT_EQ(m.at("status"), json::value("ok"));
+  EXPECT_EQ(ListedSlugs(), std::vector<std::string>{"x"});
+}
+
+TEST_F(ApiTest, BadSlugIs400OnEverySlugRoute) {
+  const std::vector<std::string> bad_slugs = {
+      "ABC",   "Abc",           "a_b",   std::string(65, 'a'),
+      "-abc",  "abc-",          "-",     "a%2Fb",
+      "%2F",   "a%2fb",         "a.b",   "a%20b",
+      "a+b",   "%C3%A9t%C3%A9", "a%00b", "a~b",
+      "a%5Cb", "a:b",
+  };
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", "/heartbeat/{}"},         {"POST", "/heartbeat/{}"},
+      {"HEAD", "/heartbeat/{}"},        {"GET", "/heartbeat/{}?interval=5m"},
+      {"POST", "/heartbeat/{}/fail"},   {"GET", "/monitors/{}"},
+      {"DELETE", "/monitors/{}"},       {"POST", "/monitors/{}/pause"},
+      {"POST", "/monitors/{}/unpause"},
+  };
+  for (const std::string& slug : bad_slugs) {
+    for (const auto& [method, pattern] : routes) {
+      std::string target = pattern;
+      target.replace(target.find("{}"), 2, slug);
+      SCOPED_TRACE(method + " " + target);
+      ExpectJsonError(Call(method, target), 400, method == "HEAD");
+    }
+  }
+  EXPECT_TRUE(List().empty());
+}
+
+TEST_F(ApiTest, SlugLimitsAreInclusive) {
+  const std::string longest(64, 'z');
+  for (const std::string& slug :
+       {std::string("a"), std::string("0"), std::string("a-b-1"), std::string("a--b"), longest}) {
+    EXPECT_EQ(Get("/heartbeat/" + slug).status, 200u) << slug;
+    EXPECT_EQ(Monitor(slug).at("slug"), json::value(slug));
+  }
+  EXPECT_EQ(List().size(), 5u);
+}
+
+TEST_F(ApiTest, OddRequestsNeverLeakAsServerErrors) {
+  // Requests whose exact answer the contract leaves open: whatever they get, it is not a
+  // 5xx, and an error is a JSON error.
+  const std::vector<Route> requests = {
+      {"GET", "/heartbeat/x?interval=%FF"},
+      {"GET", "/heartbeat/x?interval=%"},
+      {"GET", "/heartbeat/%"},
+      {"GET", "/heartbeat/x?=5m"},
+      {"GET", "/heartbeat/x?&&"},
+      {"GET", "/heartbeat/%FF%FE"},
+      {"GET", "/monitors/x%00"},
+      {"GET", "/heartbeat/x?interval=1h&"},
+      {"OPTIONS", "/heartbeat/x"},
+      {"TRACE", "/monitors"},
+      {"GET", "/heartbeat//x"},
+      {"GET", "/monitors/"},
+  };
+  for (const Route& r : requests) {
+    SCOPED_TRACE(r.method + " " + r.target);
+    HttpResponse res = Call(r.method, r.target);
+    EXPECT_LT(res.status, 500u);
+    if (res.status >= 400) ExpectJsonError(res, res.status);
+  }
+}
+
+// --- store unavailable ----------------------------------------------------------------------
+
+// A closed store answers every operation as unavailable: the simplest store outage.
+TEST_F(ApiTest, UnavailableStoreMakesEveryApiRoute503) {
+  Ping("svc");
+  server_.store().Close();
+  for (const Route& r : AuthenticatedRoutes()) {
+    SCOPED_TRACE(r.method + " " + r.target);
+    ExpectJsonError(Call(r.method, r.target), 503, r.method == "HEAD");
+  }
+  // Bad input is still the client's fault, and authentication still comes first.
+  ExpectJsonError(Get("/heartbeat/x?interval=1parsec"), 400);
+  ExpectJsonError(Get("/heartbeat/BAD"), 400);
+  ExpectJsonError(Get("/nope"), 404);
+  ExpectJsonError(client_.Request("GET", "/monitors"), 401);
+}
+
+TEST_F(ApiTest, HealthzAnswers503WhenTheStoreIsUnavailable) {
+  ASSERT_EQ(client_.Request("GET", "/healthz").status, 200u);
+  server_.store().Close();
+  ASSERT_EQ(Get("/monitors").status, 503u);  // the store no longer answers
+  ExpectJsonError(client_.Request("GET", "/healthz"), 503);
+}
+
+}  // namespace
+}  // namespace heartbeat
