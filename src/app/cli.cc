@@ -46,6 +46,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--no-checker", config.no_checker, "do not run the in-process checker");
 
+  CLI::App* check = app.add_subcommand(
+      "check", "Run one checker cycle (due alerts, then delivery) and exit; for cron");
+  AddStoreOptions(*check, config);
+
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);
   std::string description;
@@ -86,6 +90,7 @@ int Main(int argc, char** argv) {
   SetUpLogging(config.log_level, config.log_format);
 
   if (*serve) return RunServe(config);
+  if (*check) return RunCheck(config);
   if (*keys_add) return RunKeysAdd(config, description);
   if (*keys_list) return RunKeysList(config, json);
   if (*keys_revoke) return RunKeysRevoke(config, key_id);

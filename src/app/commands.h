@@ -5,6 +5,9 @@
 #include <string>
 
 #include "app/config.h"
+#include "checker/checker.h"
+#include "net/http_client.h"
+#include "notify/notifier.h"
 #include "store/store.h"
 
 namespace heartbeat::app {
@@ -16,7 +19,13 @@ inline constexpr int kExitUsage = 2;  // invalid setting or command line
 // Opens the configured store (creating and migrating a SQLite file).
 Result<std::unique_ptr<Store>> OpenStore(const Config& config);
 
+// The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
+std::unique_ptr<Notifier> MakeNotifier(const Config& config, HttpClient& http);
+
+CheckerOptions CheckerOptionsFrom(const Config& config);
+
 int RunServe(const Config& config);
+int RunCheck(const Config& config);
 int RunKeysAdd(const Config& config, const std::string& description);
 int RunKeysList(const Config& config, bool json);
 int RunKeysRevoke(const Config& config, const std::string& id);

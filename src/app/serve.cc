@@ -11,9 +11,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/commands.h"
+#include "checker/service.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "http/store_awaitable.h"
+#include "net/http_client.h"
 #include "store/key_cache.h"
 
 namespace heartbeat::app {
@@ -60,19 +62,34 @@ int RunServe(const Config& config) {
         "no API keys yet: every API request will get 401; create one with "
         "`heartbeat keys add --description NAME`");
   }
+  CurlHttpClient http_client;
+  std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);
+  Checker checker(*store, clock, CheckerOptionsFrom(config));
+  std::unique_ptr<Deliverer> deliverer;
+  if (notifier) {
+    deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, DelivererOptions{});
+  }
+  std::unique_ptr<CheckerService> service;
   if (!config.no_checker) {
-    spdlog::warn(
-        "the alert checker is not part of this version; monitors are recorded but no "
-        "alert is sent");
+    if (!notifier) {
+      spdlog::warn(
+          "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID): alerts are "
+          "decided and kept pending, but NOT delivered until it is");
+    }
+    service = std::make_unique<CheckerService>(checker, deliverer.get(), clock);
+    service->Start();
   }
 
-  http::Api api(*store, keys, clock);
+  http::Api api(*store, keys, clock,
+                service ? http::Api::WriteHook([s = service.get()](UnixMillis t) { s->Wake(t); })
+                        : http::Api::WriteHook());
   http::ServerOptions options;
   options.bind = config.bind_addr;
   options.threads = config.threads;
   http::Server server(options, [&api](const http::Request& req) { return api.Handle(req); });
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("{}", s.error().message);
+    if (service) service->Stop();
     store->Close();
     return kExitFailure;
   }
@@ -123,6 +140,7 @@ int RunServe(const Config& config) {
   main_ioc.run();
 
   server.Stop();
+  if (service) service->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();
   spdlog::info("stopped");

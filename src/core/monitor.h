@@ -29,6 +29,10 @@ struct Monitor {
   std::optional<UnixMillis> first_alerted_at;
   std::optional<UnixMillis> last_alerted_at;
   std::int64_t alert_count = 0;
+  // When the checker must next look at this monitor (see NextCheckAt in alert.h); none
+  // while paused. Kept by the store so that finding due monitors costs time in
+  // proportion to how many are due.
+  std::optional<UnixMillis> check_at;
 
   bool failed() const { return failed_at.has_value(); }
   bool expired(UnixMillis now) const { return expires_at <= now; }

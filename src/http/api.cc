@@ -160,17 +160,6 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
     co_return ErrorResponse(v, status::not_found, "no such endpoint: " + std::string(url.path()));
   }
 
-  // Query: only `interval`, only on pings, at most once.
-  std::optional<std::string> interval_text;
-  for (auto param : url.params(boost::urls::encoding_opts(true))) {
-    if (param.key == "interval" && match.route == Route::kPing) {
-      if (interval_text) co_return ErrorResponse(v, status::bad_request, "interval given twice");
-      interval_text = param.has_value ? param.value : std::string();
-      continue;
-    }
-    co_return ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'");
-  }
-
   const UnixMillis now = clock_.Now();
   if (match.route != Route::kHealthz) {
     auto auth = req.find(bhttp::field::authorization);
@@ -192,6 +181,17 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       res.set(bhttp::field::www_authenticate, "Bearer error=\"invalid_token\"");
       co_return res;
     }
+  }
+
+  // Query: only `interval`, only on pings, at most once.
+  std::optional<std::string> interval_text;
+  for (auto param : url.params(boost::urls::encoding_opts(true))) {
+    if (param.key == "interval" && match.route == Route::kPing) {
+      if (interval_text) co_return ErrorResponse(v, status::bad_request, "interval given twice");
+      interval_text = param.has_value ? param.value : std::string();
+      continue;
+    }
+    co_return ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'");
   }
 
   std::vector<verb> allowed = AllowedMethods(match.route);
@@ -226,6 +226,7 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       Result<Monitor> m = co_await AwaitStore<Monitor>(
           [&](Callback<Monitor> cb) { store_.Ping(match.slug, interval, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
+      if (on_write_ && m->check_at) on_write_(*m->check_at);
       std::string body = R"({"ok":true,"next_due":")" + FormatRfc3339(m->next_due) +
                          R"(","status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})";
       co_return Json(v, status::ok, std::move(body));
@@ -235,6 +236,7 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       Result<Monitor> m = co_await AwaitStore<Monitor>(
           [&](Callback<Monitor> cb) { store_.Fail(match.slug, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
+      if (on_write_ && m->check_at) on_write_(*m->check_at);
       co_return Json(
           v, status::ok,
           R"({"ok":true,"status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})");
@@ -289,6 +291,9 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
       });
       if (!found.ok()) co_return FromError(v, found.error());
       if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
+      // Unpause restarts the deadline, perhaps at once (a failure reported while paused):
+      // let the checker look.
+      if (!pause && on_write_) on_write_(now);
       co_return NoContent(v);
     }
 

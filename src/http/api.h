@@ -3,6 +3,7 @@
 // from its references; safe to call from every I/O thread at once.
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 
 #include "core/clock.h"
 #include "http/server.h"
@@ -13,8 +14,13 @@ namespace heartbeat::http {
 
 class Api {
  public:
-  Api(Store& store, const KeyCache& keys, const Clock& clock)
-      : store_(store), keys_(keys), clock_(clock) {}
+  // Called on the I/O thread after a ping, a fail or an unpause was stored, with the time
+  // the monitor's next check became due: the in-process checker uses it to wake early.
+  // Must be cheap.
+  using WriteHook = std::function<void(UnixMillis)>;
+
+  Api(Store& store, const KeyCache& keys, const Clock& clock, WriteHook on_write = {})
+      : store_(store), keys_(keys), clock_(clock), on_write_(std::move(on_write)) {}
 
   boost::asio::awaitable<Response> Handle(const Request& req);
 
@@ -22,6 +28,7 @@ class Api {
   Store& store_;
   const KeyCache& keys_;
   const Clock& clock_;
+  WriteHook on_write_;
 };
 
 // The JSON object of one monitor, as listed by GET /monitors.

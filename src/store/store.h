@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/alert.h"
 #include "core/clock.h"
 #include "core/monitor.h"
 #include "core/result.h"
@@ -30,6 +31,14 @@ using Callback = std::function<void(Result<T>)>;
 struct MonitorPage {
   std::vector<Monitor> monitors;          // sorted by slug
   std::optional<std::string> next_after;  // pass as `after` to get the next page; none at the end
+};
+
+// An alert waiting in the outbox, claimed by one sender for a while (its lease).
+struct PendingAlert {
+  std::int64_t id = 0;  // increasing: per monitor, alerts go out in id order
+  Alert alert;
+  std::int64_t attempts = 0;
+  UnixMillis created_at = 0;
 };
 
 struct ApiKeyRecord {
@@ -74,6 +83,51 @@ class Store {
   // Removes expired monitors, doing a bounded amount of work (about `limit` monitors
   // examined or removed); reports how many went. Called periodically.
   virtual void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) = 0;
+
+  // --- the checker ---
+  //
+  // A monitor's check_at (see NextCheckAt in core/alert.h) is kept up to date by every
+  // write: a ping sets it to next_due + 1, or to now when an alert is active (the
+  // recovery is due), a fail to now, a pause clears it, an unpause starts it again.
+
+  // Up to `limit` monitors with check_at <= now, earliest first.
+  virtual void DueMonitors(UnixMillis now, std::size_t limit,
+                           Callback<std::vector<Monitor>> done) = 0;
+
+  // The earliest check_at of any monitor; nullopt when none is scheduled.
+  virtual void EarliestCheck(Callback<std::optional<UnixMillis>> done) = 0;
+
+  // A conditional write of the checker's decision on `seen` (as DueMonitors returned it):
+  // only if the monitor still exists unchanged (alert state, next_due, failed_at, paused,
+  // check_at), writes decision->next and `check_at` and queues decision->alert in the
+  // outbox, all in one transaction; without a decision only moves check_at. kConflict
+  // when the monitor changed meanwhile (a ping, another checker): nothing is written.
+  virtual void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
+                             std::optional<UnixMillis> check_at, UnixMillis now,
+                             Callback<void> done) = 0;
+
+  // --- the outbox of alerts ---
+
+  // Claims, for `owner` until now + lease_ms, the oldest pending alert of each monitor
+  // that is ready (next attempt due, not leased by another), up to `limit`. An alert
+  // whose older sibling of the same monitor is still pending is never claimed: per
+  // monitor, alerts go out in order.
+  virtual void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
+                           std::string owner, Callback<std::vector<PendingAlert>> done) = 0;
+  // Removes a delivered alert. kConflict when `owner` no longer holds its lease.
+  virtual void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) = 0;
+  // Releases the lease and schedules the next attempt.
+  virtual void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at,
+                          std::string error, Callback<void> done) = 0;
+  // Marks an alert the receiver refused for good: kept for inspection, never sent again,
+  // and no longer holding back the alerts queued after it.
+  virtual void RejectAlert(std::int64_t id, std::string owner, std::string error,
+                           Callback<void> done) = 0;
+  // When the next pending alert can be claimed (its attempt time, or its lease's end);
+  // nullopt when none is pending.
+  virtual void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) = 0;
+  // How many alerts wait to be delivered.
+  virtual void CountPendingAlerts(Callback<std::int64_t> done) = 0;
 
   // --- API keys ---
 

@@ -34,7 +34,39 @@ constexpr std::string_view kV2 = R"sql(
 ALTER TABLE monitors ADD COLUMN failed_at INTEGER;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations{kV1, kV2};
+// v3: alerts. check_at is when the checker must next look at a monitor (NULL while
+// paused), indexed instead of next_due, so that a wake-up costs time in proportion to
+// what is due, also while monitors stay overdue between repeats. The outbox holds alerts
+// decided but not yet delivered, written in the same transaction as the state change.
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE monitors ADD COLUMN check_at INTEGER;
+UPDATE monitors SET check_at = CASE
+  WHEN paused THEN NULL
+  WHEN alert_count = 0 AND failed_at IS NOT NULL THEN failed_at
+  WHEN alert_count = 0 THEN next_due + 1
+  ELSE coalesce(last_alerted_at, next_due) END;
+DROP INDEX monitors_next_due;
+CREATE INDEX monitors_check_at ON monitors (check_at) WHERE check_at IS NOT NULL;
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  slug            TEXT NOT NULL,
+  kind            TEXT NOT NULL,     -- overdue | failed | repeat | recovered
+  interval_secs   INTEGER NOT NULL,
+  last_ping       INTEGER,
+  deadline        INTEGER NOT NULL,
+  decided_at      INTEGER NOT NULL,
+  down_since      INTEGER NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending',  -- pending | rejected
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner     TEXT,
+  lease_until     INTEGER,
+  last_error      TEXT
+);
+CREATE INDEX outbox_pending ON outbox (slug, id) WHERE state = 'pending';
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations{kV1, kV2, kV3};
 
 }  // namespace
 

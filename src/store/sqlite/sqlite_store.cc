@@ -10,30 +10,17 @@
 
 #include "core/interval.h"
 #include "store/sqlite/coalescing_vfs.h"
+#include "store/sqlite/monitor_row.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/store_ops.h"
 
 namespace heartbeat {
 
 using sqlite::Connection;
+using sqlite::ReadMonitor;
 using sqlite::Statement;
 
 namespace {
-
-Monitor ReadMonitor(const Statement& st) {
-  Monitor m;
-  m.slug = st.Text(0);
-  m.interval_secs = st.Int(1);
-  m.last_ping = st.OptionalInt(2);
-  m.next_due = st.Int(3);
-  m.created_at = st.Int(4);
-  m.expires_at = st.Int(5);
-  m.paused = st.Int(6) != 0;
-  m.failed_at = st.OptionalInt(7);
-  m.first_alerted_at = st.OptionalInt(8);
-  m.last_alerted_at = st.OptionalInt(9);
-  m.alert_count = st.Int(10);
-  return m;
-}
 
 // Runs a statement expected to return one monitor row.
 Result<Monitor> OneMonitor(Statement* st) {
@@ -74,71 +61,6 @@ bool IsHexId(const std::string& id) {
 }  // namespace
 
 // ---- write and read plumbing ----
-
-struct SqliteStore::WriteOp {
-  virtual ~WriteOp() = default;
-  // Whether the operation runs several writing statements and so needs a savepoint to be
-  // undone as a whole; a single statement is atomic by itself.
-  bool needs_savepoint = true;
-  // Runs the operation inside the open transaction; false when it failed.
-  virtual bool Execute(Connection& db) = 0;
-  virtual void Abort(Error e) = 0;
-  virtual void Complete() = 0;
-};
-
-template <class T>
-struct SqliteStore::TypedWriteOp final : SqliteStore::WriteOp {
-  std::function<Result<T>(Connection&)> fn;
-  Callback<T> done;
-  std::optional<Result<T>> result;
-
-  bool Execute(Connection& db) override {
-    result.emplace(fn(db));
-    return result->ok();
-  }
-  void Abort(Error e) override { result.emplace(std::move(e)); }
-  void Complete() override { done(std::move(*result)); }
-};
-
-template <class T>
-void SqliteStore::Write(Callback<T> done, std::function<Result<T>(Connection&)> fn,
-                        Atomicity atomicity) {
-  auto op = std::make_unique<TypedWriteOp<T>>();
-  op->needs_savepoint = atomicity == Atomicity::kSeveralStatements;
-  op->fn = std::move(fn);
-  op->done = std::move(done);
-  {
-    std::lock_guard lock(write_mu_);
-    if (!write_closed_) {
-      write_queue_.push_back(std::move(op));
-      write_cv_.notify_one();
-      return;
-    }
-  }
-  op->done(Unavailable("the store is closed"));
-}
-
-template <class T>
-void SqliteStore::Read(Callback<T> done, std::function<Result<T>(Connection&)> fn) {
-  {
-    std::lock_guard lock(read_mu_);
-    if (!read_closed_) {
-      read_queue_.emplace_back([this, done, fn = std::move(fn)](Connection* db) {
-        if (db == nullptr) {
-          healthy_.store(false);
-          done(Unavailable("the database cannot be opened for reading"));
-          return;
-        }
-        Result<T> r = fn(*db);
-        if (!r.ok() && r.error().code == ErrorCode::kUnavailable) healthy_.store(false);
-        done(std::move(r));
-      });
-      read_cv_.notify_one();
-      return;
-    }
-  }
-  done(Unavailable("the store is closed"));
-}
 
 void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
   std::vector<std::unique_ptr<WriteOp>> batch;
@@ -360,6 +282,7 @@ SqliteStore::~SqliteStore() { Close(); }
 
 void SqliteStore::Close() {
   std::call_once(close_once_, [this] {
+    healthy_.store(false);  // /healthz: a closed store does not answer
     {
       std::lock_guard lock(write_mu_);
       write_closed_ = true;
@@ -399,7 +322,8 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         // (expires_at <= now) is started afresh as if the slug were new.
         Result<Statement*> st = db.Prepare(
             "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-            "expires_at) VALUES (?1, ?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?5) "
+            "expires_at, check_at) VALUES (?1, ?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?5, "
+            "?3 + ?2 * 1000 + 1) "
             "ON CONFLICT (slug) DO UPDATE SET "
             "interval_secs = iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)), "
             "last_ping = ?3, "
@@ -409,9 +333,12 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
             "first_alerted_at = iif(expires_at <= ?3, NULL, first_alerted_at), "
             "last_alerted_at = iif(expires_at <= ?3, NULL, last_alerted_at), "
             "alert_count = iif(expires_at <= ?3, 0, alert_count), "
-            "expires_at = ?3 + ?5, failed_at = NULL "
-            "RETURNING slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
-            "failed_at, first_alerted_at, last_alerted_at, alert_count");
+            "expires_at = ?3 + ?5, failed_at = NULL, "
+            // Paused: never. Alerted: the recovery is due now. Else once next_due passes.
+            "check_at = CASE WHEN iif(expires_at <= ?3, 0, paused) THEN NULL "
+            "WHEN iif(expires_at <= ?3, 0, alert_count) > 0 THEN ?3 "
+            "ELSE ?3 + iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)) * 1000 + 1 END "
+            "RETURNING " HEARTBEAT_MONITOR_COLUMNS);
         if (!st.ok()) return st.error();
         (*st)->Bind(1, slug);
         (*st)->Bind(2, interval_secs.value_or(kDefaultIntervalSecs));
@@ -428,12 +355,13 @@ void SqliteStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done)
     if (Status s = DropIfExpired(db, slug, now); !s.ok()) return s.error();
     Result<Statement*> st = db.Prepare(
         "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-        "expires_at, failed_at) VALUES (?1, ?2, NULL, ?3, ?3, ?3 + ?4, ?3) "
+        "expires_at, failed_at, check_at) VALUES (?1, ?2, NULL, ?3, ?3, ?3 + ?4, ?3, ?3) "
         "ON CONFLICT (slug) DO UPDATE SET "
         "next_due = min(next_due, ?3), expires_at = max(expires_at, ?3 + ?4), "
-        "failed_at = coalesce(failed_at, ?3) "
-        "RETURNING slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
-        "failed_at, first_alerted_at, last_alerted_at, alert_count");
+        "failed_at = coalesce(failed_at, ?3), "
+        // Already alerted: the repeat schedule stands. Paused: nothing until unpaused.
+        "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN check_at ELSE ?3 END "
+        "RETURNING " HEARTBEAT_MONITOR_COLUMNS);
     if (!st.ok()) return st.error();
     (*st)->Bind(1, slug);
     (*st)->Bind(2, kDefaultIntervalSecs);
@@ -447,10 +375,9 @@ void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<M
   Read<std::optional<Monitor>>(
       std::move(done),
       [slug = std::move(slug), now](Connection& db) -> Result<std::optional<Monitor>> {
-        Result<Statement*> st = db.Prepare(
-            "SELECT slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
-            "failed_at, first_alerted_at, last_alerted_at, alert_count "
-            "FROM monitors WHERE slug = ?1 AND expires_at > ?2");
+        Result<Statement*> st = db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                                           " "
+                                           "FROM monitors WHERE slug = ?1 AND expires_at > ?2");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, slug);
         (*st)->Bind(2, now);
@@ -468,10 +395,10 @@ void SqliteStore::List(std::string after, std::size_t limit, UnixMillis now,
   Read<MonitorPage>(
       std::move(done),
       [after = std::move(after), limit, now](Connection& db) -> Result<MonitorPage> {
-        Result<Statement*> st = db.Prepare(
-            "SELECT slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, "
-            "failed_at, first_alerted_at, last_alerted_at, alert_count "
-            "FROM monitors WHERE slug > ?1 AND expires_at > ?2 ORDER BY slug LIMIT ?3");
+        Result<Statement*> st =
+            db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                       " "
+                       "FROM monitors WHERE slug > ?1 AND expires_at > ?2 ORDER BY slug LIMIT ?3");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, after);
         (*st)->Bind(2, now);
@@ -516,7 +443,8 @@ void SqliteStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
       [slug = std::move(slug), now](Connection& db) -> Result<bool> {
         Result<Statement*> st = db.Prepare(
             "UPDATE monitors SET paused = 1, failed_at = NULL, first_alerted_at = NULL, "
-            "last_alerted_at = NULL, alert_count = 0 WHERE slug = ?1 AND expires_at > ?2");
+            "last_alerted_at = NULL, alert_count = 0, check_at = NULL "
+            "WHERE slug = ?1 AND expires_at > ?2");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, slug);
         (*st)->Bind(2, now);
@@ -532,7 +460,9 @@ void SqliteStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done)
       [slug = std::move(slug), now](Connection& db) -> Result<bool> {
         Result<Statement*> st = db.Prepare(
             "UPDATE monitors SET paused = 0, next_due = CASE WHEN failed_at IS NULL "
-            "THEN ?2 + interval_secs * 1000 ELSE ?2 END "
+            "THEN ?2 + interval_secs * 1000 ELSE ?2 END, "
+            "check_at = CASE WHEN failed_at IS NULL THEN ?2 + interval_secs * 1000 + 1 "
+            "ELSE ?2 END "
             "WHERE slug = ?1 AND expires_at > ?2 AND paused = 1");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, slug);

@@ -62,6 +62,21 @@ class SqliteStore final : public Store {
   void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override;
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
 
+  void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
+  void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
+  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
+                     std::optional<UnixMillis> check_at, UnixMillis now,
+                     Callback<void> done) override;
+  void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   Callback<std::vector<PendingAlert>> done) override;
+  void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override;
+  void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at, std::string error,
+                  Callback<void> done) override;
+  void RejectAlert(std::int64_t id, std::string owner, std::string error,
+                   Callback<void> done) override;
+  void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override;
+  void CountPendingAlerts(Callback<std::int64_t> done) override;
+
   void AddKey(ApiKeyRecord key, Callback<void> done) override;
   void ListKeys(Callback<std::vector<ApiKeyRecord>> done) override;
   void RevokeKey(std::string id, Callback<void> done) override;

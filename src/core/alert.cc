@@ -1,0 +1,68 @@
+#include "core/alert.h"
+
+namespace heartbeat {
+
+std::string_view ToString(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kOverdue:
+      return "overdue";
+    case AlertKind::kFailed:
+      return "failed";
+    case AlertKind::kRepeat:
+      return "repeat";
+    case AlertKind::kRecovered:
+      return "recovered";
+  }
+  return "overdue";
+}
+
+AlertState AlertStateOf(const Monitor& m) {
+  return {m.first_alerted_at, m.last_alerted_at, m.alert_count};
+}
+
+std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms) {
+  if (m.paused) return std::nullopt;
+  const AlertState state = AlertStateOf(m);
+  const bool overdue = DeriveStatus(m, now) == MonitorStatus::kOverdue;
+  Alert alert{.kind = AlertKind::kOverdue,
+              .slug = m.slug,
+              .interval_secs = m.interval_secs,
+              .last_ping = m.last_ping,
+              .deadline = m.next_due,
+              .at = now,
+              .down_since = state.first_alerted_at.value_or(now)};
+
+  if (!state.active()) {
+    if (!overdue) return std::nullopt;
+    if (m.failed()) {
+      alert.kind = AlertKind::kFailed;
+      alert.deadline = *m.failed_at;
+    }
+    return Decision{alert, state, AlertState{now, now, 1}};
+  }
+  if (!overdue) {
+    alert.kind = AlertKind::kRecovered;
+    return Decision{alert, state, AlertState{}};
+  }
+  UnixMillis last = state.last_alerted_at.value_or(now);
+  if (now < last + repeat_ms) return std::nullopt;
+  alert.kind = AlertKind::kRepeat;
+  return Decision{alert, state, AlertState{state.first_alerted_at, now, state.alert_count + 1}};
+}
+
+std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) {
+  if (m.paused) return std::nullopt;
+  if (!m.first_alerted_at.has_value() && m.alert_count == 0) {
+    if (m.failed()) return *m.failed_at;
+    return m.next_due + 1;  // due once now passes next_due
+  }
+  // Alerted: either it recovered (a ping moved next_due past the last alert), which must
+  // be announced at once, or the next repeat is due.
+  // A monitor is alerted only while overdue, so next_due < last alert unless a ping has
+  // moved it since: then the recovery is due at once.
+  UnixMillis last = m.last_alerted_at.value_or(m.next_due);
+  if (!m.failed() && m.next_due > last) return m.last_ping.value_or(last);
+  return last + repeat_ms;
+}
+
+}  // namespace heartbeat

@@ -1,0 +1,62 @@
+#pragma once
+// The alert engine: a pure decision step from (monitor, now) to what the checker must do.
+// No I/O and no clock of its own; the checker applies a Decision to the store with a
+// conditional write, in the same transaction as the notification it queues.
+//
+// Lifecycle (SPEC §5): ok -> (next_due passes, or fail) -> overdue: first alert (OVERDUE,
+// or FAILED after fail) -> STILL OVERDUE every repeat period while overdue -> a ping
+// arrives -> RECOVERED, alert state cleared -> ok. A paused monitor alerts nothing, and
+// pausing clears the alert state, so no recovery follows a pause.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/monitor.h"
+
+namespace heartbeat {
+
+enum class AlertKind { kOverdue, kFailed, kRepeat, kRecovered };
+
+std::string_view ToString(AlertKind kind);  // "overdue", "failed", "repeat", "recovered"
+
+// The alert fields of a monitor, as the checker reads and writes them.
+struct AlertState {
+  std::optional<UnixMillis> first_alerted_at;
+  std::optional<UnixMillis> last_alerted_at;
+  std::int64_t alert_count = 0;
+
+  bool active() const { return alert_count > 0; }
+  friend bool operator==(const AlertState&, const AlertState&) = default;
+};
+
+AlertState AlertStateOf(const Monitor& m);
+
+// A notification to send, with everything its message needs (the monitor may change or
+// go before it is delivered).
+struct Alert {
+  AlertKind kind = AlertKind::kOverdue;
+  std::string slug;
+  std::int64_t interval_secs = 0;
+  std::optional<UnixMillis> last_ping;
+  UnixMillis deadline = 0;    // next_due, or the failure time for kFailed
+  UnixMillis at = 0;          // when the checker decided
+  UnixMillis down_since = 0;  // first alert time (kRepeat, kRecovered)
+};
+
+struct Decision {
+  Alert alert;
+  AlertState expected;  // the state decided on: the write must find exactly this
+  AlertState next;      // the state to write
+};
+
+// What to do for `m` at `now`, or nothing. `repeat_ms` > 0.
+std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms);
+
+// When the checker must next look at `m` (it is due once now >= the result), or nullopt
+// when never (paused). A monitor that needs an action now returns a time <= now.
+std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms);
+
+}  // namespace heartbeat

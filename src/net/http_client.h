@@ -1,0 +1,44 @@
+#pragma once
+// Outbound HTTP, behind an interface so that notifiers and AWS clients can be tested
+// against fakes that speak real HTTP on 127.0.0.1.
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace heartbeat {
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string url;  // may carry a secret (the Telegram token): never log it
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{15000};
+};
+
+struct HttpResult {
+  bool transport_ok = false;  // false: no HTTP answer (refused, reset, timeout, TLS failure)
+  long status = 0;
+  std::string body;
+  std::string error;  // transport failure, without the URL
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Blocking: call it from a thread that may wait (never an I/O thread). Thread-safe.
+  virtual HttpResult Send(const HttpRequest& request) = 0;
+};
+
+// libcurl: HTTPS with certificate and host verification, connect and total timeouts,
+// no redirects, no proxies from the environment unless curl's own variables say so.
+class CurlHttpClient final : public HttpClient {
+ public:
+  CurlHttpClient();
+  ~CurlHttpClient() override;
+  HttpResult Send(const HttpRequest& request) override;
+};
+
+}  // namespace heartbeat

@@ -1,0 +1,76 @@
+#pragma once
+// SqliteStore's plumbing, shared by its implementation files: the write operation queued
+// for the writer, and the Write/Read templates that every operation goes through.
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace heartbeat {
+
+using sqlite::Connection;
+
+struct SqliteStore::WriteOp {
+  virtual ~WriteOp() = default;
+  // Whether the operation runs several writing statements and so needs a savepoint to be
+  // undone as a whole; a single statement is atomic by itself.
+  bool needs_savepoint = true;
+  // Runs the operation inside the open transaction; false when it failed.
+  virtual bool Execute(Connection& db) = 0;
+  virtual void Abort(Error e) = 0;
+  virtual void Complete() = 0;
+};
+
+template <class T>
+struct SqliteStore::TypedWriteOp final : SqliteStore::WriteOp {
+  std::function<Result<T>(Connection&)> fn;
+  Callback<T> done;
+  std::optional<Result<T>> result;
+
+  bool Execute(Connection& db) override {
+    result.emplace(fn(db));
+    return result->ok();
+  }
+  void Abort(Error e) override { result.emplace(std::move(e)); }
+  void Complete() override { done(std::move(*result)); }
+};
+
+template <class T>
+void SqliteStore::Write(Callback<T> done, std::function<Result<T>(Connection&)> fn,
+                        Atomicity atomicity) {
+  auto op = std::make_unique<TypedWriteOp<T>>();
+  op->needs_savepoint = atomicity == Atomicity::kSeveralStatements;
+  op->fn = std::move(fn);
+  op->done = std::move(done);
+  {
+    std::lock_guard lock(write_mu_);
+    if (!write_closed_) {
+      write_queue_.push_back(std::move(op));
+      write_cv_.notify_one();
+      return;
+    }
+  }
+  op->done(Unavailable("the store is closed"));
+}
+
+template <class T>
+void SqliteStore::Read(Callback<T> done, std::function<Result<T>(Connection&)> fn) {
+  {
+    std::lock_guard lock(read_mu_);
+    if (!read_closed_) {
+      read_queue_.emplace_back([this, done, fn = std::move(fn)](Connection* db) {
+        if (db == nullptr) {
+          healthy_.store(false);
+          done(Unavailable("the database cannot be opened for reading"));
+          return;
+        }
+        Result<T> r = fn(*db);
+        if (!r.ok() && r.error().code == ErrorCode::kUnavailable) healthy_.store(false);
+        done(std::move(r));
+      });
+      read_cv_.notify_one();
+      return;
+    }
+  }
+  done(Unavailable("the store is closed"));
+}
+
+}  // namespace heartbeat
