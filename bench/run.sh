@@ -72,6 +72,30 @@ monitors=$(sqlite3 "$work/heartbeat.db" "select count(*) from monitors")
 mkdir -p "$work/store"
 store_json=$(./build/bench/store_bench "$work/store" 256 "$duration" "$slugs")
 
+kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+# The checker: alert latency, wake-up cost, and a server's memory with many monitors.
+mkdir -p "$work/alerts"
+latency_json=$(./build/bench/alert_bench latency "$work/alerts")
+: >"$work/wakeups"
+for n in 10000 100000 1000000; do
+  wake_json=$(./build/bench/alert_bench wakeup "$work/alerts" "$n")
+  db="$work/alerts/monitors-$n.db"
+  # A server on that store: RSS with 0 due (the 100 made due above were alerted already,
+  # and are due again only in an hour), then with 100 more due.
+  HEARTBEAT_STORE="sqlite:$db" BIND_ADDR=127.0.0.1:0 LOG_LEVEL=error $bin serve >/dev/null 2>&1 &
+  server_pid=$!
+  sleep 2
+  rss0=$(awk '/VmRSS/ {print $2}' /proc/$server_pid/status)
+  now_ms=$(($(date +%s%N) / 1000000))
+  sqlite3 "$db" "PRAGMA busy_timeout=5000; UPDATE monitors SET next_due = $now_ms - 1000, check_at = $now_ms - 999 WHERE slug IN (SELECT slug FROM monitors WHERE alert_count = 0 ORDER BY slug LIMIT 100);" >/dev/null
+  sleep 2
+  rss100=$(awk '/VmRSS/ {print $2}' /proc/$server_pid/status)
+  pending=$(sqlite3 "$db" "SELECT count(*) FROM outbox WHERE state = 'pending'")
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  echo "$n $wake_json $rss0 $rss100 $pending" >>"$work/wakeups"
+done
+
 ping=$(awk '$1 == "ping_c256" {print $3}' "$work/rows")
 ceiling=$(awk '$1 == "healthz_c256" {print $3}' "$work/rows")
 ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
@@ -86,6 +110,13 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "monitors after load:   $monitors"
   echo "server peak RSS:       $((rss_kb / 1024)) MiB"
   echo "store writer alone:    $store_json"
+  echo "alert latency:         $latency_json"
+  printf '%-10s %16s %18s %14s %16s\n' monitors "wake 0 due ms" "wake 100 due ms" "RSS 0 due MiB" "RSS 100 due MiB"
+  while read -r n json rss0 rss100 pending; do
+    w0=$(echo "$json" | sed -E 's/.*"wakeup_0_due_ms":([0-9.]+).*/\1/')
+    w100=$(echo "$json" | sed -E 's/.*"wakeup_100_due_ms":([0-9.]+).*/\1/')
+    printf '%-10s %16s %18s %14s %16s\n' "$n" "$w0" "$w100" "$((rss0 / 1024))" "$((rss100 / 1024))"
+  done <"$work/wakeups"
 } | tee "$out_dir/results.txt"
 
 {
@@ -101,7 +132,17 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo ""
   echo "  ],"
   echo "  \"ping_to_healthz_ratio\": $ratio, \"monitors\": $monitors, \"server_peak_rss_kib\": $rss_kb,"
-  echo "  \"store_writer\": $store_json"
+  echo "  \"store_writer\": $store_json,"
+  echo "  \"alert_latency\": $latency_json,"
+  echo "  \"checker\": ["
+  sep=""
+  while read -r n json rss0 rss100 pending; do
+    printf '%s    {"wakeup": %s, "server_rss_kib_0_due": %s, "server_rss_kib_100_due": %s, "alerts_pending_after": %s}' \
+      "$sep" "$json" "$rss0" "$rss100" "$pending"
+    sep=$',\n'
+  done <"$work/wakeups"
+  echo ""
+  echo "  ]"
   echo "}"
 } >"$out_dir/results.json"
 echo "JSON: $out_dir/results.json"

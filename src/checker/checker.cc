@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
+#include <vector>
 
 #include "notify/message.h"
 
@@ -16,34 +18,48 @@ Result<CycleStats> Checker::RunCycle() {
       store_.DueMonitors(now, options_.batch, std::move(cb));
     });
     if (!due.ok()) return due.error().Wrap("read due monitors");
-    std::size_t handled = 0;
-    for (const Monitor& m : *due) {
+    // Decide for the whole batch, then write every decision at once: the store commits
+    // them together instead of one durable commit per monitor.
+    struct Pending {
+      const Monitor* monitor;
+      std::optional<Decision> decision;
+      std::promise<Status> done;
+      std::future<Status> result = done.get_future();
+    };
+    std::vector<Pending> pending(due->size());
+    for (std::size_t i = 0; i < due->size(); ++i) {
+      const Monitor& m = (*due)[i];
       ++stats.examined;
-      std::optional<Decision> decision = Decide(m, now, options_.repeat_ms);
+      Pending& p = pending[i];
+      p.monitor = &m;
+      p.decision = Decide(m, now, options_.repeat_ms);
       Monitor after = m;
-      if (decision) {
-        after.first_alerted_at = decision->next.first_alerted_at;
-        after.last_alerted_at = decision->next.last_alerted_at;
-        after.alert_count = decision->next.alert_count;
+      if (p.decision) {
+        after.first_alerted_at = p.decision->next.first_alerted_at;
+        after.last_alerted_at = p.decision->next.last_alerted_at;
+        after.alert_count = p.decision->next.alert_count;
       }
       std::optional<UnixMillis> check_at = NextCheckAt(after, options_.repeat_ms);
       // A monitor that was due is never rescheduled into the past: the next cycle would
       // find it again at once.
-      if (check_at && *check_at <= now && !decision) check_at = now + 1;
-      Status applied = Await<void>([&](Callback<void> cb) {
-        store_.ApplyDecision(m, decision, check_at, now, std::move(cb));
-      });
+      if (check_at && *check_at <= now && !p.decision) check_at = now + 1;
+      store_.ApplyDecision(m, p.decision, check_at, now,
+                           [&p](Status s) { p.done.set_value(std::move(s)); });
+    }
+    std::size_t handled = 0;
+    for (Pending& p : pending) {
+      Status applied = p.result.get();
       if (applied.ok()) {
         ++handled;
-        if (decision) {
+        if (p.decision) {
           ++stats.alerts_queued;
-          spdlog::info("alert queued: {}", AlertPlainText(decision->alert));
+          spdlog::info("alert queued: {}", AlertPlainText(p.decision->alert));
         }
       } else if (applied.error().code == ErrorCode::kConflict) {
         ++stats.conflicts;
       } else {
         ++stats.errors;
-        spdlog::warn("checker: monitor {}: {}", m.slug, applied.error().message);
+        spdlog::warn("checker: monitor {}: {}", p.monitor->slug, applied.error().message);
       }
     }
     // A full batch may hide more due monitors; go on while this one made progress.

@@ -38,51 +38,68 @@ Result<DeliveryStats> Deliverer::DeliverReady() {
   if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
   if (claimed->empty()) return stats;
 
-  // Each alert is sent on its own thread: a slow or unreachable receiver delays no other.
-  std::vector<std::future<SendOutcome>> outcomes;
-  outcomes.reserve(claimed->size());
+  // Each alert is sent, and its outcome recorded, on its own thread: a slow or unreachable
+  // receiver delays no other alert, and the outcomes are committed together.
+  std::vector<std::future<std::pair<SendOutcome::Kind, Status>>> results;
+  results.reserve(claimed->size());
   for (const PendingAlert& p : *claimed) {
-    outcomes.push_back(
-        std::async(std::launch::async, [this, alert = p.alert] { return notifier_.Send(alert); }));
+    results.push_back(std::async(std::launch::async, [this, p] { return SendOne(p); }));
   }
-  for (std::size_t i = 0; i < claimed->size(); ++i) {
-    const PendingAlert& p = (*claimed)[i];
-    SendOutcome outcome = outcomes[i].get();
-    const std::string text = AlertPlainText(p.alert);
-    Status recorded;
-    switch (outcome.kind) {
+  for (auto& r : results) {
+    auto [kind, recorded] = r.get();
+    switch (kind) {
       case SendOutcome::Kind::kSent:
         ++stats.sent;
-        spdlog::info("alert sent: {}", text);
-        recorded = Await<void>(
-            [&](Callback<void> cb) { store_.FinishAlert(p.id, owner_, std::move(cb)); });
         break;
       case SendOutcome::Kind::kRejected:
         ++stats.rejected;
-        spdlog::error("ALERT REJECTED by the receiver and dropped after {} attempt(s): {} ({})",
-                      p.attempts, text, outcome.detail);
-        recorded = Await<void>([&](Callback<void> cb) {
-          store_.RejectAlert(p.id, owner_, outcome.detail, std::move(cb));
-        });
         break;
-      case SendOutcome::Kind::kRetry: {
+      case SendOutcome::Kind::kRetry:
         ++stats.retried;
-        std::int64_t wait = outcome.retry_after ? outcome.retry_after->count() * 1000
-                                                : BackoffMillis(p.attempts, options_, rng_);
-        spdlog::warn("alert not delivered (attempt {}), retrying in {} ms: {} ({})", p.attempts,
-                     wait, text, outcome.detail);
-        recorded = Await<void>([&](Callback<void> cb) {
-          store_.RetryAlert(p.id, owner_, clock_.Now() + wait, outcome.detail, std::move(cb));
-        });
         break;
-      }
     }
-    if (!recorded.ok()) {
-      ++stats.errors;
-      spdlog::warn("recording the outcome of alert {} failed: {}", p.id, recorded.error().message);
-    }
+    if (!recorded.ok()) ++stats.errors;
   }
   return stats;
+}
+
+std::pair<SendOutcome::Kind, Status> Deliverer::SendOne(const PendingAlert& p) {
+  SendOutcome outcome = notifier_.Send(p.alert);
+  const std::string text = AlertPlainText(p.alert);
+  Status recorded;
+  switch (outcome.kind) {
+    case SendOutcome::Kind::kSent:
+      spdlog::info("alert sent: {}", text);
+      recorded =
+          Await<void>([&](Callback<void> cb) { store_.FinishAlert(p.id, owner_, std::move(cb)); });
+      break;
+    case SendOutcome::Kind::kRejected:
+      spdlog::error("ALERT REJECTED by the receiver and dropped after {} attempt(s): {} ({})",
+                    p.attempts, text, outcome.detail);
+      recorded = Await<void>([&](Callback<void> cb) {
+        store_.RejectAlert(p.id, owner_, outcome.detail, std::move(cb));
+      });
+      break;
+    case SendOutcome::Kind::kRetry: {
+      std::int64_t wait = 0;
+      if (outcome.retry_after) {
+        wait = outcome.retry_after->count() * 1000;
+      } else {
+        std::lock_guard lock(rng_mu_);
+        wait = BackoffMillis(p.attempts, options_, rng_);
+      }
+      spdlog::warn("alert not delivered (attempt {}), retrying in {} ms: {} ({})", p.attempts, wait,
+                   text, outcome.detail);
+      recorded = Await<void>([&](Callback<void> cb) {
+        store_.RetryAlert(p.id, owner_, clock_.Now() + wait, outcome.detail, std::move(cb));
+      });
+      break;
+    }
+  }
+  if (!recorded.ok()) {
+    spdlog::warn("recording the outcome of alert {} failed: {}", p.id, recorded.error().message);
+  }
+  return {outcome.kind, recorded};
 }
 
 Result<std::optional<UnixMillis>> Deliverer::NextAttempt() {

@@ -7,6 +7,7 @@
 // alerts of other monitors. Synchronous: run it on a thread that may block.
 
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -18,7 +19,7 @@
 namespace heartbeat {
 
 struct DelivererOptions {
-  std::size_t batch = 32;                 // alerts claimed (and sent in parallel) per round
+  std::size_t batch = 100;                // alerts claimed (and sent in parallel) per round
   std::int64_t lease_ms = 30'000;         // longer than any send can take (15 s)
   std::int64_t backoff_base_ms = 1'000;   // first retry after about a second
   std::int64_t backoff_cap_ms = 300'000;  // never more than 5 minutes apart
@@ -47,12 +48,16 @@ class Deliverer {
   Result<std::optional<UnixMillis>> NextAttempt();
 
  private:
+  // Sends one claimed alert and records the outcome; runs on its own thread.
+  std::pair<SendOutcome::Kind, Status> SendOne(const PendingAlert& p);
+
   Store& store_;
   Notifier& notifier_;
   const Clock& clock_;
   DelivererOptions options_;
   std::string owner_;  // this sender's lease name
-  std::mt19937_64 rng_;
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;  // guarded by rng_mu_
 };
 
 }  // namespace heartbeat

@@ -40,7 +40,11 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
     }
     return Decision{alert, state, AlertState{now, now, 1}};
   }
-  if (!overdue) {
+  // A ping since the last alert is a recovery, even when the monitor went overdue again
+  // before anyone looked: the new outage then gets its own first alert next.
+  const bool pinged_since_alert =
+      !m.failed() && state.last_alerted_at && m.next_due > *state.last_alerted_at;
+  if (!overdue || pinged_since_alert) {
     alert.kind = AlertKind::kRecovered;
     return Decision{alert, state, AlertState{}};
   }

@@ -1,0 +1,190 @@
+// The checker's figures for `make bench`:
+//
+//   alert_bench latency DIR        100 monitors due in the same second, a Telegram fake
+//                                  that answers at once: time from each deadline to the
+//                                  sent alert (median, max).
+//   alert_bench wakeup DIR N       a store of N monitors: cost of a checker wake-up with 0
+//                                  and with 100 monitors due. Leaves DIR/monitors-N.db for
+//                                  the RSS measurement of a server on it.
+//
+// Prints one JSON object.
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checker/checker.h"
+#include "checker/deliverer.h"
+#include "checker/service.h"
+#include "core/clock.h"
+#include "net/http_client.h"
+#include "notify/telegram.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/fake_telegram.h"
+
+using namespace heartbeat;
+
+namespace {
+
+// Records when each alert was delivered.
+class TimingNotifier final : public Notifier {
+ public:
+  explicit TimingNotifier(Notifier& inner) : inner_(inner) {}
+  SendOutcome Send(const Alert& alert) override {
+    SendOutcome out = inner_.Send(alert);
+    if (out.kind == SendOutcome::Kind::kSent) {
+      std::lock_guard lock(mu_);
+      sent_.push_back({alert.slug, RealClock().Now()});
+    }
+    return out;
+  }
+  std::vector<std::pair<std::string, UnixMillis>> sent() {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+
+ private:
+  Notifier& inner_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, UnixMillis>> sent_;
+};
+
+bool Exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "sqlite: %s\n", err ? err : "?");
+    sqlite3_free(err);
+    return false;
+  }
+  return true;
+}
+
+// Inserts n monitors "job-0".. with their deadline at `due` (check_at = due + 1).
+bool Populate(const std::string& path, std::int64_t n, UnixMillis due, UnixMillis now) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return false;
+  bool ok = Exec(db, "BEGIN");
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
+                     "expires_at, check_at) VALUES (?1, 3600, ?2, ?3, ?2, ?2 + 7776000000, ?3 + 1)",
+                     -1, &st, nullptr);
+  for (std::int64_t i = 0; ok && i < n; ++i) {
+    std::string slug = "job-" + std::to_string(i);
+    sqlite3_bind_text(st, 1, slug.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, due);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  ok = ok && Exec(db, "COMMIT");
+  sqlite3_close(db);
+  return ok;
+}
+
+int Latency(const std::string& dir) {
+  const std::string path = dir + "/latency.db";
+  auto opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) return 1;
+  (*opened)->Close();  // schema created; populate beside it, then reopen
+  const UnixMillis now = RealClock().Now();
+  const UnixMillis deadline = (now / 1000 + 2) * 1000;  // all 100 in the same second
+  if (!Populate(path, 100, deadline, now)) return 1;
+  opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) return 1;
+  SqliteStore& store = **opened;
+
+  testing::FakeTelegram telegram;
+  CurlHttpClient http;
+  TelegramNotifier telegram_notifier(
+      http, {.api_url = telegram.url(), .bot_token = "bench", .chat_id = "1"});
+  TimingNotifier notifier(telegram_notifier);
+  Checker checker(store, RealClock(), {});
+  Deliverer deliverer(store, notifier, RealClock(), DelivererOptions{.batch = 128});
+  CheckerService service(checker, &deliverer, RealClock());
+  service.Start();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (notifier.sent().size() < 100 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  service.Stop();
+  store.Close();
+  std::vector<std::int64_t> latencies;
+  for (auto& [slug, at] : notifier.sent()) latencies.push_back(at - deadline);
+  std::sort(latencies.begin(), latencies.end());
+  if (latencies.size() < 100) {
+    std::fprintf(stderr, "only %zu of 100 alerts were delivered\n", latencies.size());
+    return 1;
+  }
+  std::printf(
+      "{\"monitors_due\":100,\"alerts_sent\":%zu,\"latency_median_ms\":%ld,"
+      "\"latency_max_ms\":%ld}\n",
+      latencies.size(), static_cast<long>(latencies[latencies.size() / 2]),
+      static_cast<long>(latencies.back()));
+  return 0;
+}
+
+double MeanCycleMillis(Checker& checker, int rounds, CycleStats* last) {
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < rounds; ++i) {
+    Result<CycleStats> s = checker.RunCycle();
+    (void)checker.NextDue();
+    if (s.ok() && last != nullptr) *last = *s;
+  }
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+             .count() /
+         rounds;
+}
+
+int Wakeup(const std::string& dir, std::int64_t n) {
+  const std::string path = dir + "/monitors-" + std::to_string(n) + ".db";
+  std::remove(path.c_str());
+  {
+    auto opened = SqliteStore::Open({.path = path});
+    if (!opened.ok()) return 1;
+  }
+  const UnixMillis now = RealClock().Now();
+  if (!Populate(path, n, now + 3'600'000, now)) return 1;
+  auto opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) return 1;
+  SqliteStore& store = **opened;
+  Checker checker(store, RealClock(), {});
+  CycleStats idle;
+  double idle_ms = MeanCycleMillis(checker, 50, &idle);
+
+  // Make 100 of them due now, as a deadline passing would.
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_busy_timeout(db, 5000);
+  Exec(db, "UPDATE monitors SET next_due = " + std::to_string(now - 1000) +
+               ", check_at = " + std::to_string(now - 999) +
+               " WHERE slug IN (SELECT slug FROM monitors ORDER BY slug LIMIT 100)");
+  sqlite3_close(db);
+  CycleStats busy;
+  double busy_ms = MeanCycleMillis(checker, 1, &busy);
+  store.Close();
+  std::printf(
+      "{\"monitors\":%ld,\"wakeup_0_due_ms\":%.3f,\"examined_0_due\":%zu,"
+      "\"wakeup_100_due_ms\":%.3f,\"examined_100_due\":%zu,\"alerts_queued\":%zu}\n",
+      static_cast<long>(n), idle_ms, idle.examined, busy_ms, busy.examined, busy.alerts_queued);
+  return busy.alerts_queued == 100 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "latency" && argc == 3) return Latency(argv[2]);
+  if (mode == "wakeup" && argc == 4) return Wakeup(argv[2], std::stoll(argv[3]));
+  std::fprintf(stderr, "usage: alert_bench latency DIR | alert_bench wakeup DIR N\n");
+  return 2;
+}
