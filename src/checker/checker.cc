@@ -32,12 +32,19 @@ Result<CycleStats> Checker::RunCycle() {
       ++stats.examined;
       Pending& p = pending[i];
       p.monitor = &m;
+      if (m.expired(now)) {
+        // Expired monitors are due no more: the store removes them.
+        store_.ApplyDecision(m, std::nullopt, std::nullopt, now,
+                             [&p](Status s) { p.done.set_value(std::move(s)); });
+        continue;
+      }
       p.decision = Decide(m, now, options_.repeat_ms);
       Monitor after = m;
       if (p.decision) {
         after.first_alerted_at = p.decision->next.first_alerted_at;
         after.last_alerted_at = p.decision->next.last_alerted_at;
         after.alert_count = p.decision->next.alert_count;
+        after.down_since = p.decision->next.down_since;
       }
       std::optional<UnixMillis> check_at = NextCheckAt(after, options_.repeat_ms);
       // A monitor that was due is never rescheduled into the past: the next cycle would

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <future>
 #include <thread>
 #include <vector>
 
@@ -30,48 +29,100 @@ Deliverer::Deliverer(Store& store, Notifier& notifier, const Clock& clock, Deliv
            std::to_string(rng_() % 1'000'000'000);
 }
 
-Result<DeliveryStats> Deliverer::DeliverReady() {
-  DeliveryStats stats;
+Deliverer::~Deliverer() { WaitIdle(); }
+
+Result<std::size_t> Deliverer::Dispatch() {
+  // First, alerts already sent whose removal failed: record them, never send them again.
+  std::set<std::int64_t> unrecorded;
+  {
+    std::lock_guard lock(mu_);
+    unrecorded = sent_unrecorded_;
+  }
+  for (std::int64_t id : unrecorded) {
+    if (RecordSent(id).ok()) {
+      std::lock_guard lock(mu_);
+      sent_unrecorded_.erase(id);
+    }
+  }
+
   auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
     store_.ClaimAlerts(clock_.Now(), options_.lease_ms, options_.batch, owner_, std::move(cb));
   });
   if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
-  if (claimed->empty()) return stats;
-
-  // Each alert is sent, and its outcome recorded, on its own thread: a slow or unreachable
-  // receiver delays no other alert, and the outcomes are committed together.
-  std::vector<std::future<std::pair<SendOutcome::Kind, Status>>> results;
-  results.reserve(claimed->size());
-  for (const PendingAlert& p : *claimed) {
-    results.push_back(std::async(std::launch::async, [this, p] { return SendOne(p); }));
+  {
+    std::lock_guard lock(mu_);
+    inflight_ += claimed->size();
   }
-  for (auto& r : results) {
-    auto [kind, recorded] = r.get();
-    switch (kind) {
-      case SendOutcome::Kind::kSent:
-        ++stats.sent;
-        break;
-      case SendOutcome::Kind::kRejected:
-        ++stats.rejected;
-        break;
-      case SendOutcome::Kind::kRetry:
-        ++stats.retried;
-        break;
-    }
-    if (!recorded.ok()) ++stats.errors;
+  for (PendingAlert& p : *claimed) {
+    std::thread([this, p = std::move(p)] {
+      SendOne(p);
+      if (on_done_) on_done_();
+      // Notified under the lock: once WaitIdle can return, this thread touches nothing.
+      std::lock_guard lock(mu_);
+      --inflight_;
+      idle_cv_.notify_all();
+    }).detach();
   }
-  return stats;
+  return claimed->size();
 }
 
-std::pair<SendOutcome::Kind, Status> Deliverer::SendOne(const PendingAlert& p) {
-  SendOutcome outcome = notifier_.Send(p.alert);
+void Deliverer::WaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return inflight_ == 0; });
+}
+
+Result<DeliveryStats> Deliverer::DeliverReady() {
+  DeliveryStats before = totals();
+  Result<std::size_t> started = Dispatch();
+  WaitIdle();
+  if (!started.ok()) return started.error();
+  DeliveryStats after = totals();
+  return DeliveryStats{after.sent - before.sent, after.retried - before.retried,
+                       after.rejected - before.rejected, after.errors - before.errors};
+}
+
+DeliveryStats Deliverer::totals() const {
+  std::lock_guard lock(mu_);
+  return totals_;
+}
+
+Status Deliverer::RecordSent(std::int64_t id) {
+  Status recorded;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    recorded =
+        Await<void>([&](Callback<void> cb) { store_.FinishAlert(id, owner_, std::move(cb)); });
+    // kConflict: the lease is gone (another sender took over); nothing more to record.
+    if (recorded.ok() || recorded.error().code == ErrorCode::kConflict) return recorded;
+  }
+  return recorded;
+}
+
+void Deliverer::SendOne(const PendingAlert& p) {
+  bool already_sent;
+  {
+    std::lock_guard lock(mu_);
+    already_sent = sent_unrecorded_.count(p.id) > 0;
+  }
+  SendOutcome outcome;
+  if (already_sent) {
+    outcome.kind = SendOutcome::Kind::kSent;
+  } else {
+    outcome = notifier_.Send(p.alert);
+  }
   const std::string text = AlertPlainText(p.alert);
   Status recorded;
   switch (outcome.kind) {
     case SendOutcome::Kind::kSent:
-      spdlog::info("alert sent: {}", text);
-      recorded =
-          Await<void>([&](Callback<void> cb) { store_.FinishAlert(p.id, owner_, std::move(cb)); });
+      if (!already_sent) spdlog::info("alert sent: {}", text);
+      recorded = RecordSent(p.id);
+      if (!recorded.ok() && recorded.error().code != ErrorCode::kConflict) {
+        std::lock_guard lock(mu_);
+        sent_unrecorded_.insert(p.id);
+      } else {
+        std::lock_guard lock(mu_);
+        sent_unrecorded_.erase(p.id);
+      }
       break;
     case SendOutcome::Kind::kRejected:
       spdlog::error("ALERT REJECTED by the receiver and dropped after {} attempt(s): {} ({})",
@@ -85,7 +136,7 @@ std::pair<SendOutcome::Kind, Status> Deliverer::SendOne(const PendingAlert& p) {
       if (outcome.retry_after) {
         wait = outcome.retry_after->count() * 1000;
       } else {
-        std::lock_guard lock(rng_mu_);
+        std::lock_guard lock(mu_);
         wait = BackoffMillis(p.attempts, options_, rng_);
       }
       spdlog::warn("alert not delivered (attempt {}), retrying in {} ms: {} ({})", p.attempts, wait,
@@ -99,7 +150,19 @@ std::pair<SendOutcome::Kind, Status> Deliverer::SendOne(const PendingAlert& p) {
   if (!recorded.ok()) {
     spdlog::warn("recording the outcome of alert {} failed: {}", p.id, recorded.error().message);
   }
-  return {outcome.kind, recorded};
+  std::lock_guard lock(mu_);
+  switch (outcome.kind) {
+    case SendOutcome::Kind::kSent:
+      ++totals_.sent;
+      break;
+    case SendOutcome::Kind::kRejected:
+      ++totals_.rejected;
+      break;
+    case SendOutcome::Kind::kRetry:
+      ++totals_.retried;
+      break;
+  }
+  if (!recorded.ok()) ++totals_.errors;
 }
 
 Result<std::optional<UnixMillis>> Deliverer::NextAttempt() {

@@ -6,9 +6,12 @@
 // after the receiver's own retry_after. One slow or failing send never holds up the
 // alerts of other monitors. Synchronous: run it on a thread that may block.
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 
 #include "core/clock.h"
@@ -40,24 +43,50 @@ std::int64_t BackoffMillis(std::int64_t attempts, const DelivererOptions& option
 class Deliverer {
  public:
   Deliverer(Store& store, Notifier& notifier, const Clock& clock, DelivererOptions options);
+  // Waits for the sends in flight.
+  ~Deliverer();
 
-  // Claims and sends what is ready, one round. Fails only when the outbox cannot be read.
+  // Claims what is ready and starts sending it, each alert on its own thread, without
+  // waiting: an alert that hangs for its whole timeout delays no other, and the next
+  // Dispatch can claim other monitors' alerts meanwhile (the ones in flight are leased).
+  // Returns how many sends were started.
+  Result<std::size_t> Dispatch();
+
+  // Waits until every started send has finished and its outcome is recorded.
+  void WaitIdle();
+
+  // Dispatch, then WaitIdle: one synchronous round, for `heartbeat check` and tests.
   Result<DeliveryStats> DeliverReady();
+
+  // Runs after each send's outcome is recorded (on the sending thread).
+  void SetOnDone(std::function<void()> on_done) { on_done_ = std::move(on_done); }
 
   // When the next pending alert becomes ready; nullopt when none is pending.
   Result<std::optional<UnixMillis>> NextAttempt();
 
+  // Totals since construction.
+  DeliveryStats totals() const;
+
  private:
   // Sends one claimed alert and records the outcome; runs on its own thread.
-  std::pair<SendOutcome::Kind, Status> SendOne(const PendingAlert& p);
+  void SendOne(const PendingAlert& p);
+  // Records a delivered alert, retrying briefly while the lease is still ours.
+  Status RecordSent(std::int64_t id);
 
   Store& store_;
   Notifier& notifier_;
   const Clock& clock_;
   DelivererOptions options_;
   std::string owner_;  // this sender's lease name
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;  // guarded by rng_mu_
+  std::function<void()> on_done_;
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::size_t inflight_ = 0;  // guarded by mu_
+  DeliveryStats totals_;      // guarded by mu_
+  // Sent, but the store did not take the news: never send these again, only record them.
+  std::set<std::int64_t> sent_unrecorded_;  // guarded by mu_
+  std::mt19937_64 rng_;                     // guarded by mu_
 };
 
 }  // namespace heartbeat

@@ -25,7 +25,11 @@ CheckerService::~CheckerService() { Stop(); }
 
 void CheckerService::Start() {
   check_thread_ = std::thread([this] { CheckLoop(); });
-  if (deliverer_ != nullptr) deliver_thread_ = std::thread([this] { DeliverLoop(); });
+  if (deliverer_ != nullptr) {
+    // A finished send may unblock the next alert of its monitor: look again.
+    deliverer_->SetOnDone([this] { WakeDeliverer(); });
+    deliver_thread_ = std::thread([this] { DeliverLoop(); });
+  }
 }
 
 void CheckerService::Stop() {
@@ -92,22 +96,24 @@ void CheckerService::DeliverLoop() {
   for (;;) {
     {
       std::lock_guard lock(mu_);
-      if (stop_) return;
+      if (stop_) break;
       deliver_woken_ = false;
     }
-    Result<DeliveryStats> stats = deliverer_->DeliverReady();
-    if (!stats.ok()) {
-      spdlog::warn("alert delivery failed: {}", stats.error().message);
+    // Starts the sends and returns at once: a send that hangs holds up no other alert.
+    Result<std::size_t> started = deliverer_->Dispatch();
+    if (!started.ok()) {
+      spdlog::warn("alert delivery failed: {}", started.error().message);
       SleepFor(deliver_cv_, kErrorPause, [&] { return deliver_woken_; });
       continue;
     }
-    if (stats->sent + stats->retried + stats->rejected > 0) continue;  // more may be ready
+    if (*started > 0) continue;  // more may be ready
     Result<std::optional<UnixMillis>> next = deliverer_->NextAttempt();
     std::chrono::milliseconds sleep =
         next.ok() ? std::max(Until(*next, clock_.Now()), std::chrono::milliseconds(5))
                   : kErrorPause;
     SleepFor(deliver_cv_, sleep, [&] { return deliver_woken_; });
   }
+  deliverer_->WaitIdle();  // sends in flight finish (each has its timeout)
 }
 
 }  // namespace heartbeat

@@ -17,7 +17,7 @@ std::string_view ToString(AlertKind kind) {
 }
 
 AlertState AlertStateOf(const Monitor& m) {
-  return {m.first_alerted_at, m.last_alerted_at, m.alert_count};
+  return {m.first_alerted_at, m.last_alerted_at, m.alert_count, m.down_since};
 }
 
 std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms) {
@@ -30,7 +30,7 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
               .last_ping = m.last_ping,
               .deadline = m.next_due,
               .at = now,
-              .down_since = state.first_alerted_at.value_or(now)};
+              .down_since = state.down_since.value_or(state.first_alerted_at.value_or(now))};
 
   if (!state.active()) {
     if (!overdue) return std::nullopt;
@@ -38,7 +38,8 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
       alert.kind = AlertKind::kFailed;
       alert.deadline = *m.failed_at;
     }
-    return Decision{alert, state, AlertState{now, now, 1}};
+    alert.down_since = alert.deadline;
+    return Decision{alert, state, AlertState{now, now, 1, alert.deadline}};
   }
   // A ping since the last alert is a recovery, even when the monitor went overdue again
   // before anyone looked: the new outage then gets its own first alert next.
@@ -51,7 +52,8 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
   UnixMillis last = state.last_alerted_at.value_or(now);
   if (now < last + repeat_ms) return std::nullopt;
   alert.kind = AlertKind::kRepeat;
-  return Decision{alert, state, AlertState{state.first_alerted_at, now, state.alert_count + 1}};
+  return Decision{alert, state,
+                  AlertState{state.first_alerted_at, now, state.alert_count + 1, state.down_since}};
 }
 
 std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) {

@@ -27,6 +27,7 @@ struct AlertState {
   std::optional<UnixMillis> first_alerted_at;
   std::optional<UnixMillis> last_alerted_at;
   std::int64_t alert_count = 0;
+  std::optional<UnixMillis> down_since;  // when the outage began
 
   bool active() const { return alert_count > 0; }
   friend bool operator==(const AlertState&, const AlertState&) = default;
@@ -43,7 +44,7 @@ struct Alert {
   std::optional<UnixMillis> last_ping;
   UnixMillis deadline = 0;    // next_due, or the failure time for kFailed
   UnixMillis at = 0;          // when the checker decided
-  UnixMillis down_since = 0;  // first alert time (kRepeat, kRecovered)
+  UnixMillis down_since = 0;  // when the outage began: the missed deadline or the failure
 };
 
 struct Decision {

@@ -29,6 +29,9 @@ struct Monitor {
   std::optional<UnixMillis> first_alerted_at;
   std::optional<UnixMillis> last_alerted_at;
   std::int64_t alert_count = 0;
+  // When the current outage began (the missed deadline, or the reported failure); set
+  // with the first alert, cleared with the alert state. Messages count "down" from it.
+  std::optional<UnixMillis> down_since;
   // When the checker must next look at this monitor (see NextCheckAt in alert.h); none
   // while paused. Kept by the store so that finding due monitors costs time in
   // proportion to how many are due.

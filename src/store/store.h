@@ -102,6 +102,7 @@ class Store {
   // check_at), writes decision->next and `check_at` and queues decision->alert in the
   // outbox, all in one transaction; without a decision only moves check_at. kConflict
   // when the monitor changed meanwhile (a ping, another checker): nothing is written.
+  // A `seen` monitor that has expired by `now` is removed instead.
   virtual void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
                              std::optional<UnixMillis> check_at, UnixMillis now,
                              Callback<void> done) = 0;

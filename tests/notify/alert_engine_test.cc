@@ -42,6 +42,7 @@ void Apply(Monitor& m, const Decision& d) {
   m.first_alerted_at = d.next.first_alerted_at;
   m.last_alerted_at = d.next.last_alerted_at;
   m.alert_count = d.next.alert_count;
+  m.down_since = d.next.down_since;
 }
 
 // What the API does on a ping (SPEC §4): last_ping = now, next_due = now + interval,
@@ -64,8 +65,8 @@ Monitor AlertedMonitor(UnixMillis at) {
 }
 
 AlertState State(std::optional<UnixMillis> first, std::optional<UnixMillis> last,
-                 std::int64_t count) {
-  return AlertState{first, last, count};
+                 std::int64_t count, std::optional<UnixMillis> down_since) {
+  return AlertState{first, last, count, down_since};
 }
 
 // --- ToString ---
@@ -77,12 +78,15 @@ TEST(AlertKind, ToStringNamesEveryKind) {
   EXPECT_EQ(ToString(AlertKind::kRecovered), "recovered");
 }
 
-TEST(AlertStateOf, CopiesTheThreeAlertFields) {
+TEST(AlertStateOf, CopiesTheFourAlertFields) {
   Monitor m = OkMonitor();
   m.first_alerted_at = kDue + 1;
   m.last_alerted_at = kDue + kHour;
   m.alert_count = 2;
-  EXPECT_EQ(AlertStateOf(m), State(kDue + 1, kDue + kHour, 2));
+  m.down_since = kDue;
+  EXPECT_EQ(AlertStateOf(m), State(kDue + 1, kDue + kHour, 2, kDue));
+  m.down_since.reset();  // a row written before down_since existed
+  EXPECT_EQ(AlertStateOf(m), State(kDue + 1, kDue + kHour, 2, std::nullopt));
   EXPECT_TRUE(AlertStateOf(m).active());
   EXPECT_FALSE(AlertStateOf(OkMonitor()).active());
 }
@@ -109,9 +113,9 @@ TEST(DecideOkMonitor, FirstOverdueAlertOneMillisecondAfterTheDeadline) {
   EXPECT_EQ(d->alert.last_ping, std::optional<UnixMillis>(kPing));
   EXPECT_EQ(d->alert.deadline, kDue);
   EXPECT_EQ(d->alert.at, now);
-  EXPECT_EQ(d->alert.down_since, now);
+  EXPECT_EQ(d->alert.down_since, kDue);  // the missed deadline, not the alert time
   EXPECT_EQ(d->expected, AlertState{});
-  EXPECT_EQ(d->next, State(now, now, 1));
+  EXPECT_EQ(d->next, State(now, now, 1, kDue));
 }
 
 TEST(DecideOkMonitor, FirstOverdueAlertLongAfterTheDeadlineKeepsTheDeadline) {
@@ -121,7 +125,8 @@ TEST(DecideOkMonitor, FirstOverdueAlertLongAfterTheDeadlineKeepsTheDeadline) {
   EXPECT_EQ(d->alert.kind, AlertKind::kOverdue);
   EXPECT_EQ(d->alert.deadline, kDue);
   EXPECT_EQ(d->alert.at, now);
-  EXPECT_EQ(d->next, State(now, now, 1));
+  EXPECT_EQ(d->alert.down_since, kDue);
+  EXPECT_EQ(d->next, State(now, now, 1, kDue));
 }
 
 TEST(DecideOkMonitor, PingExactlyAtTheDeadlineKeepsItOk) {
@@ -135,7 +140,9 @@ TEST(DecideOkMonitor, PingExactlyAtTheDeadlineKeepsItOk) {
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kOverdue);
   EXPECT_EQ(d->alert.deadline, kDue + 5 * kMinute);
+  EXPECT_EQ(d->alert.down_since, kDue + 5 * kMinute);
   EXPECT_EQ(d->alert.last_ping, std::optional<UnixMillis>(kDue));
+  EXPECT_EQ(d->next, State(m.next_due + 1, m.next_due + 1, 1, kDue + 5 * kMinute));
 }
 
 // --- fail ---
@@ -152,7 +159,7 @@ TEST(DecideFailed, FirstAlertIsFailedWithTheFailureTimeAsDeadlineEvenBeforeNextD
   EXPECT_EQ(d->alert.down_since, failed_at);
   EXPECT_EQ(d->alert.last_ping, std::optional<UnixMillis>(kPing));
   EXPECT_EQ(d->expected, AlertState{});
-  EXPECT_EQ(d->next, State(failed_at, failed_at, 1));
+  EXPECT_EQ(d->next, State(failed_at, failed_at, 1, failed_at));
 }
 
 TEST(DecideFailed, AlertDecidedLaterStillNamesTheFailureTime) {
@@ -165,7 +172,8 @@ TEST(DecideFailed, AlertDecidedLaterStillNamesTheFailureTime) {
   EXPECT_EQ(d->alert.kind, AlertKind::kFailed);
   EXPECT_EQ(d->alert.deadline, failed_at);
   EXPECT_EQ(d->alert.at, now);
-  EXPECT_EQ(d->next, State(now, now, 1));
+  EXPECT_EQ(d->alert.down_since, failed_at);  // the failure, not the alert time
+  EXPECT_EQ(d->next, State(now, now, 1, failed_at));
 }
 
 TEST(DecideFailed, FailAfterTheDeadlineBeforeAnyAlertIsStillAFailedAlert) {
@@ -175,6 +183,8 @@ TEST(DecideFailed, FailAfterTheDeadlineBeforeAnyAlertIsStillAFailedAlert) {
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kFailed);
   EXPECT_EQ(d->alert.deadline, kDue + 10 * kSecond);
+  EXPECT_EQ(d->alert.down_since, kDue + 10 * kSecond);  // the failure time (see SPEC §5)
+  EXPECT_EQ(d->next, State(kDue + 11 * kSecond, kDue + 11 * kSecond, 1, kDue + 10 * kSecond));
 }
 
 TEST(DecideFailed, MonitorCreatedByFailHasNoLastPing) {
@@ -191,6 +201,8 @@ TEST(DecideFailed, MonitorCreatedByFailHasNoLastPing) {
   EXPECT_EQ(d->alert.slug, "db");
   EXPECT_EQ(d->alert.last_ping, std::nullopt);
   EXPECT_EQ(d->alert.deadline, kPing);
+  EXPECT_EQ(d->alert.down_since, kPing);
+  EXPECT_EQ(d->next, State(kPing + 200, kPing + 200, 1, kPing));
 }
 
 TEST(DecideFailed, FailWhileAlreadyAlertedStartsNoNewFirstAlertAndKeepsTheRepeatSchedule) {
@@ -202,8 +214,8 @@ TEST(DecideFailed, FailWhileAlreadyAlertedStartsNoNewFirstAlertAndKeepsTheRepeat
   std::optional<Decision> d = Decide(m, t1 + kRepeat, kRepeat);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
-  EXPECT_EQ(d->alert.down_since, t1);
-  EXPECT_EQ(d->next, State(t1, t1 + kRepeat, 2));
+  EXPECT_EQ(d->alert.down_since, kDue);  // the outage began at the deadline, not at the fail
+  EXPECT_EQ(d->next, State(t1, t1 + kRepeat, 2, kDue));
   EXPECT_EQ(NextCheckAt(m, kRepeat), std::optional<UnixMillis>(t1 + kRepeat));
 }
 
@@ -226,10 +238,10 @@ TEST(DecideRepeat, ExactlyAtLastAlertPlusRepeatARepeatWithCountPlusOne) {
   EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
   EXPECT_EQ(d->alert.slug, "nightly-backup");
   EXPECT_EQ(d->alert.at, now);
-  EXPECT_EQ(d->alert.down_since, t1);
+  EXPECT_EQ(d->alert.down_since, kDue);
   EXPECT_EQ(d->alert.deadline, kDue);
-  EXPECT_EQ(d->expected, State(t1, t1, 1));
-  EXPECT_EQ(d->next, State(t1, now, 2));
+  EXPECT_EQ(d->expected, State(t1, t1, 1, kDue));
+  EXPECT_EQ(d->next, State(t1, now, 2, kDue));
 }
 
 TEST(DecideRepeat, ScheduleFollowsTheLastAlertNotTheFirst) {
@@ -239,13 +251,14 @@ TEST(DecideRepeat, ScheduleFollowsTheLastAlertNotTheFirst) {
   m.first_alerted_at = t1;
   m.last_alerted_at = t1 + kRepeat + 5 * kMinute;
   m.alert_count = 2;
+  m.down_since = kDue;
   EXPECT_FALSE(Decide(m, t1 + 2 * kRepeat, kRepeat).has_value());
   EXPECT_FALSE(Decide(m, t1 + 2 * kRepeat + 5 * kMinute - 1, kRepeat).has_value());
   std::optional<Decision> d = Decide(m, t1 + 2 * kRepeat + 5 * kMinute, kRepeat);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
-  EXPECT_EQ(d->next, State(t1, t1 + 2 * kRepeat + 5 * kMinute, 3));
-  EXPECT_EQ(d->alert.down_since, t1);
+  EXPECT_EQ(d->next, State(t1, t1 + 2 * kRepeat + 5 * kMinute, 3, kDue));
+  EXPECT_EQ(d->alert.down_since, kDue);
 }
 
 TEST(DecideRepeat, RepeatsKeepComingWhileOverdueWithAShortRepeatPeriod) {
@@ -261,7 +274,8 @@ TEST(DecideRepeat, RepeatsKeepComingWhileOverdueWithAShortRepeatPeriod) {
     d = Decide(m, now, repeat);
     ASSERT_TRUE(d.has_value()) << count;
     EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
-    EXPECT_EQ(d->next, State(kDue + 1, now, count));
+    EXPECT_EQ(d->alert.down_since, kDue);
+    EXPECT_EQ(d->next, State(kDue + 1, now, count, kDue));
     Apply(m, *d);
   }
 }
@@ -278,7 +292,7 @@ TEST(DecideRepeat, FailedMonitorRepeatsAsStillOverdue) {
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
   EXPECT_EQ(d->alert.down_since, failed_at);
-  EXPECT_EQ(d->next, State(failed_at, failed_at + kRepeat, 2));
+  EXPECT_EQ(d->next, State(failed_at, failed_at + kRepeat, 2, failed_at));
 }
 
 // --- recovery ---
@@ -293,27 +307,30 @@ TEST(DecideRecovery, PingAfterTheAlertGivesRecoveredAndClearsTheState) {
   EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
   EXPECT_EQ(d->alert.slug, "nightly-backup");
   EXPECT_EQ(d->alert.last_ping, std::optional<UnixMillis>(back));
-  EXPECT_EQ(d->alert.down_since, t1);
+  EXPECT_EQ(d->alert.down_since, kDue);
   EXPECT_EQ(d->alert.at, back + 200);
-  EXPECT_EQ(d->expected, State(t1, t1, 1));
+  EXPECT_EQ(d->expected, State(t1, t1, 1, kDue));
   EXPECT_EQ(d->next, AlertState{});
   Apply(m, *d);
+  EXPECT_EQ(AlertStateOf(m), AlertState{});
+  EXPECT_EQ(m.down_since, std::nullopt);
   EXPECT_FALSE(Decide(m, back + 200, kRepeat).has_value());
   EXPECT_FALSE(Decide(m, m.next_due, kRepeat).has_value());
 }
 
-TEST(DecideRecovery, RecoveryAfterRepeatsKeepsTheFirstAlertAsDownSince) {
+TEST(DecideRecovery, RecoveryAfterRepeatsKeepsTheMissedDeadlineAsDownSince) {
   const UnixMillis t1 = kDue + 1;
   Monitor m = OkMonitor();
   m.first_alerted_at = t1;
   m.last_alerted_at = t1 + 2 * kRepeat;
   m.alert_count = 3;
+  m.down_since = kDue;
   Ping(m, t1 + 2 * kRepeat + 9 * kMinute);
   std::optional<Decision> d = Decide(m, t1 + 2 * kRepeat + 9 * kMinute, kRepeat);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
-  EXPECT_EQ(d->alert.down_since, t1);
-  EXPECT_EQ(d->expected, State(t1, t1 + 2 * kRepeat, 3));
+  EXPECT_EQ(d->alert.down_since, kDue);
+  EXPECT_EQ(d->expected, State(t1, t1 + 2 * kRepeat, 3, kDue));
   EXPECT_EQ(d->next, AlertState{});
 }
 
@@ -329,6 +346,7 @@ TEST(DecideRecovery, RecoveryFromAFailureWhenThePingClearsIt) {
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
   EXPECT_EQ(d->alert.down_since, failed_at);
+  EXPECT_EQ(d->expected, State(failed_at, failed_at, 1, failed_at));
   EXPECT_EQ(d->next, AlertState{});
 }
 
@@ -422,7 +440,7 @@ TEST(DecideDecision, ExpectedIsTheStateDecidedOnForEveryKind) {
   d = Decide(m, kDue + 1 + kRepeat, kRepeat);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->expected, AlertStateOf(m));
-  EXPECT_EQ(d->expected, State(kDue + 1, kDue + 1, 1));
+  EXPECT_EQ(d->expected, State(kDue + 1, kDue + 1, 1, kDue));
   Apply(m, *d);
   // recovery
   Ping(m, kDue + 1 + kRepeat + kMinute);
@@ -430,27 +448,98 @@ TEST(DecideDecision, ExpectedIsTheStateDecidedOnForEveryKind) {
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
   EXPECT_EQ(d->expected, AlertStateOf(m));
-  EXPECT_EQ(d->expected, State(kDue + 1, kDue + 1 + kRepeat, 2));
+  EXPECT_EQ(d->expected, State(kDue + 1, kDue + 1 + kRepeat, 2, kDue));
 }
 
-TEST(DecideDecision, DownSinceIsTheFirstAlertTime) {
+TEST(DecideDecision, DownSinceIsTheMissedDeadline) {
   const UnixMillis t1 = kDue + 42;
   Monitor m = OkMonitor();
   std::optional<Decision> d = Decide(m, t1, kRepeat);
   ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(d->alert.down_since, t1);
+  EXPECT_EQ(d->alert.down_since, kDue);
+  EXPECT_EQ(d->next.down_since, std::optional<UnixMillis>(kDue));
   Apply(m, *d);
   for (int i = 1; i <= 3; ++i) {
     d = Decide(m, t1 + i * kRepeat, kRepeat);
     ASSERT_TRUE(d.has_value());
-    EXPECT_EQ(d->alert.down_since, t1) << "repeat " << i;
+    EXPECT_EQ(d->alert.down_since, kDue) << "repeat " << i;
+    EXPECT_EQ(d->next.down_since, std::optional<UnixMillis>(kDue)) << "repeat " << i;
     Apply(m, *d);
   }
   Ping(m, t1 + 3 * kRepeat + 9 * kMinute);
   d = Decide(m, t1 + 3 * kRepeat + 9 * kMinute, kRepeat);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
+  EXPECT_EQ(d->alert.down_since, kDue);
+  EXPECT_EQ(d->next.down_since, std::nullopt);
+}
+
+// SPEC §5's story: last ping 12:03, deadline 12:08; a late checker sends OVERDUE only at
+// 12:15 ("7m late"), STILL OVERDUE at 13:15 ("down 1h 7m"), a ping at 13:17 gives
+// RECOVERED ("was down 1h 9m"). "down" counts from the missed deadline, not from the
+// first alert, however late that came.
+TEST(DecideDecision, RepeatAndRecoveryCountFromTheMissedDeadlineEvenWhenTheFirstAlertWasLate) {
+  const UnixMillis t1215 = kDue + 7 * kMinute;
+  const UnixMillis t1315 = t1215 + kRepeat;
+  const UnixMillis t1317 = t1315 + 2 * kMinute;
+  Monitor m = OkMonitor();
+  std::optional<Decision> d = Decide(m, t1215, kRepeat);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->alert.kind, AlertKind::kOverdue);
+  EXPECT_EQ(d->alert.at - d->alert.deadline, 7 * kMinute);
+  EXPECT_EQ(d->alert.down_since, kDue);
+  EXPECT_EQ(d->next, State(t1215, t1215, 1, kDue));
+  Apply(m, *d);
+  EXPECT_EQ(m.down_since, std::optional<UnixMillis>(kDue));
+
+  d = Decide(m, t1315, kRepeat);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
+  EXPECT_EQ(d->alert.down_since, kDue);
+  EXPECT_EQ(d->alert.at - d->alert.down_since, kHour + 7 * kMinute);  // "down 1h 7m"
+  EXPECT_EQ(d->expected, State(t1215, t1215, 1, kDue));
+  EXPECT_EQ(d->next, State(t1215, t1315, 2, kDue));
+  Apply(m, *d);
+
+  Ping(m, t1317);
+  d = Decide(m, t1317, kRepeat);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
+  EXPECT_EQ(d->alert.down_since, kDue);
+  ASSERT_TRUE(d->alert.last_ping.has_value());
+  EXPECT_EQ(*d->alert.last_ping - d->alert.down_since, kHour + 9 * kMinute);  // "was down 1h 9m"
+  EXPECT_EQ(d->expected, State(t1215, t1315, 2, kDue));
+  EXPECT_EQ(d->next, AlertState{});
+  Apply(m, *d);
+  EXPECT_EQ(AlertStateOf(m), AlertState{});
+}
+
+// A row alerted before down_since existed has the other three fields but no down_since:
+// repeats and the recovery then count from the first alert, and a repeat does not
+// invent a down_since it never had.
+TEST(DecideDecision, DownSinceFallsBackToTheFirstAlertWhenTheMonitorHasNone) {
+  const UnixMillis t1 = kDue + 7 * kMinute;
+  Monitor m = OkMonitor();
+  m.first_alerted_at = t1;
+  m.last_alerted_at = t1;
+  m.alert_count = 1;
+  ASSERT_EQ(m.down_since, std::nullopt);
+
+  std::optional<Decision> d = Decide(m, t1 + kRepeat, kRepeat);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->alert.kind, AlertKind::kRepeat);
   EXPECT_EQ(d->alert.down_since, t1);
+  EXPECT_EQ(d->expected, State(t1, t1, 1, std::nullopt));
+  EXPECT_EQ(d->next, State(t1, t1 + kRepeat, 2, std::nullopt));
+  Apply(m, *d);
+
+  Ping(m, t1 + kRepeat + 2 * kMinute);
+  d = Decide(m, t1 + kRepeat + 2 * kMinute, kRepeat);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
+  EXPECT_EQ(d->alert.down_since, t1);
+  EXPECT_EQ(d->expected, State(t1, t1 + kRepeat, 2, std::nullopt));
+  EXPECT_EQ(d->next, AlertState{});
 }
 
 // --- NextCheckAt ---
@@ -570,7 +659,7 @@ struct Sim {
       << " paused=" << m.paused << " state={"
       << (m.first_alerted_at ? std::to_string(*m.first_alerted_at) : "none") << ","
       << (m.last_alerted_at ? std::to_string(*m.last_alerted_at) : "none") << "," << m.alert_count
-      << "}";
+      << "," << (m.down_since ? std::to_string(*m.down_since) : "none") << "}";
     return s.str();
   }
 
@@ -630,6 +719,7 @@ struct Sim {
           m.first_alerted_at.reset();
           m.last_alerted_at.reset();
           m.alert_count = 0;
+          m.down_since.reset();
           log << "pause at " << now << "\n";
         }
         break;
@@ -645,6 +735,39 @@ struct Sim {
     }
   }
 
+  // The first alert starts the outage at the missed deadline (the failure for kFailed);
+  // repeats keep it; a recovery clears it; the alert reports the stored outage start.
+  void CheckDownSince(const Decision& d) {
+    switch (d.alert.kind) {
+      case AlertKind::kOverdue:
+        if (!(d.next == AlertState{now, now, 1, m.next_due}) || d.alert.down_since != m.next_due) {
+          Fail("a first OVERDUE alert whose down_since is not the deadline: " + Describe());
+        }
+        break;
+      case AlertKind::kFailed:
+        if (!m.failed_at || !(d.next == AlertState{now, now, 1, *m.failed_at}) ||
+            d.alert.down_since != *m.failed_at) {
+          Fail("a first FAILED alert whose down_since is not the failure: " + Describe());
+        }
+        break;
+      case AlertKind::kRepeat:
+        if (!m.down_since || d.next.down_since != m.down_since ||
+            d.alert.down_since != *m.down_since) {
+          Fail("a repeat that does not keep down_since: " + Describe());
+        }
+        break;
+      case AlertKind::kRecovered:
+        if (!m.down_since || !(d.next == AlertState{}) || d.alert.down_since != *m.down_since) {
+          Fail("a recovery that does not report and clear down_since: " + Describe());
+        }
+        break;
+    }
+    if (m.alert_count > 0 &&
+        (!m.down_since || !m.first_alerted_at || *m.down_since > *m.first_alerted_at)) {
+      Fail("an outage that began after its first alert: " + Describe());
+    }
+  }
+
   void CheckerRun() {
     log << "check at " << now << ": " << Describe() << "\n";
     for (int step = 0; step < 3; ++step) {
@@ -652,6 +775,7 @@ struct Sim {
       if (!d) break;
       log << "  -> " << ToString(d->alert.kind) << "\n";
       if (!(d->expected == AlertStateOf(m))) Fail("expected != the state decided on");
+      CheckDownSince(*d);
       if (step == 1 &&
           !(d->alert.kind == AlertKind::kOverdue || d->alert.kind == AlertKind::kFailed)) {
         Fail("a second decision at the same instant that is not a fresh first alert");

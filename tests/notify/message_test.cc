@@ -26,6 +26,11 @@ constexpr UnixMillis kDay = 24 * kHour;
 // 2026-09-21T00:00:00Z, and 12:03 UTC that day.
 constexpr UnixMillis kMidnight = 1'789'948'800'000LL;
 constexpr UnixMillis k1203 = kMidnight + 12 * kHour + 3 * kMinute;
+// SPEC §5's story: last ping 12:03, deadline 12:08 (a 5 m interval); OVERDUE at 12:15,
+// STILL OVERDUE at 13:15, a ping and RECOVERED at 13:17. "down" counts from the deadline.
+constexpr UnixMillis k1208 = k1203 + 5 * kMinute;
+constexpr UnixMillis k1315 = kMidnight + 13 * kHour + 15 * kMinute;
+constexpr UnixMillis k1317 = k1315 + 2 * kMinute;
 
 // The emoji as UTF-8 bytes: ⚠️ is U+26A0 U+FE0F, ❌ U+274C, ✅ U+2705.
 const std::string kWarning = "\xE2\x9A\xA0\xEF\xB8\x8F";
@@ -43,7 +48,7 @@ Alert Overdue(std::string slug, std::int64_t interval_secs, std::optional<UnixMi
                .last_ping = last_ping,
                .deadline = deadline,
                .at = at,
-               .down_since = at};
+               .down_since = deadline};
 }
 
 Alert Failed(std::string slug, UnixMillis failed_at, UnixMillis at) {
@@ -53,15 +58,15 @@ Alert Failed(std::string slug, UnixMillis failed_at, UnixMillis at) {
                .last_ping = failed_at - 5 * kMinute,
                .deadline = failed_at,
                .at = at,
-               .down_since = at};
+               .down_since = failed_at};
 }
 
 Alert Repeat(std::string slug, UnixMillis down_since, UnixMillis at) {
   return Alert{.kind = AlertKind::kRepeat,
                .slug = std::move(slug),
                .interval_secs = 300,
-               .last_ping = down_since - 10 * kMinute,
-               .deadline = down_since - 5 * kMinute,
+               .last_ping = down_since - 5 * kMinute,
+               .deadline = down_since,
                .at = at,
                .down_since = down_since};
 }
@@ -177,28 +182,28 @@ TEST(AlertMessage, FailedNamesTheFailureTimeNotTheDecisionTime) {
 }
 
 TEST(AlertMessage, StillOverdueInPlainText) {
-  EXPECT_EQ(AlertPlainText(Repeat("x", k1203, k1203 + kHour + 7 * kMinute)),
+  EXPECT_EQ(AlertPlainText(Repeat("x", k1208, k1315)),
             kWarning + " STILL OVERDUE: `x` | down 1h 7m");
 }
 
 TEST(AlertMessage, StillOverdueInMarkdownV2) {
-  EXPECT_EQ(AlertMarkdownV2(Repeat("x", k1203, k1203 + kHour + 7 * kMinute)),
+  EXPECT_EQ(AlertMarkdownV2(Repeat("x", k1208, k1315)),
             kWarning + " STILL OVERDUE: `x` \\| down 1h 7m");
 }
 
 TEST(AlertMessage, RecoveredInPlainText) {
-  Alert a = Recovered("x", k1203, k1203 + kHour + 9 * kMinute, k1203 + kHour + 9 * kMinute + 400);
+  Alert a = Recovered("x", k1208, k1317, k1317 + 400);
   EXPECT_EQ(AlertPlainText(a), kCheck + " RECOVERED: `x` (was down 1h 9m)");
 }
 
 TEST(AlertMessage, RecoveredInMarkdownV2) {
-  Alert a = Recovered("x", k1203, k1203 + kHour + 9 * kMinute, k1203 + kHour + 9 * kMinute + 400);
+  Alert a = Recovered("x", k1208, k1317, k1317 + 400);
   EXPECT_EQ(AlertMarkdownV2(a), kCheck + " RECOVERED: `x` \\(was down 1h 9m\\)");
 }
 
 TEST(AlertMessage, RecoveredCountsTheDowntimeUntilThePingThatEndedIt) {
   // The checker looks 10 minutes after the ping: the monitor was down until the ping.
-  Alert a = Recovered("x", k1203, k1203 + kHour + 9 * kMinute, k1203 + kHour + 19 * kMinute);
+  Alert a = Recovered("x", k1208, k1317, k1317 + 10 * kMinute);
   EXPECT_EQ(AlertPlainText(a), kCheck + " RECOVERED: `x` (was down 1h 9m)");
 }
 
@@ -422,8 +427,8 @@ TEST(AlertMessage, SpecExamplesAreValidMarkdownV2) {
   ExpectValidMessage(Overdue("nightly-backup", 300, k1203, deadline, deadline + 7 * kMinute));
   ExpectValidMessage(Overdue("never-pinged", 300, std::nullopt, deadline, deadline + 1));
   ExpectValidMessage(Failed("db", k1203, k1203));
-  ExpectValidMessage(Repeat("x", k1203, k1203 + kHour + 7 * kMinute));
-  ExpectValidMessage(Recovered("x", k1203, k1203 + kHour + 9 * kMinute, k1203 + kHour));
+  ExpectValidMessage(Repeat("x", k1208, k1315));
+  ExpectValidMessage(Recovered("x", k1208, k1317, k1317 + 400));
   ExpectValidMessage(Repeat("a`b\\c", k1203, k1203 + kHour));
 }
 

@@ -220,9 +220,8 @@ class FakeTelegram {
       if (reply.status == 200) {
         res.body() = R"({"ok":true,"result":{"message_id":1}})";
       } else {
-        boost::json::object o{{"ok", false},
-                              {"error_code", reply.status},
-                              {"description", reply.description}};
+        boost::json::object o{
+            {"ok", false}, {"error_code", reply.status}, {"description", reply.description}};
         if (reply.status == 429) o["parameters"] = {{"retry_after", reply.retry_after}};
         res.body() = boost::json::serialize(o);
       }
@@ -243,11 +242,11 @@ class FakeTelegram {
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  std::deque<TelegramReply> queue_;        // guarded by mu_
-  TelegramReply default_;                  // guarded by mu_
+  std::deque<TelegramReply> queue_;         // guarded by mu_
+  TelegramReply default_;                   // guarded by mu_
   std::vector<TelegramMessage> delivered_;  // guarded by mu_
-  std::size_t requests_ = 0;               // guarded by mu_
-  std::size_t tls_handshakes_ = 0;         // guarded by mu_
+  std::size_t requests_ = 0;                // guarded by mu_
+  std::size_t tls_handshakes_ = 0;          // guarded by mu_
 
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};

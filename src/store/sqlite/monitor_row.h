@@ -8,7 +8,7 @@
 // are cached by the address of their text).
 #define HEARTBEAT_MONITOR_COLUMNS                                                         \
   "slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, failed_at, " \
-  "first_alerted_at, last_alerted_at, alert_count, check_at"
+  "first_alerted_at, last_alerted_at, alert_count, check_at, down_since"
 
 namespace heartbeat::sqlite {
 
@@ -26,6 +26,7 @@ inline Monitor ReadMonitor(const Statement& st) {
   m.last_alerted_at = st.OptionalInt(9);
   m.alert_count = st.Int(10);
   m.check_at = st.OptionalInt(11);
+  m.down_since = st.OptionalInt(12);
   return m;
 }
 

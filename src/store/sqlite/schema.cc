@@ -40,6 +40,8 @@ ALTER TABLE monitors ADD COLUMN failed_at INTEGER;
 // decided but not yet delivered, written in the same transaction as the state change.
 constexpr std::string_view kV3 = R"sql(
 ALTER TABLE monitors ADD COLUMN check_at INTEGER;
+ALTER TABLE monitors ADD COLUMN down_since INTEGER;
+UPDATE monitors SET down_since = first_alerted_at WHERE alert_count > 0;
 UPDATE monitors SET check_at = CASE
   WHEN paused THEN NULL
   WHEN alert_count = 0 AND failed_at IS NOT NULL THEN failed_at

@@ -333,6 +333,7 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
             "first_alerted_at = iif(expires_at <= ?3, NULL, first_alerted_at), "
             "last_alerted_at = iif(expires_at <= ?3, NULL, last_alerted_at), "
             "alert_count = iif(expires_at <= ?3, 0, alert_count), "
+            "down_since = iif(expires_at <= ?3, NULL, down_since), "
             "expires_at = ?3 + ?5, failed_at = NULL, "
             // Paused: never. Alerted: the recovery is due now. Else once next_due passes.
             "check_at = CASE WHEN iif(expires_at <= ?3, 0, paused) THEN NULL "
@@ -443,7 +444,7 @@ void SqliteStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
       [slug = std::move(slug), now](Connection& db) -> Result<bool> {
         Result<Statement*> st = db.Prepare(
             "UPDATE monitors SET paused = 1, failed_at = NULL, first_alerted_at = NULL, "
-            "last_alerted_at = NULL, alert_count = 0, check_at = NULL "
+            "last_alerted_at = NULL, alert_count = 0, down_since = NULL, check_at = NULL "
             "WHERE slug = ?1 AND expires_at > ?2");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, slug);

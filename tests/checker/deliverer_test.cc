@@ -1,0 +1,783 @@
+// Deliverer: the outbox sent through a Notifier, with a FakeClock over a real
+// SqliteStore. Outcomes come either from a scripted in-test notifier or from the real
+// TelegramNotifier + CurlHttpClient talking HTTP to FakeTelegram. Then CheckerService,
+// the in-process checker of `serve`, end to end with the real clock.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checker/checker.h"
+#include "checker/deliverer.h"
+#include "checker/service.h"
+#include "net/http_client.h"
+#include "notify/telegram.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/fake_clock.h"
+#include "support/fake_telegram.h"
+#include "support/temp_dir.h"
+
+namespace heartbeat::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+constexpr std::int64_t kSec = 1000;
+constexpr std::int64_t kMin = 60 * kSec;
+constexpr std::int64_t kHour = 60 * kMin;
+constexpr UnixMillis kT0 = 1'790'000'000'000;  // 2026-09-21T14:13:20Z
+constexpr const char* kBotToken = "123456:TEST-token-never-logged";
+
+std::unique_ptr<SqliteStore> OpenSqlite(const std::string& path) {
+  auto opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) throw std::runtime_error(opened.error().message);
+  return std::move(*opened);
+}
+
+Monitor DoPing(Store& s, const std::string& slug, std::optional<std::int64_t> interval,
+               UnixMillis now) {
+  auto r =
+      Await<Monitor>([&](Callback<Monitor> cb) { s.Ping(slug, interval, now, std::move(cb)); });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return *r;
+}
+Monitor DoFail(Store& s, const std::string& slug, UnixMillis now) {
+  auto r = Await<Monitor>([&](Callback<Monitor> cb) { s.Fail(slug, now, std::move(cb)); });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return *r;
+}
+std::int64_t PendingIn(Store& s) {
+  auto r = Await<std::int64_t>([&](Callback<std::int64_t> cb) { s.CountPendingAlerts(std::move(cb)); });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return *r;
+}
+
+// "14:23 UTC", computed here rather than by the code under test.
+std::string ClockUtc(UnixMillis t) {
+  std::int64_t secs_of_day = (t / 1000) % 86400;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d UTC", static_cast<int>(secs_of_day / 3600),
+                static_cast<int>(secs_of_day % 3600 / 60));
+  return buf;
+}
+
+SendOutcome Sent() { return {SendOutcome::Kind::kSent, std::nullopt, "sent"}; }
+SendOutcome Retry() { return {SendOutcome::Kind::kRetry, std::nullopt, "HTTP 500"}; }
+SendOutcome Rejected() { return {SendOutcome::Kind::kRejected, std::nullopt, "HTTP 400"}; }
+
+struct SendCall {
+  std::string slug;
+  AlertKind kind;
+  UnixMillis at;  // the alert's decision time
+  SendOutcome::Kind outcome;
+  SteadyTime started;
+};
+
+// A Notifier whose outcomes a test scripts per monitor (default: sent). Sends of a held
+// monitor wait until it is released. Records every call as it starts.
+class ScriptedNotifier final : public Notifier {
+ public:
+  void Script(const std::string& slug, std::vector<SendOutcome> outcomes) {
+    std::lock_guard lock(mu_);
+    for (auto& o : outcomes) script_[slug].push_back(std::move(o));
+  }
+  void Hold(const std::string& slug) {
+    std::lock_guard lock(mu_);
+    held_.insert(slug);
+  }
+  void Release(const std::string& slug) {
+    {
+      std::lock_guard lock(mu_);
+      held_.erase(slug);
+    }
+    cv_.notify_all();
+  }
+  void ReleaseAll() {
+    {
+      std::lock_guard lock(mu_);
+      held_.clear();
+    }
+    cv_.notify_all();
+  }
+  void SetDelay(milliseconds d) {
+    std::lock_guard lock(mu_);
+    delay_ = d;
+  }
+
+  SendOutcome Send(const Alert& alert) override {
+    std::unique_lock lock(mu_);
+    SendOutcome outcome = Sent();
+    auto it = script_.find(alert.slug);
+    if (it != script_.end() && !it->second.empty()) {
+      outcome = it->second.front();
+      it->second.pop_front();
+    }
+    calls_.push_back({alert.slug, alert.kind, alert.at, outcome.kind, std::chrono::steady_clock::now()});
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return held_.count(alert.slug) == 0; });
+    milliseconds delay = delay_;
+    lock.unlock();
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    return outcome;
+  }
+
+  std::vector<SendCall> Calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  std::vector<SendCall> CallsFor(const std::string& slug) const {
+    std::vector<SendCall> out;
+    for (const SendCall& c : Calls()) {
+      if (c.slug == slug) out.push_back(c);
+    }
+    return out;
+  }
+  bool WaitForCalls(std::size_t n, milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return calls_.size() >= n; });
+  }
+  // Waits for a call for `slug`; returns when it started.
+  std::optional<SteadyTime> WaitForCallOf(const std::string& slug, milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    std::optional<SteadyTime> started;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const SendCall& c : calls_) {
+        if (c.slug == slug) started = c.started;
+      }
+      return started.has_value();
+    });
+    return started;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::map<std::string, std::deque<SendOutcome>> script_;  // guarded by mu_
+  std::set<std::string> held_;                              // guarded by mu_
+  std::vector<SendCall> calls_;                             // guarded by mu_
+  milliseconds delay_{0};                                   // guarded by mu_
+};
+
+// Forwards to another store; can fail FinishAlert and observes DueMonitors calls.
+class ObservedStore final : public Store {
+ public:
+  explicit ObservedStore(Store& inner) : inner_(inner) {}
+
+  std::atomic<int> fail_finish{0};  // this many FinishAlert calls fail (kUnavailable)
+
+  // Steady times at which DueMonitors was called.
+  std::vector<SteadyTime> DueCalls() const {
+    std::lock_guard lock(mu_);
+    return due_calls_;
+  }
+
+  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+            Callback<Monitor> done) override {
+    inner_.Ping(std::move(slug), interval_secs, now, std::move(done));
+  }
+  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) override {
+    inner_.Fail(std::move(slug), now, std::move(done));
+  }
+  void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override {
+    inner_.Get(std::move(slug), now, std::move(done));
+  }
+  void List(std::string after, std::size_t limit, UnixMillis now,
+            Callback<MonitorPage> done) override {
+    inner_.List(std::move(after), limit, now, std::move(done));
+  }
+  void Delete(std::string slug, UnixMillis now, Callback<bool> done) override {
+    inner_.Delete(std::move(slug), now, std::move(done));
+  }
+  void Pause(std::string slug, UnixMillis now, Callback<bool> done) override {
+    inner_.Pause(std::move(slug), now, std::move(done));
+  }
+  void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override {
+    inner_.Unpause(std::move(slug), now, std::move(done));
+  }
+  void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override {
+    inner_.DeleteExpired(now, limit, std::move(done));
+  }
+  void DueMonitors(UnixMillis now, std::size_t limit,
+                   Callback<std::vector<Monitor>> done) override {
+    {
+      std::lock_guard lock(mu_);
+      due_calls_.push_back(std::chrono::steady_clock::now());
+    }
+    inner_.DueMonitors(now, limit, std::move(done));
+  }
+  void EarliestCheck(Callback<std::optional<UnixMillis>> done) override {
+    inner_.EarliestCheck(std::move(done));
+  }
+  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
+                     std::optional<UnixMillis> check_at, UnixMillis now,
+                     Callback<void> done) override {
+    inner_.ApplyDecision(seen, decision, check_at, now, std::move(done));
+  }
+  void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   Callback<std::vector<PendingAlert>> done) override {
+    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(done));
+  }
+  void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override {
+    if (fail_finish.fetch_sub(1) > 0) {
+      done(Unavailable("database is locked (injected by the test)"));
+      return;
+    }
+    inner_.FinishAlert(id, std::move(owner), std::move(done));
+  }
+  void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at,
+                  std::string error, Callback<void> done) override {
+    inner_.RetryAlert(id, std::move(owner), next_attempt_at, std::move(error), std::move(done));
+  }
+  void RejectAlert(std::int64_t id, std::string owner, std::string error,
+                   Callback<void> done) override {
+    inner_.RejectAlert(id, std::move(owner), std::move(error), std::move(done));
+  }
+  void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override {
+    inner_.EarliestAlertAttempt(std::move(done));
+  }
+  void CountPendingAlerts(Callback<std::int64_t> done) override {
+    inner_.CountPendingAlerts(std::move(done));
+  }
+  void AddKey(ApiKeyRecord key, Callback<void> done) override {
+    inner_.AddKey(std::move(key), std::move(done));
+  }
+  void ListKeys(Callback<std::vector<ApiKeyRecord>> done) override {
+    inner_.ListKeys(std::move(done));
+  }
+  void RevokeKey(std::string id, Callback<void> done) override {
+    inner_.RevokeKey(std::move(id), std::move(done));
+  }
+  void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                 Callback<void> done) override {
+    inner_.TouchKeys(std::move(uses), std::move(done));
+  }
+  bool Healthy() const override { return inner_.Healthy(); }
+  void Close() override { inner_.Close(); }
+
+ private:
+  Store& inner_;
+  mutable std::mutex mu_;
+  std::vector<SteadyTime> due_calls_;  // guarded by mu_
+};
+
+// --- the Deliverer with a fake clock ---
+
+class DelivererTest : public ::testing::Test {
+ protected:
+  ~DelivererTest() override { store_->Close(); }
+
+  // Queues the FAILED alert of `slug` (fail, then a checker cycle) at `at`.
+  void QueueFailed(const std::string& slug, UnixMillis at) {
+    clock_.Set(at);
+    DoFail(*store_, slug, at);
+    RunChecker(at);
+  }
+  void RunChecker(UnixMillis at) {
+    clock_.Set(at);
+    Result<CycleStats> s = checker_.RunCycle();
+    ASSERT_TRUE(s.ok());
+  }
+  DeliveryStats DeliverAt(Deliverer& d, UnixMillis at) {
+    clock_.Set(at);
+    Result<DeliveryStats> s = d.DeliverReady();
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    return s.ok() ? *s : DeliveryStats{};
+  }
+  DeliveryStats DeliverAt(UnixMillis at) { return DeliverAt(deliverer_, at); }
+  std::optional<UnixMillis> NextAttempt() {
+    Result<std::optional<UnixMillis>> r = deliverer_.NextAttempt();
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::nullopt;
+  }
+  std::int64_t Pending() { return PendingIn(*store_); }
+
+  TempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<SqliteStore> store_ = OpenSqlite(dir_.file("hb.db"));
+  Checker checker_{*store_, clock_, {}};
+  ScriptedNotifier notifier_;
+  Deliverer deliverer_{*store_, notifier_, clock_, {}};
+};
+
+TEST_F(DelivererTest, SentAlertIsRemovedAndNeverSentAgain) {
+  QueueFailed("job", kT0);
+  ASSERT_EQ(Pending(), 1);
+  DeliveryStats s = DeliverAt(kT0);
+  EXPECT_EQ(s.sent, 1u);
+  EXPECT_EQ(s.retried + s.rejected + s.errors, 0u);
+  ASSERT_EQ(notifier_.Calls().size(), 1u);
+  EXPECT_EQ(notifier_.Calls()[0].kind, AlertKind::kFailed);
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_EQ(NextAttempt(), std::nullopt);
+  for (UnixMillis t : {kT0, kT0 + kSec, kT0 + kMin, kT0 + 10 * kMin}) DeliverAt(t);
+  EXPECT_EQ(notifier_.Calls().size(), 1u);
+}
+
+TEST_F(DelivererTest, FailedSendIsRetriedWithBackoffThatGrowsAndIsCappedAtFiveMinutes) {
+  notifier_.Script("job", std::vector<SendOutcome>(12, Retry()));
+  QueueFailed("job", kT0);
+  UnixMillis t = kT0;
+  for (int attempt = 1; attempt <= 12; ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    DeliveryStats s = DeliverAt(t);
+    EXPECT_EQ(s.retried, 1u);
+    ASSERT_EQ(notifier_.Calls().size(), static_cast<std::size_t>(attempt));
+    EXPECT_EQ(Pending(), 1);
+    std::optional<UnixMillis> next = NextAttempt();
+    ASSERT_TRUE(next.has_value());
+    const std::int64_t wait = *next - t;
+    const std::int64_t full = std::min<std::int64_t>(1000LL << (attempt - 1), 300'000);
+    EXPECT_GE(wait, full / 2);
+    EXPECT_LE(wait, full);
+    // Not one millisecond before its time.
+    DeliveryStats early = DeliverAt(*next - 1);
+    EXPECT_EQ(early.sent + early.retried + early.rejected, 0u);
+    EXPECT_EQ(notifier_.Calls().size(), static_cast<std::size_t>(attempt));
+    t = *next;
+  }
+  DeliveryStats last = DeliverAt(t);
+  EXPECT_EQ(last.sent, 1u);
+  EXPECT_EQ(notifier_.Calls().size(), 13u);
+  EXPECT_EQ(Pending(), 0);
+}
+
+TEST(Backoff, JitterStaysInTheUpperHalfOfAWaitThatDoublesUpToFiveMinutes) {
+  DelivererOptions options;  // base 1 s, cap 300 s
+  std::mt19937_64 rng(42);
+  for (std::int64_t attempts : {1, 2, 3, 5, 8, 9, 10, 11, 20, 63, 64, 1000}) {
+    SCOPED_TRACE("attempts " + std::to_string(attempts));
+    std::int64_t full = attempts >= 10 ? 300'000 : 1000LL << (attempts - 1);
+    std::int64_t lo = full;
+    std::int64_t hi = 0;
+    for (int i = 0; i < 2000; ++i) {
+      std::int64_t w = BackoffMillis(attempts, options, rng);
+      ASSERT_GE(w, full / 2);
+      ASSERT_LE(w, full);
+      lo = std::min(lo, w);
+      hi = std::max(hi, w);
+    }
+    // Spread over the range, not a fixed value.
+    EXPECT_LT(lo, full / 2 + full / 10);
+    EXPECT_GT(hi, full - full / 10);
+  }
+}
+
+TEST_F(DelivererTest, RejectedAlertIsKeptOutOfTheQueueAndNotRetried) {
+  notifier_.Script("job", {Rejected()});
+  QueueFailed("job", kT0);
+  DeliveryStats s = DeliverAt(kT0);
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_EQ(NextAttempt(), std::nullopt);
+  for (UnixMillis t : {kT0 + kSec, kT0 + 10 * kMin, kT0 + 59 * kMin}) DeliverAt(t);
+  EXPECT_EQ(notifier_.Calls().size(), 1u);
+  // The monitor's next alert is not held back by the rejected one.
+  RunChecker(kT0 + kHour);
+  EXPECT_EQ(DeliverAt(kT0 + kHour).sent, 1u);
+  ASSERT_EQ(notifier_.Calls().size(), 2u);
+  EXPECT_EQ(notifier_.Calls()[1].kind, AlertKind::kRepeat);
+}
+
+TEST_F(DelivererTest, RecoveryNeverOvertakesAFailingFirstAlert) {
+  notifier_.Script("job", {Retry(), Retry()});
+  QueueFailed("job", kT0);
+  EXPECT_EQ(DeliverAt(kT0).retried, 1u);
+  // Back at once: the recovery is queued behind the undelivered FAILED.
+  DoPing(*store_, "job", std::nullopt, kT0 + 100);
+  RunChecker(kT0 + 100);
+  EXPECT_EQ(Pending(), 2);
+  // Before the retry is due, nothing of this monitor may go out.
+  DeliveryStats early = DeliverAt(kT0 + 200);
+  EXPECT_EQ(early.sent + early.retried, 0u);
+  std::optional<UnixMillis> next = NextAttempt();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(DeliverAt(*next).retried, 1u);  // the FAILED again, failing again
+  next = NextAttempt();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(DeliverAt(*next).sent, 1u);  // the FAILED
+  EXPECT_EQ(DeliverAt(*next).sent, 1u);  // then the RECOVERED
+  std::vector<AlertKind> kinds;
+  for (const SendCall& c : notifier_.Calls()) kinds.push_back(c.kind);
+  EXPECT_EQ(kinds, (std::vector<AlertKind>{AlertKind::kFailed, AlertKind::kFailed,
+                                           AlertKind::kFailed, AlertKind::kRecovered}));
+  EXPECT_EQ(Pending(), 0);
+}
+
+TEST_F(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
+  notifier_.Hold("job");
+  QueueFailed("job", kT0);
+  auto in_flight = std::async(std::launch::async, [&] { return deliverer_.DeliverReady(); });
+  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+
+  // The job comes back while Telegram is still answering. (No ASSERT until the send is
+  // released: the pending future would wait for it forever.)
+  DoPing(*store_, "job", std::nullopt, kT0 + kSec);
+  clock_.Set(kT0 + kSec);
+  Result<CycleStats> cycle = checker_.RunCycle();
+  EXPECT_TRUE(cycle.ok() && cycle->alerts_queued == 1u);
+  EXPECT_EQ(Pending(), 2);
+
+  // Another sender finds nothing it may take: the head of the queue is leased.
+  Deliverer other(*store_, notifier_, clock_, {});
+  Result<DeliveryStats> o = other.DeliverReady();
+  EXPECT_TRUE(o.ok() && o->sent + o->retried + o->rejected == 0u);
+  EXPECT_EQ(notifier_.Calls().size(), 1u);
+
+  notifier_.Release("job");
+  Result<DeliveryStats> first = in_flight.get();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->sent, 1u);
+  EXPECT_EQ(DeliverAt(kT0 + kSec).sent, 1u);
+  std::vector<SendCall> calls = notifier_.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].kind, AlertKind::kFailed);
+  EXPECT_EQ(calls[1].kind, AlertKind::kRecovered);
+  EXPECT_EQ(Pending(), 0);
+}
+
+TEST_F(DelivererTest, SlowAndFailingSendsDoNotHoldUpOtherMonitorsInTheSameRound) {
+  notifier_.Hold("slow");
+  notifier_.Script("bad", {Retry()});
+  clock_.Set(kT0);
+  for (const char* slug : {"slow", "bad", "good"}) DoFail(*store_, slug, kT0);
+  RunChecker(kT0);
+  ASSERT_EQ(Pending(), 3);
+  auto round = std::async(std::launch::async, [&] { return deliverer_.DeliverReady(); });
+  // "good" and "bad" are sent while "slow" still hangs.
+  EXPECT_TRUE(notifier_.WaitForCallOf("good", milliseconds(3000)).has_value());
+  EXPECT_TRUE(notifier_.WaitForCallOf("bad", milliseconds(3000)).has_value());
+  EXPECT_EQ(round.wait_for(milliseconds(0)), std::future_status::timeout);
+  notifier_.Release("slow");
+  Result<DeliveryStats> s = round.get();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->sent, 2u);
+  EXPECT_EQ(s->retried, 1u);
+  EXPECT_EQ(Pending(), 1);  // only "bad", waiting for its retry
+}
+
+TEST_F(DelivererTest, TwoDeliverersOnOneFileNeverSendTheSameAlertTwice) {
+  constexpr int kMonitors = 60;
+  notifier_.SetDelay(milliseconds(2));
+  clock_.Set(kT0);
+  for (int i = 0; i < kMonitors; ++i) {
+    std::string slug = "m" + std::to_string(i);
+    if (i % 3 == 0) notifier_.Script(slug, {Retry()});  // these go out on their 2nd attempt
+    DoFail(*store_, slug, kT0);
+  }
+  RunChecker(kT0);
+  ASSERT_EQ(Pending(), kMonitors);
+
+  auto store_b = OpenSqlite(dir_.file("hb.db"));
+  Deliverer b(*store_b, notifier_, clock_, {});
+  std::atomic<bool> stop{false};
+  auto loop = [&stop](Deliverer& d) {
+    while (!stop.load()) {
+      Result<DeliveryStats> s = d.DeliverReady();
+      if (!s.ok()) ADD_FAILURE() << s.error().message;
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  };
+  std::thread ta(loop, std::ref(deliverer_));
+  std::thread tb(loop, std::ref(b));
+  auto wait_pending = [&](std::int64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Pending() != n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return Pending() == n;
+  };
+  EXPECT_TRUE(wait_pending(kMonitors / 3));  // all but the retried ones
+  std::this_thread::sleep_for(milliseconds(50));
+  clock_.Advance(milliseconds(5000));  // their retries come due (well within any lease)
+  EXPECT_TRUE(wait_pending(0));
+  std::this_thread::sleep_for(milliseconds(50));
+  stop = true;
+  ta.join();
+  tb.join();
+
+  std::map<std::string, int> sent;
+  std::map<std::string, int> attempts;
+  for (const SendCall& c : notifier_.Calls()) {
+    ++attempts[c.slug];
+    if (c.outcome == SendOutcome::Kind::kSent) ++sent[c.slug];
+  }
+  EXPECT_EQ(notifier_.Calls().size(), static_cast<std::size_t>(kMonitors + kMonitors / 3));
+  for (int i = 0; i < kMonitors; ++i) {
+    std::string slug = "m" + std::to_string(i);
+    EXPECT_EQ(sent[slug], 1) << slug;
+    EXPECT_EQ(attempts[slug], i % 3 == 0 ? 2 : 1) << slug;
+  }
+  store_b->Close();
+}
+
+// Telegram took the message, but recording that failed for a moment (the file was
+// locked by another process): the alert must not go out a second time.
+TEST_F(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
+  ObservedStore flaky(*store_);
+  Deliverer d(flaky, notifier_, clock_, {});
+  QueueFailed("job", kT0);
+  // The deliverer retries the removal briefly (3 tries) while its lease holds: make all
+  // of them fail, so that the alert is left sent but unrecorded.
+  flaky.fail_finish = 3;
+  DeliveryStats s = DeliverAt(d, kT0);
+  EXPECT_EQ(s.sent, 1u);
+  EXPECT_EQ(s.errors, 1u);
+  // Later rounds, past the lease (30 s) and further.
+  for (UnixMillis t : {kT0 + kSec, kT0 + 31 * kSec, kT0 + 2 * kMin, kT0 + 10 * kMin}) {
+    DeliverAt(d, t);
+  }
+  EXPECT_EQ(notifier_.Calls().size(), 1u) << "the FAILED alert was sent more than once";
+}
+
+// --- the Deliverer with the real Telegram notifier against FakeTelegram ---
+
+class TelegramDelivery : public DelivererTest {
+ protected:
+  TelegramOptions Options() {
+    TelegramOptions o;
+    o.api_url = telegram_.url();
+    o.bot_token = kBotToken;
+    o.chat_id = "-100123";
+    o.connect_timeout = milliseconds(2000);
+    o.total_timeout = milliseconds(5000);
+    return o;
+  }
+
+  FakeTelegram telegram_;
+  CurlHttpClient http_;
+  TelegramNotifier notifier_tg_{http_, Options()};
+  Deliverer tg_{*store_, notifier_tg_, clock_, {}};
+};
+
+TEST_F(TelegramDelivery, MessageGoesToTheChatAsMarkdownV2) {
+  QueueFailed("db-backup", kT0);
+  DeliveryStats s = DeliverAt(tg_, kT0);
+  EXPECT_EQ(s.sent, 1u);
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].token, kBotToken);
+  EXPECT_EQ(got[0].chat_id, "-100123");
+  EXPECT_EQ(got[0].parse_mode, "MarkdownV2");
+  EXPECT_EQ(got[0].text, "❌ FAILED: `db-backup` \\| reported failure at 14:13 UTC");
+  EXPECT_EQ(Pending(), 0);
+}
+
+TEST_F(TelegramDelivery, TooManyRequestsIsRetriedExactlyAfterRetryAfter) {
+  telegram_.Enqueue(TelegramReply::TooManyRequests(7));
+  QueueFailed("job", kT0);
+  DeliveryStats s = DeliverAt(tg_, kT0);
+  EXPECT_EQ(s.retried, 1u);
+  EXPECT_EQ(telegram_.Requests(), 1u);
+  EXPECT_TRUE(telegram_.Delivered().empty());
+  EXPECT_EQ(NextAttempt(), kT0 + 7 * kSec);
+  DeliverAt(tg_, kT0 + 7 * kSec - 1);
+  EXPECT_EQ(telegram_.Requests(), 1u);
+  EXPECT_EQ(DeliverAt(tg_, kT0 + 7 * kSec).sent, 1u);
+  EXPECT_EQ(telegram_.Requests(), 2u);
+  ASSERT_EQ(telegram_.Delivered().size(), 1u);
+  EXPECT_EQ(Pending(), 0);
+}
+
+TEST_F(TelegramDelivery, ServerErrorAndRefusedConnectionAreRetriedUntilDeliveredOnce) {
+  telegram_.Enqueue(TelegramReply::ServerError());
+  QueueFailed("job", kT0);
+  EXPECT_EQ(DeliverAt(tg_, kT0).retried, 1u);
+  std::optional<UnixMillis> next = NextAttempt();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_GE(*next - kT0, 500);
+  EXPECT_LE(*next - kT0, 1000);
+
+  telegram_.Down();
+  UnixMillis t = *next;
+  EXPECT_EQ(DeliverAt(tg_, t).retried, 1u);  // connection refused
+  next = NextAttempt();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_GE(*next - t, 1000);
+  EXPECT_LE(*next - t, 2000);
+  EXPECT_EQ(Pending(), 1);
+
+  telegram_.Up();
+  EXPECT_EQ(DeliverAt(tg_, *next).sent, 1u);
+  EXPECT_EQ(telegram_.Delivered().size(), 1u);
+  EXPECT_EQ(telegram_.Requests(), 2u);  // the 500, then the delivery
+  EXPECT_EQ(Pending(), 0);
+  DeliverAt(tg_, *next + kHour);
+  EXPECT_EQ(telegram_.Requests(), 2u);
+}
+
+TEST_F(TelegramDelivery, BadRequestIsRejectedAndTheMonitorsNextAlertGoesOut) {
+  QueueFailed("job", kT0);
+  DoPing(*store_, "job", std::nullopt, kT0 + kSec);
+  RunChecker(kT0 + kSec);
+  ASSERT_EQ(Pending(), 2);  // FAILED, then RECOVERED
+
+  telegram_.Enqueue(TelegramReply::BadRequest());
+  DeliveryStats s = DeliverAt(tg_, kT0 + kSec);
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(Pending(), 1);
+  EXPECT_EQ(DeliverAt(tg_, kT0 + kSec).sent, 1u);
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text.rfind("✅ RECOVERED: `job` \\(was down ", 0), 0u) << got[0].text;
+  // The rejected FAILED is never tried again.
+  DeliverAt(tg_, kT0 + kMin);
+  DeliverAt(tg_, kT0 + kHour);
+  EXPECT_EQ(telegram_.Requests(), 2u);
+  EXPECT_EQ(Pending(), 0);
+}
+
+// --- CheckerService: the in-process checker, real clock, real HTTP ---
+
+class Service : public ::testing::Test {
+ protected:
+  ~Service() override {
+    scripted_.ReleaseAll();
+    if (service_) service_->Stop();
+    store_->Close();
+  }
+  void Start(Notifier* notifier) {
+    if (notifier != nullptr) {
+      deliverer_ = std::make_unique<Deliverer>(observed_, *notifier, RealClock(), DelivererOptions{});
+    }
+    service_ = std::make_unique<CheckerService>(checker_, deliverer_.get(), RealClock());
+    service_->Start();
+  }
+  // What the API does: write, then tell the service when the monitor is next due.
+  Monitor Fail(const std::string& slug) {
+    Monitor m = DoFail(*store_, slug, RealClock().Now());
+    if (m.check_at) service_->Wake(*m.check_at);
+    return m;
+  }
+  Monitor Ping(const std::string& slug, std::optional<std::int64_t> interval = std::nullopt) {
+    Monitor m = DoPing(*store_, slug, interval, RealClock().Now());
+    if (m.check_at) service_->Wake(*m.check_at);
+    return m;
+  }
+  TelegramOptions Options() {
+    TelegramOptions o;
+    o.api_url = telegram_.url();
+    o.bot_token = kBotToken;
+    o.chat_id = "42";
+    return o;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_ = OpenSqlite(dir_.file("hb.db"));
+  ObservedStore observed_{*store_};
+  Checker checker_{observed_, RealClock(), {}};  // repeat every hour
+  FakeTelegram telegram_;
+  CurlHttpClient http_;
+  TelegramNotifier telegram_notifier_{http_, Options()};
+  ScriptedNotifier scripted_;
+  std::unique_ptr<Deliverer> deliverer_;
+  std::unique_ptr<CheckerService> service_;
+};
+
+TEST_F(Service, FailIsDeliveredToTelegramWithinOneSecond) {
+  Start(&telegram_notifier_);
+  std::this_thread::sleep_for(milliseconds(300));  // settled into its sleep
+  auto start = std::chrono::steady_clock::now();
+  Monitor m = Fail("nightly");
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(1000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000));
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text,
+            "❌ FAILED: `nightly` \\| reported failure at " + ClockUtc(*m.failed_at));
+  EXPECT_EQ(got[0].chat_id, "42");
+}
+
+TEST_F(Service, OverdueIsDeliveredWithinOneSecondOfTheDeadline) {
+  Start(&telegram_notifier_);
+  Monitor m = Ping("tick", 1);  // below the API's 30 s minimum: the store takes any interval
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(3000)));
+  UnixMillis arrived = RealClock().Now();
+  EXPECT_GT(arrived, m.next_due);
+  EXPECT_LT(arrived - m.next_due, 1000) << "first alert " << arrived - m.next_due
+                                        << " ms after the deadline";
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "⚠️ OVERDUE: `tick` \\| interval: 1s \\| last: " +
+                             ClockUtc(*m.last_ping) + " \\| 0s late");
+}
+
+TEST_F(Service, PingWakesTheCheckerForAnEarlyRecovery) {
+  Start(&telegram_notifier_);
+  Fail("job");
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(1000)));
+  // Nothing is due for an hour: the checker sleeps its longest (1 s) between looks.
+  // Ping just after it looked, so that only a wake-up can explain a quick recovery.
+  std::size_t looks = observed_.DueCalls().size();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (observed_.DueCalls().size() == looks && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  ASSERT_GT(observed_.DueCalls().size(), looks);
+  std::this_thread::sleep_for(milliseconds(100));
+  auto pinged = std::chrono::steady_clock::now();
+  Ping("job");
+  ASSERT_TRUE(telegram_.WaitForDelivered(2, milliseconds(2000)));
+  auto latency = std::chrono::steady_clock::now() - pinged;
+  EXPECT_LT(latency, milliseconds(400))
+      << "recovery took "
+      << std::chrono::duration_cast<milliseconds>(latency).count() << " ms";
+  const std::string text = telegram_.Delivered()[1].text;
+  EXPECT_EQ(text.rfind("✅ RECOVERED: `job` \\(was down ", 0), 0u) << text;
+  EXPECT_TRUE(text.ends_with("s\\)")) << text;
+}
+
+// SPEC §5: the first alert within 1 s of the deadline, and one failed send never stops
+// the others. A send that hangs (Telegram timing out after 15 s) must not delay the
+// first alert of another monitor.
+TEST_F(Service, HangingSendOfOneMonitorDoesNotDelayAnotherMonitorsFirstAlert) {
+  scripted_.Hold("stuck");
+  Start(&scripted_);
+  Fail("stuck");
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck", milliseconds(1000)).has_value());
+  auto failed = std::chrono::steady_clock::now();
+  Fail("other");
+  std::optional<SteadyTime> sent = scripted_.WaitForCallOf("other", milliseconds(2500));
+  scripted_.Release("stuck");
+  ASSERT_TRUE(sent.has_value()) << "the other monitor's alert waited for the hanging send";
+  EXPECT_LT(*sent - failed, milliseconds(1000))
+      << "the other monitor's alert went out "
+      << std::chrono::duration_cast<milliseconds>(*sent - failed).count()
+      << " ms after its fail";
+  service_->Stop();
+}
+
+TEST_F(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
+  Start(nullptr);
+  Fail("job");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (PendingIn(*store_) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(PendingIn(*store_), 1);
+  std::this_thread::sleep_for(milliseconds(1200));
+  EXPECT_EQ(PendingIn(*store_), 1);
+  EXPECT_EQ(telegram_.Requests(), 0u);
+  service_->Stop();
+  // Whoever delivers later finds it intact.
+  std::vector<PendingAlert> claimed = *Await<std::vector<PendingAlert>>(
+      [&](Callback<std::vector<PendingAlert>> cb) {
+        store_->ClaimAlerts(RealClock().Now(), 1000, 10, "later", std::move(cb));
+      });
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].alert.kind, AlertKind::kFailed);
+  EXPECT_EQ(claimed[0].alert.slug, "job");
+}
+
+}  // namespace
+}  // namespace heartbeat::testing

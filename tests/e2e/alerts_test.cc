@@ -1,0 +1,376 @@
+// Alerts end to end: the real `heartbeat serve` / `heartbeat check` binaries, a real
+// SQLite file, and FakeTelegram (real HTTP on 127.0.0.1) as TELEGRAM_API_URL. Monitors
+// are made overdue with `fail` and repeats come every second (ALERT_REPEAT_INTERVAL=1s),
+// so no test waits for a 30-second interval.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/fake_telegram.h"
+#include "support/http_client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace heartbeat::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+
+constexpr const char* kBotToken = "987654:AAE-e2e-bot-token-must-never-be-logged";
+constexpr const char* kChatId = "-1009876543210";
+
+// "HH:MM UTC" of the wall clock now.
+std::string ClockUtcNow() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d UTC", tm.tm_hour, tm.tm_min);
+  return buf;
+}
+
+std::vector<std::string> Texts(const std::vector<TelegramMessage>& messages) {
+  std::vector<std::string> out;
+  for (const auto& m : messages) out.push_back(m.text);
+  return out;
+}
+
+std::size_t CountLines(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (text.substr(start, end - start).find(needle) != std::string::npos) ++n;
+    start = end + 1;
+  }
+  return n;
+}
+
+class Alerts : public ::testing::Test {
+ protected:
+  ~Alerts() override {
+    // Every line any run wrote: no bot token, no API key.
+    for (Process* p : processes_) outputs_.push_back(p->Stderr() + p->Stdout());
+    for (const std::string& out : outputs_) {
+      EXPECT_THAT(out, Not(HasSubstr(kBotToken)));
+      EXPECT_THAT(out, Not(HasSubstr("e2e-bot-token")));
+      if (!key_.empty()) {
+        EXPECT_THAT(out, Not(HasSubstr(key_)));
+      }
+    }
+  }
+
+  std::map<std::string, std::string> Env(bool telegram = true, const std::string& repeat = "1s") {
+    std::map<std::string, std::string> env{
+        {"HEARTBEAT_STORE", "sqlite:" + dir_.file("hb.db")},
+        {"ALERT_REPEAT_INTERVAL", repeat},
+        {"TELEGRAM_API_URL", telegram_.url()},
+    };
+    if (telegram) {
+      env["TELEGRAM_BOT_TOKEN"] = kBotToken;
+      env["TELEGRAM_CHAT_ID"] = kChatId;
+    }
+    return env;
+  }
+
+  RunResult Run(std::vector<std::string> args, std::map<std::string, std::string> env) {
+    RunResult r = RunHeartbeat(std::move(args), std::move(env), dir_.path());
+    outputs_.push_back(r.err);
+    return r;
+  }
+  RunResult Check(std::map<std::string, std::string> env) { return Run({"check"}, std::move(env)); }
+
+  void AddKey() {
+    RunResult r = Run({"keys", "add", "--description", "alerts e2e"}, Env());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    key_ = r.out.substr(0, r.out.find('\n'));
+    ASSERT_EQ(key_.size(), 64u);
+  }
+
+  // Starts `serve` on a free port; returns the process (kept for the log check) and sets
+  // port_.
+  Process& Serve(std::map<std::string, std::string> env, std::vector<std::string> flags = {}) {
+    env["BIND_ADDR"] = "127.0.0.1:0";
+    std::vector<std::string> args{"serve"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    owned_.push_back(std::make_unique<Process>(args, env, dir_.path()));
+    Process& p = *owned_.back();
+    processes_.push_back(&p);
+    EXPECT_TRUE(p.WaitForStderr("listening on")) << p.Stderr();
+    std::smatch m;
+    std::string err = p.Stderr();
+    port_ = std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))
+                ? static_cast<unsigned short>(std::stoi(m[1]))
+                : 0;
+    EXPECT_NE(port_, 0) << err;
+    return p;
+  }
+  void Stop(Process& p) {
+    p.Signal(SIGTERM);
+    EXPECT_EQ(p.Wait(milliseconds(10'000)), 0) << p.Stderr();
+  }
+
+  HttpResponse Post(const std::string& target) {
+    HttpClient client(port_);
+    return client.Authed("POST", target, key_);
+  }
+  HttpResponse Fail(const std::string& slug) {
+    HttpResponse r = Post("/heartbeat/" + slug + "/fail");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.body, R"({"ok":true,"status":"overdue"})");
+    return r;
+  }
+  HttpResponse PingSlug(const std::string& slug) {
+    HttpResponse r = Post("/heartbeat/" + slug);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r;
+  }
+
+  // Waits until `n` messages were delivered; returns how long that took.
+  std::optional<milliseconds> WaitDelivered(std::size_t n, milliseconds timeout) {
+    auto start = Steady::now();
+    if (!telegram_.WaitForDelivered(n, timeout)) return std::nullopt;
+    return std::chrono::duration_cast<milliseconds>(Steady::now() - start);
+  }
+
+  TempDir dir_;
+  FakeTelegram telegram_;
+  std::string key_;
+  unsigned short port_ = 0;
+  std::vector<std::string> outputs_;
+  std::vector<Process*> processes_;
+  std::vector<std::unique_ptr<Process>> owned_;  // killed first when the test ends
+};
+
+TEST_F(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
+  AddKey();
+  Process& serve = Serve(Env(true, "1s"));
+  std::this_thread::sleep_for(milliseconds(200));
+
+  const std::string before = ClockUtcNow();
+  auto failed_at = Steady::now();
+  Fail("nightly");
+  const std::string after = ClockUtcNow();
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(1000)))
+      << "no FAILED message within 1 s\n"
+      << serve.Stderr();
+  auto first_arrived = Steady::now();
+  EXPECT_LT(first_arrived - failed_at, milliseconds(1000));
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].token, kBotToken);
+  EXPECT_EQ(got[0].chat_id, kChatId);
+  EXPECT_EQ(got[0].parse_mode, "MarkdownV2");
+  EXPECT_THAT(got[0].text,
+              ::testing::AnyOf("❌ FAILED: `nightly` \\| reported failure at " + before,
+                               "❌ FAILED: `nightly` \\| reported failure at " + after));
+
+  // The repeat, about one ALERT_REPEAT_INTERVAL later.
+  ASSERT_TRUE(telegram_.WaitForDelivered(2, milliseconds(2500))) << serve.Stderr();
+  auto repeat_arrived = Steady::now();
+  EXPECT_GT(repeat_arrived - first_arrived, milliseconds(800));
+  EXPECT_LT(repeat_arrived - first_arrived, milliseconds(2000));
+  got = telegram_.Delivered();
+  EXPECT_EQ(got[1].text, "⚠️ STILL OVERDUE: `nightly` \\| down 1s");
+
+  // Back: the recovery notice at once, then quiet (ok again, next deadline in 5 m).
+  auto pinged = Steady::now();
+  HttpResponse ping = PingSlug("nightly");
+  EXPECT_THAT(ping.body, HasSubstr(R"("status":"ok")"));
+  std::size_t so_far = got.size();
+  ASSERT_TRUE(telegram_.WaitForDelivered(so_far + 1, milliseconds(1000))) << serve.Stderr();
+  EXPECT_LT(Steady::now() - pinged, milliseconds(1000));
+  got = telegram_.Delivered();
+  std::smatch m;
+  const std::string recovered = got.back().text;
+  ASSERT_TRUE(std::regex_match(recovered, m,
+                               std::regex("✅ RECOVERED: `nightly` \\\\\\(was down ([0-9]+)s\\\\\\)")))
+      << recovered;
+  EXPECT_GE(std::stoi(m[1]), 1);
+  EXPECT_LE(std::stoi(m[1]), 3);
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(telegram_.Delivered().size(), so_far + 1) << ::testing::PrintToString(Texts(telegram_.Delivered()));
+  Stop(serve);
+}
+
+TEST_F(Alerts, TelegramDownDuringFailDeliversOnceWhenItIsBack) {
+  AddKey();
+  telegram_.Down();
+  Process& serve = Serve(Env(true, "1h"));
+  Fail("etl");
+  EXPECT_TRUE(serve.WaitForStderr("alert not delivered", milliseconds(3000))) << serve.Stderr();
+  std::this_thread::sleep_for(milliseconds(700));
+  telegram_.Up();
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(6000))) << serve.Stderr();
+  EXPECT_THAT(telegram_.Delivered()[0].text,
+              HasSubstr("❌ FAILED: `etl` \\| reported failure at "));
+  std::this_thread::sleep_for(milliseconds(2000));
+  EXPECT_EQ(telegram_.Delivered().size(), 1u)
+      << ::testing::PrintToString(Texts(telegram_.Delivered()));
+  Stop(serve);
+}
+
+TEST_F(Alerts, PendingAlertSurvivesKillMinusNineAndIsDeliveredOnceAfterRestart) {
+  AddKey();
+  telegram_.Down();
+  Process& first = Serve(Env(true, "1h"));
+  Fail("billing");
+  EXPECT_TRUE(first.WaitForStderr("alert not delivered", milliseconds(3000))) << first.Stderr();
+  std::this_thread::sleep_for(milliseconds(300));  // the retry is recorded; none in flight
+  first.Signal(SIGKILL);
+  EXPECT_EQ(first.Wait(milliseconds(5000)), 128 + SIGKILL);
+  EXPECT_TRUE(telegram_.Delivered().empty());
+
+  telegram_.Up();
+  Process& second = Serve(Env(true, "1h"));
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(6000))) << second.Stderr();
+  EXPECT_THAT(telegram_.Delivered()[0].text,
+              HasSubstr("❌ FAILED: `billing` \\| reported failure at "));
+  std::this_thread::sleep_for(milliseconds(2000));
+  EXPECT_EQ(telegram_.Delivered().size(), 1u)
+      << ::testing::PrintToString(Texts(telegram_.Delivered()));
+  Stop(second);
+}
+
+TEST_F(Alerts, ServeAndAConcurrentCheckLoopSendEveryAlertExactlyOnce) {
+  AddKey();
+  Process& serve = Serve(Env(true, "1h"));
+  std::atomic<bool> stop{false};
+  std::vector<int> exit_codes;
+  std::vector<std::string> check_errs;
+  std::thread checks([&] {
+    while (!stop.load()) {
+      RunResult r = RunHeartbeat({"check"}, Env(true, "1h"), dir_.path());
+      exit_codes.push_back(r.exit_code);
+      check_errs.push_back(r.err);
+    }
+  });
+  // Slow answers and staggered fails, so that sends of both processes overlap.
+  telegram_.SetDefault(TelegramReply::Slow(milliseconds(40)));
+  constexpr int kMonitors = 8;
+  for (int i = 0; i < kMonitors; ++i) {
+    Fail("job-" + std::to_string(i));
+    std::this_thread::sleep_for(milliseconds(30));
+  }
+  bool failed_all = telegram_.WaitForDelivered(kMonitors, milliseconds(8000));
+  for (int i = 0; i < kMonitors; ++i) {
+    PingSlug("job-" + std::to_string(i));
+    std::this_thread::sleep_for(milliseconds(30));
+  }
+  bool recovered_all = telegram_.WaitForDelivered(2 * kMonitors, milliseconds(8000));
+  std::this_thread::sleep_for(milliseconds(1500));  // room for a duplicate to show up
+  stop = true;
+  checks.join();
+  for (const std::string& e : check_errs) outputs_.push_back(e);
+  EXPECT_TRUE(failed_all);
+  EXPECT_TRUE(recovered_all);
+
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  EXPECT_EQ(got.size(), static_cast<std::size_t>(2 * kMonitors))
+      << ::testing::PrintToString(Texts(got));
+  for (int i = 0; i < kMonitors; ++i) {
+    const std::string slug = "`job-" + std::to_string(i) + "`";
+    int failed = 0;
+    int recovered = 0;
+    int recovered_before_failed = 0;
+    for (const TelegramMessage& m : got) {
+      if (m.text.find(slug) == std::string::npos) continue;
+      if (m.text.rfind("❌ FAILED: ", 0) == 0) ++failed;
+      if (m.text.rfind("✅ RECOVERED: ", 0) == 0) {
+        ++recovered;
+        if (failed == 0) ++recovered_before_failed;
+      }
+    }
+    EXPECT_EQ(failed, 1) << slug;
+    EXPECT_EQ(recovered, 1) << slug;
+    EXPECT_EQ(recovered_before_failed, 0) << slug;
+  }
+  std::size_t sent_by_check = 0;
+  for (const std::string& e : check_errs) sent_by_check += CountLines(e, "alert sent:");
+  RecordProperty("alerts_sent_by_check", static_cast<int>(sent_by_check));
+  EXPECT_GE(exit_codes.size(), 3u);
+  for (std::size_t i = 0; i < exit_codes.size(); ++i) {
+    EXPECT_EQ(exit_codes[i], 0) << check_errs[i];
+  }
+  Stop(serve);
+}
+
+TEST_F(Alerts, CheckExitsZeroWhenAllWentOutAndOneWhenTelegramFailed) {
+  AddKey();
+  // The API only; alerts are left to `heartbeat check`.
+  Process& api = Serve(Env(true, "1h"), {"--no-checker"});
+
+  RunResult idle = Check(Env());
+  EXPECT_EQ(idle.exit_code, 0) << idle.err;
+
+  Fail("a");
+  telegram_.Enqueue(TelegramReply::ServerError());
+  RunResult failing = Check(Env(true, "1h"));
+  EXPECT_EQ(failing.exit_code, 1) << failing.err;
+  EXPECT_TRUE(telegram_.Delivered().empty());
+  EXPECT_EQ(telegram_.Requests(), 1u);
+
+  std::this_thread::sleep_for(milliseconds(1100));  // past the first backoff (≤ 1 s)
+  RunResult ok = Check(Env(true, "1h"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  ASSERT_EQ(telegram_.Delivered().size(), 1u);
+  EXPECT_THAT(telegram_.Delivered()[0].text, HasSubstr("❌ FAILED: `a` \\| reported failure at "));
+
+  // A 400: logged loudly, kept out of the queue, not retried.
+  Fail("b");
+  telegram_.Enqueue(TelegramReply::BadRequest());
+  RunResult rejected = Check(Env(true, "1h"));
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.err;
+  EXPECT_EQ(CountLines(rejected.err, "REJECTED"), 1u) << rejected.err;
+  EXPECT_THAT(rejected.err, HasSubstr("error"));
+  std::size_t requests = telegram_.Requests();
+  RunResult after = Check(Env(true, "1h"));
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(telegram_.Requests(), requests);
+  Stop(api);
+}
+
+TEST_F(Alerts, WithoutTelegramServeWarnsOnceKeepsAlertsAndDeliversThemOnceConfigured) {
+  AddKey();
+  Process& bare = Serve(Env(false, "1h"));
+  EXPECT_EQ(CountLines(bare.Stderr(), "NOT delivered"), 1u) << bare.Stderr();
+  EXPECT_EQ(CountLines(bare.Stderr(), "warn"), 1u) << bare.Stderr();
+
+  Fail("report");
+  EXPECT_TRUE(bare.WaitForStderr("alert queued", milliseconds(2000))) << bare.Stderr();
+  std::this_thread::sleep_for(milliseconds(1200));
+  EXPECT_EQ(CountLines(bare.Stderr(), "NOT delivered"), 1u) << bare.Stderr();
+  EXPECT_EQ(telegram_.Requests(), 0u);
+
+  // Still pending, as `heartbeat check` (also without Telegram) reports.
+  RunResult pending = Check(Env(false, "1h"));
+  EXPECT_EQ(pending.exit_code, 1) << pending.err;
+  EXPECT_THAT(pending.err, HasSubstr("1 alert(s) pending"));
+  Stop(bare);
+
+  Process& configured = Serve(Env(true, "1h"));
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(3000))) << configured.Stderr();
+  EXPECT_THAT(telegram_.Delivered()[0].text,
+              HasSubstr("❌ FAILED: `report` \\| reported failure at "));
+  EXPECT_EQ(CountLines(configured.Stderr(), "NOT delivered"), 0u);
+  std::this_thread::sleep_for(milliseconds(1000));
+  EXPECT_EQ(telegram_.Delivered().size(), 1u);
+  Stop(configured);
+}
+
+}  // namespace
+}  // namespace heartbeat::testing
