@@ -86,7 +86,9 @@ int RunServe(const Config& config) {
   http::ServerOptions options;
   options.bind = config.bind_addr;
   options.threads = config.threads;
-  http::Server server(options, [&api](const http::Request& req) { return api.Handle(req); });
+  http::Server server(options, [&api](const http::Request& req, const http::RequestContext& ctx) {
+    return api.Handle(req, ctx);
+  });
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("{}", s.error().message);
     if (service) service->Stop();

@@ -147,7 +147,7 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   return boost::json::serialize(o);
 }
 
-asio::awaitable<Response> Api::Handle(const Request& req) {
+asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& context) {
   const unsigned v = req.version();
   auto parsed = boost::urls::parse_origin_form(req.target());
   if (!parsed) co_return ErrorResponse(v, status::bad_request, "malformed request target");
@@ -162,8 +162,18 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
 
   const UnixMillis now = clock_.Now();
   if (match.route != Route::kHealthz) {
+    // An address that failed too often waits, whatever key it sends now.
+    if (auto wait = auth_limiter_.RetryAfter(context.client_address, now)) {
+      Response res = ErrorResponse(v, status::too_many_requests,
+                                   "too many failed authentications from this address; retry "
+                                   "in " +
+                                       std::to_string(*wait) + " s");
+      res.set(bhttp::field::retry_after, std::to_string(*wait));
+      co_return res;
+    }
     auto auth = req.find(bhttp::field::authorization);
     if (auth == req.end()) {
+      auth_limiter_.RecordFailure(context.client_address, now);
       Response res = ErrorResponse(v, status::unauthorized,
                                    "missing API key: send Authorization: Bearer <api_key>");
       res.set(bhttp::field::www_authenticate, "Bearer");
@@ -171,12 +181,14 @@ asio::awaitable<Response> Api::Handle(const Request& req) {
     }
     std::string_view token = BearerToken(auth->value());
     if (token.empty()) {
+      auth_limiter_.RecordFailure(context.client_address, now);
       Response res = ErrorResponse(v, status::unauthorized,
                                    "malformed Authorization header: expected Bearer <api_key>");
       res.set(bhttp::field::www_authenticate, "Bearer");
       co_return res;
     }
     if (!keys_.Authenticate(token, now)) {
+      auth_limiter_.RecordFailure(context.client_address, now);
       Response res = ErrorResponse(v, status::unauthorized, "invalid or revoked API key");
       res.set(bhttp::field::www_authenticate, "Bearer error=\"invalid_token\"");
       co_return res;

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "core/clock.h"
+#include "http/auth_limiter.h"
 #include "http/server.h"
 #include "store/key_cache.h"
 #include "store/store.h"
@@ -19,16 +20,22 @@ class Api {
   // Must be cheap.
   using WriteHook = std::function<void(UnixMillis)>;
 
-  Api(Store& store, const KeyCache& keys, const Clock& clock, WriteHook on_write = {})
-      : store_(store), keys_(keys), clock_(clock), on_write_(std::move(on_write)) {}
+  Api(Store& store, const KeyCache& keys, const Clock& clock, WriteHook on_write = {},
+      AuthLimiterOptions limiter = {})
+      : store_(store),
+        keys_(keys),
+        clock_(clock),
+        on_write_(std::move(on_write)),
+        auth_limiter_(limiter) {}
 
-  boost::asio::awaitable<Response> Handle(const Request& req);
+  boost::asio::awaitable<Response> Handle(const Request& req, const RequestContext& context);
 
  private:
   Store& store_;
   const KeyCache& keys_;
   const Clock& clock_;
   WriteHook on_write_;
+  AuthLimiter auth_limiter_;
 };
 
 // The JSON object of one monitor, as listed by GET /monitors.

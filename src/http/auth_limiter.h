@@ -3,7 +3,9 @@
 // `burst` failures per address, refilled at one token per `refill`. An address with an
 // empty bucket gets 429 with Retry-After for every request that needs a key, without
 // its key being looked at, until a token is back. Keys are 256-bit random, so this is
-// about noise and abuse more than guessing.
+// about floods (a misconfigured job hammering with a revoked key, a scanner) more than
+// guessing: the defaults let any honest burst of mistakes through and cap a flood at ten
+// failures a second.
 //
 // Thread-safe. The common case (no address limited, or a request that succeeds) costs
 // one atomic load and no lock.
@@ -20,9 +22,9 @@
 namespace heartbeat::http {
 
 struct AuthLimiterOptions {
-  int burst = 20;                          // failures allowed in a row
-  std::chrono::milliseconds refill{3000};  // one more failure allowed every 3 s
-  std::size_t max_tracked = 100'000;       // addresses remembered at most
+  int burst = 1000;                       // failures allowed in a row
+  std::chrono::milliseconds refill{100};  // then ten more a second
+  std::size_t max_tracked = 100'000;      // addresses remembered at most
 };
 
 class AuthLimiter {

@@ -198,6 +198,12 @@ std::size_t HeaderBytes(const Request& req) {
 }  // namespace
 
 asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
+  RequestContext context;
+  {
+    boost::system::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    if (!ec) context.client_address = peer.address().to_string();
+  }
   Session session(std::move(socket));
   worker.sessions.insert(&session);
   beast::flat_buffer buffer;
@@ -286,7 +292,7 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     session.ExpiresNever();
     Response res;
     try {
-      res = co_await handler_(req);
+      res = co_await handler_(req, context);
     } catch (const std::exception& e) {
       spdlog::error("request handler failed: {}", e.what());
       res = ErrorResponse(req.version(), bhttp::status::internal_server_error, "internal error");

@@ -24,7 +24,12 @@ namespace heartbeat::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
-using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
+// What the server knows about a request besides its bytes.
+struct RequestContext {
+  std::string client_address;  // the peer's IP address, e.g. "127.0.0.1"
+};
+using Handler =
+    std::function<boost::asio::awaitable<Response>(const Request&, const RequestContext&)>;
 
 struct ServerOptions {
   std::string bind = "0.0.0.0:3000";         // "host:port", "[v6]:port"; port 0 picks a free one

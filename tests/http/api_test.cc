@@ -965,3 +965,64 @@ TEST_F(ApiTest, HealthzAnswers503WhenTheStoreIsUnavailable) {
 
 }  // namespace
 }  // namespace heartbeat
+
+namespace heartbeat::testing {
+namespace {
+
+// Rate limiting of failed authentication per client address (SPEC §4: 429 with
+// Retry-After), with a small burst so that the test stays short.
+TEST(AuthRateLimit, FailedAuthenticationsFromOneAddressGet429WithRetryAfter) {
+  TempDir dir;
+  auto opened = SqliteStore::Open({.path = dir.file("h.db")});
+  ASSERT_TRUE(opened.ok());
+  SqliteStore& store = **opened;
+  KeyCache keys(store);
+  FakeClock clock;
+  std::string key = *GenerateApiKey();
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store.AddKey({HashApiKey(key), "t", clock.Now(), std::nullopt}, std::move(cb));
+              }).ok());
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) { keys.Refresh(std::move(cb)); }).ok());
+  http::Api api(store, keys, clock, {},
+                http::AuthLimiterOptions{.burst = 5, .refill = std::chrono::milliseconds(2000)});
+  http::ServerOptions options;
+  options.bind = "127.0.0.1:0";
+  options.threads = 1;
+  http::Server server(options, [&](const http::Request& req, const http::RequestContext& ctx) {
+    return api.Handle(req, ctx);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  HttpClient client(server.port());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(client.Authed("GET", "/monitors", "wrong").status, 401u) << i;
+  }
+  HttpResponse limited = client.Authed("GET", "/monitors", "wrong");
+  EXPECT_EQ(limited.status, 429u);
+  EXPECT_EQ(limited.header("retry-after"), "2");
+  EXPECT_FALSE(limited.json().at("error").as_string().empty());
+  // While limited, even the right key waits: the address may not try.
+  EXPECT_EQ(client.Authed("GET", "/monitors", key).status, 429u);
+  // /healthz needs no key and is never limited.
+  EXPECT_EQ(client.Request("GET", "/healthz").status, 200u);
+  // A token comes back after `refill`.
+  clock.Advance(std::chrono::milliseconds(2000));
+  EXPECT_EQ(client.Authed("GET", "/monitors", key).status, 200u);
+  EXPECT_EQ(client.Authed("GET", "/monitors", "wrong").status, 401u);
+  EXPECT_EQ(client.Authed("GET", "/monitors", "wrong").status, 429u);
+  client.Close();
+  server.Stop();
+  store.Close();
+}
+
+TEST(AuthRateLimit, LimiterForgetsAnAddressOnceItsBucketIsFull) {
+  http::AuthLimiter limiter({.burst = 2, .refill = std::chrono::milliseconds(1000)});
+  limiter.RecordFailure("10.0.0.1", 0);
+  limiter.RecordFailure("10.0.0.1", 0);
+  EXPECT_EQ(limiter.RetryAfter("10.0.0.1", 0), 1);
+  EXPECT_FALSE(limiter.RetryAfter("10.0.0.2", 0).has_value());  // others unaffected
+  EXPECT_FALSE(limiter.RetryAfter("10.0.0.1", 1000).has_value());
+  EXPECT_FALSE(limiter.RetryAfter("10.0.0.1", 5000).has_value());
+}
+
+}  // namespace
+}  // namespace heartbeat::testing

@@ -700,7 +700,7 @@ TEST(ServerStopTest, RequestInFlightCompletesDuringStop) {
   options.bind = "127.0.0.1:0";
   options.threads = 2;
   std::atomic<bool> started{false};
-  http::Server server(options, [&started](const http::Request& req) {
+  http::Server server(options, [&started](const http::Request& req, const http::RequestContext&) {
     started = true;
     return SlowAnswer(req.version());
   });
@@ -733,7 +733,7 @@ TEST(ServerStartTest, StartFailsWhenThePortIsTaken) {
   http::ServerOptions options;
   options.bind = "127.0.0.1:" + std::to_string(first.port());
   options.threads = 1;
-  http::Server second(options, [](const http::Request& req) -> asio::awaitable<http::Response> {
+  http::Server second(options, [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
     co_return http::Response{bhttp::status::ok, req.version()};
   });
   Status started = second.Start();
@@ -745,7 +745,7 @@ TEST(ServerStartTest, StartFailsWhenThePortIsTaken) {
 TEST(ServerStartTest, StartFailsOnAnInvalidAddress) {
   http::ServerOptions options;
   options.bind = "localhost";
-  http::Server server(options, [](const http::Request& req) -> asio::awaitable<http::Response> {
+  http::Server server(options, [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
     co_return http::Response{bhttp::status::ok, req.version()};
   });
   EXPECT_FALSE(server.Start().ok());

@@ -28,7 +28,9 @@ class TestServer {
     options.bind = "127.0.0.1:0";
     if (options.threads == 0) options.threads = 2;
     server_ = std::make_unique<http::Server>(
-        options, [this](const http::Request& req) { return api_->Handle(req); });
+        options, [this](const http::Request& req, const http::RequestContext& ctx) {
+          return api_->Handle(req, ctx);
+        });
     Status started = server_->Start();
     if (!started.ok()) throw std::runtime_error(started.error().message);
   }
