@@ -42,6 +42,7 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   take("TELEGRAM_API_URL", c.telegram_api_url);
   take("ALERT_REPEAT_INTERVAL", c.alert_repeat_interval);
   take("LOG_LEVEL", c.log_level);
+  take("METRICS_TOKEN", c.metrics_token);
   take("LOG_FORMAT", c.log_format);
   if (auto it = env.find("HEARTBEAT_THREADS"); it != env.end()) {
     const std::string& t = it->second;

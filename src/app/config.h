@@ -30,6 +30,7 @@ struct Config {
   std::string telegram_chat_id_param;
   std::string telegram_api_url = "https://api.telegram.org";
   std::string alert_repeat_interval = "1h";
+  std::string metrics_token;  // METRICS_TOKEN; secret: never logged
   std::string log_level = "info";
   std::string log_format = "text";
   std::size_t threads = 0;  // HEARTBEAT_THREADS; 0: one per core

@@ -62,12 +62,17 @@ int RunServe(const Config& config) {
         "no API keys yet: every API request will get 401; create one with "
         "`heartbeat keys add --description NAME`");
   }
+  Metrics metrics;
   CurlHttpClient http_client;
   std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);
-  Checker checker(*store, clock, CheckerOptionsFrom(config));
+  CheckerOptions checker_options = CheckerOptionsFrom(config);
+  checker_options.metrics = &metrics;
+  Checker checker(*store, clock, checker_options);
   std::unique_ptr<Deliverer> deliverer;
   if (notifier) {
-    deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, DelivererOptions{});
+    DelivererOptions deliverer_options;
+    deliverer_options.metrics = &metrics;
+    deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, deliverer_options);
   }
   std::unique_ptr<CheckerService> service;
   if (!config.no_checker) {
@@ -80,9 +85,11 @@ int RunServe(const Config& config) {
     service->Start();
   }
 
-  http::Api api(*store, keys, clock,
-                service ? http::Api::WriteHook([s = service.get()](UnixMillis t) { s->Wake(t); })
-                        : http::Api::WriteHook());
+  http::ApiOptions api_options;
+  if (service) api_options.on_write = [s = service.get()](UnixMillis t) { s->Wake(t); };
+  api_options.metrics = &metrics;
+  api_options.metrics_token = config.metrics_token;
+  http::Api api(*store, keys, clock, std::move(api_options));
   http::ServerOptions options;
   options.bind = config.bind_addr;
   options.threads = config.threads;

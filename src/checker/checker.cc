@@ -11,7 +11,16 @@
 namespace heartbeat {
 
 Result<CycleStats> Checker::RunCycle() {
-  const UnixMillis now = clock_.Now();
+  auto begin = clock_.Steady();
+  Result<CycleStats> stats = RunCycleAt(clock_.Now());
+  if (options_.metrics != nullptr) {
+    options_.metrics->ObserveCheckerCycle(
+        std::chrono::duration<double>(clock_.Steady() - begin).count());
+  }
+  return stats;
+}
+
+Result<CycleStats> Checker::RunCycleAt(UnixMillis now) {
   CycleStats stats;
   for (;;) {
     auto due = Await<std::vector<Monitor>>([&](Callback<std::vector<Monitor>> cb) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "store/store.h"
 
@@ -16,6 +17,7 @@ namespace heartbeat {
 struct CheckerOptions {
   std::int64_t repeat_ms = 3600 * 1000;  // ALERT_REPEAT_INTERVAL
   std::size_t batch = 500;               // monitors read per query
+  Metrics* metrics = nullptr;            // cycle durations, when set
 };
 
 struct CycleStats {
@@ -40,6 +42,8 @@ class Checker {
   const CheckerOptions& options() const { return options_; }
 
  private:
+  Result<CycleStats> RunCycleAt(UnixMillis now);
+
   Store& store_;
   const Clock& clock_;
   CheckerOptions options_;

@@ -150,6 +150,9 @@ void Deliverer::SendOne(const PendingAlert& p) {
   if (!recorded.ok()) {
     spdlog::warn("recording the outcome of alert {} failed: {}", p.id, recorded.error().message);
   }
+  if (options_.metrics != nullptr) {
+    options_.metrics->CountAlert(p.alert.kind, outcome.kind == SendOutcome::Kind::kSent);
+  }
   std::lock_guard lock(mu_);
   switch (outcome.kind) {
     case SendOutcome::Kind::kSent:

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -26,6 +27,7 @@ struct DelivererOptions {
   std::int64_t lease_ms = 30'000;         // longer than any send can take (15 s)
   std::int64_t backoff_base_ms = 1'000;   // first retry after about a second
   std::int64_t backoff_cap_ms = 300'000;  // never more than 5 minutes apart
+  Metrics* metrics = nullptr;             // alerts sent and failed, when set
 };
 
 struct DeliveryStats {

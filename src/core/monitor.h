@@ -41,6 +41,14 @@ struct Monitor {
   bool expired(UnixMillis now) const { return expires_at <= now; }
 };
 
+// How many monitors are in each status (for metrics).
+struct MonitorCounts {
+  std::int64_t ok = 0;
+  std::int64_t overdue = 0;  // includes failed
+  std::int64_t failed = 0;   // overdue because the job reported failure
+  std::int64_t paused = 0;
+};
+
 // paused if paused, else overdue if the job reported failure or the deadline has passed
 // (now > next_due), else ok.
 MonitorStatus DeriveStatus(const Monitor& m, UnixMillis now);

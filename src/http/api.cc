@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "core/api_key.h"
 #include "core/interval.h"
 #include "core/slug.h"
 #include "core/time_format.h"
+#include "http/static_files.h"
 #include "http/store_awaitable.h"
 
 namespace heartbeat::http {
@@ -26,6 +28,7 @@ constexpr std::size_t kListPageSize = 1000;
 enum class Route {
   kUnknown,
   kHealthz,
+  kMetrics,
   kPing,      // /heartbeat/{slug}
   kFail,      // /heartbeat/{slug}/fail
   kMonitors,  // /monitors
@@ -41,6 +44,7 @@ struct Match {
 
 Match MatchPath(const std::vector<std::string>& seg) {
   if (seg.size() == 1 && seg[0] == "healthz") return {Route::kHealthz, {}};
+  if (seg.size() == 1 && seg[0] == "metrics") return {Route::kMetrics, {}};
   if (seg.size() == 1 && seg[0] == "monitors") return {Route::kMonitors, {}};
   if (seg.size() == 2 && seg[0] == "heartbeat") return {Route::kPing, seg[1]};
   if (seg.size() == 3 && seg[0] == "heartbeat" && seg[2] == "fail") return {Route::kFail, seg[1]};
@@ -56,6 +60,7 @@ Match MatchPath(const std::vector<std::string>& seg) {
 std::vector<verb> AllowedMethods(Route route) {
   switch (route) {
     case Route::kHealthz:
+    case Route::kMetrics:
     case Route::kMonitors:
       return {verb::get, verb::head};
     case Route::kPing:
@@ -130,6 +135,34 @@ std::string_view BearerToken(std::string_view header) {
 
 }  // namespace
 
+namespace {
+
+RouteLabel LabelOf(Route route) {
+  switch (route) {
+    case Route::kHealthz:
+      return RouteLabel::kHealthz;
+    case Route::kMetrics:
+      return RouteLabel::kMetrics;
+    case Route::kPing:
+      return RouteLabel::kPing;
+    case Route::kFail:
+      return RouteLabel::kFail;
+    case Route::kMonitors:
+      return RouteLabel::kMonitors;
+    case Route::kMonitor:
+      return RouteLabel::kMonitor;
+    case Route::kPause:
+      return RouteLabel::kPause;
+    case Route::kUnpause:
+      return RouteLabel::kUnpause;
+    case Route::kUnknown:
+      break;
+  }
+  return RouteLabel::kUnknown;
+}
+
+}  // namespace
+
 std::string MonitorJson(const Monitor& m, UnixMillis now) {
   boost::json::object o;
   o["slug"] = m.slug;
@@ -147,7 +180,58 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   return boost::json::serialize(o);
 }
 
+template <class T, class Start>
+asio::awaitable<Result<T>> Api::Timed(std::string_view op, Start start) {
+  auto begin = clock_.Steady();
+  Result<T> result = co_await AwaitStore<T>(std::move(start));
+  if (options_.metrics != nullptr) {
+    options_.metrics->ObserveStoreOperation(
+        op, std::chrono::duration<double>(clock_.Steady() - begin).count());
+  }
+  co_return result;
+}
+
 asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& context) {
+  auto begin = clock_.Steady();
+  RouteLabel label = RouteLabel::kUnknown;
+  Response res = co_await Route(req, context, label);
+  if (options_.metrics != nullptr) {
+    options_.metrics->ObserveRequest(
+        label, res.result_int(), std::chrono::duration<double>(clock_.Steady() - begin).count());
+  }
+  co_return res;
+}
+
+asio::awaitable<Response> Api::ServeMetrics(const Request& req) {
+  const unsigned v = req.version();
+  if (!options_.metrics_token.empty()) {
+    auto auth = req.find(bhttp::field::authorization);
+    std::string_view token = auth == req.end() ? std::string_view() : BearerToken(auth->value());
+    if (!ConstantTimeEquals(token, options_.metrics_token)) {
+      Response res = ErrorResponse(v, status::unauthorized,
+                                   "/metrics needs Authorization: Bearer <METRICS_TOKEN>");
+      res.set(bhttp::field::www_authenticate, "Bearer");
+      co_return res;
+    }
+  }
+  if (options_.metrics == nullptr) {
+    co_return ErrorResponse(v, status::not_found, "metrics are not enabled");
+  }
+  const UnixMillis now = clock_.Now();
+  Result<MonitorCounts> counts = co_await Timed<MonitorCounts>(
+      "other", [&](Callback<MonitorCounts> cb) { store_.CountMonitors(now, std::move(cb)); });
+  Result<std::int64_t> pending = co_await Timed<std::int64_t>(
+      "other", [&](Callback<std::int64_t> cb) { store_.CountPendingAlerts(std::move(cb)); });
+  if (!counts.ok()) co_return FromError(v, counts.error());
+  if (!pending.ok()) co_return FromError(v, pending.error());
+  Response res{status::ok, v};
+  res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = options_.metrics->Render(*counts, *pending);
+  co_return res;
+}
+
+asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& context,
+                                     RouteLabel& label) {
   const unsigned v = req.version();
   auto parsed = boost::urls::parse_origin_form(req.target());
   if (!parsed) co_return ErrorResponse(v, status::bad_request, "malformed request target");
@@ -156,11 +240,34 @@ asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& 
   std::vector<std::string> segments;
   for (auto seg : url.segments()) segments.push_back(seg);
   Match match = MatchPath(segments);
+  label = LabelOf(match.route);
   if (match.route == Route::kUnknown) {
+    // The dashboard: static files under / and /ui/, no key needed (the page asks for one).
+    if (auto file = FindStaticFile(url.path())) {
+      label = RouteLabel::kDashboard;
+      if (req.method() != verb::get && req.method() != verb::head) {
+        Response res = ErrorResponse(v, status::method_not_allowed, "use GET");
+        res.set(bhttp::field::allow, "GET, HEAD");
+        co_return res;
+      }
+      Response res{status::ok, v};
+      res.set(bhttp::field::content_type, file->content_type);
+      for (const auto& [name, value] : kStaticSecurityHeaders) res.set(name, value);
+      res.body() = std::string(file->body);
+      co_return res;
+    }
     co_return ErrorResponse(v, status::not_found, "no such endpoint: " + std::string(url.path()));
   }
 
   const UnixMillis now = clock_.Now();
+  if (match.route == Route::kMetrics) {
+    if (req.method() != verb::get && req.method() != verb::head) {
+      Response res = ErrorResponse(v, status::method_not_allowed, "use GET");
+      res.set(bhttp::field::allow, "GET, HEAD");
+      co_return res;
+    }
+    co_return co_await ServeMetrics(req);
+  }
   if (match.route != Route::kHealthz) {
     // An address that failed too often waits, whatever key it sends now.
     if (auto wait = auth_limiter_.RetryAfter(context.client_address, now)) {
@@ -235,20 +342,22 @@ asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& 
         if (!parsed_interval.ok()) co_return FromError(v, parsed_interval.error());
         interval = *parsed_interval;
       }
-      Result<Monitor> m = co_await AwaitStore<Monitor>(
-          [&](Callback<Monitor> cb) { store_.Ping(match.slug, interval, now, std::move(cb)); });
+      Result<Monitor> m = co_await Timed<Monitor>("ping", [&](Callback<Monitor> cb) {
+        store_.Ping(match.slug, interval, now, std::move(cb));
+      });
       if (!m.ok()) co_return FromError(v, m.error());
-      if (on_write_ && m->check_at) on_write_(*m->check_at);
+      if (options_.on_write && m->check_at) options_.on_write(*m->check_at);
+      if (options_.metrics != nullptr) options_.metrics->CountPing();
       std::string body = R"({"ok":true,"next_due":")" + FormatRfc3339(m->next_due) +
                          R"(","status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})";
       co_return Json(v, status::ok, std::move(body));
     }
 
     case Route::kFail: {
-      Result<Monitor> m = co_await AwaitStore<Monitor>(
-          [&](Callback<Monitor> cb) { store_.Fail(match.slug, now, std::move(cb)); });
+      Result<Monitor> m = co_await Timed<Monitor>(
+          "fail", [&](Callback<Monitor> cb) { store_.Fail(match.slug, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
-      if (on_write_ && m->check_at) on_write_(*m->check_at);
+      if (options_.on_write && m->check_at) options_.on_write(*m->check_at);
       co_return Json(
           v, status::ok,
           R"({"ok":true,"status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})");
@@ -259,9 +368,10 @@ asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& 
       std::string after;
       bool first = true;
       for (;;) {
-        Result<MonitorPage> page = co_await AwaitStore<MonitorPage>([&](Callback<MonitorPage> cb) {
-          store_.List(after, kListPageSize, now, std::move(cb));
-        });
+        Result<MonitorPage> page =
+            co_await Timed<MonitorPage>("list", [&](Callback<MonitorPage> cb) {
+              store_.List(after, kListPageSize, now, std::move(cb));
+            });
         if (!page.ok()) co_return FromError(v, page.error());
         for (const Monitor& m : page->monitors) {
           if (!first) body += ',';
@@ -277,13 +387,14 @@ asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& 
 
     case Route::kMonitor: {
       if (req.method() == verb::delete_) {
-        Result<bool> found = co_await AwaitStore<bool>(
-            [&](Callback<bool> cb) { store_.Delete(match.slug, now, std::move(cb)); });
+        Result<bool> found = co_await Timed<bool>(
+            "delete", [&](Callback<bool> cb) { store_.Delete(match.slug, now, std::move(cb)); });
         if (!found.ok()) co_return FromError(v, found.error());
         if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
         co_return NoContent(v);
       }
-      Result<std::optional<Monitor>> m = co_await AwaitStore<std::optional<Monitor>>(
+      Result<std::optional<Monitor>> m = co_await Timed<std::optional<Monitor>>(
+          "get",
           [&](Callback<std::optional<Monitor>> cb) { store_.Get(match.slug, now, std::move(cb)); });
       if (!m.ok()) co_return FromError(v, m.error());
       if (!m->has_value())
@@ -294,21 +405,23 @@ asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& 
     case Route::kPause:
     case Route::kUnpause: {
       bool pause = match.route == Route::kPause;
-      Result<bool> found = co_await AwaitStore<bool>([&](Callback<bool> cb) {
-        if (pause) {
-          store_.Pause(match.slug, now, std::move(cb));
-        } else {
-          store_.Unpause(match.slug, now, std::move(cb));
-        }
-      });
+      Result<bool> found =
+          co_await Timed<bool>(pause ? "pause" : "unpause", [&](Callback<bool> cb) {
+            if (pause) {
+              store_.Pause(match.slug, now, std::move(cb));
+            } else {
+              store_.Unpause(match.slug, now, std::move(cb));
+            }
+          });
       if (!found.ok()) co_return FromError(v, found.error());
       if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
       // Unpause restarts the deadline, perhaps at once (a failure reported while paused):
       // let the checker look.
-      if (!pause && on_write_) on_write_(now);
+      if (!pause && options_.on_write) options_.on_write(now);
       co_return NoContent(v);
     }
 
+    case Route::kMetrics:  // answered above
     case Route::kUnknown:
       break;
   }

@@ -4,8 +4,10 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <string>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "http/auth_limiter.h"
 #include "http/server.h"
 #include "store/key_cache.h"
@@ -13,28 +15,44 @@
 
 namespace heartbeat::http {
 
-class Api {
- public:
+struct ApiOptions {
   // Called on the I/O thread after a ping, a fail or an unpause was stored, with the time
   // the monitor's next check became due: the in-process checker uses it to wake early.
   // Must be cheap.
   using WriteHook = std::function<void(UnixMillis)>;
+  WriteHook on_write;
+  AuthLimiterOptions limiter;
+  Metrics* metrics = nullptr;  // counts requests, pings, store latency; serves /metrics
+  std::string metrics_token;   // METRICS_TOKEN: when set, /metrics needs it as Bearer
+};
 
-  Api(Store& store, const KeyCache& keys, const Clock& clock, WriteHook on_write = {},
-      AuthLimiterOptions limiter = {})
+class Api {
+ public:
+  using WriteHook = ApiOptions::WriteHook;
+
+  using Options = ApiOptions;
+
+  Api(Store& store, const KeyCache& keys, const Clock& clock, ApiOptions options = ApiOptions())
       : store_(store),
         keys_(keys),
         clock_(clock),
-        on_write_(std::move(on_write)),
-        auth_limiter_(limiter) {}
+        options_(std::move(options)),
+        auth_limiter_(options_.limiter) {}
 
   boost::asio::awaitable<Response> Handle(const Request& req, const RequestContext& context);
 
  private:
+  boost::asio::awaitable<Response> Route(const Request& req, const RequestContext& context,
+                                         RouteLabel& label);
+  boost::asio::awaitable<Response> ServeMetrics(const Request& req);
+  // A store call, timed for the metrics under `op`.
+  template <class T, class Start>
+  boost::asio::awaitable<Result<T>> Timed(std::string_view op, Start start);
+
   Store& store_;
   const KeyCache& keys_;
   const Clock& clock_;
-  WriteHook on_write_;
+  Options options_;
   AuthLimiter auth_limiter_;
 };
 

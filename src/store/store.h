@@ -80,6 +80,10 @@ class Store {
   // a failure was reported while paused). A monitor that is not paused is left as it is.
   virtual void Unpause(std::string slug, UnixMillis now, Callback<bool> done) = 0;
 
+  // How many live monitors are in each status at `now` (reads them all: for metrics
+  // scrapes, not for hot paths).
+  virtual void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) = 0;
+
   // Removes expired monitors, doing a bounded amount of work (about `limit` monitors
   // examined or removed); reports how many went. Called periodically.
   virtual void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) = 0;

@@ -24,6 +24,7 @@
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"
+#include "support/forwarding_store.h"
 #include "support/fake_telegram.h"
 #include "support/temp_dir.h"
 
@@ -170,9 +171,9 @@ class ScriptedNotifier final : public Notifier {
 };
 
 // Forwards to another store; can fail FinishAlert and observes DueMonitors calls.
-class ObservedStore final : public Store {
+class ObservedStore final : public ForwardingStore {
  public:
-  explicit ObservedStore(Store& inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
 
   std::atomic<int> fail_finish{0};  // this many FinishAlert calls fail (kUnavailable)
 
@@ -182,32 +183,6 @@ class ObservedStore final : public Store {
     return due_calls_;
   }
 
-  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-            Callback<Monitor> done) override {
-    inner_.Ping(std::move(slug), interval_secs, now, std::move(done));
-  }
-  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) override {
-    inner_.Fail(std::move(slug), now, std::move(done));
-  }
-  void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override {
-    inner_.Get(std::move(slug), now, std::move(done));
-  }
-  void List(std::string after, std::size_t limit, UnixMillis now,
-            Callback<MonitorPage> done) override {
-    inner_.List(std::move(after), limit, now, std::move(done));
-  }
-  void Delete(std::string slug, UnixMillis now, Callback<bool> done) override {
-    inner_.Delete(std::move(slug), now, std::move(done));
-  }
-  void Pause(std::string slug, UnixMillis now, Callback<bool> done) override {
-    inner_.Pause(std::move(slug), now, std::move(done));
-  }
-  void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override {
-    inner_.Unpause(std::move(slug), now, std::move(done));
-  }
-  void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override {
-    inner_.DeleteExpired(now, limit, std::move(done));
-  }
   void DueMonitors(UnixMillis now, std::size_t limit,
                    Callback<std::vector<Monitor>> done) override {
     {
@@ -216,18 +191,6 @@ class ObservedStore final : public Store {
     }
     inner_.DueMonitors(now, limit, std::move(done));
   }
-  void EarliestCheck(Callback<std::optional<UnixMillis>> done) override {
-    inner_.EarliestCheck(std::move(done));
-  }
-  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                     std::optional<UnixMillis> check_at, UnixMillis now,
-                     Callback<void> done) override {
-    inner_.ApplyDecision(seen, decision, check_at, now, std::move(done));
-  }
-  void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
-                   Callback<std::vector<PendingAlert>> done) override {
-    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(done));
-  }
   void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override {
     if (fail_finish.fetch_sub(1) > 0) {
       done(Unavailable("database is locked (injected by the test)"));
@@ -235,38 +198,8 @@ class ObservedStore final : public Store {
     }
     inner_.FinishAlert(id, std::move(owner), std::move(done));
   }
-  void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at,
-                  std::string error, Callback<void> done) override {
-    inner_.RetryAlert(id, std::move(owner), next_attempt_at, std::move(error), std::move(done));
-  }
-  void RejectAlert(std::int64_t id, std::string owner, std::string error,
-                   Callback<void> done) override {
-    inner_.RejectAlert(id, std::move(owner), std::move(error), std::move(done));
-  }
-  void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override {
-    inner_.EarliestAlertAttempt(std::move(done));
-  }
-  void CountPendingAlerts(Callback<std::int64_t> done) override {
-    inner_.CountPendingAlerts(std::move(done));
-  }
-  void AddKey(ApiKeyRecord key, Callback<void> done) override {
-    inner_.AddKey(std::move(key), std::move(done));
-  }
-  void ListKeys(Callback<std::vector<ApiKeyRecord>> done) override {
-    inner_.ListKeys(std::move(done));
-  }
-  void RevokeKey(std::string id, Callback<void> done) override {
-    inner_.RevokeKey(std::move(id), std::move(done));
-  }
-  void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
-                 Callback<void> done) override {
-    inner_.TouchKeys(std::move(uses), std::move(done));
-  }
-  bool Healthy() const override { return inner_.Healthy(); }
-  void Close() override { inner_.Close(); }
 
  private:
-  Store& inner_;
   mutable std::mutex mu_;
   std::vector<SteadyTime> due_calls_;  // guarded by mu_
 };

@@ -19,6 +19,7 @@
 #include "support/fake_telegram.h"
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/prometheus.h"
 #include "support/temp_dir.h"
 
 namespace heartbeat::testing {
@@ -370,6 +371,57 @@ TEST_F(Alerts, WithoutTelegramServeWarnsOnceKeepsAlertsAndDeliversThemOnceConfig
   std::this_thread::sleep_for(milliseconds(1000));
   EXPECT_EQ(telegram_.Delivered().size(), 1u);
   Stop(configured);
+}
+
+}  // namespace
+}  // namespace heartbeat::testing
+
+namespace heartbeat::testing {
+namespace {
+
+// SPEC §10: the counters of /metrics move with pings and alerts of the real server.
+TEST_F(Alerts, MetricsCountPingsAndAlerts) {
+  AddKey();
+  Process& serve = Serve(Env(true, "1h"));
+  PingSlug("web");
+  Fail("backup");
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(2000))) << serve.Stderr();
+  // The delivery is recorded right after Telegram's answer.
+  Exposition e;
+  for (int i = 0; i < 50; ++i) {
+    HttpClient client(port_);
+    HttpResponse res = client.Request("GET", "/metrics");
+    ASSERT_EQ(res.status, 200u);
+    e = ParsePrometheus(res.body);
+    ASSERT_EQ(e.error, "");
+    if (e.Value("heartbeat_alerts_total", {{"kind", "failed"}, {"result", "sent"}}) == 1.0 &&
+        e.Value("heartbeat_alerts_pending") == 0.0) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(e.Value("heartbeat_pings_total"), 1.0);
+  EXPECT_EQ(e.Value("heartbeat_alerts_total", {{"kind", "failed"}, {"result", "sent"}}), 1.0);
+  EXPECT_EQ(e.Value("heartbeat_alerts_total", {{"kind", "overdue"}, {"result", "sent"}}), 0.0);
+  EXPECT_EQ(e.Value("heartbeat_alerts_pending"), 0.0);
+  EXPECT_EQ(e.Value("heartbeat_monitors", {{"status", "ok"}}), 1.0);
+  EXPECT_EQ(e.Value("heartbeat_monitors", {{"status", "overdue"}}), 1.0);
+  EXPECT_GE(e.Value("heartbeat_checker_cycle_seconds_count").value_or(0), 1.0);
+
+  // Telegram fails: the failure is counted, the alert stays pending.
+  telegram_.SetDefault(TelegramReply::ServerError());
+  Fail("db");
+  for (int i = 0; i < 100; ++i) {
+    HttpClient client(port_);
+    e = ParsePrometheus(client.Request("GET", "/metrics").body);
+    if (e.Value("heartbeat_alerts_total", {{"kind", "failed"}, {"result", "failed"}}) >= 1.0) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_GE(e.Value("heartbeat_alerts_total", {{"kind", "failed"}, {"result", "failed"}}), 1.0);
+  EXPECT_EQ(e.Value("heartbeat_alerts_pending"), 1.0);
+  Stop(serve);
 }
 
 }  // namespace

@@ -983,8 +983,9 @@ TEST(AuthRateLimit, FailedAuthenticationsFromOneAddressGet429WithRetryAfter) {
                 store.AddKey({HashApiKey(key), "t", clock.Now(), std::nullopt}, std::move(cb));
               }).ok());
   ASSERT_TRUE(Await<void>([&](Callback<void> cb) { keys.Refresh(std::move(cb)); }).ok());
-  http::Api api(store, keys, clock, {},
-                http::AuthLimiterOptions{.burst = 5, .refill = std::chrono::milliseconds(2000)});
+  http::ApiOptions api_options;
+  api_options.limiter = {.burst = 5, .refill = std::chrono::milliseconds(2000)};
+  http::Api api(store, keys, clock, api_options);
   http::ServerOptions options;
   options.bind = "127.0.0.1:0";
   options.threads = 1;

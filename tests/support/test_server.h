@@ -19,12 +19,15 @@ namespace heartbeat::testing {
 
 class TestServer {
  public:
-  explicit TestServer(http::ServerOptions options = {}) {
+  explicit TestServer(http::ServerOptions options = {}, std::string metrics_token = "") {
     auto opened = SqliteStore::Open({.path = dir_.file("heartbeat.db")});
     if (!opened.ok()) throw std::runtime_error(opened.error().message);
     store_ = std::move(*opened);
     keys_ = std::make_unique<KeyCache>(*store_);
-    api_ = std::make_unique<http::Api>(*store_, *keys_, clock_);
+    http::ApiOptions api_options;
+    api_options.metrics = &metrics_;
+    api_options.metrics_token = metrics_token;
+    api_ = std::make_unique<http::Api>(*store_, *keys_, clock_, std::move(api_options));
     options.bind = "127.0.0.1:0";
     if (options.threads == 0) options.threads = 2;
     server_ = std::make_unique<http::Server>(
@@ -56,6 +59,7 @@ class TestServer {
   HttpClient Client() const { return HttpClient(server_->port()); }
   unsigned short port() const { return server_->port(); }
   FakeClock& clock() { return clock_; }
+  Metrics& metrics() { return metrics_; }
   SqliteStore& store() { return *store_; }
   KeyCache& keys() { return *keys_; }
   http::Server& server() { return *server_; }
@@ -64,6 +68,7 @@ class TestServer {
  private:
   TempDir dir_;
   FakeClock clock_;
+  Metrics metrics_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<KeyCache> keys_;
   std::unique_ptr<http::Api> api_;

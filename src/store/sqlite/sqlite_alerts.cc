@@ -65,6 +65,29 @@ void SqliteStore::DueMonitors(UnixMillis now, std::size_t limit,
       });
 }
 
+void SqliteStore::CountMonitors(UnixMillis now, Callback<MonitorCounts> done) {
+  Read<MonitorCounts>(std::move(done), [now](Connection& db) -> Result<MonitorCounts> {
+    Result<Statement*> st = db.Prepare(
+        "SELECT coalesce(sum(paused), 0), "
+        "coalesce(sum(NOT paused AND (failed_at IS NOT NULL OR ?1 > next_due)), 0), "
+        "coalesce(sum(NOT paused AND failed_at IS NOT NULL), 0), count(*) "
+        "FROM monitors WHERE expires_at > ?1");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, now);
+    Result<bool> row = (*st)->Step();
+    if (!row.ok()) return row.error();
+    MonitorCounts c;
+    if (*row) {
+      c.paused = (*st)->Int(0);
+      c.overdue = (*st)->Int(1);
+      c.failed = (*st)->Int(2);
+      c.ok = (*st)->Int(3) - c.paused - c.overdue;
+    }
+    (*st)->Reset();
+    return c;
+  });
+}
+
 void SqliteStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
   Read<std::optional<UnixMillis>>(std::move(done), [](Connection& db) {
     return OptionalScalar(db, "SELECT min(check_at) FROM monitors WHERE check_at IS NOT NULL");

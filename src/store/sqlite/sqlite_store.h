@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
   void Pause(std::string slug, UnixMillis now, Callback<bool> done) override;
   void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override;
+  void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
 
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;

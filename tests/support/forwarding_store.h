@@ -1,0 +1,95 @@
+#pragma once
+// A Store that forwards every call to another: tests derive from it and override only
+// the calls they intercept (to inject a failure, a race, or to observe).
+
+#include "store/store.h"
+
+namespace heartbeat::testing {
+
+class ForwardingStore : public Store {
+ public:
+  explicit ForwardingStore(Store& inner) : inner_(inner) {}
+
+  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+            Callback<Monitor> done) override {
+    inner_.Ping(std::move(slug), interval_secs, now, std::move(done));
+  }
+  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) override {
+    inner_.Fail(std::move(slug), now, std::move(done));
+  }
+  void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override {
+    inner_.Get(std::move(slug), now, std::move(done));
+  }
+  void List(std::string after, std::size_t limit, UnixMillis now,
+            Callback<MonitorPage> done) override {
+    inner_.List(std::move(after), limit, now, std::move(done));
+  }
+  void Delete(std::string slug, UnixMillis now, Callback<bool> done) override {
+    inner_.Delete(std::move(slug), now, std::move(done));
+  }
+  void Pause(std::string slug, UnixMillis now, Callback<bool> done) override {
+    inner_.Pause(std::move(slug), now, std::move(done));
+  }
+  void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override {
+    inner_.Unpause(std::move(slug), now, std::move(done));
+  }
+  void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override {
+    inner_.DeleteExpired(now, limit, std::move(done));
+  }
+  void DueMonitors(UnixMillis now, std::size_t limit,
+                   Callback<std::vector<Monitor>> done) override {
+    inner_.DueMonitors(now, limit, std::move(done));
+  }
+  void EarliestCheck(Callback<std::optional<UnixMillis>> done) override {
+    inner_.EarliestCheck(std::move(done));
+  }
+  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
+                     std::optional<UnixMillis> check_at, UnixMillis now,
+                     Callback<void> done) override {
+    inner_.ApplyDecision(seen, decision, check_at, now, std::move(done));
+  }
+  void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   Callback<std::vector<PendingAlert>> done) override {
+    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(done));
+  }
+  void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override {
+    inner_.FinishAlert(id, std::move(owner), std::move(done));
+  }
+  void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at, std::string error,
+                  Callback<void> done) override {
+    inner_.RetryAlert(id, std::move(owner), next_attempt_at, std::move(error), std::move(done));
+  }
+  void RejectAlert(std::int64_t id, std::string owner, std::string error,
+                   Callback<void> done) override {
+    inner_.RejectAlert(id, std::move(owner), std::move(error), std::move(done));
+  }
+  void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override {
+    inner_.EarliestAlertAttempt(std::move(done));
+  }
+  void CountPendingAlerts(Callback<std::int64_t> done) override {
+    inner_.CountPendingAlerts(std::move(done));
+  }
+  void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override {
+    inner_.CountMonitors(now, std::move(done));
+  }
+  void AddKey(ApiKeyRecord key, Callback<void> done) override {
+    inner_.AddKey(std::move(key), std::move(done));
+  }
+  void ListKeys(Callback<std::vector<ApiKeyRecord>> done) override {
+    inner_.ListKeys(std::move(done));
+  }
+  void RevokeKey(std::string id, Callback<void> done) override {
+    inner_.RevokeKey(std::move(id), std::move(done));
+  }
+  void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                 Callback<void> done) override {
+    inner_.TouchKeys(std::move(uses), std::move(done));
+  }
+  bool Healthy() const override { return inner_.Healthy(); }
+  void Close() override { inner_.Close(); }
+
+ protected:
+  Store& inner_;
+};
+
+}  // namespace heartbeat::testing
