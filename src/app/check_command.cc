@@ -25,11 +25,8 @@ CheckerOptions CheckerOptionsFrom(const Config& config) {
 }
 
 int RunCheck(const Config& config) {
-  auto opened = OpenStore(config);
-  if (!opened.ok()) {
-    spdlog::error("cannot open the store: {}", opened.error().message);
-    return kExitFailure;
-  }
+  auto opened = OpenStoreOrReport(config);
+  if (!opened.ok()) return kExitFailure;
   std::unique_ptr<Store> store = std::move(*opened);
   Clock& clock = RealClock();
   bool failed = false;

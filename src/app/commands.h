@@ -19,6 +19,9 @@ inline constexpr int kExitUsage = 2;  // invalid setting or command line
 // Opens the configured store (creating and migrating a SQLite file).
 Result<std::unique_ptr<Store>> OpenStore(const Config& config);
 
+// OpenStore, saying why on stderr when it fails.
+Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config);
+
 // The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
 std::unique_ptr<Notifier> MakeNotifier(const Config& config, HttpClient& http);
 

@@ -27,19 +27,15 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
       "version; use sqlite:PATH");
 }
 
-namespace {
-
-Result<std::unique_ptr<Store>> OpenOrReport(const Config& config) {
+Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config) {
   auto store = OpenStore(config);
   if (!store.ok())
     std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
   return store;
 }
 
-}  // namespace
-
 int RunKeysAdd(const Config& config, const std::string& description) {
-  auto store = OpenOrReport(config);
+  auto store = OpenStoreOrReport(config);
   if (!store.ok()) return kExitFailure;
   Result<std::string> key = GenerateApiKey();
   if (!key.ok()) {
@@ -61,7 +57,7 @@ int RunKeysAdd(const Config& config, const std::string& description) {
 }
 
 int RunKeysList(const Config& config, bool json) {
-  auto store = OpenOrReport(config);
+  auto store = OpenStoreOrReport(config);
   if (!store.ok()) return kExitFailure;
   auto keys = Await<std::vector<ApiKeyRecord>>(
       [&](Callback<std::vector<ApiKeyRecord>> cb) { (*store)->ListKeys(std::move(cb)); });
@@ -101,7 +97,7 @@ int RunKeysList(const Config& config, bool json) {
 }
 
 int RunKeysRevoke(const Config& config, const std::string& id) {
-  auto store = OpenOrReport(config);
+  auto store = OpenStoreOrReport(config);
   if (!store.ok()) return kExitFailure;
   Status revoked = Await<void>([&](Callback<void> cb) { (*store)->RevokeKey(id, std::move(cb)); });
   (*store)->Close();
@@ -114,7 +110,7 @@ int RunKeysRevoke(const Config& config, const std::string& id) {
 }
 
 int RunStoreInit(const Config& config) {
-  auto store = OpenOrReport(config);
+  auto store = OpenStoreOrReport(config);
   if (!store.ok()) return kExitFailure;
   (*store)->Close();
   std::cerr << "Store ready: " << config.store << "\n";

@@ -44,11 +44,8 @@ asio::awaitable<void> Every(std::chrono::milliseconds period, Step step) {
 }  // namespace
 
 int RunServe(const Config& config) {
-  auto opened = OpenStore(config);
-  if (!opened.ok()) {
-    spdlog::error("cannot open the store: {}", opened.error().message);
-    return kExitFailure;
-  }
+  auto opened = OpenStoreOrReport(config);
+  if (!opened.ok()) return kExitFailure;
   std::unique_ptr<Store> store = std::move(*opened);
   Clock& clock = RealClock();
 
