@@ -1,10 +1,15 @@
 # heartbeat: the two set-up commands (make run, make test), the build and the benchmarks.
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
+FUZZ_BUILD  ?= build-fuzz
+# make fuzz: seconds per fuzz target; make test runs each for TEST_FUZZ_SECONDS.
+FUZZ_SECONDS      ?= 300
+TEST_FUZZ_SECONDS ?= 20
+FUZZ_CXX          ?= clang++-14
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build run test test-release test-asan bench deps clean format
+.PHONY: all build run test test-release test-asan test-fuzz fuzz fuzz-build bench deps clean format
 
 all: build
 
@@ -22,10 +27,12 @@ run: deps
 	@$(MAKE) --no-print-directory build
 	@./scripts/run.sh
 
-# Every test through CTest: the Release build, then the same suite under ASan+UBSan.
+# Every test through CTest: the Release build, then the same suite under ASan+UBSan, then
+# each fuzz target for TEST_FUZZ_SECONDS.
 test: deps
 	@$(MAKE) --no-print-directory test-release
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-fuzz
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
@@ -38,6 +45,23 @@ test-asan: $(ASAN_BUILD)/build.ninja
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# The libFuzzer targets of fuzz/, built with clang (fuzz/CMakeLists.txt).
+$(FUZZ_BUILD)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
+	  -DHEARTBEAT_FUZZ=ON -DHEARTBEAT_TESTS=OFF $(CMAKE_FLAGS)
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+
+# Runs every fuzz target for FUZZ_SECONDS on a scratch copy of its corpus (fuzz/run.sh);
+# fails when one finds a crash.
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+test-fuzz: fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD) $(TEST_FUZZ_SECONDS)
+
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@./bench/run.sh
@@ -46,4 +70,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

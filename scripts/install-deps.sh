@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk iproute2
   chromium
+  # The fuzz targets (make fuzz, make test): clang and its libFuzzer and sanitizer runtimes.
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

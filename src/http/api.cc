@@ -93,6 +93,15 @@ Response Json(unsigned version, status code, std::string body) {
   return res;
 }
 
+// 429 for an address that failed authentication too often.
+Response TooManyFailures(unsigned version, std::int64_t wait_secs) {
+  Response res = ErrorResponse(version, status::too_many_requests,
+                               "too many failed authentications from this address; retry in " +
+                                   std::to_string(wait_secs) + " s");
+  res.set(bhttp::field::retry_after, std::to_string(wait_secs));
+  return res;
+}
+
 Response NoContent(unsigned version) { return Response{status::no_content, version}; }
 
 Response FromError(unsigned version, const Error& e) {
@@ -202,12 +211,17 @@ asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& 
   co_return res;
 }
 
-asio::awaitable<Response> Api::ServeMetrics(const Request& req) {
+asio::awaitable<Response> Api::ServeMetrics(const Request& req, const RequestContext& context) {
   const unsigned v = req.version();
   if (!options_.metrics_token.empty()) {
+    // A wrong metrics token is a failed authentication like any other.
+    if (auto wait = auth_limiter_.RetryAfter(context.client_address, clock_.Now())) {
+      co_return TooManyFailures(v, *wait);
+    }
     auto auth = req.find(bhttp::field::authorization);
     std::string_view token = auth == req.end() ? std::string_view() : BearerToken(auth->value());
     if (!ConstantTimeEquals(token, options_.metrics_token)) {
+      auth_limiter_.RecordFailure(context.client_address, clock_.Now());
       Response res = ErrorResponse(v, status::unauthorized,
                                    "/metrics needs Authorization: Bearer <METRICS_TOKEN>");
       res.set(bhttp::field::www_authenticate, "Bearer");
@@ -266,7 +280,7 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
       res.set(bhttp::field::allow, "GET, HEAD");
       co_return res;
     }
-    co_return co_await ServeMetrics(req);
+    co_return co_await ServeMetrics(req, context);
   }
   if (match.route != Route::kHealthz) {
     // An address that failed too often waits, whatever key it sends now.

@@ -44,7 +44,7 @@ class Api {
  private:
   boost::asio::awaitable<Response> Route(const Request& req, const RequestContext& context,
                                          RouteLabel& label);
-  boost::asio::awaitable<Response> ServeMetrics(const Request& req);
+  boost::asio::awaitable<Response> ServeMetrics(const Request& req, const RequestContext& context);
   // A store call, timed for the metrics under `op`.
   template <class T, class Start>
   boost::asio::awaitable<Result<T>> Timed(std::string_view op, Start start);

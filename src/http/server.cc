@@ -60,11 +60,40 @@ Result<tcp::endpoint> ParseBindAddress(const std::string& text) {
   return tcp::endpoint(address, static_cast<unsigned short>(std::stoul(port)));
 }
 
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool valid = len != 0 && i + len <= n;
+    for (std::size_t k = 1; valid && k < len; ++k) valid = (p[i + k] & 0xc0) == 0x80;
+    if (valid && len > 1) {
+      // No overlong forms, no surrogates, nothing past U+10FFFF.
+      std::uint32_t cp = c & (0x7f >> len);
+      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (p[i + k] & 0x3f);
+      static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      valid = cp >= kMin[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (valid) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD, the replacement character
+      ++i;
+    }
+  }
+  return out;
+}
+
 Response ErrorResponse(unsigned version, bhttp::status status, std::string_view message) {
   Response res{status, version};
   res.set(bhttp::field::content_type, "application/json");
   boost::json::object body;
-  body["error"] = message;
+  // Messages may quote what the client sent (a path, a parameter): JSON must stay UTF-8.
+  body["error"] = ValidUtf8(message);
   res.body() = boost::json::serialize(body);
   return res;
 }
@@ -218,12 +247,15 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     co_await bhttp::async_write(stream, res, kTuple);
   };
 
+  bool first_request = true;
   for (;;) {
     session.reading = true;
     if (stopping_.load()) break;
     if (buffer.size() == 0) {
-      // Keep-alive: wait for the first byte of the next request.
-      session.ExpiresAfter(options_.idle_timeout);
+      // Keep-alive: wait for the first byte of the next request. A new connection gets no
+      // more than the header timeout to start talking, so silent ones cannot hold the
+      // connection slots for long.
+      session.ExpiresAfter(first_request ? options_.header_timeout : options_.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) break;
       buffer.commit(n);
@@ -288,6 +320,7 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     }
 
     session.reading = false;
+    first_request = false;
     Request req = parser.release();
     session.ExpiresNever();
     Response res;

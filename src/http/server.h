@@ -47,7 +47,10 @@ struct ServerOptions {
 // Parses "0.0.0.0:3000", "127.0.0.1:0", "[::]:3000", "[::1]:8080".
 Result<boost::asio::ip::tcp::endpoint> ParseBindAddress(const std::string& text);
 
-// A JSON error response: {"error": message}.
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+std::string ValidUtf8(std::string_view text);
+
+// A JSON error response: {"error": message}; invalid UTF-8 in the message is replaced.
 Response ErrorResponse(unsigned version, boost::beast::http::status status,
                        std::string_view message);
 

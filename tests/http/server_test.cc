@@ -792,3 +792,36 @@ TEST(ParseBindAddressTest, RejectsWhatIsNotAnAddressAndPort) {
 
 }  // namespace
 }  // namespace heartbeat
+
+namespace heartbeat::testing {
+namespace {
+
+// Found by fuzz/request_fuzz: error messages quote the decoded path or parameter, which
+// may be any bytes; the body must stay valid UTF-8 JSON.
+TEST(ValidUtf8, ReplacesInvalidBytesAndKeepsValidText) {
+  EXPECT_EQ(http::ValidUtf8("plain /path"), "plain /path");
+  EXPECT_EQ(http::ValidUtf8("caf\xc3\xa9 \xe2\x9c\x85"), "caf\xc3\xa9 \xe2\x9c\x85");
+  EXPECT_EQ(http::ValidUtf8("/\xff"), "/\xef\xbf\xbd");
+  EXPECT_EQ(http::ValidUtf8("\xc3"), "\xef\xbf\xbd");              // truncated
+  EXPECT_EQ(http::ValidUtf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
+  EXPECT_EQ(http::ValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+}
+
+TEST(ServerUtf8, ErrorsQuotingRawBytesAreValidJson) {
+  TestServer server;
+  std::string key = server.AddKey();
+  HttpClient client = server.Client();
+  HttpResponse unknown = client.Request("GET", "/%ff");
+  EXPECT_EQ(unknown.status, 404u);
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(unknown.body, ec);
+  ASSERT_FALSE(ec) << unknown.body;
+  EXPECT_NE(std::string(parsed.at("error").as_string()).find("\xef\xbf\xbd"), std::string::npos);
+  HttpResponse param = client.Authed("GET", "/heartbeat/x?%ff=1", key);
+  EXPECT_EQ(param.status, 400u);
+  boost::json::parse(param.body, ec);
+  EXPECT_FALSE(ec) << param.body;
+}
+
+}  // namespace
+}  // namespace heartbeat::testing
