@@ -151,17 +151,7 @@ class RawConn {
   }
 
   static HttpResponse Convert(bhttp::response_parser<bhttp::string_body>& parser) {
-    auto& res = parser.get();
-    HttpResponse out;
-    out.status = res.result_int();
-    for (const auto& field : res) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers[name] = std::string(field.value());
-    }
-    out.body = res.body();
-    out.keep_alive = res.keep_alive();
-    return out;
+    return ToHttpResponse(parser.get());
   }
 
   int fd_ = -1;

@@ -35,6 +35,21 @@ struct HttpResponse {
   }
 };
 
+// Our view of a Beast response: lowercased header names.
+inline HttpResponse ToHttpResponse(
+    const boost::beast::http::response<boost::beast::http::string_body>& res) {
+  HttpResponse out;
+  out.status = res.result_int();
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = res.body();
+  out.keep_alive = res.keep_alive();
+  return out;
+}
+
 class HttpClient {
  public:
   explicit HttpClient(unsigned short port) : port_(port) {}
@@ -79,16 +94,7 @@ class HttpClient {
     parser.skip(head);
     parser.body_limit(64 * 1024 * 1024);
     http::read(*socket_, buffer_, parser);
-    auto& res = parser.get();
-    HttpResponse out;
-    out.status = res.result_int();
-    for (const auto& field : res) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers[name] = std::string(field.value());
-    }
-    out.body = res.body();
-    out.keep_alive = res.keep_alive();
+    HttpResponse out = ToHttpResponse(parser.get());
     if (!out.keep_alive) Close();
     return out;
   }
