@@ -151,7 +151,7 @@ class RawConn {
   }
 
   static HttpResponse Convert(bhttp::response_parser<bhttp::string_body>& parser) {
-    return ToHttpResponse(parser.get());
+    return heartbeat::testing::ToHttpResponse(parser.get());
   }
 
   int fd_ = -1;
