@@ -149,9 +149,11 @@ void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteO
   sync_cv_.notify_all();
   batch.clear();
 
-  if (writer_wal_pages_ >= options_.checkpoint_hard_pages) {
-    // The background checkpoints fell behind: with no write in progress, one pass here
-    // copies everything, and the next commit starts the WAL over.
+  if (finish_checkpoint_.exchange(false) || writer_wal_pages_ >= options_.checkpoint_hard_pages) {
+    // The background checkpoint has copied nearly everything (or fell behind): with no
+    // write in progress, one pass here copies the rest, and the next commit starts the
+    // WAL over from its beginning. Without this the WAL never restarts under steady
+    // writes: each background pass ends behind the writer, and the WAL only grows.
     int log = 0;
     int done = 0;
     sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -242,6 +244,9 @@ void SqliteStore::CheckpointLoop() {
     int log = 0;
     int done = 0;
     sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    // Everything that was there is copied: the writer finishes the few frames added since,
+    // between two transactions, so that the WAL can start over.
+    if (log > 0 && done == log) finish_checkpoint_.store(true);
   }
 }
 

@@ -142,9 +142,10 @@ class SqliteStore final : public Store {
   // writer never stops to do it (auto-checkpointing is off on the writer's connection).
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
-  int wal_pages_ = 0;               // guarded by checkpoint_mu_: WAL size after the last commit
-  int writer_wal_pages_ = 0;        // writer thread only: WAL size after its last commit
-  bool checkpoint_closed_ = false;  // guarded by checkpoint_mu_
+  int wal_pages_ = 0;         // guarded by checkpoint_mu_: WAL size after the last commit
+  int writer_wal_pages_ = 0;  // writer thread only: WAL size after its last commit
+  std::atomic<bool> finish_checkpoint_{false};  // set by the checkpointer for the writer
+  bool checkpoint_closed_ = false;              // guarded by checkpoint_mu_
   std::thread checkpointer_;
 
   std::once_flag close_once_;
