@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,50 +41,70 @@ enum class Route {
 struct Match {
   Route route = Route::kUnknown;
   std::string slug;
+  bool has_slug = false;  // the path names a monitor (even an empty or invalid name)
 };
 
 Match MatchPath(const std::vector<std::string>& seg) {
   if (seg.size() == 1 && seg[0] == "healthz") return {Route::kHealthz, {}};
   if (seg.size() == 1 && seg[0] == "metrics") return {Route::kMetrics, {}};
   if (seg.size() == 1 && seg[0] == "monitors") return {Route::kMonitors, {}};
-  if (seg.size() == 2 && seg[0] == "heartbeat") return {Route::kPing, seg[1]};
-  if (seg.size() == 3 && seg[0] == "heartbeat" && seg[2] == "fail") return {Route::kFail, seg[1]};
-  if (seg.size() == 2 && seg[0] == "monitors") return {Route::kMonitor, seg[1]};
-  if (seg.size() == 3 && seg[0] == "monitors" && seg[2] == "pause") return {Route::kPause, seg[1]};
+  if (seg.size() == 2 && seg[0] == "heartbeat") return {Route::kPing, seg[1], true};
+  if (seg.size() == 3 && seg[0] == "heartbeat" && seg[2] == "fail")
+    return {Route::kFail, seg[1], true};
+  if (seg.size() == 2 && seg[0] == "monitors") return {Route::kMonitor, seg[1], true};
+  if (seg.size() == 3 && seg[0] == "monitors" && seg[2] == "pause")
+    return {Route::kPause, seg[1], true};
   if (seg.size() == 3 && seg[0] == "monitors" && seg[2] == "unpause") {
-    return {Route::kUnpause, seg[1]};
+    return {Route::kUnpause, seg[1], true};
   }
   return {};
 }
 
 // The methods each route answers; anything else is a 405.
-std::vector<verb> AllowedMethods(Route route) {
+constexpr verb kReadMethods[] = {verb::get, verb::head};
+constexpr verb kPingMethods[] = {verb::get, verb::post, verb::head};
+constexpr verb kPostMethods[] = {verb::post};
+constexpr verb kMonitorMethods[] = {verb::get, verb::head, verb::delete_};
+
+std::span<const verb> AllowedMethods(Route route) {
   switch (route) {
     case Route::kHealthz:
     case Route::kMetrics:
     case Route::kMonitors:
-      return {verb::get, verb::head};
+      return kReadMethods;
     case Route::kPing:
-      return {verb::get, verb::post, verb::head};
+      return kPingMethods;
     case Route::kFail:
     case Route::kPause:
     case Route::kUnpause:
-      return {verb::post};
+      return kPostMethods;
     case Route::kMonitor:
-      return {verb::get, verb::head, verb::delete_};
+      return kMonitorMethods;
     case Route::kUnknown:
       break;
   }
   return {};
 }
 
-std::string AllowHeader(const std::vector<verb>& verbs) {
+std::string AllowHeader(std::span<const verb> verbs) {
   std::string out;
   for (verb v : verbs) {
     if (!out.empty()) out += ", ";
     out += std::string(bhttp::to_string(v));
   }
   return out;
+}
+
+// A 405 with its Allow header, or nothing when the request's method is allowed.
+std::optional<Response> RefuseMethod(const Request& req, std::span<const verb> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), req.method()) != allowed.end()) {
+    return std::nullopt;
+  }
+  Response res = ErrorResponse(req.version(), status::method_not_allowed,
+                               "method " + std::string(req.method_string()) +
+                                   " is not allowed here; use " + AllowHeader(allowed));
+  res.set(bhttp::field::allow, AllowHeader(allowed));
+  return res;
 }
 
 Response Json(unsigned version, status code, std::string body) {
@@ -259,11 +280,7 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
     // The dashboard: static files under / and /ui/, no key needed (the page asks for one).
     if (auto file = FindStaticFile(url.path())) {
       label = RouteLabel::kDashboard;
-      if (req.method() != verb::get && req.method() != verb::head) {
-        Response res = ErrorResponse(v, status::method_not_allowed, "use GET");
-        res.set(bhttp::field::allow, "GET, HEAD");
-        co_return res;
-      }
+      if (auto refused = RefuseMethod(req, kReadMethods)) co_return std::move(*refused);
       Response res{status::ok, v};
       res.set(bhttp::field::content_type, file->content_type);
       for (const auto& [name, value] : kStaticSecurityHeaders) res.set(name, value);
@@ -275,10 +292,8 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
 
   const UnixMillis now = clock_.Now();
   if (match.route == Route::kMetrics) {
-    if (req.method() != verb::get && req.method() != verb::head) {
-      Response res = ErrorResponse(v, status::method_not_allowed, "use GET");
-      res.set(bhttp::field::allow, "GET, HEAD");
-      co_return res;
+    if (auto refused = RefuseMethod(req, AllowedMethods(match.route))) {
+      co_return std::move(*refused);
     }
     co_return co_await ServeMetrics(req, context);
   }
@@ -327,18 +342,11 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
     co_return ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'");
   }
 
-  std::vector<verb> allowed = AllowedMethods(match.route);
-  if (std::find(allowed.begin(), allowed.end(), req.method()) == allowed.end()) {
-    Response res = ErrorResponse(v, status::method_not_allowed,
-                                 "method " + std::string(req.method_string()) +
-                                     " is not allowed here; use " + AllowHeader(allowed));
-    res.set(bhttp::field::allow, AllowHeader(allowed));
-    co_return res;
+  if (auto refused = RefuseMethod(req, AllowedMethods(match.route))) {
+    co_return std::move(*refused);
   }
 
-  if (!match.slug.empty() || match.route == Route::kPing || match.route == Route::kFail ||
-      match.route == Route::kMonitor || match.route == Route::kPause ||
-      match.route == Route::kUnpause) {
+  if (match.has_slug) {
     if (Status s = ValidateSlug(match.slug); !s.ok()) {
       co_return ErrorResponse(v, status::bad_request, s.error().message);
     }

@@ -32,12 +32,10 @@ Result<Monitor> OneMonitor(Statement* st) {
   return m;
 }
 
-Result<Statement*> Prepare(Connection& db, const char* sql) { return db.Prepare(sql); }
-
 // Removes the row of an expired monitor, so that the statement that follows sees the
 // slug as new.
 Status DropIfExpired(Connection& db, const std::string& slug, UnixMillis now) {
-  Result<Statement*> st = Prepare(db, "DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
+  Result<Statement*> st = db.Prepare("DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
   if (!st.ok()) return st.error();
   (*st)->Bind(1, slug);
   (*st)->Bind(2, now);
