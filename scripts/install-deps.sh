@@ -48,3 +48,5 @@ npm_ci_if_stale() {
   fi
 }
 npm_ci_if_stale "$root/tests/browser"
+# dynalite (local DynamoDB engine), the reference SigV4 signer and the HCL parser.
+npm_ci_if_stale "$root/tests/tools"

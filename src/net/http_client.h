@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,17 @@ struct HttpResult {
   bool transport_ok = false;  // false: no HTTP answer (refused, reset, timeout, TLS failure)
   long status = 0;
   std::string body;
+  // Response headers, names lower-cased, in the order received.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string error;  // transport failure, without the URL
+
+  // The first header of that (lower-case) name, or nullptr.
+  const std::string* Header(std::string_view lower_name) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lower_name) return &value;
+    }
+    return nullptr;
+  }
 };
 
 class HttpClient {
