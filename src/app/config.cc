@@ -44,6 +44,14 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   take("LOG_LEVEL", c.log_level);
   take("METRICS_TOKEN", c.metrics_token);
   take("LOG_FORMAT", c.log_format);
+  if (auto it = env.find("CHECK_PARTITIONS"); it != env.end()) {
+    const std::string& p = it->second;
+    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(p) < 1 || std::stoi(p) > 100) {
+      return InvalidArgument("CHECK_PARTITIONS: '" + p + "' is not a number from 1 to 100");
+    }
+    c.check_partitions = std::stoi(p);
+  }
   if (auto it = env.find("HEARTBEAT_THREADS"); it != env.end()) {
     const std::string& t = it->second;
     if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos) {

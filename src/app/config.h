@@ -23,6 +23,9 @@ struct Config {
   std::string keys_table = "heartbeat-api-keys";
   std::string aws_region;
   std::string dynamodb_endpoint;
+  // CHECK_PARTITIONS: GSI partition values the monitors are spread over (1: the seed's
+  // single "CHECK").
+  int check_partitions = 1;
   std::string ssm_endpoint;
   std::string telegram_bot_token;  // secret: never logged
   std::string telegram_chat_id;

@@ -6,11 +6,40 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "aws/credentials.h"
 #include "core/api_key.h"
 #include "core/time_format.h"
+#include "store/dynamo/dynamo_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace heartbeat::app {
+
+Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
+  DynamoStoreOptions options;
+  options.monitors_table = config.monitors_table;
+  options.keys_table = config.keys_table;
+  options.check_partitions = config.check_partitions;
+  const bool local = !config.dynamodb_endpoint.empty();
+  std::string region = config.aws_region;
+  if (region.empty()) {
+    // A local engine does not care which region signs; AWS does.
+    if (!local) {
+      return InvalidArgument("HEARTBEAT_STORE=dynamodb needs AWS_REGION (or DYNAMODB_ENDPOINT)");
+    }
+    region = "us-east-1";
+  }
+  Result<aws::Credentials> credentials = aws::ResolveCredentials(aws::ProcessEnv());
+  if (!credentials.ok()) {
+    if (!local) return credentials.error().Wrap("AWS credentials");
+    // dynalite and DynamoDB Local accept any signature.
+    credentials = aws::Credentials{"local", "local", ""};
+  }
+  options.client.endpoint =
+      local ? config.dynamodb_endpoint : aws::RegionalEndpoint("dynamodb", region);
+  options.client.region = region;
+  options.client.credentials = [c = std::move(*credentials)] { return c; };
+  return DynamoStore::Open(std::move(options));
+}
 
 Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
   switch (config.store_spec.kind) {
@@ -19,12 +48,13 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
       if (!store.ok()) return store.error();
       return std::unique_ptr<Store>(std::move(*store));
     }
-    case StoreSpec::Kind::kDynamo:
-      break;
+    case StoreSpec::Kind::kDynamo: {
+      auto store = OpenDynamoStore(config);
+      if (!store.ok()) return store.error();
+      return std::unique_ptr<Store>(std::move(*store));
+    }
   }
-  return Unavailable(
-      "HEARTBEAT_STORE=dynamodb: the DynamoDB store is not available yet in this "
-      "version; use sqlite:PATH");
+  return Internal("unknown store kind");
 }
 
 Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config) {
@@ -110,6 +140,24 @@ int RunKeysRevoke(const Config& config, const std::string& id) {
 }
 
 int RunStoreInit(const Config& config) {
+  if (config.store_spec.kind == StoreSpec::Kind::kDynamo) {
+    auto store = OpenDynamoStore(config);
+    if (!store.ok()) {
+      std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
+      return kExitFailure;
+    }
+    std::string ttl_note;
+    Status init = (*store)->InitTables(&ttl_note);
+    (*store)->Close();
+    if (!init.ok()) {
+      std::cerr << "heartbeat: store init failed: " << init.error().message << "\n";
+      return kExitFailure;
+    }
+    if (!ttl_note.empty()) std::cerr << "heartbeat: note: " << ttl_note << "\n";
+    std::cerr << "Store ready: DynamoDB tables " << config.monitors_table << " and "
+              << config.keys_table << "\n";
+    return kExitOk;
+  }
   auto store = OpenStoreOrReport(config);
   if (!store.ok()) return kExitFailure;
   (*store)->Close();

@@ -16,6 +16,7 @@
 #include "http/server.h"
 #include "http/store_awaitable.h"
 #include "net/http_client.h"
+#include "store/dynamo/dynamo_store.h"
 #include "store/key_cache.h"
 
 namespace heartbeat::app {
@@ -60,6 +61,13 @@ int RunServe(const Config& config) {
         "`heartbeat keys add --description NAME`");
   }
   Metrics metrics;
+  if (auto* dynamo = dynamic_cast<DynamoStore*>(store.get())) {
+    metrics.AddGauge("heartbeat_dynamodb_requests_in_flight", "Requests to DynamoDB in flight now.",
+                     [dynamo] { return static_cast<double>(dynamo->InFlight()); });
+    metrics.AddGauge("heartbeat_dynamodb_requests_in_flight_max",
+                     "The most requests to DynamoDB in flight at once since start.",
+                     [dynamo] { return static_cast<double>(dynamo->MaxInFlight()); });
+  }
   CurlHttpClient http_client;
   std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);
   CheckerOptions checker_options = CheckerOptionsFrom(config);

@@ -86,12 +86,12 @@ DeliveryStats Deliverer::totals() const {
   return totals_;
 }
 
-Status Deliverer::RecordSent(std::int64_t id) {
+Status Deliverer::RecordSent(const PendingAlert& p) {
   Status recorded;
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     recorded =
-        Await<void>([&](Callback<void> cb) { store_.FinishAlert(id, owner_, std::move(cb)); });
+        Await<void>([&](Callback<void> cb) { store_.FinishAlert(p, owner_, std::move(cb)); });
     // kConflict: the lease is gone (another sender took over); nothing more to record.
     if (recorded.ok() || recorded.error().code == ErrorCode::kConflict) return recorded;
   }
@@ -102,7 +102,7 @@ void Deliverer::SendOne(const PendingAlert& p) {
   bool already_sent;
   {
     std::lock_guard lock(mu_);
-    already_sent = sent_unrecorded_.count(p.id) > 0;
+    already_sent = sent_unrecorded_.count({p.alert.slug, p.id}) > 0;
   }
   SendOutcome outcome;
   if (already_sent) {
@@ -115,21 +115,20 @@ void Deliverer::SendOne(const PendingAlert& p) {
   switch (outcome.kind) {
     case SendOutcome::Kind::kSent:
       if (!already_sent) spdlog::info("alert sent: {}", text);
-      recorded = RecordSent(p.id);
+      recorded = RecordSent(p);
       if (!recorded.ok() && recorded.error().code != ErrorCode::kConflict) {
         std::lock_guard lock(mu_);
-        sent_unrecorded_.insert(p.id);
+        sent_unrecorded_.insert({p.alert.slug, p.id});
       } else {
         std::lock_guard lock(mu_);
-        sent_unrecorded_.erase(p.id);
+        sent_unrecorded_.erase({p.alert.slug, p.id});
       }
       break;
     case SendOutcome::Kind::kRejected:
       spdlog::error("ALERT REJECTED by the receiver and dropped after {} attempt(s): {} ({})",
                     p.attempts, text, outcome.detail);
-      recorded = Await<void>([&](Callback<void> cb) {
-        store_.RejectAlert(p.id, owner_, outcome.detail, std::move(cb));
-      });
+      recorded = Await<void>(
+          [&](Callback<void> cb) { store_.RejectAlert(p, owner_, outcome.detail, std::move(cb)); });
       break;
     case SendOutcome::Kind::kRetry: {
       std::int64_t wait = 0;
@@ -142,7 +141,7 @@ void Deliverer::SendOne(const PendingAlert& p) {
       spdlog::warn("alert not delivered (attempt {}), retrying in {} ms: {} ({})", p.attempts, wait,
                    text, outcome.detail);
       recorded = Await<void>([&](Callback<void> cb) {
-        store_.RetryAlert(p.id, owner_, clock_.Now() + wait, outcome.detail, std::move(cb));
+        store_.RetryAlert(p, owner_, clock_.Now() + wait, outcome.detail, std::move(cb));
       });
       break;
     }

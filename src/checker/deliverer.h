@@ -73,7 +73,7 @@ class Deliverer {
   // Sends one claimed alert and records the outcome; runs on its own thread.
   void SendOne(const PendingAlert& p);
   // Records a delivered alert, retrying briefly while the lease is still ours.
-  Status RecordSent(std::int64_t id);
+  Status RecordSent(const PendingAlert& p);
 
   Store& store_;
   Notifier& notifier_;
@@ -87,8 +87,8 @@ class Deliverer {
   std::size_t inflight_ = 0;  // guarded by mu_
   DeliveryStats totals_;      // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them.
-  std::set<std::int64_t> sent_unrecorded_;  // guarded by mu_
-  std::mt19937_64 rng_;                     // guarded by mu_
+  std::set<std::pair<std::string, std::int64_t>> sent_unrecorded_;  // (slug, id)  // guarded by mu_
+  std::mt19937_64 rng_;                                             // guarded by mu_
 };
 
 }  // namespace heartbeat

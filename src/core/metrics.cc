@@ -164,7 +164,21 @@ std::string Metrics::Render(const MonitorCounts& monitors, std::int64_t alerts_p
   Help(out, "heartbeat_checker_cycle_seconds", "histogram",
        "Duration of checker cycles (find due monitors, decide, write decisions).");
   checker_cycle_.Render(out, "heartbeat_checker_cycle_seconds", "");
+  std::lock_guard lock(gauges_mu_);
+  for (const Gauge& g : gauges_) {
+    Help(out, g.name, "gauge", g.help);
+    double v = g.read();
+    Line(out, g.name, "",
+         v == static_cast<double>(static_cast<std::int64_t>(v))
+             ? std::to_string(static_cast<std::int64_t>(v))
+             : std::to_string(v));
+  }
   return out;
+}
+
+void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(gauges_mu_);
+  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
 }
 
 }  // namespace heartbeat

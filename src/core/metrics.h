@@ -6,8 +6,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/alert.h"
 #include "core/monitor.h"
@@ -61,6 +64,10 @@ class Metrics {
   std::uint64_t pings() const { return pings_.load(); }
   std::uint64_t alerts(AlertKind kind, bool sent) const;
 
+  // A gauge read at every scrape (e.g. the store's requests in flight). Set up before the
+  // server starts; `read` must be cheap and thread-safe.
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
+
   // The whole exposition; gauges read from the store at scrape time are passed in.
   std::string Render(const MonitorCounts& monitors, std::int64_t alerts_pending) const;
 
@@ -74,6 +81,13 @@ class Metrics {
   std::array<Histogram, 8> store_ops_;
   std::array<std::array<std::atomic<std::uint64_t>, 2>, 4> alerts_{};  // [kind][sent?]
   Histogram checker_cycle_;
+  struct Gauge {
+    std::string name;
+    std::string help;
+    std::function<double()> read;
+  };
+  mutable std::mutex gauges_mu_;
+  std::vector<Gauge> gauges_;  // guarded by gauges_mu_
 };
 
 }  // namespace heartbeat

@@ -35,7 +35,9 @@ struct MonitorPage {
 
 // An alert waiting in the outbox, claimed by one sender for a while (its lease).
 struct PendingAlert {
-  std::int64_t id = 0;  // increasing: per monitor, alerts go out in id order
+  // Increasing per monitor: alerts go out in id order. Unique per monitor (alert.slug),
+  // not necessarily across monitors.
+  std::int64_t id = 0;
   Alert alert;
   std::int64_t attempts = 0;
   UnixMillis created_at = 0;
@@ -119,14 +121,16 @@ class Store {
   // monitor, alerts go out in order.
   virtual void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
                            std::string owner, Callback<std::vector<PendingAlert>> done) = 0;
-  // Removes a delivered alert. kConflict when `owner` no longer holds its lease.
-  virtual void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) = 0;
+  // The next three take an alert as ClaimAlerts returned it (its id and its monitor).
+  // Removes a delivered alert. kConflict when `owner` no longer holds its lease (or the
+  // monitor, and with it its alerts, was deleted).
+  virtual void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) = 0;
   // Releases the lease and schedules the next attempt.
-  virtual void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at,
+  virtual void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
                           std::string error, Callback<void> done) = 0;
   // Marks an alert the receiver refused for good: kept for inspection, never sent again,
   // and no longer holding back the alerts queued after it.
-  virtual void RejectAlert(std::int64_t id, std::string owner, std::string error,
+  virtual void RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
                            Callback<void> done) = 0;
   // When the next pending alert can be claimed (its attempt time, or its lease's end);
   // nullopt when none is pending.

@@ -1,6 +1,6 @@
-// Checker::RunCycle driven by a FakeClock over a real SqliteStore in a temporary
-// directory. Monitors are written through the store API, as the HTTP API writes them;
-// what a cycle queued is read back from the outbox with ClaimAlerts.
+// Checker::RunCycle driven by a FakeClock over each real store: SqliteStore in a temporary
+// directory, and DynamoStore on dynalite. Monitors are written through the store API, as the HTTP
+// API writes them; what a cycle queued is read back from the outbox with ClaimAlerts.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -21,6 +21,7 @@
 #include "support/fake_clock.h"
 #include "support/forwarding_store.h"
 #include "support/temp_dir.h"
+#include "support/test_stores.h"
 
 namespace heartbeat::testing {
 namespace {
@@ -56,8 +57,8 @@ class InterceptingStore final : public ForwardingStore {
 // Store calls, awaited. `now` is explicit: tests say exactly when each write happens.
 Monitor PingAt(Store& s, const std::string& slug, std::optional<std::int64_t> interval,
                UnixMillis now) {
-  auto r = Await<Monitor>(
-      [&](Callback<Monitor> cb) { s.Ping(slug, interval, now, std::move(cb)); });
+  auto r =
+      Await<Monitor>([&](Callback<Monitor> cb) { s.Ping(slug, interval, now, std::move(cb)); });
   if (!r.ok()) throw std::runtime_error(r.error().message);
   return *r;
 }
@@ -85,7 +86,7 @@ std::vector<PendingAlert> DrainOutbox(Store& s, UnixMillis now) {
     if (claimed->empty()) return all;
     for (const PendingAlert& p : *claimed) {
       Status st =
-          Await<void>([&](Callback<void> cb) { s.FinishAlert(p.id, "test-drain", std::move(cb)); });
+          Await<void>([&](Callback<void> cb) { s.FinishAlert(p, "test-drain", std::move(cb)); });
       if (!st.ok()) throw std::runtime_error(st.error().message);
       all.push_back(p);
     }
@@ -98,9 +99,10 @@ std::vector<AlertKind> KindsOf(const std::vector<PendingAlert>& alerts) {
   return kinds;
 }
 
-class CheckerCycle : public ::testing::Test {
+class CheckerCycle : public ::testing::TestWithParam<StoreKind> {
  protected:
-  CheckerCycle() : store_(OpenStore(dir_.file("hb.db"))), checker_(*store_, clock_, {}) {}
+  CheckerCycle() : store_(OpenTestStore(GetParam(), dir_.path())), checker_(*store_, clock_, {}) {}
+  bool IsSqlite() const { return GetParam() == StoreKind::kSqlite; }
   ~CheckerCycle() override { store_->Close(); }
 
   // One cycle at `now`.
@@ -133,7 +135,7 @@ class CheckerCycle : public ::testing::Test {
   // Runs one SQL statement on the file through a connection of the test's own.
   void Sql(const std::string& sql) {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.file("hb.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(dir_.file("heartbeat.db").c_str(), &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     char* err = nullptr;
     int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
@@ -144,13 +146,19 @@ class CheckerCycle : public ::testing::Test {
 
   TempDir dir_;
   FakeClock clock_{kT0};
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   Checker checker_;  // repeat every hour (the default), batches of 500
 };
 
+INSTANTIATE_TEST_SUITE_P(Stores, CheckerCycle,
+                         ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return StoreKindName(info.param);
+                         });
+
 // --- the lifecycle ---
 
-TEST_F(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
+TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   Monitor m = PingAt(*store_, "job", 300, kT0);
   EXPECT_EQ(m.next_due, kT0 + 5 * kMin);
   EXPECT_EQ(m.check_at, kT0 + 5 * kMin + 1);
@@ -236,7 +244,7 @@ TEST_F(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
 // The examples of SPEC §5 form one story: last ping 12:03, interval 5m, first alert 7m
 // late (12:15), the repeat an hour later says "down 1h 7m", the recovery two minutes
 // after that "was down 1h 9m". Down is counted from the missed deadline (12:08).
-TEST_F(CheckerCycle, MessagesTellTheSpecExampleStory) {
+TEST_P(CheckerCycle, MessagesTellTheSpecExampleStory) {
   const UnixMillis t1203 = 1'795'780'980'000;  // 2026-11-27T12:03:00Z
   PingAt(*store_, "slug", 300, t1203);
   CycleAt(t1203 + 12 * kMin);  // 12:15
@@ -260,7 +268,7 @@ TEST_F(CheckerCycle, MessagesTellTheSpecExampleStory) {
   EXPECT_EQ(AlertMarkdownV2(q3[0].alert), "✅ RECOVERED: `slug` \\(was down 1h 9m\\)");
 }
 
-TEST_F(CheckerCycle, PingExactlyAtTheDeadlineKeepsTheMonitorOk) {
+TEST_P(CheckerCycle, PingExactlyAtTheDeadlineKeepsTheMonitorOk) {
   PingAt(*store_, "edge", 300, kT0);
   const UnixMillis deadline = kT0 + 5 * kMin;
   EXPECT_EQ(CycleAt(deadline).examined, 0u);
@@ -279,7 +287,7 @@ TEST_F(CheckerCycle, PingExactlyAtTheDeadlineKeepsTheMonitorOk) {
   EXPECT_EQ(q[0].alert.deadline, deadline + 5 * kMin);
 }
 
-TEST_F(CheckerCycle, PingBeforeTheCheckerSawTheDeadlineSendsNothing) {
+TEST_P(CheckerCycle, PingBeforeTheCheckerSawTheDeadlineSendsNothing) {
   PingAt(*store_, "late", 300, kT0);
   // The checker did not run at the deadline; a ping came first, a little late.
   PingAt(*store_, "late", std::nullopt, kT0 + 6 * kMin);
@@ -290,7 +298,7 @@ TEST_F(CheckerCycle, PingBeforeTheCheckerSawTheDeadlineSendsNothing) {
 
 // --- fail ---
 
-TEST_F(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) {
+TEST_P(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) {
   PingAt(*store_, "backup", 3600, kT0);
   const UnixMillis failed = kT0 + 10 * kMin;
   Monitor m = FailAt(*store_, "backup", failed);
@@ -321,7 +329,7 @@ TEST_F(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) 
   EXPECT_EQ(m.alert_count, 0);
 }
 
-TEST_F(CheckerCycle, FailOnAnUnknownSlugCreatesItAndQueuesFailed) {
+TEST_P(CheckerCycle, FailOnAnUnknownSlugCreatesItAndQueuesFailed) {
   Monitor m = FailAt(*store_, "fresh", kT0);
   EXPECT_EQ(m.interval_secs, 300);
   EXPECT_EQ(m.last_ping, std::nullopt);
@@ -332,7 +340,7 @@ TEST_F(CheckerCycle, FailOnAnUnknownSlugCreatesItAndQueuesFailed) {
   EXPECT_EQ(q[0].alert.last_ping, std::nullopt);
 }
 
-TEST_F(CheckerCycle, FailWhileAlreadyAlertedKeepsTheRepeatScheduleAndQueuesNoSecondFirstAlert) {
+TEST_P(CheckerCycle, FailWhileAlreadyAlertedKeepsTheRepeatScheduleAndQueuesNoSecondFirstAlert) {
   PingAt(*store_, "job", 300, kT0);
   const UnixMillis first = kT0 + 5 * kMin + 1;
   CycleAt(first);
@@ -354,7 +362,7 @@ TEST_F(CheckerCycle, FailWhileAlreadyAlertedKeepsTheRepeatScheduleAndQueuesNoSec
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRecovered});
 }
 
-TEST_F(CheckerCycle, FailWhileOverdueButNotYetAlertedQueuesOnlyFailed) {
+TEST_P(CheckerCycle, FailWhileOverdueButNotYetAlertedQueuesOnlyFailed) {
   PingAt(*store_, "job", 300, kT0);
   // The deadline passed unnoticed (no cycle ran); then the job reports failure.
   FailAt(*store_, "job", kT0 + 7 * kMin);
@@ -366,7 +374,7 @@ TEST_F(CheckerCycle, FailWhileOverdueButNotYetAlertedQueuesOnlyFailed) {
   EXPECT_EQ(q[0].alert.deadline, kT0 + 7 * kMin);
 }
 
-TEST_F(CheckerCycle, SecondFailQueuesNothingMore) {
+TEST_P(CheckerCycle, SecondFailQueuesNothingMore) {
   FailAt(*store_, "job", kT0);
   CycleAt(kT0);
   ASSERT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kFailed});
@@ -379,7 +387,7 @@ TEST_F(CheckerCycle, SecondFailQueuesNothingMore) {
 
 // --- pause, delete, interval change ---
 
-TEST_F(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
+TEST_P(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
   PingAt(*store_, "job", 300, kT0);
   const UnixMillis first = kT0 + 5 * kMin + 1;
   CycleAt(first);
@@ -417,7 +425,7 @@ TEST_F(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
   EXPECT_EQ(Get("job").alert_count, 1);
 }
 
-TEST_F(CheckerCycle, FailWhilePausedAlertsOnlyAfterUnpause) {
+TEST_P(CheckerCycle, FailWhilePausedAlertsOnlyAfterUnpause) {
   PingAt(*store_, "job", 300, kT0);
   ASSERT_TRUE(Pause("job", kT0 + kMin));
   Monitor m = FailAt(*store_, "job", kT0 + 2 * kMin);
@@ -433,7 +441,7 @@ TEST_F(CheckerCycle, FailWhilePausedAlertsOnlyAfterUnpause) {
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kFailed});
 }
 
-TEST_F(CheckerCycle, DeleteDuringAnAlertStopsItsAlertsAndARecreatedSlugStartsFresh) {
+TEST_P(CheckerCycle, DeleteDuringAnAlertStopsItsAlertsAndARecreatedSlugStartsFresh) {
   PingAt(*store_, "job", 300, kT0);
   const UnixMillis first = kT0 + 5 * kMin + 1;
   CycleAt(first);
@@ -453,7 +461,7 @@ TEST_F(CheckerCycle, DeleteDuringAnAlertStopsItsAlertsAndARecreatedSlugStartsFre
   EXPECT_TRUE(Queued().empty());
 }
 
-TEST_F(CheckerCycle, DeleteBetweenReadAndWriteWinsOverTheChecker) {
+TEST_P(CheckerCycle, DeleteBetweenReadAndWriteWinsOverTheChecker) {
   PingAt(*store_, "job", 300, kT0);
   InterceptingStore racing(*store_);
   Checker checker(racing, clock_, {});
@@ -471,7 +479,7 @@ TEST_F(CheckerCycle, DeleteBetweenReadAndWriteWinsOverTheChecker) {
   EXPECT_TRUE(Queued().empty());
 }
 
-TEST_F(CheckerCycle, IntervalChangeWhileOverdueRecoversAndKeepsTheNewInterval) {
+TEST_P(CheckerCycle, IntervalChangeWhileOverdueRecoversAndKeepsTheNewInterval) {
   PingAt(*store_, "job", 300, kT0);
   const UnixMillis first = kT0 + 5 * kMin + 1;
   CycleAt(first);
@@ -500,7 +508,7 @@ TEST_F(CheckerCycle, IntervalChangeWhileOverdueRecoversAndKeepsTheNewInterval) {
       << AlertPlainText(q[0].alert);
 }
 
-TEST_F(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
+TEST_P(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
   PingAt(*store_, "job", 300, kT0);
   InterceptingStore racing(*store_);
   Checker checker(racing, clock_, {});
@@ -523,7 +531,7 @@ TEST_F(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
 
 // --- scheduling ---
 
-TEST_F(CheckerCycle, NextDueIsTheEarliestCheckTime) {
+TEST_P(CheckerCycle, NextDueIsTheEarliestCheckTime) {
   EXPECT_EQ(*checker_.NextDue(), std::nullopt);
   PingAt(*store_, "a", 600, kT0);
   PingAt(*store_, "b", 300, kT0);
@@ -536,7 +544,7 @@ TEST_F(CheckerCycle, NextDueIsTheEarliestCheckTime) {
   EXPECT_EQ(*checker_.NextDue(), std::nullopt);
 }
 
-TEST_F(CheckerCycle, SecondCycleAtTheSameTimeExaminesNothing) {
+TEST_P(CheckerCycle, SecondCycleAtTheSameTimeExaminesNothing) {
   for (int i = 0; i < 5; ++i) PingAt(*store_, "m" + std::to_string(i), 300, kT0);
   const UnixMillis now = kT0 + 5 * kMin + 1;
   CycleStats s1 = CycleAt(now);
@@ -553,13 +561,13 @@ TEST_F(CheckerCycle, SecondCycleAtTheSameTimeExaminesNothing) {
 // the new outage, or staying quiet until the next repeat, are both fair; what must not
 // happen is a monitor that stays due with nothing to do: the in-process checker would
 // then look at it (and write it) again and again, every millisecond.
-TEST_F(CheckerCycle, DueMonitorIsSettledAndNotExaminedAgainUntilItsNextEvent) {
+TEST_P(CheckerCycle, DueMonitorIsSettledAndNotExaminedAgainUntilItsNextEvent) {
   PingAt(*store_, "flap", 30, kT0);
   const UnixMillis first = kT0 + 30 * kSec + 1;
   CycleAt(first);
   ASSERT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kOverdue});
   PingAt(*store_, "flap", std::nullopt, first + 10 * kSec);  // back: recovery due at once
-  const UnixMillis now = first + 2 * kMin;                    // and overdue again
+  const UnixMillis now = first + 2 * kMin;                   // and overdue again
 
   std::size_t busy_cycles = 0;
   while (CycleAt(now).examined > 0 && ++busy_cycles < 5) {
@@ -581,7 +589,7 @@ TEST_F(CheckerCycle, DueMonitorIsSettledAndNotExaminedAgainUntilItsNextEvent) {
 
 // Expired monitors count as absent (store.h): the checker neither alerts for them nor
 // keeps finding them due.
-TEST_F(CheckerCycle, ExpiredMonitorIsNotAlertedAndNotExaminedAgain) {
+TEST_P(CheckerCycle, ExpiredMonitorIsNotAlertedAndNotExaminedAgain) {
   PingAt(*store_, "gone", 300, kT0);
   CycleAt(kT0 + 5 * kMin + 1);
   ASSERT_EQ(Queued().size(), 1u);
@@ -602,7 +610,7 @@ TEST_F(CheckerCycle, ExpiredMonitorIsNotAlertedAndNotExaminedAgain) {
 
 // Expired monitors still in the file sort first by check_at (their repeats were due
 // long ago). They must not hide the monitors that are really due behind them.
-TEST_F(CheckerCycle, ExpiredMonitorsDoNotHoldBackDueOnesBehindThem) {
+TEST_P(CheckerCycle, ExpiredMonitorsDoNotHoldBackDueOnesBehindThem) {
   for (const char* slug : {"old-a", "old-b", "old-c", "old-d"}) {
     PingAt(*store_, slug, 300, kT0);
   }
@@ -621,7 +629,10 @@ TEST_F(CheckerCycle, ExpiredMonitorsDoNotHoldBackDueOnesBehindThem) {
   EXPECT_EQ(q[0].alert.kind, AlertKind::kOverdue);
 }
 
-TEST_F(CheckerCycle, ExpiryRemovesExpiredMonitorsInBoundedBatches) {
+TEST_P(CheckerCycle, ExpiryRemovesExpiredMonitorsInBoundedBatches) {
+  // Counts per batch follow SQLite's slug order; DynamoDB scans in hash order (the store
+  // contract suite checks bounded expiry for both).
+  if (!IsSqlite()) GTEST_SKIP() << "SQLite's scan order";
   for (int i = 0; i < 60; ++i) {
     char slug[8];
     std::snprintf(slug, sizeof slug, "m-%02d", i);
@@ -644,15 +655,14 @@ TEST_F(CheckerCycle, ExpiryRemovesExpiredMonitorsInBoundedBatches) {
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->monitors.size(), 30u);
   // Removed for real, not only hidden: a later time still finds only the odd ones.
-  auto page2 = Await<MonitorPage>([&](Callback<MonitorPage> cb) {
-    store_->List("", 1000, kT0 + kDay, std::move(cb));
-  });
+  auto page2 = Await<MonitorPage>(
+      [&](Callback<MonitorPage> cb) { store_->List("", 1000, kT0 + kDay, std::move(cb)); });
   ASSERT_TRUE(page2.ok());
   EXPECT_EQ(page2->monitors.size(), 30u);
   for (const Monitor& m : page2->monitors) EXPECT_EQ((m.slug.back() - '0') % 2, 1) << m.slug;
 }
 
-TEST_F(CheckerCycle, FullBatchesAreFollowedUntilEverythingDueIsHandled) {
+TEST_P(CheckerCycle, FullBatchesAreFollowedUntilEverythingDueIsHandled) {
   Checker small(*store_, clock_, {.repeat_ms = kHour, .batch = 2});
   for (int i = 0; i < 7; ++i) PingAt(*store_, "m" + std::to_string(i), 300, kT0);
   clock_.Set(kT0 + 5 * kMin + 1);
@@ -665,8 +675,9 @@ TEST_F(CheckerCycle, FullBatchesAreFollowedUntilEverythingDueIsHandled) {
 
 // SPEC §6: the checker's work is proportional to what is due, not to the number of
 // monitors.
-TEST_F(CheckerCycle, CycleExaminesOnlyWhatIsDueAmongTwentyThousand) {
-  constexpr int kMonitors = 20'000;
+TEST_P(CheckerCycle, CycleExaminesOnlyWhatIsDueAmongTwentyThousand) {
+  // dynalite writes a few thousand items a second: fewer there, the same point.
+  const int kMonitors = IsSqlite() ? 20'000 : 2'000;
   std::mutex mu;
   std::condition_variable cv;
   int done = 0;
@@ -699,7 +710,10 @@ TEST_F(CheckerCycle, CycleExaminesOnlyWhatIsDueAmongTwentyThousand) {
 
 // --- atomicity and failures ---
 
-TEST_F(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
+TEST_P(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
+  // Needs a trigger to make the outbox refuse a write. In DynamoDB the alert is part of
+  // the monitor's item: one PutItem writes both or neither.
+  if (!IsSqlite()) GTEST_SKIP() << "an SQLite trigger";
   PingAt(*store_, "job", 300, kT0);
   PingAt(*store_, "bad", 300, kT0);
   PingAt(*store_, "other", 300, kT0);
@@ -775,11 +789,14 @@ TEST(CheckerConcurrency, TwoCheckersOnOneFileQueueEachAlertExactlyOnce) {
   auto lone_store = OpenStore(lone_dir.file("hb.db"));
   Checker lone(*lone_store, lone_clock, kOptions);
   std::size_t lone_total = 0;
-  Outcome expected = RunScenario(*lone_store, lone_clock, [&] {
-    Result<CycleStats> s = lone.RunCycle();
-    EXPECT_TRUE(s.ok());
-    return s.ok() ? s->alerts_queued : 0;
-  }, &lone_total);
+  Outcome expected = RunScenario(
+      *lone_store, lone_clock,
+      [&] {
+        Result<CycleStats> s = lone.RunCycle();
+        EXPECT_TRUE(s.ok());
+        return s.ok() ? s->alerts_queued : 0;
+      },
+      &lone_total);
   ASSERT_GT(lone_total, 500u);  // the scenario does produce plenty of alerts
 
   // Two checkers, two store objects on one file, racing every round from two threads.
@@ -792,28 +809,31 @@ TEST(CheckerConcurrency, TwoCheckersOnOneFileQueueEachAlertExactlyOnce) {
   std::size_t conflicts = 0;
   std::size_t errors = 0;
   std::size_t total = 0;
-  Outcome got = RunScenario(*store_a, clock, [&] {
-    std::promise<void> go;
-    std::shared_future<void> start = go.get_future().share();
-    auto run = [start](Checker& c) {
-      start.wait();
-      return c.RunCycle();
-    };
-    auto fa = std::async(std::launch::async, run, std::ref(a));
-    auto fb = std::async(std::launch::async, run, std::ref(b));
-    go.set_value();
-    Result<CycleStats> ra = fa.get();
-    Result<CycleStats> rb = fb.get();
-    EXPECT_TRUE(ra.ok() && rb.ok());
-    std::size_t queued = 0;
-    for (const Result<CycleStats>* r : {&ra, &rb}) {
-      if (!r->ok()) continue;
-      queued += (*r)->alerts_queued;
-      conflicts += (*r)->conflicts;
-      errors += (*r)->errors;
-    }
-    return queued;
-  }, &total);
+  Outcome got = RunScenario(
+      *store_a, clock,
+      [&] {
+        std::promise<void> go;
+        std::shared_future<void> start = go.get_future().share();
+        auto run = [start](Checker& c) {
+          start.wait();
+          return c.RunCycle();
+        };
+        auto fa = std::async(std::launch::async, run, std::ref(a));
+        auto fb = std::async(std::launch::async, run, std::ref(b));
+        go.set_value();
+        Result<CycleStats> ra = fa.get();
+        Result<CycleStats> rb = fb.get();
+        EXPECT_TRUE(ra.ok() && rb.ok());
+        std::size_t queued = 0;
+        for (const Result<CycleStats>* r : {&ra, &rb}) {
+          if (!r->ok()) continue;
+          queued += (*r)->alerts_queued;
+          conflicts += (*r)->conflicts;
+          errors += (*r)->errors;
+        }
+        return queued;
+      },
+      &total);
 
   EXPECT_EQ(errors, 0u);
   EXPECT_EQ(total, lone_total);

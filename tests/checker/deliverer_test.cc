@@ -24,9 +24,10 @@
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"
-#include "support/forwarding_store.h"
 #include "support/fake_telegram.h"
+#include "support/forwarding_store.h"
 #include "support/temp_dir.h"
+#include "support/test_stores.h"
 
 namespace heartbeat::testing {
 namespace {
@@ -39,12 +40,6 @@ constexpr std::int64_t kMin = 60 * kSec;
 constexpr std::int64_t kHour = 60 * kMin;
 constexpr UnixMillis kT0 = 1'790'000'000'000;  // 2026-09-21T14:13:20Z
 constexpr const char* kBotToken = "123456:TEST-token-never-logged";
-
-std::unique_ptr<SqliteStore> OpenSqlite(const std::string& path) {
-  auto opened = SqliteStore::Open({.path = path});
-  if (!opened.ok()) throw std::runtime_error(opened.error().message);
-  return std::move(*opened);
-}
 
 Monitor DoPing(Store& s, const std::string& slug, std::optional<std::int64_t> interval,
                UnixMillis now) {
@@ -59,7 +54,8 @@ Monitor DoFail(Store& s, const std::string& slug, UnixMillis now) {
   return *r;
 }
 std::int64_t PendingIn(Store& s) {
-  auto r = Await<std::int64_t>([&](Callback<std::int64_t> cb) { s.CountPendingAlerts(std::move(cb)); });
+  auto r =
+      Await<std::int64_t>([&](Callback<std::int64_t> cb) { s.CountPendingAlerts(std::move(cb)); });
   if (!r.ok()) throw std::runtime_error(r.error().message);
   return *r;
 }
@@ -124,7 +120,8 @@ class ScriptedNotifier final : public Notifier {
       outcome = it->second.front();
       it->second.pop_front();
     }
-    calls_.push_back({alert.slug, alert.kind, alert.at, outcome.kind, std::chrono::steady_clock::now()});
+    calls_.push_back(
+        {alert.slug, alert.kind, alert.at, outcome.kind, std::chrono::steady_clock::now()});
     cv_.notify_all();
     cv_.wait(lock, [&] { return held_.count(alert.slug) == 0; });
     milliseconds delay = delay_;
@@ -165,9 +162,9 @@ class ScriptedNotifier final : public Notifier {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::map<std::string, std::deque<SendOutcome>> script_;  // guarded by mu_
-  std::set<std::string> held_;                              // guarded by mu_
-  std::vector<SendCall> calls_;                             // guarded by mu_
-  milliseconds delay_{0};                                   // guarded by mu_
+  std::set<std::string> held_;                             // guarded by mu_
+  std::vector<SendCall> calls_;                            // guarded by mu_
+  milliseconds delay_{0};                                  // guarded by mu_
 };
 
 // Forwards to another store; can fail FinishAlert and observes DueMonitors calls.
@@ -191,12 +188,12 @@ class ObservedStore final : public ForwardingStore {
     }
     inner_.DueMonitors(now, limit, std::move(done));
   }
-  void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override {
+  void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override {
     if (fail_finish.fetch_sub(1) > 0) {
       done(Unavailable("database is locked (injected by the test)"));
       return;
     }
-    inner_.FinishAlert(id, std::move(owner), std::move(done));
+    inner_.FinishAlert(alert, std::move(owner), std::move(done));
   }
 
  private:
@@ -206,7 +203,7 @@ class ObservedStore final : public ForwardingStore {
 
 // --- the Deliverer with a fake clock ---
 
-class DelivererTest : public ::testing::Test {
+class DelivererTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   ~DelivererTest() override { store_->Close(); }
 
@@ -237,13 +234,19 @@ class DelivererTest : public ::testing::Test {
 
   TempDir dir_;
   FakeClock clock_{kT0};
-  std::unique_ptr<SqliteStore> store_ = OpenSqlite(dir_.file("hb.db"));
+  std::unique_ptr<Store> store_ = OpenTestStore(GetParam(), dir_.path());
   Checker checker_{*store_, clock_, {}};
   ScriptedNotifier notifier_;
   Deliverer deliverer_{*store_, notifier_, clock_, {}};
 };
 
-TEST_F(DelivererTest, SentAlertIsRemovedAndNeverSentAgain) {
+INSTANTIATE_TEST_SUITE_P(Stores, DelivererTest,
+                         ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return StoreKindName(info.param);
+                         });
+
+TEST_P(DelivererTest, SentAlertIsRemovedAndNeverSentAgain) {
   QueueFailed("job", kT0);
   ASSERT_EQ(Pending(), 1);
   DeliveryStats s = DeliverAt(kT0);
@@ -257,7 +260,7 @@ TEST_F(DelivererTest, SentAlertIsRemovedAndNeverSentAgain) {
   EXPECT_EQ(notifier_.Calls().size(), 1u);
 }
 
-TEST_F(DelivererTest, FailedSendIsRetriedWithBackoffThatGrowsAndIsCappedAtFiveMinutes) {
+TEST_P(DelivererTest, FailedSendIsRetriedWithBackoffThatGrowsAndIsCappedAtFiveMinutes) {
   notifier_.Script("job", std::vector<SendOutcome>(12, Retry()));
   QueueFailed("job", kT0);
   UnixMillis t = kT0;
@@ -306,7 +309,7 @@ TEST(Backoff, JitterStaysInTheUpperHalfOfAWaitThatDoublesUpToFiveMinutes) {
   }
 }
 
-TEST_F(DelivererTest, RejectedAlertIsKeptOutOfTheQueueAndNotRetried) {
+TEST_P(DelivererTest, RejectedAlertIsKeptOutOfTheQueueAndNotRetried) {
   notifier_.Script("job", {Rejected()});
   QueueFailed("job", kT0);
   DeliveryStats s = DeliverAt(kT0);
@@ -322,7 +325,7 @@ TEST_F(DelivererTest, RejectedAlertIsKeptOutOfTheQueueAndNotRetried) {
   EXPECT_EQ(notifier_.Calls()[1].kind, AlertKind::kRepeat);
 }
 
-TEST_F(DelivererTest, RecoveryNeverOvertakesAFailingFirstAlert) {
+TEST_P(DelivererTest, RecoveryNeverOvertakesAFailingFirstAlert) {
   notifier_.Script("job", {Retry(), Retry()});
   QueueFailed("job", kT0);
   EXPECT_EQ(DeliverAt(kT0).retried, 1u);
@@ -347,7 +350,7 @@ TEST_F(DelivererTest, RecoveryNeverOvertakesAFailingFirstAlert) {
   EXPECT_EQ(Pending(), 0);
 }
 
-TEST_F(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
+TEST_P(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
   notifier_.Hold("job");
   QueueFailed("job", kT0);
   auto in_flight = std::async(std::launch::async, [&] { return deliverer_.DeliverReady(); });
@@ -379,7 +382,7 @@ TEST_F(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
   EXPECT_EQ(Pending(), 0);
 }
 
-TEST_F(DelivererTest, SlowAndFailingSendsDoNotHoldUpOtherMonitorsInTheSameRound) {
+TEST_P(DelivererTest, SlowAndFailingSendsDoNotHoldUpOtherMonitorsInTheSameRound) {
   notifier_.Hold("slow");
   notifier_.Script("bad", {Retry()});
   clock_.Set(kT0);
@@ -399,7 +402,7 @@ TEST_F(DelivererTest, SlowAndFailingSendsDoNotHoldUpOtherMonitorsInTheSameRound)
   EXPECT_EQ(Pending(), 1);  // only "bad", waiting for its retry
 }
 
-TEST_F(DelivererTest, TwoDeliverersOnOneFileNeverSendTheSameAlertTwice) {
+TEST_P(DelivererTest, TwoDeliverersOnOneStoreNeverSendTheSameAlertTwice) {
   constexpr int kMonitors = 60;
   notifier_.SetDelay(milliseconds(2));
   clock_.Set(kT0);
@@ -411,7 +414,7 @@ TEST_F(DelivererTest, TwoDeliverersOnOneFileNeverSendTheSameAlertTwice) {
   RunChecker(kT0);
   ASSERT_EQ(Pending(), kMonitors);
 
-  auto store_b = OpenSqlite(dir_.file("hb.db"));
+  auto store_b = OpenSecondTestStore(GetParam(), dir_.path());
   Deliverer b(*store_b, notifier_, clock_, {});
   std::atomic<bool> stop{false};
   auto loop = [&stop](Deliverer& d) {
@@ -456,7 +459,7 @@ TEST_F(DelivererTest, TwoDeliverersOnOneFileNeverSendTheSameAlertTwice) {
 
 // Telegram took the message, but recording that failed for a moment (the file was
 // locked by another process): the alert must not go out a second time.
-TEST_F(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
+TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
   ObservedStore flaky(*store_);
   Deliverer d(flaky, notifier_, clock_, {});
   QueueFailed("job", kT0);
@@ -493,7 +496,13 @@ class TelegramDelivery : public DelivererTest {
   Deliverer tg_{*store_, notifier_tg_, clock_, {}};
 };
 
-TEST_F(TelegramDelivery, MessageGoesToTheChatAsMarkdownV2) {
+INSTANTIATE_TEST_SUITE_P(Stores, TelegramDelivery,
+                         ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return StoreKindName(info.param);
+                         });
+
+TEST_P(TelegramDelivery, MessageGoesToTheChatAsMarkdownV2) {
   QueueFailed("db-backup", kT0);
   DeliveryStats s = DeliverAt(tg_, kT0);
   EXPECT_EQ(s.sent, 1u);
@@ -506,7 +515,7 @@ TEST_F(TelegramDelivery, MessageGoesToTheChatAsMarkdownV2) {
   EXPECT_EQ(Pending(), 0);
 }
 
-TEST_F(TelegramDelivery, TooManyRequestsIsRetriedExactlyAfterRetryAfter) {
+TEST_P(TelegramDelivery, TooManyRequestsIsRetriedExactlyAfterRetryAfter) {
   telegram_.Enqueue(TelegramReply::TooManyRequests(7));
   QueueFailed("job", kT0);
   DeliveryStats s = DeliverAt(tg_, kT0);
@@ -522,7 +531,7 @@ TEST_F(TelegramDelivery, TooManyRequestsIsRetriedExactlyAfterRetryAfter) {
   EXPECT_EQ(Pending(), 0);
 }
 
-TEST_F(TelegramDelivery, ServerErrorAndRefusedConnectionAreRetriedUntilDeliveredOnce) {
+TEST_P(TelegramDelivery, ServerErrorAndRefusedConnectionAreRetriedUntilDeliveredOnce) {
   telegram_.Enqueue(TelegramReply::ServerError());
   QueueFailed("job", kT0);
   EXPECT_EQ(DeliverAt(tg_, kT0).retried, 1u);
@@ -549,7 +558,7 @@ TEST_F(TelegramDelivery, ServerErrorAndRefusedConnectionAreRetriedUntilDelivered
   EXPECT_EQ(telegram_.Requests(), 2u);
 }
 
-TEST_F(TelegramDelivery, BadRequestIsRejectedAndTheMonitorsNextAlertGoesOut) {
+TEST_P(TelegramDelivery, BadRequestIsRejectedAndTheMonitorsNextAlertGoesOut) {
   QueueFailed("job", kT0);
   DoPing(*store_, "job", std::nullopt, kT0 + kSec);
   RunChecker(kT0 + kSec);
@@ -572,7 +581,7 @@ TEST_F(TelegramDelivery, BadRequestIsRejectedAndTheMonitorsNextAlertGoesOut) {
 
 // --- CheckerService: the in-process checker, real clock, real HTTP ---
 
-class Service : public ::testing::Test {
+class Service : public ::testing::TestWithParam<StoreKind> {
  protected:
   ~Service() override {
     scripted_.ReleaseAll();
@@ -581,7 +590,8 @@ class Service : public ::testing::Test {
   }
   void Start(Notifier* notifier) {
     if (notifier != nullptr) {
-      deliverer_ = std::make_unique<Deliverer>(observed_, *notifier, RealClock(), DelivererOptions{});
+      deliverer_ =
+          std::make_unique<Deliverer>(observed_, *notifier, RealClock(), DelivererOptions{});
     }
     service_ = std::make_unique<CheckerService>(checker_, deliverer_.get(), RealClock());
     service_->Start();
@@ -606,7 +616,7 @@ class Service : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<SqliteStore> store_ = OpenSqlite(dir_.file("hb.db"));
+  std::unique_ptr<Store> store_ = OpenTestStore(GetParam(), dir_.path());
   ObservedStore observed_{*store_};
   Checker checker_{observed_, RealClock(), {}};  // repeat every hour
   FakeTelegram telegram_;
@@ -617,7 +627,12 @@ class Service : public ::testing::Test {
   std::unique_ptr<CheckerService> service_;
 };
 
-TEST_F(Service, FailIsDeliveredToTelegramWithinOneSecond) {
+INSTANTIATE_TEST_SUITE_P(Stores, Service, ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return StoreKindName(info.param);
+                         });
+
+TEST_P(Service, FailIsDeliveredToTelegramWithinOneSecond) {
   Start(&telegram_notifier_);
   std::this_thread::sleep_for(milliseconds(300));  // settled into its sleep
   auto start = std::chrono::steady_clock::now();
@@ -626,26 +641,25 @@ TEST_F(Service, FailIsDeliveredToTelegramWithinOneSecond) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000));
   std::vector<TelegramMessage> got = telegram_.Delivered();
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].text,
-            "❌ FAILED: `nightly` \\| reported failure at " + ClockUtc(*m.failed_at));
+  EXPECT_EQ(got[0].text, "❌ FAILED: `nightly` \\| reported failure at " + ClockUtc(*m.failed_at));
   EXPECT_EQ(got[0].chat_id, "42");
 }
 
-TEST_F(Service, OverdueIsDeliveredWithinOneSecondOfTheDeadline) {
+TEST_P(Service, OverdueIsDeliveredWithinOneSecondOfTheDeadline) {
   Start(&telegram_notifier_);
   Monitor m = Ping("tick", 1);  // below the API's 30 s minimum: the store takes any interval
   ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(3000)));
   UnixMillis arrived = RealClock().Now();
   EXPECT_GT(arrived, m.next_due);
-  EXPECT_LT(arrived - m.next_due, 1000) << "first alert " << arrived - m.next_due
-                                        << " ms after the deadline";
+  EXPECT_LT(arrived - m.next_due, 1000)
+      << "first alert " << arrived - m.next_due << " ms after the deadline";
   std::vector<TelegramMessage> got = telegram_.Delivered();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].text, "⚠️ OVERDUE: `tick` \\| interval: 1s \\| last: " +
                              ClockUtc(*m.last_ping) + " \\| 0s late");
 }
 
-TEST_F(Service, PingWakesTheCheckerForAnEarlyRecovery) {
+TEST_P(Service, PingWakesTheCheckerForAnEarlyRecovery) {
   Start(&telegram_notifier_);
   Fail("job");
   ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(1000)));
@@ -663,8 +677,7 @@ TEST_F(Service, PingWakesTheCheckerForAnEarlyRecovery) {
   ASSERT_TRUE(telegram_.WaitForDelivered(2, milliseconds(2000)));
   auto latency = std::chrono::steady_clock::now() - pinged;
   EXPECT_LT(latency, milliseconds(400))
-      << "recovery took "
-      << std::chrono::duration_cast<milliseconds>(latency).count() << " ms";
+      << "recovery took " << std::chrono::duration_cast<milliseconds>(latency).count() << " ms";
   const std::string text = telegram_.Delivered()[1].text;
   EXPECT_EQ(text.rfind("✅ RECOVERED: `job` \\(was down ", 0), 0u) << text;
   EXPECT_TRUE(text.ends_with("s\\)")) << text;
@@ -673,7 +686,7 @@ TEST_F(Service, PingWakesTheCheckerForAnEarlyRecovery) {
 // SPEC §5: the first alert within 1 s of the deadline, and one failed send never stops
 // the others. A send that hangs (Telegram timing out after 15 s) must not delay the
 // first alert of another monitor.
-TEST_F(Service, HangingSendOfOneMonitorDoesNotDelayAnotherMonitorsFirstAlert) {
+TEST_P(Service, HangingSendOfOneMonitorDoesNotDelayAnotherMonitorsFirstAlert) {
   scripted_.Hold("stuck");
   Start(&scripted_);
   Fail("stuck");
@@ -685,12 +698,11 @@ TEST_F(Service, HangingSendOfOneMonitorDoesNotDelayAnotherMonitorsFirstAlert) {
   ASSERT_TRUE(sent.has_value()) << "the other monitor's alert waited for the hanging send";
   EXPECT_LT(*sent - failed, milliseconds(1000))
       << "the other monitor's alert went out "
-      << std::chrono::duration_cast<milliseconds>(*sent - failed).count()
-      << " ms after its fail";
+      << std::chrono::duration_cast<milliseconds>(*sent - failed).count() << " ms after its fail";
   service_->Stop();
 }
 
-TEST_F(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
+TEST_P(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
   Start(nullptr);
   Fail("job");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -703,8 +715,8 @@ TEST_F(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
   EXPECT_EQ(telegram_.Requests(), 0u);
   service_->Stop();
   // Whoever delivers later finds it intact.
-  std::vector<PendingAlert> claimed = *Await<std::vector<PendingAlert>>(
-      [&](Callback<std::vector<PendingAlert>> cb) {
+  std::vector<PendingAlert> claimed =
+      *Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
         store_->ClaimAlerts(RealClock().Now(), 1000, 10, "later", std::move(cb));
       });
   ASSERT_EQ(claimed.size(), 1u);

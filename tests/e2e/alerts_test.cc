@@ -1,5 +1,6 @@
 // Alerts end to end: the real `heartbeat serve` / `heartbeat check` binaries, a real
-// SQLite file, and FakeTelegram (real HTTP on 127.0.0.1) as TELEGRAM_API_URL. Monitors
+// store (a SQLite file, or DynamoDB tables on dynalite made by `heartbeat store init`), and
+// FakeTelegram (real HTTP on 127.0.0.1) as TELEGRAM_API_URL. Monitors
 // are made overdue with `fail` and repeats come every second (ALERT_REPEAT_INTERVAL=1s),
 // so no test waits for a 30-second interval.
 
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/dynalite.h"
 #include "support/fake_telegram.h"
 #include "support/http_client.h"
 #include "support/process.h"
@@ -25,9 +27,9 @@
 namespace heartbeat::testing {
 namespace {
 
+using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
 constexpr const char* kBotToken = "987654:AAE-e2e-bot-token-must-never-be-logged";
@@ -61,8 +63,18 @@ std::size_t CountLines(const std::string& text, const std::string& needle) {
   return n;
 }
 
-class Alerts : public ::testing::Test {
+enum class StoreKind { kSqlite, kDynamo };
+
+class Alerts : public ::testing::TestWithParam<StoreKind> {
  protected:
+  void SetUp() override {
+    if (GetParam() == StoreKind::kDynamo) {
+      monitors_table_ = Dynalite::UniqueTableName("e2e-monitors");
+      keys_table_ = Dynalite::UniqueTableName("e2e-keys");
+      RunResult init = Run({"store", "init"}, Env());
+      ASSERT_EQ(init.exit_code, 0) << init.err;
+    }
+  }
   ~Alerts() override {
     // Every line any run wrote: no bot token, no API key.
     for (Process* p : processes_) outputs_.push_back(p->Stderr() + p->Stdout());
@@ -77,10 +89,20 @@ class Alerts : public ::testing::Test {
 
   std::map<std::string, std::string> Env(bool telegram = true, const std::string& repeat = "1s") {
     std::map<std::string, std::string> env{
-        {"HEARTBEAT_STORE", "sqlite:" + dir_.file("hb.db")},
         {"ALERT_REPEAT_INTERVAL", repeat},
         {"TELEGRAM_API_URL", telegram_.url()},
     };
+    if (GetParam() == StoreKind::kSqlite) {
+      env["HEARTBEAT_STORE"] = "sqlite:" + dir_.file("hb.db");
+    } else {
+      env["HEARTBEAT_STORE"] = "dynamodb";
+      env["DYNAMODB_ENDPOINT"] = Dynalite::Shared().endpoint();
+      env["AWS_REGION"] = "us-east-1";
+      env["AWS_ACCESS_KEY_ID"] = "AKIDE2ETEST";
+      env["AWS_SECRET_ACCESS_KEY"] = "e2e-secret-access-key";
+      env["MONITORS_TABLE"] = monitors_table_;
+      env["KEYS_TABLE"] = keys_table_;
+    }
     if (telegram) {
       env["TELEGRAM_BOT_TOKEN"] = kBotToken;
       env["TELEGRAM_CHAT_ID"] = kChatId;
@@ -155,9 +177,16 @@ class Alerts : public ::testing::Test {
   std::vector<std::string> outputs_;
   std::vector<Process*> processes_;
   std::vector<std::unique_ptr<Process>> owned_;  // killed first when the test ends
+  std::string monitors_table_;                   // DynamoDB
+  std::string keys_table_;
 };
 
-TEST_F(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
+INSTANTIATE_TEST_SUITE_P(Stores, Alerts, ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return info.param == StoreKind::kSqlite ? "Sqlite" : "Dynamo";
+                         });
+
+TEST_P(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
   AddKey();
   Process& serve = Serve(Env(true, "1s"));
   std::this_thread::sleep_for(milliseconds(200));
@@ -166,9 +195,8 @@ TEST_F(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
   auto failed_at = Steady::now();
   Fail("nightly");
   const std::string after = ClockUtcNow();
-  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(1000)))
-      << "no FAILED message within 1 s\n"
-      << serve.Stderr();
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(1000))) << "no FAILED message within 1 s\n"
+                                                                 << serve.Stderr();
   auto first_arrived = Steady::now();
   EXPECT_LT(first_arrived - failed_at, milliseconds(1000));
   std::vector<TelegramMessage> got = telegram_.Delivered();
@@ -198,17 +226,18 @@ TEST_F(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
   got = telegram_.Delivered();
   std::smatch m;
   const std::string recovered = got.back().text;
-  ASSERT_TRUE(std::regex_match(recovered, m,
-                               std::regex("✅ RECOVERED: `nightly` \\\\\\(was down ([0-9]+)s\\\\\\)")))
+  ASSERT_TRUE(std::regex_match(
+      recovered, m, std::regex("✅ RECOVERED: `nightly` \\\\\\(was down ([0-9]+)s\\\\\\)")))
       << recovered;
   EXPECT_GE(std::stoi(m[1]), 1);
   EXPECT_LE(std::stoi(m[1]), 3);
   std::this_thread::sleep_for(milliseconds(1500));
-  EXPECT_EQ(telegram_.Delivered().size(), so_far + 1) << ::testing::PrintToString(Texts(telegram_.Delivered()));
+  EXPECT_EQ(telegram_.Delivered().size(), so_far + 1)
+      << ::testing::PrintToString(Texts(telegram_.Delivered()));
   Stop(serve);
 }
 
-TEST_F(Alerts, TelegramDownDuringFailDeliversOnceWhenItIsBack) {
+TEST_P(Alerts, TelegramDownDuringFailDeliversOnceWhenItIsBack) {
   AddKey();
   telegram_.Down();
   Process& serve = Serve(Env(true, "1h"));
@@ -217,15 +246,14 @@ TEST_F(Alerts, TelegramDownDuringFailDeliversOnceWhenItIsBack) {
   std::this_thread::sleep_for(milliseconds(700));
   telegram_.Up();
   ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(6000))) << serve.Stderr();
-  EXPECT_THAT(telegram_.Delivered()[0].text,
-              HasSubstr("❌ FAILED: `etl` \\| reported failure at "));
+  EXPECT_THAT(telegram_.Delivered()[0].text, HasSubstr("❌ FAILED: `etl` \\| reported failure at "));
   std::this_thread::sleep_for(milliseconds(2000));
   EXPECT_EQ(telegram_.Delivered().size(), 1u)
       << ::testing::PrintToString(Texts(telegram_.Delivered()));
   Stop(serve);
 }
 
-TEST_F(Alerts, PendingAlertSurvivesKillMinusNineAndIsDeliveredOnceAfterRestart) {
+TEST_P(Alerts, PendingAlertSurvivesKillMinusNineAndIsDeliveredOnceAfterRestart) {
   AddKey();
   telegram_.Down();
   Process& first = Serve(Env(true, "1h"));
@@ -247,7 +275,7 @@ TEST_F(Alerts, PendingAlertSurvivesKillMinusNineAndIsDeliveredOnceAfterRestart) 
   Stop(second);
 }
 
-TEST_F(Alerts, ServeAndAConcurrentCheckLoopSendEveryAlertExactlyOnce) {
+TEST_P(Alerts, ServeAndAConcurrentCheckLoopSendEveryAlertExactlyOnce) {
   AddKey();
   Process& serve = Serve(Env(true, "1h"));
   std::atomic<bool> stop{false};
@@ -310,7 +338,57 @@ TEST_F(Alerts, ServeAndAConcurrentCheckLoopSendEveryAlertExactlyOnce) {
   Stop(serve);
 }
 
-TEST_F(Alerts, CheckExitsZeroWhenAllWentOutAndOneWhenTelegramFailed) {
+// Two replicas of the API, each with its in-process checker, on one store: the distributed
+// deployment. Every alert goes out exactly once, whichever replica got the signal.
+TEST_P(Alerts, TwoServersOnOneStoreSendEveryAlertExactlyOnce) {
+  AddKey();
+  Process& a = Serve(Env(true, "1h"));
+  const unsigned short port_a = port_;
+  Process& b = Serve(Env(true, "1h"));
+  const unsigned short port_b = port_;
+  // Slow answers, so that both replicas' senders are busy at once.
+  telegram_.SetDefault(TelegramReply::Slow(milliseconds(40)));
+  constexpr int kMonitors = 10;
+  for (int i = 0; i < kMonitors; ++i) {
+    port_ = i % 2 == 0 ? port_a : port_b;
+    Fail("job-" + std::to_string(i));
+  }
+  bool failed_all = telegram_.WaitForDelivered(kMonitors, milliseconds(10'000));
+  for (int i = 0; i < kMonitors; ++i) {
+    port_ = i % 2 == 0 ? port_b : port_a;  // the recovery reaches the other replica
+    PingSlug("job-" + std::to_string(i));
+  }
+  bool recovered_all = telegram_.WaitForDelivered(2 * kMonitors, milliseconds(10'000));
+  std::this_thread::sleep_for(milliseconds(1500));  // room for a duplicate to show up
+  EXPECT_TRUE(failed_all);
+  EXPECT_TRUE(recovered_all);
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  EXPECT_EQ(got.size(), static_cast<std::size_t>(2 * kMonitors))
+      << ::testing::PrintToString(Texts(got));
+  for (int i = 0; i < kMonitors; ++i) {
+    const std::string slug = "`job-" + std::to_string(i) + "`";
+    int failed = 0;
+    int recovered = 0;
+    for (const TelegramMessage& m : got) {
+      if (m.text.find(slug) == std::string::npos) continue;
+      if (m.text.rfind("❌ FAILED: ", 0) == 0) ++failed;
+      if (m.text.rfind("✅ RECOVERED: ", 0) == 0) {
+        ++recovered;
+        EXPECT_EQ(failed, 1) << "recovery before the failure of " << slug;
+      }
+    }
+    EXPECT_EQ(failed, 1) << slug;
+    EXPECT_EQ(recovered, 1) << slug;
+  }
+  // Both replicas did their share of the sending (each is woken by its own signals).
+  std::size_t sent_a = CountLines(a.Stderr(), "alert sent:");
+  std::size_t sent_b = CountLines(b.Stderr(), "alert sent:");
+  EXPECT_EQ(sent_a + sent_b, static_cast<std::size_t>(2 * kMonitors));
+  Stop(a);
+  Stop(b);
+}
+
+TEST_P(Alerts, CheckExitsZeroWhenAllWentOutAndOneWhenTelegramFailed) {
   AddKey();
   // The API only; alerts are left to `heartbeat check`.
   Process& api = Serve(Env(true, "1h"), {"--no-checker"});
@@ -345,7 +423,7 @@ TEST_F(Alerts, CheckExitsZeroWhenAllWentOutAndOneWhenTelegramFailed) {
   Stop(api);
 }
 
-TEST_F(Alerts, WithoutTelegramServeWarnsOnceKeepsAlertsAndDeliversThemOnceConfigured) {
+TEST_P(Alerts, WithoutTelegramServeWarnsOnceKeepsAlertsAndDeliversThemOnceConfigured) {
   AddKey();
   Process& bare = Serve(Env(false, "1h"));
   EXPECT_EQ(CountLines(bare.Stderr(), "NOT delivered"), 1u) << bare.Stderr();
@@ -380,7 +458,7 @@ namespace heartbeat::testing {
 namespace {
 
 // SPEC §10: the counters of /metrics move with pings and alerts of the real server.
-TEST_F(Alerts, MetricsCountPingsAndAlerts) {
+TEST_P(Alerts, MetricsCountPingsAndAlerts) {
   AddKey();
   Process& serve = Serve(Env(true, "1h"));
   PingSlug("web");

@@ -31,6 +31,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
+#include "support/test_stores.h"
 
 namespace heartbeat {
 namespace {
@@ -1035,9 +1036,43 @@ void SetSqliteAlertState(const std::string& dir, const std::string& slug, UnixMi
   sqlite3_close(db);
 }
 
+std::unique_ptr<Store> MakeDynamoStore(const std::string& dir) {
+  try {
+    return testing::OpenTestDynamoStore(dir);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+    return nullptr;
+  }
+}
+
+// Writes alert state with a client of the test's own, as the Rust checker would (its
+// seconds, plus our milliseconds).
+void SetDynamoAlertState(const std::string& dir, const std::string& slug, UnixMillis alerted_at,
+                         std::int64_t count) {
+  static std::unique_ptr<AsyncHttpClient> http = MakeCurlMultiHttpClient();
+  static aws::DynamoClient client(*http, testing::Dynalite::Shared().ClientOptions());
+  aws::Item times;
+  dynamo::SetTime(times, "t", alerted_at);
+  aws::UpdateItemRequest u;
+  u.table = testing::DynamoTablesOf(dir).monitors;
+  u.key = {{"slug", aws::AttributeValue::S(slug)}};
+  u.update =
+      "SET first_alerted_at = :s, first_alerted_at_frac_ms = :f, last_alerted_at = :s, "
+      "last_alerted_at_frac_ms = :f, alert_count = :n, rev = rev + :one";
+  u.condition = "attribute_exists(slug)";
+  u.values = {{":s", times.at("t")},
+              {":f", times.at("t_frac_ms")},
+              {":n", aws::AttributeValue::N(count)},
+              {":one", aws::AttributeValue::N(1)}};
+  auto r = testing::AwaitDynamo<std::optional<aws::Item>>(
+      [&](auto cb) { client.UpdateItem(u, std::move(cb)); });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+}
+
 INSTANTIATE_TEST_SUITE_P(
-    Sqlite, StoreContractTest,
-    ::testing::Values(StoreFactory{"Sqlite", MakeSqliteStore, SetSqliteAlertState}),
+    Stores, StoreContractTest,
+    ::testing::Values(StoreFactory{"Sqlite", MakeSqliteStore, SetSqliteAlertState},
+                      StoreFactory{"Dynamo", MakeDynamoStore, SetDynamoAlertState}),
     [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
 
 }  // namespace

@@ -52,16 +52,16 @@ class ForwardingStore : public Store {
                    Callback<std::vector<PendingAlert>> done) override {
     inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(done));
   }
-  void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override {
-    inner_.FinishAlert(id, std::move(owner), std::move(done));
+  void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override {
+    inner_.FinishAlert(alert, std::move(owner), std::move(done));
   }
-  void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at, std::string error,
-                  Callback<void> done) override {
-    inner_.RetryAlert(id, std::move(owner), next_attempt_at, std::move(error), std::move(done));
+  void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
+                  std::string error, Callback<void> done) override {
+    inner_.RetryAlert(alert, std::move(owner), next_attempt_at, std::move(error), std::move(done));
   }
-  void RejectAlert(std::int64_t id, std::string owner, std::string error,
+  void RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
                    Callback<void> done) override {
-    inner_.RejectAlert(id, std::move(owner), std::move(error), std::move(done));
+    inner_.RejectAlert(alert, std::move(owner), std::move(error), std::move(done));
   }
   void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override {
     inner_.EarliestAlertAttempt(std::move(done));

@@ -1,7 +1,7 @@
 #pragma once
-// The real API on a real HTTP server on 127.0.0.1:0, backed by a real SQLite file in a
-// temporary directory, with a FakeClock. Keys are added through the store and the key
-// cache refreshed at once.
+// The real API on a real HTTP server on 127.0.0.1:0, backed by a real store (a SQLite file
+// in a temporary directory, or DynamoDB tables on dynalite), with a FakeClock. Keys are added
+// through the store and the key cache refreshed at once.
 
 #include <memory>
 #include <string>
@@ -10,19 +10,18 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "store/key_cache.h"
-#include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
+#include "support/test_stores.h"
 
 namespace heartbeat::testing {
 
 class TestServer {
  public:
-  explicit TestServer(http::ServerOptions options = {}, std::string metrics_token = "") {
-    auto opened = SqliteStore::Open({.path = dir_.file("heartbeat.db")});
-    if (!opened.ok()) throw std::runtime_error(opened.error().message);
-    store_ = std::move(*opened);
+  explicit TestServer(http::ServerOptions options = {}, std::string metrics_token = "",
+                      StoreKind kind = StoreKind::kSqlite) {
+    store_ = OpenTestStore(kind, dir_.path());
     keys_ = std::make_unique<KeyCache>(*store_);
     http::ApiOptions api_options;
     api_options.metrics = &metrics_;
@@ -60,7 +59,7 @@ class TestServer {
   unsigned short port() const { return server_->port(); }
   FakeClock& clock() { return clock_; }
   Metrics& metrics() { return metrics_; }
-  SqliteStore& store() { return *store_; }
+  Store& store() { return *store_; }
   KeyCache& keys() { return *keys_; }
   http::Server& server() { return *server_; }
   const TempDir& dir() const { return dir_; }
@@ -69,7 +68,7 @@ class TestServer {
   TempDir dir_;
   FakeClock clock_;
   Metrics metrics_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<KeyCache> keys_;
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;

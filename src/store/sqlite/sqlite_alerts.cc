@@ -201,7 +201,8 @@ void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
       });
 }
 
-void SqliteStore::FinishAlert(std::int64_t id, std::string owner, Callback<void> done) {
+void SqliteStore::FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) {
+  const std::int64_t id = alert.id;
   Write<void>(
       std::move(done),
       [id, owner = std::move(owner)](Connection& db) -> Status {
@@ -214,8 +215,9 @@ void SqliteStore::FinishAlert(std::int64_t id, std::string owner, Callback<void>
       Atomicity::kOneStatement);
 }
 
-void SqliteStore::RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at,
-                             std::string error, Callback<void> done) {
+void SqliteStore::RetryAlert(const PendingAlert& alert, std::string owner,
+                             UnixMillis next_attempt_at, std::string error, Callback<void> done) {
+  const std::int64_t id = alert.id;
   Write<void>(
       std::move(done),
       [id, owner = std::move(owner), next_attempt_at,
@@ -233,8 +235,9 @@ void SqliteStore::RetryAlert(std::int64_t id, std::string owner, UnixMillis next
       Atomicity::kOneStatement);
 }
 
-void SqliteStore::RejectAlert(std::int64_t id, std::string owner, std::string error,
+void SqliteStore::RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
                               Callback<void> done) {
+  const std::int64_t id = alert.id;
   Write<void>(
       std::move(done),
       [id, owner = std::move(owner), error = std::move(error)](Connection& db) -> Status {

@@ -436,9 +436,14 @@ void SqliteStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) 
         if (!row.ok()) return row.error();
         bool found = *row && (*st)->Int(0) > now;
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
+        // Its alerts go with it (a sender holding one finds its lease gone), as in the
+        // DynamoDB store, where they live in the monitor's item.
+        Result<Statement*> outbox = db.Prepare("DELETE FROM outbox WHERE slug = ?1");
+        if (!outbox.ok()) return outbox.error();
+        (*outbox)->Bind(1, slug);
+        if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
         return found;
-      },
-      Atomicity::kOneStatement);
+      });
 }
 
 void SqliteStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {

@@ -70,10 +70,10 @@ class SqliteStore final : public Store {
                      Callback<void> done) override;
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
                    Callback<std::vector<PendingAlert>> done) override;
-  void FinishAlert(std::int64_t id, std::string owner, Callback<void> done) override;
-  void RetryAlert(std::int64_t id, std::string owner, UnixMillis next_attempt_at, std::string error,
-                  Callback<void> done) override;
-  void RejectAlert(std::int64_t id, std::string owner, std::string error,
+  void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
+  void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
+                  std::string error, Callback<void> done) override;
+  void RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
                    Callback<void> done) override;
   void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override;
   void CountPendingAlerts(Callback<std::int64_t> done) override;

@@ -1,0 +1,1198 @@
+#include "store/dynamo/dynamo_store.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/interval.h"
+#include "store/dynamo/monitor_item.h"
+
+namespace heartbeat {
+
+using aws::AttributeValue;
+using aws::DynamoError;
+using aws::DynamoErrorKind;
+using aws::DynamoResult;
+using aws::Item;
+using dynamo::MonitorRecord;
+using dynamo::OutboxEntry;
+
+namespace {
+
+// Read-modify-writes that lose a race (a ping landed between the read and the write) try
+// again, this many times; the checker's decisions never do (they report kConflict).
+constexpr int kMutateAttempts = 8;
+
+Error ToError(const DynamoError& e, std::string_view what) {
+  std::string message = std::string(what) + ": DynamoDB " +
+                        (e.type.empty() ? std::string(aws::ToString(e.kind)) : e.type) +
+                        (e.message.empty() ? "" : ": " + e.message);
+  switch (e.kind) {
+    case DynamoErrorKind::kConditionalCheckFailed:
+      return Conflict(std::move(message));
+    case DynamoErrorKind::kValidation:
+      return Internal(std::move(message));
+    case DynamoErrorKind::kNotFound:
+      return Unavailable(std::move(message) + " (does the table exist? heartbeat store init)");
+    default:
+      return Unavailable(std::move(message));
+  }
+}
+
+AttributeValue S(std::string s) { return AttributeValue::S(std::move(s)); }
+AttributeValue N(std::int64_t n) { return AttributeValue::N(n); }
+
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+bool Live(const MonitorRecord& r, UnixMillis now) { return !r.monitor.expired(now); }
+
+// What a read-modify-write does with the item it read.
+struct Change {
+  enum class Kind { kNone, kPut, kDelete } kind = Kind::kNone;
+  MonitorRecord record;  // for kPut
+
+  static Change None() { return {}; }
+  static Change Put(MonitorRecord r) { return {Kind::kPut, std::move(r)}; }
+  static Change Remove() { return {Kind::kDelete, {}}; }
+};
+
+template <class T>
+struct Outcome {
+  Change change;
+  T value;
+};
+
+// --- the state changes, as the SQLite store's statements make them ---
+
+MonitorRecord Fresh(const std::string& slug, std::int64_t interval_secs, UnixMillis now) {
+  MonitorRecord r;
+  Monitor& m = r.monitor;
+  m.slug = slug;
+  m.interval_secs = interval_secs;
+  m.created_at = now;
+  m.expires_at = now + kExpiryMillis;
+  r.raw["slug"] = S(slug);
+  return r;
+}
+
+// A record for `slug` as a write at `now` finds it: the current one if live, else none.
+std::optional<MonitorRecord> LiveOrNone(std::optional<MonitorRecord> current, UnixMillis now) {
+  if (current && Live(*current, now)) return current;
+  return std::nullopt;
+}
+
+MonitorRecord Pinged(std::optional<MonitorRecord> current, const std::string& slug,
+                     std::optional<std::int64_t> interval_secs, UnixMillis now) {
+  std::optional<MonitorRecord> live = LiveOrNone(std::move(current), now);
+  MonitorRecord r =
+      live ? std::move(*live) : Fresh(slug, interval_secs.value_or(kDefaultIntervalSecs), now);
+  Monitor& m = r.monitor;
+  if (interval_secs) m.interval_secs = *interval_secs;
+  m.last_ping = now;
+  m.next_due = now + m.interval_secs * 1000;
+  m.expires_at = now + kExpiryMillis;
+  m.failed_at = std::nullopt;
+  if (m.paused) {
+    m.check_at = std::nullopt;
+  } else if (m.alert_count > 0) {
+    m.check_at = now;  // the recovery is due
+  } else {
+    m.check_at = m.next_due + 1;
+  }
+  return r;
+}
+
+MonitorRecord Failed(std::optional<MonitorRecord> current, const std::string& slug,
+                     UnixMillis now) {
+  std::optional<MonitorRecord> live = LiveOrNone(std::move(current), now);
+  if (!live) {
+    MonitorRecord r = Fresh(slug, kDefaultIntervalSecs, now);
+    r.monitor.next_due = now;
+    r.monitor.failed_at = now;
+    r.monitor.check_at = now;
+    return r;
+  }
+  MonitorRecord r = std::move(*live);
+  Monitor& m = r.monitor;
+  m.next_due = std::min(m.next_due, now);
+  m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
+  if (!m.failed_at) m.failed_at = now;
+  // Already alerted: the repeat schedule stands. Paused: nothing until unpaused.
+  if (m.paused) {
+    m.check_at = std::nullopt;
+  } else if (m.alert_count == 0) {
+    m.check_at = now;
+  }
+  return r;
+}
+
+void ClearAlertState(Monitor& m) {
+  m.first_alerted_at = std::nullopt;
+  m.last_alerted_at = std::nullopt;
+  m.alert_count = 0;
+  m.down_since = std::nullopt;
+}
+
+bool SameAsSeen(const Monitor& current, const Monitor& seen) {
+  return !current.paused && current.next_due == seen.next_due &&
+         current.failed_at == seen.failed_at && current.first_alerted_at == seen.first_alerted_at &&
+         current.last_alerted_at == seen.last_alerted_at &&
+         current.alert_count == seen.alert_count && current.check_at == seen.check_at &&
+         current.down_since == seen.down_since;
+}
+
+PendingAlert ToPending(const OutboxEntry& e) {
+  PendingAlert p;
+  p.id = e.id;
+  p.alert = e.alert;
+  p.attempts = e.attempts;
+  p.created_at = e.alert.at;
+  return p;
+}
+
+// When the head of r's outbox can be claimed; nullopt when nothing is pending.
+std::optional<UnixMillis> HeadReadyAt(const MonitorRecord& r) {
+  const OutboxEntry* head = r.Head();
+  if (head == nullptr) return std::nullopt;
+  return std::max(head->next_attempt_at, head->lease_until.value_or(0));
+}
+
+bool ValidKeyId(const std::string& id) {
+  if (id.size() < 12 || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Counts down outstanding parts of an operation and finishes it when the last one reports.
+template <class T>
+struct Join {
+  std::mutex mu;
+  std::size_t left = 0;
+  T value{};
+  std::optional<Error> error;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+struct DynamoStore::Impl : std::enable_shared_from_this<DynamoStore::Impl> {
+  DynamoStoreOptions options;
+  std::unique_ptr<AsyncHttpClient> http;
+  std::unique_ptr<aws::DynamoClient> client;
+  std::atomic<bool> healthy{true};
+
+  std::mutex mu;
+  std::condition_variable idle_cv;
+  std::size_t running = 0;  // operations accepted and not yet answered; guarded by mu
+  bool closed = false;      // guarded by mu
+
+  std::mutex expiry_mu;
+  std::optional<Item> expiry_cursor;  // where DeleteExpired's scan goes on; guarded by expiry_mu
+
+  std::string Home(const std::string& slug) const {
+    return dynamo::HomePartition(slug, options.check_partitions);
+  }
+
+  // Runs an operation: `body` gets a callback that answers the caller and marks the
+  // operation done. After Close, answers kUnavailable inside the call.
+  template <class T>
+  void Run(Callback<T> done, std::function<void(Callback<T>)> body) {
+    {
+      std::lock_guard lock(mu);
+      if (!closed) {
+        ++running;
+      } else {
+        done(Unavailable("the store is closed"));
+        return;
+      }
+    }
+    auto self = shared_from_this();
+    body([self, done = std::move(done)](Result<T> r) {
+      if (!r.ok() && r.error().code == ErrorCode::kUnavailable) {
+        self->healthy.store(false);
+      } else {
+        self->healthy.store(true);
+      }
+      done(std::move(r));
+      std::lock_guard lock(self->mu);
+      if (--self->running == 0) self->idle_cv.notify_all();
+    });
+  }
+
+  // Answers on the event thread, never inside the caller's call.
+  template <class T>
+  void Later(Callback<T> done, Result<T> r) {
+    auto shared = std::make_shared<Result<T>>(std::move(r));
+    http->RunAfter(std::chrono::milliseconds(0),
+                   [done = std::move(done), shared]() mutable { done(std::move(*shared)); });
+  }
+
+  // --- one monitor item ---
+
+  void GetRecord(const std::string& slug,
+                 std::function<void(Result<std::optional<MonitorRecord>>)> done) {
+    client->GetItem({.table = options.monitors_table, .key = {{"slug", S(slug)}}},
+                    [done = std::move(done)](DynamoResult<std::optional<Item>> r) {
+                      if (!r.ok()) return done(ToError(r.error(), "read monitor"));
+                      if (!r.value()) return done(std::optional<MonitorRecord>());
+                      Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
+                      if (!parsed.ok()) return done(parsed.error());
+                      return done(std::optional<MonitorRecord>(std::move(*parsed)));
+                    });
+  }
+
+  // A read-modify-write of one monitor item, conditional on the revision read.
+  template <class T>
+  void Mutate(std::string slug,
+              std::function<Result<Outcome<T>>(std::optional<MonitorRecord>)> decide,
+              Callback<T> done, int attempts) {
+    auto self = shared_from_this();
+    GetRecord(slug, [self, slug, decide = std::move(decide), done = std::move(done),
+                     attempts](Result<std::optional<MonitorRecord>> read) mutable {
+      if (!read.ok()) return done(read.error());
+      std::optional<MonitorRecord>& current = *read;
+      std::optional<std::int64_t> rev;
+      bool exists = current.has_value();
+      bool has_rev = exists && current->raw.count("rev") > 0;
+      if (exists) rev = current->rev;
+      Result<Outcome<T>> outcome = decide(std::move(current));
+      if (!outcome.ok()) return done(outcome.error());
+      Change& change = outcome->change;
+      if (change.kind == Change::Kind::kNone) return done(std::move(outcome->value));
+
+      // The condition: the item is as it was read.
+      std::string condition;
+      aws::ExpressionNames names;
+      aws::ExpressionValues values;
+      if (!exists) {
+        condition = "attribute_not_exists(#slug)";
+        names["#slug"] = "slug";
+      } else if (!has_rev) {
+        condition = "attribute_exists(#slug) AND attribute_not_exists(#rev)";
+        names["#slug"] = "slug";
+        names["#rev"] = "rev";
+      } else {
+        condition = "#rev = :rev";
+        names["#rev"] = "rev";
+        values[":rev"] = N(*rev);
+      }
+      auto value = std::make_shared<T>(std::move(outcome->value));
+      auto finish = [self, slug, decide, done, attempts,
+                     value](DynamoResult<std::optional<Item>> r) mutable {
+        if (r.ok()) return done(std::move(*value));
+        if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+          if (attempts > 1) {
+            return self->Mutate<T>(std::move(slug), std::move(decide), std::move(done),
+                                   attempts - 1);
+          }
+          return done(Conflict("monitor " + slug + " changed meanwhile"));
+        }
+        return done(ToError(r.error(), "write monitor " + slug));
+      };
+      if (change.kind == Change::Kind::kDelete) {
+        self->client->DeleteItem({.table = self->options.monitors_table,
+                                  .key = {{"slug", S(slug)}},
+                                  .condition = condition,
+                                  .names = std::move(names),
+                                  .values = std::move(values)},
+                                 std::move(finish));
+        return;
+      }
+      self->client->PutItem({.table = self->options.monitors_table,
+                             .item = dynamo::ToItem(change.record, self->Home(slug)),
+                             .condition = condition,
+                             .names = std::move(names),
+                             .values = std::move(values)},
+                            [finish = std::move(finish)](DynamoResult<aws::Nothing> r) mutable {
+                              if (r.ok()) return finish(std::optional<Item>());
+                              return finish(r.error());
+                            });
+    });
+  }
+
+  // --- the checker's partitions ---
+
+  // Every record of the GSI partition `partition` with next_due <= `before_secs` (all of
+  // them when none).
+  void QueryPartition(const std::string& partition, std::optional<std::int64_t> before_secs,
+                      std::function<void(Result<std::vector<MonitorRecord>>)> done) {
+    aws::QueryRequest q;
+    q.table = options.monitors_table;
+    q.index = dynamo::kCheckIndex;
+    q.names["#cp"] = "check_partition";
+    q.values[":p"] = S(partition);
+    if (before_secs) {
+      q.key_condition = "#cp = :p AND #nd <= :t";
+      q.names["#nd"] = "next_due";
+      q.values[":t"] = N(*before_secs);
+    } else {
+      q.key_condition = "#cp = :p";
+    }
+    client->QueryAll(std::move(q), [done = std::move(done)](DynamoResult<std::vector<Item>> r) {
+      if (!r.ok()) return done(ToError(r.error(), "query the check index"));
+      std::vector<MonitorRecord> records;
+      for (const Item& item : r.value()) {
+        Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
+        if (parsed.ok()) records.push_back(std::move(*parsed));
+        // A malformed item cannot be checked; it is skipped rather than stopping the cycle
+        // for every other monitor (and shows in Get as an error).
+      }
+      return done(std::move(records));
+    });
+  }
+
+  // Runs QueryPartition over `partitions` in parallel and reports every record found.
+  void QueryPartitions(std::vector<std::pair<std::string, std::optional<std::int64_t>>> parts,
+                       std::function<void(Result<std::vector<MonitorRecord>>)> done) {
+    auto join = std::make_shared<Join<std::vector<MonitorRecord>>>();
+    join->left = parts.size();
+    auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+    for (auto& [partition, before] : parts) {
+      QueryPartition(partition, before, [join, shared_done](Result<std::vector<MonitorRecord>> r) {
+        bool last;
+        {
+          std::lock_guard lock(join->mu);
+          if (r.ok()) {
+            for (MonitorRecord& rec : *r) join->value.push_back(std::move(rec));
+          } else if (!join->error) {
+            join->error = r.error();
+          }
+          last = --join->left == 0;
+        }
+        if (!last) return;
+        if (join->error) return (*shared_done)(*join->error);
+        (*shared_done)(std::move(join->value));
+      });
+    }
+  }
+
+  void QueryAlerting(std::function<void(Result<std::vector<MonitorRecord>>)> done) {
+    QueryPartition(dynamo::kAlertingPartition, std::nullopt, std::move(done));
+  }
+
+  // --- keys ---
+
+  void ScanKeys(std::function<void(Result<std::vector<ApiKeyRecord>>)> done) {
+    client->ScanAll({.table = options.keys_table}, [done = std::move(done)](
+                                                       DynamoResult<std::vector<Item>> r) {
+      if (!r.ok()) return done(ToError(r.error(), "list API keys"));
+      std::vector<ApiKeyRecord> keys;
+      for (const Item& item : r.value()) {
+        auto hash = item.find("key_hash");
+        if (hash == item.end() || hash->second.AsString() == nullptr) continue;
+        ApiKeyRecord k;
+        k.key_hash = *hash->second.AsString();
+        if (auto d = item.find("description"); d != item.end() && d->second.AsString() != nullptr) {
+          k.description = *d->second.AsString();
+        }
+        k.created_at = dynamo::GetTime(item, "created_at").value_or(0);
+        if (auto u = item.find("last_used_at_ms"); u != item.end()) {
+          k.last_used_at = u->second.AsInt64();
+        }
+        keys.push_back(std::move(k));
+      }
+      return done(std::move(keys));
+    });
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+
+Result<std::unique_ptr<DynamoStore>> DynamoStore::Open(DynamoStoreOptions options) {
+  if (options.check_partitions < 1) return InvalidArgument("check partitions must be at least 1");
+  auto impl = std::make_shared<Impl>();
+  impl->options = std::move(options);
+  impl->http = MakeCurlMultiHttpClient({.max_connections_per_host = impl->options.max_connections});
+  impl->client = std::make_unique<aws::DynamoClient>(*impl->http, impl->options.client);
+  return std::unique_ptr<DynamoStore>(new DynamoStore(std::move(impl)));
+}
+
+DynamoStore::DynamoStore(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+DynamoStore::~DynamoStore() { Close(); }
+
+std::int64_t DynamoStore::InFlight() const { return impl_->client->InFlight(); }
+std::int64_t DynamoStore::MaxInFlight() const { return impl_->client->MaxInFlight(); }
+
+bool DynamoStore::Healthy() const { return impl_->healthy.load(); }
+
+void DynamoStore::Close() {
+  {
+    std::unique_lock lock(impl_->mu);
+    if (impl_->closed) return;
+    impl_->closed = true;
+    impl_->idle_cv.wait(lock, [&] { return impl_->running == 0; });
+  }
+  impl_->healthy.store(false);
+  impl_->http->Close();
+}
+
+// ---- monitors ----
+
+void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+                       Callback<Monitor> done) {
+  auto impl = impl_;
+  impl->Run<Monitor>(std::move(done), [impl, slug = std::move(slug), interval_secs,
+                                       now](Callback<Monitor> done) {
+    // One UpdateItem, whether the monitor exists or not; the interval, when not given, is
+    // the stored one, read by the expression itself. Only an expired item fails the
+    // condition: it is then started afresh by a read-modify-write.
+    const std::int64_t now_s = FloorDiv(now, 1000);
+    const std::int64_t frac = now - now_s * 1000;
+    const std::int64_t expiry_s = now_s + kExpiryMillis / 1000;
+    aws::UpdateItemRequest u;
+    u.table = impl->options.monitors_table;
+    u.key = {{"slug", S(slug)}};
+    u.names = {{"#slug", "slug"},          {"#iv", "interval_secs"},
+               {"#lp", "last_ping"},       {"#lpf", "last_ping_frac_ms"},
+               {"#nd", "next_due"},        {"#ndf", "next_due_frac_ms"},
+               {"#ex", "expires_at"},      {"#exf", "expires_at_frac_ms"},
+               {"#ca", "created_at"},      {"#caf", "created_at_frac_ms"},
+               {"#pa", "paused"},          {"#ac", "alert_count"},
+               {"#cp", "check_partition"}, {"#rev", "rev"},
+               {"#fa", "failed_at"},       {"#cat", "check_at"}};
+    u.values = {{":now_s", N(now_s)},
+                {":frac", N(frac)},
+                {":ex", N(expiry_s)},
+                {":false", AttributeValue::Bool(false)},
+                {":zero", N(0)},
+                {":one", N(1)},
+                {":home", S(impl->Home(slug))}};
+    std::string interval_set;
+    if (interval_secs) {
+      u.values[":iv"] = N(*interval_secs);
+      u.values[":due"] = N(now_s + *interval_secs);
+      interval_set = "#iv = :iv, #nd = :due";
+    } else {
+      u.values[":def"] = N(kDefaultIntervalSecs);
+      interval_set = "#iv = if_not_exists(#iv, :def), #nd = if_not_exists(#iv, :def) + :now_s";
+    }
+    u.update = "SET " + interval_set +
+               ", #lp = :now_s, #lpf = :frac, #ndf = :frac, #ex = :ex, #exf = :frac, "
+               "#ca = if_not_exists(#ca, :now_s), #caf = if_not_exists(#caf, :frac), "
+               "#pa = if_not_exists(#pa, :false), #ac = if_not_exists(#ac, :zero), "
+               "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :zero) + :one "
+               "REMOVE #fa, #cat";
+    u.condition = "attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)";
+    u.return_values = aws::ReturnValues::kAllNew;
+    impl->client->UpdateItem(std::move(u), [impl, slug, interval_secs, now, done = std::move(done)](
+                                               DynamoResult<std::optional<Item>> r) mutable {
+      if (r.ok()) {
+        if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
+        Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
+        if (!parsed.ok()) return done(parsed.error());
+        return done(std::move(parsed->monitor));
+      }
+      if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
+        return done(ToError(r.error(), "ping " + slug));
+      }
+      impl->Mutate<Monitor>(
+          slug,
+          [slug, interval_secs,
+           now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+            MonitorRecord next = Pinged(std::move(current), slug, interval_secs, now);
+            Monitor m = next.monitor;
+            return Outcome<Monitor>{Change::Put(std::move(next)), std::move(m)};
+          },
+          std::move(done), kMutateAttempts);
+    });
+  });
+}
+
+void DynamoStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
+  auto impl = impl_;
+  impl->Run<Monitor>(std::move(done), [impl, slug = std::move(slug), now](Callback<Monitor> done) {
+    impl->Mutate<Monitor>(
+        slug,
+        [slug, now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+          MonitorRecord next = Failed(std::move(current), slug, now);
+          Monitor m = next.monitor;
+          return Outcome<Monitor>{Change::Put(std::move(next)), std::move(m)};
+        },
+        std::move(done), kMutateAttempts);
+  });
+}
+
+void DynamoStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
+  auto impl = impl_;
+  impl->Run<std::optional<Monitor>>(std::move(done), [impl, slug = std::move(slug),
+                                                      now](Callback<std::optional<Monitor>> done) {
+    impl->GetRecord(slug, [now, done = std::move(done)](Result<std::optional<MonitorRecord>> r) {
+      if (!r.ok()) return done(r.error());
+      if (!*r || !Live(**r, now)) return done(std::optional<Monitor>());
+      return done(std::optional<Monitor>(std::move((*r)->monitor)));
+    });
+  });
+}
+
+void DynamoStore::List(std::string after, std::size_t limit, UnixMillis now,
+                       Callback<MonitorPage> done) {
+  auto impl = impl_;
+  impl->Run<MonitorPage>(std::move(done), [impl, after = std::move(after), limit,
+                                           now](Callback<MonitorPage> done) {
+    // DynamoDB keeps no order across hash keys: a page sorted by slug needs every item.
+    // The scan follows LastEvaluatedKey to the end (1 MB a page).
+    aws::ScanRequest scan;
+    scan.table = impl->options.monitors_table;
+    if (!after.empty()) {
+      scan.filter = "#slug > :after";
+      scan.names["#slug"] = "slug";
+      scan.values[":after"] = S(after);
+    }
+    impl->client->ScanAll(
+        std::move(scan), [limit, now, done = std::move(done)](DynamoResult<std::vector<Item>> r) {
+          if (!r.ok()) return done(ToError(r.error(), "list monitors"));
+          std::vector<Monitor> live;
+          for (const Item& item : r.value()) {
+            Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
+            if (!parsed.ok()) return done(parsed.error());
+            if (Live(*parsed, now)) live.push_back(std::move(parsed->monitor));
+          }
+          std::sort(live.begin(), live.end(),
+                    [](const Monitor& a, const Monitor& b) { return a.slug < b.slug; });
+          MonitorPage page;
+          if (limit == 0) return done(std::move(page));
+          if (live.size() > limit) {
+            live.resize(limit);
+            page.next_after = live.back().slug;
+          }
+          page.monitors = std::move(live);
+          return done(std::move(page));
+        });
+  });
+}
+
+void DynamoStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {
+  auto impl = impl_;
+  impl->Run<bool>(std::move(done), [impl, slug = std::move(slug), now](Callback<bool> done) {
+    impl->client->DeleteItem(
+        {.table = impl->options.monitors_table,
+         .key = {{"slug", S(slug)}},
+         .return_values = aws::ReturnValues::kAllOld},
+        [now, slug, done = std::move(done)](DynamoResult<std::optional<Item>> r) {
+          if (!r.ok()) return done(ToError(r.error(), "delete monitor " + slug));
+          if (!r.value()) return done(false);
+          Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
+          return done(parsed.ok() && Live(*parsed, now));
+        });
+  });
+}
+
+void DynamoStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
+  auto impl = impl_;
+  impl->Run<bool>(std::move(done), [impl, slug = std::move(slug), now](Callback<bool> done) {
+    impl->Mutate<bool>(
+        slug,
+        [now](std::optional<MonitorRecord> current) -> Result<Outcome<bool>> {
+          if (!current || !Live(*current, now)) return Outcome<bool>{Change::None(), false};
+          Monitor& m = current->monitor;
+          m.paused = true;
+          m.failed_at = std::nullopt;
+          ClearAlertState(m);
+          m.check_at = std::nullopt;
+          return Outcome<bool>{Change::Put(std::move(*current)), true};
+        },
+        std::move(done), kMutateAttempts);
+  });
+}
+
+void DynamoStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
+  auto impl = impl_;
+  impl->Run<bool>(std::move(done), [impl, slug = std::move(slug), now](Callback<bool> done) {
+    impl->Mutate<bool>(
+        slug,
+        [now](std::optional<MonitorRecord> current) -> Result<Outcome<bool>> {
+          if (!current || !Live(*current, now)) return Outcome<bool>{Change::None(), false};
+          Monitor& m = current->monitor;
+          if (!m.paused) return Outcome<bool>{Change::None(), true};
+          m.paused = false;
+          if (m.failed_at) {
+            m.next_due = now;
+            m.check_at = now;
+          } else {
+            m.next_due = now + m.interval_secs * 1000;
+            m.check_at = m.next_due + 1;
+          }
+          return Outcome<bool>{Change::Put(std::move(*current)), true};
+        },
+        std::move(done), kMutateAttempts);
+  });
+}
+
+void DynamoStore::CountMonitors(UnixMillis now, Callback<MonitorCounts> done) {
+  auto impl = impl_;
+  impl->Run<MonitorCounts>(std::move(done), [impl, now](Callback<MonitorCounts> done) {
+    impl->client->ScanAll({.table = impl->options.monitors_table},
+                          [now, done = std::move(done)](DynamoResult<std::vector<Item>> r) {
+                            if (!r.ok()) return done(ToError(r.error(), "count monitors"));
+                            MonitorCounts c;
+                            for (const Item& item : r.value()) {
+                              Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
+                              if (!parsed.ok() || !Live(*parsed, now)) continue;
+                              switch (DeriveStatus(parsed->monitor, now)) {
+                                case MonitorStatus::kPaused:
+                                  ++c.paused;
+                                  break;
+                                case MonitorStatus::kOverdue:
+                                  ++c.overdue;
+                                  if (parsed->monitor.failed()) ++c.failed;
+                                  break;
+                                case MonitorStatus::kOk:
+                                  ++c.ok;
+                                  break;
+                              }
+                            }
+                            return done(c);
+                          });
+  });
+}
+
+void DynamoStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) {
+  auto impl = impl_;
+  impl->Run<std::size_t>(std::move(done), [impl, now, limit](Callback<std::size_t> done) {
+    // A bounded piece of a scan that goes round the table, call after call. DynamoDB's TTL
+    // removes expired items too, but only within days; until then every read hides them.
+    aws::ScanRequest scan;
+    scan.table = impl->options.monitors_table;
+    scan.limit = static_cast<std::int32_t>(std::clamp<std::size_t>(limit, 1, 1000));
+    {
+      std::lock_guard lock(impl->expiry_mu);
+      scan.exclusive_start_key = impl->expiry_cursor;
+    }
+    impl->client->Scan(
+        std::move(scan), [impl, now, done = std::move(done)](DynamoResult<aws::Page> r) {
+          if (!r.ok()) return done(ToError(r.error(), "scan for expired monitors"));
+          {
+            std::lock_guard lock(impl->expiry_mu);
+            impl->expiry_cursor = r.value().last_evaluated_key;
+          }
+          std::vector<std::string> expired;
+          for (const Item& item : r.value().items) {
+            Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
+            if (parsed.ok() && !Live(*parsed, now)) expired.push_back(parsed->monitor.slug);
+          }
+          if (expired.empty()) return done(std::size_t{0});
+          auto join = std::make_shared<Join<std::size_t>>();
+          join->left = expired.size();
+          auto shared_done = std::make_shared<Callback<std::size_t>>(std::move(done));
+          const std::int64_t now_s = FloorDiv(now, 1000);
+          const std::int64_t frac = now - now_s * 1000;
+          for (const std::string& slug : expired) {
+            // Only if still expired: a ping may have revived it since the scan.
+            impl->client->DeleteItem(
+                {.table = impl->options.monitors_table,
+                 .key = {{"slug", S(slug)}},
+                 .condition = "#ex < :now_s OR (#ex = :now_s AND (attribute_not_exists(#exf) OR "
+                              "#exf <= :frac))",
+                 .names = {{"#ex", "expires_at"}, {"#exf", "expires_at_frac_ms"}},
+                 .values = {{":now_s", N(now_s)}, {":frac", N(frac)}}},
+                [join, shared_done](DynamoResult<std::optional<Item>> r) {
+                  bool last;
+                  {
+                    std::lock_guard lock(join->mu);
+                    if (r.ok()) {
+                      ++join->value;
+                    } else if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed &&
+                               !join->error) {
+                      join->error = ToError(r.error(), "delete an expired monitor");
+                    }
+                    last = --join->left == 0;
+                  }
+                  if (!last) return;
+                  if (join->error && join->value == 0) return (*shared_done)(*join->error);
+                  (*shared_done)(join->value);
+                });
+          }
+        });
+  });
+}
+
+// ---- the checker ----
+
+void DynamoStore::DueMonitors(UnixMillis now, std::size_t limit,
+                              Callback<std::vector<Monitor>> done) {
+  auto impl = impl_;
+  impl->Run<std::vector<Monitor>>(
+      std::move(done), [impl, now, limit](Callback<std::vector<Monitor>> done) {
+        std::vector<std::pair<std::string, std::optional<std::int64_t>>> parts;
+        for (const std::string& p : dynamo::HomePartitions(impl->options.check_partitions)) {
+          parts.emplace_back(p, FloorDiv(now, 1000));
+        }
+        parts.emplace_back(dynamo::kAlertingPartition, std::nullopt);
+        impl->QueryPartitions(std::move(parts), [now, limit, done = std::move(done)](
+                                                    Result<std::vector<MonitorRecord>> r) {
+          if (!r.ok()) return done(r.error());
+          std::vector<Monitor> due;
+          for (MonitorRecord& rec : *r) {
+            const Monitor& m = rec.monitor;
+            if (m.check_at && *m.check_at <= now) due.push_back(std::move(rec.monitor));
+          }
+          std::sort(due.begin(), due.end(), [](const Monitor& a, const Monitor& b) {
+            return std::tie(*a.check_at, a.slug) < std::tie(*b.check_at, b.slug);
+          });
+          if (due.size() > limit) due.resize(limit);
+          return done(std::move(due));
+        });
+      });
+}
+
+void DynamoStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
+  auto impl = impl_;
+  impl->Run<std::optional<UnixMillis>>(
+      std::move(done), [impl](Callback<std::optional<UnixMillis>> done) {
+        // The alerting partition whole, and the head of each home partition: there, check_at
+        // follows next_due, the index's sort key. A page of 50 skips the odd paused item of the
+        // seed at the front.
+        auto join = std::make_shared<Join<std::optional<UnixMillis>>>();
+        std::vector<std::string> homes = dynamo::HomePartitions(impl->options.check_partitions);
+        join->left = homes.size() + 1;
+        auto shared_done = std::make_shared<Callback<std::optional<UnixMillis>>>(std::move(done));
+        auto report = [join, shared_done](Result<std::vector<MonitorRecord>> r) {
+          bool last;
+          {
+            std::lock_guard lock(join->mu);
+            if (r.ok()) {
+              for (const MonitorRecord& rec : *r) {
+                if (!rec.monitor.check_at) continue;
+                if (!join->value || *rec.monitor.check_at < *join->value) {
+                  join->value = rec.monitor.check_at;
+                }
+              }
+            } else if (!join->error) {
+              join->error = r.error();
+            }
+            last = --join->left == 0;
+          }
+          if (!last) return;
+          if (join->error) return (*shared_done)(*join->error);
+          (*shared_done)(join->value);
+        };
+        impl->QueryAlerting(report);
+        for (const std::string& home : homes) {
+          aws::QueryRequest q;
+          q.table = impl->options.monitors_table;
+          q.index = dynamo::kCheckIndex;
+          q.key_condition = "#cp = :p";
+          q.names["#cp"] = "check_partition";
+          q.values[":p"] = S(home);
+          q.limit = 50;
+          impl->client->Query(std::move(q), [report](DynamoResult<aws::Page> r) {
+            if (!r.ok()) return report(ToError(r.error(), "query the check index"));
+            std::vector<MonitorRecord> first;
+            for (const Item& item : r.value().items) {
+              Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
+              if (parsed.ok() && parsed->monitor.check_at) {
+                first.push_back(std::move(*parsed));
+                break;
+              }
+            }
+            return report(std::move(first));
+          });
+        }
+      });
+}
+
+void DynamoStore::ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
+                                std::optional<UnixMillis> check_at, UnixMillis now,
+                                Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(std::move(done), [impl, seen, decision, check_at, now](Callback<void> done) {
+    impl->Mutate<Ok>(
+        seen.slug,
+        [seen, decision, check_at,
+         now](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
+          if (seen.expired(now)) {
+            // Expired: gone for every read already; remove the item so that it stops being
+            // due, unless a ping has just revived it.
+            if (current && !Live(*current, now)) return Outcome<Ok>{Change::Remove(), Ok{}};
+            return Outcome<Ok>{Change::None(), Ok{}};
+          }
+          if (!current || !Live(*current, now) || !SameAsSeen(current->monitor, seen)) {
+            return Conflict("monitor " + seen.slug + " changed meanwhile");
+          }
+          MonitorRecord& r = *current;
+          Monitor& m = r.monitor;
+          if (decision) {
+            const AlertState& next = decision->next;
+            m.first_alerted_at = next.first_alerted_at;
+            m.last_alerted_at = next.last_alerted_at;
+            m.alert_count = next.alert_count;
+            m.down_since = next.down_since;
+            OutboxEntry e;
+            e.id = ++r.outbox_seq;
+            e.alert = decision->alert;
+            e.next_attempt_at = decision->alert.at;
+            r.outbox.push_back(std::move(e));
+          }
+          m.check_at = check_at;
+          return Outcome<Ok>{Change::Put(std::move(r)), Ok{}};
+        },
+        [done = std::move(done)](Result<Ok> r) {
+          if (!r.ok()) return done(r.error());
+          return done(Ok{});
+        },
+        /*attempts=*/1);
+  });
+}
+
+// ---- the outbox ----
+
+void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
+                              std::string owner, Callback<std::vector<PendingAlert>> done) {
+  auto impl = impl_;
+  impl->Run<std::vector<PendingAlert>>(
+      std::move(done), [impl, now, lease_ms, limit,
+                        owner = std::move(owner)](Callback<std::vector<PendingAlert>> done) {
+        impl->QueryAlerting([impl, now, lease_ms, limit, owner,
+                             done = std::move(done)](Result<std::vector<MonitorRecord>> r) mutable {
+          if (!r.ok()) return done(r.error());
+          std::vector<MonitorRecord>& records = *r;
+          // Oldest alerts first.
+          std::sort(records.begin(), records.end(),
+                    [](const MonitorRecord& a, const MonitorRecord& b) {
+                      const OutboxEntry* ha = a.Head();
+                      const OutboxEntry* hb = b.Head();
+                      UnixMillis ta = ha ? ha->alert.at : 0;
+                      UnixMillis tb = hb ? hb->alert.at : 0;
+                      return std::tie(ta, a.monitor.slug) < std::tie(tb, b.monitor.slug);
+                    });
+          std::vector<std::string> ready;
+          std::vector<std::string> idle;  // nothing pending, nothing active: not alerting any more
+          for (const MonitorRecord& rec : records) {
+            std::optional<UnixMillis> at = HeadReadyAt(rec);
+            if (at && *at <= now && ready.size() < limit) ready.push_back(rec.monitor.slug);
+            if (!at && rec.monitor.alert_count == 0) idle.push_back(rec.monitor.slug);
+          }
+          // An item left in the alerting partition by an interrupted write goes home (the
+          // rewrite recomputes its partition); nobody waits for it.
+          for (const std::string& slug : idle) {
+            impl->Mutate<Ok>(
+                slug,
+                [now](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
+                  if (!current || current->Head() != nullptr || current->monitor.alert_count > 0 ||
+                      !Live(*current, now)) {
+                    return Outcome<Ok>{Change::None(), Ok{}};
+                  }
+                  return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
+                },
+                [](Result<Ok>) {}, 1);
+          }
+          if (ready.empty()) return done(std::vector<PendingAlert>());
+          auto join = std::make_shared<Join<std::vector<PendingAlert>>>();
+          join->left = ready.size();
+          auto shared_done = std::make_shared<Callback<std::vector<PendingAlert>>>(std::move(done));
+          for (const std::string& slug : ready) {
+            impl->Mutate<std::optional<PendingAlert>>(
+                slug,
+                [now, lease_ms, owner](std::optional<MonitorRecord> current)
+                    -> Result<Outcome<std::optional<PendingAlert>>> {
+                  OutboxEntry* head = current ? current->Head() : nullptr;
+                  if (head == nullptr || head->next_attempt_at > now ||
+                      head->lease_until.value_or(0) > now) {
+                    return Outcome<std::optional<PendingAlert>>{Change::None(), std::nullopt};
+                  }
+                  head->lease_owner = owner;
+                  head->lease_until = now + lease_ms;
+                  ++head->attempts;
+                  PendingAlert p = ToPending(*head);
+                  return Outcome<std::optional<PendingAlert>>{Change::Put(std::move(*current)),
+                                                              std::move(p)};
+                },
+                [join, shared_done](Result<std::optional<PendingAlert>> r) {
+                  bool last;
+                  {
+                    std::lock_guard lock(join->mu);
+                    if (r.ok() && *r) {
+                      join->value.push_back(std::move(**r));
+                    } else if (!r.ok() && r.error().code != ErrorCode::kConflict && !join->error) {
+                      join->error = r.error();
+                    }
+                    last = --join->left == 0;
+                  }
+                  if (!last) return;
+                  // Claimed alerts are reported even if another claim failed: their leases
+                  // are held, and dropping them here would only delay them by a lease.
+                  if (join->error && join->value.empty()) return (*shared_done)(*join->error);
+                  std::sort(join->value.begin(), join->value.end(),
+                            [](const PendingAlert& a, const PendingAlert& b) {
+                              return std::tie(a.alert.at, a.alert.slug) <
+                                     std::tie(b.alert.at, b.alert.slug);
+                            });
+                  (*shared_done)(std::move(join->value));
+                },
+                kMutateAttempts);
+          }
+        });
+      });
+}
+
+namespace {
+
+// A change to the outbox entry `id` of a monitor, made only while `owner` holds its lease.
+std::function<Result<Outcome<Ok>>(std::optional<MonitorRecord>)> LeasedChange(
+    std::int64_t id, std::string owner, std::function<void(MonitorRecord&, OutboxEntry&)> change) {
+  return [id, owner = std::move(owner),
+          change = std::move(change)](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
+    if (!current) return Conflict("the alert's monitor was deleted");
+    auto it = std::find_if(current->outbox.begin(), current->outbox.end(),
+                           [&](const OutboxEntry& e) { return e.id == id; });
+    if (it == current->outbox.end() || it->lease_owner != owner) {
+      return Conflict("the alert's lease was lost to another sender");
+    }
+    change(*current, *it);
+    return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
+  };
+}
+
+Callback<Ok> ToVoid(Callback<void> done) {
+  return [done = std::move(done)](Result<Ok> r) {
+    if (!r.ok()) return done(r.error());
+    return done(Ok{});
+  };
+}
+
+}  // namespace
+
+void DynamoStore::FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(std::move(done), [impl, id = alert.id, slug = alert.alert.slug,
+                                    owner = std::move(owner)](Callback<void> done) {
+    impl->Mutate<Ok>(
+        slug,
+        LeasedChange(id, owner,
+                     [id](MonitorRecord& r, OutboxEntry&) {
+                       std::erase_if(r.outbox, [id](const OutboxEntry& e) { return e.id == id; });
+                     }),
+        ToVoid(std::move(done)), kMutateAttempts);
+  });
+}
+
+void DynamoStore::RetryAlert(const PendingAlert& alert, std::string owner,
+                             UnixMillis next_attempt_at, std::string error, Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(
+      std::move(done), [impl, id = alert.id, slug = alert.alert.slug, owner = std::move(owner),
+                        next_attempt_at, error = std::move(error)](Callback<void> done) {
+        impl->Mutate<Ok>(slug,
+                         LeasedChange(id, owner,
+                                      [next_attempt_at, error](MonitorRecord&, OutboxEntry& e) {
+                                        e.lease_owner = std::nullopt;
+                                        e.lease_until = std::nullopt;
+                                        e.next_attempt_at = next_attempt_at;
+                                        e.last_error = error;
+                                      }),
+                         ToVoid(std::move(done)), kMutateAttempts);
+      });
+}
+
+void DynamoStore::RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
+                              Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(std::move(done),
+                  [impl, id = alert.id, slug = alert.alert.slug, owner = std::move(owner),
+                   error = std::move(error)](Callback<void> done) {
+                    impl->Mutate<Ok>(slug,
+                                     LeasedChange(id, owner,
+                                                  [error](MonitorRecord&, OutboxEntry& e) {
+                                                    e.rejected = true;
+                                                    e.lease_owner = std::nullopt;
+                                                    e.lease_until = std::nullopt;
+                                                    e.last_error = error;
+                                                  }),
+                                     ToVoid(std::move(done)), kMutateAttempts);
+                  });
+}
+
+void DynamoStore::EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) {
+  auto impl = impl_;
+  impl->Run<std::optional<UnixMillis>>(
+      std::move(done), [impl](Callback<std::optional<UnixMillis>> done) {
+        impl->QueryAlerting([done = std::move(done)](Result<std::vector<MonitorRecord>> r) {
+          if (!r.ok()) return done(r.error());
+          std::optional<UnixMillis> earliest;
+          for (const MonitorRecord& rec : *r) {
+            std::optional<UnixMillis> at = HeadReadyAt(rec);
+            if (at && (!earliest || *at < *earliest)) earliest = at;
+          }
+          return done(earliest);
+        });
+      });
+}
+
+void DynamoStore::CountPendingAlerts(Callback<std::int64_t> done) {
+  auto impl = impl_;
+  impl->Run<std::int64_t>(std::move(done), [impl](Callback<std::int64_t> done) {
+    impl->QueryAlerting([done = std::move(done)](Result<std::vector<MonitorRecord>> r) {
+      if (!r.ok()) return done(r.error());
+      std::int64_t n = 0;
+      for (const MonitorRecord& rec : *r) n += rec.PendingCount();
+      return done(n);
+    });
+  });
+}
+
+// ---- API keys ----
+
+void DynamoStore::AddKey(ApiKeyRecord key, Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(std::move(done), [impl, key = std::move(key)](Callback<void> done) {
+    Item item;
+    item["key_hash"] = S(key.key_hash);
+    item["description"] = S(key.description);
+    dynamo::SetTime(item, "created_at", key.created_at);
+    if (key.last_used_at) item["last_used_at_ms"] = N(*key.last_used_at);
+    impl->client->PutItem({.table = impl->options.keys_table,
+                           .item = std::move(item),
+                           .condition = "attribute_not_exists(#h)",
+                           .names = {{"#h", "key_hash"}}},
+                          [done = std::move(done)](DynamoResult<aws::Nothing> r) {
+                            if (r.ok()) return done(Ok{});
+                            if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+                              return done(InvalidArgument("a key with this hash exists already"));
+                            }
+                            return done(ToError(r.error(), "add API key"));
+                          });
+  });
+}
+
+void DynamoStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
+  auto impl = impl_;
+  impl->Run<std::vector<ApiKeyRecord>>(
+      std::move(done),
+      [impl](Callback<std::vector<ApiKeyRecord>> done) { impl->ScanKeys(std::move(done)); });
+}
+
+void DynamoStore::RevokeKey(std::string id, Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(std::move(done), [impl, id = std::move(id)](Callback<void> done) {
+    if (!ValidKeyId(id)) {
+      return impl->Later<void>(
+          std::move(done), InvalidArgument("a key ID is 12 to 64 lower-case hexadecimal digits"));
+    }
+    impl->ScanKeys([impl, id,
+                    done = std::move(done)](Result<std::vector<ApiKeyRecord>> keys) mutable {
+      if (!keys.ok()) return done(keys.error());
+      std::vector<std::string> matches;
+      for (const ApiKeyRecord& k : *keys) {
+        if (k.key_hash.compare(0, id.size(), id) == 0) matches.push_back(k.key_hash);
+      }
+      if (matches.empty()) return done(NotFound("no API key with ID " + id));
+      if (matches.size() > 1) {
+        return done(InvalidArgument("the ID " + id + " matches several keys: give more of it"));
+      }
+      impl->client->DeleteItem({.table = impl->options.keys_table,
+                                .key = {{"key_hash", S(matches[0])}},
+                                .condition = "attribute_exists(#h)",
+                                .names = {{"#h", "key_hash"}}},
+                               [id, done = std::move(done)](DynamoResult<std::optional<Item>> r) {
+                                 if (r.ok()) return done(Ok{});
+                                 if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+                                   return done(NotFound("no API key with ID " + id));
+                                 }
+                                 return done(ToError(r.error(), "revoke API key"));
+                               });
+    });
+  });
+}
+
+void DynamoStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                            Callback<void> done) {
+  auto impl = impl_;
+  impl->Run<void>(std::move(done), [impl, uses = std::move(uses)](Callback<void> done) {
+    // The latest use of each key, one conditional update each: never moves it back, never
+    // creates a key.
+    std::map<std::string, UnixMillis> latest;
+    for (const auto& [hash, at] : uses) {
+      auto [it, inserted] = latest.emplace(hash, at);
+      if (!inserted) it->second = std::max(it->second, at);
+    }
+    if (latest.empty()) return impl->Later<void>(std::move(done), Ok{});
+    auto join = std::make_shared<Join<int>>();
+    join->left = latest.size();
+    auto shared_done = std::make_shared<Callback<void>>(std::move(done));
+    for (const auto& [hash, at] : latest) {
+      impl->client->UpdateItem(
+          {.table = impl->options.keys_table,
+           .key = {{"key_hash", S(hash)}},
+           .update = "SET #u = :t",
+           .condition = "attribute_exists(#h) AND (attribute_not_exists(#u) OR #u < :t)",
+           .names = {{"#h", "key_hash"}, {"#u", "last_used_at_ms"}},
+           .values = {{":t", N(at)}}},
+          [join, shared_done](DynamoResult<std::optional<Item>> r) {
+            bool last;
+            {
+              std::lock_guard lock(join->mu);
+              if (!r.ok() && r.error().kind != DynamoErrorKind::kConditionalCheckFailed &&
+                  !join->error) {
+                join->error = ToError(r.error(), "record API key use");
+              }
+              last = --join->left == 0;
+            }
+            if (!last) return;
+            if (join->error) return (*shared_done)(*join->error);
+            (*shared_done)(Ok{});
+          });
+    }
+  });
+}
+
+// ---- set-up ----
+
+Status DynamoStore::InitTables(std::string* ttl_note) {
+  aws::DynamoClient& client = *impl_->client;
+  const DynamoStoreOptions& o = impl_->options;
+  auto create = [&](aws::CreateTableRequest request) -> Status {
+    std::string table = request.table;
+    auto created = Await<aws::Nothing>([&](Callback<aws::Nothing> cb) {
+      client.CreateTable(std::move(request), [cb](DynamoResult<aws::Nothing> r) {
+        if (r.ok()) return cb(aws::Nothing{});
+        if (r.error().type == "ResourceInUseException") return cb(aws::Nothing{});
+        return cb(ToError(r.error(), "create table " + r.error().message));
+      });
+    });
+    if (!created.ok()) return created.error().Wrap("create table " + table);
+    // Wait until it is ACTIVE (a few seconds on AWS, at once locally).
+    for (int i = 0; i < 600; ++i) {
+      auto status = Await<std::string>([&](Callback<std::string> cb) {
+        client.DescribeTable(table, [cb](DynamoResult<std::string> r) {
+          if (r.ok()) return cb(std::move(r.value()));
+          return cb(ToError(r.error(), "describe table"));
+        });
+      });
+      if (!status.ok()) return status.error();
+      if (*status == "ACTIVE") return Ok{};
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return Unavailable("table " + table + " did not become ACTIVE within 2 minutes");
+  };
+  if (Status s = create({.table = o.monitors_table,
+                         .hash = {"slug", 'S'},
+                         .indexes = {{.name = dynamo::kCheckIndex,
+                                      .hash = {"check_partition", 'S'},
+                                      .range = aws::KeyAttribute{"next_due", 'N'}}}});
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = create({.table = o.keys_table, .hash = {"key_hash", 'S'}}); !s.ok()) return s;
+  auto ttl = Await<aws::Nothing>([&](Callback<aws::Nothing> cb) {
+    client.UpdateTimeToLive(o.monitors_table, "expires_at", [cb](DynamoResult<aws::Nothing> r) {
+      if (r.ok()) return cb(aws::Nothing{});
+      // "TimeToLive is already enabled" answers a ValidationException.
+      if (r.error().message.find("already enabled") != std::string::npos) {
+        return cb(aws::Nothing{});
+      }
+      return cb(ToError(r.error(), "turn TTL on"));
+    });
+  });
+  if (!ttl.ok() && ttl_note != nullptr) {
+    *ttl_note = "TTL could not be turned on (" + ttl.error().message +
+                "); heartbeat removes expired monitors itself";
+  }
+  return Ok{};
+}
+
+}  // namespace heartbeat

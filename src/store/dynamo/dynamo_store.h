@@ -1,0 +1,108 @@
+#pragma once
+// Store on Amazon DynamoDB (or any engine that speaks its JSON protocol), with the seed's
+// two tables: monitors (see monitor_item.h for the item layout and how the GSI
+// overdue-check-index is used) and API keys (hash key key_hash; only hashes are stored).
+//
+// Every operation is a chain of asynchronous DynamoDB requests on one AsyncHttpClient:
+// no thread waits for DynamoDB, and callbacks run on the client's event thread.
+//
+// Writes:
+// - A ping is one UpdateItem, with or without an interval (the stored interval is read by
+//   the update expression itself); only a ping on an expired item takes a second request,
+//   to start it afresh.
+// - Everything else that must read before it writes (fail, pause, unpause, the checker's
+//   decisions, the outbox) is a read-modify-write of the whole item, conditional on the
+//   item's revision `rev`: two writers racing on one monitor cannot both win. Alerts wait
+//   in the monitor's own item (its outbox), so a decision and the alert it queues are one
+//   conditional write: DynamoDB has no cross-item transaction that dynalite also offers.
+// - Deleting a monitor drops the alerts still waiting for it, as the SQLite store does.
+//
+// Reads are strongly consistent where it matters (Get, the read of a read-modify-write);
+// the checker's queries go to the GSI, which is eventually consistent: a monitor changed a
+// moment ago may be seen in its old state, and the conditional write then loses (kConflict)
+// instead of acting on it.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "aws/dynamodb.h"
+#include "net/async_http_client.h"
+#include "store/store.h"
+
+namespace heartbeat {
+
+struct DynamoStoreOptions {
+  std::string monitors_table = "heartbeat-monitors";
+  std::string keys_table = "heartbeat-api-keys";
+  // GSI partition values to spread monitors over ("CHECK" when 1; "CHECK#0".. otherwise).
+  int check_partitions = 1;
+  aws::DynamoClientOptions client;
+  std::size_t max_connections = 128;  // to the DynamoDB endpoint
+};
+
+class DynamoStore final : public Store {
+ public:
+  // Starts the HTTP client. Makes no request: a missing table shows in the first
+  // operation (and in Healthy()) rather than stopping the process.
+  static Result<std::unique_ptr<DynamoStore>> Open(DynamoStoreOptions options);
+  ~DynamoStore() override;
+
+  // `heartbeat store init`: creates both tables (with the GSI) when missing, waits until
+  // they are ACTIVE, and turns TTL on expires_at on. An engine without TTL support
+  // (dynalite) is reported in `ttl_note` rather than failing: expired monitors are also
+  // removed by heartbeat itself.
+  Status InitTables(std::string* ttl_note);
+
+  // Requests to DynamoDB in flight now, and the most at once so far.
+  std::int64_t InFlight() const;
+  std::int64_t MaxInFlight() const;
+
+  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+            Callback<Monitor> done) override;
+  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) override;
+  void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
+  void List(std::string after, std::size_t limit, UnixMillis now,
+            Callback<MonitorPage> done) override;
+  void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
+  void Pause(std::string slug, UnixMillis now, Callback<bool> done) override;
+  void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override;
+  void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
+  void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
+
+  void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
+  void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
+  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
+                     std::optional<UnixMillis> check_at, UnixMillis now,
+                     Callback<void> done) override;
+
+  void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   Callback<std::vector<PendingAlert>> done) override;
+  void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
+  void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
+                  std::string error, Callback<void> done) override;
+  void RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
+                   Callback<void> done) override;
+  void EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) override;
+  void CountPendingAlerts(Callback<std::int64_t> done) override;
+
+  void AddKey(ApiKeyRecord key, Callback<void> done) override;
+  void ListKeys(Callback<std::vector<ApiKeyRecord>> done) override;
+  void RevokeKey(std::string id, Callback<void> done) override;
+  void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                 Callback<void> done) override;
+
+  bool Healthy() const override;
+  void Close() override;
+
+  struct Impl;  // shared with the operations' continuations
+
+ private:
+  explicit DynamoStore(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace heartbeat

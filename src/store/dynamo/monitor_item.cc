@@ -1,0 +1,263 @@
+#include "store/dynamo/monitor_item.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace heartbeat::dynamo {
+
+using aws::AttributeValue;
+using aws::Item;
+
+namespace {
+
+constexpr char kFracSuffix[] = "_frac_ms";
+constexpr std::size_t kMaxRejectedKept = 20;
+
+std::optional<std::int64_t> GetInt(const Item& item, const std::string& name) {
+  auto it = item.find(name);
+  if (it == item.end()) return std::nullopt;
+  return it->second.AsInt64();
+}
+
+void SetInt(Item& item, const std::string& name, std::optional<std::int64_t> v) {
+  if (v) {
+    item[name] = AttributeValue::N(*v);
+  } else {
+    item.erase(name);
+  }
+}
+
+std::optional<std::string> GetString(const Item& item, const std::string& name) {
+  auto it = item.find(name);
+  if (it == item.end() || it->second.AsString() == nullptr) return std::nullopt;
+  return *it->second.AsString();
+}
+
+std::optional<AlertKind> KindFromString(const std::string& s) {
+  for (AlertKind k :
+       {AlertKind::kOverdue, AlertKind::kFailed, AlertKind::kRepeat, AlertKind::kRecovered}) {
+    if (ToString(k) == s) return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<OutboxEntry> ParseEntry(const std::string& key, const AttributeValue& v) {
+  const Item* m = v.AsMap();
+  if (m == nullptr) return std::nullopt;
+  OutboxEntry e;
+  auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), e.id);
+  if (ec != std::errc() || ptr != key.data() + key.size()) return std::nullopt;
+  std::optional<std::string> kind = GetString(*m, "kind");
+  std::optional<AlertKind> k = kind ? KindFromString(*kind) : std::nullopt;
+  if (!k) return std::nullopt;
+  e.alert.kind = *k;
+  e.alert.slug = GetString(*m, "slug").value_or("");
+  e.alert.interval_secs = GetInt(*m, "interval_secs").value_or(0);
+  e.alert.last_ping = GetInt(*m, "last_ping");
+  e.alert.deadline = GetInt(*m, "deadline").value_or(0);
+  e.alert.at = GetInt(*m, "at").value_or(0);
+  e.alert.down_since = GetInt(*m, "down_since").value_or(0);
+  e.attempts = GetInt(*m, "attempts").value_or(0);
+  e.next_attempt_at = GetInt(*m, "next_attempt_at").value_or(0);
+  e.lease_owner = GetString(*m, "lease_owner");
+  e.lease_until = GetInt(*m, "lease_until");
+  e.rejected = GetString(*m, "state").value_or("pending") == "rejected";
+  e.last_error = GetString(*m, "last_error").value_or("");
+  return e;
+}
+
+AttributeValue EntryValue(const OutboxEntry& e) {
+  Item m;
+  m["kind"] = AttributeValue::S(std::string(ToString(e.alert.kind)));
+  m["slug"] = AttributeValue::S(e.alert.slug);
+  m["interval_secs"] = AttributeValue::N(e.alert.interval_secs);
+  SetInt(m, "last_ping", e.alert.last_ping);
+  m["deadline"] = AttributeValue::N(e.alert.deadline);
+  m["at"] = AttributeValue::N(e.alert.at);
+  m["down_since"] = AttributeValue::N(e.alert.down_since);
+  m["attempts"] = AttributeValue::N(e.attempts);
+  m["next_attempt_at"] = AttributeValue::N(e.next_attempt_at);
+  if (e.lease_owner) m["lease_owner"] = AttributeValue::S(*e.lease_owner);
+  SetInt(m, "lease_until", e.lease_until);
+  m["state"] = AttributeValue::S(e.rejected ? "rejected" : "pending");
+  if (!e.last_error.empty()) m["last_error"] = AttributeValue::S(e.last_error);
+  return AttributeValue::M(std::move(m));
+}
+
+// FNV-1a, 64 bits: stable across processes and versions, unlike std::hash.
+std::uint64_t Fnv1a(const std::string& s) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
+const OutboxEntry* MonitorRecord::Head() const {
+  for (const OutboxEntry& e : outbox) {
+    if (!e.rejected) return &e;
+  }
+  return nullptr;
+}
+
+OutboxEntry* MonitorRecord::Head() { return const_cast<OutboxEntry*>(std::as_const(*this).Head()); }
+
+std::int64_t MonitorRecord::PendingCount() const {
+  return std::count_if(outbox.begin(), outbox.end(),
+                       [](const OutboxEntry& e) { return !e.rejected; });
+}
+
+std::string HomePartition(const std::string& slug, int partitions) {
+  if (partitions <= 1) return "CHECK";
+  return "CHECK#" + std::to_string(Fnv1a(slug) % static_cast<std::uint64_t>(partitions));
+}
+
+std::vector<std::string> HomePartitions(int partitions) {
+  if (partitions <= 1) return {"CHECK"};
+  std::vector<std::string> all;
+  for (int i = 0; i < partitions; ++i) all.push_back("CHECK#" + std::to_string(i));
+  all.push_back("CHECK");
+  return all;
+}
+
+std::string PartitionFor(const MonitorRecord& r, const std::string& home) {
+  if (r.Head() != nullptr) return kAlertingPartition;
+  if (r.monitor.paused) return kPausedPartition;
+  if (r.monitor.alert_count > 0) return kAlertingPartition;
+  return home;
+}
+
+void SetTime(Item& item, const std::string& name, std::optional<UnixMillis> ms) {
+  const std::string frac = name + kFracSuffix;
+  if (!ms) {
+    item.erase(name);
+    item.erase(frac);
+    return;
+  }
+  // Floor division: times before 1970 never occur, but the split must stay exact anyway.
+  std::int64_t secs = *ms / 1000;
+  std::int64_t rest = *ms % 1000;
+  if (rest < 0) {
+    rest += 1000;
+    --secs;
+  }
+  item[name] = AttributeValue::N(secs);
+  item[frac] = AttributeValue::N(rest);
+}
+
+std::optional<UnixMillis> GetTime(const Item& item, const std::string& name) {
+  std::optional<std::int64_t> secs = GetInt(item, name);
+  if (!secs) return std::nullopt;
+  std::int64_t frac = GetInt(item, name + kFracSuffix).value_or(0);
+  if (frac < 0 || frac > 999) frac = 0;
+  return *secs * 1000 + frac;
+}
+
+Result<MonitorRecord> ParseMonitorItem(const Item& item) {
+  MonitorRecord r;
+  r.raw = item;
+  Monitor& m = r.monitor;
+  std::optional<std::string> slug = GetString(item, "slug");
+  if (!slug) return Internal("a monitor item without a slug");
+  m.slug = *slug;
+  auto bad = [&](const char* what) {
+    return Internal("monitor item " + m.slug + ": " + what + " is missing or not a number");
+  };
+  std::optional<std::int64_t> interval = GetInt(item, "interval_secs");
+  if (!interval) return bad("interval_secs");
+  m.interval_secs = *interval;
+  std::optional<UnixMillis> next_due = GetTime(item, "next_due");
+  if (!next_due) return bad("next_due");
+  m.next_due = *next_due;
+  std::optional<UnixMillis> expires = GetTime(item, "expires_at");
+  if (!expires) return bad("expires_at");
+  m.expires_at = *expires;
+  m.created_at = GetTime(item, "created_at").value_or(m.next_due);
+  m.last_ping = GetTime(item, "last_ping");
+  auto paused = item.find("paused");
+  m.paused = paused != item.end() && paused->second.AsBool().value_or(false);
+  m.failed_at = GetInt(item, "failed_at");
+  m.first_alerted_at = GetTime(item, "first_alerted_at");
+  m.last_alerted_at = GetTime(item, "last_alerted_at");
+  m.alert_count = GetInt(item, "alert_count").value_or(0);
+  m.down_since = GetInt(item, "down_since");
+  // The seed keeps alert state without a count of ours: an alert was sent if it says so.
+  if (m.alert_count == 0 && m.first_alerted_at) m.alert_count = 1;
+  if (m.alert_count > 0 && !m.down_since) m.down_since = m.first_alerted_at;
+
+  // check_at: written by the checker and by fail/unpause; a ping removes it, and then it
+  // follows from the state, as the SQLite store computes it on a ping.
+  if (m.paused) {
+    m.check_at = std::nullopt;
+  } else if (std::optional<std::int64_t> c = GetInt(item, "check_at")) {
+    m.check_at = *c;
+  } else if (m.alert_count > 0 && m.last_ping) {
+    m.check_at = *m.last_ping;  // the ping that ended the outage: the recovery is due
+  } else {
+    m.check_at = m.next_due + 1;
+  }
+
+  r.rev = GetInt(item, "rev").value_or(0);
+  r.outbox_seq = GetInt(item, "outbox_seq").value_or(0);
+  r.partition = GetString(item, "check_partition").value_or("");
+  if (auto ob = item.find("outbox"); ob != item.end()) {
+    if (const Item* entries = ob->second.AsMap()) {
+      for (const auto& [key, value] : *entries) {
+        std::optional<OutboxEntry> e = ParseEntry(key, value);
+        if (!e) return Internal("monitor item " + m.slug + ": malformed outbox entry " + key);
+        if (e->alert.slug.empty()) e->alert.slug = m.slug;
+        r.outbox.push_back(std::move(*e));
+      }
+    }
+  }
+  std::sort(r.outbox.begin(), r.outbox.end(),
+            [](const OutboxEntry& a, const OutboxEntry& b) { return a.id < b.id; });
+  return r;
+}
+
+Item ToItem(const MonitorRecord& r, const std::string& home) {
+  Item item = r.raw;
+  const Monitor& m = r.monitor;
+  item["slug"] = AttributeValue::S(m.slug);
+  item["interval_secs"] = AttributeValue::N(m.interval_secs);
+  SetTime(item, "last_ping", m.last_ping);
+  SetTime(item, "next_due", m.next_due);
+  SetTime(item, "created_at", m.created_at);
+  SetTime(item, "expires_at", m.expires_at);
+  SetTime(item, "first_alerted_at", m.first_alerted_at);
+  SetTime(item, "last_alerted_at", m.last_alerted_at);
+  item["alert_count"] = AttributeValue::N(m.alert_count);
+  item["paused"] = AttributeValue::Bool(m.paused);
+  SetInt(item, "failed_at", m.failed_at);
+  SetInt(item, "down_since", m.down_since);
+  SetInt(item, "check_at", m.check_at);
+  item["rev"] = AttributeValue::N(r.rev + 1);
+
+  // Rejected alerts are kept for inspection, the newest few only: an item has a size limit.
+  std::vector<const OutboxEntry*> kept;
+  std::size_t rejected = std::count_if(r.outbox.begin(), r.outbox.end(),
+                                       [](const OutboxEntry& e) { return e.rejected; });
+  for (const OutboxEntry& e : r.outbox) {
+    if (e.rejected && rejected > kMaxRejectedKept) {
+      --rejected;
+      continue;
+    }
+    kept.push_back(&e);
+  }
+  if (kept.empty()) {
+    item.erase("outbox");
+  } else {
+    Item entries;
+    for (const OutboxEntry* e : kept) entries[std::to_string(e->id)] = EntryValue(*e);
+    item["outbox"] = AttributeValue::M(std::move(entries));
+  }
+  SetInt(item, "outbox_seq",
+         r.outbox_seq > 0 ? std::optional<std::int64_t>(r.outbox_seq) : std::nullopt);
+  item["check_partition"] = AttributeValue::S(PartitionFor(r, home));
+  return item;
+}
+
+}  // namespace heartbeat::dynamo

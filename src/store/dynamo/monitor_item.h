@@ -1,0 +1,91 @@
+#pragma once
+// How a monitor lives in a DynamoDB item: the seed's attributes (SPEC §6), so that items
+// the Rust version wrote read correctly and ours read in it, plus a few of our own.
+//
+// Seed attributes (times in Unix seconds, as the seed and DynamoDB's TTL want them):
+//   slug S, interval_secs N, last_ping N, next_due N, check_partition S, first_alerted_at N,
+//   last_alerted_at N, alert_count N, created_at N, paused BOOL, expires_at N (TTL).
+// Ours (the Rust version ignores them):
+//   <time>_frac_ms N  the milliseconds (0-999) of each seed time above, since time is kept
+//                     to the millisecond inside; absent means 0 (an item of the seed)
+//   failed_at N, down_since N, check_at N   Unix milliseconds
+//   rev N             bumped by every write of ours: read-modify-writes are conditional on it
+//   outbox M          alerts waiting for delivery, by id: {"7": {kind, ...}}
+//   outbox_seq N      the last outbox id used
+//
+// check_partition places the item in the GSI overdue-check-index (check_partition,
+// next_due), which is how the checker finds work without scanning:
+//   "CHECK" (or "CHECK#i" of N)  a monitor that is neither alerting nor paused: due once
+//                                next_due passes, so the checker queries next_due <= now;
+//   "ALERTING"                   an alert is active or alerts wait in the outbox: the
+//                                checker reads this whole partition (recoveries, repeats,
+//                                deliveries), whose size is what is going wrong right now;
+//   "PAUSED"                     never looked at by the checker.
+// A ping keeps the partition (if_not_exists); every read-modify-write puts the item where
+// its new state belongs.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/dynamodb.h"
+#include "core/alert.h"
+#include "core/monitor.h"
+#include "core/result.h"
+
+namespace heartbeat::dynamo {
+
+inline constexpr char kAlertingPartition[] = "ALERTING";
+inline constexpr char kPausedPartition[] = "PAUSED";
+inline constexpr char kCheckIndex[] = "overdue-check-index";
+
+// An alert in a monitor's outbox.
+struct OutboxEntry {
+  std::int64_t id = 0;
+  Alert alert;
+  std::int64_t attempts = 0;
+  UnixMillis next_attempt_at = 0;
+  std::optional<std::string> lease_owner;
+  std::optional<UnixMillis> lease_until;
+  bool rejected = false;
+  std::string last_error;
+};
+
+// A monitor item, parsed.
+struct MonitorRecord {
+  Monitor monitor;  // check_at as the checker must see it (see DerivedCheckAt)
+  std::int64_t rev = 0;
+  std::int64_t outbox_seq = 0;
+  std::vector<OutboxEntry> outbox;  // by id
+  std::string partition;
+  aws::Item raw;  // the item as read: attributes we do not know are written back as they were
+
+  // The oldest pending (not rejected) alert, or nullptr.
+  const OutboxEntry* Head() const;
+  OutboxEntry* Head();
+  std::int64_t PendingCount() const;
+};
+
+// The GSI partition of a monitor that is neither alerting nor paused: "CHECK" when there is
+// one partition, else "CHECK#<FNV-1a(slug) mod n>".
+std::string HomePartition(const std::string& slug, int partitions);
+// Every home partition value the checker must query: "CHECK#0".."CHECK#n-1" and, when n > 1,
+// also "CHECK" (items of the seed, or written before the partitions were spread).
+std::vector<std::string> HomePartitions(int partitions);
+
+// Where the record belongs now (see the header comment).
+std::string PartitionFor(const MonitorRecord& r, const std::string& home);
+
+// Parses a monitor item; an error when a seed attribute is missing or malformed.
+Result<MonitorRecord> ParseMonitorItem(const aws::Item& item);
+
+// The item for `r`: r.raw with every attribute of ours and of the seed set from r (absent
+// optional values removed), rev = r.rev + 1, and check_partition = PartitionFor(r, home).
+aws::Item ToItem(const MonitorRecord& r, const std::string& home);
+
+// Unix ms <-> the seed's seconds plus our milliseconds part.
+void SetTime(aws::Item& item, const std::string& name, std::optional<UnixMillis> ms);
+std::optional<UnixMillis> GetTime(const aws::Item& item, const std::string& name);
+
+}  // namespace heartbeat::dynamo

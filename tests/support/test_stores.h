@@ -1,0 +1,94 @@
+#pragma once
+// The stores that store-level suites run against: SQLite in a test's directory, and
+// DynamoDB on the shared dynalite of the test binary (tables of its own per store).
+//
+//   std::unique_ptr<Store> s = OpenTestStore(StoreKind::kDynamo, dir.path());
+//
+// Dynamo tables are created the way `heartbeat store init` creates them (InitTables).
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "store/dynamo/dynamo_store.h"
+#include "store/dynamo/monitor_item.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/dynalite.h"
+
+namespace heartbeat::testing {
+
+enum class StoreKind { kSqlite, kDynamo };
+
+inline std::string StoreKindName(StoreKind kind) {
+  return kind == StoreKind::kSqlite ? "Sqlite" : "Dynamo";
+}
+
+struct DynamoTables {
+  std::string monitors;
+  std::string keys;
+};
+
+// The tables of the Dynamo store opened for each directory (for tests that reach behind
+// the store's back).
+inline std::map<std::string, DynamoTables>& DynamoTablesByDir() {
+  static std::map<std::string, DynamoTables> tables;
+  return tables;
+}
+inline std::mutex& DynamoTablesMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+inline DynamoStoreOptions TestDynamoOptions(const DynamoTables& tables, int check_partitions = 1) {
+  DynamoStoreOptions o;
+  o.monitors_table = tables.monitors;
+  o.keys_table = tables.keys;
+  o.check_partitions = check_partitions;
+  o.client = Dynalite::Shared().ClientOptions();
+  return o;
+}
+
+// A Dynamo store on fresh tables of the shared dynalite.
+inline std::unique_ptr<DynamoStore> OpenTestDynamoStore(const std::string& dir,
+                                                        int check_partitions = 1) {
+  DynamoTables tables{Dynalite::UniqueTableName("monitors"), Dynalite::UniqueTableName("keys")};
+  auto store = DynamoStore::Open(TestDynamoOptions(tables, check_partitions));
+  if (!store.ok()) throw std::runtime_error("open the DynamoDB store: " + store.error().message);
+  std::string note;
+  Status init = (*store)->InitTables(&note);
+  if (!init.ok()) throw std::runtime_error("create the tables: " + init.error().message);
+  {
+    std::lock_guard lock(DynamoTablesMutex());
+    DynamoTablesByDir()[dir] = tables;
+  }
+  return std::move(*store);
+}
+
+inline DynamoTables DynamoTablesOf(const std::string& dir) {
+  std::lock_guard lock(DynamoTablesMutex());
+  return DynamoTablesByDir().at(dir);
+}
+
+inline std::unique_ptr<SqliteStore> OpenTestSqliteStore(const std::string& dir) {
+  auto store = SqliteStore::Open({.path = dir + "/heartbeat.db"});
+  if (!store.ok()) throw std::runtime_error("open the SQLite store: " + store.error().message);
+  return std::move(*store);
+}
+
+inline std::unique_ptr<Store> OpenTestStore(StoreKind kind, const std::string& dir) {
+  if (kind == StoreKind::kSqlite) return OpenTestSqliteStore(dir);
+  return OpenTestDynamoStore(dir);
+}
+
+// A second store on the data of the store OpenTestStore opened for `dir` (as a second
+// process would open it).
+inline std::unique_ptr<Store> OpenSecondTestStore(StoreKind kind, const std::string& dir) {
+  if (kind == StoreKind::kSqlite) return OpenTestSqliteStore(dir);
+  auto store = DynamoStore::Open(TestDynamoOptions(DynamoTablesOf(dir)));
+  if (!store.ok()) throw std::runtime_error("open the DynamoDB store: " + store.error().message);
+  return std::move(*store);
+}
+
+}  // namespace heartbeat::testing
