@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "aws/credentials.h"
+#include "core/clock.h"
 #include "net/async_http_client.h"
 
 namespace heartbeat::aws {
@@ -53,15 +54,15 @@ class AttributeValue {
 
   // Typed reads: nullopt / nullptr when the type differs (or, for AsInt64, when the number
   // is not an integer that fits in 64 bits).
-  const std::string* AsString() const;  // S
+  const std::string* AsString() const;          // S
   std::optional<std::int64_t> AsInt64() const;  // N
   const std::string* NumberTextOrNull() const;  // N, as sent
-  const std::string* AsBytes() const;  // B
-  std::optional<bool> AsBool() const;  // BOOL
+  const std::string* AsBytes() const;           // B
+  std::optional<bool> AsBool() const;           // BOOL
   bool IsNull() const;
-  const Item* AsMap() const;  // M
+  const Item* AsMap() const;                          // M
   const std::vector<AttributeValue>* AsList() const;  // L
-  const std::vector<std::string>* AsSet() const;  // SS, NS (as text), BS (raw bytes)
+  const std::vector<std::string>* AsSet() const;      // SS, NS (as text), BS (raw bytes)
 
   friend bool operator==(const AttributeValue&, const AttributeValue&);
 
@@ -84,8 +85,8 @@ enum class DynamoErrorKind {
 
 struct DynamoError {
   DynamoErrorKind kind = DynamoErrorKind::kOther;
-  std::string type;     // the short __type ("ConditionalCheckFailedException"); empty if none
-  std::string message;  // a human sentence; never carries credentials
+  std::string type;      // the short __type ("ConditionalCheckFailedException"); empty if none
+  std::string message;   // a human sentence; never carries credentials
   long http_status = 0;  // 0 for transport failures
   int attempts = 0;      // how many requests were sent
 };
@@ -115,7 +116,7 @@ using DynamoCallback = std::function<void(DynamoResult<T>)>;
 // --- requests ----------------------------------------------------------------------------
 
 using ExpressionNames = std::map<std::string, std::string>;  // "#n" -> attribute name
-using ExpressionValues = Item;                                // ":v" -> value
+using ExpressionValues = Item;                               // ":v" -> value
 
 enum class ReturnValues { kNone, kAllOld, kAllNew, kUpdatedOld, kUpdatedNew };
 
@@ -216,17 +217,22 @@ struct DynamoClientOptions {
   std::string region;    // signs the requests
   // Called for every request (credentials may be refreshed underneath).
   std::function<Credentials()> credentials;
-  int max_attempts = 10;  // requests per operation, the first included
+  int max_attempts = 10;                     // requests per operation, the first included
   std::chrono::milliseconds base_delay{25};  // back-off: random in [0, min(cap, base * 2^n))
   std::chrono::milliseconds max_delay{2000};
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds request_timeout{10000};
+  // Seeds the back-off jitter; none: a seed from std::random_device, so that many
+  // processes throttled together do not retry in step. Tests set it.
+  std::optional<std::uint64_t> jitter_seed;
 };
 
 class DynamoClient {
  public:
-  // `http` must outlive the client. Callbacks run on http's event thread and must not block.
-  DynamoClient(AsyncHttpClient& http, DynamoClientOptions options);
+  // `http` and `clock` must outlive the client and every operation in flight. Callbacks run
+  // on http's event thread and must not block. Thread-safe: operations may start from any
+  // thread. `clock` dates the signatures (Now()).
+  DynamoClient(AsyncHttpClient& http, DynamoClientOptions options, Clock& clock = RealClock());
 
   void GetItem(GetItemRequest request, DynamoCallback<std::optional<Item>> done);
   // Each reports the item as ReturnValues asks (nullopt for kNone, or when there was none).

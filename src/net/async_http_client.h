@@ -18,7 +18,8 @@ class AsyncHttpClient {
 
   // Starts `request` and returns at once. `done` runs exactly once, on the client's event
   // thread (never inside this call), with the answer or the transport failure. `done` must
-  // not block. Thread-safe. After Close, `done` runs at once with a transport failure.
+  // not block. Thread-safe. After Close, `done` runs at once with a transport failure (then
+  // inside this call: the event thread is gone).
   virtual void Start(HttpRequest request, std::function<void(HttpResult)> done) = 0;
 
   // Runs `fn` once on the event thread after `delay` (for retries with back-off without a
@@ -27,7 +28,9 @@ class AsyncHttpClient {
   virtual void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 
   // Fails what is in flight or waiting with a transport failure, runs pending timers, stops
-  // the event thread, and returns when it has. Idempotent.
+  // the event thread, and returns when it has. Idempotent. The callbacks it causes run on
+  // the event thread. Called from a callback, it returns at once and the event thread stops
+  // when the callback returns; the client must not be destroyed from a callback.
   virtual void Close() = 0;
 };
 
