@@ -121,92 +121,92 @@ using ExpressionValues = Item;                               // ":v" -> value
 enum class ReturnValues { kNone, kAllOld, kAllNew, kUpdatedOld, kUpdatedNew };
 
 struct GetItemRequest {
-  std::string table;
-  Item key;
+  std::string table{};
+  Item key{};
   bool consistent_read = true;
 };
 
 struct PutItemRequest {
-  std::string table;
-  Item item;
-  std::optional<std::string> condition;
-  ExpressionNames names;
-  ExpressionValues values;
+  std::string table{};
+  Item item{};
+  std::optional<std::string> condition{};
+  ExpressionNames names{};
+  ExpressionValues values{};
 };
 
 struct UpdateItemRequest {
-  std::string table;
-  Item key;
-  std::string update;  // UpdateExpression
-  std::optional<std::string> condition;
-  ExpressionNames names;
-  ExpressionValues values;
+  std::string table{};
+  Item key{};
+  std::string update{};  // UpdateExpression
+  std::optional<std::string> condition{};
+  ExpressionNames names{};
+  ExpressionValues values{};
   ReturnValues return_values = ReturnValues::kNone;
 };
 
 struct DeleteItemRequest {
-  std::string table;
-  Item key;
-  std::optional<std::string> condition;
-  ExpressionNames names;
-  ExpressionValues values;
+  std::string table{};
+  Item key{};
+  std::optional<std::string> condition{};
+  ExpressionNames names{};
+  ExpressionValues values{};
   ReturnValues return_values = ReturnValues::kNone;  // kNone or kAllOld
 };
 
 struct QueryRequest {
-  std::string table;
-  std::optional<std::string> index;  // a GSI name
-  std::string key_condition;
-  std::optional<std::string> filter;
-  std::optional<std::string> projection;
-  ExpressionNames names;
-  ExpressionValues values;
-  std::optional<std::int32_t> limit;  // items evaluated per page (DynamoDB's Limit)
+  std::string table{};
+  std::optional<std::string> index{};  // a GSI name
+  std::string key_condition{};
+  std::optional<std::string> filter{};
+  std::optional<std::string> projection{};
+  ExpressionNames names{};
+  ExpressionValues values{};
+  std::optional<std::int32_t> limit{};  // items evaluated per page (DynamoDB's Limit)
   bool scan_forward = true;
   bool consistent_read = false;  // must stay false on a GSI
-  std::optional<Item> exclusive_start_key;
+  std::optional<Item> exclusive_start_key{};
 };
 
 struct ScanRequest {
-  std::string table;
-  std::optional<std::string> filter;
-  std::optional<std::string> projection;
-  ExpressionNames names;
-  ExpressionValues values;
-  std::optional<std::int32_t> limit;
+  std::string table{};
+  std::optional<std::string> filter{};
+  std::optional<std::string> projection{};
+  ExpressionNames names{};
+  ExpressionValues values{};
+  std::optional<std::int32_t> limit{};
   bool consistent_read = false;
-  std::optional<Item> exclusive_start_key;
+  std::optional<Item> exclusive_start_key{};
 };
 
 // One page of a Query or a Scan.
 struct Page {
-  std::vector<Item> items;
-  std::optional<Item> last_evaluated_key;  // none on the last page
+  std::vector<Item> items{};
+  std::optional<Item> last_evaluated_key{};  // none on the last page
   std::int64_t scanned_count = 0;
 };
 
 struct WriteRequest {
-  std::optional<Item> put;         // a PutRequest's item, or
-  std::optional<Item> delete_key;  // a DeleteRequest's key
+  std::optional<Item> put{};         // a PutRequest's item, or
+  std::optional<Item> delete_key{};  // a DeleteRequest's key
 };
 
 struct KeyAttribute {
-  std::string name;
+  std::string name{};
   char type = 'S';  // 'S', 'N' or 'B'
 };
 
 struct GlobalSecondaryIndex {
-  std::string name;
-  KeyAttribute hash;
-  std::optional<KeyAttribute> range;
+  std::string name{};
+  KeyAttribute hash{};
+  std::optional<KeyAttribute> range{};
   // Projection ALL.
 };
 
 struct CreateTableRequest {
-  std::string table;
-  KeyAttribute hash;
-  std::optional<KeyAttribute> range;
-  std::vector<GlobalSecondaryIndex> indexes;
+  std::string table{};
+  KeyAttribute hash{};
+  std::optional<KeyAttribute> range{};
+  std::vector<GlobalSecondaryIndex> indexes{};
   // BillingMode PAY_PER_REQUEST.
 };
 

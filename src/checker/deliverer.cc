@@ -33,15 +33,15 @@ Deliverer::~Deliverer() { WaitIdle(); }
 
 Result<std::size_t> Deliverer::Dispatch() {
   // First, alerts already sent whose removal failed: record them, never send them again.
-  std::set<std::int64_t> unrecorded;
+  std::map<std::pair<std::string, std::int64_t>, PendingAlert> unrecorded;
   {
     std::lock_guard lock(mu_);
     unrecorded = sent_unrecorded_;
   }
-  for (std::int64_t id : unrecorded) {
-    if (RecordSent(id).ok()) {
+  for (const auto& [key, p] : unrecorded) {
+    if (RecordSent(p).ok()) {
       std::lock_guard lock(mu_);
-      sent_unrecorded_.erase(id);
+      sent_unrecorded_.erase(key);
     }
   }
 
@@ -118,7 +118,7 @@ void Deliverer::SendOne(const PendingAlert& p) {
       recorded = RecordSent(p);
       if (!recorded.ok() && recorded.error().code != ErrorCode::kConflict) {
         std::lock_guard lock(mu_);
-        sent_unrecorded_.insert({p.alert.slug, p.id});
+        sent_unrecorded_.emplace(std::make_pair(p.alert.slug, p.id), p);
       } else {
         std::lock_guard lock(mu_);
         sent_unrecorded_.erase({p.alert.slug, p.id});

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -87,8 +88,9 @@ class Deliverer {
   std::size_t inflight_ = 0;  // guarded by mu_
   DeliveryStats totals_;      // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them.
-  std::set<std::pair<std::string, std::int64_t>> sent_unrecorded_;  // (slug, id)  // guarded by mu_
-  std::mt19937_64 rng_;                                             // guarded by mu_
+  std::map<std::pair<std::string, std::int64_t>, PendingAlert>
+      sent_unrecorded_;  // by (slug, id)  // guarded by mu_
+  std::mt19937_64 rng_;  // guarded by mu_
 };
 
 }  // namespace heartbeat

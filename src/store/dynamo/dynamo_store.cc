@@ -1156,7 +1156,9 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
     });
     if (!created.ok()) return created.error().Wrap("create table " + table);
     // Wait until it is ACTIVE (a few seconds on AWS, at once locally).
-    for (int i = 0; i < 600; ++i) {
+    auto wait = std::chrono::milliseconds(10);
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+         std::chrono::steady_clock::now() < deadline;) {
       auto status = Await<std::string>([&](Callback<std::string> cb) {
         client.DescribeTable(table, [cb](DynamoResult<std::string> r) {
           if (r.ok()) return cb(std::move(r.value()));
@@ -1165,7 +1167,8 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
       });
       if (!status.ok()) return status.error();
       if (*status == "ACTIVE") return Ok{};
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::this_thread::sleep_for(wait);
+      wait = std::min(wait * 2, std::chrono::milliseconds(1000));
     }
     return Unavailable("table " + table + " did not become ACTIVE within 2 minutes");
   };
