@@ -12,7 +12,7 @@
 // Exit code 0 when every step passed, 1 otherwise; the last line is "N passed, N failed".
 
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
   from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -222,7 +222,7 @@ function allowedCalls(unit, groups) {
 // (strace would only detach).
 function traced(dir, trace, args, env, { onStderr } = {}) {
   const root = userInfo().uid === 0;
-  const argv = ["strace", "-f", "-qq", "-o", join(dir, trace), BINARY, ...args];
+  const argv = ["strace", "-f", "-qq", "-o", join(dir, trace), join(dir, "heartbeat"), ...args];
   // setpriv execs strace in place: the child is strace, and the binary is strace's child.
   const child = spawn(root ? "setpriv" : argv[0],
                       root ? ["--reuid=65534", "--regid=65534", "--clear-groups", ...argv] : argv.slice(1),
@@ -261,6 +261,10 @@ await step("the documented key command works as an unprivileged user (sudo -u he
   traceDir = mkdtempSync(join(tmpdir(), "heartbeat-systemd-"));
   if (userInfo().uid === 0) chownSync(traceDir, 65534, 65534);
   chmodSync(traceDir, 0o755);
+  // A copy the unprivileged user can run wherever the build directory is (CI's may be in
+  // a home directory closed to others).
+  copyFileSync(BINARY, join(traceDir, "heartbeat"));
+  chmodSync(join(traceDir, "heartbeat"), 0o755);
   const args = [...m[1].matchAll(/"([^"]*)"|(\S+)/g)].map((a) => a[1] ?? a[2])
     .map((a) => a.replaceAll("/var/lib/heartbeat", traceDir));
   const added = await withTimeout(traced(traceDir, "keys-add.trace", args, {}).done, 30000, "keys add");
