@@ -1,0 +1,128 @@
+# Least privilege. The DynamoDB actions below are exactly the operations the code calls
+# (src/store/dynamo/*.cc, SSM in src/aws/ssm.cc); tests/deploy/terraform.test.mjs compares
+# the two, so a new call in the code fails that test until it is granted here.
+#
+# Nobody gets CreateTable, DescribeTable or UpdateTimeToLive (`heartbeat store init`):
+# Terraform creates the tables.
+
+# --- the checker Lambda ------------------------------------------------------------------
+
+data "aws_iam_policy_document" "checker_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "checker" {
+  name               = local.function_name
+  description        = "heartbeat checker Lambda"
+  assume_role_policy = data.aws_iam_policy_document.checker_assume.json
+}
+
+data "aws_iam_policy_document" "checker" {
+  # A checker cycle: query the overdue index, read a monitor, write the alert transition
+  # (conditional updates), remove what expired. It never reads the whole table, never
+  # writes in batches, and never touches the API keys.
+  statement {
+    sid = "Monitors"
+    actions = [
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [
+      aws_dynamodb_table.monitors.arn,
+      "${aws_dynamodb_table.monitors.arn}/index/overdue-check-index",
+    ]
+  }
+
+  statement {
+    sid     = "TelegramSecrets"
+    actions = ["ssm:GetParameter"]
+    resources = [
+      aws_ssm_parameter.telegram_bot_token.arn,
+      aws_ssm_parameter.telegram_chat_id.arn,
+    ]
+  }
+
+  statement {
+    sid = "Logs"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+    ]
+    resources = ["${aws_cloudwatch_log_group.checker.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "checker" {
+  name   = "checker"
+  role   = aws_iam_role.checker.id
+  policy = data.aws_iam_policy_document.checker.json
+}
+
+# --- the API replicas (on premises) ------------------------------------------------------
+#
+# `heartbeat serve` on DynamoDB: pings, the monitor list, pause and the rest, the in-process
+# checker (unless --no-checker), and the API keys (look-ups, last-used times, and
+# `heartbeat keys add/list/revoke` run with the same credentials). It reads no SSM
+# parameter: a replica that runs the checker gets TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID
+# in its environment.
+#
+# The user has no access key from Terraform (its secret would sit in the state): create
+# one with `aws iam create-access-key --user-name heartbeat-api`. Or attach the policy to
+# a role instead (EKS IRSA, IAM Roles Anywhere) and drop the user.
+
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid = "Monitors"
+    actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [
+      aws_dynamodb_table.monitors.arn,
+      "${aws_dynamodb_table.monitors.arn}/index/overdue-check-index",
+    ]
+  }
+
+  statement {
+    sid = "ApiKeys"
+    actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [aws_dynamodb_table.api_keys.arn]
+  }
+}
+
+resource "aws_iam_policy" "api" {
+  name        = "${var.name_prefix}-api"
+  description = "heartbeat API replicas: the DynamoDB operations of heartbeat serve and heartbeat keys"
+  policy      = data.aws_iam_policy_document.api.json
+}
+
+resource "aws_iam_user" "api" {
+  name = "${var.name_prefix}-api"
+}
+
+resource "aws_iam_user_policy_attachment" "api" {
+  user       = aws_iam_user.api.name
+  policy_arn = aws_iam_policy.api.arn
+}
