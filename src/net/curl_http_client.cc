@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "net/ca_bundle.h"
 #include "net/http_client.h"
 
 namespace heartbeat {
@@ -40,6 +41,7 @@ std::once_flag g_curl_init;
 
 CurlHttpClient::CurlHttpClient() {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  CaBundleOverride();  // looked up once, before any request
 }
 
 CurlHttpClient::~CurlHttpClient() = default;
@@ -72,6 +74,9 @@ HttpResult CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (const std::string& ca = CaBundleOverride(); !ca.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
