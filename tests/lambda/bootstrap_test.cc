@@ -60,10 +60,21 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-// Emulated runs (qemu) are slower: every wait is stretched.
-milliseconds Patience(milliseconds base) {
-  const char* runner = std::getenv("LAMBDA_RUNNER");
-  return runner != nullptr && *runner != '\0' ? base * 4 : base;
+// How to run the package's ELF files: directly, or through qemu-aarch64-static when the
+// package is arm64 and this machine is not ($LAMBDA_RUNNER overrides).
+std::string RunnerFor(const std::string& elf) {
+  if (const char* runner = std::getenv("LAMBDA_RUNNER"); runner != nullptr) return runner;
+  std::ifstream in(elf, std::ios::binary);
+  unsigned char header[20] = {};
+  in.read(reinterpret_cast<char*>(header), sizeof header);
+  const int machine = header[18] | (header[19] << 8);  // e_machine, little-endian
+  constexpr int kAarch64 = 183;
+#if defined(__aarch64__)
+  constexpr bool kHostIsAarch64 = true;
+#else
+  constexpr bool kHostIsAarch64 = false;
+#endif
+  return machine == kAarch64 && !kHostIsAarch64 ? "qemu-aarch64-static" : "";
 }
 
 // A child process with exactly the given environment, in the given folder.
@@ -133,6 +144,7 @@ class Bootstrap : public ::testing::Test {
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot unzip " + cmd);
     ssm_.Put(kTokenParam, kBotToken);
     ssm_.Put(kChatParam, kChatId);
+    runner_ = RunnerFor(task_dir() + "/bin/heartbeat");
   }
 
   ~Bootstrap() override {
@@ -199,8 +211,7 @@ class Bootstrap : public ::testing::Test {
 
   void Start(std::map<std::string, std::string> env) {
     std::vector<std::string> argv{"./bootstrap"};
-    const char* runner = std::getenv("LAMBDA_RUNNER");
-    if (runner != nullptr && *runner != '\0') {
+    if (!runner_.empty()) {
       // No binfmt_misc here to run arm64 ELF files directly: run the bootstrap script's exec
       // line (below) through the emulator instead. The package check makes sure that
       // bootstrap says exactly this.
@@ -209,7 +220,7 @@ class Bootstrap : public ::testing::Test {
         std::string name = e.path().filename().string();
         if (name.rfind("ld-linux", 0) == 0) loader = name;
       }
-      argv = {runner,    "./lib/" + loader, "--library-path", "./lib",
+      argv = {runner_,   "./lib/" + loader, "--library-path", "./lib",
               "--argv0", "bootstrap",       "./bin/heartbeat"};
       env["PATH"] = std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     }
@@ -221,6 +232,9 @@ class Bootstrap : public ::testing::Test {
   std::string Stdout() const { return Slurp(dir_.file("stdout")); }
   std::string Stderr() const { return Slurp(dir_.file("stderr")); }
   std::string Logs() const { return "stdout:\n" + Stdout() + "\nstderr:\n" + Stderr(); }
+
+  // Emulated runs are slower: every wait is stretched.
+  milliseconds Patience(milliseconds base) const { return runner_.empty() ? base : base * 4; }
 
   // Makes `slug` overdue at once, as `POST /heartbeat/{slug}/fail` does, in the store
   // bootstrap will use.
@@ -253,6 +267,7 @@ class Bootstrap : public ::testing::Test {
   FakeSsm ssm_;
   FakeTelegram telegram_;
   std::unique_ptr<Child> child_;
+  std::string runner_;  // empty: run ./bootstrap itself
 };
 
 TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
