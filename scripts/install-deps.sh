@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk iproute2
+  # scripts/build-lambda.sh and its tests: bootstrap.zip is made with zip and unpacked with unzip.
+  zip unzip
   chromium
   # The fuzz targets (make fuzz, make test): clang and its libFuzzer and sanitizer runtimes.
   clang-14 libclang-rt-14-dev

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string_view>
 
 #include "app/commands.h"
 #include "app/config.h"
@@ -24,6 +25,15 @@ void AddStoreOptions(CLI::App& cmd, Config& c) {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // One binary: started under the name `bootstrap` (bootstrap.zip does so through the
+  // bundled loader's --argv0), it is the AWS Lambda runtime, which takes no arguments.
+  if (argc > 0 && argv[0] != nullptr) {
+    std::string_view name(argv[0]);
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos)
+      name.remove_prefix(slash + 1);
+    if (name == "bootstrap") return RunLambda(ProcessEnvironment());
+  }
+
   Config config;
   if (Status s = ApplyEnvironment(ProcessEnvironment(), config); !s.ok()) {
     std::cerr << "heartbeat: " << s.error().message << "\n";

@@ -102,6 +102,11 @@ Status Validate(Config& c) {
     return InvalidArgument("DYNAMODB_ENDPOINT: '" + c.dynamodb_endpoint +
                            "' must start with https:// or http://");
   }
+  if (!c.ssm_endpoint.empty() && c.ssm_endpoint.rfind("https://", 0) != 0 &&
+      c.ssm_endpoint.rfind("http://", 0) != 0) {
+    return InvalidArgument("SSM_ENDPOINT: '" + c.ssm_endpoint +
+                           "' must start with https:// or http://");
+  }
   return Ok{};
 }
 

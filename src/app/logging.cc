@@ -69,9 +69,14 @@ class JsonFormatter final : public spdlog::formatter {
 
 }  // namespace
 
-void SetUpLogging(const std::string& level, const std::string& format) {
-  auto logger = std::make_shared<spdlog::logger>("heartbeat",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+void SetUpLogging(const std::string& level, const std::string& format, LogDestination destination) {
+  spdlog::sink_ptr sink;
+  if (destination == LogDestination::kStdout) {
+    sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
+  auto logger = std::make_shared<spdlog::logger>("heartbeat", std::move(sink));
   if (format == "json") {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

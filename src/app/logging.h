@@ -3,9 +3,13 @@
 
 namespace heartbeat::app {
 
-// Sends spdlog's default logger to stderr, as text or as one JSON object a line
-// ({"time","level","msg"}) for CloudWatch and log shippers. Level: trace..error.
-void SetUpLogging(const std::string& level, const std::string& format);
+enum class LogDestination { kStderr, kStdout };
+
+// Sends spdlog's default logger to stderr (or stdout: `bootstrap`, whose stdout Lambda
+// sends to CloudWatch), as text or as one JSON object a line ({"time","level","msg"}) for
+// CloudWatch and log shippers. Level: trace..error.
+void SetUpLogging(const std::string& level, const std::string& format,
+                  LogDestination destination = LogDestination::kStderr);
 
 // Escapes a string for a JSON string literal (without the quotes).
 std::string JsonEscape(std::string_view s);

@@ -1,5 +1,7 @@
 #include "net/curl_exchange.h"
 
+#include "net/ca_bundle.h"
+
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -64,6 +66,11 @@ CurlExchange::CurlExchange(HttpRequest request) : request_(std::move(request)) {
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 2L);
+  // Debian's libcurl, bundled into bootstrap.zip, looks for Debian's CA file, which Amazon
+  // Linux does not have: the override names one that exists there.
+  if (const std::string& ca = CaBundleOverride(); !ca.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_CAINFO, ca.c_str());
+  }
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, OnBody);

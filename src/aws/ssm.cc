@@ -1,0 +1,144 @@
+#include "aws/ssm.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <thread>
+
+#include "aws/sigv4.h"
+
+namespace heartbeat::aws {
+
+namespace {
+
+// "com.amazonaws.ssm#ParameterNotFound" or "ParameterNotFound" -> "ParameterNotFound".
+std::string ShortErrorType(std::string_view type) {
+  auto hash = type.rfind('#');
+  if (hash != std::string_view::npos) type.remove_prefix(hash + 1);
+  auto colon = type.find(':');  // x-amzn-errortype may carry ":http://..." after the name
+  if (colon != std::string_view::npos) type = type.substr(0, colon);
+  return std::string(type);
+}
+
+struct ErrorAnswer {
+  std::string type;
+  std::string message;
+};
+
+ErrorAnswer ReadError(const HttpResult& r) {
+  ErrorAnswer e;
+  boost::system::error_code ec;
+  auto body = boost::json::parse(r.body, ec);
+  if (!ec && body.is_object()) {
+    const auto& o = body.as_object();
+    if (auto* t = o.if_contains("__type"); t && t->is_string()) e.type = t->as_string();
+    for (const char* key : {"message", "Message"}) {
+      if (auto* m = o.if_contains(key); m && m->is_string() && e.message.empty()) {
+        e.message = m->as_string();
+      }
+    }
+  }
+  if (e.type.empty()) {
+    if (const std::string* h = r.Header("x-amzn-errortype")) e.type = *h;
+  }
+  e.type = ShortErrorType(e.type);
+  // AWS's messages name the parameter at most, never a value; keep them short anyway.
+  if (e.message.size() > 300) e.message.resize(300);
+  return e;
+}
+
+bool Retryable(const HttpResult& r, const ErrorAnswer& e) {
+  if (!r.transport_ok || r.status >= 500) return true;
+  return e.type == "ThrottlingException" || e.type == "Throttling" || e.type == "TooManyUpdates" ||
+         r.status == 429;
+}
+
+}  // namespace
+
+Result<SsmOptions> SsmOptionsFromEnv(const EnvLookup& env) {
+  SsmOptions options;
+  std::optional<std::string> region = ResolveRegion(env);
+  if (!region || region->empty()) {
+    return InvalidArgument("SSM: no region (set AWS_REGION or AWS_DEFAULT_REGION)");
+  }
+  options.region = *region;
+  std::optional<std::string> endpoint = env("SSM_ENDPOINT");
+  if (endpoint && !endpoint->empty()) {
+    if (endpoint->rfind("https://", 0) != 0 && endpoint->rfind("http://", 0) != 0) {
+      return InvalidArgument("SSM_ENDPOINT: '" + *endpoint +
+                             "' must start with https:// or http://");
+    }
+    options.endpoint = *endpoint;
+    while (!options.endpoint.empty() && options.endpoint.back() == '/') options.endpoint.pop_back();
+  } else {
+    options.endpoint = RegionalEndpoint("ssm", options.region);
+  }
+  Result<Credentials> credentials = ResolveCredentials(env);
+  if (!credentials.ok()) return credentials.error().Wrap("SSM credentials");
+  options.credentials = std::move(*credentials);
+  return options;
+}
+
+SsmClient::SsmClient(HttpClient& http, const Clock& clock, SsmOptions options, Sleep sleep)
+    : http_(http), clock_(clock), options_(std::move(options)), sleep_(std::move(sleep)) {
+  if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+Result<std::string> SsmClient::GetParameter(std::string_view name, bool with_decryption) {
+  const std::string quoted = "'" + std::string(name) + "'";
+  boost::json::object payload{{"Name", name}, {"WithDecryption", with_decryption}};
+  const std::string body = boost::json::serialize(payload);
+  std::chrono::milliseconds wait = options_.retry_base;
+  std::string last_failure;
+  for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
+    if (attempt > 1) {
+      sleep_(wait);
+      wait *= 2;
+    }
+    HttpRequest request;
+    request.method = "POST";
+    request.url = options_.endpoint + "/";
+    request.headers = {{"Content-Type", "application/x-amz-json-1.1"},
+                       {"X-Amz-Target", "AmazonSSM.GetParameter"}};
+    request.body = body;
+    request.connect_timeout = options_.connect_timeout;
+    request.total_timeout = options_.total_timeout;
+    // Signed per attempt: the signature carries the time.
+    SignRequest(request, options_.credentials, options_.region, "ssm", clock_.Now());
+    HttpResult r = http_.Send(request);
+
+    if (r.transport_ok && r.status == 200) {
+      boost::system::error_code ec;
+      auto answer = boost::json::parse(r.body, ec);
+      const boost::json::value* value = nullptr;
+      if (!ec && answer.is_object()) {
+        if (auto* p = answer.as_object().if_contains("Parameter"); p && p->is_object()) {
+          value = p->as_object().if_contains("Value");
+        }
+      }
+      if (value == nullptr || !value->is_string()) {
+        return Internal("SSM GetParameter " + quoted + ": the answer has no Parameter.Value");
+      }
+      return std::string(value->as_string());
+    }
+
+    ErrorAnswer e = r.transport_ok ? ReadError(r) : ErrorAnswer{};
+    if (e.type == "ParameterNotFound") {
+      return NotFound("SSM parameter " + quoted + " does not exist (ParameterNotFound)");
+    }
+    if (!r.transport_ok) {
+      last_failure = "no answer from SSM: " + r.error;
+    } else {
+      last_failure = "HTTP " + std::to_string(r.status) + (e.type.empty() ? "" : " " + e.type) +
+                     (e.message.empty() ? "" : ": " + e.message);
+    }
+    if (!Retryable(r, e)) {
+      return InvalidArgument("SSM GetParameter " + quoted + " refused: " + last_failure);
+    }
+  }
+  return Unavailable("SSM GetParameter " + quoted + " failed after " +
+                     std::to_string(std::max(1, options_.max_attempts)) +
+                     " attempt(s): " + last_failure);
+}
+
+}  // namespace heartbeat::aws
