@@ -25,16 +25,17 @@ resource "aws_iam_role" "checker" {
 }
 
 data "aws_iam_policy_document" "checker" {
-  # A checker cycle: query the overdue index, read a monitor, write the alert transition
-  # (conditional updates), remove what expired. It never reads the whole table, never
-  # writes in batches, and never touches the API keys.
+  # A checker pass: query the overdue index (and the ALERTING partition), read a monitor
+  # and write it back conditionally (the decision with its queued alert, the outbox
+  # leases), remove a monitor found expired. It never scans the table, never writes in
+  # batches, never records pings (UpdateItem), and never touches the API keys.
   statement {
     sid = "Monitors"
     actions = [
       "dynamodb:DeleteItem",
       "dynamodb:GetItem",
+      "dynamodb:PutItem",
       "dynamodb:Query",
-      "dynamodb:UpdateItem",
     ]
     resources = [
       aws_dynamodb_table.monitors.arn,
@@ -83,7 +84,6 @@ data "aws_iam_policy_document" "api" {
   statement {
     sid = "Monitors"
     actions = [
-      "dynamodb:BatchWriteItem",
       "dynamodb:DeleteItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
@@ -99,12 +99,11 @@ data "aws_iam_policy_document" "api" {
 
   statement {
     sid = "ApiKeys"
+    # keys add (PutItem), list and the server's refresh (Scan), revoke (DeleteItem), last
+    # used (UpdateItem).
     actions = [
-      "dynamodb:BatchWriteItem",
       "dynamodb:DeleteItem",
-      "dynamodb:GetItem",
       "dynamodb:PutItem",
-      "dynamodb:Query",
       "dynamodb:Scan",
       "dynamodb:UpdateItem",
     ]

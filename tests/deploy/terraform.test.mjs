@@ -473,7 +473,7 @@ await step("IAM: the Lambda gets only DynamoDB operations the code calls, on the
   const granted = actionsOf(dynamo, "dynamodb:");
   const extra = sorted(granted).filter((a) => !runtimeCalled().has(a));
   assert(extra.length === 0, `granted to the Lambda but never called (or only by store init): [${extra.join(", ")}]`);
-  for (const needed of ["dynamodb:Query", "dynamodb:UpdateItem"]) {
+  for (const needed of ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]) {
     assert(granted.has(needed), `the checker cannot work without ${needed}`);
   }
   for (const s of dynamo) {
