@@ -1,0 +1,287 @@
+// What only the DynamoDB store has to show: the seed's item layout both ways (items the
+// Rust version wrote read correctly, ours carry the seed's attributes and types), the
+// GSI partitions the checker relies on, listing past DynamoDB's 1 MB pages, and many
+// requests in flight on few threads. The behaviour shared with SQLite is in
+// store_contract_test.cc and the checker suites, which run on both stores.
+
+#include <dirent.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/alert.h"
+#include "store/dynamo/dynamo_store.h"
+#include "store/dynamo/monitor_item.h"
+#include "support/dynalite.h"
+#include "support/temp_dir.h"
+#include "support/test_stores.h"
+
+namespace heartbeat {
+namespace {
+
+using aws::AttributeValue;
+using aws::Item;
+using testing::AwaitDynamo;
+using testing::Dynalite;
+
+constexpr UnixMillis kBase = 1'790'000'000'123LL;  // not a whole second, on purpose
+constexpr UnixMillis kMinute = 60'000;
+
+std::size_t ThreadCount() {
+  std::size_t n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(d);
+  }
+  return n;
+}
+
+class DynamoStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(1); }
+  void TearDown() override {
+    if (store_) store_->Close();
+  }
+
+  void Open(int partitions) {
+    if (store_) store_->Close();
+    store_ = testing::OpenTestDynamoStore(dir_.path() + std::to_string(partitions), partitions);
+    tables_ = testing::DynamoTablesOf(dir_.path() + std::to_string(partitions));
+  }
+
+  // The raw item, read with a client of the test's own.
+  std::optional<Item> Raw(const std::string& slug) {
+    auto r = AwaitDynamo<std::optional<Item>>([&](auto cb) {
+      client_.GetItem({.table = tables_.monitors, .key = {{"slug", AttributeValue::S(slug)}}},
+                      std::move(cb));
+    });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? r.value() : std::nullopt;
+  }
+  void PutRaw(Item item) {
+    auto r = AwaitDynamo<aws::Nothing>([&](auto cb) {
+      client_.PutItem({.table = tables_.monitors, .item = std::move(item)}, std::move(cb));
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  Monitor Ping(const std::string& slug, std::optional<std::int64_t> interval, UnixMillis now) {
+    auto r = Await<Monitor>(
+        [&](Callback<Monitor> cb) { store_->Ping(slug, interval, now, std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : Monitor{};
+  }
+  std::optional<Monitor> Get(const std::string& slug, UnixMillis now) {
+    auto r = Await<std::optional<Monitor>>(
+        [&](Callback<std::optional<Monitor>> cb) { store_->Get(slug, now, std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::nullopt;
+  }
+  std::vector<Monitor> Due(UnixMillis now) {
+    auto r = Await<std::vector<Monitor>>([&](Callback<std::vector<Monitor>> cb) {
+      store_->DueMonitors(now, 10'000, std::move(cb));
+    });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::vector<Monitor>{};
+  }
+  std::string Partition(const std::string& slug) {
+    std::optional<Item> item = Raw(slug);
+    if (!item || !item->count("check_partition")) return "";
+    const std::string* p = item->at("check_partition").AsString();
+    return p ? *p : "";
+  }
+  // Pings every slug at once and waits for all answers.
+  void PingMany(const std::vector<std::string>& slugs, std::int64_t interval, UnixMillis now) {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t answered = 0;
+    std::size_t failed = 0;
+    for (const std::string& slug : slugs) {
+      store_->Ping(slug, interval, now, [&](Result<Monitor> r) {
+        std::lock_guard lock(mu);
+        ++answered;
+        if (!r.ok()) ++failed;
+        cv.notify_all();
+      });
+    }
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == slugs.size(); });
+    EXPECT_EQ(failed, 0u);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<DynamoStore> store_;
+  testing::DynamoTables tables_;
+  std::unique_ptr<AsyncHttpClient> http_ = MakeCurlMultiHttpClient();
+  aws::DynamoClient client_{*http_, Dynalite::Shared().ClientOptions()};
+};
+
+// The item as the Rust version wrote it: times in whole Unix seconds, no attribute of
+// ours (no milliseconds, no revision, no outbox).
+Item SeedItem(const std::string& slug, std::int64_t interval, std::int64_t last_ping_s,
+              std::int64_t created_s) {
+  return {{"slug", AttributeValue::S(slug)},
+          {"interval_secs", AttributeValue::N(interval)},
+          {"last_ping", AttributeValue::N(last_ping_s)},
+          {"next_due", AttributeValue::N(last_ping_s + interval)},
+          {"check_partition", AttributeValue::S("CHECK")},
+          {"alert_count", AttributeValue::N(0)},
+          {"created_at", AttributeValue::N(created_s)},
+          {"paused", AttributeValue::Bool(false)},
+          {"expires_at", AttributeValue::N(last_ping_s + 90 * 24 * 3600)}};
+}
+
+TEST_F(DynamoStoreTest, ItemsWrittenByTheRustVersionReadCorrectly) {
+  const std::int64_t now_s = kBase / 1000;
+  PutRaw(SeedItem("from-rust", 600, now_s - 700, now_s - 86'400));
+  Item alerted = SeedItem("rust-alerted", 300, now_s - 4000, now_s - 86'400);
+  alerted["first_alerted_at"] = AttributeValue::N(now_s - 3600);
+  alerted["last_alerted_at"] = AttributeValue::N(now_s - 3600);
+  alerted["alert_count"] = AttributeValue::N(1);
+  PutRaw(alerted);
+
+  std::optional<Monitor> m = Get("from-rust", kBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->interval_secs, 600);
+  EXPECT_EQ(m->last_ping, (now_s - 700) * 1000);
+  EXPECT_EQ(m->next_due, (now_s - 100) * 1000);
+  EXPECT_EQ(m->created_at, (now_s - 86'400) * 1000);
+  EXPECT_FALSE(m->paused);
+  EXPECT_EQ(DeriveStatus(*m, kBase), MonitorStatus::kOverdue);
+  std::optional<Monitor> a = Get("rust-alerted", kBase);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->alert_count, 1);
+  EXPECT_EQ(a->first_alerted_at, (now_s - 3600) * 1000);
+
+  // The checker finds the overdue one in the seed's partition "CHECK" and alerts it once.
+  std::vector<Monitor> due = Due(kBase);
+  std::set<std::string> slugs;
+  for (const Monitor& d : due) slugs.insert(d.slug);
+  EXPECT_TRUE(slugs.count("from-rust")) << "the seed's overdue monitor is not found";
+
+  // A ping keeps what we do not own and brings the item up to date, seed attributes first.
+  Monitor pinged = Ping("from-rust", std::nullopt, kBase);
+  EXPECT_EQ(pinged.interval_secs, 600);
+  // (The seed kept no milliseconds of created_at; the ping, one UpdateItem that cannot tell
+  // a new item from an old one, supplies its own: created_at moves by less than a second.)
+  EXPECT_EQ(pinged.created_at, (now_s - 86'400) * 1000 + kBase % 1000);
+  EXPECT_EQ(pinged.next_due, kBase + 600'000);
+}
+
+TEST_F(DynamoStoreTest, OurItemsCarryTheSeedsAttributesWithTheSeedsTypes) {
+  Ping("backup", 3600, kBase);
+  std::optional<Item> item = Raw("backup");
+  ASSERT_TRUE(item.has_value());
+  const Item& i = *item;
+  auto number = [&](const char* name) -> std::optional<std::int64_t> {
+    if (!i.count(name)) return std::nullopt;
+    return i.at(name).AsInt64();
+  };
+  EXPECT_EQ(*i.at("slug").AsString(), "backup");
+  EXPECT_EQ(number("interval_secs"), 3600);
+  // Whole seconds, as the seed (and DynamoDB's TTL) wants them.
+  EXPECT_EQ(number("last_ping"), kBase / 1000);
+  EXPECT_EQ(number("next_due"), kBase / 1000 + 3600);
+  EXPECT_EQ(number("created_at"), kBase / 1000);
+  EXPECT_EQ(number("expires_at"), kBase / 1000 + 90 * 24 * 3600);
+  EXPECT_EQ(number("alert_count"), 0);
+  EXPECT_EQ(i.at("paused").AsBool(), false);
+  EXPECT_EQ(*i.at("check_partition").AsString(), "CHECK");
+  // The milliseconds ride along in attributes of our own.
+  EXPECT_EQ(number("next_due_frac_ms"), kBase % 1000);
+  EXPECT_FALSE(i.count("first_alerted_at"));
+}
+
+TEST_F(DynamoStoreTest, TheGsiPartitionFollowsTheMonitorsState) {
+  Ping("job", 60, kBase);
+  EXPECT_EQ(Partition("job"), "CHECK");
+  // Overdue and alerted: in ALERTING until the recovery went out.
+  std::vector<Monitor> due = Due(kBase + 2 * kMinute);
+  ASSERT_EQ(due.size(), 1u);
+  std::optional<Decision> d = Decide(due[0], kBase + 2 * kMinute, 3'600'000);
+  ASSERT_TRUE(d.has_value());
+  Status applied = Await<void>([&](Callback<void> cb) {
+    store_->ApplyDecision(due[0], d, kBase + 62 * kMinute, kBase + 2 * kMinute, std::move(cb));
+  });
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(Partition("job"), "ALERTING");
+  // Paused: out of every partition the checker reads, once nothing waits for delivery.
+  auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+    store_->ClaimAlerts(kBase + 2 * kMinute, 30'000, 10, "me", std::move(cb));
+  });
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store_->FinishAlert((*claimed)[0], "me", std::move(cb));
+              }).ok());
+  ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) {
+                store_->Pause("job", kBase + 3 * kMinute, std::move(cb));
+              }).value());
+  EXPECT_EQ(Partition("job"), "PAUSED");
+  EXPECT_TRUE(Due(kBase + 10 * kMinute).empty());
+  ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) {
+                store_->Unpause("job", kBase + 4 * kMinute, std::move(cb));
+              }).value());
+  EXPECT_EQ(Partition("job"), "CHECK");
+}
+
+TEST_F(DynamoStoreTest, SpreadPartitionsAreAllQueriedByTheChecker) {
+  Open(4);
+  std::vector<std::string> slugs;
+  for (int i = 0; i < 40; ++i) slugs.push_back("spread-" + std::to_string(i));
+  PingMany(slugs, 60, kBase);
+  std::map<std::string, int> per_partition;
+  for (const std::string& s : slugs) ++per_partition[Partition(s)];
+  EXPECT_EQ(per_partition.size(), 4u) << "40 monitors should land in all of CHECK#0..3";
+  for (const auto& [p, n] : per_partition) EXPECT_EQ(p.rfind("CHECK#", 0), 0u) << p;
+  // An item of the seed in "CHECK" is still found when the partitions are spread.
+  PutRaw(SeedItem("legacy", 60, kBase / 1000, kBase / 1000));
+  EXPECT_EQ(Due(kBase + 61'001).size(), 41u);
+  EXPECT_TRUE(Due(kBase + 59'000).empty());
+}
+
+TEST_F(DynamoStoreTest, ListingReadsPastDynamoDbsOneMegabytePages) {
+  // Monitor items are small: big seed attributes of another writer make 4 MB quickly.
+  const std::string filler(2000, 'x');
+  std::vector<std::string> slugs;
+  for (int i = 0; i < 2000; ++i) {
+    char slug[16];
+    std::snprintf(slug, sizeof slug, "big-%04d", i);
+    slugs.push_back(slug);
+    Item item = SeedItem(slug, 600, kBase / 1000, kBase / 1000);
+    item["note"] = AttributeValue::S(filler);  // an attribute we do not know: kept as it is
+    PutRaw(std::move(item));
+  }
+  auto page = Await<MonitorPage>(
+      [&](Callback<MonitorPage> cb) { store_->List("", 5000, kBase, std::move(cb)); });
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->monitors.size(), slugs.size());
+  for (std::size_t i = 0; i < slugs.size(); ++i) EXPECT_EQ(page->monitors[i].slug, slugs[i]);
+  EXPECT_FALSE(page->next_after.has_value());
+  // A write of ours keeps the other writer's attribute.
+  ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) {
+                store_->Pause("big-0001", kBase, std::move(cb));
+              }).value());
+  EXPECT_EQ(*Raw("big-0001")->at("note").AsString(), filler);
+}
+
+TEST_F(DynamoStoreTest, HundredsOfPingsWaitOnDynamoDbAtOnceOnAFewThreads) {
+  const std::size_t threads_before = ThreadCount();
+  std::vector<std::string> slugs;
+  for (int i = 0; i < 600; ++i) slugs.push_back("many-" + std::to_string(i));
+  PingMany(slugs, 300, kBase);
+  EXPECT_LE(ThreadCount(), threads_before + 1) << "a thread per request?";
+  EXPECT_GE(store_->MaxInFlight(), 100) << "the pings did not overlap";
+  RecordProperty("max_in_flight", static_cast<int>(store_->MaxInFlight()));
+}
+
+}  // namespace
+}  // namespace heartbeat
