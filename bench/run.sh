@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: measures a fresh `heartbeat serve` on the durable SQLite store with wrk on
-# keep-alive connections, prints a table and writes the same figures as JSON to
+# `make bench`: measures a fresh `heartbeat serve` on the durable SQLite store (and on
+# DynamoDB through dynalite) with wrk on keep-alive connections, prints a table and writes the same figures as JSON to
 # build/bench/results.json. Every figure comes from this run.
 #
 #   DURATION=10 (seconds per wrk run)   SLUGS=100000 (ping pool)
@@ -74,6 +74,35 @@ store_json=$(./build/bench/store_bench "$work/store" 256 "$duration" "$slugs")
 
 kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
+# The DynamoDB store through dynalite (npm, in-memory, one Node.js thread on the same two
+# cores): pings/s and latency, and how many DynamoDB requests the server had in flight
+# at once (heartbeat_dynamodb_requests_in_flight_max on /metrics).
+dynalite_module=./tests/tools/node_modules/dynalite
+node -e "const s = require(process.argv[1])({createTableMs: 0});
+s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));" "$dynalite_module" \
+  >"$work/dynalite.log" 2>&1 &
+dynalite_pid=$!
+for _ in $(seq 100); do
+  dport=$(awk '/^port / {print $2}' "$work/dynalite.log")
+  [ -n "$dport" ] && break
+  sleep 0.05
+done
+[ -n "$dport" ] || { echo "bench: dynalite did not start:" >&2; cat "$work/dynalite.log" >&2; exit 1; }
+(
+  export HEARTBEAT_STORE=dynamodb DYNAMODB_ENDPOINT="http://127.0.0.1:$dport" AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret
+  $bin store init 2>/dev/null
+  key=$($bin keys add --description bench 2>/dev/null)
+  start_server
+  base="http://127.0.0.1:$port"
+  wrk_run dynamo_ping_c64 64 "$base/" bench/ping.lua
+  wrk_run dynamo_ping_c256 256 "$base/" bench/ping.lua
+  curl -s "$base/metrics" | awk '/^heartbeat_dynamodb_requests_in_flight_max / {print $2}' >"$work/dynamo_inflight"
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+)
+kill "$dynalite_pid" 2>/dev/null || true; wait "$dynalite_pid" 2>/dev/null || true
+dynamo_inflight=$(cat "$work/dynamo_inflight")
+
 # The checker: alert latency, wake-up cost, and a server's memory with many monitors.
 mkdir -p "$work/alerts"
 latency_json=$(./build/bench/alert_bench latency "$work/alerts")
@@ -110,6 +139,7 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "monitors after load:   $monitors"
   echo "server peak RSS:       $((rss_kb / 1024)) MiB"
   echo "store writer alone:    $store_json"
+  echo "DynamoDB (dynalite):   at most $dynamo_inflight requests in flight at once"
   echo "alert latency:         $latency_json"
   printf '%-10s %16s %18s %14s %16s\n' monitors "wake 0 due ms" "wake 100 due ms" "RSS 0 due MiB" "RSS 100 due MiB"
   while read -r n json rss0 rss100 pending; do
@@ -133,6 +163,7 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "  ],"
   echo "  \"ping_to_healthz_ratio\": $ratio, \"monitors\": $monitors, \"server_peak_rss_kib\": $rss_kb,"
   echo "  \"store_writer\": $store_json,"
+  echo "  \"dynamodb_max_in_flight\": ${dynamo_inflight:-null},"
   echo "  \"alert_latency\": $latency_json,"
   echo "  \"checker\": ["
   sep=""
