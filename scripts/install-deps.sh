@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk iproute2
+  # tests/deploy: the unit checked by systemd-analyze and the binary traced under its filters.
+  systemd strace
   # scripts/build-lambda.sh and its tests: bootstrap.zip is made with zip and unpacked with unzip.
   zip unzip
   chromium
