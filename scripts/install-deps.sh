@@ -31,8 +31,11 @@ done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-deps: installing ${missing[*]}" >&2
+# tests/deploy checks the Containerfile's packages against apt's lists: make sure there are some.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then need_update=1; else need_update=0; fi
+
+if [ ${#missing[@]} -gt 0 ] || [ "$need_update" = 1 ]; then
+  [ ${#missing[@]} -gt 0 ] && echo "install-deps: installing ${missing[*]}" >&2
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
