@@ -176,6 +176,26 @@ TEST_F(DynamoStoreTest, ItemsWrittenByTheRustVersionReadCorrectly) {
   EXPECT_EQ(pinged.next_due, kBase + 600'000);
 }
 
+// The Rust version leaves an alerted monitor in "CHECK". A ping moves next_due on, where
+// the checker's query on "CHECK" would never find it: the ping moves the item to ALERTING,
+// so that its recovery goes out.
+TEST_F(DynamoStoreTest, APingOnAMonitorTheRustVersionAlertedLeadsToItsRecovery) {
+  const std::int64_t now_s = kBase / 1000;
+  Item alerted = SeedItem("rust-down", 300, now_s - 4000, now_s - 86'400);
+  alerted["first_alerted_at"] = AttributeValue::N(now_s - 3600);
+  alerted["last_alerted_at"] = AttributeValue::N(now_s - 3600);
+  alerted["alert_count"] = AttributeValue::N(2);
+  PutRaw(alerted);
+  Monitor m = Ping("rust-down", std::nullopt, kBase);
+  EXPECT_EQ(m.alert_count, 2);
+  EXPECT_EQ(Partition("rust-down"), "ALERTING");
+  std::vector<Monitor> due = Due(kBase + 1);
+  ASSERT_EQ(due.size(), 1u);
+  std::optional<Decision> d = Decide(due[0], kBase + 1, 3'600'000);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
+}
+
 TEST_F(DynamoStoreTest, OurItemsCarryTheSeedsAttributesWithTheSeedsTypes) {
   Ping("backup", 3600, kBase);
   std::optional<Item> item = Raw("backup");

@@ -1,6 +1,7 @@
 #include "store/dynamo/dynamo_store.h"
 
 #include <algorithm>
+#include <random>
 #include <thread>
 
 #include "core/interval.h"
@@ -19,8 +20,11 @@ using dynamo::OutboxEntry;
 namespace {
 
 // Read-modify-writes that lose a race (a ping landed between the read and the write) try
-// again, this many times; the checker's decisions never do (they report kConflict).
-constexpr int kMutateAttempts = 8;
+// again, this many times, and then report kUnavailable (the caller may retry later: a
+// monitor pinged many times a second can outrun a few attempts). The checker's decisions
+// never try again: they report kConflict, as their contract says.
+constexpr int kMutateAttempts = 12;
+constexpr int kNoRetry = 0;
 
 Error ToError(const DynamoError& e, std::string_view what) {
   std::string message = std::string(what) + ": DynamoDB " +
@@ -49,6 +53,13 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
 
 bool Live(const MonitorRecord& r, UnixMillis now) { return !r.monitor.expired(now); }
 
+// The first revision of a new item: its creation time times 1000 plus a random part, so
+// that an item deleted and created again never repeats a revision a writer may still hold.
+std::int64_t FirstRevision(UnixMillis now) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return now * 1000 + static_cast<std::int64_t>(rng() % 1000);
+}
+
 // What a read-modify-write does with the item it read.
 struct Change {
   enum class Kind { kNone, kPut, kDelete } kind = Kind::kNone;
@@ -75,6 +86,7 @@ MonitorRecord Fresh(const std::string& slug, std::int64_t interval_secs, UnixMil
   m.created_at = now;
   m.expires_at = now + kExpiryMillis;
   r.raw["slug"] = S(slug);
+  r.rev = FirstRevision(now);
   return r;
 }
 
@@ -285,11 +297,12 @@ struct DynamoStore::Impl : std::enable_shared_from_this<DynamoStore::Impl> {
                      value](DynamoResult<std::optional<Item>> r) mutable {
         if (r.ok()) return done(std::move(*value));
         if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+          if (attempts == kNoRetry) return done(Conflict("monitor " + slug + " changed meanwhile"));
           if (attempts > 1) {
             return self->Mutate<T>(std::move(slug), std::move(decide), std::move(done),
                                    attempts - 1);
           }
-          return done(Conflict("monitor " + slug + " changed meanwhile"));
+          return done(Unavailable("monitor " + slug + " kept changing under a write; try again"));
         }
         return done(ToError(r.error(), "write monitor " + slug));
       };
@@ -377,26 +390,27 @@ struct DynamoStore::Impl : std::enable_shared_from_this<DynamoStore::Impl> {
   // --- keys ---
 
   void ScanKeys(std::function<void(Result<std::vector<ApiKeyRecord>>)> done) {
-    client->ScanAll({.table = options.keys_table}, [done = std::move(done)](
-                                                       DynamoResult<std::vector<Item>> r) {
-      if (!r.ok()) return done(ToError(r.error(), "list API keys"));
-      std::vector<ApiKeyRecord> keys;
-      for (const Item& item : r.value()) {
-        auto hash = item.find("key_hash");
-        if (hash == item.end() || hash->second.AsString() == nullptr) continue;
-        ApiKeyRecord k;
-        k.key_hash = *hash->second.AsString();
-        if (auto d = item.find("description"); d != item.end() && d->second.AsString() != nullptr) {
-          k.description = *d->second.AsString();
-        }
-        k.created_at = dynamo::GetTime(item, "created_at").value_or(0);
-        if (auto u = item.find("last_used_at_ms"); u != item.end()) {
-          k.last_used_at = u->second.AsInt64();
-        }
-        keys.push_back(std::move(k));
-      }
-      return done(std::move(keys));
-    });
+    client->ScanAll({.table = options.keys_table, .consistent_read = true},
+                    [done = std::move(done)](DynamoResult<std::vector<Item>> r) {
+                      if (!r.ok()) return done(ToError(r.error(), "list API keys"));
+                      std::vector<ApiKeyRecord> keys;
+                      for (const Item& item : r.value()) {
+                        auto hash = item.find("key_hash");
+                        if (hash == item.end() || hash->second.AsString() == nullptr) continue;
+                        ApiKeyRecord k;
+                        k.key_hash = *hash->second.AsString();
+                        if (auto d = item.find("description");
+                            d != item.end() && d->second.AsString() != nullptr) {
+                          k.description = *d->second.AsString();
+                        }
+                        k.created_at = dynamo::GetTime(item, "created_at").value_or(0);
+                        if (auto u = item.find("last_used_at_ms"); u != item.end()) {
+                          k.last_used_at = u->second.AsInt64();
+                        }
+                        keys.push_back(std::move(k));
+                      }
+                      return done(std::move(keys));
+                    });
   }
 };
 
@@ -461,7 +475,8 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
                 {":false", AttributeValue::Bool(false)},
                 {":zero", N(0)},
                 {":one", N(1)},
-                {":home", S(impl->Home(slug))}};
+                {":home", S(impl->Home(slug))},
+                {":rev0", N(FirstRevision(now))}};
     std::string interval_set;
     if (interval_secs) {
       u.values[":iv"] = N(*interval_secs);
@@ -475,7 +490,7 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
                ", #lp = :now_s, #lpf = :frac, #ndf = :frac, #ex = :ex, #exf = :frac, "
                "#ca = if_not_exists(#ca, :now_s), #caf = if_not_exists(#caf, :frac), "
                "#pa = if_not_exists(#pa, :false), #ac = if_not_exists(#ac, :zero), "
-               "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :zero) + :one "
+               "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :rev0) + :one "
                "REMOVE #fa, #cat";
     u.condition = "attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)";
     u.return_values = aws::ReturnValues::kAllNew;
@@ -485,7 +500,22 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
         Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
         if (!parsed.ok()) return done(parsed.error());
-        return done(std::move(parsed->monitor));
+        // A ping never changes where an item of ours belongs; an item the Rust version
+        // alerted is still in "CHECK", where the checker would not see its recovery once
+        // next_due has moved on: move it now.
+        const std::string want = dynamo::PartitionFor(*parsed, impl->Home(slug));
+        if (want == parsed->partition ||
+            (want != dynamo::kAlertingPartition && want != dynamo::kPausedPartition)) {
+          return done(std::move(parsed->monitor));
+        }
+        return impl->Mutate<Monitor>(
+            slug,
+            [](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+              if (!current) return Conflict("the monitor was deleted meanwhile");
+              Monitor m = current->monitor;
+              return Outcome<Monitor>{Change::Put(std::move(*current)), std::move(m)};
+            },
+            std::move(done), kMutateAttempts);
       }
       if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
         return done(ToError(r.error(), "ping " + slug));
@@ -538,6 +568,7 @@ void DynamoStore::List(std::string after, std::size_t limit, UnixMillis now,
     // The scan follows LastEvaluatedKey to the end (1 MB a page).
     aws::ScanRequest scan;
     scan.table = impl->options.monitors_table;
+    scan.consistent_read = true;  // a ping answered a moment ago is listed
     if (!after.empty()) {
       scan.filter = "#slug > :after";
       scan.names["#slug"] = "slug";
@@ -835,7 +866,7 @@ void DynamoStore::ApplyDecision(const Monitor& seen, const std::optional<Decisio
           if (!r.ok()) return done(r.error());
           return done(Ok{});
         },
-        /*attempts=*/1);
+        kNoRetry);
   });
 }
 
@@ -868,18 +899,24 @@ void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
             if (!at && rec.monitor.alert_count == 0) idle.push_back(rec.monitor.slug);
           }
           // An item left in the alerting partition by an interrupted write goes home (the
-          // rewrite recomputes its partition); nobody waits for it.
+          // rewrite recomputes its partition). Nobody waits for it, but Close does.
           for (const std::string& slug : idle) {
-            impl->Mutate<Ok>(
-                slug,
-                [now](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
-                  if (!current || current->Head() != nullptr || current->monitor.alert_count > 0 ||
-                      !Live(*current, now)) {
-                    return Outcome<Ok>{Change::None(), Ok{}};
-                  }
-                  return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
-                },
-                [](Result<Ok>) {}, 1);
+            impl->Run<Ok>(
+                [](Result<Ok>) {},
+                [impl, slug, now](Callback<Ok> done) {
+                  const std::string home = impl->Home(slug);
+                  impl->Mutate<Ok>(
+                      slug,
+                      [now, home](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
+                        if (!current || !Live(*current, now) ||
+                            current->partition != dynamo::kAlertingPartition ||
+                            dynamo::PartitionFor(*current, home) == dynamo::kAlertingPartition) {
+                          return Outcome<Ok>{Change::None(), Ok{}};
+                        }
+                        return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
+                      },
+                      std::move(done), kNoRetry);
+                });
           }
           if (ready.empty()) return done(std::vector<PendingAlert>());
           auto join = std::make_shared<Join<std::vector<PendingAlert>>>();
@@ -891,6 +928,12 @@ void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
                 [now, lease_ms, owner](std::optional<MonitorRecord> current)
                     -> Result<Outcome<std::optional<PendingAlert>>> {
                   OutboxEntry* head = current ? current->Head() : nullptr;
+                  // Ours already: the first attempt of this very claim was written, and its
+                  // answer lost (the client sent it again).
+                  if (head != nullptr && head->lease_owner == owner &&
+                      head->lease_until == now + lease_ms) {
+                    return Outcome<std::optional<PendingAlert>>{Change::None(), ToPending(*head)};
+                  }
                   if (head == nullptr || head->next_attempt_at > now ||
                       head->lease_until.value_or(0) > now) {
                     return Outcome<std::optional<PendingAlert>>{Change::None(), std::nullopt};
@@ -1049,12 +1092,22 @@ void DynamoStore::AddKey(ApiKeyRecord key, Callback<void> done) {
                            .item = std::move(item),
                            .condition = "attribute_not_exists(#h)",
                            .names = {{"#h", "key_hash"}}},
-                          [done = std::move(done)](DynamoResult<aws::Nothing> r) {
+                          [impl, key, done = std::move(done)](DynamoResult<aws::Nothing> r) {
                             if (r.ok()) return done(Ok{});
-                            if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
-                              return done(InvalidArgument("a key with this hash exists already"));
+                            if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
+                              return done(ToError(r.error(), "add API key"));
                             }
-                            return done(ToError(r.error(), "add API key"));
+                            // Ours, if the first attempt was written and its answer lost.
+                            impl->ScanKeys([key, done](Result<std::vector<ApiKeyRecord>> keys) {
+                              if (!keys.ok()) return done(keys.error());
+                              for (const ApiKeyRecord& k : *keys) {
+                                if (k.key_hash == key.key_hash && k.created_at == key.created_at &&
+                                    k.description == key.description) {
+                                  return done(Ok{});
+                                }
+                              }
+                              return done(InvalidArgument("a key with this hash exists already"));
+                            });
                           });
   });
 }
@@ -1073,29 +1126,31 @@ void DynamoStore::RevokeKey(std::string id, Callback<void> done) {
       return impl->Later<void>(
           std::move(done), InvalidArgument("a key ID is 12 to 64 lower-case hexadecimal digits"));
     }
-    impl->ScanKeys([impl, id,
-                    done = std::move(done)](Result<std::vector<ApiKeyRecord>> keys) mutable {
-      if (!keys.ok()) return done(keys.error());
-      std::vector<std::string> matches;
-      for (const ApiKeyRecord& k : *keys) {
-        if (k.key_hash.compare(0, id.size(), id) == 0) matches.push_back(k.key_hash);
-      }
-      if (matches.empty()) return done(NotFound("no API key with ID " + id));
-      if (matches.size() > 1) {
-        return done(InvalidArgument("the ID " + id + " matches several keys: give more of it"));
-      }
-      impl->client->DeleteItem({.table = impl->options.keys_table,
-                                .key = {{"key_hash", S(matches[0])}},
-                                .condition = "attribute_exists(#h)",
-                                .names = {{"#h", "key_hash"}}},
-                               [id, done = std::move(done)](DynamoResult<std::optional<Item>> r) {
-                                 if (r.ok()) return done(Ok{});
-                                 if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
-                                   return done(NotFound("no API key with ID " + id));
-                                 }
-                                 return done(ToError(r.error(), "revoke API key"));
-                               });
-    });
+    impl->ScanKeys(
+        [impl, id, done = std::move(done)](Result<std::vector<ApiKeyRecord>> keys) mutable {
+          if (!keys.ok()) return done(keys.error());
+          std::vector<std::string> matches;
+          for (const ApiKeyRecord& k : *keys) {
+            if (k.key_hash.compare(0, id.size(), id) == 0) matches.push_back(k.key_hash);
+          }
+          if (matches.empty()) return done(NotFound("no API key with ID " + id));
+          if (matches.size() > 1) {
+            return done(InvalidArgument("the ID " + id + " matches several keys: give more of it"));
+          }
+          impl->client->DeleteItem(
+              {.table = impl->options.keys_table,
+               .key = {{"key_hash", S(matches[0])}},
+               .condition = "attribute_exists(#h)",
+               .names = {{"#h", "key_hash"}}},
+              [done = std::move(done)](DynamoResult<std::optional<Item>> r) {
+                // Already gone (a retry of a delete that was done, or a revocation racing this
+                // one): revoked either way.
+                if (r.ok() || r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+                  return done(Ok{});
+                }
+                return done(ToError(r.error(), "revoke API key"));
+              });
+        });
   });
 }
 
