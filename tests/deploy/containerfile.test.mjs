@@ -16,33 +16,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { assert, finish, step } from "./harness.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CONTAINERFILE = process.env.CONTAINERFILE || join(ROOT, "Containerfile");
 const BINARY = process.env.HEARTBEAT_BINARY;
 
-let passed = 0;
-let failed = 0;
 
-function step(name, fn) {
-  try {
-    const note = fn();
-    passed++;
-    console.log(`ok       ${name}${note ? `\n         ${note.replace(/\n/g, "\n         ")}` : ""}`);
-  } catch (err) {
-    failed++;
-    const text = err && err.assertion ? err.message : String(err && err.stack ? err.stack : err);
-    console.log(`FAILED   ${name}\n         ${text.replace(/\n/g, "\n         ")}`);
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) {
-    const err = new Error(message);
-    err.assertion = true;
-    throw err;
-  }
-}
 
 function run(cmd, args) {
   return spawnSync(cmd, args, { encoding: "utf8" });
@@ -112,7 +92,7 @@ let stages = null;
 let build = null;
 let runtime = null;
 
-step("Containerfile: parses into stages", () => {
+await step("Containerfile: parses into stages", () => {
   assert(existsSync(CONTAINERFILE), `${CONTAINERFILE} does not exist`);
   stages = stagesOf(parseContainerfile(readFileSync(CONTAINERFILE, "utf8")));
   assert(stages.length >= 2, `a multi-stage build is expected, found ${stages.length} stage(s)`);
@@ -123,14 +103,14 @@ step("Containerfile: parses into stages", () => {
 
 if (!stages) finish();
 
-step("stages: debian:bookworm builds, debian:bookworm-slim runs", () => {
+await step("stages: debian:bookworm builds, debian:bookworm-slim runs", () => {
   for (const s of stages) assert(DEBIAN.test(s.image), `stage ${s.name} is not Debian 12: ${s.image}`);
   assert(build.image.match(DEBIAN)[1] === "bookworm", `the build stage is ${build.image}, not debian:bookworm`);
   assert(runtime.image.match(DEBIAN)[1] === "bookworm-slim", `the runtime stage is ${runtime.image}, not bookworm-slim`);
   assert(build.name !== "0", "the build stage has no name (FROM ... AS build)");
 });
 
-step("build stage: a Release build of heartbeat with cmake", () => {
+await step("build stage: a Release build of heartbeat with cmake", () => {
   const runs = of(build, "RUN").map((i) => i.args).join("\n");
   assert(/cmake\b[^\n]*-DCMAKE_BUILD_TYPE=Release/.test(runs), "no cmake configure with -DCMAKE_BUILD_TYPE=Release");
   assert(/cmake\s+--build\b/.test(runs), "no cmake --build");
@@ -138,7 +118,7 @@ step("build stage: a Release build of heartbeat with cmake", () => {
   assert(aptPackages(build).includes("cmake"), "cmake is not installed in the build stage");
 });
 
-step("build stage: every apt package is one scripts/install-deps.sh installs too", () => {
+await step("build stage: every apt package is one scripts/install-deps.sh installs too", () => {
   const script = readFileSync(join(ROOT, "scripts", "install-deps.sh"), "utf8");
   const list = script.match(/packages=\(([\s\S]*?)\n\)/);
   assert(list, "cannot find the packages=( ... ) list in scripts/install-deps.sh");
@@ -147,7 +127,7 @@ step("build stage: every apt package is one scripts/install-deps.sh installs too
   assert(unknown.length === 0, `not in scripts/install-deps.sh: ${unknown.join(" ")}`);
 });
 
-step("every RUN and the HEALTHCHECK are valid sh", () => {
+await step("every RUN and the HEALTHCHECK are valid sh", () => {
   for (const s of stages) {
     for (const ins of [...of(s, "RUN"), ...of(s, "HEALTHCHECK")]) {
       const script = ins.keyword === "RUN" ? ins.args : ins.args.replace(/^(--\S+\s+)*CMD\s+/, "");
@@ -158,7 +138,7 @@ step("every RUN and the HEALTHCHECK are valid sh", () => {
   }
 });
 
-step("apt packages: every one exists in Debian 12 (apt-cache policy)", () => {
+await step("apt packages: every one exists in Debian 12 (apt-cache policy)", () => {
   const osRelease = existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "";
   assert(/^VERSION_CODENAME=bookworm$/m.test(osRelease),
          "this machine is not Debian 12, so its package lists cannot tell what bookworm has");
@@ -175,7 +155,7 @@ step("apt packages: every one exists in Debian 12 (apt-cache policy)", () => {
   return `${all.length} packages: ${all.join(" ")}`;
 });
 
-step("runtime stage: libraries only (no -dev package, no compiler), CA certificates", () => {
+await step("runtime stage: libraries only (no -dev package, no compiler), CA certificates", () => {
   const packages = aptPackages(runtime);
   const dev = packages.filter((p) => /-dev$|^build-essential$|^g\+\+|^gcc|^cmake$|^clang/.test(p));
   assert(dev.length === 0, `build tools in the runtime stage: ${dev.join(" ")}`);
@@ -188,7 +168,7 @@ step("runtime stage: libraries only (no -dev package, no compiler), CA certifica
   }
 });
 
-step("runtime stage: the libraries installed are the ones the binary links (HEARTBEAT_BINARY)", () => {
+await step("runtime stage: the libraries installed are the ones the binary links (HEARTBEAT_BINARY)", () => {
   if (!BINARY) return "skipped: HEARTBEAT_BINARY is not set";
   assert(existsSync(BINARY), `HEARTBEAT_BINARY=${BINARY} does not exist`);
   const elf = run("readelf", ["-d", BINARY]);
@@ -218,14 +198,14 @@ step("runtime stage: the libraries installed are the ones the binary links (HEAR
   return `NEEDED from: ${[...required].sort().join(" ")}`;
 });
 
-step("runtime stage: the binary comes from the build stage", () => {
+await step("runtime stage: the binary comes from the build stage", () => {
   const copies = of(runtime, "COPY").map((i) => i.args);
   assert(copies.some((a) => a.includes(`--from=${build.name}`) && /\bheartbeat\b/.test(a)),
          `no COPY --from=${build.name} of the heartbeat binary`);
 });
 
 let user = null;
-step("runtime stage: runs as an unprivileged user that owns /data", () => {
+await step("runtime stage: runs as an unprivileged user that owns /data", () => {
   const users = of(runtime, "USER");
   assert(users.length > 0, "no USER: the container would run as root");
   user = users.at(-1).args.split(":")[0];
@@ -239,7 +219,7 @@ step("runtime stage: runs as an unprivileged user that owns /data", () => {
   assert(new RegExp(`chown\\s+(?:-R\\s+)?(${name}|${uid})(:\\S+)?\\s+/data\\b`).test(runs), "/data is not chowned to that user");
 });
 
-step("runtime stage: VOLUME /data, EXPOSE 3000, SQLite in /data by default", () => {
+await step("runtime stage: VOLUME /data, EXPOSE 3000, SQLite in /data by default", () => {
   const volumes = of(runtime, "VOLUME").map((i) => i.args).join(" ");
   assert(/(^|[\s\["])\/data(["\]\s]|$)/.test(volumes), `no VOLUME /data (${volumes || "none"})`);
   const exposed = of(runtime, "EXPOSE").flatMap((i) => i.args.split(/\s+/));
@@ -248,7 +228,7 @@ step("runtime stage: VOLUME /data, EXPOSE 3000, SQLite in /data by default", () 
   assert(/HEARTBEAT_STORE=sqlite:\/data\/\S+/.test(env), "HEARTBEAT_STORE does not default to a SQLite file in /data");
 });
 
-step("runtime stage: HEALTHCHECK on /healthz, with a tool the image has", () => {
+await step("runtime stage: HEALTHCHECK on /healthz, with a tool the image has", () => {
   const checks = of(runtime, "HEALTHCHECK");
   assert(checks.length === 1, `expected one HEALTHCHECK, found ${checks.length}`);
   const args = checks[0].args;
@@ -258,7 +238,7 @@ step("runtime stage: HEALTHCHECK on /healthz, with a tool the image has", () => 
   assert(ownBinary || aptPackages(runtime).includes(tool), `the HEALTHCHECK runs ${tool}, which the runtime stage does not install`);
 });
 
-step("runtime stage: starts `heartbeat serve`", () => {
+await step("runtime stage: starts `heartbeat serve`", () => {
   const entry = of(runtime, "ENTRYPOINT").at(-1);
   assert(entry, "no ENTRYPOINT");
   const parse = (ins) => (ins ? (ins.args.startsWith("[") ? JSON.parse(ins.args) : ins.args.split(/\s+/)) : []);
@@ -269,7 +249,7 @@ step("runtime stage: starts `heartbeat serve`", () => {
   return argv.join(" ");
 });
 
-step(".dockerignore: build directories, node_modules, data and .git stay out of the context", () => {
+await step(".dockerignore: build directories, node_modules, data and .git stay out of the context", () => {
   const file = join(dirname(CONTAINERFILE), ".dockerignore");
   assert(existsSync(file), ".dockerignore is missing");
   const lines = readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
@@ -284,7 +264,3 @@ step(".dockerignore: build directories, node_modules, data and .git stay out of 
 
 finish();
 
-function finish() {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
-}

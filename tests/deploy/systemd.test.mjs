@@ -17,6 +17,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSy
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { assert, finish, step } from "./harness.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEPLOY = join(ROOT, "deploy");
@@ -24,28 +25,7 @@ const BINARY = process.env.HEARTBEAT_BINARY ? resolve(process.env.HEARTBEAT_BINA
 const UNITS = ["heartbeat.service", "heartbeat-check.service", "heartbeat-check.timer"];
 const SERVICES = ["heartbeat.service", "heartbeat-check.service"];
 
-let passed = 0;
-let failed = 0;
 
-async function step(name, fn) {
-  try {
-    const note = await fn();
-    passed++;
-    console.log(`ok       ${name}${note ? `\n         ${note.replace(/\n/g, "\n         ")}` : ""}`);
-  } catch (err) {
-    failed++;
-    const text = err && err.assertion ? err.message : String(err && err.stack ? err.stack : err);
-    console.log(`FAILED   ${name}\n         ${text.replace(/\n/g, "\n         ")}`);
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) {
-    const err = new Error(message);
-    err.assertion = true;
-    throw err;
-  }
-}
 
 const has = (cmd) => !spawnSync(cmd, ["--version"], { encoding: "utf8" }).error;
 
@@ -331,5 +311,4 @@ await step("SystemCallFilter and RestrictAddressFamilies let serve, keys and che
 
 if (traceDir) rmSync(traceDir, { recursive: true, force: true });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();

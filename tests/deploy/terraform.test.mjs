@@ -23,36 +23,14 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AssertionError, assert, finish, step } from "./harness.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SOURCE_DIR = process.env.HEARTBEAT_SOURCE_DIR || ROOT;
 const TERRAFORM_DIR = process.env.TERRAFORM_DIR || join(ROOT, "terraform");
 
-let passed = 0;
-let failed = 0;
 
-async function step(name, fn) {
-  try {
-    const note = await fn();
-    passed++;
-    console.log(`ok       ${name}${note ? `\n         ${note.replace(/\n/g, "\n         ")}` : ""}`);
-  } catch (err) {
-    failed++;
-    const text = err && err.assertion ? err.message : String(err && err.stack ? err.stack : err);
-    console.log(`FAILED   ${name}\n         ${text.replace(/\n/g, "\n         ")}`);
-  }
-}
 
-class AssertionError extends Error {
-  constructor(message) {
-    super(message);
-    this.assertion = true;
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new AssertionError(message);
-}
 
 function equal(actual, expected, message) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
@@ -529,7 +507,3 @@ await step("IAM: nothing anywhere grants an action the code does not call (logs 
 
 finish();
 
-function finish() {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
-}

@@ -51,6 +51,28 @@ std::vector<std::string> Texts(const std::vector<TelegramMessage>& messages) {
   return out;
 }
 
+// Each of job-0..job-<n-1> got exactly one FAILED and then exactly one RECOVERED.
+void ExpectEachFailedOnceThenRecoveredOnce(const std::vector<TelegramMessage>& got, int n) {
+  EXPECT_EQ(got.size(), static_cast<std::size_t>(2 * n)) << ::testing::PrintToString(Texts(got));
+  for (int i = 0; i < n; ++i) {
+    const std::string slug = "`job-" + std::to_string(i) + "`";
+    int failed = 0;
+    int recovered = 0;
+    int recovered_before_failed = 0;
+    for (const TelegramMessage& m : got) {
+      if (m.text.find(slug) == std::string::npos) continue;
+      if (m.text.rfind("❌ FAILED: ", 0) == 0) ++failed;
+      if (m.text.rfind("✅ RECOVERED: ", 0) == 0) {
+        ++recovered;
+        if (failed == 0) ++recovered_before_failed;
+      }
+    }
+    EXPECT_EQ(failed, 1) << slug;
+    EXPECT_EQ(recovered, 1) << slug;
+    EXPECT_EQ(recovered_before_failed, 0) << slug;
+  }
+}
+
 std::size_t CountLines(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   std::size_t start = 0;
@@ -308,26 +330,7 @@ TEST_P(Alerts, ServeAndAConcurrentCheckLoopSendEveryAlertExactlyOnce) {
   EXPECT_TRUE(failed_all);
   EXPECT_TRUE(recovered_all);
 
-  std::vector<TelegramMessage> got = telegram_.Delivered();
-  EXPECT_EQ(got.size(), static_cast<std::size_t>(2 * kMonitors))
-      << ::testing::PrintToString(Texts(got));
-  for (int i = 0; i < kMonitors; ++i) {
-    const std::string slug = "`job-" + std::to_string(i) + "`";
-    int failed = 0;
-    int recovered = 0;
-    int recovered_before_failed = 0;
-    for (const TelegramMessage& m : got) {
-      if (m.text.find(slug) == std::string::npos) continue;
-      if (m.text.rfind("❌ FAILED: ", 0) == 0) ++failed;
-      if (m.text.rfind("✅ RECOVERED: ", 0) == 0) {
-        ++recovered;
-        if (failed == 0) ++recovered_before_failed;
-      }
-    }
-    EXPECT_EQ(failed, 1) << slug;
-    EXPECT_EQ(recovered, 1) << slug;
-    EXPECT_EQ(recovered_before_failed, 0) << slug;
-  }
+  ExpectEachFailedOnceThenRecoveredOnce(telegram_.Delivered(), kMonitors);
   std::size_t sent_by_check = 0;
   for (const std::string& e : check_errs) sent_by_check += CountLines(e, "alert sent:");
   RecordProperty("alerts_sent_by_check", static_cast<int>(sent_by_check));
@@ -362,24 +365,7 @@ TEST_P(Alerts, TwoServersOnOneStoreSendEveryAlertExactlyOnce) {
   std::this_thread::sleep_for(milliseconds(1500));  // room for a duplicate to show up
   EXPECT_TRUE(failed_all);
   EXPECT_TRUE(recovered_all);
-  std::vector<TelegramMessage> got = telegram_.Delivered();
-  EXPECT_EQ(got.size(), static_cast<std::size_t>(2 * kMonitors))
-      << ::testing::PrintToString(Texts(got));
-  for (int i = 0; i < kMonitors; ++i) {
-    const std::string slug = "`job-" + std::to_string(i) + "`";
-    int failed = 0;
-    int recovered = 0;
-    for (const TelegramMessage& m : got) {
-      if (m.text.find(slug) == std::string::npos) continue;
-      if (m.text.rfind("❌ FAILED: ", 0) == 0) ++failed;
-      if (m.text.rfind("✅ RECOVERED: ", 0) == 0) {
-        ++recovered;
-        EXPECT_EQ(failed, 1) << "recovery before the failure of " << slug;
-      }
-    }
-    EXPECT_EQ(failed, 1) << slug;
-    EXPECT_EQ(recovered, 1) << slug;
-  }
+  ExpectEachFailedOnceThenRecoveredOnce(telegram_.Delivered(), kMonitors);
   // Both replicas did their share of the sending (each is woken by its own signals).
   std::size_t sent_a = CountLines(a.Stderr(), "alert sent:");
   std::size_t sent_b = CountLines(b.Stderr(), "alert sent:");

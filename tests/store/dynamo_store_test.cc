@@ -98,23 +98,8 @@ class DynamoStoreTest : public ::testing::Test {
     const std::string* p = item->at("check_partition").AsString();
     return p ? *p : "";
   }
-  // Pings every slug at once and waits for all answers.
   void PingMany(const std::vector<std::string>& slugs, std::int64_t interval, UnixMillis now) {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::size_t answered = 0;
-    std::size_t failed = 0;
-    for (const std::string& slug : slugs) {
-      store_->Ping(slug, interval, now, [&](Result<Monitor> r) {
-        std::lock_guard lock(mu);
-        ++answered;
-        if (!r.ok()) ++failed;
-        cv.notify_all();
-      });
-    }
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return answered == slugs.size(); });
-    EXPECT_EQ(failed, 0u);
+    EXPECT_EQ(testing::PingAllAtOnce(*store_, slugs, interval, now), 0u);
   }
 
   testing::TempDir dir_;

@@ -175,21 +175,7 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
   // Pings every slug at once (all submitted before waiting) and waits for all answers.
   void PingMany(const std::vector<std::string>& slugs, std::optional<std::int64_t> interval,
                 UnixMillis now) {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::size_t answered = 0;
-    std::size_t failed = 0;
-    for (const std::string& slug : slugs) {
-      store_->Ping(slug, interval, now, [&](Result<Monitor> r) {
-        std::lock_guard lock(mu);
-        ++answered;
-        if (!r.ok()) ++failed;
-        cv.notify_all();
-      });
-    }
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return answered == slugs.size(); });
-    EXPECT_EQ(failed, 0u);
+    EXPECT_EQ(testing::PingAllAtOnce(*store_, slugs, interval, now), 0u);
   }
 
   // Gives `slug` an alert state (as the checker would), or skips the test.

@@ -6,11 +6,13 @@
 //
 // Dynamo tables are created the way `heartbeat store init` creates them (InitTables).
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "store/dynamo/dynamo_store.h"
 #include "store/dynamo/monitor_item.h"
@@ -80,6 +82,27 @@ inline std::unique_ptr<SqliteStore> OpenTestSqliteStore(const std::string& dir) 
 inline std::unique_ptr<Store> OpenTestStore(StoreKind kind, const std::string& dir) {
   if (kind == StoreKind::kSqlite) return OpenTestSqliteStore(dir);
   return OpenTestDynamoStore(dir);
+}
+
+// Pings every slug at once (all submitted before waiting for any) and waits for every
+// answer; returns how many failed.
+inline std::size_t PingAllAtOnce(Store& store, const std::vector<std::string>& slugs,
+                                 std::optional<std::int64_t> interval, UnixMillis now) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t answered = 0;
+  std::size_t failed = 0;
+  for (const std::string& slug : slugs) {
+    store.Ping(slug, interval, now, [&](Result<Monitor> r) {
+      std::lock_guard lock(mu);
+      ++answered;
+      if (!r.ok()) ++failed;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return answered == slugs.size(); });
+  return failed;
 }
 
 // A second store on the data of the store OpenTestStore opened for `dir` (as a second

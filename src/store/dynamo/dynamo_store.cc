@@ -156,6 +156,12 @@ bool SameAsSeen(const Monitor& current, const Monitor& seen) {
          current.down_since == seen.down_since;
 }
 
+// Writes `next` and answers with its monitor.
+Result<Outcome<Monitor>> WriteAndAnswer(MonitorRecord next) {
+  Monitor m = next.monitor;
+  return Outcome<Monitor>{Change::Put(std::move(next)), std::move(m)};
+}
+
 PendingAlert ToPending(const OutboxEntry& e) {
   PendingAlert p;
   p.id = e.id;
@@ -512,8 +518,7 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
             slug,
             [](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
               if (!current) return Conflict("the monitor was deleted meanwhile");
-              Monitor m = current->monitor;
-              return Outcome<Monitor>{Change::Put(std::move(*current)), std::move(m)};
+              return WriteAndAnswer(std::move(*current));
             },
             std::move(done), kMutateAttempts);
       }
@@ -524,9 +529,7 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
           slug,
           [slug, interval_secs,
            now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-            MonitorRecord next = Pinged(std::move(current), slug, interval_secs, now);
-            Monitor m = next.monitor;
-            return Outcome<Monitor>{Change::Put(std::move(next)), std::move(m)};
+            return WriteAndAnswer(Pinged(std::move(current), slug, interval_secs, now));
           },
           std::move(done), kMutateAttempts);
     });
@@ -539,9 +542,7 @@ void DynamoStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done)
     impl->Mutate<Monitor>(
         slug,
         [slug, now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-          MonitorRecord next = Failed(std::move(current), slug, now);
-          Monitor m = next.monitor;
-          return Outcome<Monitor>{Change::Put(std::move(next)), std::move(m)};
+          return WriteAndAnswer(Failed(std::move(current), slug, now));
         },
         std::move(done), kMutateAttempts);
   });
