@@ -1,11 +1,16 @@
 // bootstrap.zip end to end: the package of scripts/build-lambda.sh ($LAMBDA_ZIP) unpacked
 // into an empty folder and started there as Lambda starts it (./bootstrap, with a clean
-// environment of Lambda's variables and ours) against a fake Runtime API, a fake SSM and a
-// fake Telegram, all real HTTP on 127.0.0.1. $LAMBDA_RUNNER (e.g. qemu-aarch64-static) runs
-// an arm64 package: the bootstrap script's exec line, through the emulator.
+// environment of Lambda's variables and ours) against a fake Runtime API, a fake SSM, a
+// fake Telegram and DynamoDB on dynalite, all real HTTP on 127.0.0.1. $LAMBDA_RUNNER (e.g.
+// qemu-aarch64-static) runs an arm64 package: the bootstrap script's exec line, through the
+// emulator.
 //
-// The store is SQLite ($HEARTBEAT_STORE=sqlite:...); StoreEnv() is the one place to switch
-// these tests to DynamoDB (dynalite) once that store exists.
+// Each test has its own tables on the binary's dynalite, made by this build's
+// `heartbeat store init` ($HEARTBEAT_BINARY) under the generic names (MONITORS_TABLE,
+// KEYS_TABLE); the test seeds and reads them through a DynamoStore of its own, and the
+// bootstrap finds them under the Lambda names (HEARTBEAT_TABLE_NAME, ...), signing with the
+// session credentials Lambda gives it. One test runs on SQLite: only a SQLite store can
+// fail to open.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -30,9 +35,12 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "core/clock.h"
+#include "support/dynalite.h"
 #include "support/fake_lambda_runtime.h"
 #include "support/fake_ssm.h"
 #include "support/fake_telegram.h"
+#include "support/process.h"
+#include "support/tcp_forwarder.h"
 #include "support/temp_dir.h"
 
 namespace heartbeat::testing {
@@ -58,6 +66,11 @@ std::string Slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// 8000 of "http://127.0.0.1:8000".
+unsigned short PortOf(const std::string& url) {
+  return static_cast<unsigned short>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
 
 // How to run the package's ELF files: directly, or through qemu-aarch64-static when the
@@ -156,6 +169,11 @@ class Bootstrap : public ::testing::Test {
     EXPECT_THAT(ssm_.Rejections(), IsEmpty());
   }
 
+  void SetUp() override {
+    RunResult init = RunHeartbeat({"store", "init"}, StoreEnv(), dir_.path());
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+  }
+
   static SsmExpectations Expectations() {
     SsmExpectations e;
     e.access_key_id = kAccessKey;
@@ -166,10 +184,15 @@ class Bootstrap : public ::testing::Test {
 
   std::string task_dir() const { return dir_.file("task"); }
 
-  // Where the monitors live. The one place to switch to DynamoDB: HEARTBEAT_STORE=dynamodb,
-  // DYNAMODB_ENDPOINT=http://127.0.0.1:<dynalite's port>, tables made by `store init`.
+  // Where the monitors live, as `store init` and the test itself reach them: this test's
+  // tables on dynalite (or the SQLite file, when sqlite_path_ is set).
   std::map<std::string, std::string> StoreEnv() const {
-    return {{"HEARTBEAT_STORE", "sqlite:" + store_path_}};
+    if (sqlite_path_) return {{"HEARTBEAT_STORE", "sqlite:" + *sqlite_path_}};
+    return {
+        {"HEARTBEAT_STORE", "dynamodb"}, {"DYNAMODB_ENDPOINT", Dynalite::Shared().endpoint()},
+        {"AWS_REGION", kRegion},         {"MONITORS_TABLE", monitors_table_},
+        {"KEYS_TABLE", keys_table_},
+    };
   }
 
   // What Lambda sets for a provided.al2023 function, then ours (as the Terraform sets them).
@@ -197,15 +220,17 @@ class Bootstrap : public ::testing::Test {
         {"PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
         {"LD_LIBRARY_PATH", "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:" +
                                 task + ":" + task + "/lib:/opt/lib"},
-        // Ours.
-        {"HEARTBEAT_TABLE_NAME", "heartbeat-monitors"},
-        {"HEARTBEAT_API_KEYS_TABLE_NAME", "heartbeat-api-keys"},
+        // Ours. The Lambda names of the tables: no MONITORS_TABLE / KEYS_TABLE here.
+        {"HEARTBEAT_STORE", "dynamodb"},
+        {"DYNAMODB_ENDPOINT", dynamodb_endpoint_},
+        {"HEARTBEAT_TABLE_NAME", monitors_table_},
+        {"HEARTBEAT_API_KEYS_TABLE_NAME", keys_table_},
         {"TELEGRAM_BOT_TOKEN_PARAM", kTokenParam},
         {"TELEGRAM_CHAT_ID_PARAM", kChatParam},
         {"SSM_ENDPOINT", ssm_.url()},
         {"TELEGRAM_API_URL", telegram_.url()},
     };
-    for (const auto& [k, v] : StoreEnv()) env[k] = v;
+    if (sqlite_path_) env["HEARTBEAT_STORE"] = "sqlite:" + *sqlite_path_;
     return env;
   }
 
@@ -236,19 +261,44 @@ class Bootstrap : public ::testing::Test {
   // Emulated runs are slower: every wait is stretched.
   milliseconds Patience(milliseconds base) const { return runner_.empty() ? base : base * 4; }
 
+  // The store bootstrap uses, opened here as `heartbeat` opens it from StoreEnv().
+  std::unique_ptr<Store> OpenTestStore() const {
+    app::Config config;
+    if (!app::ApplyEnvironment(StoreEnv(), config).ok() || !app::Validate(config).ok()) {
+      throw std::runtime_error("bad StoreEnv()");
+    }
+    auto store = app::OpenStore(config);
+    if (!store.ok()) throw std::runtime_error("open the store: " + store.error().message);
+    return std::move(*store);
+  }
+
   // Makes `slug` overdue at once, as `POST /heartbeat/{slug}/fail` does, in the store
   // bootstrap will use.
   void FailMonitor(const std::string& slug) {
-    app::Config config;
-    ASSERT_TRUE(app::ApplyEnvironment(StoreEnv(), config).ok());
-    ASSERT_TRUE(app::Validate(config).ok());
-    auto store = app::OpenStore(config);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    auto failed = Await<Monitor>([&](Callback<Monitor> cb) {
-      (*store)->Fail(slug, RealClock().Now() - 1000, std::move(cb));
-    });
+    auto store = OpenTestStore();
+    auto failed = Await<Monitor>(
+        [&](Callback<Monitor> cb) { store->Fail(slug, RealClock().Now() - 1000, std::move(cb)); });
+    store->Close();
     ASSERT_TRUE(failed.ok()) << failed.error().message;
-    (*store)->Close();
+  }
+
+  // `slug` as stored now, and how many alerts wait in the outbox.
+  std::optional<Monitor> StoredMonitor(const std::string& slug) {
+    auto store = OpenTestStore();
+    auto got = Await<std::optional<Monitor>>([&](Callback<std::optional<Monitor>> cb) {
+      store->Get(slug, RealClock().Now(), std::move(cb));
+    });
+    store->Close();
+    if (!got.ok()) throw std::runtime_error("Get: " + got.error().message);
+    return *got;
+  }
+  std::int64_t PendingAlerts() {
+    auto store = OpenTestStore();
+    auto count = Await<std::int64_t>(
+        [&](Callback<std::int64_t> cb) { store->CountPendingAlerts(std::move(cb)); });
+    store->Close();
+    if (!count.ok()) throw std::runtime_error("CountPendingAlerts: " + count.error().message);
+    return *count;
   }
 
   static LambdaEvent Event(std::string id) {
@@ -262,7 +312,11 @@ class Bootstrap : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string store_path_ = dir_.file("data/hb.db");
+  std::string monitors_table_ = Dynalite::UniqueTableName("lambda-monitors");
+  std::string keys_table_ = Dynalite::UniqueTableName("lambda-keys");
+  // Where bootstrap reaches DynamoDB (Env()); a test may send it elsewhere before Start().
+  std::string dynamodb_endpoint_ = Dynalite::Shared().endpoint();
+  std::optional<std::string> sqlite_path_;  // set: the store is this SQLite file instead
   FakeLambdaRuntime runtime_;
   FakeSsm ssm_;
   FakeTelegram telegram_;
@@ -295,8 +349,27 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   ASSERT_EQ(requests.size(), 2u);
   for (const auto& r : requests) EXPECT_TRUE(r.with_decryption) << r.name;
 
+  // The alert state is in DynamoDB: the monitor was alerted once, the outbox is empty...
+  std::optional<Monitor> stored = StoredMonitor("nightly-backup");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->alert_count, 1);
+  EXPECT_TRUE(stored->last_alerted_at.has_value());
+  EXPECT_TRUE(stored->down_since.has_value());
+  EXPECT_EQ(PendingAlerts(), 0);
+
+  // ... so the next scheduled event, well before a repeat is due, sends nothing.
+  runtime_.Enqueue(Event("req-2"));
+  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
+  LambdaOutcome again = runtime_.Outcomes().at(1);
+  EXPECT_EQ(again.request_id, "req-2");
+  ASSERT_TRUE(again.ok) << again.body << Logs();
+  EXPECT_EQ(Json(again.body).at("alerts_queued").as_int64(), 0);
+  EXPECT_EQ(Json(again.body).at("sent").as_int64(), 0);
+  EXPECT_EQ(telegram_.Requests(), 1u);
+  EXPECT_EQ(StoredMonitor("nightly-backup")->alert_count, 1);
+
   // The runtime goes on polling; when the Runtime API goes away, the process ends, not 0.
-  ASSERT_TRUE(runtime_.WaitForPolls(2, Patience(seconds(10))));
+  ASSERT_TRUE(runtime_.WaitForPolls(3, Patience(seconds(10))));
   runtime_.Gone();
   std::optional<int> code = child_->Wait(Patience(seconds(20)));
   ASSERT_TRUE(code.has_value()) << "bootstrap did not exit when the Runtime API went away";
@@ -317,6 +390,7 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   }
   EXPECT_GT(json_lines, 0) << Logs();
   EXPECT_THAT(Stdout(), HasSubstr("1 alert(s) queued"));
+  EXPECT_THAT(Stdout(), HasSubstr("store dynamodb"));
 }
 
 TEST_F(Bootstrap, MissingSsmParameterIsReportedAsAnInitError) {
@@ -338,10 +412,9 @@ TEST_F(Bootstrap, MissingSsmParameterIsReportedAsAnInitError) {
 }
 
 TEST_F(Bootstrap, FailingCycleIsAnInvocationErrorAndTheNextEventIsServed) {
-  // The store cannot be opened: its folder is a file.
-  std::string blocker = dir_.file("blocked");
-  std::ofstream(blocker) << "not a folder";
-  store_path_ = blocker + "/hb.db";
+  // The function is deployed before its tables: DynamoDB answers ResourceNotFoundException.
+  monitors_table_ = Dynalite::UniqueTableName("lambda-monitors-later");
+  keys_table_ = Dynalite::UniqueTableName("lambda-keys-later");
   Start();
   runtime_.Enqueue(Event("req-1"));
   ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
@@ -351,10 +424,12 @@ TEST_F(Bootstrap, FailingCycleIsAnInvocationErrorAndTheNextEventIsServed) {
   EXPECT_THAT(failed.error_type, HasSubstr("Heartbeat."));
   auto body = Json(failed.body);
   EXPECT_EQ(body.at("errorType").as_string(), failed.error_type);
-  EXPECT_THAT(std::string(body.at("errorMessage").as_string()), HasSubstr("store"));
+  EXPECT_THAT(std::string(body.at("errorMessage").as_string()), HasSubstr("ResourceNotFound"));
+  EXPECT_TRUE(child_->Running());
 
-  // The store comes back, with a due monitor: the next event is served as usual.
-  std::filesystem::remove(blocker);
+  // The tables come, with a due monitor: the next event is served as usual.
+  RunResult init = RunHeartbeat({"store", "init"}, StoreEnv(), dir_.path());
+  ASSERT_EQ(init.exit_code, 0) << init.err;
   FailMonitor("db-backup");
   runtime_.Enqueue(Event("req-2"));
   ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
@@ -363,6 +438,63 @@ TEST_F(Bootstrap, FailingCycleIsAnInvocationErrorAndTheNextEventIsServed) {
   ASSERT_TRUE(served.ok) << served.body;
   EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
   EXPECT_TRUE(child_->Running());
+}
+
+TEST_F(Bootstrap, DynamoDbOutageIsAnInvocationErrorAndTheNextEventIsServed) {
+  // DynamoDB is out of reach: bootstrap's endpoint refuses connections until it forwards to
+  // dynalite. The client retries with back-off and gives up (some seconds: the client's
+  // attempts and delays are not settings), for the cycle and for the delivery.
+  TcpForwarder outage(PortOf(Dynalite::Shared().endpoint()));
+  dynamodb_endpoint_ = outage.url();
+  FailMonitor("db-backup");
+  Start();
+  runtime_.Enqueue(Event("req-1"));
+  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(60)))) << Logs();
+  LambdaOutcome failed = runtime_.Outcomes().at(0);
+  EXPECT_EQ(failed.request_id, "req-1");
+  EXPECT_FALSE(failed.ok);
+  EXPECT_THAT(failed.error_type, HasSubstr("Heartbeat."));
+  EXPECT_THAT(std::string(Json(failed.body).at("errorMessage").as_string()),
+              HasSubstr("DynamoDB transport"));
+  EXPECT_EQ(telegram_.Requests(), 0u);
+  EXPECT_TRUE(child_->Running());
+
+  // DynamoDB is back at the same endpoint: the store bootstrap kept (its HTTP client after
+  // the failed connections) serves the next event.
+  outage.Open();
+  runtime_.Enqueue(Event("req-2"));
+  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
+  LambdaOutcome served = runtime_.Outcomes().at(1);
+  EXPECT_EQ(served.request_id, "req-2");
+  ASSERT_TRUE(served.ok) << served.body;
+  EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
+  EXPECT_EQ(telegram_.Delivered().size(), 1u);
+  EXPECT_EQ(StoredMonitor("db-backup")->alert_count, 1);
+  EXPECT_TRUE(child_->Running());
+}
+
+// SQLite only: a DynamoDB store opens without a request, so only a SQLite store can fail
+// to open. That fails the invocation; the next one opens the store again.
+TEST_F(Bootstrap, StoreThatCannotBeOpenedFailsOnlyThatInvocation) {
+  std::string blocker = dir_.file("blocked");
+  std::ofstream(blocker) << "not a folder";  // the store's folder is a file
+  sqlite_path_ = blocker + "/hb.db";
+  Start();
+  runtime_.Enqueue(Event("req-1"));
+  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
+  LambdaOutcome failed = runtime_.Outcomes().at(0);
+  EXPECT_FALSE(failed.ok);
+  EXPECT_THAT(failed.error_type, HasSubstr("Heartbeat."));
+  EXPECT_THAT(std::string(Json(failed.body).at("errorMessage").as_string()),
+              HasSubstr("cannot open the store"));
+
+  std::filesystem::remove(blocker);
+  FailMonitor("db-backup");
+  runtime_.Enqueue(Event("req-2"));
+  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
+  LambdaOutcome served = runtime_.Outcomes().at(1);
+  ASSERT_TRUE(served.ok) << served.body;
+  EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
 }
 
 TEST_F(Bootstrap, NearDeadlineQueuesTheAlertAndLeavesDeliveryToTheNextInvocation) {
