@@ -157,6 +157,11 @@ int RunServe(const Config& config) {
   if (service) service->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();
+  // A housekeeping step whose store operation was still in flight at the signal has had
+  // its answer since (Close completes what it accepted), left in this thread's completion
+  // inbox: hand it over now, while main_ioc still exists to resume that coroutine.
+  main_ioc.restart();
+  main_ioc.poll();
   spdlog::info("stopped");
   return kExitOk;
 }
