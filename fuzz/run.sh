@@ -16,10 +16,10 @@ build="$(cd "${1:?usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}" && pwd)"
 seconds="${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}"
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(interval_fuzz slug_fuzz markdown_fuzz request_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(interval_fuzz slug_fuzz markdown_fuzz request_fuzz dynamo_json_fuzz)
 
 # Longest input each target is given: a little past every limit the code has.
-declare -A max_len=([interval_fuzz]=256 [slug_fuzz]=128 [markdown_fuzz]=4096 [request_fuzz]=65536)
+declare -A max_len=([interval_fuzz]=256 [slug_fuzz]=128 [markdown_fuzz]=4096 [request_fuzz]=65536 [dynamo_json_fuzz]=65536)
 declare -A dict=([interval_fuzz]=interval.dict [request_fuzz]=request.dict)
 
 work="$build/fuzz-work"
