@@ -1244,6 +1244,9 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
       if (r.error().message.find("already enabled") != std::string::npos) {
         return cb(aws::Nothing{});
       }
+      if (r.error().type == "UnknownOperationException") {
+        return cb(Unavailable("this engine does not know UpdateTimeToLive"));
+      }
       return cb(ToError(r.error(), "turn TTL on"));
     });
   });
