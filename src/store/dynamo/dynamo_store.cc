@@ -156,6 +156,14 @@ bool SameAsSeen(const Monitor& current, const Monitor& seen) {
          current.down_since == seen.down_since;
 }
 
+// A callback for operations whose steps carry Ok, answering a Callback<void>.
+Callback<Ok> ToVoid(Callback<void> done) {
+  return [done = std::move(done)](Result<Ok> r) {
+    if (!r.ok()) return done(r.error());
+    return done(Ok{});
+  };
+}
+
 // Writes `next` and answers with its monitor.
 Result<Outcome<Monitor>> WriteAndAnswer(MonitorRecord next) {
   Monitor m = next.monitor;
@@ -184,14 +192,47 @@ bool ValidKeyId(const std::string& id) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-// Counts down outstanding parts of an operation and finishes it when the last one reports.
+// The parts of an operation started together (one request each): each part folds its
+// outcome into a shared value, the first error is kept, and `finish` runs once, after the
+// last part has reported. Thread-safe.
 template <class T>
-struct Join {
-  std::mutex mu;
-  std::size_t left = 0;
-  T value{};
-  std::optional<Error> error;
+class Join {
+ public:
+  using Finish = std::function<void(T value, std::optional<Error> first_error)>;
+  static std::shared_ptr<Join> Of(std::size_t parts, Finish finish) {
+    return std::shared_ptr<Join>(new Join(parts, std::move(finish)));
+  }
+
+  // One part is done: `fold` (may be empty) updates the value, `error` is its failure.
+  void Arrive(std::optional<Error> error, const std::function<void(T&)>& fold = {}) {
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      if (fold) fold(value_);
+      if (error && !error_) error_ = std::move(error);
+      last = --left_ == 0;
+    }
+    if (last) finish_(std::move(value_), std::move(error_));
+  }
+
+ private:
+  Join(std::size_t parts, Finish finish) : left_(parts), finish_(std::move(finish)) {}
+
+  std::mutex mu_;
+  std::size_t left_;            // guarded by mu_
+  T value_{};                   // guarded by mu_
+  std::optional<Error> error_;  // guarded by mu_
+  Finish finish_;
 };
+
+// The usual answer of a join: its first error, else the value.
+template <class T>
+typename Join<T>::Finish FirstErrorOrValue(Callback<T> done) {
+  return [done = std::move(done)](T value, std::optional<Error> error) {
+    if (error) return done(std::move(*error));
+    done(std::move(value));
+  };
+}
 
 }  // namespace
 
@@ -367,24 +408,14 @@ struct DynamoStore::Impl : std::enable_shared_from_this<DynamoStore::Impl> {
   // Runs QueryPartition over `partitions` in parallel and reports every record found.
   void QueryPartitions(std::vector<std::pair<std::string, std::optional<std::int64_t>>> parts,
                        std::function<void(Result<std::vector<MonitorRecord>>)> done) {
-    auto join = std::make_shared<Join<std::vector<MonitorRecord>>>();
-    join->left = parts.size();
-    auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+    auto join = Join<std::vector<MonitorRecord>>::Of(
+        parts.size(), FirstErrorOrValue<std::vector<MonitorRecord>>(std::move(done)));
     for (auto& [partition, before] : parts) {
-      QueryPartition(partition, before, [join, shared_done](Result<std::vector<MonitorRecord>> r) {
-        bool last;
-        {
-          std::lock_guard lock(join->mu);
-          if (r.ok()) {
-            for (MonitorRecord& rec : *r) join->value.push_back(std::move(rec));
-          } else if (!join->error) {
-            join->error = r.error();
-          }
-          last = --join->left == 0;
-        }
-        if (!last) return;
-        if (join->error) return (*shared_done)(*join->error);
-        (*shared_done)(std::move(join->value));
+      QueryPartition(partition, before, [join](Result<std::vector<MonitorRecord>> r) {
+        if (!r.ok()) return join->Arrive(r.error());
+        join->Arrive(std::nullopt, [&r](std::vector<MonitorRecord>& all) {
+          for (MonitorRecord& rec : *r) all.push_back(std::move(rec));
+        });
       });
     }
   }
@@ -708,9 +739,12 @@ void DynamoStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std:
             if (parsed.ok() && !Live(*parsed, now)) expired.push_back(parsed->monitor.slug);
           }
           if (expired.empty()) return done(std::size_t{0});
-          auto join = std::make_shared<Join<std::size_t>>();
-          join->left = expired.size();
-          auto shared_done = std::make_shared<Callback<std::size_t>>(std::move(done));
+          // Removed ones count even if another removal failed.
+          auto join = Join<std::size_t>::Of(
+              expired.size(), [done = std::move(done)](std::size_t n, std::optional<Error> e) {
+                if (e && n == 0) return done(std::move(*e));
+                done(n);
+              });
           const std::int64_t now_s = FloorDiv(now, 1000);
           const std::int64_t frac = now - now_s * 1000;
           for (const std::string& slug : expired) {
@@ -722,21 +756,13 @@ void DynamoStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std:
                               "#exf <= :frac))",
                  .names = {{"#ex", "expires_at"}, {"#exf", "expires_at_frac_ms"}},
                  .values = {{":now_s", N(now_s)}, {":frac", N(frac)}}},
-                [join, shared_done](DynamoResult<std::optional<Item>> r) {
-                  bool last;
-                  {
-                    std::lock_guard lock(join->mu);
-                    if (r.ok()) {
-                      ++join->value;
-                    } else if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed &&
-                               !join->error) {
-                      join->error = ToError(r.error(), "delete an expired monitor");
-                    }
-                    last = --join->left == 0;
+                [join](DynamoResult<std::optional<Item>> r) {
+                  if (r.ok()) return join->Arrive(std::nullopt, [](std::size_t& n) { ++n; });
+                  // A failed condition: revived by a ping meanwhile, rightly kept.
+                  if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+                    return join->Arrive(std::nullopt);
                   }
-                  if (!last) return;
-                  if (join->error && join->value == 0) return (*shared_done)(*join->error);
-                  (*shared_done)(join->value);
+                  join->Arrive(ToError(r.error(), "delete an expired monitor"));
                 });
           }
         });
@@ -779,29 +805,18 @@ void DynamoStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
         // The alerting partition whole, and the head of each home partition: there, check_at
         // follows next_due, the index's sort key. A page of 50 skips the odd paused item of the
         // seed at the front.
-        auto join = std::make_shared<Join<std::optional<UnixMillis>>>();
         std::vector<std::string> homes = dynamo::HomePartitions(impl->options.check_partitions);
-        join->left = homes.size() + 1;
-        auto shared_done = std::make_shared<Callback<std::optional<UnixMillis>>>(std::move(done));
-        auto report = [join, shared_done](Result<std::vector<MonitorRecord>> r) {
-          bool last;
-          {
-            std::lock_guard lock(join->mu);
-            if (r.ok()) {
-              for (const MonitorRecord& rec : *r) {
-                if (!rec.monitor.check_at) continue;
-                if (!join->value || *rec.monitor.check_at < *join->value) {
-                  join->value = rec.monitor.check_at;
-                }
+        auto join = Join<std::optional<UnixMillis>>::Of(
+            homes.size() + 1, FirstErrorOrValue<std::optional<UnixMillis>>(std::move(done)));
+        auto report = [join](Result<std::vector<MonitorRecord>> r) {
+          if (!r.ok()) return join->Arrive(r.error());
+          join->Arrive(std::nullopt, [&r](std::optional<UnixMillis>& earliest) {
+            for (const MonitorRecord& rec : *r) {
+              if (rec.monitor.check_at && (!earliest || *rec.monitor.check_at < *earliest)) {
+                earliest = rec.monitor.check_at;
               }
-            } else if (!join->error) {
-              join->error = r.error();
             }
-            last = --join->left == 0;
-          }
-          if (!last) return;
-          if (join->error) return (*shared_done)(*join->error);
-          (*shared_done)(join->value);
+          });
         };
         impl->QueryAlerting(report);
         for (const std::string& home : homes) {
@@ -863,11 +878,7 @@ void DynamoStore::ApplyDecision(const Monitor& seen, const std::optional<Decisio
           m.check_at = check_at;
           return Outcome<Ok>{Change::Put(std::move(r)), Ok{}};
         },
-        [done = std::move(done)](Result<Ok> r) {
-          if (!r.ok()) return done(r.error());
-          return done(Ok{});
-        },
-        kNoRetry);
+        ToVoid(std::move(done)), kNoRetry);
   });
 }
 
@@ -920,9 +931,19 @@ void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
                 });
           }
           if (ready.empty()) return done(std::vector<PendingAlert>());
-          auto join = std::make_shared<Join<std::vector<PendingAlert>>>();
-          join->left = ready.size();
-          auto shared_done = std::make_shared<Callback<std::vector<PendingAlert>>>(std::move(done));
+          // Claimed alerts are reported even if another claim failed: their leases are held,
+          // and dropping them here would only delay them by a lease.
+          auto join = Join<std::vector<PendingAlert>>::Of(
+              ready.size(), [done = std::move(done)](std::vector<PendingAlert> claimed,
+                                                     std::optional<Error> error) {
+                if (error && claimed.empty()) return done(std::move(*error));
+                std::sort(claimed.begin(), claimed.end(),
+                          [](const PendingAlert& a, const PendingAlert& b) {
+                            return std::tie(a.alert.at, a.alert.slug) <
+                                   std::tie(b.alert.at, b.alert.slug);
+                          });
+                done(std::move(claimed));
+              });
           for (const std::string& slug : ready) {
             impl->Mutate<std::optional<PendingAlert>>(
                 slug,
@@ -946,27 +967,14 @@ void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
                   return Outcome<std::optional<PendingAlert>>{Change::Put(std::move(*current)),
                                                               std::move(p)};
                 },
-                [join, shared_done](Result<std::optional<PendingAlert>> r) {
-                  bool last;
-                  {
-                    std::lock_guard lock(join->mu);
-                    if (r.ok() && *r) {
-                      join->value.push_back(std::move(**r));
-                    } else if (!r.ok() && r.error().code != ErrorCode::kConflict && !join->error) {
-                      join->error = r.error();
-                    }
-                    last = --join->left == 0;
+                [join](Result<std::optional<PendingAlert>> r) {
+                  // A conflict: another sender claimed it first.
+                  if (!r.ok() && r.error().code != ErrorCode::kConflict) {
+                    return join->Arrive(r.error());
                   }
-                  if (!last) return;
-                  // Claimed alerts are reported even if another claim failed: their leases
-                  // are held, and dropping them here would only delay them by a lease.
-                  if (join->error && join->value.empty()) return (*shared_done)(*join->error);
-                  std::sort(join->value.begin(), join->value.end(),
-                            [](const PendingAlert& a, const PendingAlert& b) {
-                              return std::tie(a.alert.at, a.alert.slug) <
-                                     std::tie(b.alert.at, b.alert.slug);
-                            });
-                  (*shared_done)(std::move(join->value));
+                  join->Arrive(std::nullopt, [&r](std::vector<PendingAlert>& claimed) {
+                    if (r.ok() && *r) claimed.push_back(std::move(**r));
+                  });
                 },
                 kMutateAttempts);
           }
@@ -989,13 +997,6 @@ std::function<Result<Outcome<Ok>>(std::optional<MonitorRecord>)> LeasedChange(
     }
     change(*current, *it);
     return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
-  };
-}
-
-Callback<Ok> ToVoid(Callback<void> done) {
-  return [done = std::move(done)](Result<Ok> r) {
-    if (!r.ok()) return done(r.error());
-    return done(Ok{});
   };
 }
 
@@ -1167,9 +1168,7 @@ void DynamoStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses
       if (!inserted) it->second = std::max(it->second, at);
     }
     if (latest.empty()) return impl->Later<void>(std::move(done), Ok{});
-    auto join = std::make_shared<Join<int>>();
-    join->left = latest.size();
-    auto shared_done = std::make_shared<Callback<void>>(std::move(done));
+    auto join = Join<Ok>::Of(latest.size(), FirstErrorOrValue<Ok>(ToVoid(std::move(done))));
     for (const auto& [hash, at] : latest) {
       impl->client->UpdateItem(
           {.table = impl->options.keys_table,
@@ -1178,19 +1177,12 @@ void DynamoStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses
            .condition = "attribute_exists(#h) AND (attribute_not_exists(#u) OR #u < :t)",
            .names = {{"#h", "key_hash"}, {"#u", "last_used_at_ms"}},
            .values = {{":t", N(at)}}},
-          [join, shared_done](DynamoResult<std::optional<Item>> r) {
-            bool last;
-            {
-              std::lock_guard lock(join->mu);
-              if (!r.ok() && r.error().kind != DynamoErrorKind::kConditionalCheckFailed &&
-                  !join->error) {
-                join->error = ToError(r.error(), "record API key use");
-              }
-              last = --join->left == 0;
+          [join](DynamoResult<std::optional<Item>> r) {
+            // A failed condition: an older use, or a key revoked meanwhile.
+            if (r.ok() || r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+              return join->Arrive(std::nullopt);
             }
-            if (!last) return;
-            if (join->error) return (*shared_done)(*join->error);
-            (*shared_done)(Ok{});
+            join->Arrive(ToError(r.error(), "record API key use"));
           });
     }
   });
