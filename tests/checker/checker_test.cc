@@ -150,11 +150,7 @@ class CheckerCycle : public ::testing::TestWithParam<StoreKind> {
   Checker checker_;  // repeat every hour (the default), batches of 500
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, CheckerCycle,
-                         ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
-                         [](const ::testing::TestParamInfo<StoreKind>& info) {
-                           return StoreKindName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, CheckerCycle, BothStores(), StoreKindParamName);
 
 // --- the lifecycle ---
 

@@ -240,11 +240,7 @@ class DelivererTest : public ::testing::TestWithParam<StoreKind> {
   Deliverer deliverer_{*store_, notifier_, clock_, {}};
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, DelivererTest,
-                         ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
-                         [](const ::testing::TestParamInfo<StoreKind>& info) {
-                           return StoreKindName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, DelivererTest, BothStores(), StoreKindParamName);
 
 TEST_P(DelivererTest, SentAlertIsRemovedAndNeverSentAgain) {
   QueueFailed("job", kT0);
@@ -496,11 +492,7 @@ class TelegramDelivery : public DelivererTest {
   Deliverer tg_{*store_, notifier_tg_, clock_, {}};
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, TelegramDelivery,
-                         ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
-                         [](const ::testing::TestParamInfo<StoreKind>& info) {
-                           return StoreKindName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, TelegramDelivery, BothStores(), StoreKindParamName);
 
 TEST_P(TelegramDelivery, MessageGoesToTheChatAsMarkdownV2) {
   QueueFailed("db-backup", kT0);
@@ -627,10 +619,7 @@ class Service : public ::testing::TestWithParam<StoreKind> {
   std::unique_ptr<CheckerService> service_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, Service, ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
-                         [](const ::testing::TestParamInfo<StoreKind>& info) {
-                           return StoreKindName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, Service, BothStores(), StoreKindParamName);
 
 TEST_P(Service, FailIsDeliveredToTelegramWithinOneSecond) {
   Start(&telegram_notifier_);

@@ -22,6 +22,7 @@
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/prometheus.h"
+#include "support/store_kind.h"
 #include "support/temp_dir.h"
 
 namespace heartbeat::testing {
@@ -34,6 +35,7 @@ using Steady = std::chrono::steady_clock;
 
 constexpr const char* kBotToken = "987654:AAE-e2e-bot-token-must-never-be-logged";
 constexpr const char* kChatId = "-1009876543210";
+constexpr const char* kAwsSecret = "e2e-aws-secret-access-key-never-logged";
 
 // "HH:MM UTC" of the wall clock now.
 std::string ClockUtcNow() {
@@ -85,8 +87,6 @@ std::size_t CountLines(const std::string& text, const std::string& needle) {
   return n;
 }
 
-enum class StoreKind { kSqlite, kDynamo };
-
 class Alerts : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
@@ -103,6 +103,7 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
     for (const std::string& out : outputs_) {
       EXPECT_THAT(out, Not(HasSubstr(kBotToken)));
       EXPECT_THAT(out, Not(HasSubstr("e2e-bot-token")));
+      EXPECT_THAT(out, Not(HasSubstr(kAwsSecret)));  // SPEC §3: no AWS secret in a log
       if (!key_.empty()) {
         EXPECT_THAT(out, Not(HasSubstr(key_)));
       }
@@ -121,7 +122,7 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
       env["DYNAMODB_ENDPOINT"] = Dynalite::Shared().endpoint();
       env["AWS_REGION"] = "us-east-1";
       env["AWS_ACCESS_KEY_ID"] = "AKIDE2ETEST";
-      env["AWS_SECRET_ACCESS_KEY"] = "e2e-secret-access-key";
+      env["AWS_SECRET_ACCESS_KEY"] = kAwsSecret;
       env["MONITORS_TABLE"] = monitors_table_;
       env["KEYS_TABLE"] = keys_table_;
     }
@@ -203,10 +204,7 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
   std::string keys_table_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, Alerts, ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
-                         [](const ::testing::TestParamInfo<StoreKind>& info) {
-                           return info.param == StoreKind::kSqlite ? "Sqlite" : "Dynamo";
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, Alerts, BothStores(), StoreKindParamName);
 
 TEST_P(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
   AddKey();

@@ -89,6 +89,10 @@ TEST_F(Cli, InvalidSettingStopsWithOneLineNamingItAndExitTwo) {
       {{{"ALERT_REPEAT_INTERVAL", "often"}}, "ALERT_REPEAT_INTERVAL"},
       {{{"TELEGRAM_API_URL", "ftp://x"}}, "TELEGRAM_API_URL"},
       {{{"HEARTBEAT_THREADS", "many"}}, "HEARTBEAT_THREADS"},
+      {{{"CHECK_PARTITIONS", "0"}}, "CHECK_PARTITIONS"},
+      {{{"CHECK_PARTITIONS", "101"}}, "CHECK_PARTITIONS"},
+      {{{"CHECK_PARTITIONS", "four"}}, "CHECK_PARTITIONS"},
+      {{{"DYNAMODB_ENDPOINT", "127.0.0.1:8000"}}, "DYNAMODB_ENDPOINT"},
   };
   for (const Case& c : cases) {
     auto env = Env();

@@ -28,10 +28,11 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::BothStores;
 using testing::HttpClient;
 using testing::HttpResponse;
 using testing::StoreKind;
-using testing::StoreKindName;
+using testing::StoreKindParamName;
 using testing::TestServer;
 
 constexpr std::int64_t kDay = 24 * 3600;
@@ -127,10 +128,7 @@ class ApiTest : public ::testing::TestWithParam<StoreKind> {
 };
 
 // The whole API suite runs on both stores.
-INSTANTIATE_TEST_SUITE_P(Stores, ApiTest, ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo),
-                         [](const ::testing::TestParamInfo<StoreKind>& info) {
-                           return StoreKindName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, ApiTest, BothStores(), StoreKindParamName);
 
 // --- pings ------------------------------------------------------------------------------
 

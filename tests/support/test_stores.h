@@ -18,14 +18,9 @@
 #include "store/dynamo/monitor_item.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/dynalite.h"
+#include "support/store_kind.h"
 
 namespace heartbeat::testing {
-
-enum class StoreKind { kSqlite, kDynamo };
-
-inline std::string StoreKindName(StoreKind kind) {
-  return kind == StoreKind::kSqlite ? "Sqlite" : "Dynamo";
-}
 
 struct DynamoTables {
   std::string monitors;
