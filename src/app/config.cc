@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <tuple>
+
 #include "core/interval.h"
 #include "http/server.h"
 
@@ -93,19 +95,16 @@ Status Validate(Config& c) {
   if (c.log_format != "text" && c.log_format != "json") {
     return InvalidArgument("LOG_FORMAT: '" + c.log_format + "' is neither text nor json");
   }
-  if (c.telegram_api_url.rfind("https://", 0) != 0 && c.telegram_api_url.rfind("http://", 0) != 0) {
-    return InvalidArgument("TELEGRAM_API_URL: '" + c.telegram_api_url +
-                           "' must start with https:// or http://");
-  }
-  if (!c.dynamodb_endpoint.empty() && c.dynamodb_endpoint.rfind("https://", 0) != 0 &&
-      c.dynamodb_endpoint.rfind("http://", 0) != 0) {
-    return InvalidArgument("DYNAMODB_ENDPOINT: '" + c.dynamodb_endpoint +
-                           "' must start with https:// or http://");
-  }
-  if (!c.ssm_endpoint.empty() && c.ssm_endpoint.rfind("https://", 0) != 0 &&
-      c.ssm_endpoint.rfind("http://", 0) != 0) {
-    return InvalidArgument("SSM_ENDPOINT: '" + c.ssm_endpoint +
-                           "' must start with https:// or http://");
+  // URLs: TELEGRAM_API_URL always, the endpoint overrides when given.
+  for (const auto& [name, url, optional] : {std::tuple<const char*, const std::string&, bool>{
+                                                "TELEGRAM_API_URL", c.telegram_api_url, false},
+                                            {"DYNAMODB_ENDPOINT", c.dynamodb_endpoint, true},
+                                            {"SSM_ENDPOINT", c.ssm_endpoint, true}}) {
+    if (optional && url.empty()) continue;
+    if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+      return InvalidArgument(std::string(name) + ": '" + url +
+                             "' must start with https:// or http://");
+    }
   }
   return Ok{};
 }

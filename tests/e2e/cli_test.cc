@@ -93,6 +93,7 @@ TEST_F(Cli, InvalidSettingStopsWithOneLineNamingItAndExitTwo) {
       {{{"CHECK_PARTITIONS", "101"}}, "CHECK_PARTITIONS"},
       {{{"CHECK_PARTITIONS", "four"}}, "CHECK_PARTITIONS"},
       {{{"DYNAMODB_ENDPOINT", "127.0.0.1:8000"}}, "DYNAMODB_ENDPOINT"},
+      {{{"SSM_ENDPOINT", "ssm.local"}}, "SSM_ENDPOINT"},
   };
   for (const Case& c : cases) {
     auto env = Env();
