@@ -1,5 +1,7 @@
 #include "aws/dynamodb_protocol.h"
 
+#include "aws/json_error.h"
+
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
@@ -15,8 +17,6 @@ namespace {
 // DynamoDB nests M and L 32 deep; each level is two JSON levels ({"M":{...}}), and a
 // response wraps items in a few more (Items -> [ -> item).
 constexpr std::size_t kMaxJsonDepth = 2 * 32 + 8;
-// Server text copied into our messages is cut to this many bytes.
-constexpr std::size_t kMaxServerText = 300;
 
 bool IsNumberText(std::string_view t) {
   // DynamoDB's number syntax: -?digits[.digits][(e|E)[+-]digits], also ".5" and "5.".
@@ -40,14 +40,6 @@ bool IsNumberText(std::string_view t) {
 }
 
 // Safe to put in a message: cut, and control characters replaced.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, kMaxServerText)) {
-    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
-  }
-  if (s.size() > kMaxServerText) out += "...";
-  return out;
-}
 
 std::string Where(std::string_view name, const std::string& error) {
   return Printable(name.substr(0, 64)) + "." + error;
@@ -389,12 +381,6 @@ std::string UpdateTimeToLiveBody(const std::string& table, const std::string& at
 
 // --- answers ---------------------------------------------------------------------------
 
-std::string ShortErrorType(std::string_view type) {
-  if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);
-  if (auto colon = type.find(':'); colon != std::string_view::npos) type = type.substr(0, colon);
-  return Printable(type.substr(0, 100));
-}
-
 Outcome ClassifyResponse(std::string_view operation, const HttpResult& result) {
   Outcome out;
   std::string prefix = "DynamoDB " + std::string(operation) + ": ";
@@ -417,22 +403,7 @@ Outcome ClassifyResponse(std::string_view operation, const HttpResult& result) {
         prefix + "the answer is not a JSON object (HTTP " + std::to_string(result.status) + ")";
     return out;
   }
-  std::string type;
-  std::string message;
-  if (parsed && body.is_object()) {
-    const json::object& o = body.as_object();
-    if (auto* t = o.if_contains("__type"); t && t->is_string())
-      type = ShortErrorType(t->as_string());
-    for (const char* field : {"message", "Message"}) {
-      if (auto* m = o.if_contains(field); m && m->is_string()) {
-        message = Printable(m->as_string());
-        break;
-      }
-    }
-  }
-  if (type.empty()) {
-    if (const std::string* h = result.Header("x-amzn-errortype")) type = ShortErrorType(*h);
-  }
+  auto [type, message] = ReadJsonError(parsed ? &body : nullptr, result);
   out.error.type = type;
   static constexpr std::array<std::string_view, 4> kThrottling = {
       "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",

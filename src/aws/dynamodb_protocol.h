@@ -51,10 +51,6 @@ struct Outcome {
 };
 Outcome ClassifyResponse(std::string_view operation, const HttpResult& result);
 
-// "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException" -> the part after '#'
-// (also strips a ":http://..." suffix some services append).
-std::string ShortErrorType(std::string_view type);
-
 // The optional item under `field` ("Item", "Attributes"); an error sentence when present
 // but not an item.
 std::variant<std::optional<Item>, std::string> OptionalItemField(const boost::json::object& body,

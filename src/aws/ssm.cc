@@ -5,46 +5,19 @@
 #include <boost/json/serialize.hpp>
 #include <thread>
 
+#include "aws/json_error.h"
 #include "aws/sigv4.h"
 
 namespace heartbeat::aws {
 
 namespace {
 
-// "com.amazonaws.ssm#ParameterNotFound" or "ParameterNotFound" -> "ParameterNotFound".
-std::string ShortErrorType(std::string_view type) {
-  auto hash = type.rfind('#');
-  if (hash != std::string_view::npos) type.remove_prefix(hash + 1);
-  auto colon = type.find(':');  // x-amzn-errortype may carry ":http://..." after the name
-  if (colon != std::string_view::npos) type = type.substr(0, colon);
-  return std::string(type);
-}
-
-struct ErrorAnswer {
-  std::string type;
-  std::string message;
-};
+using ErrorAnswer = JsonErrorAnswer;
 
 ErrorAnswer ReadError(const HttpResult& r) {
-  ErrorAnswer e;
   boost::system::error_code ec;
-  auto body = boost::json::parse(r.body, ec);
-  if (!ec && body.is_object()) {
-    const auto& o = body.as_object();
-    if (auto* t = o.if_contains("__type"); t && t->is_string()) e.type = t->as_string();
-    for (const char* key : {"message", "Message"}) {
-      if (auto* m = o.if_contains(key); m && m->is_string() && e.message.empty()) {
-        e.message = m->as_string();
-      }
-    }
-  }
-  if (e.type.empty()) {
-    if (const std::string* h = r.Header("x-amzn-errortype")) e.type = *h;
-  }
-  e.type = ShortErrorType(e.type);
-  // AWS's messages name the parameter at most, never a value; keep them short anyway.
-  if (e.message.size() > 300) e.message.resize(300);
-  return e;
+  boost::json::value body = boost::json::parse(r.body, ec);
+  return ReadJsonError(ec ? nullptr : &body, r);
 }
 
 bool Retryable(const HttpResult& r, const ErrorAnswer& e) {

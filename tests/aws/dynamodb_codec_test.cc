@@ -10,6 +10,7 @@
 #include "aws/base64.h"
 #include "aws/dynamodb.h"
 #include "aws/dynamodb_protocol.h"
+#include "aws/json_error.h"
 
 namespace heartbeat::aws {
 namespace {
@@ -291,7 +292,7 @@ TEST(ClassifyResponse, SortsDynamoDbErrorsIntoKinds) {
     EXPECT_EQ(out.error.kind, c.kind) << c.type;
     EXPECT_EQ(out.retryable, c.retryable) << c.type;
     EXPECT_EQ(out.error.http_status, c.status);
-    EXPECT_EQ(out.error.type, protocol::ShortErrorType(c.type));
+    EXPECT_EQ(out.error.type, ShortErrorType(c.type));
   }
   auto ccf = protocol::ClassifyResponse("PutItem",
                                         Answer(400, ErrorBody(p + "ConditionalCheckFailedException",
