@@ -20,89 +20,53 @@ AttributeValue::AttributeValue() {
   rep_ = kNullRep;
 }
 
-AttributeValue AttributeValue::S(std::string s) {
+AttributeValue AttributeValue::Make(Type type, const std::function<void(Rep&)>& fill) {
   auto rep = std::make_shared<Rep>();
-  rep->type = Type::kS;
-  rep->text = std::move(s);
+  rep->type = type;
+  fill(*rep);
   AttributeValue v;
   v.rep_ = std::move(rep);
   return v;
+}
+
+AttributeValue AttributeValue::S(std::string s) {
+  return Make(Type::kS, [&](Rep& r) { r.text = std::move(s); });
 }
 
 AttributeValue AttributeValue::N(std::int64_t n) { return NumberText(std::to_string(n)); }
 
 AttributeValue AttributeValue::NumberText(std::string decimal) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kN;
-  rep->text = std::move(decimal);
-  AttributeValue v;
-  v.rep_ = std::move(rep);
-  return v;
+  return Make(Type::kN, [&](Rep& r) { r.text = std::move(decimal); });
 }
 
 AttributeValue AttributeValue::B(std::string bytes) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kB;
-  rep->text = std::move(bytes);
-  AttributeValue v;
-  v.rep_ = std::move(rep);
-  return v;
+  return Make(Type::kB, [&](Rep& r) { r.text = std::move(bytes); });
 }
 
 AttributeValue AttributeValue::Bool(bool b) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kBool;
-  rep->b = b;
-  AttributeValue v;
-  v.rep_ = std::move(rep);
-  return v;
+  return Make(Type::kBool, [&](Rep& r) { r.b = b; });
 }
 
 AttributeValue AttributeValue::Null() { return AttributeValue(); }
 
 AttributeValue AttributeValue::M(Item m) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kM;
-  rep->map = std::move(m);
-  AttributeValue v;
-  v.rep_ = std::move(rep);
-  return v;
+  return Make(Type::kM, [&](Rep& r) { r.map = std::move(m); });
 }
 
 AttributeValue AttributeValue::L(std::vector<AttributeValue> l) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kL;
-  rep->list = std::move(l);
-  AttributeValue v;
-  v.rep_ = std::move(rep);
-  return v;
+  return Make(Type::kL, [&](Rep& r) { r.list = std::move(l); });
 }
 
 AttributeValue AttributeValue::SS(std::vector<std::string> v) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kSS;
-  rep->set = std::move(v);
-  AttributeValue a;
-  a.rep_ = std::move(rep);
-  return a;
+  return Make(Type::kSS, [&](Rep& r) { r.set = std::move(v); });
 }
 
 AttributeValue AttributeValue::NS(std::vector<std::string> v) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kNS;
-  rep->set = std::move(v);
-  AttributeValue a;
-  a.rep_ = std::move(rep);
-  return a;
+  return Make(Type::kNS, [&](Rep& r) { r.set = std::move(v); });
 }
 
 AttributeValue AttributeValue::BS(std::vector<std::string> v) {
-  auto rep = std::make_shared<Rep>();
-  rep->type = Type::kBS;
-  rep->set = std::move(v);
-  AttributeValue a;
-  a.rep_ = std::move(rep);
-  return a;
+  return Make(Type::kBS, [&](Rep& r) { r.set = std::move(v); });
 }
 
 AttributeValue::Type AttributeValue::type() const { return rep_->type; }

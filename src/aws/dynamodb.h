@@ -68,6 +68,8 @@ class AttributeValue {
 
  private:
   struct Rep;
+  // A value of `type` whose representation `fill` completes.
+  static AttributeValue Make(Type type, const std::function<void(Rep&)>& fill);
   std::shared_ptr<const Rep> rep_;  // immutable, shared on copy
 };
 
