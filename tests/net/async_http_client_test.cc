@@ -172,6 +172,7 @@ TEST(CurlMultiHttpClient, SequentialRequestsReuseTheConnection) {
     ASSERT_TRUE(calls.WaitFor(i + 1));
     ASSERT_TRUE(calls.Result(i).transport_ok) << calls.Result(i).error;
   }
+  EXPECT_TRUE(server.WaitForAnswered(kRequests));
   EXPECT_EQ(server.Answered(), kRequests);
   EXPECT_LE(server.Connections(), 2u);
 }

@@ -133,6 +133,12 @@ class LoopbackHttpServer {
     std::lock_guard lock(mu_);
     return answered_;
   }
+  // The client may read a response before this thread learns its write completed.
+  bool WaitForAnswered(std::size_t n,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20)) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return answered_ >= n; });
+  }
   bool WaitForRequests(std::size_t n,
                        std::chrono::milliseconds timeout = std::chrono::seconds(20)) const {
     std::unique_lock lock(mu_);
@@ -216,6 +222,7 @@ class LoopbackHttpServer {
       {
         std::lock_guard lock(mu_);
         ++answered_;
+        cv_.notify_all();
       }
       if (!res.keep_alive()) {
         socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
