@@ -1,6 +1,7 @@
 // The steps of SigV4 one by one, on the cases the published suite does not cover.
 
 #include "aws/sigv4.h"
+#include "aws/sigv4_suite.h"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +9,6 @@
 
 namespace heartbeat::aws {
 namespace {
-
-const Credentials kCredentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
-constexpr UnixMillis kSuiteTime = 1440938160000;  // 2015-08-30T12:36:00Z
 
 int CountHeaders(const HttpRequest& r, std::string_view name) {
   int n = 0;
@@ -107,7 +105,8 @@ TEST(SignRequest, SignsANonDefaultPortInTheHost) {
   HttpRequest request;
   request.method = "GET";
   request.url = "http://127.0.0.1:8000/";
-  const SigningParts parts = ComputeSignature(request, kCredentials, "us-east-1", "dynamodb", 0);
+  const SigningParts parts =
+      ComputeSignature(request, kSuiteCredentials, "us-east-1", "dynamodb", 0);
   EXPECT_NE(parts.canonical_request.find("\nhost:127.0.0.1:8000\n"), std::string::npos)
       << parts.canonical_request;
 }
@@ -119,7 +118,7 @@ TEST(SignRequest, AddsDateTokenAndAuthorizationAndSignsTheToken) {
   request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
                      {"X-Amz-Target", "DynamoDB_20120810.GetItem"}};
   request.body = "{}";
-  Credentials credentials = kCredentials;
+  Credentials credentials = kSuiteCredentials;
   credentials.session_token = "TOKEN/with+chars==";
   SignRequest(request, credentials, "us-east-1", "dynamodb", kSuiteTime);
   EXPECT_EQ(Header(request, "X-Amz-Date"), "20150830T123600Z");
@@ -138,7 +137,7 @@ TEST(SignRequest, AddsDateTokenAndAuthorizationAndSignsTheToken) {
 TEST(SignRequest, WithoutATokenAddsNoTokenHeader) {
   HttpRequest request;
   request.url = "https://ssm.eu-west-1.amazonaws.com/";
-  SignRequest(request, kCredentials, "eu-west-1", "ssm", kSuiteTime);
+  SignRequest(request, kSuiteCredentials, "eu-west-1", "ssm", kSuiteTime);
   EXPECT_EQ(CountHeaders(request, "X-Amz-Security-Token"), 0);
   EXPECT_EQ(request.headers.size(), 2u);
 }
@@ -147,7 +146,7 @@ TEST(SignRequest, SigningAgainReplacesThePreviousSignature) {
   HttpRequest request;
   request.url = "https://dynamodb.us-east-1.amazonaws.com/";
   request.body = "{}";
-  Credentials credentials = kCredentials;
+  Credentials credentials = kSuiteCredentials;
   credentials.session_token = "old";
   SignRequest(request, credentials, "us-east-1", "dynamodb", kSuiteTime);
   // A retry a second later with refreshed credentials; old headers in another case too.
@@ -171,7 +170,8 @@ TEST(SignRequest, AnExplicitHostHeaderWinsOverTheUrl) {
   request.method = "GET";
   request.url = "http://127.0.0.1:8000/";
   request.headers = {{"Host", "dynamodb.us-east-1.amazonaws.com"}};
-  const SigningParts parts = ComputeSignature(request, kCredentials, "us-east-1", "dynamodb", 0);
+  const SigningParts parts =
+      ComputeSignature(request, kSuiteCredentials, "us-east-1", "dynamodb", 0);
   EXPECT_NE(parts.canonical_request.find("\nhost:dynamodb.us-east-1.amazonaws.com\n\nhost\n"),
             std::string::npos)
       << parts.canonical_request;
@@ -185,7 +185,8 @@ TEST(SignRequest, CanonicalHeadersTrimCollapseAndJoinRepeatsInOrder) {
                      {"X-Empty", ""},
                      {"my-header", "\ta\t\tz "},
                      {"MY-HEADER", "last"}};
-  const SigningParts parts = ComputeSignature(request, kCredentials, "us-east-1", "service", 0);
+  const SigningParts parts =
+      ComputeSignature(request, kSuiteCredentials, "us-east-1", "service", 0);
   EXPECT_EQ(parts.canonical_request,
             "GET\n/\n\nhost:example.amazonaws.com\nmy-header:b c,a z,last\nx-empty:\n\n"
             "host;my-header;x-empty\n"
@@ -197,8 +198,8 @@ TEST(SignRequest, TheFragmentIsNotSigned) {
   a.url = "https://example.amazonaws.com/p?q=1#frag";
   HttpRequest b;
   b.url = "https://example.amazonaws.com/p?q=1";
-  EXPECT_EQ(ComputeSignature(a, kCredentials, "us-east-1", "service", 0).authorization,
-            ComputeSignature(b, kCredentials, "us-east-1", "service", 0).authorization);
+  EXPECT_EQ(ComputeSignature(a, kSuiteCredentials, "us-east-1", "service", 0).authorization,
+            ComputeSignature(b, kSuiteCredentials, "us-east-1", "service", 0).authorization);
 }
 
 TEST(SignRequest, EveryInputChangesTheSignature) {
@@ -206,29 +207,29 @@ TEST(SignRequest, EveryInputChangesTheSignature) {
   base.url = "https://example.amazonaws.com/p?q=1";
   base.body = "body";
   const std::string reference =
-      ComputeSignature(base, kCredentials, "us-east-1", "service", kSuiteTime).authorization;
+      ComputeSignature(base, kSuiteCredentials, "us-east-1", "service", kSuiteTime).authorization;
   auto sig = [](const HttpRequest& r, const Credentials& c, std::string_view region,
                 std::string_view service, UnixMillis now) {
     const std::string a = ComputeSignature(r, c, region, service, now).authorization;
     return a.substr(a.find("Signature="));
   };
-  const std::string base_sig = sig(base, kCredentials, "us-east-1", "service", kSuiteTime);
+  const std::string base_sig = sig(base, kSuiteCredentials, "us-east-1", "service", kSuiteTime);
   HttpRequest r = base;
   r.body = "Body";
-  EXPECT_NE(sig(r, kCredentials, "us-east-1", "service", kSuiteTime), base_sig);
+  EXPECT_NE(sig(r, kSuiteCredentials, "us-east-1", "service", kSuiteTime), base_sig);
   r = base;
   r.method = "GET";
-  EXPECT_NE(sig(r, kCredentials, "us-east-1", "service", kSuiteTime), base_sig);
+  EXPECT_NE(sig(r, kSuiteCredentials, "us-east-1", "service", kSuiteTime), base_sig);
   r = base;
   r.url = "https://example.amazonaws.com/p?q=2";
-  EXPECT_NE(sig(r, kCredentials, "us-east-1", "service", kSuiteTime), base_sig);
-  Credentials other = kCredentials;
+  EXPECT_NE(sig(r, kSuiteCredentials, "us-east-1", "service", kSuiteTime), base_sig);
+  Credentials other = kSuiteCredentials;
   other.secret_access_key[0] = 'X';
   EXPECT_NE(sig(base, other, "us-east-1", "service", kSuiteTime), base_sig);
-  EXPECT_NE(sig(base, kCredentials, "us-east-2", "service", kSuiteTime), base_sig);
-  EXPECT_NE(sig(base, kCredentials, "us-east-1", "dynamodb", kSuiteTime), base_sig);
-  EXPECT_NE(sig(base, kCredentials, "us-east-1", "service", kSuiteTime + 1000), base_sig);
-  EXPECT_EQ(sig(base, kCredentials, "us-east-1", "service", kSuiteTime + 999), base_sig);
+  EXPECT_NE(sig(base, kSuiteCredentials, "us-east-2", "service", kSuiteTime), base_sig);
+  EXPECT_NE(sig(base, kSuiteCredentials, "us-east-1", "dynamodb", kSuiteTime), base_sig);
+  EXPECT_NE(sig(base, kSuiteCredentials, "us-east-1", "service", kSuiteTime + 1000), base_sig);
+  EXPECT_EQ(sig(base, kSuiteCredentials, "us-east-1", "service", kSuiteTime + 999), base_sig);
   EXPECT_NE(reference.find("Credential=AKIDEXAMPLE/20150830/"), std::string::npos);
 }
 

@@ -14,14 +14,12 @@
 #include <vector>
 
 #include "aws/sigv4.h"
+#include "aws/sigv4_suite.h"
 
 namespace heartbeat::aws {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr UnixMillis kSuiteTime = 1440938160000;  // 2015-08-30T12:36:00Z
-const Credentials kSuiteCredentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
 
 // Cases that cannot be expressed as our HttpRequest, and why.
 const std::map<std::string, std::string>& Skipped() {

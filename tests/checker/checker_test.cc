@@ -22,15 +22,10 @@
 #include "support/forwarding_store.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
+#include "support/test_time.h"
 
 namespace heartbeat::testing {
 namespace {
-
-constexpr std::int64_t kSec = 1000;
-constexpr std::int64_t kMin = 60 * kSec;
-constexpr std::int64_t kHour = 60 * kMin;
-constexpr std::int64_t kDay = 24 * kHour;
-constexpr UnixMillis kT0 = 1'790'000'000'000;  // 2026-09-21T14:13:20Z
 
 std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
   auto opened = SqliteStore::Open({.path = path});
@@ -80,7 +75,7 @@ std::vector<PendingAlert> DrainOutbox(Store& s, UnixMillis now) {
   std::vector<PendingAlert> all;
   for (;;) {
     auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-      s.ClaimAlerts(now, 60 * kSec, 10'000, "test-drain", std::move(cb));
+      s.ClaimAlerts(now, 60 * kSecond, 10'000, "test-drain", std::move(cb));
     });
     if (!claimed.ok()) throw std::runtime_error(claimed.error().message);
     if (claimed->empty()) return all;
@@ -156,16 +151,16 @@ INSTANTIATE_TEST_SUITE_P(Stores, CheckerCycle, BothStores(), StoreKindParamName)
 
 TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   Monitor m = PingAt(*store_, "job", 300, kT0);
-  EXPECT_EQ(m.next_due, kT0 + 5 * kMin);
-  EXPECT_EQ(m.check_at, kT0 + 5 * kMin + 1);
+  EXPECT_EQ(m.next_due, kT0 + 5 * kMinute);
+  EXPECT_EQ(m.check_at, kT0 + 5 * kMinute + 1);
 
   // At the deadline it is not yet due ("once now passes next_due").
-  CycleStats at_deadline = CycleAt(kT0 + 5 * kMin);
+  CycleStats at_deadline = CycleAt(kT0 + 5 * kMinute);
   EXPECT_EQ(at_deadline.examined, 0u);
   EXPECT_TRUE(Queued().empty());
 
   // One millisecond later: the first alert.
-  const UnixMillis first = kT0 + 5 * kMin + 1;
+  const UnixMillis first = kT0 + 5 * kMinute + 1;
   CycleStats s1 = CycleAt(first);
   EXPECT_EQ(s1.examined, 1u);
   EXPECT_EQ(s1.alerts_queued, 1u);
@@ -175,18 +170,18 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   EXPECT_EQ(q1[0].alert.slug, "job");
   EXPECT_EQ(q1[0].alert.interval_secs, 300);
   EXPECT_EQ(q1[0].alert.last_ping, kT0);
-  EXPECT_EQ(q1[0].alert.deadline, kT0 + 5 * kMin);
+  EXPECT_EQ(q1[0].alert.deadline, kT0 + 5 * kMinute);
   EXPECT_EQ(q1[0].alert.at, first);
-  EXPECT_EQ(q1[0].alert.down_since, kT0 + 5 * kMin);  // the missed deadline
+  EXPECT_EQ(q1[0].alert.down_since, kT0 + 5 * kMinute);  // the missed deadline
   m = Get("job");
   EXPECT_EQ(m.alert_count, 1);
   EXPECT_EQ(m.first_alerted_at, first);
   EXPECT_EQ(m.last_alerted_at, first);
-  EXPECT_EQ(m.down_since, kT0 + 5 * kMin);
+  EXPECT_EQ(m.down_since, kT0 + 5 * kMinute);
   EXPECT_EQ(m.check_at, first + kHour);
 
   // Nothing more until the repeat period has passed.
-  EXPECT_EQ(CycleAt(first + 30 * kMin).examined, 0u);
+  EXPECT_EQ(CycleAt(first + 30 * kMinute).examined, 0u);
   EXPECT_EQ(CycleAt(first + kHour - 1).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 
@@ -196,21 +191,21 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   ASSERT_EQ(q2.size(), 1u);
   EXPECT_EQ(q2[0].alert.kind, AlertKind::kRepeat);
   EXPECT_EQ(q2[0].alert.at, first + kHour);
-  EXPECT_EQ(q2[0].alert.down_since, kT0 + 5 * kMin);
+  EXPECT_EQ(q2[0].alert.down_since, kT0 + 5 * kMinute);
   m = Get("job");
   EXPECT_EQ(m.alert_count, 2);
   EXPECT_EQ(m.first_alerted_at, first);
   EXPECT_EQ(m.last_alerted_at, first + kHour);
-  EXPECT_EQ(m.down_since, kT0 + 5 * kMin);
+  EXPECT_EQ(m.down_since, kT0 + 5 * kMinute);
   EXPECT_EQ(m.check_at, first + 2 * kHour);
 
-  EXPECT_EQ(CycleAt(first + 2 * kHour + 5 * kSec).alerts_queued, 1u);
+  EXPECT_EQ(CycleAt(first + 2 * kHour + 5 * kSecond).alerts_queued, 1u);
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRepeat});
   EXPECT_EQ(Get("job").alert_count, 3);
-  EXPECT_EQ(Get("job").check_at, first + 3 * kHour + 5 * kSec);
+  EXPECT_EQ(Get("job").check_at, first + 3 * kHour + 5 * kSecond);
 
   // A ping: the recovery is due at once, and announced by the next cycle.
-  const UnixMillis ping = first + 2 * kHour + 10 * kMin;
+  const UnixMillis ping = first + 2 * kHour + 10 * kMinute;
   m = PingAt(*store_, "job", std::nullopt, ping);
   EXPECT_EQ(m.check_at, ping);
   EXPECT_EQ(m.alert_count, 3);  // the checker, not the ping, clears the alert state
@@ -220,17 +215,17 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   ASSERT_EQ(q3.size(), 1u);
   EXPECT_EQ(q3[0].alert.kind, AlertKind::kRecovered);
   EXPECT_EQ(q3[0].alert.last_ping, ping);
-  EXPECT_EQ(q3[0].alert.down_since, kT0 + 5 * kMin);
+  EXPECT_EQ(q3[0].alert.down_since, kT0 + 5 * kMinute);
   m = Get("job");
   EXPECT_EQ(m.alert_count, 0);
   EXPECT_EQ(m.first_alerted_at, std::nullopt);
   EXPECT_EQ(m.last_alerted_at, std::nullopt);
   EXPECT_EQ(m.down_since, std::nullopt);
-  EXPECT_EQ(m.check_at, ping + 5 * kMin + 1);
+  EXPECT_EQ(m.check_at, ping + 5 * kMinute + 1);
 
   // ok again: quiet until the next deadline passes, then a fresh first alert.
-  EXPECT_EQ(CycleAt(ping + 5 * kMin).examined, 0u);
-  EXPECT_EQ(CycleAt(ping + 5 * kMin + 1).alerts_queued, 1u);
+  EXPECT_EQ(CycleAt(ping + 5 * kMinute).examined, 0u);
+  EXPECT_EQ(CycleAt(ping + 5 * kMinute + 1).alerts_queued, 1u);
   std::vector<PendingAlert> q4 = Queued();
   ASSERT_EQ(q4.size(), 1u);
   EXPECT_EQ(q4[0].alert.kind, AlertKind::kOverdue);
@@ -243,7 +238,7 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
 TEST_P(CheckerCycle, MessagesTellTheSpecExampleStory) {
   const UnixMillis t1203 = 1'795'780'980'000;  // 2026-11-27T12:03:00Z
   PingAt(*store_, "slug", 300, t1203);
-  CycleAt(t1203 + 12 * kMin);  // 12:15
+  CycleAt(t1203 + 12 * kMinute);  // 12:15
   std::vector<PendingAlert> q1 = Queued();
   ASSERT_EQ(q1.size(), 1u);
   EXPECT_EQ(AlertPlainText(q1[0].alert),
@@ -251,13 +246,13 @@ TEST_P(CheckerCycle, MessagesTellTheSpecExampleStory) {
   EXPECT_EQ(AlertMarkdownV2(q1[0].alert),
             "⚠️ OVERDUE: `slug` \\| interval: 5m \\| last: 12:03 UTC \\| 7m late");
 
-  CycleAt(t1203 + 72 * kMin);  // 13:15
+  CycleAt(t1203 + 72 * kMinute);  // 13:15
   std::vector<PendingAlert> q2 = Queued();
   ASSERT_EQ(q2.size(), 1u);
   EXPECT_EQ(AlertPlainText(q2[0].alert), "⚠️ STILL OVERDUE: `slug` | down 1h 7m");
 
-  PingAt(*store_, "slug", std::nullopt, t1203 + 74 * kMin);  // 13:17
-  CycleAt(t1203 + 74 * kMin);
+  PingAt(*store_, "slug", std::nullopt, t1203 + 74 * kMinute);  // 13:17
+  CycleAt(t1203 + 74 * kMinute);
   std::vector<PendingAlert> q3 = Queued();
   ASSERT_EQ(q3.size(), 1u);
   EXPECT_EQ(AlertPlainText(q3[0].alert), "✅ RECOVERED: `slug` (was down 1h 9m)");
@@ -266,29 +261,29 @@ TEST_P(CheckerCycle, MessagesTellTheSpecExampleStory) {
 
 TEST_P(CheckerCycle, PingExactlyAtTheDeadlineKeepsTheMonitorOk) {
   PingAt(*store_, "edge", 300, kT0);
-  const UnixMillis deadline = kT0 + 5 * kMin;
+  const UnixMillis deadline = kT0 + 5 * kMinute;
   EXPECT_EQ(CycleAt(deadline).examined, 0u);
   Monitor m = PingAt(*store_, "edge", std::nullopt, deadline);
-  EXPECT_EQ(m.next_due, deadline + 5 * kMin);
-  EXPECT_EQ(m.check_at, deadline + 5 * kMin + 1);
+  EXPECT_EQ(m.next_due, deadline + 5 * kMinute);
+  EXPECT_EQ(m.check_at, deadline + 5 * kMinute + 1);
   EXPECT_EQ(CycleAt(deadline + 1).examined, 0u);
-  EXPECT_EQ(CycleAt(deadline + 5 * kMin).examined, 0u);
+  EXPECT_EQ(CycleAt(deadline + 5 * kMinute).examined, 0u);
   EXPECT_TRUE(Queued().empty());
   EXPECT_EQ(Get("edge").alert_count, 0);
   // The new deadline is kept like the first.
-  EXPECT_EQ(CycleAt(deadline + 5 * kMin + 1).alerts_queued, 1u);
+  EXPECT_EQ(CycleAt(deadline + 5 * kMinute + 1).alerts_queued, 1u);
   std::vector<PendingAlert> q = Queued();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].alert.kind, AlertKind::kOverdue);
-  EXPECT_EQ(q[0].alert.deadline, deadline + 5 * kMin);
+  EXPECT_EQ(q[0].alert.deadline, deadline + 5 * kMinute);
 }
 
 TEST_P(CheckerCycle, PingBeforeTheCheckerSawTheDeadlineSendsNothing) {
   PingAt(*store_, "late", 300, kT0);
   // The checker did not run at the deadline; a ping came first, a little late.
-  PingAt(*store_, "late", std::nullopt, kT0 + 6 * kMin);
-  EXPECT_EQ(CycleAt(kT0 + 6 * kMin).examined, 0u);
-  EXPECT_EQ(CycleAt(kT0 + 11 * kMin).examined, 0u);
+  PingAt(*store_, "late", std::nullopt, kT0 + 6 * kMinute);
+  EXPECT_EQ(CycleAt(kT0 + 6 * kMinute).examined, 0u);
+  EXPECT_EQ(CycleAt(kT0 + 11 * kMinute).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 }
 
@@ -296,7 +291,7 @@ TEST_P(CheckerCycle, PingBeforeTheCheckerSawTheDeadlineSendsNothing) {
 
 TEST_P(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) {
   PingAt(*store_, "backup", 3600, kT0);
-  const UnixMillis failed = kT0 + 10 * kMin;
+  const UnixMillis failed = kT0 + 10 * kMinute;
   Monitor m = FailAt(*store_, "backup", failed);
   EXPECT_EQ(m.next_due, failed);
   EXPECT_EQ(m.failed_at, failed);
@@ -315,8 +310,8 @@ TEST_P(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) 
   CycleAt(failed + kHour);
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRepeat});
 
-  PingAt(*store_, "backup", std::nullopt, failed + kHour + kMin);
-  CycleAt(failed + kHour + kMin);
+  PingAt(*store_, "backup", std::nullopt, failed + kHour + kMinute);
+  CycleAt(failed + kHour + kMinute);
   std::vector<PendingAlert> rec = Queued();
   ASSERT_EQ(rec.size(), 1u);
   EXPECT_EQ(rec[0].alert.kind, AlertKind::kRecovered);
@@ -338,14 +333,14 @@ TEST_P(CheckerCycle, FailOnAnUnknownSlugCreatesItAndQueuesFailed) {
 
 TEST_P(CheckerCycle, FailWhileAlreadyAlertedKeepsTheRepeatScheduleAndQueuesNoSecondFirstAlert) {
   PingAt(*store_, "job", 300, kT0);
-  const UnixMillis first = kT0 + 5 * kMin + 1;
+  const UnixMillis first = kT0 + 5 * kMinute + 1;
   CycleAt(first);
   ASSERT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kOverdue});
 
-  Monitor m = FailAt(*store_, "job", first + 10 * kMin);
+  Monitor m = FailAt(*store_, "job", first + 10 * kMinute);
   EXPECT_EQ(m.check_at, first + kHour);  // the repeat schedule stands
   EXPECT_EQ(m.alert_count, 1);
-  EXPECT_EQ(CycleAt(first + 10 * kMin).examined, 0u);
+  EXPECT_EQ(CycleAt(first + 10 * kMinute).examined, 0u);
   EXPECT_EQ(CycleAt(first + kHour - 1).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 
@@ -353,31 +348,31 @@ TEST_P(CheckerCycle, FailWhileAlreadyAlertedKeepsTheRepeatScheduleAndQueuesNoSec
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRepeat});
   EXPECT_EQ(Get("job").alert_count, 2);
 
-  PingAt(*store_, "job", std::nullopt, first + kHour + kMin);
-  CycleAt(first + kHour + kMin);
+  PingAt(*store_, "job", std::nullopt, first + kHour + kMinute);
+  CycleAt(first + kHour + kMinute);
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRecovered});
 }
 
 TEST_P(CheckerCycle, FailWhileOverdueButNotYetAlertedQueuesOnlyFailed) {
   PingAt(*store_, "job", 300, kT0);
   // The deadline passed unnoticed (no cycle ran); then the job reports failure.
-  FailAt(*store_, "job", kT0 + 7 * kMin);
-  CycleStats s = CycleAt(kT0 + 7 * kMin);
+  FailAt(*store_, "job", kT0 + 7 * kMinute);
+  CycleStats s = CycleAt(kT0 + 7 * kMinute);
   EXPECT_EQ(s.alerts_queued, 1u);
   std::vector<PendingAlert> q = Queued();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].alert.kind, AlertKind::kFailed);
-  EXPECT_EQ(q[0].alert.deadline, kT0 + 7 * kMin);
+  EXPECT_EQ(q[0].alert.deadline, kT0 + 7 * kMinute);
 }
 
 TEST_P(CheckerCycle, SecondFailQueuesNothingMore) {
   FailAt(*store_, "job", kT0);
   CycleAt(kT0);
   ASSERT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kFailed});
-  Monitor m = FailAt(*store_, "job", kT0 + 5 * kSec);
+  Monitor m = FailAt(*store_, "job", kT0 + 5 * kSecond);
   EXPECT_EQ(m.failed_at, kT0);  // the first report is kept
-  EXPECT_EQ(CycleAt(kT0 + 5 * kSec).alerts_queued, 0u);
-  EXPECT_EQ(CycleAt(kT0 + 30 * kMin).alerts_queued, 0u);
+  EXPECT_EQ(CycleAt(kT0 + 5 * kSecond).alerts_queued, 0u);
+  EXPECT_EQ(CycleAt(kT0 + 30 * kMinute).alerts_queued, 0u);
   EXPECT_TRUE(Queued().empty());
 }
 
@@ -385,11 +380,11 @@ TEST_P(CheckerCycle, SecondFailQueuesNothingMore) {
 
 TEST_P(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
   PingAt(*store_, "job", 300, kT0);
-  const UnixMillis first = kT0 + 5 * kMin + 1;
+  const UnixMillis first = kT0 + 5 * kMinute + 1;
   CycleAt(first);
   ASSERT_EQ(Queued().size(), 1u);
 
-  const UnixMillis paused = first + 20 * kMin;
+  const UnixMillis paused = first + 20 * kMinute;
   ASSERT_TRUE(Pause("job", paused));
   Monitor m = Get("job");
   EXPECT_TRUE(m.paused);
@@ -411,10 +406,10 @@ TEST_P(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
   const UnixMillis resumed = first + 4 * kHour;
   ASSERT_TRUE(Unpause("job", resumed));
   m = Get("job");
-  EXPECT_EQ(m.next_due, resumed + 5 * kMin);
-  EXPECT_EQ(m.check_at, resumed + 5 * kMin + 1);
+  EXPECT_EQ(m.next_due, resumed + 5 * kMinute);
+  EXPECT_EQ(m.check_at, resumed + 5 * kMinute + 1);
   EXPECT_EQ(CycleAt(resumed).examined, 0u);
-  EXPECT_EQ(CycleAt(resumed + 5 * kMin + 1).alerts_queued, 1u);
+  EXPECT_EQ(CycleAt(resumed + 5 * kMinute + 1).alerts_queued, 1u);
   std::vector<PendingAlert> q = Queued();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].alert.kind, AlertKind::kOverdue);
@@ -423,10 +418,10 @@ TEST_P(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
 
 TEST_P(CheckerCycle, FailWhilePausedAlertsOnlyAfterUnpause) {
   PingAt(*store_, "job", 300, kT0);
-  ASSERT_TRUE(Pause("job", kT0 + kMin));
-  Monitor m = FailAt(*store_, "job", kT0 + 2 * kMin);
+  ASSERT_TRUE(Pause("job", kT0 + kMinute));
+  Monitor m = FailAt(*store_, "job", kT0 + 2 * kMinute);
   EXPECT_EQ(m.check_at, std::nullopt);
-  EXPECT_EQ(CycleAt(kT0 + 2 * kMin).examined, 0u);
+  EXPECT_EQ(CycleAt(kT0 + 2 * kMinute).examined, 0u);
   EXPECT_EQ(CycleAt(kT0 + 3 * kHour).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 
@@ -439,11 +434,11 @@ TEST_P(CheckerCycle, FailWhilePausedAlertsOnlyAfterUnpause) {
 
 TEST_P(CheckerCycle, DeleteDuringAnAlertStopsItsAlertsAndARecreatedSlugStartsFresh) {
   PingAt(*store_, "job", 300, kT0);
-  const UnixMillis first = kT0 + 5 * kMin + 1;
+  const UnixMillis first = kT0 + 5 * kMinute + 1;
   CycleAt(first);
   ASSERT_EQ(Queued().size(), 1u);
 
-  ASSERT_TRUE(Delete("job", first + kMin));
+  ASSERT_TRUE(Delete("job", first + kMinute));
   EXPECT_EQ(CycleAt(first + kHour).examined, 0u);
   EXPECT_EQ(CycleAt(first + 3 * kHour).examined, 0u);
   EXPECT_TRUE(Queued().empty());
@@ -452,7 +447,7 @@ TEST_P(CheckerCycle, DeleteDuringAnAlertStopsItsAlertsAndARecreatedSlugStartsFre
   const UnixMillis again = first + 4 * kHour;
   Monitor m = PingAt(*store_, "job", std::nullopt, again);
   EXPECT_EQ(m.alert_count, 0);
-  EXPECT_EQ(m.check_at, again + 5 * kMin + 1);
+  EXPECT_EQ(m.check_at, again + 5 * kMinute + 1);
   EXPECT_EQ(CycleAt(again).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 }
@@ -465,7 +460,7 @@ TEST_P(CheckerCycle, DeleteBetweenReadAndWriteWinsOverTheChecker) {
     racing.before_apply = nullptr;
     ASSERT_TRUE(Delete(seen.slug, clock_.Now()));
   };
-  clock_.Set(kT0 + 5 * kMin + 1);
+  clock_.Set(kT0 + 5 * kMinute + 1);
   Result<CycleStats> s = checker.RunCycle();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->examined, 1u);
@@ -477,11 +472,11 @@ TEST_P(CheckerCycle, DeleteBetweenReadAndWriteWinsOverTheChecker) {
 
 TEST_P(CheckerCycle, IntervalChangeWhileOverdueRecoversAndKeepsTheNewInterval) {
   PingAt(*store_, "job", 300, kT0);
-  const UnixMillis first = kT0 + 5 * kMin + 1;
+  const UnixMillis first = kT0 + 5 * kMinute + 1;
   CycleAt(first);
   ASSERT_EQ(Queued().size(), 1u);
 
-  const UnixMillis ping = first + 10 * kMin;
+  const UnixMillis ping = first + 10 * kMinute;
   Monitor m = PingAt(*store_, "job", 3600, ping);
   EXPECT_EQ(m.interval_secs, 3600);
   EXPECT_EQ(m.next_due, ping + kHour);
@@ -493,7 +488,7 @@ TEST_P(CheckerCycle, IntervalChangeWhileOverdueRecoversAndKeepsTheNewInterval) {
   EXPECT_EQ(Get("job").check_at, ping + kHour + 1);
 
   // The old 5-minute deadline no longer applies; the new hourly one does.
-  EXPECT_EQ(CycleAt(ping + 30 * kMin).examined, 0u);
+  EXPECT_EQ(CycleAt(ping + 30 * kMinute).examined, 0u);
   EXPECT_EQ(CycleAt(ping + kHour).examined, 0u);
   CycleAt(ping + kHour + 1);
   std::vector<PendingAlert> q = Queued();
@@ -508,7 +503,7 @@ TEST_P(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
   PingAt(*store_, "job", 300, kT0);
   InterceptingStore racing(*store_);
   Checker checker(racing, clock_, {});
-  const UnixMillis now = kT0 + 5 * kMin + 1;
+  const UnixMillis now = kT0 + 5 * kMinute + 1;
   racing.before_apply = [&](const Monitor& seen) {
     racing.before_apply = nullptr;
     PingAt(*store_, seen.slug, std::nullopt, now);
@@ -521,8 +516,8 @@ TEST_P(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
   EXPECT_TRUE(Queued().empty());
   Monitor m = Get("job");
   EXPECT_EQ(m.alert_count, 0);
-  EXPECT_EQ(m.next_due, now + 5 * kMin);
-  EXPECT_EQ(m.check_at, now + 5 * kMin + 1);
+  EXPECT_EQ(m.next_due, now + 5 * kMinute);
+  EXPECT_EQ(m.check_at, now + 5 * kMinute + 1);
 }
 
 // --- scheduling ---
@@ -531,18 +526,18 @@ TEST_P(CheckerCycle, NextDueIsTheEarliestCheckTime) {
   EXPECT_EQ(*checker_.NextDue(), std::nullopt);
   PingAt(*store_, "a", 600, kT0);
   PingAt(*store_, "b", 300, kT0);
-  EXPECT_EQ(*checker_.NextDue(), kT0 + 5 * kMin + 1);
-  CycleAt(kT0 + 5 * kMin + 1);  // b alerted: next look at b is its repeat
-  EXPECT_EQ(*checker_.NextDue(), kT0 + 10 * kMin + 1);
-  ASSERT_TRUE(Pause("a", kT0 + 6 * kMin));
-  EXPECT_EQ(*checker_.NextDue(), kT0 + 5 * kMin + 1 + kHour);
-  ASSERT_TRUE(Pause("b", kT0 + 6 * kMin));
+  EXPECT_EQ(*checker_.NextDue(), kT0 + 5 * kMinute + 1);
+  CycleAt(kT0 + 5 * kMinute + 1);  // b alerted: next look at b is its repeat
+  EXPECT_EQ(*checker_.NextDue(), kT0 + 10 * kMinute + 1);
+  ASSERT_TRUE(Pause("a", kT0 + 6 * kMinute));
+  EXPECT_EQ(*checker_.NextDue(), kT0 + 5 * kMinute + 1 + kHour);
+  ASSERT_TRUE(Pause("b", kT0 + 6 * kMinute));
   EXPECT_EQ(*checker_.NextDue(), std::nullopt);
 }
 
 TEST_P(CheckerCycle, SecondCycleAtTheSameTimeExaminesNothing) {
   for (int i = 0; i < 5; ++i) PingAt(*store_, "m" + std::to_string(i), 300, kT0);
-  const UnixMillis now = kT0 + 5 * kMin + 1;
+  const UnixMillis now = kT0 + 5 * kMinute + 1;
   CycleStats s1 = CycleAt(now);
   EXPECT_EQ(s1.examined, 5u);
   EXPECT_EQ(s1.alerts_queued, 5u);
@@ -559,11 +554,11 @@ TEST_P(CheckerCycle, SecondCycleAtTheSameTimeExaminesNothing) {
 // then look at it (and write it) again and again, every millisecond.
 TEST_P(CheckerCycle, DueMonitorIsSettledAndNotExaminedAgainUntilItsNextEvent) {
   PingAt(*store_, "flap", 30, kT0);
-  const UnixMillis first = kT0 + 30 * kSec + 1;
+  const UnixMillis first = kT0 + 30 * kSecond + 1;
   CycleAt(first);
   ASSERT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kOverdue});
-  PingAt(*store_, "flap", std::nullopt, first + 10 * kSec);  // back: recovery due at once
-  const UnixMillis now = first + 2 * kMin;                   // and overdue again
+  PingAt(*store_, "flap", std::nullopt, first + 10 * kSecond);  // back: recovery due at once
+  const UnixMillis now = first + 2 * kMinute;                   // and overdue again
 
   std::size_t busy_cycles = 0;
   while (CycleAt(now).examined > 0 && ++busy_cycles < 5) {
@@ -576,10 +571,11 @@ TEST_P(CheckerCycle, DueMonitorIsSettledAndNotExaminedAgainUntilItsNextEvent) {
 
   Monitor m = Get("flap");
   ASSERT_TRUE(m.check_at.has_value());
-  EXPECT_GT(*m.check_at, now + kSec) << "rescheduled to " << (*m.check_at - now) << " ms from now";
+  EXPECT_GT(*m.check_at, now + kSecond)
+      << "rescheduled to " << (*m.check_at - now) << " ms from now";
   EXPECT_EQ(CycleAt(now + 1).examined, 0u);
-  EXPECT_EQ(CycleAt(now + kSec).examined, 0u);
-  EXPECT_EQ(CycleAt(now + kMin).examined, 0u);
+  EXPECT_EQ(CycleAt(now + kSecond).examined, 0u);
+  EXPECT_EQ(CycleAt(now + kMinute).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 }
 
@@ -587,20 +583,20 @@ TEST_P(CheckerCycle, DueMonitorIsSettledAndNotExaminedAgainUntilItsNextEvent) {
 // keeps finding them due.
 TEST_P(CheckerCycle, ExpiredMonitorIsNotAlertedAndNotExaminedAgain) {
   PingAt(*store_, "gone", 300, kT0);
-  CycleAt(kT0 + 5 * kMin + 1);
+  CycleAt(kT0 + 5 * kMinute + 1);
   ASSERT_EQ(Queued().size(), 1u);
   // Nobody ran the checker for 90 days; the monitor expired (expires_at = kT0 + 90 d).
-  const UnixMillis later = kT0 + 90 * kDay + 30 * kMin;
+  const UnixMillis later = kT0 + 90 * kDay + 30 * kMinute;
   CycleStats s = CycleAt(later);
   EXPECT_EQ(s.alerts_queued, 0u);
   EXPECT_EQ(s.errors, 0u);
   EXPECT_TRUE(Queued().empty());
   EXPECT_EQ(CycleAt(later).examined, 0u);
-  EXPECT_EQ(CycleAt(later + kSec).examined, 0u);
+  EXPECT_EQ(CycleAt(later + kSecond).examined, 0u);
   Result<std::optional<UnixMillis>> next = checker_.NextDue();
   ASSERT_TRUE(next.ok());
   if (next->has_value()) {
-    EXPECT_GT(**next, later + kSec);
+    EXPECT_GT(**next, later + kSecond);
   }
 }
 
@@ -610,11 +606,11 @@ TEST_P(CheckerCycle, ExpiredMonitorsDoNotHoldBackDueOnesBehindThem) {
   for (const char* slug : {"old-a", "old-b", "old-c", "old-d"}) {
     PingAt(*store_, slug, 300, kT0);
   }
-  CycleAt(kT0 + 5 * kMin + 1);  // all four alerted; next look at their repeat
+  CycleAt(kT0 + 5 * kMinute + 1);  // all four alerted; next look at their repeat
   ASSERT_EQ(Queued().size(), 4u);
   // 90 days later they have expired; a live monitor is due now.
   const UnixMillis later = kT0 + 91 * kDay;
-  PingAt(*store_, "live", 60, later - 2 * kMin);
+  PingAt(*store_, "live", 60, later - 2 * kMinute);
   Checker small(*store_, clock_, {.repeat_ms = kHour, .batch = 2});
   clock_.Set(later);
   Result<CycleStats> s = small.RunCycle();
@@ -635,7 +631,7 @@ TEST_P(CheckerCycle, ExpiryRemovesExpiredMonitorsInBoundedBatches) {
     // Even ones pinged at kT0 expire at kT0 + 90 d; odd ones a day later.
     PingAt(*store_, slug, 300, i % 2 == 0 ? kT0 : kT0 + kDay);
   }
-  const UnixMillis now = kT0 + 90 * kDay + kSec;
+  const UnixMillis now = kT0 + 90 * kDay + kSecond;
   std::size_t removed = 0;
   for (int call = 0; call < 6; ++call) {  // 60 rows, 10 examined per call: one pass
     auto n = Await<std::size_t>(
@@ -661,7 +657,7 @@ TEST_P(CheckerCycle, ExpiryRemovesExpiredMonitorsInBoundedBatches) {
 TEST_P(CheckerCycle, FullBatchesAreFollowedUntilEverythingDueIsHandled) {
   Checker small(*store_, clock_, {.repeat_ms = kHour, .batch = 2});
   for (int i = 0; i < 7; ++i) PingAt(*store_, "m" + std::to_string(i), 300, kT0);
-  clock_.Set(kT0 + 5 * kMin + 1);
+  clock_.Set(kT0 + 5 * kMinute + 1);
   Result<CycleStats> s = small.RunCycle();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->examined, 7u);
@@ -694,14 +690,14 @@ TEST_P(CheckerCycle, CycleExaminesOnlyWhatIsDueAmongTwentyThousand) {
   ASSERT_EQ(failures, 0);
   for (const char* slug : {"due-a", "due-b", "due-c"}) PingAt(*store_, slug, 60, kT0);
 
-  const UnixMillis now = kT0 + 2 * kMin;  // the three 1-minute monitors are overdue
+  const UnixMillis now = kT0 + 2 * kMinute;  // the three 1-minute monitors are overdue
   CycleStats s = CycleAt(now);
   EXPECT_EQ(s.examined, 3u);
   EXPECT_EQ(s.alerts_queued, 3u);
   std::vector<PendingAlert> q = Queued();
   ASSERT_EQ(q.size(), 3u);
   for (const auto& p : q) EXPECT_EQ(p.alert.slug.rfind("due-", 0), 0u) << p.alert.slug;
-  EXPECT_EQ(CycleAt(now + kSec).examined, 0u);
+  EXPECT_EQ(CycleAt(now + kSecond).examined, 0u);
 }
 
 // --- atomicity and failures ---
@@ -717,7 +713,7 @@ TEST_P(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
   // and the others are not held up.
   Sql("CREATE TRIGGER refuse_bad BEFORE INSERT ON outbox WHEN NEW.slug = 'bad' "
       "BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
-  const UnixMillis now = kT0 + 5 * kMin + 1;
+  const UnixMillis now = kT0 + 5 * kMinute + 1;
   CycleStats s = CycleAt(now);
   EXPECT_EQ(s.examined, 3u);
   EXPECT_EQ(s.alerts_queued, 2u);
@@ -725,7 +721,7 @@ TEST_P(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
   Monitor bad = Get("bad");
   EXPECT_EQ(bad.alert_count, 0);
   EXPECT_EQ(bad.first_alerted_at, std::nullopt);
-  EXPECT_EQ(bad.check_at, kT0 + 5 * kMin + 1);  // still due: retried by the next cycle
+  EXPECT_EQ(bad.check_at, kT0 + 5 * kMinute + 1);  // still due: retried by the next cycle
   EXPECT_EQ(Get("job").alert_count, 1);
   EXPECT_EQ(Get("other").alert_count, 1);
   std::vector<PendingAlert> q = Queued();
@@ -733,7 +729,7 @@ TEST_P(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
   for (const auto& p : q) EXPECT_NE(p.alert.slug, "bad");
 
   Sql("DROP TRIGGER refuse_bad");
-  CycleStats again = CycleAt(now + kSec);
+  CycleStats again = CycleAt(now + kSecond);
   EXPECT_EQ(again.alerts_queued, 1u);
   std::vector<PendingAlert> q2 = Queued();
   ASSERT_EQ(q2.size(), 1u);
@@ -760,7 +756,7 @@ Outcome RunScenario(Store& store, FakeClock& clock, const std::function<std::siz
   for (int i = 0; i < kMonitors; ++i) PingAt(store, "m" + std::to_string(i), 30, kT0);
   std::size_t total = 0;
   for (int round = 0; round < 25; ++round) {
-    const UnixMillis now = kT0 + 31 * kSec + round * 20 * kSec;
+    const UnixMillis now = kT0 + 31 * kSecond + round * 20 * kSecond;
     clock.Set(now);
     for (int i = 0; i < kMonitors; ++i) {
       if ((i + round) % 7 == 0) PingAt(store, "m" + std::to_string(i), std::nullopt, now);
@@ -777,7 +773,7 @@ Outcome RunScenario(Store& store, FakeClock& clock, const std::function<std::siz
 }
 
 TEST(CheckerConcurrency, TwoCheckersOnOneFileQueueEachAlertExactlyOnce) {
-  constexpr CheckerOptions kOptions{.repeat_ms = 60 * kSec, .batch = 16};
+  constexpr CheckerOptions kOptions{.repeat_ms = 60 * kSecond, .batch = 16};
 
   // The reference: one checker alone.
   TempDir lone_dir;

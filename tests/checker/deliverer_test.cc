@@ -28,6 +28,7 @@
 #include "support/forwarding_store.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
+#include "support/test_time.h"
 
 namespace heartbeat::testing {
 namespace {
@@ -35,10 +36,6 @@ namespace {
 using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-constexpr std::int64_t kSec = 1000;
-constexpr std::int64_t kMin = 60 * kSec;
-constexpr std::int64_t kHour = 60 * kMin;
-constexpr UnixMillis kT0 = 1'790'000'000'000;  // 2026-09-21T14:13:20Z
 constexpr const char* kBotToken = "123456:TEST-token-never-logged";
 
 Monitor DoPing(Store& s, const std::string& slug, std::optional<std::int64_t> interval,
@@ -252,7 +249,7 @@ TEST_P(DelivererTest, SentAlertIsRemovedAndNeverSentAgain) {
   EXPECT_EQ(notifier_.Calls()[0].kind, AlertKind::kFailed);
   EXPECT_EQ(Pending(), 0);
   EXPECT_EQ(NextAttempt(), std::nullopt);
-  for (UnixMillis t : {kT0, kT0 + kSec, kT0 + kMin, kT0 + 10 * kMin}) DeliverAt(t);
+  for (UnixMillis t : {kT0, kT0 + kSecond, kT0 + kMinute, kT0 + 10 * kMinute}) DeliverAt(t);
   EXPECT_EQ(notifier_.Calls().size(), 1u);
 }
 
@@ -312,7 +309,7 @@ TEST_P(DelivererTest, RejectedAlertIsKeptOutOfTheQueueAndNotRetried) {
   EXPECT_EQ(s.rejected, 1u);
   EXPECT_EQ(Pending(), 0);
   EXPECT_EQ(NextAttempt(), std::nullopt);
-  for (UnixMillis t : {kT0 + kSec, kT0 + 10 * kMin, kT0 + 59 * kMin}) DeliverAt(t);
+  for (UnixMillis t : {kT0 + kSecond, kT0 + 10 * kMinute, kT0 + 59 * kMinute}) DeliverAt(t);
   EXPECT_EQ(notifier_.Calls().size(), 1u);
   // The monitor's next alert is not held back by the rejected one.
   RunChecker(kT0 + kHour);
@@ -354,8 +351,8 @@ TEST_P(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
 
   // The job comes back while Telegram is still answering. (No ASSERT until the send is
   // released: the pending future would wait for it forever.)
-  DoPing(*store_, "job", std::nullopt, kT0 + kSec);
-  clock_.Set(kT0 + kSec);
+  DoPing(*store_, "job", std::nullopt, kT0 + kSecond);
+  clock_.Set(kT0 + kSecond);
   Result<CycleStats> cycle = checker_.RunCycle();
   EXPECT_TRUE(cycle.ok() && cycle->alerts_queued == 1u);
   EXPECT_EQ(Pending(), 2);
@@ -370,7 +367,7 @@ TEST_P(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
   Result<DeliveryStats> first = in_flight.get();
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->sent, 1u);
-  EXPECT_EQ(DeliverAt(kT0 + kSec).sent, 1u);
+  EXPECT_EQ(DeliverAt(kT0 + kSecond).sent, 1u);
   std::vector<SendCall> calls = notifier_.Calls();
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].kind, AlertKind::kFailed);
@@ -466,7 +463,7 @@ TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
   EXPECT_EQ(s.sent, 1u);
   EXPECT_EQ(s.errors, 1u);
   // Later rounds, past the lease (30 s) and further.
-  for (UnixMillis t : {kT0 + kSec, kT0 + 31 * kSec, kT0 + 2 * kMin, kT0 + 10 * kMin}) {
+  for (UnixMillis t : {kT0 + kSecond, kT0 + 31 * kSecond, kT0 + 2 * kMinute, kT0 + 10 * kMinute}) {
     DeliverAt(d, t);
   }
   EXPECT_EQ(notifier_.Calls().size(), 1u) << "the FAILED alert was sent more than once";
@@ -514,10 +511,10 @@ TEST_P(TelegramDelivery, TooManyRequestsIsRetriedExactlyAfterRetryAfter) {
   EXPECT_EQ(s.retried, 1u);
   EXPECT_EQ(telegram_.Requests(), 1u);
   EXPECT_TRUE(telegram_.Delivered().empty());
-  EXPECT_EQ(NextAttempt(), kT0 + 7 * kSec);
-  DeliverAt(tg_, kT0 + 7 * kSec - 1);
+  EXPECT_EQ(NextAttempt(), kT0 + 7 * kSecond);
+  DeliverAt(tg_, kT0 + 7 * kSecond - 1);
   EXPECT_EQ(telegram_.Requests(), 1u);
-  EXPECT_EQ(DeliverAt(tg_, kT0 + 7 * kSec).sent, 1u);
+  EXPECT_EQ(DeliverAt(tg_, kT0 + 7 * kSecond).sent, 1u);
   EXPECT_EQ(telegram_.Requests(), 2u);
   ASSERT_EQ(telegram_.Delivered().size(), 1u);
   EXPECT_EQ(Pending(), 0);
@@ -552,20 +549,20 @@ TEST_P(TelegramDelivery, ServerErrorAndRefusedConnectionAreRetriedUntilDelivered
 
 TEST_P(TelegramDelivery, BadRequestIsRejectedAndTheMonitorsNextAlertGoesOut) {
   QueueFailed("job", kT0);
-  DoPing(*store_, "job", std::nullopt, kT0 + kSec);
-  RunChecker(kT0 + kSec);
+  DoPing(*store_, "job", std::nullopt, kT0 + kSecond);
+  RunChecker(kT0 + kSecond);
   ASSERT_EQ(Pending(), 2);  // FAILED, then RECOVERED
 
   telegram_.Enqueue(TelegramReply::BadRequest());
-  DeliveryStats s = DeliverAt(tg_, kT0 + kSec);
+  DeliveryStats s = DeliverAt(tg_, kT0 + kSecond);
   EXPECT_EQ(s.rejected, 1u);
   EXPECT_EQ(Pending(), 1);
-  EXPECT_EQ(DeliverAt(tg_, kT0 + kSec).sent, 1u);
+  EXPECT_EQ(DeliverAt(tg_, kT0 + kSecond).sent, 1u);
   std::vector<TelegramMessage> got = telegram_.Delivered();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].text.rfind("✅ RECOVERED: `job` \\(was down ", 0), 0u) << got[0].text;
   // The rejected FAILED is never tried again.
-  DeliverAt(tg_, kT0 + kMin);
+  DeliverAt(tg_, kT0 + kMinute);
   DeliverAt(tg_, kT0 + kHour);
   EXPECT_EQ(telegram_.Requests(), 2u);
   EXPECT_EQ(Pending(), 0);

@@ -34,7 +34,6 @@ using ::testing::Not;
 using Steady = std::chrono::steady_clock;
 
 constexpr const char* kBotToken = "987654:AAE-e2e-bot-token-must-never-be-logged";
-constexpr const char* kChatId = "-1009876543210";
 constexpr const char* kAwsSecret = "e2e-aws-secret-access-key-never-logged";
 
 // "HH:MM UTC" of the wall clock now.

@@ -43,8 +43,6 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using Steady = std::chrono::steady_clock;
 
-constexpr const char* kChatId = "-1004242424242";
-
 // ---------------------------------------------------------------------------------------
 // Raw sockets: bytes in, bytes out, no HTTP library in between.
 

@@ -53,7 +53,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr const char* kBotToken = "424242:AAE-lambda-bot-token-must-never-be-logged";
-constexpr const char* kChatId = "-1004242424242";
 constexpr const char* kTokenParam = "/heartbeat/telegram-bot-token";
 constexpr const char* kChatParam = "/heartbeat/telegram-chat-id";
 constexpr const char* kAccessKey = "ASIAEXAMPLELAMBDA";

@@ -12,13 +12,15 @@
 #include <string>
 
 #include "core/monitor.h"
+#include "support/test_time.h"
 
 namespace heartbeat {
 namespace {
 
-constexpr UnixMillis kSecond = 1'000;
-constexpr UnixMillis kMinute = 60 * kSecond;
-constexpr UnixMillis kHour = 60 * kMinute;
+using testing::kHour;
+using testing::kMinute;
+using testing::kSecond;
+
 constexpr std::int64_t kRepeat = kHour;  // ALERT_REPEAT_INTERVAL's default
 
 // 2026-09-21T12:03:00Z: the last ping of the monitors below.

@@ -14,14 +14,15 @@
 #include <vector>
 
 #include "core/alert.h"
+#include "support/test_time.h"
 
 namespace heartbeat {
 namespace {
 
-constexpr UnixMillis kSecond = 1'000;
-constexpr UnixMillis kMinute = 60 * kSecond;
-constexpr UnixMillis kHour = 60 * kMinute;
-constexpr UnixMillis kDay = 24 * kHour;
+using testing::kDay;
+using testing::kHour;
+using testing::kMinute;
+using testing::kSecond;
 
 // 2026-09-21T00:00:00Z, and 12:03 UTC that day.
 constexpr UnixMillis kMidnight = 1'789'948'800'000LL;

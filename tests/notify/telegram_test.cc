@@ -30,16 +30,16 @@ constexpr char kToken[] = "7301234567:AAH-secret_TOKEN_value-zz9";
 constexpr char kChatId[] = "-1001234567890";
 
 // 2026-09-21T12:03:00Z
-constexpr UnixMillis k1203 = 1'789'992'180'000LL;
+constexpr UnixMillis kLastPing = 1'789'992'180'000LL;
 
 Alert OverdueAlert() {
   return Alert{.kind = AlertKind::kOverdue,
                .slug = "nightly-backup",
                .interval_secs = 300,
-               .last_ping = k1203,
-               .deadline = k1203 + 5 * 60'000,
-               .at = k1203 + 12 * 60'000,
-               .down_since = k1203 + 12 * 60'000};
+               .last_ping = kLastPing,
+               .deadline = kLastPing + 5 * 60'000,
+               .at = kLastPing + 12 * 60'000,
+               .down_since = kLastPing + 12 * 60'000};
 }
 
 TelegramOptions Options(const FakeTelegram& fake) {

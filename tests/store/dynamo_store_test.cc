@@ -22,6 +22,7 @@
 #include "support/dynalite.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
+#include "support/test_time.h"
 
 namespace heartbeat {
 namespace {
@@ -30,9 +31,9 @@ using aws::AttributeValue;
 using aws::Item;
 using testing::AwaitDynamo;
 using testing::Dynalite;
+using testing::kMinute;
 
 constexpr UnixMillis kBase = 1'790'000'000'123LL;  // not a whole second, on purpose
-constexpr UnixMillis kMinute = 60'000;
 
 std::size_t ThreadCount() {
   std::size_t n = 0;

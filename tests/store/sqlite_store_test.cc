@@ -33,13 +33,14 @@
 #include "core/monitor.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
+#include "support/test_time.h"
 
 namespace heartbeat {
 namespace {
 
-using namespace std::chrono_literals;
+using testing::kT0;
 
-constexpr UnixMillis kBase = 1'790'000'000'000LL;  // 2026-09-21T14:13:20Z
+using namespace std::chrono_literals;
 
 // A plain SQLite connection (default VFS), as another process or the sqlite3 shell has.
 class RawDb {
@@ -154,38 +155,38 @@ TEST(SqliteStoreTest, DataSurvivesCloseAndReopen) {
   {
     auto store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(Ping(*store, "backup", 3600, kBase).ok());
-    ASSERT_TRUE(Ping(*store, "paused", 60, kBase).ok());
+    ASSERT_TRUE(Ping(*store, "backup", 3600, kT0).ok());
+    ASSERT_TRUE(Ping(*store, "paused", 60, kT0).ok());
     ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) {
-                  store->Pause("paused", kBase + 1, std::move(cb));
+                  store->Pause("paused", kT0 + 1, std::move(cb));
                 }).value());
     ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
-                  store->Fail("failed", kBase + 2, std::move(cb));
+                  store->Fail("failed", kT0 + 2, std::move(cb));
                 }).ok());
     ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
-                  store->AddKey({std::string(64, 'a'), "ci", kBase, std::nullopt}, std::move(cb));
+                  store->AddKey({std::string(64, 'a'), "ci", kT0, std::nullopt}, std::move(cb));
                 }).ok());
     ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
-                  store->TouchKeys({{std::string(64, 'a'), kBase + 9}}, std::move(cb));
+                  store->TouchKeys({{std::string(64, 'a'), kT0 + 9}}, std::move(cb));
                 }).ok());
     store->Close();
   }
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  std::optional<Monitor> backup = Get(*store, "backup", kBase + 10);
+  std::optional<Monitor> backup = Get(*store, "backup", kT0 + 10);
   ASSERT_TRUE(backup.has_value());
   EXPECT_EQ(backup->interval_secs, 3600);
-  EXPECT_EQ(backup->last_ping, kBase);
-  EXPECT_EQ(backup->next_due, kBase + 3'600'000);
-  EXPECT_EQ(backup->created_at, kBase);
-  EXPECT_EQ(backup->expires_at, kBase + kExpiryMillis);
+  EXPECT_EQ(backup->last_ping, kT0);
+  EXPECT_EQ(backup->next_due, kT0 + 3'600'000);
+  EXPECT_EQ(backup->created_at, kT0);
+  EXPECT_EQ(backup->expires_at, kT0 + kExpiryMillis);
   EXPECT_FALSE(backup->paused);
-  std::optional<Monitor> paused = Get(*store, "paused", kBase + 10);
+  std::optional<Monitor> paused = Get(*store, "paused", kT0 + 10);
   ASSERT_TRUE(paused.has_value());
   EXPECT_TRUE(paused->paused);
-  std::optional<Monitor> failed = Get(*store, "failed", kBase + 10);
+  std::optional<Monitor> failed = Get(*store, "failed", kT0 + 10);
   ASSERT_TRUE(failed.has_value());
-  EXPECT_EQ(failed->failed_at, kBase + 2);
+  EXPECT_EQ(failed->failed_at, kT0 + 2);
   EXPECT_EQ(failed->last_ping, std::nullopt);
   Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
       [&](Callback<std::vector<ApiKeyRecord>> cb) { store->ListKeys(std::move(cb)); });
@@ -193,7 +194,7 @@ TEST(SqliteStoreTest, DataSurvivesCloseAndReopen) {
   ASSERT_EQ(keys->size(), 1u);
   EXPECT_EQ((*keys)[0].key_hash, std::string(64, 'a'));
   EXPECT_EQ((*keys)[0].description, "ci");
-  EXPECT_EQ((*keys)[0].last_used_at, kBase + 9);
+  EXPECT_EQ((*keys)[0].last_used_at, kT0 + 9);
   store->Close();
 }
 
@@ -203,7 +204,7 @@ TEST(SqliteStoreTest, OpenCreatesAMissingParentDirectory) {
   ASSERT_FALSE(std::filesystem::exists(dir.file("nested")));
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(Ping(*store, "backup", std::nullopt, kBase).ok());
+  ASSERT_TRUE(Ping(*store, "backup", std::nullopt, kT0).ok());
   store->Close();
   EXPECT_TRUE(std::filesystem::is_regular_file(path));
 }
@@ -223,7 +224,7 @@ TEST(SqliteStoreTest, TheFileIsInWalMode) {
   const std::string path = dir.file("heartbeat.db");
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(Ping(*store, "backup", std::nullopt, kBase).ok());
+  ASSERT_TRUE(Ping(*store, "backup", std::nullopt, kT0).ok());
   RawDb raw(path, SQLITE_OPEN_READONLY);
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
@@ -253,16 +254,15 @@ TEST(SqliteStoreTest, MigratesAVersion1Database) {
     ASSERT_TRUE(raw.ok());
     ASSERT_EQ(raw.Exec(sqlite::Migrations()[0]), "");
     ASSERT_EQ(raw.Exec("PRAGMA user_version=1"), "");
-    ASSERT_EQ(
-        raw.Exec("INSERT INTO monitors (slug, interval_secs, last_ping, next_due, "
-                 "created_at, expires_at, paused, first_alerted_at, last_alerted_at, "
-                 "alert_count) VALUES ('legacy', 600, " +
-                 std::to_string(kBase) + ", " + std::to_string(kBase + 600'000) + ", " +
-                 std::to_string(kBase - 1'000) + ", " + std::to_string(kBase + kExpiryMillis) +
-                 ", 1, " + std::to_string(kBase + 5) + ", " + std::to_string(kBase + 6) + ", 2)"),
-        "");
+    ASSERT_EQ(raw.Exec("INSERT INTO monitors (slug, interval_secs, last_ping, next_due, "
+                       "created_at, expires_at, paused, first_alerted_at, last_alerted_at, "
+                       "alert_count) VALUES ('legacy', 600, " +
+                       std::to_string(kT0) + ", " + std::to_string(kT0 + 600'000) + ", " +
+                       std::to_string(kT0 - 1'000) + ", " + std::to_string(kT0 + kExpiryMillis) +
+                       ", 1, " + std::to_string(kT0 + 5) + ", " + std::to_string(kT0 + 6) + ", 2)"),
+              "");
     ASSERT_EQ(raw.Exec("INSERT INTO api_keys (key_hash, description, created_at) VALUES ('" +
-                       std::string(64, 'b') + "', 'old key', " + std::to_string(kBase) + ")"),
+                       std::string(64, 'b') + "', 'old key', " + std::to_string(kT0) + ")"),
               "");
     ASSERT_EQ(raw.Int("PRAGMA user_version"), 1);
   }
@@ -273,24 +273,24 @@ TEST(SqliteStoreTest, MigratesAVersion1Database) {
     RawDb raw(path, SQLITE_OPEN_READONLY);
     EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::CurrentSchemaVersion());
   }
-  std::optional<Monitor> m = Get(*store, "legacy", kBase + 1);
+  std::optional<Monitor> m = Get(*store, "legacy", kT0 + 1);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->interval_secs, 600);
-  EXPECT_EQ(m->last_ping, kBase);
-  EXPECT_EQ(m->next_due, kBase + 600'000);
-  EXPECT_EQ(m->created_at, kBase - 1'000);
-  EXPECT_EQ(m->expires_at, kBase + kExpiryMillis);
+  EXPECT_EQ(m->last_ping, kT0);
+  EXPECT_EQ(m->next_due, kT0 + 600'000);
+  EXPECT_EQ(m->created_at, kT0 - 1'000);
+  EXPECT_EQ(m->expires_at, kT0 + kExpiryMillis);
   EXPECT_TRUE(m->paused);
   EXPECT_EQ(m->failed_at, std::nullopt);
-  EXPECT_EQ(m->first_alerted_at, kBase + 5);
-  EXPECT_EQ(m->last_alerted_at, kBase + 6);
+  EXPECT_EQ(m->first_alerted_at, kT0 + 5);
+  EXPECT_EQ(m->last_alerted_at, kT0 + 6);
   EXPECT_EQ(m->alert_count, 2);
 
   // The new column works on the old row.
-  Result<Monitor> failed = Await<Monitor>(
-      [&](Callback<Monitor> cb) { store->Fail("legacy", kBase + 7, std::move(cb)); });
+  Result<Monitor> failed =
+      Await<Monitor>([&](Callback<Monitor> cb) { store->Fail("legacy", kT0 + 7, std::move(cb)); });
   ASSERT_TRUE(failed.ok()) << failed.error().message;
-  EXPECT_EQ(failed->failed_at, kBase + 7);
+  EXPECT_EQ(failed->failed_at, kT0 + 7);
   Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
       [&](Callback<std::vector<ApiKeyRecord>> cb) { store->ListKeys(std::move(cb)); });
   ASSERT_TRUE(keys.ok());
@@ -301,7 +301,7 @@ TEST(SqliteStoreTest, MigratesAVersion1Database) {
   // Opening again is a no-op for the schema.
   store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Get(*store, "legacy", kBase + 8).value().failed_at, kBase + 7);
+  EXPECT_EQ(Get(*store, "legacy", kT0 + 8).value().failed_at, kT0 + 7);
   store->Close();
 }
 
@@ -337,7 +337,7 @@ TEST(SqliteStoreTest, GroupCommitsManyPingsInFewTransactions) {
   const std::uint64_t ops_before = store->committed_ops();
   Tally tally;
   for (std::size_t i = 0; i < kPings; ++i) {
-    store->Ping("job-" + std::to_string(i % 500), std::nullopt, kBase + static_cast<UnixMillis>(i),
+    store->Ping("job-" + std::to_string(i % 500), std::nullopt, kT0 + static_cast<UnixMillis>(i),
                 tally.Done());
   }
   ASSERT_TRUE(tally.WaitFor(kPings, 60s));
@@ -347,9 +347,9 @@ TEST(SqliteStoreTest, GroupCommitsManyPingsInFewTransactions) {
   EXPECT_LE(commits, kPings / 20) << "group commit did not group";
   EXPECT_EQ(store->committed_ops() - ops_before, kPings);
   // The last ping of each slug won.
-  std::optional<Monitor> m = Get(*store, "job-7", kBase + 5'000);
+  std::optional<Monitor> m = Get(*store, "job-7", kT0 + 5'000);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->last_ping, kBase + 1'500 + 7);
+  EXPECT_EQ(m->last_ping, kT0 + 1'500 + 7);
   store->Close();
 }
 
@@ -358,17 +358,17 @@ TEST(SqliteStoreTest, AnAcknowledgedWriteIsVisibleToAnotherConnection) {
   const std::string path = dir.file("heartbeat.db");
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(Ping(*store, "backup", 3600, kBase).ok());
+  ASSERT_TRUE(Ping(*store, "backup", 3600, kT0).ok());
   {
     RawDb raw(path, SQLITE_OPEN_READONLY);
     ASSERT_TRUE(raw.ok());
     EXPECT_EQ(raw.Int("SELECT interval_secs FROM monitors WHERE slug = 'backup'"), 3600);
-    EXPECT_EQ(raw.Int("SELECT last_ping FROM monitors WHERE slug = 'backup'"), kBase);
-    EXPECT_EQ(raw.Int("SELECT next_due FROM monitors WHERE slug = 'backup'"), kBase + 3'600'000);
+    EXPECT_EQ(raw.Int("SELECT last_ping FROM monitors WHERE slug = 'backup'"), kT0);
+    EXPECT_EQ(raw.Int("SELECT next_due FROM monitors WHERE slug = 'backup'"), kT0 + 3'600'000);
   }
   Tally tally;
   for (int i = 0; i < 500; ++i) {
-    store->Ping("job-" + std::to_string(i), std::nullopt, kBase + 1, tally.Done());
+    store->Ping("job-" + std::to_string(i), std::nullopt, kT0 + 1, tally.Done());
   }
   ASSERT_TRUE(tally.WaitFor(500, 60s));
   ASSERT_EQ(tally.ok, 500u) << tally.first_error;
@@ -385,7 +385,7 @@ TEST(SqliteStoreTest, AFailingOperationDoesNotUndoTheOthersInItsGroup) {
   ASSERT_NE(store, nullptr);
   const std::string hash(64, 'c');
   ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
-                store->AddKey({hash, "first", kBase, std::nullopt}, std::move(cb));
+                store->AddKey({hash, "first", kT0, std::nullopt}, std::move(cb));
               }).ok());
 
   // Hold the write lock so that everything below queues up and commits as one group.
@@ -394,13 +394,13 @@ TEST(SqliteStoreTest, AFailingOperationDoesNotUndoTheOthersInItsGroup) {
   ASSERT_EQ(locker.Exec("BEGIN IMMEDIATE"), "");
   std::promise<Result<Monitor>> p1, p2, p3;
   std::promise<Status> dup, revoke, touch;
-  store->Ping("before", 60, kBase + 1, [&](Result<Monitor> r) { p1.set_value(std::move(r)); });
-  store->AddKey({hash, "duplicate", kBase + 2, std::nullopt},
+  store->Ping("before", 60, kT0 + 1, [&](Result<Monitor> r) { p1.set_value(std::move(r)); });
+  store->AddKey({hash, "duplicate", kT0 + 2, std::nullopt},
                 [&](Status s) { dup.set_value(std::move(s)); });
-  store->Ping("between", 120, kBase + 3, [&](Result<Monitor> r) { p2.set_value(std::move(r)); });
+  store->Ping("between", 120, kT0 + 3, [&](Result<Monitor> r) { p2.set_value(std::move(r)); });
   store->RevokeKey("dddddddddddd", [&](Status s) { revoke.set_value(std::move(s)); });
-  store->TouchKeys({{hash, kBase + 4}}, [&](Status s) { touch.set_value(std::move(s)); });
-  store->Fail("after", kBase + 5, [&](Result<Monitor> r) { p3.set_value(std::move(r)); });
+  store->TouchKeys({{hash, kT0 + 4}}, [&](Status s) { touch.set_value(std::move(s)); });
+  store->Fail("after", kT0 + 5, [&](Result<Monitor> r) { p3.set_value(std::move(r)); });
   std::this_thread::sleep_for(50ms);
   ASSERT_EQ(locker.Exec("ROLLBACK"), "");
 
@@ -414,15 +414,15 @@ TEST(SqliteStoreTest, AFailingOperationDoesNotUndoTheOthersInItsGroup) {
   EXPECT_TRUE(touch.get_future().get().ok());
   EXPECT_TRUE(p3.get_future().get().ok());
 
-  EXPECT_EQ(Get(*store, "before", kBase + 10).value().interval_secs, 60);
-  EXPECT_EQ(Get(*store, "between", kBase + 10).value().interval_secs, 120);
-  EXPECT_EQ(Get(*store, "after", kBase + 10).value().failed_at, kBase + 5);
+  EXPECT_EQ(Get(*store, "before", kT0 + 10).value().interval_secs, 60);
+  EXPECT_EQ(Get(*store, "between", kT0 + 10).value().interval_secs, 120);
+  EXPECT_EQ(Get(*store, "after", kT0 + 10).value().failed_at, kT0 + 5);
   Result<std::vector<ApiKeyRecord>> keys = Await<std::vector<ApiKeyRecord>>(
       [&](Callback<std::vector<ApiKeyRecord>> cb) { store->ListKeys(std::move(cb)); });
   ASSERT_TRUE(keys.ok());
   ASSERT_EQ(keys->size(), 1u);
   EXPECT_EQ((*keys)[0].description, "first");
-  EXPECT_EQ((*keys)[0].last_used_at, kBase + 4);
+  EXPECT_EQ((*keys)[0].last_used_at, kT0 + 4);
   store->Close();
 }
 
@@ -433,7 +433,7 @@ TEST(SqliteStoreTest, ReadsAreNotBlockedByQueuedWrites) {
   const std::string path = dir.file("heartbeat.db");
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(Ping(*store, "probe", 600, kBase).ok());
+  ASSERT_TRUE(Ping(*store, "probe", 600, kT0).ok());
 
   RawDb locker(path);
   ASSERT_TRUE(locker.ok());
@@ -442,17 +442,17 @@ TEST(SqliteStoreTest, ReadsAreNotBlockedByQueuedWrites) {
   constexpr std::size_t kPings = 5000;
   Tally tally;
   for (std::size_t i = 0; i < kPings; ++i) {
-    store->Ping("job-" + std::to_string(i), std::nullopt, kBase + 1, tally.Done());
+    store->Ping("job-" + std::to_string(i), std::nullopt, kT0 + 1, tally.Done());
   }
 
   std::promise<Result<std::optional<Monitor>>> got;
   auto got_future = got.get_future();
   auto started = std::chrono::steady_clock::now();
-  store->Get("probe", kBase + 2,
+  store->Get("probe", kT0 + 2,
              [&got](Result<std::optional<Monitor>> r) { got.set_value(std::move(r)); });
   std::promise<Result<MonitorPage>> listed;
   auto listed_future = listed.get_future();
-  store->List("", 10, kBase + 2,
+  store->List("", 10, kT0 + 2,
               [&listed](Result<MonitorPage> r) { listed.set_value(std::move(r)); });
   bool read_done = got_future.wait_for(2s) == std::future_status::ready &&
                    listed_future.wait_for(2s) == std::future_status::ready;
@@ -469,13 +469,13 @@ TEST(SqliteStoreTest, ReadsAreNotBlockedByQueuedWrites) {
   Result<std::optional<Monitor>> r = got_future.get();
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_TRUE(r->has_value());
-  EXPECT_EQ((*r)->last_ping, kBase);
+  EXPECT_EQ((*r)->last_ping, kT0);
   Result<MonitorPage> page = listed_future.get();
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 1u);  // none of the queued pings was visible yet
   EXPECT_EQ(page->monitors[0].slug, "probe");
 
-  EXPECT_TRUE(Get(*store, "job-4999", kBase + 3).has_value());
+  EXPECT_TRUE(Get(*store, "job-4999", kT0 + 3).has_value());
   store->Close();
 }
 
@@ -499,7 +499,7 @@ constexpr int kWindow = 32;  // pings in flight in the child
       cv.wait(lock, [&] { return in_flight < kWindow; });
       ++in_flight;
     }
-    store.Ping("job-" + std::to_string(n), std::nullopt, kBase + n,
+    store.Ping("job-" + std::to_string(n), std::nullopt, kT0 + n,
                [&mu, &cv, &in_flight, fd, n](Result<Monitor> r) {
                  if (!r.ok()) _exit(4);
                  // Acknowledged: tell the parent (4-byte writes to a pipe are atomic).
@@ -582,11 +582,11 @@ TEST(SqliteStoreTest, NothingAcknowledgedIsLostWhenTheProcessIsKilled) {
     ASSERT_NE(store, nullptr);
     std::size_t missing = 0;
     std::string first_missing;
-    // One read of each acknowledged slug; they were all pinged once, at kBase + n.
+    // One read of each acknowledged slug; they were all pinged once, at kT0 + n.
     for (std::int32_t n : acked) {
       ASSERT_GE(n, first);
-      std::optional<Monitor> m = Get(*store, "job-" + std::to_string(n), kBase + n + 1);
-      if (!m.has_value() || m->last_ping != kBase + n) {
+      std::optional<Monitor> m = Get(*store, "job-" + std::to_string(n), kT0 + n + 1);
+      if (!m.has_value() || m->last_ping != kT0 + n) {
         if (missing++ == 0) first_missing = "job-" + std::to_string(n);
       }
     }

@@ -2,7 +2,7 @@
 // implementation must pass. Each implementation adds one StoreFactory and one
 // INSTANTIATE_TEST_SUITE_P at the bottom of this file.
 //
-// Times are explicit Unix milliseconds around kBase: the store has no clock of its own.
+// Times are explicit Unix milliseconds around kT0: the store has no clock of its own.
 
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -32,13 +32,14 @@
 #include "store/store.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
+#include "support/test_time.h"
 
 namespace heartbeat {
 namespace {
 
-constexpr UnixMillis kBase = 1'790'000'000'000LL;  // 2026-09-21T14:13:20Z
-constexpr UnixMillis kMinute = 60'000;
-constexpr UnixMillis kDay = 24 * 3600 * 1000LL;
+using testing::kDay;
+using testing::kMinute;
+using testing::kT0;
 
 struct StoreFactory {
   std::string name;
@@ -199,169 +200,169 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
 // Ping
 
 TEST_P(StoreContractTest, FirstPingCreatesWithTheDefaultInterval) {
-  Monitor m = MustPing("backup", std::nullopt, kBase);
+  Monitor m = MustPing("backup", std::nullopt, kT0);
   EXPECT_EQ(m.slug, "backup");
   EXPECT_EQ(m.interval_secs, 300);
-  EXPECT_EQ(m.last_ping, kBase);
-  EXPECT_EQ(m.next_due, kBase + 300'000);
-  EXPECT_EQ(m.created_at, kBase);
-  EXPECT_EQ(m.expires_at, kBase + kExpiryMillis);
+  EXPECT_EQ(m.last_ping, kT0);
+  EXPECT_EQ(m.next_due, kT0 + 300'000);
+  EXPECT_EQ(m.created_at, kT0);
+  EXPECT_EQ(m.expires_at, kT0 + kExpiryMillis);
   EXPECT_FALSE(m.paused);
   EXPECT_EQ(m.failed_at, std::nullopt);
   EXPECT_EQ(m.first_alerted_at, std::nullopt);
   EXPECT_EQ(m.last_alerted_at, std::nullopt);
   EXPECT_EQ(m.alert_count, 0);
 
-  std::optional<Monitor> got = Get("backup", kBase + 1);
+  std::optional<Monitor> got = Get("backup", kT0 + 1);
   ASSERT_TRUE(got.has_value());
   ExpectSameMonitor(*got, m);
 }
 
 TEST_P(StoreContractTest, FirstPingWithAnIntervalUsesIt) {
-  Monitor m = MustPing("backup", 3600, kBase + 7);
+  Monitor m = MustPing("backup", 3600, kT0 + 7);
   EXPECT_EQ(m.interval_secs, 3600);
-  EXPECT_EQ(m.next_due, kBase + 7 + 3'600'000);
-  EXPECT_EQ(m.last_ping, kBase + 7);
+  EXPECT_EQ(m.next_due, kT0 + 7 + 3'600'000);
+  EXPECT_EQ(m.last_ping, kT0 + 7);
 }
 
 TEST_P(StoreContractTest, PingWithAnIntervalReplacesTheStoredOne) {
-  MustPing("backup", 3600, kBase);
-  Monitor m = MustPing("backup", 90, kBase + 10'001);
+  MustPing("backup", 3600, kT0);
+  Monitor m = MustPing("backup", 90, kT0 + 10'001);
   EXPECT_EQ(m.interval_secs, 90);
-  EXPECT_EQ(m.next_due, kBase + 10'001 + 90'000);
-  EXPECT_EQ(m.last_ping, kBase + 10'001);
-  EXPECT_EQ(m.created_at, kBase);
-  std::optional<Monitor> got = Get("backup", kBase + 10'002);
+  EXPECT_EQ(m.next_due, kT0 + 10'001 + 90'000);
+  EXPECT_EQ(m.last_ping, kT0 + 10'001);
+  EXPECT_EQ(m.created_at, kT0);
+  std::optional<Monitor> got = Get("backup", kT0 + 10'002);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->interval_secs, 90);
 }
 
 TEST_P(StoreContractTest, PingWithoutAnIntervalKeepsTheStoredOne) {
-  MustPing("backup", 7200, kBase);
-  Monitor m = MustPing("backup", std::nullopt, kBase + 123'457);
+  MustPing("backup", 7200, kT0);
+  Monitor m = MustPing("backup", std::nullopt, kT0 + 123'457);
   EXPECT_EQ(m.interval_secs, 7200);
-  EXPECT_EQ(m.next_due, kBase + 123'457 + 7'200'000);
-  EXPECT_EQ(m.last_ping, kBase + 123'457);
-  EXPECT_EQ(m.created_at, kBase);
+  EXPECT_EQ(m.next_due, kT0 + 123'457 + 7'200'000);
+  EXPECT_EQ(m.last_ping, kT0 + 123'457);
+  EXPECT_EQ(m.created_at, kT0);
 }
 
 TEST_P(StoreContractTest, PingMovesTheExpiry) {
-  MustPing("backup", std::nullopt, kBase);
-  Monitor m = MustPing("backup", std::nullopt, kBase + 30 * kDay + 3);
-  EXPECT_EQ(m.expires_at, kBase + 30 * kDay + 3 + kExpiryMillis);
+  MustPing("backup", std::nullopt, kT0);
+  Monitor m = MustPing("backup", std::nullopt, kT0 + 30 * kDay + 3);
+  EXPECT_EQ(m.expires_at, kT0 + 30 * kDay + 3 + kExpiryMillis);
   // Alive past the first expiry, because the second ping moved it.
-  std::optional<Monitor> got = Get("backup", kBase + kExpiryMillis + 1);
+  std::optional<Monitor> got = Get("backup", kT0 + kExpiryMillis + 1);
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->expires_at, kBase + 30 * kDay + 3 + kExpiryMillis);
+  EXPECT_EQ(got->expires_at, kT0 + 30 * kDay + 3 + kExpiryMillis);
 }
 
 TEST_P(StoreContractTest, PingClearsAReportedFailure) {
-  MustFail("backup", kBase);
-  Monitor m = MustPing("backup", std::nullopt, kBase + 5'000);
+  MustFail("backup", kT0);
+  Monitor m = MustPing("backup", std::nullopt, kT0 + 5'000);
   EXPECT_EQ(m.failed_at, std::nullopt);
-  EXPECT_EQ(m.last_ping, kBase + 5'000);
-  EXPECT_EQ(m.next_due, kBase + 5'000 + 300'000);
-  std::optional<Monitor> got = Get("backup", kBase + 5'001);
+  EXPECT_EQ(m.last_ping, kT0 + 5'000);
+  EXPECT_EQ(m.next_due, kT0 + 5'000 + 300'000);
+  std::optional<Monitor> got = Get("backup", kT0 + 5'001);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->failed_at, std::nullopt);
 }
 
 TEST_P(StoreContractTest, PingOnAPausedMonitorIsRecordedButItStaysPaused) {
-  MustPing("backup", 600, kBase);
-  ASSERT_EQ(Pause("backup", kBase + 1'000).value(), true);
-  Monitor m = MustPing("backup", std::nullopt, kBase + 2'000);
+  MustPing("backup", 600, kT0);
+  ASSERT_EQ(Pause("backup", kT0 + 1'000).value(), true);
+  Monitor m = MustPing("backup", std::nullopt, kT0 + 2'000);
   EXPECT_TRUE(m.paused);
-  EXPECT_EQ(m.last_ping, kBase + 2'000);
-  EXPECT_EQ(m.next_due, kBase + 2'000 + 600'000);
-  std::optional<Monitor> got = Get("backup", kBase + 2'001);
+  EXPECT_EQ(m.last_ping, kT0 + 2'000);
+  EXPECT_EQ(m.next_due, kT0 + 2'000 + 600'000);
+  std::optional<Monitor> got = Get("backup", kT0 + 2'001);
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->paused);
-  EXPECT_EQ(got->last_ping, kBase + 2'000);
+  EXPECT_EQ(got->last_ping, kT0 + 2'000);
 }
 
 TEST_P(StoreContractTest, PingKeepsAlertStateOfALiveMonitor) {
-  MustPing("backup", 60, kBase);
-  if (!SetAlertState("backup", kBase + 2 * kMinute, 2)) GTEST_SKIP() << "no alert-state hook";
-  Monitor m = MustPing("backup", std::nullopt, kBase + 3 * kMinute);
+  MustPing("backup", 60, kT0);
+  if (!SetAlertState("backup", kT0 + 2 * kMinute, 2)) GTEST_SKIP() << "no alert-state hook";
+  Monitor m = MustPing("backup", std::nullopt, kT0 + 3 * kMinute);
   // Alert state belongs to the checker: a ping on a live monitor leaves it alone.
-  EXPECT_EQ(m.first_alerted_at, kBase + 2 * kMinute);
+  EXPECT_EQ(m.first_alerted_at, kT0 + 2 * kMinute);
   EXPECT_EQ(m.alert_count, 2);
-  EXPECT_EQ(m.created_at, kBase);
+  EXPECT_EQ(m.created_at, kT0);
 }
 
 TEST_P(StoreContractTest, MonitorsAreIndependent) {
-  MustPing("a", 60, kBase);
-  MustPing("b", 120, kBase + 1);
-  std::optional<Monitor> a = Get("a", kBase + 2);
-  std::optional<Monitor> b = Get("b", kBase + 2);
+  MustPing("a", 60, kT0);
+  MustPing("b", 120, kT0 + 1);
+  std::optional<Monitor> a = Get("a", kT0 + 2);
+  std::optional<Monitor> b = Get("b", kT0 + 2);
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(a->interval_secs, 60);
-  EXPECT_EQ(a->next_due, kBase + 60'000);
+  EXPECT_EQ(a->next_due, kT0 + 60'000);
   EXPECT_EQ(b->interval_secs, 120);
-  EXPECT_EQ(b->next_due, kBase + 1 + 120'000);
+  EXPECT_EQ(b->next_due, kT0 + 1 + 120'000);
 }
 
 // ---------------------------------------------------------------------------------------
 // Fail
 
 TEST_P(StoreContractTest, FailCreatesAnOverdueMonitor) {
-  Monitor m = MustFail("backup", kBase + 42);
+  Monitor m = MustFail("backup", kT0 + 42);
   EXPECT_EQ(m.slug, "backup");
   EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);
   EXPECT_EQ(m.last_ping, std::nullopt);
-  EXPECT_EQ(m.failed_at, kBase + 42);
-  EXPECT_EQ(m.next_due, kBase + 42);
-  EXPECT_EQ(m.created_at, kBase + 42);
-  EXPECT_EQ(m.expires_at, kBase + 42 + kExpiryMillis);
+  EXPECT_EQ(m.failed_at, kT0 + 42);
+  EXPECT_EQ(m.next_due, kT0 + 42);
+  EXPECT_EQ(m.created_at, kT0 + 42);
+  EXPECT_EQ(m.expires_at, kT0 + 42 + kExpiryMillis);
   EXPECT_FALSE(m.paused);
   EXPECT_EQ(m.alert_count, 0);
 
-  std::optional<Monitor> got = Get("backup", kBase + 43);
+  std::optional<Monitor> got = Get("backup", kT0 + 43);
   ASSERT_TRUE(got.has_value());
   ExpectSameMonitor(*got, m);
-  EXPECT_EQ(DeriveStatus(*got, kBase + 43), MonitorStatus::kOverdue);
+  EXPECT_EQ(DeriveStatus(*got, kT0 + 43), MonitorStatus::kOverdue);
 }
 
 TEST_P(StoreContractTest, FailOnAnExistingMonitorMakesItOverdueAndKeepsTheEarliestFailure) {
-  MustPing("backup", 3600, kBase);
-  Monitor first = MustFail("backup", kBase + 10'000);
-  EXPECT_EQ(first.failed_at, kBase + 10'000);
-  EXPECT_EQ(first.next_due, kBase + 10'000);
-  EXPECT_EQ(first.last_ping, kBase);  // the last successful ping is kept
+  MustPing("backup", 3600, kT0);
+  Monitor first = MustFail("backup", kT0 + 10'000);
+  EXPECT_EQ(first.failed_at, kT0 + 10'000);
+  EXPECT_EQ(first.next_due, kT0 + 10'000);
+  EXPECT_EQ(first.last_ping, kT0);  // the last successful ping is kept
   EXPECT_EQ(first.interval_secs, 3600);
-  EXPECT_EQ(first.created_at, kBase);
-  EXPECT_EQ(first.expires_at, kBase + 10'000 + kExpiryMillis);
+  EXPECT_EQ(first.created_at, kT0);
+  EXPECT_EQ(first.expires_at, kT0 + 10'000 + kExpiryMillis);
 
-  Monitor second = MustFail("backup", kBase + 20'000);
-  EXPECT_EQ(second.failed_at, kBase + 10'000);  // the earliest report stands
-  EXPECT_LE(second.next_due, kBase + 20'000);   // still overdue
-  EXPECT_EQ(second.last_ping, kBase);
+  Monitor second = MustFail("backup", kT0 + 20'000);
+  EXPECT_EQ(second.failed_at, kT0 + 10'000);  // the earliest report stands
+  EXPECT_LE(second.next_due, kT0 + 20'000);   // still overdue
+  EXPECT_EQ(second.last_ping, kT0);
   EXPECT_EQ(second.interval_secs, 3600);
-  EXPECT_EQ(second.expires_at, kBase + 20'000 + kExpiryMillis);
+  EXPECT_EQ(second.expires_at, kT0 + 20'000 + kExpiryMillis);
 
-  std::optional<Monitor> got = Get("backup", kBase + 20'001);
+  std::optional<Monitor> got = Get("backup", kT0 + 20'001);
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->failed_at, kBase + 10'000);
-  EXPECT_EQ(DeriveStatus(*got, kBase + 20'001), MonitorStatus::kOverdue);
+  EXPECT_EQ(got->failed_at, kT0 + 10'000);
+  EXPECT_EQ(DeriveStatus(*got, kT0 + 20'001), MonitorStatus::kOverdue);
 }
 
 TEST_P(StoreContractTest, FailOnAPausedMonitorIsRecordedAndItStaysPaused) {
-  MustPing("backup", 600, kBase);
-  ASSERT_EQ(Pause("backup", kBase + 1).value(), true);
-  Monitor m = MustFail("backup", kBase + 2);
+  MustPing("backup", 600, kT0);
+  ASSERT_EQ(Pause("backup", kT0 + 1).value(), true);
+  Monitor m = MustFail("backup", kT0 + 2);
   EXPECT_TRUE(m.paused);
-  EXPECT_EQ(m.failed_at, kBase + 2);
-  std::optional<Monitor> got = Get("backup", kBase + 3);
+  EXPECT_EQ(m.failed_at, kT0 + 2);
+  std::optional<Monitor> got = Get("backup", kT0 + 3);
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->paused);
-  EXPECT_EQ(got->failed_at, kBase + 2);
+  EXPECT_EQ(got->failed_at, kT0 + 2);
 }
 
 TEST_P(StoreContractTest, FailOnAnExpiredMonitorStartsItAfresh) {
-  MustPing("backup", 3600, kBase);
-  ASSERT_EQ(Pause("backup", kBase + 1).value(), true);
-  UnixMillis later = kBase + kExpiryMillis + 5;
+  MustPing("backup", 3600, kT0);
+  ASSERT_EQ(Pause("backup", kT0 + 1).value(), true);
+  UnixMillis later = kT0 + kExpiryMillis + 5;
   Monitor m = MustFail("backup", later);
   EXPECT_EQ(m.created_at, later);
   EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);
@@ -376,23 +377,23 @@ TEST_P(StoreContractTest, FailOnAnExpiredMonitorStartsItAfresh) {
 // Expiry: expired monitors are absent to every operation
 
 TEST_P(StoreContractTest, GetReportsAbsentForUnknownMonitors) {
-  EXPECT_EQ(Get("nothing-here", kBase), std::nullopt);
-  MustPing("backup", std::nullopt, kBase);
-  EXPECT_EQ(Get("backup2", kBase + 1), std::nullopt);
-  EXPECT_EQ(Get("backu", kBase + 1), std::nullopt);
+  EXPECT_EQ(Get("nothing-here", kT0), std::nullopt);
+  MustPing("backup", std::nullopt, kT0);
+  EXPECT_EQ(Get("backup2", kT0 + 1), std::nullopt);
+  EXPECT_EQ(Get("backu", kT0 + 1), std::nullopt);
 }
 
 TEST_P(StoreContractTest, MonitorExpiresExactlyNinetyDaysAfterItsLastPing) {
-  MustPing("backup", std::nullopt, kBase);
-  EXPECT_TRUE(Get("backup", kBase + kExpiryMillis - 1).has_value());
-  EXPECT_EQ(Get("backup", kBase + kExpiryMillis), std::nullopt);
-  EXPECT_EQ(Get("backup", kBase + kExpiryMillis + 365 * kDay), std::nullopt);
+  MustPing("backup", std::nullopt, kT0);
+  EXPECT_TRUE(Get("backup", kT0 + kExpiryMillis - 1).has_value());
+  EXPECT_EQ(Get("backup", kT0 + kExpiryMillis), std::nullopt);
+  EXPECT_EQ(Get("backup", kT0 + kExpiryMillis + 365 * kDay), std::nullopt);
 }
 
 TEST_P(StoreContractTest, ExpiredMonitorsAreAbsentToEveryOperation) {
-  MustPing("gone", 60, kBase);
-  MustPing("alive", 60, kBase + kDay);
-  UnixMillis now = kBase + kExpiryMillis + 1;
+  MustPing("gone", 60, kT0);
+  MustPing("alive", 60, kT0 + kDay);
+  UnixMillis now = kT0 + kExpiryMillis + 1;
 
   EXPECT_EQ(Get("gone", now), std::nullopt);
   Result<MonitorPage> page = List("", 100, now);
@@ -408,21 +409,21 @@ TEST_P(StoreContractTest, ExpiredMonitorsAreAbsentToEveryOperation) {
 }
 
 TEST_P(StoreContractTest, ExpiredPausedMonitorIsAbsentToUnpause) {
-  MustPing("gone", 60, kBase);
-  ASSERT_EQ(Pause("gone", kBase + 1).value(), true);
-  UnixMillis now = kBase + kExpiryMillis + 1;
+  MustPing("gone", 60, kT0);
+  ASSERT_EQ(Pause("gone", kT0 + 1).value(), true);
+  UnixMillis now = kT0 + kExpiryMillis + 1;
   EXPECT_EQ(Unpause("gone", now).value(), false);
   EXPECT_EQ(Get("gone", now), std::nullopt);
 }
 
 TEST_P(StoreContractTest, PingOnAnExpiredMonitorStartsItAfresh) {
-  MustPing("backup", 3600, kBase);
-  MustFail("backup", kBase + 1);
-  ASSERT_EQ(Pause("backup", kBase + 2).value(), true);
-  MustFail("backup", kBase + 3);  // failed while paused
-  bool with_alerts = SetAlertState("backup", kBase + 4, 3);
+  MustPing("backup", 3600, kT0);
+  MustFail("backup", kT0 + 1);
+  ASSERT_EQ(Pause("backup", kT0 + 2).value(), true);
+  MustFail("backup", kT0 + 3);  // failed while paused
+  bool with_alerts = SetAlertState("backup", kT0 + 4, 3);
 
-  UnixMillis later = kBase + 3 + kExpiryMillis;  // the last Fail moved the expiry here
+  UnixMillis later = kT0 + 3 + kExpiryMillis;  // the last Fail moved the expiry here
   ASSERT_EQ(Get("backup", later), std::nullopt);
   Monitor m = MustPing("backup", std::nullopt, later);
   EXPECT_EQ(m.created_at, later);
@@ -442,8 +443,8 @@ TEST_P(StoreContractTest, PingOnAnExpiredMonitorStartsItAfresh) {
 }
 
 TEST_P(StoreContractTest, PingWithAnIntervalOnAnExpiredMonitorUsesIt) {
-  MustPing("backup", 3600, kBase);
-  UnixMillis later = kBase + kExpiryMillis + 10;
+  MustPing("backup", 3600, kT0);
+  UnixMillis later = kT0 + kExpiryMillis + 10;
   Monitor m = MustPing("backup", 120, later);
   EXPECT_EQ(m.created_at, later);
   EXPECT_EQ(m.interval_secs, 120);
@@ -454,44 +455,44 @@ TEST_P(StoreContractTest, PingWithAnIntervalOnAnExpiredMonitorUsesIt) {
 // Pause / Unpause
 
 TEST_P(StoreContractTest, PauseClearsFailureAndAlertState) {
-  MustPing("backup", 60, kBase);
-  MustFail("backup", kBase + 1'000);
-  bool with_alerts = SetAlertState("backup", kBase + 2'000, 4);
+  MustPing("backup", 60, kT0);
+  MustFail("backup", kT0 + 1'000);
+  bool with_alerts = SetAlertState("backup", kT0 + 2'000, 4);
 
-  Result<bool> paused = Pause("backup", kBase + 3'000);
+  Result<bool> paused = Pause("backup", kT0 + 3'000);
   ASSERT_TRUE(paused.ok());
   EXPECT_TRUE(*paused);
-  std::optional<Monitor> got = Get("backup", kBase + 3'001);
+  std::optional<Monitor> got = Get("backup", kT0 + 3'001);
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->paused);
   EXPECT_EQ(got->failed_at, std::nullopt);
   EXPECT_EQ(got->first_alerted_at, std::nullopt);
   EXPECT_EQ(got->last_alerted_at, std::nullopt);
   EXPECT_EQ(got->alert_count, 0);
-  EXPECT_EQ(got->last_ping, kBase);
+  EXPECT_EQ(got->last_ping, kT0);
   EXPECT_EQ(got->interval_secs, 60);
-  EXPECT_EQ(DeriveStatus(*got, kBase + 3'001), MonitorStatus::kPaused);
+  EXPECT_EQ(DeriveStatus(*got, kT0 + 3'001), MonitorStatus::kPaused);
   if (!with_alerts) GTEST_SKIP() << "alert state not checked: no alert-state hook";
 }
 
 TEST_P(StoreContractTest, PauseReportsAbsentForUnknownMonitors) {
-  EXPECT_EQ(Pause("nothing-here", kBase).value(), false);
-  EXPECT_EQ(Get("nothing-here", kBase), std::nullopt);  // not created
+  EXPECT_EQ(Pause("nothing-here", kT0).value(), false);
+  EXPECT_EQ(Get("nothing-here", kT0), std::nullopt);  // not created
 }
 
 TEST_P(StoreContractTest, PauseTwiceStaysPausedAndReportsFound) {
-  MustPing("backup", 60, kBase);
-  EXPECT_EQ(Pause("backup", kBase + 1).value(), true);
-  EXPECT_EQ(Pause("backup", kBase + 2).value(), true);
-  std::optional<Monitor> got = Get("backup", kBase + 3);
+  MustPing("backup", 60, kT0);
+  EXPECT_EQ(Pause("backup", kT0 + 1).value(), true);
+  EXPECT_EQ(Pause("backup", kT0 + 2).value(), true);
+  std::optional<Monitor> got = Get("backup", kT0 + 3);
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->paused);
 }
 
 TEST_P(StoreContractTest, UnpauseStartsAFreshPeriod) {
-  MustPing("backup", 600, kBase);
-  ASSERT_EQ(Pause("backup", kBase + 1'000).value(), true);
-  UnixMillis now = kBase + 5 * kDay + 17;  // long overdue by the old deadline
+  MustPing("backup", 600, kT0);
+  ASSERT_EQ(Pause("backup", kT0 + 1'000).value(), true);
+  UnixMillis now = kT0 + 5 * kDay + 17;  // long overdue by the old deadline
   Result<bool> unpaused = Unpause("backup", now);
   ASSERT_TRUE(unpaused.ok());
   EXPECT_TRUE(*unpaused);
@@ -499,49 +500,49 @@ TEST_P(StoreContractTest, UnpauseStartsAFreshPeriod) {
   ASSERT_TRUE(got.has_value());
   EXPECT_FALSE(got->paused);
   EXPECT_EQ(got->next_due, now + 600'000);
-  EXPECT_EQ(got->last_ping, kBase);
+  EXPECT_EQ(got->last_ping, kT0);
   EXPECT_EQ(got->failed_at, std::nullopt);
   EXPECT_EQ(DeriveStatus(*got, now), MonitorStatus::kOk);
 }
 
 TEST_P(StoreContractTest, UnpauseAfterAFailureWhilePausedIsDueAtOnce) {
-  MustPing("backup", 600, kBase);
-  ASSERT_EQ(Pause("backup", kBase + 1'000).value(), true);
-  MustFail("backup", kBase + 2'000);
-  UnixMillis now = kBase + 9'000;
+  MustPing("backup", 600, kT0);
+  ASSERT_EQ(Pause("backup", kT0 + 1'000).value(), true);
+  MustFail("backup", kT0 + 2'000);
+  UnixMillis now = kT0 + 9'000;
   ASSERT_EQ(Unpause("backup", now).value(), true);
   std::optional<Monitor> got = Get("backup", now);
   ASSERT_TRUE(got.has_value());
   EXPECT_FALSE(got->paused);
   EXPECT_EQ(got->next_due, now);
-  EXPECT_EQ(got->failed_at, kBase + 2'000);
+  EXPECT_EQ(got->failed_at, kT0 + 2'000);
   EXPECT_EQ(DeriveStatus(*got, now + 1), MonitorStatus::kOverdue);
 }
 
 TEST_P(StoreContractTest, UnpauseOnAMonitorThatIsNotPausedChangesNothing) {
-  MustPing("backup", 600, kBase);
-  MustFail("backup", kBase + 500);
-  std::optional<Monitor> before = Get("backup", kBase + 1'000);
+  MustPing("backup", 600, kT0);
+  MustFail("backup", kT0 + 500);
+  std::optional<Monitor> before = Get("backup", kT0 + 1'000);
   ASSERT_TRUE(before.has_value());
-  Result<bool> unpaused = Unpause("backup", kBase + 60'000);
+  Result<bool> unpaused = Unpause("backup", kT0 + 60'000);
   ASSERT_TRUE(unpaused.ok());
   EXPECT_TRUE(*unpaused);  // found
-  std::optional<Monitor> after = Get("backup", kBase + 60'001);
+  std::optional<Monitor> after = Get("backup", kT0 + 60'001);
   ASSERT_TRUE(after.has_value());
   ExpectSameMonitor(*after, *before);
-  EXPECT_EQ(after->next_due, kBase + 500);
+  EXPECT_EQ(after->next_due, kT0 + 500);
 }
 
 TEST_P(StoreContractTest, UnpauseReportsAbsentForUnknownMonitors) {
-  EXPECT_EQ(Unpause("nothing-here", kBase).value(), false);
-  EXPECT_EQ(Get("nothing-here", kBase), std::nullopt);
+  EXPECT_EQ(Unpause("nothing-here", kT0).value(), false);
+  EXPECT_EQ(Get("nothing-here", kT0), std::nullopt);
 }
 
 // ---------------------------------------------------------------------------------------
 // List
 
 TEST_P(StoreContractTest, ListOnAnEmptyStoreIsEmpty) {
-  Result<MonitorPage> page = List("", 10, kBase);
+  Result<MonitorPage> page = List("", 10, kT0);
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->monitors.empty());
   EXPECT_EQ(page->next_after, std::nullopt);
@@ -551,9 +552,9 @@ TEST_P(StoreContractTest, ListIsSortedBySlugWithWholeMonitors) {
   // Byte order: '-' < digits < letters.
   std::vector<std::string> slugs = {"zeta", "a-b", "ab", "a", "b0", "a0", "9-lives", "alpha"};
   for (std::size_t i = 0; i < slugs.size(); ++i) {
-    MustPing(slugs[i], 60 + static_cast<std::int64_t>(i), kBase + static_cast<UnixMillis>(i));
+    MustPing(slugs[i], 60 + static_cast<std::int64_t>(i), kT0 + static_cast<UnixMillis>(i));
   }
-  Result<MonitorPage> page = List("", 100, kBase + 100);
+  Result<MonitorPage> page = List("", 100, kT0 + 100);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->next_after, std::nullopt);
   std::vector<std::string> want = slugs;
@@ -568,32 +569,32 @@ TEST_P(StoreContractTest, ListIsSortedBySlugWithWholeMonitors) {
     ASSERT_NE(it, slugs.end());
     auto i = static_cast<std::int64_t>(it - slugs.begin());
     EXPECT_EQ(m.interval_secs, 60 + i);
-    EXPECT_EQ(m.last_ping, kBase + i);
-    EXPECT_EQ(m.next_due, kBase + i + (60 + i) * 1000);
+    EXPECT_EQ(m.last_ping, kT0 + i);
+    EXPECT_EQ(m.next_due, kT0 + i + (60 + i) * 1000);
   }
 }
 
 TEST_P(StoreContractTest, ListStartsStrictlyAfterTheGivenSlug) {
-  for (const char* s : {"a", "b", "c", "d"}) MustPing(s, std::nullopt, kBase);
-  Result<MonitorPage> page = List("b", 10, kBase + 1);
+  for (const char* s : {"a", "b", "c", "d"}) MustPing(s, std::nullopt, kT0);
+  Result<MonitorPage> page = List("b", 10, kT0 + 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 2u);
   EXPECT_EQ(page->monitors[0].slug, "c");
   EXPECT_EQ(page->monitors[1].slug, "d");
   // `after` need not exist.
-  page = List("bb", 10, kBase + 1);
+  page = List("bb", 10, kT0 + 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 2u);
   EXPECT_EQ(page->monitors[0].slug, "c");
-  page = List("d", 10, kBase + 1);
+  page = List("d", 10, kT0 + 1);
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->monitors.empty());
   EXPECT_EQ(page->next_after, std::nullopt);
 }
 
 TEST_P(StoreContractTest, ListLimitAndNextAfter) {
-  for (const char* s : {"a", "b", "c", "d", "e"}) MustPing(s, std::nullopt, kBase);
-  Result<MonitorPage> page = List("", 2, kBase + 1);
+  for (const char* s : {"a", "b", "c", "d", "e"}) MustPing(s, std::nullopt, kT0);
+  Result<MonitorPage> page = List("", 2, kT0 + 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 2u);
   EXPECT_EQ(page->monitors[0].slug, "a");
@@ -601,14 +602,14 @@ TEST_P(StoreContractTest, ListLimitAndNextAfter) {
   ASSERT_TRUE(page->next_after.has_value());
   EXPECT_EQ(*page->next_after, "b");
 
-  page = List(*page->next_after, 2, kBase + 1);
+  page = List(*page->next_after, 2, kT0 + 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 2u);
   EXPECT_EQ(page->monitors[0].slug, "c");
   EXPECT_EQ(page->monitors[1].slug, "d");
   ASSERT_TRUE(page->next_after.has_value());
 
-  page = List(*page->next_after, 2, kBase + 1);
+  page = List(*page->next_after, 2, kT0 + 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 1u);
   EXPECT_EQ(page->monitors[0].slug, "e");
@@ -628,14 +629,14 @@ int RunInChild(const std::function<int()>& body) {
 }
 
 TEST_P(StoreContractTest, ListWithLimitZeroReturnsNoMonitors) {
-  MustPing("a", std::nullopt, kBase);
-  MustPing("b", std::nullopt, kBase);
+  MustPing("a", std::nullopt, kT0);
+  MustPing("b", std::nullopt, kT0);
   store().Close();  // no store thread may be running across the fork
   int code = RunInChild([&] {
     std::unique_ptr<Store> s = GetParam().make(dir_.path());
     if (!s) return 10;
     Result<MonitorPage> page = Await<MonitorPage>(
-        [&](Callback<MonitorPage> cb) { s->List("", 0, kBase + 1, std::move(cb)); });
+        [&](Callback<MonitorPage> cb) { s->List("", 0, kT0 + 1, std::move(cb)); });
     int rc = !page.ok() ? 11 : !page->monitors.empty() ? 12 : 0;
     s->Close();
     return rc;
@@ -648,14 +649,14 @@ TEST_P(StoreContractTest, ListPaginatesThousandsWithoutDuplicatesOrGaps) {
   constexpr int kCount = 2500;
   std::vector<std::string> slugs;
   for (int i = 0; i < kCount; ++i) slugs.push_back("job-" + std::to_string(i));
-  PingMany(slugs, std::nullopt, kBase);
+  PingMany(slugs, std::nullopt, kT0);
   std::sort(slugs.begin(), slugs.end());
 
   std::vector<std::string> listed;
   std::vector<std::size_t> page_sizes;
   std::string after;
   for (int pages = 0; pages < 10; ++pages) {
-    Result<MonitorPage> page = List(after, 1000, kBase + 1);
+    Result<MonitorPage> page = List(after, 1000, kT0 + 1);
     ASSERT_TRUE(page.ok());
     page_sizes.push_back(page->monitors.size());
     for (const Monitor& m : page->monitors) listed.push_back(m.slug);
@@ -677,9 +678,9 @@ TEST_P(StoreContractTest, ListHidesExpiredMonitorsAcrossPages) {
     std::snprintf(slug, sizeof slug, "m-%02d", i);
     (i % 3 == 0 ? new_slugs : old_slugs).push_back(slug);
   }
-  PingMany(old_slugs, std::nullopt, kBase);
-  PingMany(new_slugs, std::nullopt, kBase + kDay);
-  UnixMillis now = kBase + kExpiryMillis;  // the old ones expire exactly now
+  PingMany(old_slugs, std::nullopt, kT0);
+  PingMany(new_slugs, std::nullopt, kT0 + kDay);
+  UnixMillis now = kT0 + kExpiryMillis;  // the old ones expire exactly now
   std::vector<std::string> listed = ListAll(4, now);
   EXPECT_EQ(listed, new_slugs);
   // Before the expiry, all of them.
@@ -690,44 +691,44 @@ TEST_P(StoreContractTest, ListHidesExpiredMonitorsAcrossPages) {
 // Delete
 
 TEST_P(StoreContractTest, DeleteRemovesTheMonitor) {
-  MustPing("backup", 600, kBase);
-  MustPing("other", 600, kBase);
-  Result<bool> deleted = Delete("backup", kBase + 1);
+  MustPing("backup", 600, kT0);
+  MustPing("other", 600, kT0);
+  Result<bool> deleted = Delete("backup", kT0 + 1);
   ASSERT_TRUE(deleted.ok());
   EXPECT_TRUE(*deleted);
-  EXPECT_EQ(Get("backup", kBase + 2), std::nullopt);
-  EXPECT_TRUE(Get("other", kBase + 2).has_value());
-  EXPECT_EQ(Delete("backup", kBase + 3).value(), false);
-  Result<MonitorPage> page = List("", 10, kBase + 3);
+  EXPECT_EQ(Get("backup", kT0 + 2), std::nullopt);
+  EXPECT_TRUE(Get("other", kT0 + 2).has_value());
+  EXPECT_EQ(Delete("backup", kT0 + 3).value(), false);
+  Result<MonitorPage> page = List("", 10, kT0 + 3);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->monitors.size(), 1u);
   EXPECT_EQ(page->monitors[0].slug, "other");
   // A ping afterwards creates it anew.
-  Monitor m = MustPing("backup", std::nullopt, kBase + 4);
-  EXPECT_EQ(m.created_at, kBase + 4);
+  Monitor m = MustPing("backup", std::nullopt, kT0 + 4);
+  EXPECT_EQ(m.created_at, kT0 + 4);
   EXPECT_EQ(m.interval_secs, kDefaultIntervalSecs);
 }
 
 TEST_P(StoreContractTest, DeleteReportsAbsentForUnknownMonitors) {
-  EXPECT_EQ(Delete("nothing-here", kBase).value(), false);
+  EXPECT_EQ(Delete("nothing-here", kT0).value(), false);
 }
 
 // ---------------------------------------------------------------------------------------
 // DeleteExpired
 
 TEST_P(StoreContractTest, DeleteExpiredRemovesOnlyExpiredMonitors) {
-  MustPing("old", std::nullopt, kBase);
-  MustPing("new", std::nullopt, kBase + kDay);
-  UnixMillis now = kBase + kExpiryMillis;
+  MustPing("old", std::nullopt, kT0);
+  MustPing("new", std::nullopt, kT0 + kDay);
+  UnixMillis now = kT0 + kExpiryMillis;
 
-  EXPECT_EQ(DeleteExpired(kBase + kExpiryMillis - 1, 100).value(), 0u);
+  EXPECT_EQ(DeleteExpired(kT0 + kExpiryMillis - 1, 100).value(), 0u);
   Result<std::size_t> removed = DeleteExpired(now, 100);
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(*removed, 1u);
   EXPECT_TRUE(Get("new", now).has_value());
   // Really gone: asked about an earlier time, when it was alive, it is still absent.
-  EXPECT_EQ(Get("old", kBase + 1), std::nullopt);
-  EXPECT_TRUE(Get("new", kBase + kDay + 1).has_value());
+  EXPECT_EQ(Get("old", kT0 + 1), std::nullopt);
+  EXPECT_TRUE(Get("new", kT0 + kDay + 1).has_value());
   EXPECT_EQ(DeleteExpired(now, 100).value(), 0u);
 }
 
@@ -740,17 +741,17 @@ TEST_P(StoreContractTest, DeleteExpiredWithASmallLimitEventuallyRemovesAllExpire
     std::snprintf(slug, sizeof slug, "job-%03d", i);
     (i % 3 == 1 ? staying : expiring).push_back(slug);
   }
-  PingMany(expiring, std::nullopt, kBase);
-  PingMany(staying, std::nullopt, kBase + kDay);
+  PingMany(expiring, std::nullopt, kT0);
+  PingMany(staying, std::nullopt, kT0 + kDay);
 
   // Move any cursor into the middle first, so that the scan must wrap to find all.
   for (int i = 0; i < 7; ++i) {
-    Result<std::size_t> none = DeleteExpired(kBase + 1, kLimit);
+    Result<std::size_t> none = DeleteExpired(kT0 + 1, kLimit);
     ASSERT_TRUE(none.ok());
     EXPECT_EQ(*none, 0u);
   }
 
-  UnixMillis now = kBase + kExpiryMillis + 1;
+  UnixMillis now = kT0 + kExpiryMillis + 1;
   std::size_t total = 0;
   int calls = 0;
   while (total < expiring.size() && calls < 1'000) {
@@ -767,7 +768,7 @@ TEST_P(StoreContractTest, DeleteExpiredWithASmallLimitEventuallyRemovesAllExpire
   // The live ones all remain; the expired are gone even when asked about the past.
   EXPECT_EQ(ListAll(1000, now), staying);
   for (const std::string& slug : expiring) {
-    ASSERT_EQ(Get(slug, kBase + 1), std::nullopt) << slug;
+    ASSERT_EQ(Get(slug, kT0 + 1), std::nullopt) << slug;
   }
 }
 
@@ -776,33 +777,33 @@ TEST_P(StoreContractTest, DeleteExpiredWithASmallLimitEventuallyRemovesAllExpire
 
 TEST_P(StoreContractTest, AddKeyAndListKeysRoundTrip) {
   EXPECT_TRUE(ListKeys().empty());
-  ASSERT_TRUE(AddKey(kHashB, "ci runner", kBase).ok());
-  ASSERT_TRUE(AddKey(kHashA, "backup host", kBase + 1'000).ok());
+  ASSERT_TRUE(AddKey(kHashB, "ci runner", kT0).ok());
+  ASSERT_TRUE(AddKey(kHashA, "backup host", kT0 + 1'000).ok());
   std::vector<ApiKeyRecord> keys = ListKeys();
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].key_hash, kHashA);
   EXPECT_EQ(keys[0].description, "backup host");
-  EXPECT_EQ(keys[0].created_at, kBase + 1'000);
+  EXPECT_EQ(keys[0].created_at, kT0 + 1'000);
   EXPECT_EQ(keys[0].last_used_at, std::nullopt);
   EXPECT_EQ(keys[1].key_hash, kHashB);
   EXPECT_EQ(keys[1].description, "ci runner");
-  EXPECT_EQ(keys[1].created_at, kBase);
+  EXPECT_EQ(keys[1].created_at, kT0);
   EXPECT_EQ(keys[1].last_used_at, std::nullopt);
 }
 
 TEST_P(StoreContractTest, AddKeyRejectsADuplicateHash) {
-  ASSERT_TRUE(AddKey(kHashA, "first", kBase).ok());
-  Status again = AddKey(kHashA, "second", kBase + 1);
+  ASSERT_TRUE(AddKey(kHashA, "first", kT0).ok());
+  Status again = AddKey(kHashA, "second", kT0 + 1);
   EXPECT_FALSE(again.ok());
   std::vector<ApiKeyRecord> keys = ListKeys();
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0].description, "first");
-  EXPECT_EQ(keys[0].created_at, kBase);
+  EXPECT_EQ(keys[0].created_at, kT0);
 }
 
 TEST_P(StoreContractTest, RevokeKeyByTwelveCharacterId) {
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
-  ASSERT_TRUE(AddKey(kHashB, "b", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
+  ASSERT_TRUE(AddKey(kHashB, "b", kT0).ok());
   Status revoked = RevokeKey(kHashA.substr(0, 12));
   ASSERT_TRUE(revoked.ok()) << revoked.error().message;
   std::vector<ApiKeyRecord> keys = ListKeys();
@@ -815,8 +816,8 @@ TEST_P(StoreContractTest, RevokeKeyByTwelveCharacterId) {
 }
 
 TEST_P(StoreContractTest, RevokeKeyByFullHash) {
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
-  ASSERT_TRUE(AddKey(kHashB, "b", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
+  ASSERT_TRUE(AddKey(kHashB, "b", kT0).ok());
   Status revoked = RevokeKey(kHashB);
   ASSERT_TRUE(revoked.ok()) << revoked.error().message;
   std::vector<ApiKeyRecord> keys = ListKeys();
@@ -825,7 +826,7 @@ TEST_P(StoreContractTest, RevokeKeyByFullHash) {
 }
 
 TEST_P(StoreContractTest, RevokeKeyUnknownIdIsNotFound) {
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
   Status revoked = RevokeKey("aaaaaaaaaaaa");
   ASSERT_FALSE(revoked.ok());
   EXPECT_EQ(revoked.error().code, ErrorCode::kNotFound);
@@ -838,7 +839,7 @@ TEST_P(StoreContractTest, RevokeKeyUnknownIdIsNotFound) {
 }
 
 TEST_P(StoreContractTest, RevokeKeyMalformedIdIsInvalidArgument) {
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
   std::string upper = "0123456789AB";  // the key's ID, uppercased
   for (const std::string& id : {upper, kHashA.substr(0, 11), std::string("0123456789ag"),
                                 std::string(""), std::string("0123456789ab "), kHashA + "0"}) {
@@ -850,8 +851,8 @@ TEST_P(StoreContractTest, RevokeKeyMalformedIdIsInvalidArgument) {
 }
 
 TEST_P(StoreContractTest, RevokeKeyAmbiguousIdIsInvalidArgument) {
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
-  ASSERT_TRUE(AddKey(kHashA2, "a2", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
+  ASSERT_TRUE(AddKey(kHashA2, "a2", kT0).ok());
   ASSERT_EQ(kHashA.substr(0, 12), kHashA2.substr(0, 12));
   Status revoked = RevokeKey(kHashA.substr(0, 12));
   ASSERT_FALSE(revoked.ok());
@@ -865,32 +866,32 @@ TEST_P(StoreContractTest, RevokeKeyAmbiguousIdIsInvalidArgument) {
 }
 
 TEST_P(StoreContractTest, TouchKeysSetsLastUsedAndNeverMovesItBack) {
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
-  ASSERT_TRUE(AddKey(kHashB, "b", kBase).ok());
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
+  ASSERT_TRUE(AddKey(kHashB, "b", kT0).ok());
 
-  ASSERT_TRUE(TouchKeys({{kHashA, kBase + 5'000}}).ok());
+  ASSERT_TRUE(TouchKeys({{kHashA, kT0 + 5'000}}).ok());
   std::optional<ApiKeyRecord> a = FindKey(kHashA);
   ASSERT_TRUE(a.has_value());
-  EXPECT_EQ(a->last_used_at, kBase + 5'000);
+  EXPECT_EQ(a->last_used_at, kT0 + 5'000);
   std::optional<ApiKeyRecord> b = FindKey(kHashB);
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->last_used_at, std::nullopt);  // untouched
 
-  ASSERT_TRUE(TouchKeys({{kHashA, kBase + 1'000}}).ok());  // older: ignored
-  EXPECT_EQ(FindKey(kHashA).value().last_used_at, kBase + 5'000);
+  ASSERT_TRUE(TouchKeys({{kHashA, kT0 + 1'000}}).ok());  // older: ignored
+  EXPECT_EQ(FindKey(kHashA).value().last_used_at, kT0 + 5'000);
 
   // A batch: several keys, the same key twice out of order, and an unknown hash.
-  ASSERT_TRUE(TouchKeys({{kHashA, kBase + 9'000},
-                         {kHashB, kBase + 7'000},
-                         {kHashA, kBase + 8'000},
-                         {kHashA2, kBase + 9'999}})
+  ASSERT_TRUE(TouchKeys({{kHashA, kT0 + 9'000},
+                         {kHashB, kT0 + 7'000},
+                         {kHashA, kT0 + 8'000},
+                         {kHashA2, kT0 + 9'999}})
                   .ok());
-  EXPECT_EQ(FindKey(kHashA).value().last_used_at, kBase + 9'000);
-  EXPECT_EQ(FindKey(kHashB).value().last_used_at, kBase + 7'000);
+  EXPECT_EQ(FindKey(kHashA).value().last_used_at, kT0 + 9'000);
+  EXPECT_EQ(FindKey(kHashB).value().last_used_at, kT0 + 7'000);
   EXPECT_EQ(FindKey(kHashA2), std::nullopt);  // touching does not create keys
   EXPECT_EQ(ListKeys().size(), 2u);
   // created_at and description untouched.
-  EXPECT_EQ(FindKey(kHashA).value().created_at, kBase);
+  EXPECT_EQ(FindKey(kHashA).value().created_at, kT0);
   EXPECT_EQ(FindKey(kHashA).value().description, "a");
 }
 
@@ -910,20 +911,20 @@ std::thread::id CallbackThread(Fn&& start) {
 TEST_P(StoreContractTest, CallbacksRunOnAStoreThreadNeverInsideTheCall) {
   const std::thread::id me = std::this_thread::get_id();
   Store& s = store();
-  EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Ping("a", std::nullopt, kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Fail("b", kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<std::optional<Monitor>>([&](auto cb) { s.Get("a", kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<MonitorPage>([&](auto cb) { s.List("", 10, kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Pause("a", kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Unpause("a", kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Delete("a", kBase, cb); }), me);
-  EXPECT_NE(CallbackThread<std::size_t>([&](auto cb) { s.DeleteExpired(kBase, 10, cb); }), me);
+  EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Ping("a", std::nullopt, kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Fail("b", kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<std::optional<Monitor>>([&](auto cb) { s.Get("a", kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<MonitorPage>([&](auto cb) { s.List("", 10, kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Pause("a", kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Unpause("a", kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Delete("a", kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<std::size_t>([&](auto cb) { s.DeleteExpired(kT0, 10, cb); }), me);
   EXPECT_NE(CallbackThread<void>([&](auto cb) {
-              s.AddKey(ApiKeyRecord{kHashA, "a", kBase, std::nullopt}, cb);
+              s.AddKey(ApiKeyRecord{kHashA, "a", kT0, std::nullopt}, cb);
             }),
             me);
   EXPECT_NE(CallbackThread<std::vector<ApiKeyRecord>>([&](auto cb) { s.ListKeys(cb); }), me);
-  EXPECT_NE(CallbackThread<void>([&](auto cb) { s.TouchKeys({{kHashA, kBase}}, cb); }), me);
+  EXPECT_NE(CallbackThread<void>([&](auto cb) { s.TouchKeys({{kHashA, kT0}}, cb); }), me);
   EXPECT_NE(CallbackThread<void>([&](auto cb) { s.RevokeKey("aaaaaaaaaaaa", cb); }), me);
   EXPECT_NE(CallbackThread<void>([&](auto cb) { s.RevokeKey(kHashA.substr(0, 12), cb); }), me);
 }
@@ -936,8 +937,8 @@ TEST_P(StoreContractTest, RevokeKeyMalformedIdCallbackRunsOnAStoreThread) {
 
 TEST_P(StoreContractTest, HealthyOnAWorkingStore) {
   EXPECT_TRUE(store().Healthy());
-  MustPing("backup", std::nullopt, kBase);
-  EXPECT_TRUE(Get("backup", kBase).has_value());
+  MustPing("backup", std::nullopt, kT0);
+  EXPECT_TRUE(Get("backup", kT0).has_value());
   EXPECT_TRUE(store().Healthy());
 }
 
@@ -946,7 +947,7 @@ TEST_P(StoreContractTest, CloseCompletesAcceptedWritesFirst) {
   std::atomic<int> ok{0};
   std::atomic<int> answered{0};
   for (int i = 0; i < kCount; ++i) {
-    store().Ping("job-" + std::to_string(i), std::nullopt, kBase, [&](Result<Monitor> r) {
+    store().Ping("job-" + std::to_string(i), std::nullopt, kT0, [&](Result<Monitor> r) {
       if (r.ok()) ok.fetch_add(1);
       answered.fetch_add(1);
     });
@@ -958,8 +959,8 @@ TEST_P(StoreContractTest, CloseCompletesAcceptedWritesFirst) {
 }
 
 TEST_P(StoreContractTest, OperationsAfterCloseFailUnavailable) {
-  MustPing("backup", std::nullopt, kBase);
-  ASSERT_TRUE(AddKey(kHashA, "a", kBase).ok());
+  MustPing("backup", std::nullopt, kT0);
+  ASSERT_TRUE(AddKey(kHashA, "a", kT0).ok());
   store().Close();
   store().Close();  // idempotent
 
@@ -967,24 +968,24 @@ TEST_P(StoreContractTest, OperationsAfterCloseFailUnavailable) {
     ASSERT_FALSE(r.ok()) << what;
     EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << what << ": " << r.error().message;
   };
-  expect_unavailable(Ping("backup", std::nullopt, kBase + 1), "Ping");
-  expect_unavailable(Fail("backup", kBase + 1), "Fail");
+  expect_unavailable(Ping("backup", std::nullopt, kT0 + 1), "Ping");
+  expect_unavailable(Fail("backup", kT0 + 1), "Fail");
   expect_unavailable(Await<std::optional<Monitor>>([&](Callback<std::optional<Monitor>> cb) {
-                       store().Get("backup", kBase + 1, std::move(cb));
+                       store().Get("backup", kT0 + 1, std::move(cb));
                      }),
                      "Get");
-  expect_unavailable(List("", 10, kBase + 1), "List");
-  expect_unavailable(Delete("backup", kBase + 1), "Delete");
-  expect_unavailable(Pause("backup", kBase + 1), "Pause");
-  expect_unavailable(Unpause("backup", kBase + 1), "Unpause");
-  expect_unavailable(DeleteExpired(kBase + 1, 10), "DeleteExpired");
-  expect_unavailable(AddKey(kHashB, "b", kBase), "AddKey");
+  expect_unavailable(List("", 10, kT0 + 1), "List");
+  expect_unavailable(Delete("backup", kT0 + 1), "Delete");
+  expect_unavailable(Pause("backup", kT0 + 1), "Pause");
+  expect_unavailable(Unpause("backup", kT0 + 1), "Unpause");
+  expect_unavailable(DeleteExpired(kT0 + 1, 10), "DeleteExpired");
+  expect_unavailable(AddKey(kHashB, "b", kT0), "AddKey");
   expect_unavailable(Await<std::vector<ApiKeyRecord>>([&](Callback<std::vector<ApiKeyRecord>> cb) {
                        store().ListKeys(std::move(cb));
                      }),
                      "ListKeys");
   expect_unavailable(RevokeKey(kHashA.substr(0, 12)), "RevokeKey");
-  expect_unavailable(TouchKeys({{kHashA, kBase + 1}}), "TouchKeys");
+  expect_unavailable(TouchKeys({{kHashA, kT0 + 1}}), "TouchKeys");
   store().Close();  // still idempotent
 }
 

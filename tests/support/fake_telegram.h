@@ -30,6 +30,9 @@
 
 namespace heartbeat::testing {
 
+// The chat the end-to-end tests configure (TELEGRAM_CHAT_ID) and expect alerts in.
+inline constexpr const char* kChatId = "-1004242424242";
+
 struct TelegramMessage {
   std::string token;  // from the path /bot<token>/sendMessage
   std::string chat_id;
