@@ -16,7 +16,8 @@ packages=(
   # scripts/build-lambda.sh and its tests: bootstrap.zip is made with zip and unpacked with unzip.
   zip unzip
   chromium
-  # The fuzz targets (make fuzz, make test): clang and its libFuzzer and sanitizer runtimes.
+  # The ASan+UBSan build and the fuzz targets (make test, make fuzz): clang and its
+  # libFuzzer and sanitizer runtimes.
   clang-14 libclang-rt-14-dev
 )
 
