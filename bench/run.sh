@@ -177,3 +177,10 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "}"
 } >"$out_dir/results.json"
 echo "JSON: $out_dir/results.json"
+
+# A figure with failed requests in it measures the failures: say so, and fail.
+bad=$(awk '$6 != 0 {print $1 " (" $6 ")"}' "$work/rows")
+if [ -n "$bad" ]; then
+  echo "bench: responses other than 2xx in: $bad; the table above does not measure success" >&2
+  exit 1
+fi
