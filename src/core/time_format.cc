@@ -25,10 +25,27 @@ CivilTime ToCivil(UnixMillis t) {
           static_cast<unsigned>(hms.seconds().count())};
 }
 
+// Writes v as exactly `width` decimal digits ending just before `end`.
+void PutDigits(char* end, unsigned v, int width) {
+  for (int i = 0; i < width; ++i, v /= 10) *--end = static_cast<char>('0' + v % 10);
+}
+
 }  // namespace
 
 std::string FormatRfc3339(UnixMillis t) {
   CivilTime c = ToCivil(t);
+  if (c.year >= 0 && c.year <= 9999) {
+    // Every ping answers with one: the digits are placed by hand, without snprintf.
+    std::string out = "0000-00-00T00:00:00Z";
+    char* p = out.data();
+    PutDigits(p + 4, static_cast<unsigned>(c.year), 4);
+    PutDigits(p + 7, c.month, 2);
+    PutDigits(p + 10, c.day, 2);
+    PutDigits(p + 13, c.hour, 2);
+    PutDigits(p + 16, c.minute, 2);
+    PutDigits(p + 19, c.second, 2);
+    return out;
+  }
   char buf[40];
   int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02uZ", c.year, c.month, c.day,
                         c.hour, c.minute, c.second);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <cstdint>
 #include <limits>
+#include <random>
 
 namespace heartbeat {
 namespace {
@@ -53,6 +56,26 @@ TEST(FormatRfc3339, NegativeTimesRoundDown) {
   EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59Z");
   EXPECT_EQ(FormatRfc3339(-1000), "1969-12-31T23:59:59Z");
   EXPECT_EQ(FormatRfc3339(-1001), "1969-12-31T23:59:58Z");
+}
+
+TEST(FormatRfc3339, FourDigitYearsAndBeyond) {
+  EXPECT_EQ(FormatRfc3339(Ms(253'402'300'799)), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(Ms(253'402'300'800)), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(Ms(-62'167'219'200)), "0000-01-01T00:00:00Z");
+}
+
+TEST(FormatRfc3339, AgreesWithTheCLibraryOnRandomTimes) {
+  std::mt19937_64 rng(20261128);
+  std::uniform_int_distribution<std::int64_t> secs(0, 253'402'300'799);  // 1970 to 9999
+  for (int i = 0; i < 20'000; ++i) {
+    const std::int64_t s = secs(rng);
+    const time_t tt = static_cast<time_t>(s);
+    struct tm tm {};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char expected[32];
+    ASSERT_GT(strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%SZ", &tm), 0u);
+    ASSERT_EQ(FormatRfc3339(Ms(s) + i % 1000), expected) << s;
+  }
 }
 
 TEST(FormatRfc3339, IsTwentyCharactersLong) {
