@@ -67,7 +67,11 @@ std::string ValidUtf8(std::string_view text) {
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n;) {
     unsigned char c = p[i];
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xe  ? 3
+                      : (c >> 3) == 0x1e ? 4
+                                         : 0;
     bool valid = len != 0 && i + len <= n;
     for (std::size_t k = 1; valid && k < len; ++k) valid = (p[i + k] & 0xc0) == 0x80;
     if (valid && len > 1) {
@@ -266,7 +270,18 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
         static_cast<std::uint32_t>(options_.max_url_bytes + options_.max_header_bytes + 1024));
     parser.body_limit(options_.max_body_bytes);
     session.ExpiresAfter(options_.header_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    // Nearly always the whole header is buffered by now (a client sends its request at
+    // once): parse it in place. Beast's async_read_header would parse it just the same but
+    // complete through the I/O loop, a second trip per request. It reads only what is
+    // missing, with the same limits.
+    boost::system::error_code hec;
+    std::size_t used = parser.put(buffer.data(), hec);
+    buffer.consume(used);
+    if (hec == bhttp::error::need_more) hec = {};
+    if (!hec && !parser.is_header_done()) {
+      auto [rec, rn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      hec = rec;
+    }
     if (hec) {
       if (hec == bhttp::error::header_limit) {
         // Beast has consumed the request line and complete fields by now: the URL is to
