@@ -39,8 +39,6 @@ bool IsNumberText(std::string_view t) {
   return i == t.size();
 }
 
-// Safe to put in a message: cut, and control characters replaced.
-
 std::string Where(std::string_view name, const std::string& error) {
   return Printable(name.substr(0, 64)) + "." + error;
 }

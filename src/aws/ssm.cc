@@ -12,15 +12,13 @@ namespace heartbeat::aws {
 
 namespace {
 
-using ErrorAnswer = JsonErrorAnswer;
-
-ErrorAnswer ReadError(const HttpResult& r) {
+JsonErrorAnswer ReadError(const HttpResult& r) {
   boost::system::error_code ec;
   boost::json::value body = boost::json::parse(r.body, ec);
   return ReadJsonError(ec ? nullptr : &body, r);
 }
 
-bool Retryable(const HttpResult& r, const ErrorAnswer& e) {
+bool Retryable(const HttpResult& r, const JsonErrorAnswer& e) {
   if (!r.transport_ok || r.status >= 500) return true;
   return e.type == "ThrottlingException" || e.type == "Throttling" || e.type == "TooManyUpdates" ||
          r.status == 429;
@@ -95,7 +93,7 @@ Result<std::string> SsmClient::GetParameter(std::string_view name, bool with_dec
       return std::string(value->as_string());
     }
 
-    ErrorAnswer e = r.transport_ok ? ReadError(r) : ErrorAnswer{};
+    JsonErrorAnswer e = r.transport_ok ? ReadError(r) : JsonErrorAnswer{};
     if (e.type == "ParameterNotFound") {
       return NotFound("SSM parameter " + quoted + " does not exist (ParameterNotFound)");
     }
