@@ -420,6 +420,29 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_FALSE(c.ClosedNow());
 }
 
+// The header is parsed in place when it is all buffered, and read further when it is not:
+// a request cut anywhere, also after a whole one on the same connection, is answered.
+TEST_F(ServerTest, HeaderArrivingInPiecesIsAnsweredOnceComplete) {
+  RawConn c = Connect();
+  const std::string first = Request("GET", "/heartbeat/piece-a?interval=1m", key_);
+  const std::string second = Request("GET", "/monitors/piece-a", key_);
+  const std::size_t cut = second.size() / 2;
+  ASSERT_TRUE(c.Send(first + second.substr(0, cut)));
+  std::optional<HttpResponse> a = c.Read();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, 200u);
+  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(c.Send(second.substr(cut, 5)));
+  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(c.Send(second.substr(cut + 5)));
+  std::optional<HttpResponse> b = c.Read();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->status, 200u);
+  EXPECT_EQ(json::parse(b->body).at("slug"), json::value("piece-a"));
+  EXPECT_TRUE(c.unread().empty());
+  EXPECT_FALSE(c.ClosedNow());
+}
+
 TEST_F(ServerTest, ExpectContinueGetsAnInterimResponseThenTheAnswer) {
   RawConn c = Connect();
   ASSERT_TRUE(c.Send("POST /heartbeat/cont HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key_ +
@@ -723,9 +746,11 @@ TEST(ServerStartTest, StartFailsWhenThePortIsTaken) {
   http::ServerOptions options;
   options.bind = "127.0.0.1:" + std::to_string(first.port());
   options.threads = 1;
-  http::Server second(options, [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
-    co_return http::Response{bhttp::status::ok, req.version()};
-  });
+  http::Server second(
+      options,
+      [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
+        co_return http::Response{bhttp::status::ok, req.version()};
+      });
   Status started = second.Start();
   EXPECT_FALSE(started.ok());
   // The first server is unaffected.
@@ -735,9 +760,11 @@ TEST(ServerStartTest, StartFailsWhenThePortIsTaken) {
 TEST(ServerStartTest, StartFailsOnAnInvalidAddress) {
   http::ServerOptions options;
   options.bind = "localhost";
-  http::Server server(options, [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
-    co_return http::Response{bhttp::status::ok, req.version()};
-  });
+  http::Server server(
+      options,
+      [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
+        co_return http::Response{bhttp::status::ok, req.version()};
+      });
   EXPECT_FALSE(server.Start().ok());
 }
 
@@ -792,7 +819,7 @@ TEST(ValidUtf8, ReplacesInvalidBytesAndKeepsValidText) {
   EXPECT_EQ(http::ValidUtf8("plain /path"), "plain /path");
   EXPECT_EQ(http::ValidUtf8("caf\xc3\xa9 \xe2\x9c\x85"), "caf\xc3\xa9 \xe2\x9c\x85");
   EXPECT_EQ(http::ValidUtf8("/\xff"), "/\xef\xbf\xbd");
-  EXPECT_EQ(http::ValidUtf8("\xc3"), "\xef\xbf\xbd");              // truncated
+  EXPECT_EQ(http::ValidUtf8("\xc3"), "\xef\xbf\xbd");                  // truncated
   EXPECT_EQ(http::ValidUtf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
   EXPECT_EQ(http::ValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
 }
