@@ -80,8 +80,13 @@ TEST_F(DynamoOnDynalite, EveryTypeRoundTrips) {
     if (name == "strings" || name == "numbers") continue;  // sets come back in any order
     EXPECT_TRUE(got->count(name) && got->at(name) == value) << name;
   }
-  std::set<std::string> ss(got->at("strings").AsSet()->begin(), got->at("strings").AsSet()->end());
-  EXPECT_EQ(ss, (std::set<std::string>{"a", "b"}));
+  auto as_set = [&](const char* name) {
+    const auto* set = got->at(name).AsSet();
+    return set == nullptr ? std::set<std::string>{}
+                          : std::set<std::string>(set->begin(), set->end());
+  };
+  EXPECT_EQ(as_set("strings"), (std::set<std::string>{"a", "b"}));
+  EXPECT_EQ(as_set("numbers"), (std::set<std::string>{"1", "2.5"}));
   EXPECT_EQ(got->at("big").AsInt64(), std::nullopt);  // too big for 64 bits: text only
   EXPECT_EQ(*got->at("big").NumberTextOrNull(), "12345678901234567890123456789012345678");
 }
@@ -239,7 +244,11 @@ TEST_F(DynamoOnDynalite, EngineErrorsHaveTheirKinds) {
   EXPECT_EQ(batch.error().kind, DynamoErrorKind::kValidation);
 }
 
-TEST_F(DynamoOnDynalite, HundredsOfRequestsAreInFlightAtOnce) {
+// Three hundred requests started at once through one client all come back right. That
+// they are on the wire together (not queued behind each other) is proven against a server
+// that holds its answers (CurlMultiHttpClient.FiveHundredRequestsAreInFlightAtOnceOnOneThread):
+// dynalite cannot be held, and the client counts a request in flight from its start.
+TEST_F(DynamoOnDynalite, ThreeHundredConcurrentRequestsAllSucceed) {
   Put({{"slug", AV::S("hot")}, {"v", AV::N(1)}});
   constexpr int kRequests = 300;
   std::atomic<int> ok{0};
@@ -258,7 +267,6 @@ TEST_F(DynamoOnDynalite, HundredsOfRequestsAreInFlightAtOnce) {
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return answered.load() == kRequests; });
   EXPECT_EQ(ok.load(), kRequests);
-  EXPECT_GE(client_.MaxInFlight(), 30) << "the requests did not overlap";
   RecordProperty("max_in_flight", static_cast<int>(client_.MaxInFlight()));
 }
 
