@@ -60,13 +60,6 @@ constexpr const char* kSecretKey = "lambda-secret-access-key-must-never-be-logge
 constexpr const char* kSessionToken = "IQoJb3JpZ2luX2VjEXAMPLE-session-token-never-logged";
 constexpr const char* kRegion = "eu-north-1";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // 8000 of "http://127.0.0.1:8000".
 unsigned short PortOf(const std::string& url) {
   return static_cast<unsigned short>(std::stoi(url.substr(url.rfind(':') + 1)));
@@ -168,7 +161,9 @@ class Bootstrap : public ::testing::Test {
     EXPECT_THAT(ssm_.Rejections(), IsEmpty());
   }
 
-  void SetUp() override {
+  // Creates the tables (`store init`), for the tests that reach the monitors; the others
+  // never get that far and skip the process.
+  void InitStore() {
     RunResult init = RunHeartbeat({"store", "init"}, StoreEnv(), dir_.path());
     ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
   }
@@ -253,8 +248,8 @@ class Bootstrap : public ::testing::Test {
   }
   void Start() { Start(Env()); }
 
-  std::string Stdout() const { return Slurp(dir_.file("stdout")); }
-  std::string Stderr() const { return Slurp(dir_.file("stderr")); }
+  std::string Stdout() const { return ReadFile(dir_.file("stdout")); }
+  std::string Stderr() const { return ReadFile(dir_.file("stderr")); }
   std::string Logs() const { return "stdout:\n" + Stdout() + "\nstderr:\n" + Stderr(); }
 
   // Emulated runs are slower: every wait is stretched.
@@ -305,6 +300,25 @@ class Bootstrap : public ::testing::Test {
     e.request_id = std::move(id);
     return e;
   }
+  // Queues `event`, waits for the runtime's answer to it, and hands that over in `out`.
+  void Invoke(LambdaEvent event, LambdaOutcome& out, seconds patience = seconds(30)) {
+    const std::size_t n = runtime_.Outcomes().size() + 1;
+    runtime_.Enqueue(std::move(event));
+    ASSERT_TRUE(runtime_.WaitForOutcomes(n, Patience(patience))) << Logs();
+    out = runtime_.Outcomes().at(n - 1);
+  }
+
+  // An invocation error for `request_id` (errorMessage/errorType, as the Runtime API wants
+  // it) whose message names `cause`.
+  static void ExpectInvocationError(const LambdaOutcome& o, const std::string& request_id,
+                                    const std::string& cause) {
+    EXPECT_EQ(o.request_id, request_id);
+    EXPECT_FALSE(o.ok);
+    EXPECT_THAT(o.error_type, HasSubstr("Heartbeat."));
+    auto body = Json(o.body);
+    EXPECT_EQ(body.at("errorType").as_string(), o.error_type);
+    EXPECT_THAT(std::string(body.at("errorMessage").as_string()), HasSubstr(cause));
+  }
 
   static boost::json::object Json(const std::string& text) {
     return boost::json::parse(text).as_object();
@@ -324,12 +338,11 @@ class Bootstrap : public ::testing::Test {
 };
 
 TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
+  ASSERT_NO_FATAL_FAILURE(InitStore());
   FailMonitor("nightly-backup");
   Start();
-  runtime_.Enqueue(Event("req-1"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
-
-  LambdaOutcome outcome = runtime_.Outcomes().at(0);
+  LambdaOutcome outcome;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-1"), outcome));
   EXPECT_EQ(outcome.request_id, "req-1");
   ASSERT_TRUE(outcome.ok) << outcome.body << Logs();
   auto response = Json(outcome.body);
@@ -357,9 +370,8 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   EXPECT_EQ(PendingAlerts(), 0);
 
   // ... so the next scheduled event, well before a repeat is due, sends nothing.
-  runtime_.Enqueue(Event("req-2"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
-  LambdaOutcome again = runtime_.Outcomes().at(1);
+  LambdaOutcome again;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-2"), again));
   EXPECT_EQ(again.request_id, "req-2");
   ASSERT_TRUE(again.ok) << again.body << Logs();
   EXPECT_EQ(Json(again.body).at("alerts_queued").as_int64(), 0);
@@ -415,24 +427,16 @@ TEST_F(Bootstrap, FailingCycleIsAnInvocationErrorAndTheNextEventIsServed) {
   monitors_table_ = Dynalite::UniqueTableName("lambda-monitors-later");
   keys_table_ = Dynalite::UniqueTableName("lambda-keys-later");
   Start();
-  runtime_.Enqueue(Event("req-1"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
-  LambdaOutcome failed = runtime_.Outcomes().at(0);
-  EXPECT_EQ(failed.request_id, "req-1");
-  EXPECT_FALSE(failed.ok);
-  EXPECT_THAT(failed.error_type, HasSubstr("Heartbeat."));
-  auto body = Json(failed.body);
-  EXPECT_EQ(body.at("errorType").as_string(), failed.error_type);
-  EXPECT_THAT(std::string(body.at("errorMessage").as_string()), HasSubstr("ResourceNotFound"));
+  LambdaOutcome failed;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-1"), failed));
+  ExpectInvocationError(failed, "req-1", "ResourceNotFound");
   EXPECT_TRUE(child_->Running());
 
   // The tables come, with a due monitor: the next event is served as usual.
-  RunResult init = RunHeartbeat({"store", "init"}, StoreEnv(), dir_.path());
-  ASSERT_EQ(init.exit_code, 0) << init.err;
+  ASSERT_NO_FATAL_FAILURE(InitStore());
   FailMonitor("db-backup");
-  runtime_.Enqueue(Event("req-2"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
-  LambdaOutcome served = runtime_.Outcomes().at(1);
+  LambdaOutcome served;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-2"), served));
   EXPECT_EQ(served.request_id, "req-2");
   ASSERT_TRUE(served.ok) << served.body;
   EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
@@ -440,6 +444,7 @@ TEST_F(Bootstrap, FailingCycleIsAnInvocationErrorAndTheNextEventIsServed) {
 }
 
 TEST_F(Bootstrap, DynamoDbOutageIsAnInvocationErrorAndTheNextEventIsServed) {
+  ASSERT_NO_FATAL_FAILURE(InitStore());
   // DynamoDB is out of reach: bootstrap's endpoint refuses connections until it forwards to
   // dynalite. The client retries with back-off and gives up (some seconds: the client's
   // attempts and delays are not settings), for the cycle and for the delivery.
@@ -447,23 +452,17 @@ TEST_F(Bootstrap, DynamoDbOutageIsAnInvocationErrorAndTheNextEventIsServed) {
   dynamodb_endpoint_ = outage.url();
   FailMonitor("db-backup");
   Start();
-  runtime_.Enqueue(Event("req-1"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(60)))) << Logs();
-  LambdaOutcome failed = runtime_.Outcomes().at(0);
-  EXPECT_EQ(failed.request_id, "req-1");
-  EXPECT_FALSE(failed.ok);
-  EXPECT_THAT(failed.error_type, HasSubstr("Heartbeat."));
-  EXPECT_THAT(std::string(Json(failed.body).at("errorMessage").as_string()),
-              HasSubstr("DynamoDB transport"));
+  LambdaOutcome failed;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-1"), failed, seconds(60)));
+  ExpectInvocationError(failed, "req-1", "DynamoDB transport");
   EXPECT_EQ(telegram_.Requests(), 0u);
   EXPECT_TRUE(child_->Running());
 
   // DynamoDB is back at the same endpoint: the store bootstrap kept (its HTTP client after
   // the failed connections) serves the next event.
   outage.Open();
-  runtime_.Enqueue(Event("req-2"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
-  LambdaOutcome served = runtime_.Outcomes().at(1);
+  LambdaOutcome served;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-2"), served));
   EXPECT_EQ(served.request_id, "req-2");
   ASSERT_TRUE(served.ok) << served.body;
   EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
@@ -479,31 +478,26 @@ TEST_F(Bootstrap, StoreThatCannotBeOpenedFailsOnlyThatInvocation) {
   std::ofstream(blocker) << "not a folder";  // the store's folder is a file
   sqlite_path_ = blocker + "/hb.db";
   Start();
-  runtime_.Enqueue(Event("req-1"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
-  LambdaOutcome failed = runtime_.Outcomes().at(0);
-  EXPECT_FALSE(failed.ok);
-  EXPECT_THAT(failed.error_type, HasSubstr("Heartbeat."));
-  EXPECT_THAT(std::string(Json(failed.body).at("errorMessage").as_string()),
-              HasSubstr("cannot open the store"));
+  LambdaOutcome failed;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-1"), failed));
+  ExpectInvocationError(failed, "req-1", "cannot open the store");
 
   std::filesystem::remove(blocker);
   FailMonitor("db-backup");
-  runtime_.Enqueue(Event("req-2"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
-  LambdaOutcome served = runtime_.Outcomes().at(1);
+  LambdaOutcome served;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-2"), served));
   ASSERT_TRUE(served.ok) << served.body;
   EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
 }
 
 TEST_F(Bootstrap, NearDeadlineQueuesTheAlertAndLeavesDeliveryToTheNextInvocation) {
+  ASSERT_NO_FATAL_FAILURE(InitStore());
   FailMonitor("nightly-backup");
   Start();
   LambdaEvent hurried = Event("req-1");
   hurried.deadline_ms = RealClock().Now() + 3000;  // less than one send may take
-  runtime_.Enqueue(hurried);
-  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
-  LambdaOutcome first = runtime_.Outcomes().at(0);
+  LambdaOutcome first;
+  ASSERT_NO_FATAL_FAILURE(Invoke(hurried, first));
   ASSERT_TRUE(first.ok) << first.body;
   auto response = Json(first.body);
   EXPECT_EQ(response.at("alerts_queued").as_int64(), 1);
@@ -511,24 +505,24 @@ TEST_F(Bootstrap, NearDeadlineQueuesTheAlertAndLeavesDeliveryToTheNextInvocation
   EXPECT_TRUE(response.at("delivery_stopped_by_deadline").as_bool());
   EXPECT_EQ(telegram_.Requests(), 0u);
 
-  runtime_.Enqueue(Event("req-2"));  // a minute to go
-  ASSERT_TRUE(runtime_.WaitForOutcomes(2, Patience(seconds(30)))) << Logs();
-  LambdaOutcome second = runtime_.Outcomes().at(1);
+  LambdaOutcome second;  // a minute to go
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-2"), second));
   ASSERT_TRUE(second.ok) << second.body;
   EXPECT_EQ(Json(second.body).at("sent").as_int64(), 1);
   EXPECT_EQ(telegram_.Delivered().size(), 1u);
 }
 
 TEST_F(Bootstrap, TelegramSettingsGivenDirectlySkipSsm) {
+  ASSERT_NO_FATAL_FAILURE(InitStore());
   std::map<std::string, std::string> env = Env();
   env["TELEGRAM_BOT_TOKEN"] = kBotToken;
   env["TELEGRAM_CHAT_ID"] = kChatId;
   env["SSM_ENDPOINT"] = "http://127.0.0.1:1";  // would fail if asked
   FailMonitor("nightly-backup");
   Start(env);
-  runtime_.Enqueue(Event("req-1"));
-  ASSERT_TRUE(runtime_.WaitForOutcomes(1, Patience(seconds(30)))) << Logs();
-  ASSERT_TRUE(runtime_.Outcomes().at(0).ok) << runtime_.Outcomes().at(0).body;
+  LambdaOutcome outcome;
+  ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-1"), outcome));
+  ASSERT_TRUE(outcome.ok) << outcome.body;
   EXPECT_EQ(telegram_.Delivered().size(), 1u);
   EXPECT_THAT(ssm_.Requests(), IsEmpty());
 }
