@@ -22,8 +22,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CONTAINERFILE = process.env.CONTAINERFILE || join(ROOT, "Containerfile");
 const BINARY = process.env.HEARTBEAT_BINARY;
 
-
-
 function run(cmd, args) {
   return spawnSync(cmd, args, { encoding: "utf8" });
 }
@@ -269,4 +267,3 @@ await step(".dockerignore: build directories, node_modules, data and .git stay o
 });
 
 finish();
-

@@ -25,8 +25,6 @@ const BINARY = process.env.HEARTBEAT_BINARY ? resolve(process.env.HEARTBEAT_BINA
 const UNITS = ["heartbeat.service", "heartbeat-check.service", "heartbeat-check.timer"];
 const SERVICES = ["heartbeat.service", "heartbeat-check.service"];
 
-
-
 const has = (cmd) => !spawnSync(cmd, ["--version"], { encoding: "utf8" }).error;
 
 // A unit file as { section: { key: [values...] } } (a key may repeat).

@@ -29,9 +29,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SOURCE_DIR = process.env.HEARTBEAT_SOURCE_DIR || ROOT;
 const TERRAFORM_DIR = process.env.TERRAFORM_DIR || join(ROOT, "terraform");
 
-
-
-
 function equal(actual, expected, message) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
     throw new AssertionError(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
@@ -506,4 +503,3 @@ await step("IAM: nothing anywhere grants an action the code does not call (logs 
 });
 
 finish();
-

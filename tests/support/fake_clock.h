@@ -5,12 +5,13 @@
 #include <chrono>
 
 #include "core/clock.h"
+#include "support/test_time.h"
 
 namespace heartbeat::testing {
 
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(UnixMillis start = 1'790'000'000'000LL) : now_(start) {}
+  explicit FakeClock(UnixMillis start = kT0) : now_(start) {}
 
   UnixMillis Now() const override { return now_.load(); }
   std::chrono::steady_clock::time_point Steady() const override {
