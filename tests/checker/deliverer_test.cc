@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -419,17 +420,24 @@ TEST_P(DelivererTest, TwoDeliverersOnOneStoreNeverSendTheSameAlertTwice) {
   };
   std::thread ta(loop, std::ref(deliverer_));
   std::thread tb(loop, std::ref(b));
-  auto wait_pending = [&](std::int64_t n) {
+  auto wait_for = [](const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (Pending() != n && std::chrono::steady_clock::now() < deadline) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(milliseconds(5));
     }
-    return Pending() == n;
+    return done();
   };
-  EXPECT_TRUE(wait_pending(kMonitors / 3));  // all but the retried ones
-  std::this_thread::sleep_for(milliseconds(50));
-  clock_.Advance(milliseconds(5000));  // their retries come due (well within any lease)
-  EXPECT_TRUE(wait_pending(0));
+  // Every first attempt made and its outcome recorded: a failed one that is recorded
+  // only after the clock moves would be due later than the moved clock, and never sent.
+  auto outcomes = [&] {
+    DeliveryStats x = deliverer_.totals();
+    DeliveryStats y = b.totals();
+    return x.sent + x.retried + y.sent + y.retried;
+  };
+  EXPECT_TRUE(wait_for([&] { return outcomes() == static_cast<std::size_t>(kMonitors); }));
+  EXPECT_EQ(Pending(), kMonitors / 3);  // all but the retried ones
+  clock_.Advance(milliseconds(5000));   // their retries come due (well within any lease)
+  EXPECT_TRUE(wait_for([&] { return Pending() == 0; }));
   std::this_thread::sleep_for(milliseconds(50));
   stop = true;
   ta.join();
@@ -441,6 +449,7 @@ TEST_P(DelivererTest, TwoDeliverersOnOneStoreNeverSendTheSameAlertTwice) {
     ++attempts[c.slug];
     if (c.outcome == SendOutcome::Kind::kSent) ++sent[c.slug];
   }
+  EXPECT_EQ(deliverer_.totals().errors + b.totals().errors, 0u);  // every outcome recorded
   EXPECT_EQ(notifier_.Calls().size(), static_cast<std::size_t>(kMonitors + kMonitors / 3));
   for (int i = 0; i < kMonitors; ++i) {
     std::string slug = "m" + std::to_string(i);
