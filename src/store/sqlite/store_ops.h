@@ -11,7 +11,8 @@ using sqlite::Connection;
 struct SqliteStore::WriteOp {
   virtual ~WriteOp() = default;
   // Whether the operation runs several writing statements and so needs a savepoint to be
-  // undone as a whole; a single statement is atomic by itself.
+  // undone as a whole; a single writing statement (perhaps followed by reads) is atomic
+  // by itself.
   bool needs_savepoint = true;
   // Runs the operation inside the open transaction; false when it failed.
   virtual bool Execute(Connection& db) = 0;
