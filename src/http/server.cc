@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -100,6 +103,37 @@ Response ErrorResponse(unsigned version, bhttp::status status, std::string_view 
   body["error"] = ValidUtf8(message);
   res.body() = boost::json::serialize(body);
   return res;
+}
+
+void SerializeResponseHead(const Response& res, std::string& out) {
+  const unsigned version = res.version();
+  const unsigned code = res.result_int();
+  const char status_line[] = {'H',
+                              'T',
+                              'T',
+                              'P',
+                              '/',
+                              static_cast<char>('0' + version / 10 % 10),
+                              '.',
+                              static_cast<char>('0' + version % 10),
+                              ' ',
+                              static_cast<char>('0' + code / 100 % 10),
+                              static_cast<char>('0' + code / 10 % 10),
+                              static_cast<char>('0' + code % 10),
+                              ' '};
+  out.append(status_line, sizeof status_line);
+  beast::string_view reason = res.reason();
+  out.append(reason.data(), reason.size());
+  out.append("\r\n");
+  for (const auto& field : res) {
+    beast::string_view name = field.name_string();
+    beast::string_view value = field.value();
+    out.append(name.data(), name.size());
+    out.append(": ");
+    out.append(value.data(), value.size());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
 }
 
 struct Server::Worker {
@@ -241,6 +275,13 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
   worker.sessions.insert(&session);
   beast::flat_buffer buffer;
   auto& stream = session.socket;
+  std::string head_bytes;  // the response head being sent, its capacity kept
+  {
+    // Responses are first written without waiting (see below); asynchronous operations
+    // are unaffected by this.
+    boost::system::error_code ec;
+    stream.non_blocking(true, ec);
+  }
 
   // Sends an error and ends the connection: used when the request cannot be read.
   auto reject = [&](bhttp::status status, std::string_view message) -> asio::awaitable<void> {
@@ -355,8 +396,26 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     } else {
       res.prepare_payload();
     }
-    session.ExpiresAfter(options_.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    // The response nearly always fits in the socket's send buffer: written at once, it
+    // needs no trip through the I/O loop. Whatever did not fit is sent asynchronously,
+    // under the write deadline.
+    head_bytes.clear();
+    SerializeResponseHead(res, head_bytes);
+    const std::array<asio::const_buffer, 2> bytes{asio::buffer(head_bytes),
+                                                  asio::buffer(res.body())};
+    boost::system::error_code wec;
+    std::size_t written = stream.write_some(bytes, wec);
+    if (wec == asio::error::would_block || wec == asio::error::try_again) {
+      wec = {};
+      written = 0;
+    }
+    if (!wec && written < asio::buffer_size(bytes)) {
+      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
+      rest.consume(written);
+      session.ExpiresAfter(options_.write_timeout);
+      auto [aec, an] = co_await asio::async_write(stream, rest, kTuple);
+      wec = aec;
+    }
     if (wec || !keep_alive) break;
   }
 

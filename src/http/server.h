@@ -54,6 +54,11 @@ std::string ValidUtf8(std::string_view text);
 Response ErrorResponse(unsigned version, boost::beast::http::status status,
                        std::string_view message);
 
+// The status line and header section of `res`, as Beast's serializer writes them (fields
+// in order, each "Name: value\r\n", then an empty line), appended to `out`. The body is
+// sent after it as it is.
+void SerializeResponseHead(const Response& res, std::string& out);
+
 class Server {
  public:
   Server(ServerOptions options, Handler handler);

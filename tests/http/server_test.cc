@@ -18,11 +18,13 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -838,6 +840,92 @@ TEST(ServerUtf8, ErrorsQuotingRawBytesAreValidJson) {
   EXPECT_EQ(param.status, 400u);
   boost::json::parse(param.body, ec);
   EXPECT_FALSE(ec) << param.body;
+}
+
+// --- writing responses ---------------------------------------------------------------------
+
+// The head the server writes itself is byte for byte what Beast's serializer writes.
+TEST(SerializeResponseHead, MatchesBeastsSerializer) {
+  std::vector<http::Response> cases;
+  cases.push_back(http::ErrorResponse(11, bhttp::status::not_found, "no monitor 'x'"));
+  {
+    http::Response ok{bhttp::status::ok, 11};
+    ok.set(bhttp::field::content_type, "application/json");
+    ok.body() = R"({"ok":true,"next_due":"2026-11-28T08:00:00Z","status":"ok"})";
+    cases.push_back(ok);
+  }
+  {
+    http::Response unauthorized = http::ErrorResponse(11, bhttp::status::unauthorized, "no key");
+    unauthorized.set(bhttp::field::www_authenticate, "Bearer");
+    unauthorized.keep_alive(false);
+    cases.push_back(unauthorized);
+  }
+  {
+    http::Response wrong_method =
+        http::ErrorResponse(10, bhttp::status::method_not_allowed, "use GET");
+    wrong_method.set(bhttp::field::allow, "GET, HEAD");
+    wrong_method.set("X-Custom-Header", "value with spaces");
+    wrong_method.keep_alive(true);
+    cases.push_back(wrong_method);
+  }
+  {
+    http::Response head{bhttp::status::ok, 11};
+    head.content_length(57);  // a HEAD answer: the length of a body not sent
+    cases.push_back(head);
+  }
+  {
+    http::Response odd{static_cast<bhttp::status>(599), 11};
+    odd.reason("Odd Reason");
+    odd.body() = "x";
+    cases.push_back(odd);
+  }
+  cases.push_back(http::Response{bhttp::status::no_content, 11});
+  cases.push_back(http::Response{bhttp::status::service_unavailable, 10});
+  for (http::Response& res : cases) {
+    if (res.body().size() > 0 || res.result() == bhttp::status::no_content) res.prepare_payload();
+    std::ostringstream beast_bytes;
+    beast_bytes << res;
+    std::string ours = "leading bytes are kept|";
+    http::SerializeResponseHead(res, ours);
+    EXPECT_EQ(ours, "leading bytes are kept|" +
+                        beast_bytes.str().substr(0, beast_bytes.str().size() - res.body().size()));
+    EXPECT_EQ(beast_bytes.str().substr(beast_bytes.str().size() - res.body().size()), res.body());
+  }
+}
+
+// A response larger than the socket's send buffer, to a client that does not read for a
+// while: what the first write leaves is sent asynchronously, and the connection carries
+// on with the next request.
+TEST(ServerLargeResponse, WhatDoesNotFitAtOnceIsSentLater) {
+  std::string big(8 * kMiB, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i * 7 % 26);
+  http::ServerOptions options;
+  options.bind = "127.0.0.1:0";
+  options.threads = 1;
+  http::Server server(options,
+                      [&big](const http::Request& req,
+                             const http::RequestContext&) -> asio::awaitable<http::Response> {
+                        http::Response res{bhttp::status::ok, req.version()};
+                        res.set(bhttp::field::content_type, "text/plain");
+                        res.body() = req.target() == "/big" ? big : std::string("small");
+                        co_return res;
+                      });
+  ASSERT_TRUE(server.Start().ok());
+  RawConn c(server.port());
+  ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(200));  // the server fills the socket meanwhile
+  std::optional<HttpResponse> res = c.Read(milliseconds(10000));
+  ASSERT_TRUE(res.has_value());
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_EQ(res->body.size(), big.size());
+  EXPECT_TRUE(res->body == big);
+  EXPECT_TRUE(res->keep_alive);
+  ASSERT_TRUE(c.Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::optional<HttpResponse> next = c.Read();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "small");
+  EXPECT_TRUE(c.unread().empty());
+  server.Stop();
 }
 
 }  // namespace
