@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -351,6 +352,45 @@ TEST(SqliteStoreTest, GroupCommitsManyPingsInFewTransactions) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->last_ping, kT0 + 1'500 + 7);
   store->Close();
+}
+
+// Under writes that never pause, the background checkpointer copies the WAL into the
+// database and the writer finishes each pass between two transactions, so that the WAL
+// starts over from its beginning: its file stays near the checkpoint size instead of
+// growing with every page ever written.
+TEST(SqliteStoreTest, WalStartsOverUnderSteadyWrites) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  Result<std::unique_ptr<SqliteStore>> opened =
+      SqliteStore::Open({.path = path, .checkpoint_pages = 256, .checkpoint_hard_pages = 1 << 30});
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  SqliteStore& store = **opened;
+  constexpr std::size_t kRounds = 60;
+  constexpr std::size_t kPerRound = 500;
+  const std::uint64_t commits_before = store.commits();
+  std::uintmax_t largest_wal = 0;
+  Tally tally;
+  for (std::size_t round = 0; round < kRounds; ++round) {
+    for (std::size_t i = 0; i < kPerRound; ++i) {
+      std::size_t n = round * kPerRound + i;
+      store.Ping("job-" + std::to_string(n * 7919 % 5000), std::nullopt,
+                 kT0 + static_cast<UnixMillis>(n), tally.Done());
+    }
+    ASSERT_TRUE(tally.WaitFor((round + 1) * kPerRound, 60s));
+    std::error_code ec;
+    largest_wal = std::max(largest_wal, std::filesystem::file_size(path + "-wal", ec));
+  }
+  EXPECT_EQ(tally.ok, kRounds * kPerRound) << tally.first_error;
+  // Each commit here writes hundreds of 1 KiB pages: without restarts the WAL would hold
+  // them all (tens of MiB).
+  const std::uint64_t commits = store.commits() - commits_before;
+  ASSERT_GE(commits, kRounds);
+  EXPECT_LT(largest_wal, 6u << 20) << commits << " commits";
+  std::optional<Monitor> last =
+      Get(store, "job-" + std::to_string((kRounds * kPerRound - 1) * 7919 % 5000), kT0 + 10'000);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->last_ping, kT0 + static_cast<UnixMillis>(kRounds * kPerRound - 1));
+  store.Close();
 }
 
 TEST(SqliteStoreTest, AnAcknowledgedWriteIsVisibleToAnotherConnection) {
