@@ -219,10 +219,7 @@ void SqliteStore::ReaderLoop() {
 int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
   auto* store = static_cast<SqliteStore*>(self);
   store->writer_wal_pages_ = pages;
-  // Not while the writer has the end of a complete pass to do: another background pass
-  // would copy the few frames since, sync the database file again, and keep the
-  // checkpoint lock that the writer's pass needs to restart the WAL.
-  if (pages >= store->options_.checkpoint_pages && !store->finish_checkpoint_.load()) {
+  if (pages >= store->options_.checkpoint_pages) {
     std::lock_guard lock(store->checkpoint_mu_);
     store->wal_pages_ = pages;
     store->checkpoint_cv_.notify_one();
@@ -239,8 +236,7 @@ void SqliteStore::CheckpointLoop() {
       if (checkpoint_closed_) return;
       wal_pages_ = 0;
     }
-    // Commits made during the last pass asked for another; the writer finishes that one.
-    if (!opened.ok() || finish_checkpoint_.load()) continue;
+    if (!opened.ok()) continue;
     // PASSIVE: copies what it can without blocking the writer or the readers; the WAL
     // starts over from its beginning at the first commit after a complete pass.
     int log = 0;
