@@ -349,7 +349,6 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         (*st)->Bind(4, interval_secs);
         (*st)->Bind(5, kExpiryMillis);
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
-        (*st)->Reset();
         // The row is read back by its key rather than with RETURNING, which passes it
         // through a temporary table: callgrind counts ~60k instructions per ping with
         // RETURNING and ~40k this way, the writer's largest cost. A read that failed
