@@ -13,11 +13,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <exception>
@@ -106,22 +104,13 @@ Response ErrorResponse(unsigned version, bhttp::status status, std::string_view 
 }
 
 void SerializeResponseHead(const Response& res, std::string& out) {
-  const unsigned version = res.version();
-  const unsigned code = res.result_int();
-  const char status_line[] = {'H',
-                              'T',
-                              'T',
-                              'P',
-                              '/',
-                              static_cast<char>('0' + version / 10 % 10),
-                              '.',
-                              static_cast<char>('0' + version % 10),
-                              ' ',
-                              static_cast<char>('0' + code / 100 % 10),
-                              static_cast<char>('0' + code / 10 % 10),
-                              static_cast<char>('0' + code % 10),
-                              ' '};
-  out.append(status_line, sizeof status_line);
+  char status_line[] = "HTTP/1.1 200 ";  // version and code replaced below
+  status_line[5] = static_cast<char>('0' + res.version() / 10 % 10);
+  status_line[7] = static_cast<char>('0' + res.version() % 10);
+  for (unsigned code = res.result_int(), i = 11; i >= 9; --i, code /= 10) {
+    status_line[i] = static_cast<char>('0' + code % 10);
+  }
+  out.append(status_line, sizeof status_line - 1);
   beast::string_view reason = res.reason();
   out.append(reason.data(), reason.size());
   out.append("\r\n");
@@ -148,7 +137,11 @@ struct Server::Worker {
 // of sessions past theirs, which ends their pending operation with an error.
 class Server::Session {
  public:
-  explicit Session(tcp::socket s) : socket(std::move(s)) {}
+  explicit Session(tcp::socket s) : socket(std::move(s)) {
+    // Send writes without waiting first; asynchronous operations are unaffected.
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+  }
   tcp::socket socket;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool reading = true;  // waiting for or reading a request: safe to close on shutdown
@@ -157,6 +150,33 @@ class Server::Session {
     deadline = std::chrono::steady_clock::now() + d;
   }
   void ExpiresNever() { deadline = std::chrono::steady_clock::time_point::max(); }
+
+  // Sends `res`, head then body. A response nearly always fits in the socket's send
+  // buffer: written at once, it needs no trip through the I/O loop. What does not fit is
+  // sent asynchronously, within `timeout`.
+  asio::awaitable<boost::system::error_code> Send(const Response& res,
+                                                  std::chrono::milliseconds timeout) {
+    head_.clear();
+    SerializeResponseHead(res, head_);
+    const std::array<asio::const_buffer, 2> bytes{asio::buffer(head_), asio::buffer(res.body())};
+    boost::system::error_code ec;
+    std::size_t written = socket.write_some(bytes, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      written = 0;
+    }
+    if (!ec && written < asio::buffer_size(bytes)) {
+      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
+      rest.consume(written);
+      ExpiresAfter(timeout);
+      auto [aec, an] = co_await asio::async_write(socket, rest, kTuple);
+      ec = aec;
+    }
+    co_return ec;
+  }
+
+ private:
+  std::string head_;  // the head being sent; its capacity is kept for the next
 };
 
 Server::Server(ServerOptions options, Handler handler)
@@ -275,21 +295,13 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
   worker.sessions.insert(&session);
   beast::flat_buffer buffer;
   auto& stream = session.socket;
-  std::string head_bytes;  // the response head being sent, its capacity kept
-  {
-    // Responses are first written without waiting (see below); asynchronous operations
-    // are unaffected by this.
-    boost::system::error_code ec;
-    stream.non_blocking(true, ec);
-  }
 
   // Sends an error and ends the connection: used when the request cannot be read.
   auto reject = [&](bhttp::status status, std::string_view message) -> asio::awaitable<void> {
     Response res = ErrorResponse(11, status, message);
     res.keep_alive(false);
     res.prepare_payload();
-    session.ExpiresAfter(options_.write_timeout);
-    co_await bhttp::async_write(stream, res, kTuple);
+    co_await session.Send(res, options_.write_timeout);
   };
 
   bool first_request = true;
@@ -357,10 +369,8 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     if (!parser.is_done()) {
       auto expect = head[bhttp::field::expect];
       if (beast::iequals(expect, "100-continue")) {
-        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
-        session.ExpiresAfter(options_.write_timeout);
-        auto [wec, wn] = co_await bhttp::async_write(stream, cont, kTuple);
-        if (wec) break;
+        Response cont{bhttp::status::continue_, head.version()};
+        if (co_await session.Send(cont, options_.write_timeout)) break;
       }
       session.ExpiresAfter(options_.body_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
@@ -396,26 +406,7 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
     } else {
       res.prepare_payload();
     }
-    // The response nearly always fits in the socket's send buffer: written at once, it
-    // needs no trip through the I/O loop. Whatever did not fit is sent asynchronously,
-    // under the write deadline.
-    head_bytes.clear();
-    SerializeResponseHead(res, head_bytes);
-    const std::array<asio::const_buffer, 2> bytes{asio::buffer(head_bytes),
-                                                  asio::buffer(res.body())};
-    boost::system::error_code wec;
-    std::size_t written = stream.write_some(bytes, wec);
-    if (wec == asio::error::would_block || wec == asio::error::try_again) {
-      wec = {};
-      written = 0;
-    }
-    if (!wec && written < asio::buffer_size(bytes)) {
-      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
-      rest.consume(written);
-      session.ExpiresAfter(options_.write_timeout);
-      auto [aec, an] = co_await asio::async_write(stream, rest, kTuple);
-      wec = aec;
-    }
+    boost::system::error_code wec = co_await session.Send(res, options_.write_timeout);
     if (wec || !keep_alive) break;
   }
 

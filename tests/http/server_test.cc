@@ -879,6 +879,7 @@ TEST(SerializeResponseHead, MatchesBeastsSerializer) {
     odd.body() = "x";
     cases.push_back(odd);
   }
+  cases.push_back(http::Response{bhttp::status::continue_, 11});  // the interim answer
   cases.push_back(http::Response{bhttp::status::no_content, 11});
   cases.push_back(http::Response{bhttp::status::service_unavailable, 10});
   for (http::Response& res : cases) {
@@ -896,20 +897,30 @@ TEST(SerializeResponseHead, MatchesBeastsSerializer) {
 // A response larger than the socket's send buffer, to a client that does not read for a
 // while: what the first write leaves is sent asynchronously, and the connection carries
 // on with the next request.
-TEST(ServerLargeResponse, WhatDoesNotFitAtOnceIsSentLater) {
-  std::string big(8 * kMiB, '\0');
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i * 7 % 26);
-  http::ServerOptions options;
-  options.bind = "127.0.0.1:0";
-  options.threads = 1;
-  http::Server server(options,
-                      [&big](const http::Request& req,
-                             const http::RequestContext&) -> asio::awaitable<http::Response> {
-                        http::Response res{bhttp::status::ok, req.version()};
-                        res.set(bhttp::field::content_type, "text/plain");
-                        res.body() = req.target() == "/big" ? big : std::string("small");
-                        co_return res;
-                      });
+class ServerLargeResponse : public ::testing::Test {
+ protected:
+  // Answers /big with 8 MiB, anything else with "small".
+  http::Server Start(http::ServerOptions options) {
+    options.bind = "127.0.0.1:0";
+    options.threads = 1;
+    return http::Server(options,
+                        [this](const http::Request& req,
+                               const http::RequestContext&) -> asio::awaitable<http::Response> {
+                          http::Response res{bhttp::status::ok, req.version()};
+                          res.set(bhttp::field::content_type, "text/plain");
+                          res.body() = req.target() == "/big" ? big_ : std::string("small");
+                          co_return res;
+                        });
+  }
+  ServerLargeResponse() : big_(8 * kMiB, '\0') {
+    for (std::size_t i = 0; i < big_.size(); ++i) big_[i] = static_cast<char>('a' + i * 7 % 26);
+  }
+  std::string big_;
+};
+
+TEST_F(ServerLargeResponse, WhatDoesNotFitAtOnceIsSentLater) {
+  const std::string& big = big_;
+  http::Server server = Start({});
   ASSERT_TRUE(server.Start().ok());
   RawConn c(server.port());
   ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -925,6 +936,30 @@ TEST(ServerLargeResponse, WhatDoesNotFitAtOnceIsSentLater) {
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->body, "small");
   EXPECT_TRUE(c.unread().empty());
+  server.Stop();
+}
+
+// The part of a response left to send asynchronously is under the write deadline: a
+// client that never reads it loses the connection instead of holding it for good.
+TEST_F(ServerLargeResponse, ClientThatStopsReadingIsCutOffAfterTheWriteTimeout) {
+  http::ServerOptions options;
+  options.write_timeout = milliseconds(300);
+  http::Server server = Start(options);
+  ASSERT_TRUE(server.Start().ok());
+  RawConn c(server.port());
+  auto accepted = steady_clock::now();
+  while (server.open_connections() == 0 && Since(accepted) < milliseconds(5000)) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_EQ(server.open_connections(), 1u);
+  ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto start = steady_clock::now();
+  while (server.open_connections() > 0 && Since(start) < milliseconds(5000)) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(server.open_connections(), 0u);
+  EXPECT_GE(Since(start), milliseconds(250));
+  EXPECT_LT(Since(start), milliseconds(3000));
   server.Stop();
 }
 
