@@ -244,7 +244,9 @@ asio::awaitable<void> Server::AcceptLoop() {
 
 asio::awaitable<void> Server::SweepLoop(Worker& worker) {
   asio::steady_timer timer(worker.ioc);
-  while (!stopped_.load()) {
+  // Also while stopping: the requests Stop waits for are held to their deadlines. The
+  // loop ends with the I/O thread.
+  for (;;) {
     timer.expires_after(kSweepPeriod);
     auto [ec] = co_await timer.async_wait(kTuple);
     if (ec) co_return;

@@ -73,9 +73,9 @@ class Server {
   // An executor of the server's, for timers of the application's own.
   boost::asio::any_io_executor executor();
 
-  // Stops accepting, lets in-flight requests finish (their responses say
-  // Connection: close), closes idle connections, then returns once every connection is
-  // gone and the I/O threads have stopped. Thread-safe and idempotent.
+  // Stops accepting, lets in-flight requests finish within their deadlines (their
+  // responses say Connection: close), closes idle connections, then returns once every connection
+  // is gone and the I/O threads have stopped. Thread-safe and idempotent.
   void Stop();
 
   std::size_t open_connections() const { return connections_.load(); }

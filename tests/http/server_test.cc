@@ -939,6 +939,23 @@ TEST_F(ServerLargeResponse, WhatDoesNotFitAtOnceIsSentLater) {
   server.Stop();
 }
 
+// Stop lets in-flight requests finish, but no longer than their deadlines: a client that
+// does not read its answer does not hold up the shutdown.
+TEST_F(ServerLargeResponse, StopIsNotHeldUpByAClientThatDoesNotRead) {
+  http::ServerOptions options;
+  options.write_timeout = milliseconds(300);
+  http::Server server = Start(options);
+  ASSERT_TRUE(server.Start().ok());
+  RawConn c(server.port());
+  ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(100));  // the server is stuck writing
+  ASSERT_EQ(server.open_connections(), 1u);
+  auto start = steady_clock::now();
+  server.Stop();
+  EXPECT_LT(Since(start), milliseconds(3000));
+  EXPECT_EQ(server.open_connections(), 0u);
+}
+
 // The part of a response left to send asynchronously is under the write deadline: a
 // client that never reads it loses the connection instead of holding it for good.
 TEST_F(ServerLargeResponse, ClientThatStopsReadingIsCutOffAfterTheWriteTimeout) {
