@@ -20,6 +20,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"
 #include "support/forwarding_store.h"
+#include "support/store_calls.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
 #include "support/test_time.h"
@@ -48,26 +49,6 @@ class InterceptingStore final : public ForwardingStore {
     inner_.ApplyDecision(seen, decision, check_at, now, std::move(done));
   }
 };
-
-// Store calls, awaited. `now` is explicit: tests say exactly when each write happens.
-Monitor PingAt(Store& s, const std::string& slug, std::optional<std::int64_t> interval,
-               UnixMillis now) {
-  auto r =
-      Await<Monitor>([&](Callback<Monitor> cb) { s.Ping(slug, interval, now, std::move(cb)); });
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return *r;
-}
-Monitor FailAt(Store& s, const std::string& slug, UnixMillis now) {
-  auto r = Await<Monitor>([&](Callback<Monitor> cb) { s.Fail(slug, now, std::move(cb)); });
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return *r;
-}
-std::optional<Monitor> GetAt(Store& s, const std::string& slug, UnixMillis now) {
-  auto r = Await<std::optional<Monitor>>(
-      [&](Callback<std::optional<Monitor>> cb) { s.Get(slug, now, std::move(cb)); });
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return *r;
-}
 
 // Every alert in the outbox, taken out: per monitor in queue order, monitors interleaved
 // by id. (ClaimAlerts hands out only the head of each monitor's queue, so this loops.)
@@ -123,10 +104,7 @@ class CheckerCycle : public ::testing::TestWithParam<StoreKind> {
   bool Delete(const std::string& slug, UnixMillis now) {
     return *Await<bool>([&](Callback<bool> cb) { store_->Delete(slug, now, std::move(cb)); });
   }
-  std::int64_t Pending() {
-    return *Await<std::int64_t>(
-        [&](Callback<std::int64_t> cb) { store_->CountPendingAlerts(std::move(cb)); });
-  }
+  std::int64_t Pending() { return PendingIn(*store_); }
   // Runs one SQL statement on the file through a connection of the test's own.
   void Sql(const std::string& sql) {
     sqlite3* db = nullptr;

@@ -27,6 +27,7 @@
 #include "support/fake_clock.h"
 #include "support/fake_telegram.h"
 #include "support/forwarding_store.h"
+#include "support/store_calls.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
 #include "support/test_time.h"
@@ -38,25 +39,6 @@ using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr const char* kBotToken = "123456:TEST-token-never-logged";
-
-Monitor DoPing(Store& s, const std::string& slug, std::optional<std::int64_t> interval,
-               UnixMillis now) {
-  auto r =
-      Await<Monitor>([&](Callback<Monitor> cb) { s.Ping(slug, interval, now, std::move(cb)); });
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return *r;
-}
-Monitor DoFail(Store& s, const std::string& slug, UnixMillis now) {
-  auto r = Await<Monitor>([&](Callback<Monitor> cb) { s.Fail(slug, now, std::move(cb)); });
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return *r;
-}
-std::int64_t PendingIn(Store& s) {
-  auto r =
-      Await<std::int64_t>([&](Callback<std::int64_t> cb) { s.CountPendingAlerts(std::move(cb)); });
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return *r;
-}
 
 // "14:23 UTC", computed here rather than by the code under test.
 std::string ClockUtc(UnixMillis t) {
@@ -208,7 +190,7 @@ class DelivererTest : public ::testing::TestWithParam<StoreKind> {
   // Queues the FAILED alert of `slug` (fail, then a checker cycle) at `at`.
   void QueueFailed(const std::string& slug, UnixMillis at) {
     clock_.Set(at);
-    DoFail(*store_, slug, at);
+    FailAt(*store_, slug, at);
     RunChecker(at);
   }
   void RunChecker(UnixMillis at) {
@@ -324,7 +306,7 @@ TEST_P(DelivererTest, RecoveryNeverOvertakesAFailingFirstAlert) {
   QueueFailed("job", kT0);
   EXPECT_EQ(DeliverAt(kT0).retried, 1u);
   // Back at once: the recovery is queued behind the undelivered FAILED.
-  DoPing(*store_, "job", std::nullopt, kT0 + 100);
+  PingAt(*store_, "job", std::nullopt, kT0 + 100);
   RunChecker(kT0 + 100);
   EXPECT_EQ(Pending(), 2);
   // Before the retry is due, nothing of this monitor may go out.
@@ -352,7 +334,7 @@ TEST_P(DelivererTest, PingWhileTheAlertIsInFlightQueuesTheRecoveryBehindIt) {
 
   // The job comes back while Telegram is still answering. (No ASSERT until the send is
   // released: the pending future would wait for it forever.)
-  DoPing(*store_, "job", std::nullopt, kT0 + kSecond);
+  PingAt(*store_, "job", std::nullopt, kT0 + kSecond);
   clock_.Set(kT0 + kSecond);
   Result<CycleStats> cycle = checker_.RunCycle();
   EXPECT_TRUE(cycle.ok() && cycle->alerts_queued == 1u);
@@ -380,7 +362,7 @@ TEST_P(DelivererTest, SlowAndFailingSendsDoNotHoldUpOtherMonitorsInTheSameRound)
   notifier_.Hold("slow");
   notifier_.Script("bad", {Retry()});
   clock_.Set(kT0);
-  for (const char* slug : {"slow", "bad", "good"}) DoFail(*store_, slug, kT0);
+  for (const char* slug : {"slow", "bad", "good"}) FailAt(*store_, slug, kT0);
   RunChecker(kT0);
   ASSERT_EQ(Pending(), 3);
   auto round = std::async(std::launch::async, [&] { return deliverer_.DeliverReady(); });
@@ -403,7 +385,7 @@ TEST_P(DelivererTest, TwoDeliverersOnOneStoreNeverSendTheSameAlertTwice) {
   for (int i = 0; i < kMonitors; ++i) {
     std::string slug = "m" + std::to_string(i);
     if (i % 3 == 0) notifier_.Script(slug, {Retry()});  // these go out on their 2nd attempt
-    DoFail(*store_, slug, kT0);
+    FailAt(*store_, slug, kT0);
   }
   RunChecker(kT0);
   ASSERT_EQ(Pending(), kMonitors);
@@ -558,7 +540,7 @@ TEST_P(TelegramDelivery, ServerErrorAndRefusedConnectionAreRetriedUntilDelivered
 
 TEST_P(TelegramDelivery, BadRequestIsRejectedAndTheMonitorsNextAlertGoesOut) {
   QueueFailed("job", kT0);
-  DoPing(*store_, "job", std::nullopt, kT0 + kSecond);
+  PingAt(*store_, "job", std::nullopt, kT0 + kSecond);
   RunChecker(kT0 + kSecond);
   ASSERT_EQ(Pending(), 2);  // FAILED, then RECOVERED
 
@@ -596,12 +578,12 @@ class Service : public ::testing::TestWithParam<StoreKind> {
   }
   // What the API does: write, then tell the service when the monitor is next due.
   Monitor Fail(const std::string& slug) {
-    Monitor m = DoFail(*store_, slug, RealClock().Now());
+    Monitor m = FailAt(*store_, slug, RealClock().Now());
     if (m.check_at) service_->Wake(*m.check_at);
     return m;
   }
   Monitor Ping(const std::string& slug, std::optional<std::int64_t> interval = std::nullopt) {
-    Monitor m = DoPing(*store_, slug, interval, RealClock().Now());
+    Monitor m = PingAt(*store_, slug, interval, RealClock().Now());
     if (m.check_at) service_->Wake(*m.check_at);
     return m;
   }
