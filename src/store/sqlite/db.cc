@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "store/sqlite/coalescing_vfs.h"
+#include "store/sqlite/page_cache.h"
 
 namespace heartbeat::sqlite {
 
@@ -76,10 +77,14 @@ namespace {
 
 // Process-wide settings, made before SQLite initializes (the first open or VFS
 // registration). No memory statistics: heartbeat never reads them, and keeping them
-// takes a global mutex on every allocation, about 5% of a ping's instructions.
+// takes a global mutex on every allocation, about 5% of a ping's instructions. The page
+// cache that skips empty truncations: see page_cache.h.
 void ConfigureLibrary() {
   static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    InstallPageCache();
+  });
 }
 
 }  // namespace
