@@ -212,14 +212,15 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
 
 template <class T, class Start>
 asio::awaitable<Result<T>> Api::Timed(std::string_view op, Start start) {
-  auto begin = clock_.Steady();
-  Result<T> result = co_await AwaitStore<T>(std::move(start));
-  if (options_.metrics != nullptr) {
-    options_.metrics->ObserveStoreOperation(
-        op, std::chrono::duration<double>(clock_.Steady() - begin).count());
-  }
-  co_return result;
+  return AwaitStore<T>(std::move(start), [this, op, begin = clock_.Steady()] {
+    if (options_.metrics != nullptr) {
+      options_.metrics->ObserveStoreOperation(
+          op, std::chrono::duration<double>(clock_.Steady() - begin).count());
+    }
+  });
 }
+
+asio::awaitable<Response> Api::Ready(Response res) { co_return res; }
 
 asio::awaitable<Response> Api::Handle(const Request& req, const RequestContext& context) {
   auto begin = clock_.Steady();
@@ -265,11 +266,13 @@ asio::awaitable<Response> Api::ServeMetrics(const Request& req, const RequestCon
   co_return res;
 }
 
+// Not a coroutine: the request is checked at once, and the coroutine that answers it
+// (each endpoint its own, with a frame no larger than it needs) is returned.
 asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& context,
                                      RouteLabel& label) {
   const unsigned v = req.version();
   auto parsed = boost::urls::parse_origin_form(req.target());
-  if (!parsed) co_return ErrorResponse(v, status::bad_request, "malformed request target");
+  if (!parsed) return Ready(ErrorResponse(v, status::bad_request, "malformed request target"));
   const boost::urls::url_view& url = *parsed;
 
   std::vector<std::string> segments;
@@ -280,32 +283,28 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
     // The dashboard: static files under / and /ui/, no key needed (the page asks for one).
     if (auto file = FindStaticFile(url.path())) {
       label = RouteLabel::kDashboard;
-      if (auto refused = RefuseMethod(req, kReadMethods)) co_return std::move(*refused);
+      if (auto refused = RefuseMethod(req, kReadMethods)) return Ready(std::move(*refused));
       Response res{status::ok, v};
       res.set(bhttp::field::content_type, file->content_type);
       for (const auto& [name, value] : kStaticSecurityHeaders) res.set(name, value);
       res.body() = std::string(file->body);
-      co_return res;
+      return Ready(std::move(res));
     }
-    co_return ErrorResponse(v, status::not_found, "no such endpoint: " + std::string(url.path()));
+    return Ready(
+        ErrorResponse(v, status::not_found, "no such endpoint: " + std::string(url.path())));
   }
 
   const UnixMillis now = clock_.Now();
   if (match.route == Route::kMetrics) {
     if (auto refused = RefuseMethod(req, AllowedMethods(match.route))) {
-      co_return std::move(*refused);
+      return Ready(std::move(*refused));
     }
-    co_return co_await ServeMetrics(req, context);
+    return ServeMetrics(req, context);
   }
   if (match.route != Route::kHealthz) {
     // An address that failed too often waits, whatever key it sends now.
     if (auto wait = auth_limiter_.RetryAfter(context.client_address, now)) {
-      Response res = ErrorResponse(v, status::too_many_requests,
-                                   "too many failed authentications from this address; retry "
-                                   "in " +
-                                       std::to_string(*wait) + " s");
-      res.set(bhttp::field::retry_after, std::to_string(*wait));
-      co_return res;
+      return Ready(TooManyFailures(v, *wait));
     }
     auto auth = req.find(bhttp::field::authorization);
     if (auth == req.end()) {
@@ -313,7 +312,7 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
       Response res = ErrorResponse(v, status::unauthorized,
                                    "missing API key: send Authorization: Bearer <api_key>");
       res.set(bhttp::field::www_authenticate, "Bearer");
-      co_return res;
+      return Ready(std::move(res));
     }
     std::string_view token = BearerToken(auth->value());
     if (token.empty()) {
@@ -321,13 +320,13 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
       Response res = ErrorResponse(v, status::unauthorized,
                                    "malformed Authorization header: expected Bearer <api_key>");
       res.set(bhttp::field::www_authenticate, "Bearer");
-      co_return res;
+      return Ready(std::move(res));
     }
     if (!keys_.Authenticate(token, now)) {
       auth_limiter_.RecordFailure(context.client_address, now);
       Response res = ErrorResponse(v, status::unauthorized, "invalid or revoked API key");
       res.set(bhttp::field::www_authenticate, "Bearer error=\"invalid_token\"");
-      co_return res;
+      return Ready(std::move(res));
     }
   }
 
@@ -335,119 +334,136 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
   std::optional<std::string> interval_text;
   for (auto param : url.params(boost::urls::encoding_opts(true))) {
     if (param.key == "interval" && match.route == Route::kPing) {
-      if (interval_text) co_return ErrorResponse(v, status::bad_request, "interval given twice");
+      if (interval_text)
+        return Ready(ErrorResponse(v, status::bad_request, "interval given twice"));
       interval_text = param.has_value ? param.value : std::string();
       continue;
     }
-    co_return ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'");
+    return Ready(
+        ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'"));
   }
 
   if (auto refused = RefuseMethod(req, AllowedMethods(match.route))) {
-    co_return std::move(*refused);
+    return Ready(std::move(*refused));
   }
 
   if (match.has_slug) {
     if (Status s = ValidateSlug(match.slug); !s.ok()) {
-      co_return ErrorResponse(v, status::bad_request, s.error().message);
+      return Ready(ErrorResponse(v, status::bad_request, s.error().message));
     }
   }
 
   switch (match.route) {
     case Route::kHealthz:
-      if (store_.Healthy()) co_return Json(v, status::ok, R"({"ok":true})");
-      co_return ErrorResponse(v, status::service_unavailable, "the store is not answering");
+      if (store_.Healthy()) return Ready(Json(v, status::ok, R"({"ok":true})"));
+      return Ready(ErrorResponse(v, status::service_unavailable, "the store is not answering"));
 
     case Route::kPing: {
       std::optional<std::int64_t> interval;
       if (interval_text) {
         Result<std::int64_t> parsed_interval = ParseInterval(*interval_text);
-        if (!parsed_interval.ok()) co_return FromError(v, parsed_interval.error());
+        if (!parsed_interval.ok()) return Ready(FromError(v, parsed_interval.error()));
         interval = *parsed_interval;
       }
-      Result<Monitor> m = co_await Timed<Monitor>("ping", [&](Callback<Monitor> cb) {
-        store_.Ping(match.slug, interval, now, std::move(cb));
-      });
-      if (!m.ok()) co_return FromError(v, m.error());
-      if (options_.on_write && m->check_at) options_.on_write(*m->check_at);
-      if (options_.metrics != nullptr) options_.metrics->CountPing();
-      std::string body = R"({"ok":true,"next_due":")" + FormatRfc3339(m->next_due) +
-                         R"(","status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})";
-      co_return Json(v, status::ok, std::move(body));
+      return Ping(v, std::move(match.slug), interval, now);
     }
-
-    case Route::kFail: {
-      Result<Monitor> m = co_await Timed<Monitor>(
-          "fail", [&](Callback<Monitor> cb) { store_.Fail(match.slug, now, std::move(cb)); });
-      if (!m.ok()) co_return FromError(v, m.error());
-      if (options_.on_write && m->check_at) options_.on_write(*m->check_at);
-      co_return Json(
-          v, status::ok,
-          R"({"ok":true,"status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})");
-    }
-
-    case Route::kMonitors: {
-      std::string body = R"({"monitors":[)";
-      std::string after;
-      bool first = true;
-      for (;;) {
-        Result<MonitorPage> page =
-            co_await Timed<MonitorPage>("list", [&](Callback<MonitorPage> cb) {
-              store_.List(after, kListPageSize, now, std::move(cb));
-            });
-        if (!page.ok()) co_return FromError(v, page.error());
-        for (const Monitor& m : page->monitors) {
-          if (!first) body += ',';
-          first = false;
-          body += MonitorJson(m, now);
-        }
-        if (!page->next_after) break;
-        after = *page->next_after;
-      }
-      body += "]}";
-      co_return Json(v, status::ok, std::move(body));
-    }
-
-    case Route::kMonitor: {
-      if (req.method() == verb::delete_) {
-        Result<bool> found = co_await Timed<bool>(
-            "delete", [&](Callback<bool> cb) { store_.Delete(match.slug, now, std::move(cb)); });
-        if (!found.ok()) co_return FromError(v, found.error());
-        if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
-        co_return NoContent(v);
-      }
-      Result<std::optional<Monitor>> m = co_await Timed<std::optional<Monitor>>(
-          "get",
-          [&](Callback<std::optional<Monitor>> cb) { store_.Get(match.slug, now, std::move(cb)); });
-      if (!m.ok()) co_return FromError(v, m.error());
-      if (!m->has_value())
-        co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
-      co_return Json(v, status::ok, MonitorJson(**m, now));
-    }
-
+    case Route::kFail:
+      return Fail(v, std::move(match.slug), now);
+    case Route::kMonitors:
+      return List(v, now);
+    case Route::kMonitor:
+      if (req.method() == verb::delete_) return Delete(v, std::move(match.slug), now);
+      return Get(v, std::move(match.slug), now);
     case Route::kPause:
-    case Route::kUnpause: {
-      bool pause = match.route == Route::kPause;
-      Result<bool> found =
-          co_await Timed<bool>(pause ? "pause" : "unpause", [&](Callback<bool> cb) {
-            if (pause) {
-              store_.Pause(match.slug, now, std::move(cb));
-            } else {
-              store_.Unpause(match.slug, now, std::move(cb));
-            }
-          });
-      if (!found.ok()) co_return FromError(v, found.error());
-      if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + match.slug);
-      // Unpause restarts the deadline, perhaps at once (a failure reported while paused):
-      // let the checker look.
-      if (!pause && options_.on_write) options_.on_write(now);
-      co_return NoContent(v);
-    }
+    case Route::kUnpause:
+      return SetPaused(v, std::move(match.slug), match.route == Route::kPause, now);
 
     case Route::kMetrics:  // answered above
     case Route::kUnknown:
       break;
   }
-  co_return ErrorResponse(v, status::not_found, "no such endpoint");
+  return Ready(ErrorResponse(v, status::not_found, "no such endpoint"));
+}
+
+asio::awaitable<Response> Api::Ping(unsigned v, std::string slug,
+                                    std::optional<std::int64_t> interval, UnixMillis now) {
+  Result<Monitor> m = co_await Timed<Monitor>("ping", [&](Callback<Monitor> cb) {
+    store_.Ping(std::move(slug), interval, now, std::move(cb));
+  });
+  if (!m.ok()) co_return FromError(v, m.error());
+  if (options_.on_write && m->check_at) options_.on_write(*m->check_at);
+  if (options_.metrics != nullptr) options_.metrics->CountPing();
+  std::string body;
+  body.reserve(96);
+  body.append(R"({"ok":true,"next_due":")")
+      .append(FormatRfc3339(m->next_due))
+      .append(R"(","status":")")
+      .append(ToString(DeriveStatus(*m, now)))
+      .append(R"("})");
+  co_return Json(v, status::ok, std::move(body));
+}
+
+asio::awaitable<Response> Api::Fail(unsigned v, std::string slug, UnixMillis now) {
+  Result<Monitor> m = co_await Timed<Monitor>(
+      "fail", [&](Callback<Monitor> cb) { store_.Fail(std::move(slug), now, std::move(cb)); });
+  if (!m.ok()) co_return FromError(v, m.error());
+  if (options_.on_write && m->check_at) options_.on_write(*m->check_at);
+  co_return Json(
+      v, status::ok,
+      R"({"ok":true,"status":")" + std::string(ToString(DeriveStatus(*m, now))) + R"("})");
+}
+
+asio::awaitable<Response> Api::List(unsigned v, UnixMillis now) {
+  std::string body = R"({"monitors":[)";
+  std::string after;
+  bool first = true;
+  for (;;) {
+    Result<MonitorPage> page = co_await Timed<MonitorPage>("list", [&](Callback<MonitorPage> cb) {
+      store_.List(after, kListPageSize, now, std::move(cb));
+    });
+    if (!page.ok()) co_return FromError(v, page.error());
+    for (const Monitor& m : page->monitors) {
+      if (!first) body += ',';
+      first = false;
+      body += MonitorJson(m, now);
+    }
+    if (!page->next_after) break;
+    after = *page->next_after;
+  }
+  body += "]}";
+  co_return Json(v, status::ok, std::move(body));
+}
+
+asio::awaitable<Response> Api::Get(unsigned v, std::string slug, UnixMillis now) {
+  Result<std::optional<Monitor>> m = co_await Timed<std::optional<Monitor>>(
+      "get", [&](Callback<std::optional<Monitor>> cb) { store_.Get(slug, now, std::move(cb)); });
+  if (!m.ok()) co_return FromError(v, m.error());
+  if (!m->has_value()) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
+  co_return Json(v, status::ok, MonitorJson(**m, now));
+}
+
+asio::awaitable<Response> Api::Delete(unsigned v, std::string slug, UnixMillis now) {
+  Result<bool> found = co_await Timed<bool>(
+      "delete", [&](Callback<bool> cb) { store_.Delete(slug, now, std::move(cb)); });
+  if (!found.ok()) co_return FromError(v, found.error());
+  if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
+  co_return NoContent(v);
+}
+
+asio::awaitable<Response> Api::SetPaused(unsigned v, std::string slug, bool pause, UnixMillis now) {
+  Result<bool> found = co_await Timed<bool>(pause ? "pause" : "unpause", [&](Callback<bool> cb) {
+    if (pause) {
+      store_.Pause(slug, now, std::move(cb));
+    } else {
+      store_.Unpause(slug, now, std::move(cb));
+    }
+  });
+  if (!found.ok()) co_return FromError(v, found.error());
+  if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
+  // Unpause restarts the deadline, perhaps at once (a failure reported while paused): let
+  // the checker look.
+  if (!pause && options_.on_write) options_.on_write(now);
+  co_return NoContent(v);
 }
 
 }  // namespace heartbeat::http

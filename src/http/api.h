@@ -3,7 +3,9 @@
 // from its references; safe to call from every I/O thread at once.
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -42,8 +44,20 @@ class Api {
   boost::asio::awaitable<Response> Handle(const Request& req, const RequestContext& context);
 
  private:
+  // Checks the request and returns the coroutine of its endpoint, or a ready answer.
   boost::asio::awaitable<Response> Route(const Request& req, const RequestContext& context,
                                          RouteLabel& label);
+  static boost::asio::awaitable<Response> Ready(Response res);
+  // The endpoints that call the store. A coroutine keeps in its frame every local of
+  // every branch, and Asio reuses only small frames: one each keeps them small.
+  boost::asio::awaitable<Response> Ping(unsigned v, std::string slug,
+                                        std::optional<std::int64_t> interval, UnixMillis now);
+  boost::asio::awaitable<Response> Fail(unsigned v, std::string slug, UnixMillis now);
+  boost::asio::awaitable<Response> List(unsigned v, UnixMillis now);
+  boost::asio::awaitable<Response> Get(unsigned v, std::string slug, UnixMillis now);
+  boost::asio::awaitable<Response> Delete(unsigned v, std::string slug, UnixMillis now);
+  boost::asio::awaitable<Response> SetPaused(unsigned v, std::string slug, bool pause,
+                                             UnixMillis now);
   boost::asio::awaitable<Response> ServeMetrics(const Request& req, const RequestContext& context);
   // A store call, timed for the metrics under `op`.
   template <class T, class Start>

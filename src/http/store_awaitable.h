@@ -24,16 +24,23 @@ namespace heartbeat::http {
 // not one each. Used only through AwaitStore; one per thread that awaits.
 class CompletionInbox : public std::enable_shared_from_this<CompletionInbox> {
  public:
+  // A completion, run on the inbox's thread.
+  class Item {
+   public:
+    virtual ~Item() = default;
+    virtual void Run() = 0;
+  };
+
   explicit CompletionInbox(boost::asio::any_io_executor executor)
       : executor_(std::move(executor)) {}
 
   // Called on any thread.
-  void Push(std::function<void()> completion) {
+  void Push(std::shared_ptr<Item> item) {
     bool first;
     {
       std::lock_guard lock(mu_);
       first = items_.empty();
-      items_.push_back(std::move(completion));
+      items_.push_back(std::move(item));
     }
     if (first) boost::asio::post(executor_, [self = shared_from_this()] { self->Drain(); });
   }
@@ -48,38 +55,52 @@ class CompletionInbox : public std::enable_shared_from_this<CompletionInbox> {
 
  private:
   void Drain() {
-    std::vector<std::function<void()>> batch;
+    std::vector<std::shared_ptr<Item>> batch;
     {
       std::lock_guard lock(mu_);
       batch.swap(items_);
     }
-    for (auto& completion : batch) completion();
+    for (auto& item : batch) item->Run();
   }
 
   boost::asio::any_io_executor executor_;
   std::mutex mu_;
-  std::vector<std::function<void()>> items_;  // guarded by mu_
+  std::vector<std::shared_ptr<Item>> items_;  // guarded by mu_
 };
 
-// `start` receives a Callback<T> and starts the store operation with it.
-template <class T, class Start>
-boost::asio::awaitable<Result<T>> AwaitStore(Start start) {
+struct NothingToDo {
+  void operator()() const {}
+};
+
+// `start` receives a Callback<T> and starts the store operation with it. `on_done` runs
+// on the awaiting thread when the result is back, just before the coroutine resumes.
+// One allocation holds the awaiting handler and the result on its way back.
+template <class T, class Start, class OnDone = NothingToDo>
+boost::asio::awaitable<Result<T>> AwaitStore(Start start, OnDone on_done = {}) {
   auto executor = co_await boost::asio::this_coro::executor;
   // Result<T> has no default constructor, which the awaitable machinery needs: carry it in
   // an optional.
-  std::optional<Result<T>> result =
-      co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
-                                           void(std::optional<Result<T>>)>(
-          [&start, &executor](auto handler) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            std::shared_ptr<CompletionInbox> inbox = CompletionInbox::ForThisThread(executor);
-            start(Callback<T>([shared, inbox](Result<T> r) {
-              inbox->Push([shared, r = std::make_shared<Result<T>>(std::move(r))] {
-                (*shared)(std::optional<Result<T>>(std::move(*r)));
-              });
-            }));
-          },
-          boost::asio::use_awaitable);
+  std::optional<Result<T>> result = co_await boost::asio::async_initiate<
+      const boost::asio::use_awaitable_t<>, void(std::optional<Result<T>>)>(
+      [&start, &executor, &on_done](auto handler) {
+        using Handler = decltype(handler);
+        struct Pending final : CompletionInbox::Item {
+          Pending(Handler h, OnDone d) : handler(std::move(h)), on_done(std::move(d)) {}
+          void Run() override {
+            on_done();
+            std::move(handler)(std::move(result));
+          }
+          Handler handler;
+          OnDone on_done;
+          std::optional<Result<T>> result;  // set on the store's thread, then pushed
+        };
+        auto pending = std::make_shared<Pending>(std::move(handler), std::move(on_done));
+        start(Callback<T>([pending, inbox = CompletionInbox::ForThisThread(executor)](Result<T> r) {
+          pending->result.emplace(std::move(r));
+          inbox->Push(pending);
+        }));
+      },
+      boost::asio::use_awaitable);
   co_return std::move(*result);
 }
 
