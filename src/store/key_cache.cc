@@ -4,16 +4,41 @@
 
 namespace heartbeat {
 
+namespace {
+
+std::atomic<std::uint64_t> g_generations{0};
+
+std::uint64_t NewGeneration() { return g_generations.fetch_add(1) + 1; }
+
+}  // namespace
+
+KeyCache::KeyCache(Store& store) : store_(store), generation_(NewGeneration()) {}
+
+void KeyCache::Touch(Entry& entry, UnixMillis now) {
+  // Written only when the millisecond moves on: the threads share this line.
+  if (now > entry.last_used.load(std::memory_order_relaxed)) {
+    entry.last_used.store(now, std::memory_order_relaxed);
+  }
+}
+
 bool KeyCache::Authenticate(std::string_view key, UnixMillis now) const {
   if (key.empty()) return false;
+  thread_local Remembered remembered;
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (remembered.generation == generation && ConstantTimeEquals(remembered.key, key)) {
+    Touch(*remembered.entry, now);
+    return true;
+  }
   std::string hash = HashApiKey(key);
   std::shared_ptr<const KeySet> keys = keys_.load();
   auto it = keys->find(hash);
   // The lookup works on SHA-256 digests, whose timing says nothing useful about the key;
   // the final comparison is constant-time all the same.
   if (it == keys->end() || !ConstantTimeEquals(it->first, hash)) return false;
-  UnixMillis seen = it->second->last_used.load(std::memory_order_relaxed);
-  if (now > seen) it->second->last_used.store(now, std::memory_order_relaxed);
+  Touch(*it->second, now);
+  // Remembered only if no refresh came between the generation read above and the set
+  // the key was found in; if one did, the next request looks the key up again.
+  remembered = {generation, std::string(key), it->second};
   return true;
 }
 
@@ -38,6 +63,7 @@ void KeyCache::Refresh(Callback<void> done) {
       }
     }
     keys_.store(std::move(fresh));
+    generation_.store(NewGeneration(), std::memory_order_release);
     done(Ok{});
   });
 }

@@ -4,9 +4,14 @@
 // revoked with the CLI takes effect at the next refresh (the server refreshes twice a
 // second). Uses are counted in memory and written back in batches.
 //
+// Each thread also remembers the last key it accepted, until the next refresh: a client
+// on a keep-alive connection sends the same key with every request, and the repeat costs
+// one constant-time comparison instead of a hash and a lookup.
+//
 // Thread-safe: Authenticate may run on any thread while Refresh runs on another.
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +25,7 @@ namespace heartbeat {
 
 class KeyCache {
  public:
-  explicit KeyCache(Store& store) : store_(store) {}
+  explicit KeyCache(Store& store);
 
   // True when `key` is a current API key; records its use at `now`.
   bool Authenticate(std::string_view key, UnixMillis now) const;
@@ -40,9 +45,19 @@ class KeyCache {
     UnixMillis flushed = 0;  // written by FlushUses only
   };
   using KeySet = std::unordered_map<std::string, std::shared_ptr<Entry>>;
+  // The last key a thread accepted, valid while `generation` is current.
+  struct Remembered {
+    std::uint64_t generation = 0;
+    std::string key;
+    std::shared_ptr<Entry> entry;
+  };
+  static void Touch(Entry& entry, UnixMillis now);
 
   Store& store_;
   std::atomic<std::shared_ptr<const KeySet>> keys_{std::make_shared<const KeySet>()};
+  // Changes at every refresh, after keys_, to a value no refresh of any KeyCache in the
+  // process had before, so that what a thread remembers never outlives its key set.
+  std::atomic<std::uint64_t> generation_;
 };
 
 }  // namespace heartbeat
