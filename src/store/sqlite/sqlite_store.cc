@@ -42,10 +42,12 @@ Status DropIfExpired(Connection& db, const std::string& slug, UnixMillis now) {
   return (*st)->Run();
 }
 
-// Runs a parameterless statement through the connection's statement cache.
-void RunCached(Connection& db, const char* sql) {
+// Runs a parameterless statement through the connection's statement cache (not parsed
+// again each time, as Exec would).
+Status RunCached(Connection& db, const char* sql) {
   Result<Statement*> st = db.Prepare(sql);
-  if (st.ok()) (void)(*st)->Run();
+  if (!st.ok()) return st.error();
+  return (*st)->Run();
 }
 
 bool IsHexId(const std::string& id) {
@@ -110,7 +112,7 @@ void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteO
   Status begun =
       sqlite::CoalescingVfsFailed()
           ? Status(Unavailable("a write to the WAL failed; restart heartbeat to recover"))
-          : db.Exec("BEGIN IMMEDIATE");
+          : RunCached(db, "BEGIN IMMEDIATE");
   if (!begun.ok()) {
     healthy_.store(false);
     for (auto& op : batch) op->Abort(Unavailable(begun.error().message));
@@ -124,11 +126,11 @@ void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteO
       op->Execute(db);
       continue;
     }
-    RunCached(db, "SAVEPOINT op");
-    if (!op->Execute(db)) RunCached(db, "ROLLBACK TO op");
-    RunCached(db, "RELEASE op");
+    (void)RunCached(db, "SAVEPOINT op");
+    if (!op->Execute(db)) (void)RunCached(db, "ROLLBACK TO op");
+    (void)RunCached(db, "RELEASE op");
   }
-  Status committed = db.Exec("COMMIT");
+  Status committed = RunCached(db, "COMMIT");
   if (!committed.ok()) {
     (void)db.Exec("ROLLBACK");
     healthy_.store(false);

@@ -94,15 +94,15 @@ class SqliteStore final : public Store {
 
  private:
   struct WriteOp;
-  template <class T>
+  template <class T, class Fn>
   struct TypedWriteOp;
 
   explicit SqliteStore(SqliteStoreOptions options);
 
   enum class Atomicity { kOneStatement, kSeveralStatements };
-  template <class T>
-  void Write(Callback<T> done, std::function<Result<T>(sqlite::Connection&)> fn,
-             Atomicity atomicity = Atomicity::kSeveralStatements);
+  // `fn` is a callable Result<T>(sqlite::Connection&), run on the writer thread.
+  template <class T, class Fn>
+  void Write(Callback<T> done, Fn fn, Atomicity atomicity = Atomicity::kSeveralStatements);
   template <class T>
   void Read(Callback<T> done, std::function<Result<T>(sqlite::Connection&)> fn);
 

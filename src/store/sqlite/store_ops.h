@@ -20,9 +20,12 @@ struct SqliteStore::WriteOp {
   virtual void Complete() = 0;
 };
 
-template <class T>
+// The operation's function is held as it is, not in a std::function: one allocation per
+// write instead of two.
+template <class T, class Fn>
 struct SqliteStore::TypedWriteOp final : SqliteStore::WriteOp {
-  std::function<Result<T>(Connection&)> fn;
+  TypedWriteOp(Fn f, Callback<T> d) : fn(std::move(f)), done(std::move(d)) {}
+  Fn fn;
   Callback<T> done;
   std::optional<Result<T>> result;
 
@@ -34,13 +37,10 @@ struct SqliteStore::TypedWriteOp final : SqliteStore::WriteOp {
   void Complete() override { done(std::move(*result)); }
 };
 
-template <class T>
-void SqliteStore::Write(Callback<T> done, std::function<Result<T>(Connection&)> fn,
-                        Atomicity atomicity) {
-  auto op = std::make_unique<TypedWriteOp<T>>();
+template <class T, class Fn>
+void SqliteStore::Write(Callback<T> done, Fn fn, Atomicity atomicity) {
+  auto op = std::make_unique<TypedWriteOp<T, Fn>>(std::move(fn), std::move(done));
   op->needs_savepoint = atomicity == Atomicity::kSeveralStatements;
-  op->fn = std::move(fn);
-  op->done = std::move(done);
   {
     std::lock_guard lock(write_mu_);
     if (!write_closed_) {
