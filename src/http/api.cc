@@ -1,5 +1,6 @@
 #include "http/api.h"
 
+#include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -44,7 +45,7 @@ struct Match {
   bool has_slug = false;  // the path names a monitor (even an empty or invalid name)
 };
 
-Match MatchPath(const std::vector<std::string>& seg) {
+Match MatchPath(std::span<const std::string> seg) {
   if (seg.size() == 1 && seg[0] == "healthz") return {Route::kHealthz, {}};
   if (seg.size() == 1 && seg[0] == "metrics") return {Route::kMetrics, {}};
   if (seg.size() == 1 && seg[0] == "monitors") return {Route::kMonitors, {}};
@@ -275,9 +276,15 @@ asio::awaitable<Response> Api::Route(const Request& req, const RequestContext& c
   if (!parsed) return Ready(ErrorResponse(v, status::bad_request, "malformed request target"));
   const boost::urls::url_view& url = *parsed;
 
-  std::vector<std::string> segments;
-  for (auto seg : url.segments()) segments.push_back(seg);
-  Match match = MatchPath(segments);
+  // No endpoint has more than three segments: a fourth is kept only to tell such paths
+  // apart, and a path that long is only looked for among the static files.
+  std::array<std::string, 4> segments;
+  std::size_t count = 0;
+  for (auto seg : url.segments()) {
+    if (count == segments.size()) break;
+    segments[count++] = seg;
+  }
+  Match match = MatchPath(std::span<const std::string>(segments.data(), count));
   label = LabelOf(match.route);
   if (match.route == Route::kUnknown) {
     // The dashboard: static files under / and /ui/, no key needed (the page asks for one).
