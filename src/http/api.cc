@@ -7,7 +7,6 @@
 #include <boost/url/parse.hpp>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "core/api_key.h"
 #include "core/interval.h"

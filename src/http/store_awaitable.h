@@ -68,14 +68,15 @@ class CompletionInbox : public std::enable_shared_from_this<CompletionInbox> {
   std::vector<std::shared_ptr<Item>> items_;  // guarded by mu_
 };
 
-struct NothingToDo {
+// The default `on_done` of AwaitStore: no hook.
+struct NoHook {
   void operator()() const {}
 };
 
 // `start` receives a Callback<T> and starts the store operation with it. `on_done` runs
 // on the awaiting thread when the result is back, just before the coroutine resumes.
 // One allocation holds the awaiting handler and the result on its way back.
-template <class T, class Start, class OnDone = NothingToDo>
+template <class T, class Start, class OnDone = NoHook>
 boost::asio::awaitable<Result<T>> AwaitStore(Start start, OnDone on_done = {}) {
   auto executor = co_await boost::asio::this_coro::executor;
   // Result<T> has no default constructor, which the awaitable machinery needs: carry it in
