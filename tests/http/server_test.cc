@@ -912,6 +912,20 @@ class ServerLargeResponse : public ::testing::Test {
                           co_return res;
                         });
   }
+  // A server whose writes must finish within `write_timeout` (not started yet).
+  http::Server WithWriteTimeout(milliseconds write_timeout) {
+    http::ServerOptions options;
+    options.write_timeout = write_timeout;
+    return Start(options);
+  }
+  // Waits (up to 5 s) until the server has `n` open connections; true when it has.
+  static bool WaitForConnections(const http::Server& server, std::size_t n) {
+    auto start = steady_clock::now();
+    while (server.open_connections() != n && Since(start) < milliseconds(5000)) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return server.open_connections() == n;
+  }
   ServerLargeResponse() : big_(8 * kMiB, '\0') {
     for (std::size_t i = 0; i < big_.size(); ++i) big_[i] = static_cast<char>('a' + i * 7 % 26);
   }
@@ -942,14 +956,12 @@ TEST_F(ServerLargeResponse, WhatDoesNotFitAtOnceIsSentLater) {
 // Stop lets in-flight requests finish, but no longer than their deadlines: a client that
 // does not read its answer does not hold up the shutdown.
 TEST_F(ServerLargeResponse, StopIsNotHeldUpByAClientThatDoesNotRead) {
-  http::ServerOptions options;
-  options.write_timeout = milliseconds(300);
-  http::Server server = Start(options);
+  http::Server server = WithWriteTimeout(milliseconds(300));
   ASSERT_TRUE(server.Start().ok());
   RawConn c(server.port());
   ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
   std::this_thread::sleep_for(milliseconds(100));  // the server is stuck writing
-  ASSERT_EQ(server.open_connections(), 1u);
+  ASSERT_TRUE(WaitForConnections(server, 1));
   auto start = steady_clock::now();
   server.Stop();
   EXPECT_LT(Since(start), milliseconds(3000));
@@ -959,22 +971,13 @@ TEST_F(ServerLargeResponse, StopIsNotHeldUpByAClientThatDoesNotRead) {
 // The part of a response left to send asynchronously is under the write deadline: a
 // client that never reads it loses the connection instead of holding it for good.
 TEST_F(ServerLargeResponse, ClientThatStopsReadingIsCutOffAfterTheWriteTimeout) {
-  http::ServerOptions options;
-  options.write_timeout = milliseconds(300);
-  http::Server server = Start(options);
+  http::Server server = WithWriteTimeout(milliseconds(300));
   ASSERT_TRUE(server.Start().ok());
   RawConn c(server.port());
-  auto accepted = steady_clock::now();
-  while (server.open_connections() == 0 && Since(accepted) < milliseconds(5000)) {
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  ASSERT_EQ(server.open_connections(), 1u);
+  ASSERT_TRUE(WaitForConnections(server, 1));
   ASSERT_TRUE(c.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto start = steady_clock::now();
-  while (server.open_connections() > 0 && Since(start) < milliseconds(5000)) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  EXPECT_EQ(server.open_connections(), 0u);
+  EXPECT_TRUE(WaitForConnections(server, 0));
   EXPECT_GE(Since(start), milliseconds(250));
   EXPECT_LT(Since(start), milliseconds(3000));
   server.Stop();
