@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto* e = std::get_if<std::string>(&page); e && e->empty()) Fail("page: empty error");
     auto writes = protocol::UnprocessedWrites(b, "heartbeat-monitors");
     if (auto* e = std::get_if<std::string>(&writes); e && e->empty()) Fail("writes: empty error");
-    (void)protocol::TableStatusFromJson(b);
+    (void)protocol::TableDescriptionFromJson(b);
   } else if (outcome.error.message.empty() && outcome.error.type.empty()) {
     Fail("an error without a type or a message");
   }

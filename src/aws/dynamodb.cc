@@ -119,6 +119,7 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
     Credentials credentials = options.credentials ? options.credentials() : Credentials{};
     SignRequest(request, credentials, options.region, "dynamodb", clock.Now());
     ++ex->attempts;
+    requests_sent.fetch_add(1, std::memory_order_relaxed);
     std::int64_t now_in_flight = ++in_flight;
     std::int64_t seen = max_in_flight.load();
     while (now_in_flight > seen && !max_in_flight.compare_exchange_weak(seen, now_in_flight)) {
@@ -165,6 +166,7 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
   std::mt19937_64 rng;  // guarded by rng_mu
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::int64_t> max_in_flight{0};
+  std::atomic<std::int64_t> requests_sent{0};
 };
 
 namespace {
@@ -360,12 +362,12 @@ void DynamoClient::CreateTable(CreateTableRequest request, DynamoCallback<Nothin
               [](const json::object&, int) { return DynamoResult<Nothing>(Nothing{}); });
 }
 
-void DynamoClient::DescribeTable(std::string table, DynamoCallback<std::string> done) {
+void DynamoClient::DescribeTable(std::string table, DynamoCallback<TableDescription> done) {
   impl_->Call("DescribeTable", protocol::DescribeTableBody(table), std::move(done),
-              [](const json::object& body, int attempts) -> DynamoResult<std::string> {
-                auto status = protocol::TableStatusFromJson(body);
-                if (!status) return Malformed("DescribeTable", "no Table.TableStatus", attempts);
-                return std::move(*status);
+              [](const json::object& body, int attempts) -> DynamoResult<TableDescription> {
+                auto d = protocol::TableDescriptionFromJson(body);
+                if (!d) return Malformed("DescribeTable", "no Table.TableStatus", attempts);
+                return std::move(*d);
               });
 }
 
@@ -377,5 +379,6 @@ void DynamoClient::UpdateTimeToLive(std::string table, std::string attribute,
 
 std::int64_t DynamoClient::InFlight() const { return impl_->in_flight.load(); }
 std::int64_t DynamoClient::MaxInFlight() const { return impl_->max_in_flight.load(); }
+std::int64_t DynamoClient::RequestsSent() const { return impl_->requests_sent.load(); }
 
 }  // namespace heartbeat::aws

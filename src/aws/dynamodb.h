@@ -204,6 +204,12 @@ struct GlobalSecondaryIndex {
   // Projection ALL.
 };
 
+// What `heartbeat store init` checks of an existing table.
+struct TableDescription {
+  std::string status{};                // "ACTIVE", "CREATING", ...
+  std::vector<std::string> indexes{};  // the names of its global secondary indexes
+};
+
 struct CreateTableRequest {
   std::string table{};
   KeyAttribute hash{};
@@ -256,14 +262,16 @@ class DynamoClient {
 
   // Table set-up (heartbeat store init). CreateTable reports kOther with type
   // "ResourceInUseException" when the table exists. DescribeTable reports the TableStatus
-  // ("ACTIVE", "CREATING", ...). UpdateTimeToLive turns TTL on for `attribute`.
+  // and the GSIs' names. UpdateTimeToLive turns TTL on for `attribute`.
   void CreateTable(CreateTableRequest request, DynamoCallback<Nothing> done);
-  void DescribeTable(std::string table, DynamoCallback<std::string> done);
+  void DescribeTable(std::string table, DynamoCallback<TableDescription> done);
   void UpdateTimeToLive(std::string table, std::string attribute, DynamoCallback<Nothing> done);
 
   // How many requests are in flight right now, and the most there ever were (bench).
   std::int64_t InFlight() const;
   std::int64_t MaxInFlight() const;
+  // HTTP requests sent so far, every attempt counted.
+  std::int64_t RequestsSent() const;
 
  private:
   struct Impl;

@@ -512,12 +512,23 @@ std::variant<std::vector<WriteRequest>, std::string> UnprocessedWrites(const jso
   return out;
 }
 
-std::optional<std::string> TableStatusFromJson(const json::object& body) {
+std::optional<TableDescription> TableDescriptionFromJson(const json::object& body) {
   const json::value* t = body.if_contains("Table");
   if (t == nullptr || !t->is_object()) return std::nullopt;
-  const json::value* s = t->as_object().if_contains("TableStatus");
+  const json::object& table = t->as_object();
+  const json::value* s = table.if_contains("TableStatus");
   if (s == nullptr || !s->is_string()) return std::nullopt;
-  return Printable(s->as_string());
+  TableDescription d;
+  d.status = Printable(s->as_string());
+  if (const json::value* gsis = table.if_contains("GlobalSecondaryIndexes")) {
+    if (!gsis->is_array()) return std::nullopt;
+    for (const json::value& g : gsis->as_array()) {
+      const json::value* name = g.is_object() ? g.as_object().if_contains("IndexName") : nullptr;
+      if (name == nullptr || !name->is_string()) return std::nullopt;
+      d.indexes.push_back(Printable(name->as_string()));
+    }
+  }
+  return d;
 }
 
 }  // namespace heartbeat::aws::protocol

@@ -59,8 +59,9 @@ std::variant<Page, std::string> PageFromJson(const boost::json::object& body);
 // BatchWriteItem's UnprocessedItems for `table` (empty when none).
 std::variant<std::vector<WriteRequest>, std::string> UnprocessedWrites(
     const boost::json::object& body, const std::string& table);
-// DescribeTable's Table.TableStatus; nullopt when missing or not a string.
-std::optional<std::string> TableStatusFromJson(const boost::json::object& body);
+// DescribeTable's Table.TableStatus and Table.GlobalSecondaryIndexes[].IndexName; nullopt
+// when the status is missing or not a string, or the indexes are malformed.
+std::optional<TableDescription> TableDescriptionFromJson(const boost::json::object& body);
 
 // The JSON parser settings for anything from the server: nesting deep enough for
 // DynamoDB's 32 levels of M/L (two JSON levels each) and no deeper.

@@ -376,10 +376,18 @@ TEST(Answers, PagesItemsAndUnprocessedWritesAreReadOrRefused) {
         protocol::UnprocessedWrites(json::parse(bad).as_object(), "t")))
         << bad;
   }
-  EXPECT_EQ(protocol::TableStatusFromJson(
-                json::parse(R"({"Table":{"TableStatus":"ACTIVE"}})").as_object()),
-            "ACTIVE");
-  EXPECT_EQ(protocol::TableStatusFromJson(json::parse(R"({"Table":5})").as_object()), std::nullopt);
+  auto described = protocol::TableDescriptionFromJson(
+      json::parse(R"({"Table":{"TableStatus":"ACTIVE"}})").as_object());
+  ASSERT_TRUE(described.has_value());
+  EXPECT_EQ(described->status, "ACTIVE");
+  EXPECT_TRUE(described->indexes.empty());
+  for (const char* bad :
+       {R"({"Table":5})", R"({"Table":{"TableStatus":1}})",
+        R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":{}}})",
+        R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":[{"IndexName":7}]}})"}) {
+    EXPECT_FALSE(protocol::TableDescriptionFromJson(json::parse(bad).as_object()).has_value())
+        << bad;
+  }
 }
 
 }  // namespace

@@ -177,6 +177,7 @@ TEST_F(RetryTest, AlwaysThrottledIsKThrottledAfterMaxAttempts) {
   EXPECT_EQ(r->error().attempts, 5);
   EXPECT_EQ(r->error().http_status, 400);
   EXPECT_EQ(http.requests.size(), 5u);
+  EXPECT_EQ(client.RequestsSent(), 5);
   EXPECT_NE(r->error().message.find("after 5 attempts"), std::string::npos) << r->error().message;
 }
 
@@ -368,15 +369,17 @@ TEST_F(RetryTest, InFlightCountsRequestsUntilTheyAnswer) {
   EXPECT_EQ(client.MaxInFlight(), 7);
 }
 
-TEST_F(RetryTest, DescribeTableReadsTheStatus) {
+TEST_F(RetryTest, DescribeTableReadsTheStatusAndTheIndexes) {
   ScriptedHttp http([](const HttpRequest& req) {
     EXPECT_EQ(*HeaderOf(req, "x-amz-target"), "DynamoDB_20120810.DescribeTable");
-    return Reply(200, R"({"Table":{"TableName":"t","TableStatus":"CREATING"}})");
+    return Reply(200, R"({"Table":{"TableName":"t","TableStatus":"CREATING",
+        "GlobalSecondaryIndexes":[{"IndexName":"a","IndexStatus":"ACTIVE"},{"IndexName":"b"}]}})");
   });
   DynamoClient client(http, Options(), clock_);
-  auto r = Run<std::string>(http, [&](auto cb) { client.DescribeTable("t", cb); });
+  auto r = Run<TableDescription>(http, [&](auto cb) { client.DescribeTable("t", cb); });
   ASSERT_TRUE(r && r->ok());
-  EXPECT_EQ(r->value(), "CREATING");
+  EXPECT_EQ(r->value().status, "CREATING");
+  EXPECT_EQ(r->value().indexes, (std::vector<std::string>{"a", "b"}));
 }
 
 }  // namespace

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "core/alert.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/dynamo/monitor_item.h"
 #include "support/dynalite.h"
+#include "support/loopback_http_server.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
 #include "support/test_time.h"
@@ -284,6 +286,196 @@ TEST_F(DynamoStoreTest, HundredsOfPingsWaitOnDynamoDbAtOnceOnAFewThreads) {
   EXPECT_LE(ThreadCount(), threads_before + 1) << "a thread per request?";
   EXPECT_GE(store_->MaxInFlight(), 100) << "the pings did not overlap";
   RecordProperty("max_in_flight", static_cast<int>(store_->MaxInFlight()));
+}
+
+TEST_F(DynamoStoreTest, RaisingThePartitionsMovesEachMonitorOnItsNextPing) {
+  Ping("moved", 60, kBase);
+  ASSERT_EQ(Partition("moved"), "CHECK");
+  // The operator raises CHECK_PARTITIONS: a replica with N = 4 on the same tables.
+  auto spread = DynamoStore::Open(testing::TestDynamoOptions(tables_, 4));
+  ASSERT_TRUE(spread.ok()) << spread.error().message;
+  auto pinged = Await<Monitor>([&](Callback<Monitor> cb) {
+    (*spread)->Ping("moved", std::nullopt, kBase + 1000, std::move(cb));
+  });
+  ASSERT_TRUE(pinged.ok()) << pinged.error().message;
+  EXPECT_EQ(Partition("moved"), dynamo::HomePartition("moved", 4))
+      << "the monitor stays in the hot partition";
+  EXPECT_EQ(pinged->next_due, kBase + 61'000);
+  // Once moved, a ping costs one request again, and the spread checker finds the monitor.
+  const std::int64_t before = (*spread)->RequestsSent();
+  ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
+                (*spread)->Ping("moved", std::nullopt, kBase + 2000, std::move(cb));
+              }).ok());
+  EXPECT_EQ((*spread)->RequestsSent() - before, 1);
+  auto due = Await<std::vector<Monitor>>([&](Callback<std::vector<Monitor>> cb) {
+    (*spread)->DueMonitors(kBase + 63'000, 100, std::move(cb));
+  });
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].slug, "moved");
+  (*spread)->Close();
+}
+
+// Another writer (the Rust version, during a switch-over) unpaused the monitor but left it
+// in PAUSED, which the checker never reads: the next ping brings it back where it is seen.
+TEST_F(DynamoStoreTest, AMonitorUnpausedByAnotherWriterComesBackToTheChecker) {
+  Item item = SeedItem("unpaused", 60, kBase / 1000 - 10, kBase / 1000 - 86'400);
+  item["check_partition"] = AttributeValue::S("PAUSED");
+  PutRaw(item);
+  Ping("unpaused", std::nullopt, kBase);
+  EXPECT_EQ(Partition("unpaused"), "CHECK");
+  std::vector<Monitor> due = Due(kBase + 61'000);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].slug, "unpaused");
+}
+
+// SPEC §6: a ping is one UpdateItem, with or without an interval, new monitor or not.
+TEST_F(DynamoStoreTest, APingIsOneRequest) {
+  std::vector<std::string> slugs;
+  for (int i = 0; i < 50; ++i) slugs.push_back("one-" + std::to_string(i));
+  std::int64_t before = store_->RequestsSent();
+  PingMany(slugs, 300, kBase);  // new monitors, with an interval
+  EXPECT_EQ(store_->RequestsSent() - before, 50);
+  before = store_->RequestsSent();
+  EXPECT_EQ(testing::PingAllAtOnce(*store_, slugs, std::nullopt, kBase + 1000), 0u);
+  EXPECT_EQ(store_->RequestsSent() - before, 50);  // the stored interval, read by the update
+  before = store_->RequestsSent();
+  Ping("one-new-without-interval", std::nullopt, kBase);
+  EXPECT_EQ(store_->RequestsSent() - before, 1);
+}
+
+TEST_F(DynamoStoreTest, ListingSkipsAnItemItCannotReadInsteadOfFailing) {
+  Ping("good", 60, kBase);
+  Item broken = SeedItem("broken", 60, kBase / 1000, kBase / 1000);
+  broken.erase("next_due");
+  broken["interval_secs"] = AttributeValue::S("five minutes");
+  PutRaw(broken);
+  auto page = Await<MonitorPage>(
+      [&](Callback<MonitorPage> cb) { store_->List("", 100, kBase, std::move(cb)); });
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->monitors.size(), 1u);
+  EXPECT_EQ(page->monitors[0].slug, "good");
+}
+
+// `heartbeat store init` against an endpoint that answers as AWS would: the request that
+// turns TTL on, TTL already on, an engine without TTL, TTL refused, and a table that exists
+// without the GSI.
+class InitTablesTest : public ::testing::Test {
+ protected:
+  struct Script {
+    std::string existing_indexes = R"([{"IndexName":"overdue-check-index"}])";
+    bool tables_exist = false;
+    unsigned ttl_status = 200;
+    std::string ttl_answer = R"({"TimeToLiveSpecification":{"Enabled":true,)"
+                             R"("AttributeName":"expires_at"}})";
+  };
+
+  Status Init(const Script& script, std::string* note) {
+    testing::LoopbackHttpServer server([&](const testing::LoopbackRequest& req) {
+      const std::string* target = req.Header("x-amz-target");
+      std::string op = target ? target->substr(target->find('.') + 1) : "";
+      std::lock_guard lock(mu_);
+      ops_.push_back(op);
+      auto json = [](unsigned status, std::string body) {
+        testing::LoopbackReply r = testing::LoopbackReply::With(status, std::move(body));
+        r.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
+        return r;
+      };
+      if (op == "CreateTable") {
+        if (script.tables_exist) {
+          return json(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#)"
+                           R"(ResourceInUseException","message":"Table already exists"})");
+        }
+        return json(200, R"({"TableDescription":{"TableStatus":"CREATING"}})");
+      }
+      if (op == "DescribeTable") {
+        bool monitors = req.body.find("\"monitors\"") != std::string::npos;
+        return json(200,
+                    std::string(R"({"Table":{"TableStatus":"ACTIVE")") +
+                        (monitors ? ",\"GlobalSecondaryIndexes\":" + script.existing_indexes : "") +
+                        "}}");
+      }
+      if (op == "UpdateTimeToLive") {
+        ttl_body_ = req.body;
+        return json(script.ttl_status, script.ttl_answer);
+      }
+      return json(400, R"({"__type":"com.amazon.coral.service#UnknownOperationException"})");
+    });
+    DynamoStoreOptions o;
+    o.monitors_table = "monitors";
+    o.keys_table = "keys";
+    o.client.endpoint = server.url();
+    o.client.region = "eu-north-1";
+    o.client.credentials = [] { return aws::Credentials{"AKID", "secret", ""}; };
+    o.client.max_attempts = 2;
+    o.client.base_delay = std::chrono::milliseconds(1);
+    auto store = DynamoStore::Open(o);
+    if (!store.ok()) return store.error();
+    Status s = (*store)->InitTables(note);
+    (*store)->Close();
+    return s;
+  }
+
+  std::mutex mu_;
+  std::vector<std::string> ops_;
+  std::string ttl_body_;
+};
+
+TEST_F(InitTablesTest, CreatesBothTablesWithTheIndexAndTurnsTtlOnForExpiresAt) {
+  std::string note;
+  Status s = Init({}, &note);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(note, "");
+  EXPECT_EQ(ops_, (std::vector<std::string>{"CreateTable", "DescribeTable", "CreateTable",
+                                            "DescribeTable", "UpdateTimeToLive"}));
+  boost::json::value ttl = boost::json::parse(ttl_body_);
+  EXPECT_EQ(ttl.at("TableName"), "monitors");
+  EXPECT_EQ(ttl.at("TimeToLiveSpecification").at("Enabled"), true);
+  EXPECT_EQ(ttl.at("TimeToLiveSpecification").at("AttributeName"), "expires_at");
+}
+
+TEST_F(InitTablesTest, TtlAlreadyOnIsFine) {
+  Script script;
+  script.tables_exist = true;
+  script.ttl_status = 400;
+  script.ttl_answer = R"({"__type":"com.amazon.coral.validate#ValidationException",)"
+                      R"("message":"TimeToLive is already enabled"})";
+  std::string note;
+  Status s = Init(script, &note);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(note, "");
+}
+
+TEST_F(InitTablesTest, AnEngineWithoutTtlIsANoteNotAFailure) {
+  Script script;
+  script.ttl_status = 400;
+  script.ttl_answer = R"({"__type":"com.amazon.coral.service#UnknownOperationException"})";
+  std::string note;
+  Status s = Init(script, &note);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  EXPECT_NE(note.find("TTL could not be turned on"), std::string::npos) << note;
+}
+
+TEST_F(InitTablesTest, TtlRefusedIsAFailure) {
+  Script script;
+  script.ttl_status = 400;
+  script.ttl_answer =
+      R"({"__type":"com.amazon.coral.service#AccessDeniedException",)"
+      R"("message":"User is not authorized to perform: dynamodb:UpdateTimeToLive"})";
+  std::string note;
+  Status s = Init(script, &note);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("not authorized"), std::string::npos) << s.error().message;
+}
+
+TEST_F(InitTablesTest, AnExistingTableWithoutTheIndexIsAFailure) {
+  Script script;
+  script.tables_exist = true;
+  script.existing_indexes = R"([{"IndexName":"something-else"}])";
+  std::string note;
+  Status s = Init(script, &note);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("overdue-check-index"), std::string::npos) << s.error().message;
 }
 
 }  // namespace

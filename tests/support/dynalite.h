@@ -106,10 +106,10 @@ class Dynalite {
         AwaitDynamo<aws::Nothing>([&](auto cb) { client.CreateTable(request, std::move(cb)); });
     if (!created.ok()) throw std::runtime_error("CreateTable: " + created.error().message);
     for (int i = 0; i < 200; ++i) {
-      auto status = AwaitDynamo<std::string>(
+      auto described = AwaitDynamo<aws::TableDescription>(
           [&](auto cb) { client.DescribeTable(request.table, std::move(cb)); });
-      if (!status.ok()) throw std::runtime_error("DescribeTable: " + status.error().message);
-      if (status.value() == "ACTIVE") return;
+      if (!described.ok()) throw std::runtime_error("DescribeTable: " + described.error().message);
+      if (described.value().status == "ACTIVE") return;
       usleep(10'000);
     }
     throw std::runtime_error("table " + request.table + " never became ACTIVE");

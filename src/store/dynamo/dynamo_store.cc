@@ -469,6 +469,8 @@ DynamoStore::~DynamoStore() { Close(); }
 std::int64_t DynamoStore::InFlight() const { return impl_->client->InFlight(); }
 std::int64_t DynamoStore::MaxInFlight() const { return impl_->client->MaxInFlight(); }
 
+std::int64_t DynamoStore::RequestsSent() const { return impl_->client->RequestsSent(); }
+
 bool DynamoStore::Healthy() const { return impl_->healthy.load(); }
 
 void DynamoStore::Close() {
@@ -537,14 +539,16 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
         Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
         if (!parsed.ok()) return done(parsed.error());
-        // A ping never changes where an item of ours belongs; an item the Rust version
-        // alerted is still in "CHECK", where the checker would not see its recovery once
-        // next_due has moved on: move it now.
+        // The ping keeps the partition the item was in. Almost always that is where it
+        // belongs; when not, it is moved now, once (the next ping finds it in place):
+        // - an item the Rust version alerted is still in "CHECK", where the checker would
+        //   not see its recovery once next_due has moved on: to ALERTING;
+        // - an item written before CHECK_PARTITIONS was raised (or by the Rust version) is
+        //   in "CHECK": to its own CHECK#i, or the hot partition would never cool down;
+        // - an item another writer unpaused is still in PAUSED, which the checker never
+        //   reads: back home.
         const std::string want = dynamo::PartitionFor(*parsed, impl->Home(slug));
-        if (want == parsed->partition ||
-            (want != dynamo::kAlertingPartition && want != dynamo::kPausedPartition)) {
-          return done(std::move(parsed->monitor));
-        }
+        if (want == parsed->partition) return done(std::move(parsed->monitor));
         return impl->Mutate<Monitor>(
             slug,
             [](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
@@ -611,9 +615,10 @@ void DynamoStore::List(std::string after, std::size_t limit, UnixMillis now,
           if (!r.ok()) return done(ToError(r.error(), "list monitors"));
           std::vector<Monitor> live;
           for (const Item& item : r.value()) {
+            // An item another writer left malformed is skipped, as by the checker and the
+            // counts, rather than hiding every other monitor (Get names its problem).
             Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
-            if (!parsed.ok()) return done(parsed.error());
-            if (Live(*parsed, now)) live.push_back(std::move(parsed->monitor));
+            if (parsed.ok() && Live(*parsed, now)) live.push_back(std::move(parsed->monitor));
           }
           std::sort(live.begin(), live.end(),
                     [](const Monitor& a, const Monitor& b) { return a.slug < b.slug; });
@@ -1193,8 +1198,13 @@ void DynamoStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses
 Status DynamoStore::InitTables(std::string* ttl_note) {
   aws::DynamoClient& client = *impl_->client;
   const DynamoStoreOptions& o = impl_->options;
+  // Creates the table if it is missing and waits until it is ACTIVE (a few seconds on AWS,
+  // at once locally). A table that exists already must have the indexes asked for: a table
+  // made by hand without the GSI would otherwise only show at the checker's first query.
   auto create = [&](aws::CreateTableRequest request) -> Status {
     std::string table = request.table;
+    std::vector<std::string> indexes;
+    for (const aws::GlobalSecondaryIndex& gsi : request.indexes) indexes.push_back(gsi.name);
     auto created = Await<aws::Nothing>([&](Callback<aws::Nothing> cb) {
       client.CreateTable(std::move(request), [cb](DynamoResult<aws::Nothing> r) {
         if (r.ok()) return cb(aws::Nothing{});
@@ -1203,18 +1213,25 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
       });
     });
     if (!created.ok()) return created.error().Wrap("create table " + table);
-    // Wait until it is ACTIVE (a few seconds on AWS, at once locally).
     auto wait = std::chrono::milliseconds(10);
     for (auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
          std::chrono::steady_clock::now() < deadline;) {
-      auto status = Await<std::string>([&](Callback<std::string> cb) {
-        client.DescribeTable(table, [cb](DynamoResult<std::string> r) {
+      auto described = Await<aws::TableDescription>([&](Callback<aws::TableDescription> cb) {
+        client.DescribeTable(table, [cb](DynamoResult<aws::TableDescription> r) {
           if (r.ok()) return cb(std::move(r.value()));
           return cb(ToError(r.error(), "describe table"));
         });
       });
-      if (!status.ok()) return status.error();
-      if (*status == "ACTIVE") return Ok{};
+      if (!described.ok()) return described.error();
+      for (const std::string& index : indexes) {
+        if (std::find(described->indexes.begin(), described->indexes.end(), index) ==
+            described->indexes.end()) {
+          return InvalidArgument("table " + table + " exists without the index " + index +
+                                 " that the checker queries; add it (hash key " +
+                                 "check_partition S, range key next_due N, projection ALL)");
+        }
+      }
+      if (described->status == "ACTIVE") return Ok{};
       std::this_thread::sleep_for(wait);
       wait = std::min(wait * 2, std::chrono::milliseconds(1000));
     }
@@ -1229,20 +1246,27 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
     return s;
   }
   if (Status s = create({.table = o.keys_table, .hash = {"key_hash", 'S'}}); !s.ok()) return s;
+  // TTL on expires_at. An engine without TTL (dynalite) is worth a note, not a failure:
+  // heartbeat removes expired monitors itself. Any other refusal (no permission, TTL on
+  // another attribute) is an error: on AWS, expired monitors would pile up unnoticed.
+  bool unsupported = false;
   auto ttl = Await<aws::Nothing>([&](Callback<aws::Nothing> cb) {
-    client.UpdateTimeToLive(o.monitors_table, "expires_at", [cb](DynamoResult<aws::Nothing> r) {
+    client.UpdateTimeToLive(o.monitors_table, "expires_at", [&, cb](DynamoResult<aws::Nothing> r) {
       if (r.ok()) return cb(aws::Nothing{});
       // "TimeToLive is already enabled" answers a ValidationException.
       if (r.error().message.find("already enabled") != std::string::npos) {
         return cb(aws::Nothing{});
       }
       if (r.error().type == "UnknownOperationException") {
+        unsupported = true;
         return cb(Unavailable("this engine does not know UpdateTimeToLive"));
       }
-      return cb(ToError(r.error(), "turn TTL on"));
+      return cb(ToError(r.error(), "turn TTL on for expires_at"));
     });
   });
-  if (!ttl.ok() && ttl_note != nullptr) {
+  if (ttl.ok()) return Ok{};
+  if (!unsupported) return ttl.error().Wrap("table " + o.monitors_table);
+  if (ttl_note != nullptr) {
     *ttl_note = "TTL could not be turned on (" + ttl.error().message +
                 "); heartbeat removes expired monitors itself";
   }

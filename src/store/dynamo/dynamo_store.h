@@ -52,14 +52,17 @@ class DynamoStore final : public Store {
   ~DynamoStore() override;
 
   // `heartbeat store init`: creates both tables (with the GSI) when missing, waits until
-  // they are ACTIVE, and turns TTL on expires_at on. An engine without TTL support
-  // (dynalite) is reported in `ttl_note` rather than failing: expired monitors are also
-  // removed by heartbeat itself.
+  // they are ACTIVE, checks that an existing monitors table has the GSI, and turns TTL on
+  // expires_at on. An engine without TTL support (dynalite: UnknownOperationException) is
+  // reported in `ttl_note` rather than failing, as expired monitors are also removed by
+  // heartbeat itself; any other refusal of TTL is an error.
   Status InitTables(std::string* ttl_note);
 
   // Requests to DynamoDB in flight now, and the most at once so far.
   std::int64_t InFlight() const;
   std::int64_t MaxInFlight() const;
+  // Requests sent to DynamoDB so far, every retry counted.
+  std::int64_t RequestsSent() const;
 
   void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
             Callback<Monitor> done) override;
