@@ -28,16 +28,21 @@ Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
     }
     region = "us-east-1";
   }
-  Result<aws::Credentials> credentials = aws::ResolveCredentials(aws::ProcessEnv());
+  auto credentials = aws::CredentialsProvider::Resolve(aws::ProcessEnv());
   if (!credentials.ok()) {
-    if (!local) return credentials.error().Wrap("AWS credentials");
-    // dynalite and DynamoDB Local accept any signature.
-    credentials = aws::Credentials{"local", "local", ""};
+    // dynalite and DynamoDB Local accept any signature, so a local engine needs no
+    // credentials; but credentials given and broken (half a key pair, a malformed file)
+    // are reported, local or not.
+    if (!local || credentials.error().code != ErrorCode::kNotFound) {
+      return credentials.error().Wrap("AWS credentials");
+    }
+    options.client.credentials = [] { return aws::Credentials{"local", "local", ""}; };
+  } else {
+    options.client.credentials = [p = std::move(*credentials)] { return p->Get(); };
   }
   options.client.endpoint =
       local ? config.dynamodb_endpoint : aws::RegionalEndpoint("dynamodb", region);
   options.client.region = region;
-  options.client.credentials = [c = std::move(*credentials)] { return c; };
   return DynamoStore::Open(std::move(options));
 }
 

@@ -1,5 +1,7 @@
 #include "aws/credentials.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -96,7 +98,8 @@ Result<ProfileKeys> ParseProfile(std::string_view text, std::string_view profile
   return keys;
 }
 
-Result<Credentials> FromFile(const EnvLookup& env) {
+// Where the shared credentials file is, and which profile to read from it.
+Result<std::pair<std::string, std::string>> FileAndProfile(const EnvLookup& env) {
   std::string path;
   if (auto file = NonEmpty(env, "AWS_SHARED_CREDENTIALS_FILE")) {
     path = *file;
@@ -107,8 +110,10 @@ Result<Credentials> FromFile(const EnvLookup& env) {
         "no AWS credentials: AWS_ACCESS_KEY_ID is not set, and neither "
         "AWS_SHARED_CREDENTIALS_FILE nor HOME says where a credentials file is");
   }
-  const std::string profile = NonEmpty(env, "AWS_PROFILE").value_or("default");
+  return std::pair{std::move(path), NonEmpty(env, "AWS_PROFILE").value_or("default")};
+}
 
+Result<Credentials> ReadFile(const std::string& path, const std::string& profile) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return NotFound("no AWS credentials: AWS_ACCESS_KEY_ID is not set and the credentials file " +
@@ -138,6 +143,28 @@ Result<Credentials> FromFile(const EnvLookup& env) {
   return credentials;
 }
 
+// The environment's key pair; nullopt when none is set; an error for half a pair.
+Result<std::optional<Credentials>> FromEnvironment(const EnvLookup& env) {
+  auto id = NonEmpty(env, "AWS_ACCESS_KEY_ID");
+  auto secret = NonEmpty(env, "AWS_SECRET_ACCESS_KEY");
+  if (id && secret) {
+    Credentials credentials;
+    credentials.access_key_id = std::move(*id);
+    credentials.secret_access_key = std::move(*secret);
+    credentials.session_token = NonEmpty(env, "AWS_SESSION_TOKEN").value_or("");
+    return std::optional<Credentials>(std::move(credentials));
+  }
+  // Half a key pair is a mistake worth reporting rather than silently reading a file that
+  // may hold someone else's keys.
+  if (id) {
+    return InvalidArgument("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  }
+  if (secret) {
+    return InvalidArgument("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+  }
+  return std::optional<Credentials>();
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -149,24 +176,54 @@ EnvLookup ProcessEnv() {
 }
 
 Result<Credentials> ResolveCredentials(const EnvLookup& env) {
-  auto id = NonEmpty(env, "AWS_ACCESS_KEY_ID");
-  auto secret = NonEmpty(env, "AWS_SECRET_ACCESS_KEY");
-  if (id && secret) {
-    Credentials credentials;
-    credentials.access_key_id = std::move(*id);
-    credentials.secret_access_key = std::move(*secret);
-    credentials.session_token = NonEmpty(env, "AWS_SESSION_TOKEN").value_or("");
-    return credentials;
+  auto from_env = FromEnvironment(env);
+  if (!from_env) return from_env.error();
+  if (*from_env) return std::move(**from_env);
+  auto where = FileAndProfile(env);
+  if (!where) return where.error();
+  return ReadFile(where->first, where->second);
+}
+
+Result<std::shared_ptr<CredentialsProvider>> CredentialsProvider::Resolve(
+    const EnvLookup& env, std::chrono::milliseconds recheck) {
+  auto provider = std::make_shared<CredentialsProvider>();
+  auto from_env = FromEnvironment(env);
+  if (!from_env) return from_env.error();
+  if (*from_env) {
+    provider->current_ = std::move(**from_env);
+    return provider;
   }
-  // Half a key pair is a mistake worth reporting rather than silently reading a file that
-  // may hold someone else's keys.
-  if (id) {
-    return InvalidArgument("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-  }
-  if (secret) {
-    return InvalidArgument("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
-  }
-  return FromFile(env);
+  auto where = FileAndProfile(env);
+  if (!where) return where.error();
+  provider->seen_ = Stat(where->first);  // before the read: a change after it is seen later
+  auto read = ReadFile(where->first, where->second);
+  if (!read) return read.error();
+  provider->current_ = std::move(*read);
+  provider->path_ = std::move(where->first);
+  provider->profile_ = std::move(where->second);
+  provider->recheck_ = recheck;
+  provider->checked_ = std::chrono::steady_clock::now();
+  return provider;
+}
+
+CredentialsProvider::FileState CredentialsProvider::Stat(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
+          static_cast<long long>(st.st_size), static_cast<unsigned long long>(st.st_ino)};
+}
+
+Credentials CredentialsProvider::Get() {
+  std::lock_guard lock(mu_);
+  if (path_.empty()) return current_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - checked_ < recheck_) return current_;
+  checked_ = now;
+  FileState state = Stat(path_);
+  if (state == seen_) return current_;
+  seen_ = state;
+  if (auto read = ReadFile(path_, profile_)) current_ = std::move(*read);
+  return current_;
 }
 
 std::optional<std::string> ResolveRegion(const EnvLookup& env) {

@@ -1,7 +1,10 @@
 #pragma once
 // Where AWS credentials, the region and service endpoints come from.
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +29,39 @@ EnvLookup ProcessEnv();
 // AWS_PROFILE (default "default"). An error sentence names what is missing or malformed,
 // never a secret.
 Result<Credentials> ResolveCredentials(const EnvLookup& env);
+
+// The credentials of a long-running process (`heartbeat serve`), as ResolveCredentials finds
+// them. Taken from the environment, they never change. Taken from the shared credentials
+// file, the file is looked at again at most once every `recheck` (its modification time,
+// size and inode) and read again when it changed, so that temporary credentials another
+// tool rotates into it (`aws sso login`, `aws configure export-credentials`, a credential
+// helper run from a timer) are used without a restart. A rewrite that cannot be read keeps
+// the credentials read before: a file caught half-written never stops the requests.
+class CredentialsProvider {
+ public:
+  static Result<std::shared_ptr<CredentialsProvider>> Resolve(
+      const EnvLookup& env, std::chrono::milliseconds recheck = std::chrono::seconds(10));
+
+  Credentials Get();  // thread-safe
+  bool from_file() const { return !path_.empty(); }
+
+ private:
+  struct FileState {
+    long long mtime_ns = 0;
+    long long size = -1;
+    unsigned long long inode = 0;
+    friend bool operator==(const FileState&, const FileState&) = default;
+  };
+  static FileState Stat(const std::string& path);
+
+  std::string path_;  // empty: from the environment
+  std::string profile_;
+  std::chrono::milliseconds recheck_{0};
+  std::mutex mu_;
+  Credentials current_;                              // guarded by mu_
+  FileState seen_;                                   // guarded by mu_
+  std::chrono::steady_clock::time_point checked_{};  // guarded by mu_
+};
 
 // AWS_REGION, else AWS_DEFAULT_REGION; nullopt when neither is set.
 std::optional<std::string> ResolveRegion(const EnvLookup& env);

@@ -258,5 +258,67 @@ TEST(ProcessEnv, ReadsTheRealEnvironment) {
   EXPECT_EQ(env("HEARTBEAT_AWS_TEST_VAR"), std::nullopt);
 }
 
+// A long-running server picks up credentials rotated into the file, and is not stopped by
+// a rewrite caught half-way.
+TEST_F(CredentialsFileTest, TheProviderReadsTheFileAgainWhenItChanges) {
+  WriteHomeFile(
+      "[default]\naws_access_key_id = ASIAFIRST\naws_secret_access_key = s1\n"
+      "aws_session_token = t1\n");
+  auto provider =
+      CredentialsProvider::Resolve(FakeEnv({{"HOME", Home()}}), std::chrono::milliseconds(0));
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  EXPECT_TRUE((*provider)->from_file());
+  EXPECT_EQ((*provider)->Get().access_key_id, "ASIAFIRST");
+
+  WriteHomeFile(
+      "[default]\naws_access_key_id = ASIASECOND\naws_secret_access_key = s2\n"
+      "aws_session_token = t2-longer\n");
+  Credentials rotated = (*provider)->Get();
+  EXPECT_EQ(rotated.access_key_id, "ASIASECOND");
+  EXPECT_EQ(rotated.secret_access_key, "s2");
+  EXPECT_EQ(rotated.session_token, "t2-longer");
+
+  WriteHomeFile("[default]\naws_access_key_id = ASIATHIRD\n");  // half-written
+  EXPECT_EQ((*provider)->Get().access_key_id, "ASIASECOND");
+  fs::remove(dir_ / ".aws/credentials");  // being replaced
+  EXPECT_EQ((*provider)->Get().access_key_id, "ASIASECOND");
+  WriteHomeFile("[default]\naws_access_key_id = ASIAFOURTH\naws_secret_access_key = s4\n");
+  EXPECT_EQ((*provider)->Get().access_key_id, "ASIAFOURTH");
+  EXPECT_EQ((*provider)->Get().session_token, "");
+}
+
+TEST_F(CredentialsFileTest, TheProviderLooksAtTheFileAtMostOncePerRecheck) {
+  WriteHomeFile("[default]\naws_access_key_id = ASIAFIRST\naws_secret_access_key = s1\n");
+  auto provider = CredentialsProvider::Resolve(FakeEnv({{"HOME", Home()}}), std::chrono::hours(1));
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  WriteHomeFile("[default]\naws_access_key_id = ASIASECOND\naws_secret_access_key = s2\n");
+  EXPECT_EQ((*provider)->Get().access_key_id, "ASIAFIRST");
+}
+
+TEST_F(CredentialsFileTest, TheProviderKeepsCredentialsFromTheEnvironment) {
+  WriteHomeFile("[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n");
+  auto provider = CredentialsProvider::Resolve(FakeEnv({{"HOME", Home()},
+                                                        {"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                                                        {"AWS_SECRET_ACCESS_KEY", kEnvSecret}}),
+                                               std::chrono::milliseconds(0));
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  EXPECT_FALSE((*provider)->from_file());
+  WriteHomeFile("[default]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s2\n");
+  EXPECT_EQ((*provider)->Get().access_key_id, "AKIAENV");
+}
+
+TEST_F(CredentialsFileTest, TheProviderReportsWhatResolveCredentialsReports) {
+  auto half = CredentialsProvider::Resolve(FakeEnv({{"AWS_ACCESS_KEY_ID", "AKIAENV"}}));
+  ASSERT_FALSE(half.ok());
+  EXPECT_EQ(half.error().code, ErrorCode::kInvalidArgument);
+  auto none = CredentialsProvider::Resolve(FakeEnv({{"HOME", Home()}}));
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  WriteHomeFile("[default]\naws_access_key_id = AKIAFILE\n");
+  auto broken = CredentialsProvider::Resolve(FakeEnv({{"HOME", Home()}}));
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace heartbeat::aws

@@ -164,6 +164,17 @@ TEST_F(Cli, StoreInitCreatesTheDatabase) {
       0);  // idempotent
 }
 
+// A local engine needs no credentials, but credentials given and broken are reported, not
+// silently replaced by dummy ones (nothing listens at the endpoint: the check comes first).
+TEST_F(Cli, BrokenAwsCredentialsAreReportedEvenForALocalEngine) {
+  RunResult r = Heartbeat({"store", "init"}, {{"HEARTBEAT_STORE", "dynamodb"},
+                                              {"DYNAMODB_ENDPOINT", "http://127.0.0.1:9"},
+                                              {"AWS_ACCESS_KEY_ID", "AKIAHALFAPAIR"},
+                                              {"AWS_SECRET_ACCESS_KEY", ""}});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"));
+}
+
 TEST_F(Cli, ServeAnswersPingsAndStopsCleanlyOnSigterm) {
   std::string key = AddKey();
   std::unique_ptr<Process> server;
