@@ -13,8 +13,10 @@ duration=${DURATION:-10}
 slugs=${SLUGS:-100000}
 work=$(mktemp -d /tmp/heartbeat-bench-XXXXXX)
 server_pid=""
+dynalite_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$dynalite_pid" ]; then kill "$dynalite_pid" 2>/dev/null || true; wait "$dynalite_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -76,7 +78,9 @@ kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
 # The DynamoDB store through dynalite (npm, in-memory, one Node.js thread on the same two
 # cores): pings/s and latency, and how many DynamoDB requests the server had in flight
-# at once (heartbeat_dynamodb_requests_in_flight_max on /metrics).
+# at once (heartbeat_dynamodb_requests_in_flight_max on /metrics), and of those how many
+# were on connections, sent and awaiting their answer (..._on_connections_max; at most the
+# store's 128 connections, the rest wait in the client for one: never on a thread).
 dynalite_module=./tests/tools/node_modules/dynalite
 node -e "const s = require(process.argv[1])({createTableMs: 0});
 s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));" "$dynalite_module" \
@@ -91,17 +95,22 @@ done
 (
   export HEARTBEAT_STORE=dynamodb DYNAMODB_ENDPOINT="http://127.0.0.1:$dport" AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret
-  $bin store init 2>/dev/null
+  unset METRICS_TOKEN
+  trap '[ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null' EXIT
+  $bin store init 2>"$work/dynamo_init.log" || { echo "bench: store init on dynalite failed:" >&2; cat "$work/dynamo_init.log" >&2; exit 1; }
   key=$($bin keys add --description bench 2>/dev/null)
   start_server
   base="http://127.0.0.1:$port"
   wrk_run dynamo_ping_c64 64 "$base/" bench/ping.lua
   wrk_run dynamo_ping_c256 256 "$base/" bench/ping.lua
-  curl -s "$base/metrics" | awk '/^heartbeat_dynamodb_requests_in_flight_max / {print $2}' >"$work/dynamo_inflight"
-  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
-)
-kill "$dynalite_pid" 2>/dev/null || true; wait "$dynalite_pid" 2>/dev/null || true
+  curl -s "$base/metrics" >"$work/dynamo_metrics"
+  awk '/^heartbeat_dynamodb_requests_in_flight_max / {print $2}' "$work/dynamo_metrics" >"$work/dynamo_inflight"
+  awk '/^heartbeat_dynamodb_requests_on_connections_max / {print $2}' "$work/dynamo_metrics" >"$work/dynamo_onconn"
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+) || exit 1
+kill "$dynalite_pid" 2>/dev/null || true; wait "$dynalite_pid" 2>/dev/null || true; dynalite_pid=""
 dynamo_inflight=$(cat "$work/dynamo_inflight")
+dynamo_onconn=$(cat "$work/dynamo_onconn")
 
 # The checker: alert latency, wake-up cost, and a server's memory with many monitors.
 mkdir -p "$work/alerts"
@@ -139,7 +148,7 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "monitors after load:   $monitors"
   echo "server peak RSS:       $((rss_kb / 1024)) MiB"
   echo "store writer alone:    $store_json"
-  echo "DynamoDB (dynalite):   at most $dynamo_inflight requests in flight at once"
+  echo "DynamoDB (dynalite):   at most $dynamo_inflight requests in flight at once, $dynamo_onconn of them on connections"
   echo "alert latency:         $latency_json"
   printf '%-10s %16s %18s %14s %16s\n' monitors "wake 0 due ms" "wake 100 due ms" "RSS 0 due MiB" "RSS 100 due MiB"
   while read -r n json rss0 rss100 pending; do
@@ -164,6 +173,7 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "  \"ping_to_healthz_ratio\": $ratio, \"monitors\": $monitors, \"server_peak_rss_kib\": $rss_kb,"
   echo "  \"store_writer\": $store_json,"
   echo "  \"dynamodb_max_in_flight\": ${dynamo_inflight:-null},"
+  echo "  \"dynamodb_max_on_connections\": ${dynamo_onconn:-null},"
   echo "  \"alert_latency\": $latency_json,"
   echo "  \"checker\": ["
   sep=""

@@ -67,6 +67,12 @@ int RunServe(const Config& config) {
     metrics.AddGauge("heartbeat_dynamodb_requests_in_flight_max",
                      "The most requests to DynamoDB in flight at once since start.",
                      [dynamo] { return static_cast<double>(dynamo->MaxInFlight()); });
+    metrics.AddGauge("heartbeat_dynamodb_requests_on_connections",
+                     "Requests to DynamoDB sent on a connection and awaiting the answer now.",
+                     [dynamo] { return static_cast<double>(dynamo->OnConnections()); });
+    metrics.AddGauge("heartbeat_dynamodb_requests_on_connections_max",
+                     "The most requests to DynamoDB on connections at once since start.",
+                     [dynamo] { return static_cast<double>(dynamo->MaxOnConnections()); });
   }
   CurlHttpClient http_client;
   std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -32,6 +33,11 @@ class AsyncHttpClient {
   // the event thread. Called from a callback, it returns at once and the event thread stops
   // when the callback returns; the client must not be destroyed from a callback.
   virtual void Close() = 0;
+
+  // Requests written to a connection and not yet answered (not those still waiting for a
+  // connection), now and at most so far. Thread-safe.
+  virtual std::int64_t OnConnections() const = 0;
+  virtual std::int64_t MaxOnConnections() const = 0;
 };
 
 struct CurlMultiOptions {

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,10 +31,14 @@ using net_internal::TransportFailure;
 // ever lost, not a heartbeat anything depends on.
 constexpr std::chrono::milliseconds kMaxPoll{1000};
 
+class CurlMultiClient;
+
 struct Transfer {
   explicit Transfer(HttpRequest request) : exchange(std::move(request)) {}
   CurlExchange exchange;
   std::function<void(HttpResult)> done;
+  bool on_connection = false;  // curl has a connection for it and is about to send it
+  CurlMultiClient* owner = nullptr;
 };
 
 struct Timer {
@@ -120,6 +125,12 @@ class CurlMultiClient final : public AsyncHttpClient {
     if (thread_.joinable()) thread_.join();
   }
 
+  std::int64_t OnConnections() const override { return on_connections_.load(); }
+  std::int64_t MaxOnConnections() const override { return max_on_connections_.load(); }
+
+  // The event thread's count of transfers on a connection (see OnConnections).
+  void CountOnConnection(int delta) { on_connections_.fetch_add(delta); }
+
  private:
   void Loop() {
     for (;;) {
@@ -147,6 +158,12 @@ class CurlMultiClient final : public AsyncHttpClient {
       int running = 0;
       curl_multi_perform(multi_, &running);
       Reap();
+      // The most on connections at once, taken here and not as transfers start: within one
+      // perform, a finished transfer's connection goes to the next before Reap counts the
+      // first one out, so only now is the count exact.
+      if (std::int64_t now = on_connections_.load(); now > max_on_connections_.load()) {
+        max_on_connections_.store(now);
+      }
       // Callbacks above may have queued work; their wakeups make this poll return at once.
       // curl shortens the wait further when one of its own timeouts comes sooner.
       curl_multi_poll(multi_, nullptr, 0, static_cast<int>(timeout.count()), nullptr);
@@ -160,6 +177,19 @@ class CurlMultiClient final : public AsyncHttpClient {
       RunGuarded(transfer->done, transfer->exchange.Finish(CURLE_FAILED_INIT));
       return;
     }
+    // Called when the transfer has its connection (new or reused), just before the request
+    // is sent; again if curl resends it on a fresh connection, hence the flag.
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, transfer.get());
+    curl_easy_setopt(
+        easy, CURLOPT_PREREQFUNCTION, +[](void* data, char*, char*, int, int) -> int {
+          auto* t = static_cast<Transfer*>(data);
+          if (!t->on_connection) {
+            t->on_connection = true;
+            t->owner->CountOnConnection(+1);
+          }
+          return CURL_PREREQFUNC_OK;
+        });
+    transfer->owner = this;
     if (CURLMcode rc = curl_multi_add_handle(multi_, easy); rc != CURLM_OK) {
       RunGuarded(transfer->done, TransportFailure(std::string("curl_multi_add_handle: ") +
                                                   curl_multi_strerror(rc)));
@@ -182,6 +212,7 @@ class CurlMultiClient final : public AsyncHttpClient {
       in_flight_.erase(it);
     }
     for (auto& [transfer, rc] : finished) {
+      if (transfer->on_connection) CountOnConnection(-1);
       RunGuarded(transfer->done, transfer->exchange.Finish(rc));
     }
   }
@@ -200,6 +231,7 @@ class CurlMultiClient final : public AsyncHttpClient {
       timers.swap(timers_);
     }
     for (auto& [easy, transfer] : in_flight) {
+      if (transfer->on_connection) CountOnConnection(-1);
       RunGuarded(transfer->done, TransportFailure("request cancelled: http client closed"));
     }
     for (auto& transfer : queued) {
@@ -222,6 +254,8 @@ class CurlMultiClient final : public AsyncHttpClient {
   std::uint64_t next_seq_ = 0;                       // guarded by mu_
 
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> in_flight_;  // event thread only
+  std::atomic<std::int64_t> on_connections_{0};
+  std::atomic<std::int64_t> max_on_connections_{0};
 };
 
 }  // namespace

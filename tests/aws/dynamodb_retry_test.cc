@@ -39,6 +39,8 @@ class ScriptedHttp final : public AsyncHttpClient {
     queue_.push_back(std::move(fn));
   }
   void Close() override {}
+  std::int64_t OnConnections() const override { return 0; }
+  std::int64_t MaxOnConnections() const override { return 0; }
 
   void Drain() {
     while (!queue_.empty()) {

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -468,6 +469,20 @@ TEST_P(Alerts, MetricsCountPingsAndAlerts) {
   EXPECT_EQ(e.Value("heartbeat_monitors", {{"status", "ok"}}), 1.0);
   EXPECT_EQ(e.Value("heartbeat_monitors", {{"status", "overdue"}}), 1.0);
   EXPECT_GE(e.Value("heartbeat_checker_cycle_seconds_count").value_or(0), 1.0);
+  if (GetParam() == StoreKind::kDynamo) {
+    // The requests to DynamoDB: at least the ping's and fail's were in flight and on a
+    // connection at some point, none is now that everything was answered; never more on
+    // connections than in flight.
+    std::optional<double> in_flight_max = e.Value("heartbeat_dynamodb_requests_in_flight_max");
+    std::optional<double> on_conn_max = e.Value("heartbeat_dynamodb_requests_on_connections_max");
+    ASSERT_TRUE(in_flight_max && on_conn_max);
+    EXPECT_GE(*on_conn_max, 1.0);
+    EXPECT_LE(*on_conn_max, *in_flight_max);
+    EXPECT_TRUE(e.Value("heartbeat_dynamodb_requests_in_flight").has_value());
+    EXPECT_TRUE(e.Value("heartbeat_dynamodb_requests_on_connections").has_value());
+  } else {
+    EXPECT_FALSE(e.Value("heartbeat_dynamodb_requests_in_flight_max").has_value());
+  }
 
   // Telegram fails: the failure is counted, the alert stays pending.
   telegram_.SetDefault(TelegramReply::ServerError());

@@ -142,6 +142,7 @@ TEST(CurlMultiHttpClient, FiveHundredRequestsAreInFlightAtOnceOnOneThread) {
   ASSERT_TRUE(server.WaitForRequests(kRequests)) << server.Requests();
   EXPECT_EQ(server.Answered(), 0u);
   EXPECT_EQ(calls.Total(), 0u);
+  EXPECT_EQ(client->OnConnections(), static_cast<std::int64_t>(kRequests));
   EXPECT_LE(ThreadCount(), threads_before + 1);
   server.Release();
 
@@ -160,6 +161,28 @@ TEST(CurlMultiHttpClient, FiveHundredRequestsAreInFlightAtOnceOnOneThread) {
   EXPECT_EQ(calls.Threads(), 1u);
   client->Close();
   EXPECT_LE(ThreadCount(), threads_before);
+}
+
+// Requests beyond the connection cap wait in the client: OnConnections counts only those
+// sent on a connection, the figure that says how many the server really had at once.
+TEST(CurlMultiHttpClient, OnConnectionsCountsRequestsSentNotThoseWaitingForAConnection) {
+  constexpr std::size_t kRequests = 10;
+  LoopbackHttpServer server([](const LoopbackRequest&) { return LoopbackReply::Ok("x"); });
+  server.Hold();
+  Calls calls(kRequests);
+  auto client = MakeCurlMultiHttpClient({.max_connections_per_host = 4});
+  for (std::size_t i = 0; i < kRequests; ++i) {
+    StartChecked(*client, Get(server.url() + "/" + std::to_string(i)), calls.Slot(i));
+  }
+  ASSERT_TRUE(server.WaitForRequests(4));
+  std::this_thread::sleep_for(200ms);  // were the cap not kept, more would arrive meanwhile
+  EXPECT_EQ(server.Requests(), 4u);
+  EXPECT_EQ(client->OnConnections(), 4);
+  server.Release();
+  ASSERT_TRUE(calls.WaitFor(kRequests)) << calls.Total();
+  EXPECT_EQ(client->OnConnections(), 0);
+  EXPECT_EQ(client->MaxOnConnections(), 4);
+  client->Close();
 }
 
 TEST(CurlMultiHttpClient, SequentialRequestsReuseTheConnection) {

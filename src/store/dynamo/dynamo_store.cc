@@ -469,6 +469,9 @@ DynamoStore::~DynamoStore() { Close(); }
 std::int64_t DynamoStore::InFlight() const { return impl_->client->InFlight(); }
 std::int64_t DynamoStore::MaxInFlight() const { return impl_->client->MaxInFlight(); }
 
+std::int64_t DynamoStore::OnConnections() const { return impl_->http->OnConnections(); }
+std::int64_t DynamoStore::MaxOnConnections() const { return impl_->http->MaxOnConnections(); }
+
 std::int64_t DynamoStore::RequestsSent() const { return impl_->client->RequestsSent(); }
 
 bool DynamoStore::Healthy() const { return impl_->healthy.load(); }

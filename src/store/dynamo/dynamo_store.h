@@ -61,6 +61,10 @@ class DynamoStore final : public Store {
   // Requests to DynamoDB in flight now, and the most at once so far.
   std::int64_t InFlight() const;
   std::int64_t MaxInFlight() const;
+  // Of those, the requests on a connection to DynamoDB (sent, awaiting the answer), now and
+  // at most so far: at most max_connections; the rest wait in the client for one.
+  std::int64_t OnConnections() const;
+  std::int64_t MaxOnConnections() const;
   // Requests sent to DynamoDB so far, every retry counted.
   std::int64_t RequestsSent() const;
 
