@@ -357,6 +357,29 @@ TEST_F(DynamoStoreTest, ListingSkipsAnItemItCannotReadInsteadOfFailing) {
   EXPECT_EQ(page->monitors[0].slug, "good");
 }
 
+// A count of monitors is a whole-table Scan: /metrics reuses one for counts_max_age.
+TEST_F(DynamoStoreTest, CountsAreReusedForTheirMaxAgeThenCountedAfresh) {
+  DynamoStoreOptions o = testing::TestDynamoOptions(tables_);
+  o.counts_max_age = std::chrono::milliseconds(60'000);
+  auto counting = DynamoStore::Open(o);
+  ASSERT_TRUE(counting.ok()) << counting.error().message;
+  auto count = [&](UnixMillis now) {
+    auto c = Await<MonitorCounts>(
+        [&](Callback<MonitorCounts> cb) { (*counting)->CountMonitors(now, std::move(cb)); });
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    return c.ok() ? c->ok : -1;
+  };
+  Ping("a", 3600, kBase);
+  EXPECT_EQ(count(kBase), 1);
+  Ping("b", 3600, kBase);
+  const std::int64_t sent = (*counting)->RequestsSent();
+  EXPECT_EQ(count(kBase + 59'000), 1) << "counted again within the max age";
+  EXPECT_EQ((*counting)->RequestsSent(), sent);
+  EXPECT_EQ(count(kBase + 60'000), 2);
+  EXPECT_GT((*counting)->RequestsSent(), sent);
+  (*counting)->Close();
+}
+
 // `heartbeat store init` against an endpoint that answers as AWS would: the request that
 // turns TTL on, TTL already on, an engine without TTL, TTL refused, and a table that exists
 // without the GSI.

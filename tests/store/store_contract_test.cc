@@ -304,6 +304,25 @@ TEST_P(StoreContractTest, MonitorsAreIndependent) {
 // ---------------------------------------------------------------------------------------
 // Fail
 
+// /metrics' heartbeat_monitors{status}: live monitors by the API's status, failed ones
+// among the overdue, expired ones not at all.
+TEST_P(StoreContractTest, CountsMonitorsByStatus) {
+  MustPing("ok-1", 600, kT0);
+  MustPing("ok-2", 600, kT0);
+  MustPing("late", 60, kT0);
+  MustFail("failed", kT0);
+  MustPing("paused", 60, kT0);
+  ASSERT_TRUE(Pause("paused", kT0).value());
+  MustPing("expired", 60, kT0 - kExpiryMillis - kDay);
+  auto c = Await<MonitorCounts>(
+      [&](Callback<MonitorCounts> cb) { store_->CountMonitors(kT0 + 2 * kMinute, std::move(cb)); });
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ok, 2);
+  EXPECT_EQ(c->overdue, 2);
+  EXPECT_EQ(c->failed, 1);
+  EXPECT_EQ(c->paused, 1);
+}
+
 TEST_P(StoreContractTest, FailCreatesAnOverdueMonitor) {
   Monitor m = MustFail("backup", kT0 + 42);
   EXPECT_EQ(m.slug, "backup");

@@ -252,6 +252,9 @@ struct DynamoStore::Impl : std::enable_shared_from_this<DynamoStore::Impl> {
   std::mutex expiry_mu;
   std::optional<Item> expiry_cursor;  // where DeleteExpired's scan goes on; guarded by expiry_mu
 
+  std::mutex counts_mu;
+  std::optional<std::pair<UnixMillis, MonitorCounts>> counts;  // when counted; by counts_mu
+
   std::string Home(const std::string& slug) const {
     return dynamo::HomePartition(slug, options.check_partitions);
   }
@@ -697,8 +700,15 @@ void DynamoStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done)
 void DynamoStore::CountMonitors(UnixMillis now, Callback<MonitorCounts> done) {
   auto impl = impl_;
   impl->Run<MonitorCounts>(std::move(done), [impl, now](Callback<MonitorCounts> done) {
+    {
+      std::lock_guard lock(impl->counts_mu);
+      if (impl->counts && impl->counts->first <= now &&
+          now - impl->counts->first < impl->options.counts_max_age.count()) {
+        return done(impl->counts->second);
+      }
+    }
     impl->client->ScanAll({.table = impl->options.monitors_table},
-                          [now, done = std::move(done)](DynamoResult<std::vector<Item>> r) {
+                          [impl, now, done = std::move(done)](DynamoResult<std::vector<Item>> r) {
                             if (!r.ok()) return done(ToError(r.error(), "count monitors"));
                             MonitorCounts c;
                             for (const Item& item : r.value()) {
@@ -716,6 +726,10 @@ void DynamoStore::CountMonitors(UnixMillis now, Callback<MonitorCounts> done) {
                                   ++c.ok;
                                   break;
                               }
+                            }
+                            {
+                              std::lock_guard lock(impl->counts_mu);
+                              impl->counts = {now, c};
                             }
                             return done(c);
                           });

@@ -23,6 +23,7 @@
 // instead of acting on it.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -42,6 +43,10 @@ struct DynamoStoreOptions {
   int check_partitions = 1;
   aws::DynamoClientOptions client;
   std::size_t max_connections = 128;  // to the DynamoDB endpoint
+  // Counting monitors by status (/metrics' heartbeat_monitors) reads the whole table; a count
+  // younger than this is answered again instead, so that a Prometheus scrape every 15 s
+  // does not cost a full Scan every 15 s. 0: always count afresh.
+  std::chrono::milliseconds counts_max_age{60'000};
 };
 
 class DynamoStore final : public Store {
