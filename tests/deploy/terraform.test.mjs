@@ -198,11 +198,13 @@ await step("Lambda: provided.al2023, arm64, 128 MB, reserved concurrency 1, time
   equal(resolve(resource("aws_cloudwatch_log_group", "checker").retention_in_days), 14, "log retention");
 });
 
-await step("Lambda: its environment (tables, SSM parameter names, repeat, JSON logs, partitions)", () => {
+// tests/lambda/bootstrap_test.cc (Env()) starts bootstrap with these variables.
+await step("Lambda: its environment (DynamoDB, tables, SSM parameter names, repeat, JSON logs, partitions)", () => {
   const env = lambda.environment?.[0]?.variables || {};
   equal(Object.keys(env).sort(), [
-    "ALERT_REPEAT_INTERVAL", "CHECK_PARTITIONS", "HEARTBEAT_API_KEYS_TABLE_NAME", "HEARTBEAT_TABLE_NAME",
-    "LOG_FORMAT", "TELEGRAM_BOT_TOKEN_PARAM", "TELEGRAM_CHAT_ID_PARAM"], "variables");
+    "ALERT_REPEAT_INTERVAL", "CHECK_PARTITIONS", "HEARTBEAT_API_KEYS_TABLE_NAME", "HEARTBEAT_STORE",
+    "HEARTBEAT_TABLE_NAME", "LOG_FORMAT", "TELEGRAM_BOT_TOKEN_PARAM", "TELEGRAM_CHAT_ID_PARAM"], "variables");
+  equal(env.HEARTBEAT_STORE, "dynamodb", "HEARTBEAT_STORE");
   equal(env.HEARTBEAT_TABLE_NAME, "${aws_dynamodb_table.monitors.name}", "HEARTBEAT_TABLE_NAME");
   equal(env.HEARTBEAT_API_KEYS_TABLE_NAME, "${aws_dynamodb_table.api_keys.name}", "HEARTBEAT_API_KEYS_TABLE_NAME");
   equal(env.TELEGRAM_BOT_TOKEN_PARAM, "${aws_ssm_parameter.telegram_bot_token.name}", "TELEGRAM_BOT_TOKEN_PARAM");
