@@ -128,7 +128,7 @@ function reference(value, type) {
 
 // ------------------------------------------------------------------ settings
 
-await step("backend: an empty s3 backend (configured by -backend-config), hashicorp/aws", () => {
+await step("backend: an empty s3 backend (configured by -backend-config), hashicorp/aws, Terraform 1.10 for use_lockfile", () => {
   const backends = tf.terraform.flatMap((t) => Object.entries(t.backend || {}));
   equal(backends.map(([k]) => k), ["s3"], "backends");
   equal(backends[0][1], [{}], "the s3 backend block (settings belong in backend.hcl)");
@@ -138,6 +138,15 @@ await step("backend: an empty s3 backend (configured by -backend-config), hashic
   const example = readFileSync(join(TERRAFORM_DIR, "backend.hcl.example"), "utf8");
   for (const key of ["bucket", "key", "region"]) {
     assert(new RegExp(`^${key}\\s*=`, "m").test(example), `backend.hcl.example does not set ${key}`);
+  }
+  // use_lockfile (S3's own state lock) came with Terraform 1.10: the required version must
+  // say so, or an older Terraform fails at init on a setting it does not know.
+  const required = tf.terraform.map((t) => t.required_version).find((v) => v);
+  assert(required, "terraform { required_version } is missing");
+  if (/^use_lockfile\s*=\s*true/m.test(example)) {
+    const m = String(required).match(/>=\s*(\d+)\.(\d+)/);
+    assert(m && (Number(m[1]) > 1 || Number(m[2]) >= 10),
+           `backend.hcl.example sets use_lockfile, which needs Terraform 1.10, but required_version is "${required}"`);
   }
 });
 
