@@ -3,6 +3,9 @@
 # the provided.al2023 runtime.
 #
 #   scripts/build-lambda.sh [arm64|x86_64]     (arm64 by default, as the Terraform deploys)
+#   scripts/build-lambda.sh arm64 --check      (are the cross toolchain, the :arm64 -dev
+#                                               packages and qemu-user-static installed?
+#                                               Lists what is missing; installs nothing)
 #
 # arm64 is cross-compiled with Debian's cross toolchain (crossbuild-essential-arm64 and the
 # :arm64 -dev packages, installed here when missing) into build-arm64/; x86_64 packages the
@@ -24,11 +27,14 @@
 #
 # Environment (for tests): HEARTBEAT_LAMBDA_BINARY packages that x86_64 binary as it is
 # instead of building build/heartbeat; HEARTBEAT_LAMBDA_OUT is the output folder instead of
-# build/lambda/<arch>.
+# build/lambda/<arch>; HEARTBEAT_LAMBDA_BUILD_DIR is the arm64 cross build's folder instead
+# of build-arm64/; HEARTBEAT_LAMBDA_NO_INSTALL=1 fails, naming the packages, where the
+# script would install them.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 arch="${1:-arm64}"
+mode="${2:-build}"
 jobs="${JOBS:-$(nproc)}"
 
 die() {
@@ -41,19 +47,27 @@ as_root() {
 }
 
 # The cross toolchain, the arm64 libraries heartbeat links, and qemu-user-static (to list
-# what the arm64 binary loads, and for the arm64 test).
-ensure_cross_deps() {
+# what the arm64 binary loads, and for the arm64 test): those of them not installed.
+missing_cross_deps() {
   local packages=(crossbuild-essential-arm64 qemu-user-static
     libboost1.81-dev:arm64 libboost-json1.81-dev:arm64 libboost-url1.81-dev:arm64
     libsqlite3-dev:arm64 libssl-dev:arm64 libcurl4-openssl-dev:arm64
     libspdlog-dev:arm64 libfmt-dev:arm64)
-  local missing=() p
+  local p
   for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-      missing+=("$p")
+      echo "$p"
     fi
   done
+}
+
+ensure_cross_deps() {
+  local missing
+  mapfile -t missing < <(missing_cross_deps)
   [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "${HEARTBEAT_LAMBDA_NO_INSTALL:-0}" = 1 ]; then
+    die "not installed: ${missing[*]} (HEARTBEAT_LAMBDA_NO_INSTALL=1)"
+  fi
   echo "build-lambda: installing ${missing[*]}" >&2
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     as_root dpkg --add-architecture arm64
@@ -63,6 +77,18 @@ ensure_cross_deps() {
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
     die "could not install the arm64 cross toolchain (does the Debian mirror carry arm64?)"
 }
+
+if [ "$mode" = --check ]; then
+  [ "$arch" = arm64 ] || die "--check is for arm64 (x86_64 needs nothing more than the build)"
+  mapfile -t missing < <(missing_cross_deps)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "build-lambda: not installed: ${missing[*]}"
+    exit 1
+  fi
+  echo "build-lambda: the arm64 cross toolchain, libraries and qemu-user-static are installed"
+  exit 0
+fi
+[ "$mode" = build ] || die "usage: scripts/build-lambda.sh [arm64|x86_64] | arm64 --check"
 
 case "$arch" in
   x86_64)
@@ -82,7 +108,7 @@ case "$arch" in
   arm64)
     [ -z "${HEARTBEAT_LAMBDA_BINARY:-}" ] || die "HEARTBEAT_LAMBDA_BINARY is for x86_64 only"
     ensure_cross_deps
-    build="$root/build-arm64"
+    build="${HEARTBEAT_LAMBDA_BUILD_DIR:-$root/build-arm64}"
     if [ ! -f "$build/build.ninja" ]; then
       cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64.cmake" -DHEARTBEAT_TESTS=OFF >&2

@@ -22,8 +22,11 @@ resource "aws_lambda_function" "checker" {
   # One cycle at a time: two would only contend for the same conditional writes.
   reserved_concurrent_executions = 1
 
+  # tests/lambda/bootstrap_test.cc starts bootstrap with these variables (Env()).
   environment {
     variables = {
+      # bootstrap's default too; said here so that the function never depends on it.
+      HEARTBEAT_STORE               = "dynamodb"
       HEARTBEAT_TABLE_NAME          = aws_dynamodb_table.monitors.name
       HEARTBEAT_API_KEYS_TABLE_NAME = aws_dynamodb_table.api_keys.name
       TELEGRAM_BOT_TOKEN_PARAM      = aws_ssm_parameter.telegram_bot_token.name

@@ -1,5 +1,7 @@
 terraform {
-  required_version = ">= 1.5.0"
+  # 1.10: the S3 backend locks the state with a lock file of its own (use_lockfile in
+  # backend.hcl.example), with no DynamoDB table for it.
+  required_version = ">= 1.10.0"
 
   required_providers {
     aws = {

@@ -1,7 +1,8 @@
 // `bootstrap`: the AWS Lambda custom runtime. Init reads the settings (as the CLI does, with
-// the Lambda spellings of the table names, JSON logs on stdout by default) and the Telegram
-// secrets from SSM, once for the life of the execution environment; each invocation (an
-// EventBridge scheduled event) then runs one checker pass, as `heartbeat check` does.
+// the Lambda spellings of the table names; by default the store is DynamoDB and the logs are
+// JSON on stdout) and the Telegram secrets from SSM, once for the life of the execution
+// environment; each invocation (an EventBridge scheduled event) then runs one checker pass,
+// as `heartbeat check` does.
 
 #include <spdlog/spdlog.h>
 
@@ -110,8 +111,13 @@ int RunLambda(const Environment& env) {
   CurlHttpClient http;
   aws::RuntimeApiClient runtime(http, api->second);
 
+  // The Lambda's own defaults, before the environment (which may still override them): a
+  // function has no disk to keep monitors on (the CLI's sqlite:./data/heartbeat.db would be
+  // under the read-only /var/task, and /tmp lasts one execution environment), and its logs
+  // go to CloudWatch.
   Config config;
-  config.log_format = "json";  // CloudWatch
+  config.store = "dynamodb";
+  config.log_format = "json";
   Status settings = ApplyEnvironment(env, config);
   if (settings.ok()) settings = Validate(config);
   SetUpLogging(settings.ok() ? config.log_level : "info",

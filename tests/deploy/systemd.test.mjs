@@ -9,7 +9,8 @@
 // Without systemd-analyze, strace or HEARTBEAT_BINARY, the steps that need them are skipped
 // (and say so); the static checks always run.
 //
-// Exit code 0 when every step passed, 1 otherwise; the last line is "N passed, N failed".
+// Exit code 0 when no step failed (a skipped one is reported SKIPPED, with its reason), 1
+// otherwise; the last line is "N passed, N failed, N skipped".
 
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
@@ -17,7 +18,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSy
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assert, finish, step } from "./harness.mjs";
+import { assert, finish, skip, step } from "./harness.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEPLOY = join(ROOT, "deploy");
@@ -130,7 +131,7 @@ function unitCopies() {
 }
 
 await step("systemd-analyze verify: no error, no warning", () => {
-  if (!has("systemd-analyze")) return "skipped: systemd-analyze is not installed";
+  if (!has("systemd-analyze")) skip("systemd-analyze is not installed");
   const dir = unitCopies();
   try {
     const r = spawnSync("systemd-analyze", ["verify", ...UNITS], { cwd: dir, encoding: "utf8" });
@@ -142,7 +143,7 @@ await step("systemd-analyze verify: no error, no warning", () => {
 });
 
 await step("systemd-analyze security --offline: exposure 2.0 or less (\"OK\")", () => {
-  if (!has("systemd-analyze")) return "skipped: systemd-analyze is not installed";
+  if (!has("systemd-analyze")) skip("systemd-analyze is not installed");
   const dir = unitCopies();
   try {
     const notes = [];
@@ -230,8 +231,8 @@ function withTimeout(promise, ms, what) {
 
 let traceDir = null;
 await step("the documented key command works as an unprivileged user (sudo -u heartbeat ...)", async () => {
-  if (!BINARY) return "skipped: HEARTBEAT_BINARY is not set";
-  if (!has("strace")) return "skipped: strace is not installed (the next step needs it too)";
+  if (!BINARY) skip("HEARTBEAT_BINARY is not set");
+  if (!has("strace")) skip("strace is not installed (the next step needs it too)");
   // The command from heartbeat.service's comment, with the state directory in a temporary one.
   const text = readFileSync(join(DEPLOY, "heartbeat.service"), "utf8");
   const m = text.match(/^#\s+sudo -u heartbeat heartbeat (keys add .*)$/m);
@@ -255,8 +256,8 @@ await step("the documented key command works as an unprivileged user (sudo -u he
 });
 
 await step("SystemCallFilter and RestrictAddressFamilies let serve, keys and check do their work", async () => {
-  if (!BINARY || !traceDir) return "skipped: needs HEARTBEAT_BINARY and strace (see above)";
-  if (!has("systemd-analyze")) return "skipped: systemd-analyze is not installed";
+  if (!BINARY || !traceDir) skip("needs HEARTBEAT_BINARY and strace (see above)");
+  if (!has("systemd-analyze")) skip("systemd-analyze is not installed");
   const key = process.env.HEARTBEAT_TEST_KEY;
   const env = {
     HEARTBEAT_STORE: `sqlite:${traceDir}/heartbeat.db`, BIND_ADDR: "127.0.0.1:0",

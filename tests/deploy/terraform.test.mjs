@@ -14,16 +14,18 @@
 //
 // Environment: HEARTBEAT_SOURCE_DIR (default: this checkout) is where src/ is looked for, so
 // that the test can be tried on a fixture; TERRAFORM_DIR (default: <checkout>/terraform).
-// When `terraform` is on PATH, `terraform fmt -check` runs too.
+// When `terraform` is on PATH, `terraform fmt -check` runs too; without it (it is not in
+// Debian's archive), that step is reported SKIPPED.
 //
-// Exit code 0 when every step passed, 1 otherwise; the last line is "N passed, N failed".
+// Exit code 0 when no step failed (a skipped one is reported SKIPPED, with its reason), 1
+// otherwise; the last line is "N passed, N failed, N skipped".
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AssertionError, assert, finish, step } from "./harness.mjs";
+import { AssertionError, assert, finish, skip, step } from "./harness.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SOURCE_DIR = process.env.HEARTBEAT_SOURCE_DIR || ROOT;
@@ -126,7 +128,7 @@ function reference(value, type) {
 
 // ------------------------------------------------------------------ settings
 
-await step("backend: an empty s3 backend (configured by -backend-config), hashicorp/aws", () => {
+await step("backend: an empty s3 backend (configured by -backend-config), hashicorp/aws, Terraform 1.10 for use_lockfile", () => {
   const backends = tf.terraform.flatMap((t) => Object.entries(t.backend || {}));
   equal(backends.map(([k]) => k), ["s3"], "backends");
   equal(backends[0][1], [{}], "the s3 backend block (settings belong in backend.hcl)");
@@ -136,6 +138,15 @@ await step("backend: an empty s3 backend (configured by -backend-config), hashic
   const example = readFileSync(join(TERRAFORM_DIR, "backend.hcl.example"), "utf8");
   for (const key of ["bucket", "key", "region"]) {
     assert(new RegExp(`^${key}\\s*=`, "m").test(example), `backend.hcl.example does not set ${key}`);
+  }
+  // use_lockfile (S3's own state lock) came with Terraform 1.10: the required version must
+  // say so, or an older Terraform fails at init on a setting it does not know.
+  const required = tf.terraform.map((t) => t.required_version).find((v) => v);
+  assert(required, "terraform { required_version } is missing");
+  if (/^use_lockfile\s*=\s*true/m.test(example)) {
+    const m = String(required).match(/>=\s*(\d+)\.(\d+)/);
+    assert(m && (Number(m[1]) > 1 || Number(m[2]) >= 10),
+           `backend.hcl.example sets use_lockfile, which needs Terraform 1.10, but required_version is "${required}"`);
   }
 });
 
@@ -198,11 +209,13 @@ await step("Lambda: provided.al2023, arm64, 128 MB, reserved concurrency 1, time
   equal(resolve(resource("aws_cloudwatch_log_group", "checker").retention_in_days), 14, "log retention");
 });
 
-await step("Lambda: its environment (tables, SSM parameter names, repeat, JSON logs, partitions)", () => {
+// tests/lambda/bootstrap_test.cc (Env()) starts bootstrap with these variables.
+await step("Lambda: its environment (DynamoDB, tables, SSM parameter names, repeat, JSON logs, partitions)", () => {
   const env = lambda.environment?.[0]?.variables || {};
   equal(Object.keys(env).sort(), [
-    "ALERT_REPEAT_INTERVAL", "CHECK_PARTITIONS", "HEARTBEAT_API_KEYS_TABLE_NAME", "HEARTBEAT_TABLE_NAME",
-    "LOG_FORMAT", "TELEGRAM_BOT_TOKEN_PARAM", "TELEGRAM_CHAT_ID_PARAM"], "variables");
+    "ALERT_REPEAT_INTERVAL", "CHECK_PARTITIONS", "HEARTBEAT_API_KEYS_TABLE_NAME", "HEARTBEAT_STORE",
+    "HEARTBEAT_TABLE_NAME", "LOG_FORMAT", "TELEGRAM_BOT_TOKEN_PARAM", "TELEGRAM_CHAT_ID_PARAM"], "variables");
+  equal(env.HEARTBEAT_STORE, "dynamodb", "HEARTBEAT_STORE");
   equal(env.HEARTBEAT_TABLE_NAME, "${aws_dynamodb_table.monitors.name}", "HEARTBEAT_TABLE_NAME");
   equal(env.HEARTBEAT_API_KEYS_TABLE_NAME, "${aws_dynamodb_table.api_keys.name}", "HEARTBEAT_API_KEYS_TABLE_NAME");
   equal(env.TELEGRAM_BOT_TOKEN_PARAM, "${aws_ssm_parameter.telegram_bot_token.name}", "TELEGRAM_BOT_TOKEN_PARAM");
@@ -255,7 +268,7 @@ await step("outputs: table names, function, API user and policy, alarm topic", (
 
 await step("terraform fmt -check (when terraform is installed)", () => {
   const probe = spawnSync("terraform", ["version"], { encoding: "utf8" });
-  if (probe.error) return "skipped: terraform is not on PATH";
+  if (probe.error) skip("terraform is not on PATH");
   const r = spawnSync("terraform", ["fmt", "-check", "-diff", "-recursive", TERRAFORM_DIR], { encoding: "utf8" });
   assert(r.status === 0, `terraform fmt would change:\n${r.stdout}${r.stderr}`);
 });
@@ -442,15 +455,33 @@ await step("IAM: the API replicas are granted exactly the DynamoDB operations th
   assert(resources.has("${aws_dynamodb_table.api_keys.arn}"), "the API user cannot reach the keys table");
 });
 
-await step("IAM: the Lambda gets only DynamoDB operations the code calls, on the monitors table and its index", () => {
+// What a checker pass (RunCheckPass: Checker::RunCycle, then Deliverer::DeliverReady) calls
+// in src/store/dynamo/dynamo_store.cc, read off the code:
+//   DueMonitors                        QueryPartitions -> client->QueryAll      Query
+//   ApplyDecision                      Mutate: GetRecord -> client->GetItem     GetItem
+//                                      then client->PutItem, or, for an expired
+//                                      monitor, client->DeleteItem             PutItem DeleteItem
+//   ClaimAlerts                        QueryAlerting -> QueryAll, then Mutate   Query GetItem PutItem
+//   FinishAlert, RetryAlert,           Mutate (LeasedChange: always a Put)      GetItem PutItem
+//     RejectAlert
+// (DynamoStore::Open and Close make no request; CountPendingAlerts, a Query, is for a
+// checker without Telegram, which bootstrap refuses to start as.) Never Scan (CountMonitors,
+// List, DeleteExpired), UpdateItem (Ping, TouchKeys) or the keys table. A store change that
+// makes the checker call something else fails here until this list and the grant follow.
+const CHECKER_DYNAMO_OPS = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"];
+
+await step("IAM: the Lambda gets exactly the DynamoDB operations of a checker pass, on the monitors table and its index", () => {
   assert(dynamoCalled, "the code's DynamoDB calls are unknown (see above)");
+  const notCalled = CHECKER_DYNAMO_OPS.filter((a) => !runtimeCalled().has(a));
+  assert(notCalled.length === 0,
+         `CHECKER_DYNAMO_OPS names operations src/store/dynamo/ no longer calls: [${notCalled.join(", ")}]`);
   const dynamo = checkerGrants.filter((s) => [...s.actions].some((a) => a.startsWith("dynamodb:")));
   const granted = actionsOf(dynamo, "dynamodb:");
-  const extra = sorted(granted).filter((a) => !runtimeCalled().has(a));
-  assert(extra.length === 0, `granted to the Lambda but never called (or only by store init): [${extra.join(", ")}]`);
-  for (const needed of ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]) {
-    assert(granted.has(needed), `the checker cannot work without ${needed}`);
-  }
+  const missing = CHECKER_DYNAMO_OPS.filter((a) => !granted.has(a));
+  const extra = sorted(granted).filter((a) => !CHECKER_DYNAMO_OPS.includes(a));
+  assert(missing.length === 0 && extra.length === 0,
+         `a checker pass calls but the Lambda is not granted: [${missing.join(", ")}]; ` +
+         `granted to the Lambda but not called by a checker pass: [${extra.join(", ")}]`);
   for (const s of dynamo) {
     for (const r of s.resources) {
       assert(/^\$\{aws_dynamodb_table\.monitors\.arn\}(\/index\/overdue-check-index)?$/.test(r),
@@ -465,8 +496,11 @@ await step("IAM: the Lambda gets only DynamoDB operations the code calls, on the
 
 await step("IAM: the Lambda reads exactly the SSM operations the code calls, on the two parameters only", () => {
   assert(ssmCalled, "the code's SSM calls are unknown (see above)");
+  // bootstrap reads its two parameters with GetParameter (ReadSecretsFromSsm in
+  // src/app/lambda_command.cc), and that is all src/aws/ssm.cc can call.
+  equal(sorted(ssmCalled), ["ssm:GetParameter"], "SSM operations in src/aws/ssm.cc");
   const ssm = checkerGrants.filter((s) => [...s.actions].some((a) => a.startsWith("ssm:")));
-  equal(sorted(actionsOf(ssm, "ssm:")), sorted(ssmCalled), "ssm actions granted to the Lambda");
+  equal(sorted(actionsOf(ssm, "ssm:")), ["ssm:GetParameter"], "ssm actions granted to the Lambda");
   equal(sorted(new Set(ssm.flatMap((s) => s.resources))),
         ["${aws_ssm_parameter.telegram_bot_token.arn}", "${aws_ssm_parameter.telegram_chat_id.arn}"], "ssm resources");
   equal(sorted(actionsOf(apiGrants, "ssm:")), [], "ssm actions granted to the API user");
@@ -482,19 +516,30 @@ await step("IAM: the Lambda's logs permissions are on its own log group; nothing
       assert(r.startsWith("${aws_cloudwatch_log_group.checker.arn}"), `logs resource ${r}`);
     }
   }
-  const others = sorted(actionsOf(checkerGrants)).filter((a) => !/^(dynamodb|ssm|logs):/.test(a));
+  // SecureString parameters under the AWS-managed key alias/aws/ssm need no kms:Decrypt
+  // grant; one under a key of our own (key_id) needs kms:Decrypt on that key, and only then.
+  const keys = resourcesOf("aws_ssm_parameter").map(([, p]) => p.key_id).filter((k) => k !== undefined);
+  const kms = checkerGrants.filter((s) => [...s.actions].some((a) => a.startsWith("kms:")));
+  if (keys.length === 0) {
+    equal(sorted(actionsOf(kms, "kms:")), [], "kms actions granted to the Lambda (the parameters use alias/aws/ssm)");
+  } else {
+    equal(sorted(actionsOf(kms, "kms:")), ["kms:Decrypt"], "kms actions granted to the Lambda (the parameters' key_id)");
+    assert(kms.every((s) => [...s.actions].every((a) => a.startsWith("kms:"))), "a kms statement mixes services");
+  }
+  const others = sorted(actionsOf(checkerGrants)).filter((a) => !/^(dynamodb|ssm|logs|kms):/.test(a));
   equal(others, [], "the Lambda's other actions");
 });
 
-await step("IAM: nothing anywhere grants an action the code does not call (logs aside); no store init", () => {
+await step("IAM: nothing anywhere grants an action the code does not call (logs, a CMK's kms:Decrypt aside); no store init", () => {
   assert(dynamoCalled && ssmCalled, "the code's calls are unknown (see above)");
   const assumeDocs = new Set(resourcesOf("aws_iam_role").map(([, r]) => reference(r.assume_role_policy)?.[1]));
+  const ownKey = resourcesOf("aws_ssm_parameter").some(([, p]) => p.key_id !== undefined);
   const extra = [];
   for (const [name, doc] of Object.entries(tf.data.aws_iam_policy_document || {})) {
     if (assumeDocs.has(name)) continue;
     for (const s of doc.statement || []) {
       for (const a of s.actions || []) {
-        if (a.startsWith("logs:")) continue;
+        if (a.startsWith("logs:") || (ownKey && a === "kms:Decrypt")) continue;
         if (INIT_ONLY.has(a) || !(runtimeCalled().has(a) || ssmCalled.has(a))) extra.push(`${name}: ${a}`);
       }
     }

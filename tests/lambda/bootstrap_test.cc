@@ -189,7 +189,11 @@ class Bootstrap : public ::testing::Test {
     };
   }
 
-  // What Lambda sets for a provided.al2023 function, then ours (as the Terraform sets them).
+  // What Lambda sets for a provided.al2023 function, then ours: the variables of
+  // terraform/lambda.tf (tests/deploy/terraform.test.mjs pins that list) at their defaults,
+  // but for HEARTBEAT_STORE=dynamodb and LOG_FORMAT=json, which are bootstrap's defaults
+  // too and are left out so that the defaults are what these tests run on; and the
+  // endpoints of the fakes.
   std::map<std::string, std::string> Env() const {
     std::string task = task_dir();
     std::map<std::string, std::string> env{
@@ -214,13 +218,16 @@ class Bootstrap : public ::testing::Test {
         {"PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
         {"LD_LIBRARY_PATH", "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:" +
                                 task + ":" + task + "/lib:/opt/lib"},
-        // Ours. The Lambda names of the tables: no MONITORS_TABLE / KEYS_TABLE here.
-        {"HEARTBEAT_STORE", "dynamodb"},
-        {"DYNAMODB_ENDPOINT", dynamodb_endpoint_},
+        // terraform/lambda.tf's. The Lambda names of the tables: no MONITORS_TABLE /
+        // KEYS_TABLE here.
         {"HEARTBEAT_TABLE_NAME", monitors_table_},
         {"HEARTBEAT_API_KEYS_TABLE_NAME", keys_table_},
         {"TELEGRAM_BOT_TOKEN_PARAM", kTokenParam},
         {"TELEGRAM_CHAT_ID_PARAM", kChatParam},
+        {"ALERT_REPEAT_INTERVAL", "1h"},
+        {"CHECK_PARTITIONS", "1"},
+        // The test's: where the fakes and dynalite are.
+        {"DYNAMODB_ENDPOINT", dynamodb_endpoint_},
         {"SSM_ENDPOINT", ssm_.url()},
         {"TELEGRAM_API_URL", telegram_.url()},
     };
@@ -378,6 +385,8 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   EXPECT_EQ(Json(again.body).at("sent").as_int64(), 0);
   EXPECT_EQ(telegram_.Requests(), 1u);
   EXPECT_EQ(StoredMonitor("nightly-backup")->alert_count, 1);
+  // The secrets were read at init, once for the execution environment: not again.
+  EXPECT_EQ(ssm_.Requests().size(), requests.size());
 
   // The runtime goes on polling; when the Runtime API goes away, the process ends, not 0.
   ASSERT_TRUE(runtime_.WaitForPolls(3, Patience(seconds(10))));
@@ -401,7 +410,12 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   }
   EXPECT_GT(json_lines, 0) << Logs();
   EXPECT_THAT(Stdout(), HasSubstr("1 alert(s) queued"));
+
+  // DynamoDB without HEARTBEAT_STORE (bootstrap's default; the CLI's, SQLite under ./data,
+  // would have found no monitor and made that folder in the task's).
+  ASSERT_EQ(Env().count("HEARTBEAT_STORE"), 0u);
   EXPECT_THAT(Stdout(), HasSubstr("store dynamodb"));
+  EXPECT_FALSE(std::filesystem::exists(task_dir() + "/data"));
 }
 
 TEST_F(Bootstrap, MissingSsmParameterIsReportedAsAnInitError) {
@@ -488,6 +502,8 @@ TEST_F(Bootstrap, StoreThatCannotBeOpenedFailsOnlyThatInvocation) {
   ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-2"), served));
   ASSERT_TRUE(served.ok) << served.body;
   EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
+  // HEARTBEAT_STORE, when set, wins over bootstrap's default.
+  EXPECT_THAT(Stdout(), HasSubstr("store sqlite"));
 }
 
 TEST_F(Bootstrap, NearDeadlineQueuesTheAlertAndLeavesDeliveryToTheNextInvocation) {
