@@ -159,6 +159,9 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
          });
   }
 
+  // One page of a Query or a Scan; its ScannedCount is added to items_scanned.
+  void SendPage(const char* operation, std::string body, DynamoCallback<Page> done);
+
   AsyncHttpClient& http;
   DynamoClientOptions options;  // immutable after construction
   Clock& clock;
@@ -167,6 +170,7 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::int64_t> max_in_flight{0};
   std::atomic<std::int64_t> requests_sent{0};
+  std::atomic<std::int64_t> items_scanned{0};
 };
 
 namespace {
@@ -259,36 +263,35 @@ DynamoResult<Page> PageResult(const json::object& body, std::string_view operati
 
 }  // namespace
 
+void DynamoClient::Impl::SendPage(const char* operation, std::string body,
+                                  DynamoCallback<Page> done) {
+  Call(operation, std::move(body), std::move(done),
+       [self = shared_from_this(), operation](const json::object& answer, int attempts) {
+         DynamoResult<Page> page = PageResult(answer, operation, attempts);
+         if (page.ok()) self->items_scanned.fetch_add(page.value().scanned_count);
+         return page;
+       });
+}
+
 void DynamoClient::Query(QueryRequest request, DynamoCallback<Page> done) {
-  impl_->Call(
-      "Query", protocol::QueryBody(request), std::move(done),
-      [](const json::object& body, int attempts) { return PageResult(body, "Query", attempts); });
+  impl_->SendPage("Query", protocol::QueryBody(request), std::move(done));
 }
 
 void DynamoClient::Scan(ScanRequest request, DynamoCallback<Page> done) {
-  impl_->Call(
-      "Scan", protocol::ScanBody(request), std::move(done),
-      [](const json::object& body, int attempts) { return PageResult(body, "Scan", attempts); });
+  impl_->SendPage("Scan", protocol::ScanBody(request), std::move(done));
 }
 
 void DynamoClient::QueryAll(QueryRequest request, DynamoCallback<std::vector<Item>> done) {
   AllPages(std::move(request), std::move(done),
            [impl = impl_](const QueryRequest& r, DynamoCallback<Page> page_done) {
-             DynamoClient::Impl& i = *impl;
-             i.Call("Query", protocol::QueryBody(r), std::move(page_done),
-                    [](const json::object& body, int attempts) {
-                      return PageResult(body, "Query", attempts);
-                    });
+             impl->SendPage("Query", protocol::QueryBody(r), std::move(page_done));
            });
 }
 
 void DynamoClient::ScanAll(ScanRequest request, DynamoCallback<std::vector<Item>> done) {
   AllPages(std::move(request), std::move(done),
            [impl = impl_](const ScanRequest& r, DynamoCallback<Page> page_done) {
-             impl->Call("Scan", protocol::ScanBody(r), std::move(page_done),
-                        [](const json::object& body, int attempts) {
-                          return PageResult(body, "Scan", attempts);
-                        });
+             impl->SendPage("Scan", protocol::ScanBody(r), std::move(page_done));
            });
 }
 
@@ -380,5 +383,6 @@ void DynamoClient::UpdateTimeToLive(std::string table, std::string attribute,
 std::int64_t DynamoClient::InFlight() const { return impl_->in_flight.load(); }
 std::int64_t DynamoClient::MaxInFlight() const { return impl_->max_in_flight.load(); }
 std::int64_t DynamoClient::RequestsSent() const { return impl_->requests_sent.load(); }
+std::int64_t DynamoClient::ItemsScanned() const { return impl_->items_scanned.load(); }
 
 }  // namespace heartbeat::aws

@@ -272,6 +272,8 @@ class DynamoClient {
   std::int64_t MaxInFlight() const;
   // HTTP requests sent so far, every attempt counted.
   std::int64_t RequestsSent() const;
+  // Items Query and Scan evaluated so far (their ScannedCount, filtered-out items included).
+  std::int64_t ItemsScanned() const;
 
  private:
   struct Impl;

@@ -357,6 +357,20 @@ TEST_F(DynamoStoreTest, ListingSkipsAnItemItCannotReadInsteadOfFailing) {
   EXPECT_EQ(page->monitors[0].slug, "good");
 }
 
+// The checker's query reads what is due, not every monitor of the partition: 300 monitors
+// not due and 3 due cost 3 items read (the ALERTING partition is empty).
+TEST_F(DynamoStoreTest, TheCheckersQueryReadsOnlyDueItems) {
+  std::vector<std::string> later, soon;
+  for (int i = 0; i < 300; ++i) later.push_back("later-" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) soon.push_back("soon-" + std::to_string(i));
+  PingMany(later, 3600, kBase);
+  PingMany(soon, 60, kBase);
+  const std::int64_t before = store_->ItemsScanned();
+  std::vector<Monitor> due = Due(kBase + 61'000);
+  EXPECT_EQ(due.size(), 3u);
+  EXPECT_EQ(store_->ItemsScanned() - before, 3);
+}
+
 // A count of monitors is a whole-table Scan: /metrics reuses one for counts_max_age.
 TEST_F(DynamoStoreTest, CountsAreReusedForTheirMaxAgeThenCountedAfresh) {
   DynamoStoreOptions o = testing::TestDynamoOptions(tables_);

@@ -476,6 +476,7 @@ std::int64_t DynamoStore::OnConnections() const { return impl_->http->OnConnecti
 std::int64_t DynamoStore::MaxOnConnections() const { return impl_->http->MaxOnConnections(); }
 
 std::int64_t DynamoStore::RequestsSent() const { return impl_->client->RequestsSent(); }
+std::int64_t DynamoStore::ItemsScanned() const { return impl_->client->ItemsScanned(); }
 
 bool DynamoStore::Healthy() const { return impl_->healthy.load(); }
 
