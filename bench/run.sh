@@ -107,7 +107,7 @@ done
   awk '/^heartbeat_dynamodb_requests_in_flight_max / {print $2}' "$work/dynamo_metrics" >"$work/dynamo_inflight"
   awk '/^heartbeat_dynamodb_requests_on_connections_max / {print $2}' "$work/dynamo_metrics" >"$work/dynamo_onconn"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-) || exit 1
+)  # set -e: a failing step ends the subshell, and the subshell's failure the bench
 kill "$dynalite_pid" 2>/dev/null || true; wait "$dynalite_pid" 2>/dev/null || true; dynalite_pid=""
 dynamo_inflight=$(cat "$work/dynamo_inflight")
 dynamo_onconn=$(cat "$work/dynamo_onconn")

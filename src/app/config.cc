@@ -35,6 +35,12 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   take("KEYS_TABLE", c.keys_table);
   take("AWS_DEFAULT_REGION", c.aws_region);
   take("AWS_REGION", c.aws_region);
+  auto set = [&](const char* name) {
+    auto it = env.find(name);
+    return it != env.end() && !it->second.empty();
+  };
+  c.aws_access_key_id_set = set("AWS_ACCESS_KEY_ID");
+  c.aws_secret_access_key_set = set("AWS_SECRET_ACCESS_KEY");
   take("DYNAMODB_ENDPOINT", c.dynamodb_endpoint);
   take("SSM_ENDPOINT", c.ssm_endpoint);
   take("TELEGRAM_BOT_TOKEN", c.telegram_bot_token);
@@ -74,6 +80,12 @@ Status Validate(Config& c) {
     }
   } else if (c.store == "dynamodb") {
     c.store_spec.kind = StoreSpec::Kind::kDynamo;
+    // Half a key pair: a mistake, not a reason to look for credentials elsewhere.
+    if (c.aws_access_key_id_set != c.aws_secret_access_key_set) {
+      return InvalidArgument(c.aws_access_key_id_set
+                                 ? "AWS_SECRET_ACCESS_KEY: not set, while AWS_ACCESS_KEY_ID is"
+                                 : "AWS_ACCESS_KEY_ID: not set, while AWS_SECRET_ACCESS_KEY is");
+    }
   } else {
     return InvalidArgument("HEARTBEAT_STORE: '" + c.store +
                            "' is neither sqlite:PATH nor dynamodb");

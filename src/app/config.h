@@ -22,6 +22,10 @@ struct Config {
   std::string monitors_table = "heartbeat-monitors";
   std::string keys_table = "heartbeat-api-keys";
   std::string aws_region;
+  // Whether AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are set (non-empty); the values stay
+  // in the environment, where aws::ResolveCredentials reads them.
+  bool aws_access_key_id_set = false;
+  bool aws_secret_access_key_set = false;
   std::string dynamodb_endpoint;
   // CHECK_PARTITIONS: GSI partition values the monitors are spread over (1: the seed's
   // single "CHECK").

@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "app/commands.h"
 #include "aws/credentials.h"
 #include "core/api_key.h"
@@ -28,7 +30,9 @@ Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
     }
     region = "us-east-1";
   }
-  auto credentials = aws::CredentialsProvider::Resolve(aws::ProcessEnv());
+  auto credentials = aws::CredentialsProvider::Resolve(
+      aws::ProcessEnv(), std::chrono::seconds(10),
+      [](const std::string& message) { spdlog::warn("{}", message); });
   if (!credentials.ok()) {
     // dynalite and DynamoDB Local accept any signature, so a local engine needs no
     // credentials; but credentials given and broken (half a key pair, a malformed file)

@@ -176,16 +176,13 @@ EnvLookup ProcessEnv() {
 }
 
 Result<Credentials> ResolveCredentials(const EnvLookup& env) {
-  auto from_env = FromEnvironment(env);
-  if (!from_env) return from_env.error();
-  if (*from_env) return std::move(**from_env);
-  auto where = FileAndProfile(env);
-  if (!where) return where.error();
-  return ReadFile(where->first, where->second);
+  auto provider = CredentialsProvider::Resolve(env);
+  if (!provider) return provider.error();
+  return (*provider)->Get();
 }
 
 Result<std::shared_ptr<CredentialsProvider>> CredentialsProvider::Resolve(
-    const EnvLookup& env, std::chrono::milliseconds recheck) {
+    const EnvLookup& env, std::chrono::milliseconds recheck, Warn warn) {
   auto provider = std::make_shared<CredentialsProvider>();
   auto from_env = FromEnvironment(env);
   if (!from_env) return from_env.error();
@@ -202,6 +199,7 @@ Result<std::shared_ptr<CredentialsProvider>> CredentialsProvider::Resolve(
   provider->path_ = std::move(where->first);
   provider->profile_ = std::move(where->second);
   provider->recheck_ = recheck;
+  provider->warn_ = std::move(warn);
   provider->checked_ = std::chrono::steady_clock::now();
   return provider;
 }
@@ -213,17 +211,34 @@ CredentialsProvider::FileState CredentialsProvider::Stat(const std::string& path
           static_cast<long long>(st.st_size), static_cast<unsigned long long>(st.st_ino)};
 }
 
+// Runs on whichever thread signs a request (the HTTP client's event thread among them): a
+// stat every `recheck`, and a read of a small file when it changed, both under the lock.
 Credentials CredentialsProvider::Get() {
-  std::lock_guard lock(mu_);
-  if (path_.empty()) return current_;
-  const auto now = std::chrono::steady_clock::now();
-  if (now - checked_ < recheck_) return current_;
-  checked_ = now;
-  FileState state = Stat(path_);
-  if (state == seen_) return current_;
-  seen_ = state;
-  if (auto read = ReadFile(path_, profile_)) current_ = std::move(*read);
-  return current_;
+  std::optional<std::string> problem;
+  Credentials credentials;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!path_.empty() && now - checked_ >= recheck_) {
+      checked_ = now;
+      FileState state = Stat(path_);
+      if (!(state == seen_)) {
+        seen_ = state;
+        auto read = ReadFile(path_, profile_);
+        if (read) {
+          current_ = std::move(*read);
+        } else {
+          problem = read.error().message;
+        }
+      }
+    }
+    credentials = current_;
+  }
+  if (problem && warn_) {
+    warn_("the AWS credentials file changed and cannot be used (" + *problem +
+          "); the credentials read before are kept");
+  }
+  return credentials;
 }
 
 std::optional<std::string> ResolveRegion(const EnvLookup& env) {

@@ -33,14 +33,17 @@ Result<Credentials> ResolveCredentials(const EnvLookup& env);
 // The credentials of a long-running process (`heartbeat serve`), as ResolveCredentials finds
 // them. Taken from the environment, they never change. Taken from the shared credentials
 // file, the file is looked at again at most once every `recheck` (its modification time,
-// size and inode) and read again when it changed, so that temporary credentials another
-// tool rotates into it (`aws sso login`, `aws configure export-credentials`, a credential
-// helper run from a timer) are used without a restart. A rewrite that cannot be read keeps
-// the credentials read before: a file caught half-written never stops the requests.
+// size and inode) and read again when it changed, so that temporary credentials a job
+// rotates into it (`aws configure set ... --profile P` from a timer) are used without a
+// restart. A rewrite that cannot be read keeps the credentials read before, so that a file
+// caught half-written never stops the requests, and is reported to `warn` (a sentence that
+// names the file and what is wrong, never a secret), once for each state of the file.
 class CredentialsProvider {
  public:
+  using Warn = std::function<void(const std::string& message)>;
   static Result<std::shared_ptr<CredentialsProvider>> Resolve(
-      const EnvLookup& env, std::chrono::milliseconds recheck = std::chrono::seconds(10));
+      const EnvLookup& env, std::chrono::milliseconds recheck = std::chrono::seconds(10),
+      Warn warn = nullptr);
 
   Credentials Get();  // thread-safe
   bool from_file() const { return !path_.empty(); }
@@ -57,6 +60,7 @@ class CredentialsProvider {
   std::string path_;  // empty: from the environment
   std::string profile_;
   std::chrono::milliseconds recheck_{0};
+  Warn warn_;
   std::mutex mu_;
   Credentials current_;                              // guarded by mu_
   FileState seen_;                                   // guarded by mu_

@@ -206,8 +206,10 @@ struct GlobalSecondaryIndex {
 
 // What `heartbeat store init` checks of an existing table.
 struct TableDescription {
-  std::string status{};                // "ACTIVE", "CREATING", ...
-  std::vector<std::string> indexes{};  // the names of its global secondary indexes
+  std::string status{};  // "ACTIVE", "CREATING", ...
+  // Its global secondary indexes: name -> IndexStatus ("ACTIVE", "CREATING", ...; empty
+  // when the engine does not say).
+  std::map<std::string, std::string> indexes{};
 };
 
 struct CreateTableRequest {

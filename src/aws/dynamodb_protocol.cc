@@ -525,7 +525,9 @@ std::optional<TableDescription> TableDescriptionFromJson(const json::object& bod
     for (const json::value& g : gsis->as_array()) {
       const json::value* name = g.is_object() ? g.as_object().if_contains("IndexName") : nullptr;
       if (name == nullptr || !name->is_string()) return std::nullopt;
-      d.indexes.push_back(Printable(name->as_string()));
+      const json::value* status = g.as_object().if_contains("IndexStatus");
+      if (status != nullptr && !status->is_string()) return std::nullopt;
+      d.indexes[Printable(name->as_string())] = status ? Printable(status->as_string()) : "";
     }
   }
   return d;

@@ -158,9 +158,10 @@ class CurlMultiClient final : public AsyncHttpClient {
       int running = 0;
       curl_multi_perform(multi_, &running);
       Reap();
-      // The most on connections at once, taken here and not as transfers start: within one
-      // perform, a finished transfer's connection goes to the next before Reap counts the
-      // first one out, so only now is the count exact.
+      // The most on connections at once, sampled here and not as transfers start: within
+      // one perform, a finished transfer's connection goes to the next before Reap counts
+      // the first one out, so only now is the count right. A sample, so a lower bound: a
+      // request sent and answered within one perform is not seen.
       if (std::int64_t now = on_connections_.load(); now > max_on_connections_.load()) {
         max_on_connections_.store(now);
       }
@@ -198,6 +199,12 @@ class CurlMultiClient final : public AsyncHttpClient {
     in_flight_.emplace(easy, std::move(transfer));
   }
 
+  // Calls a transfer that was added to the multi handle back, its connection counted out.
+  void Answer(Transfer& transfer, HttpResult result) {
+    if (transfer.on_connection) CountOnConnection(-1);
+    RunGuarded(transfer.done, std::move(result));
+  }
+
   // Calls back every finished transfer.
   void Reap() {
     std::vector<std::pair<std::unique_ptr<Transfer>, CURLcode>> finished;
@@ -211,10 +218,7 @@ class CurlMultiClient final : public AsyncHttpClient {
       finished.emplace_back(std::move(it->second), rc);
       in_flight_.erase(it);
     }
-    for (auto& [transfer, rc] : finished) {
-      if (transfer->on_connection) CountOnConnection(-1);
-      RunGuarded(transfer->done, transfer->exchange.Finish(rc));
-    }
+    for (auto& [transfer, rc] : finished) Answer(*transfer, transfer->exchange.Finish(rc));
   }
 
   // After closing_: fails what is in flight or queued, then runs the timers, earliest
@@ -231,8 +235,7 @@ class CurlMultiClient final : public AsyncHttpClient {
       timers.swap(timers_);
     }
     for (auto& [easy, transfer] : in_flight) {
-      if (transfer->on_connection) CountOnConnection(-1);
-      RunGuarded(transfer->done, TransportFailure("request cancelled: http client closed"));
+      Answer(*transfer, TransportFailure("request cancelled: http client closed"));
     }
     for (auto& transfer : queued) {
       RunGuarded(transfer->done, TransportFailure("request cancelled: http client closed"));

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace heartbeat::aws {
 namespace {
@@ -264,8 +265,10 @@ TEST_F(CredentialsFileTest, TheProviderReadsTheFileAgainWhenItChanges) {
   WriteHomeFile(
       "[default]\naws_access_key_id = ASIAFIRST\naws_secret_access_key = s1\n"
       "aws_session_token = t1\n");
-  auto provider =
-      CredentialsProvider::Resolve(FakeEnv({{"HOME", Home()}}), std::chrono::milliseconds(0));
+  std::vector<std::string> warnings;
+  auto provider = CredentialsProvider::Resolve(
+      FakeEnv({{"HOME", Home()}}), std::chrono::milliseconds(0),
+      [&](const std::string& message) { warnings.push_back(message); });
   ASSERT_TRUE(provider.ok()) << provider.error().message;
   EXPECT_TRUE((*provider)->from_file());
   EXPECT_EQ((*provider)->Get().access_key_id, "ASIAFIRST");
@@ -278,8 +281,13 @@ TEST_F(CredentialsFileTest, TheProviderReadsTheFileAgainWhenItChanges) {
   EXPECT_EQ(rotated.secret_access_key, "s2");
   EXPECT_EQ(rotated.session_token, "t2-longer");
 
+  EXPECT_TRUE(warnings.empty());
   WriteHomeFile("[default]\naws_access_key_id = ASIATHIRD\n");  // half-written
   EXPECT_EQ((*provider)->Get().access_key_id, "ASIASECOND");
+  ASSERT_EQ(warnings.size(), 1u);  // once for this state of the file, not at every request
+  EXPECT_NE(warnings[0].find("has no aws_secret_access_key"), std::string::npos) << warnings[0];
+  EXPECT_EQ((*provider)->Get().access_key_id, "ASIASECOND");
+  EXPECT_EQ(warnings.size(), 1u);
   fs::remove(dir_ / ".aws/credentials");  // being replaced
   EXPECT_EQ((*provider)->Get().access_key_id, "ASIASECOND");
   WriteHomeFile("[default]\naws_access_key_id = ASIAFOURTH\naws_secret_access_key = s4\n");

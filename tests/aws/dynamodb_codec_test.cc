@@ -381,10 +381,12 @@ TEST(Answers, PagesItemsAndUnprocessedWritesAreReadOrRefused) {
   ASSERT_TRUE(described.has_value());
   EXPECT_EQ(described->status, "ACTIVE");
   EXPECT_TRUE(described->indexes.empty());
-  for (const char* bad :
-       {R"({"Table":5})", R"({"Table":{"TableStatus":1}})",
-        R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":{}}})",
-        R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":[{"IndexName":7}]}})"}) {
+  for (
+      const char* bad :
+      {R"({"Table":5})", R"({"Table":{"TableStatus":1}})",
+       R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":{}}})",
+       R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":[{"IndexName":7}]}})",
+       R"({"Table":{"TableStatus":"ACTIVE","GlobalSecondaryIndexes":[{"IndexName":"i","IndexStatus":1}]}})"}) {
     EXPECT_FALSE(protocol::TableDescriptionFromJson(json::parse(bad).as_object()).has_value())
         << bad;
   }

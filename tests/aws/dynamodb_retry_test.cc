@@ -381,7 +381,7 @@ TEST_F(RetryTest, DescribeTableReadsTheStatusAndTheIndexes) {
   auto r = Run<TableDescription>(http, [&](auto cb) { client.DescribeTable("t", cb); });
   ASSERT_TRUE(r && r->ok());
   EXPECT_EQ(r->value().status, "CREATING");
-  EXPECT_EQ(r->value().indexes, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r->value().indexes, (std::map<std::string, std::string>{{"a", "ACTIVE"}, {"b", ""}}));
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 //
 //   node tests/deploy/readme_references.test.mjs
 //
-// The files are those git tracks (outside a git checkout, the step is skipped). Exit code 0
-// when no step failed; the last line is "N passed, N failed, N skipped".
+// The files are those git tracks: outside a git checkout the step is skipped, and the test
+// fails, as every harness run with no step passed does (it checked nothing). Exit code 0
+// when a step passed and none failed; the last line is "N passed, N failed, N skipped".
 
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";

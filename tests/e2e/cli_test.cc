@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <fstream>
 #include <regex>
 
 #include "support/http_client.h"
@@ -165,14 +166,25 @@ TEST_F(Cli, StoreInitCreatesTheDatabase) {
 }
 
 // A local engine needs no credentials, but credentials given and broken are reported, not
-// silently replaced by dummy ones (nothing listens at the endpoint: the check comes first).
+// silently replaced by dummy ones (nothing listens at the endpoint: the checks come first).
+// Half a key pair is an invalid setting (exit 2); a profile without its secret, a store that
+// cannot be opened (exit 1).
 TEST_F(Cli, BrokenAwsCredentialsAreReportedEvenForALocalEngine) {
-  RunResult r = Heartbeat({"store", "init"}, {{"HEARTBEAT_STORE", "dynamodb"},
-                                              {"DYNAMODB_ENDPOINT", "http://127.0.0.1:9"},
-                                              {"AWS_ACCESS_KEY_ID", "AKIAHALFAPAIR"},
-                                              {"AWS_SECRET_ACCESS_KEY", ""}});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"));
+  std::map<std::string, std::string> local{{"HEARTBEAT_STORE", "dynamodb"},
+                                           {"DYNAMODB_ENDPOINT", "http://127.0.0.1:9"},
+                                           {"AWS_ACCESS_KEY_ID", "AKIAHALFAPAIR"},
+                                           {"AWS_SECRET_ACCESS_KEY", ""}};
+  RunResult half = Heartbeat({"store", "init"}, local);
+  EXPECT_EQ(half.exit_code, 2) << half.err;
+  EXPECT_THAT(half.err, HasSubstr("AWS_SECRET_ACCESS_KEY: not set, while AWS_ACCESS_KEY_ID is"));
+
+  std::ofstream(dir_.file("credentials")) << "[default]\naws_access_key_id = AKIANOSECRET\n";
+  local["AWS_ACCESS_KEY_ID"] = "";
+  local["AWS_SHARED_CREDENTIALS_FILE"] = dir_.file("credentials");
+  local["AWS_PROFILE"] = "default";
+  RunResult file = Heartbeat({"store", "init"}, local);
+  EXPECT_EQ(file.exit_code, 1) << file.err;
+  EXPECT_THAT(file.err, HasSubstr("has no aws_secret_access_key"));
 }
 
 TEST_F(Cli, ServeAnswersPingsAndStopsCleanlyOnSigterm) {

@@ -329,7 +329,8 @@ TEST_F(DynamoStoreTest, AMonitorUnpausedByAnotherWriterComesBackToTheChecker) {
   EXPECT_EQ(due[0].slug, "unpaused");
 }
 
-// SPEC §6: a ping is one UpdateItem, with or without an interval, new monitor or not.
+// A ping is one UpdateItem (issue #4: no read before the write), with or without an
+// interval, new monitor or not.
 TEST_F(DynamoStoreTest, APingIsOneRequest) {
   std::vector<std::string> slugs;
   for (int i = 0; i < 50; ++i) slugs.push_back("one-" + std::to_string(i));
@@ -401,6 +402,7 @@ class InitTablesTest : public ::testing::Test {
  protected:
   struct Script {
     std::string existing_indexes = R"([{"IndexName":"overdue-check-index"}])";
+    int index_creating_for = 0;  // DescribeTable calls on the monitors table that say CREATING
     bool tables_exist = false;
     unsigned ttl_status = 200;
     std::string ttl_answer = R"({"TimeToLiveSpecification":{"Enabled":true,)"
@@ -427,10 +429,12 @@ class InitTablesTest : public ::testing::Test {
       }
       if (op == "DescribeTable") {
         bool monitors = req.body.find("\"monitors\"") != std::string::npos;
-        return json(200,
-                    std::string(R"({"Table":{"TableStatus":"ACTIVE")") +
-                        (monitors ? ",\"GlobalSecondaryIndexes\":" + script.existing_indexes : "") +
-                        "}}");
+        std::string indexes = script.existing_indexes;
+        if (monitors && described_monitors_++ < script.index_creating_for) {
+          indexes = R"([{"IndexName":"overdue-check-index","IndexStatus":"CREATING"}])";
+        }
+        return json(200, std::string(R"({"Table":{"TableStatus":"ACTIVE")") +
+                             (monitors ? ",\"GlobalSecondaryIndexes\":" + indexes : "") + "}}");
       }
       if (op == "UpdateTimeToLive") {
         ttl_body_ = req.body;
@@ -456,6 +460,7 @@ class InitTablesTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> ops_;
   std::string ttl_body_;
+  int described_monitors_ = 0;
 };
 
 TEST_F(InitTablesTest, CreatesBothTablesWithTheIndexAndTurnsTtlOnForExpiresAt) {
@@ -469,6 +474,15 @@ TEST_F(InitTablesTest, CreatesBothTablesWithTheIndexAndTurnsTtlOnForExpiresAt) {
   EXPECT_EQ(ttl.at("TableName"), "monitors");
   EXPECT_EQ(ttl.at("TimeToLiveSpecification").at("Enabled"), true);
   EXPECT_EQ(ttl.at("TimeToLiveSpecification").at("AttributeName"), "expires_at");
+}
+
+TEST_F(InitTablesTest, WaitsForTheIndexToBeBuilt) {
+  Script script;
+  script.index_creating_for = 2;
+  std::string note;
+  Status s = Init(script, &note);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(described_monitors_, 3);
 }
 
 TEST_F(InitTablesTest, TtlAlreadyOnIsFine) {

@@ -554,15 +554,26 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         //   in "CHECK": to its own CHECK#i, or the hot partition would never cool down;
         // - an item another writer unpaused is still in PAUSED, which the checker never
         //   reads: back home.
-        const std::string want = dynamo::PartitionFor(*parsed, impl->Home(slug));
-        if (want == parsed->partition) return done(std::move(parsed->monitor));
+        // The ping itself is durable already: a move that fails (throttled, raced to the
+        // end, the monitor deleted meanwhile) still answers the ping as written, and the
+        // next ping tries the move again.
+        std::string home = impl->Home(slug);
+        if (dynamo::PartitionFor(*parsed, home) == parsed->partition) {
+          return done(std::move(parsed->monitor));
+        }
         return impl->Mutate<Monitor>(
             slug,
-            [](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-              if (!current) return Conflict("the monitor was deleted meanwhile");
+            [home, pinged = parsed->monitor](
+                std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+              if (!current || dynamo::PartitionFor(*current, home) == current->partition) {
+                return Outcome<Monitor>{Change::None(), pinged};  // gone, or moved by another
+              }
               return WriteAndAnswer(std::move(*current));
             },
-            std::move(done), kMutateAttempts);
+            [pinged = parsed->monitor, done = std::move(done)](Result<Monitor> moved) {
+              done(moved.ok() ? std::move(*moved) : pinged);
+            },
+            kMutateAttempts);
       }
       if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
         return done(ToError(r.error(), "ping " + slug));
@@ -730,7 +741,10 @@ void DynamoStore::CountMonitors(UnixMillis now, Callback<MonitorCounts> done) {
                             }
                             {
                               std::lock_guard lock(impl->counts_mu);
-                              impl->counts = {now, c};
+                              // Two scans that overlapped: the later count stays.
+                              if (!impl->counts || impl->counts->first <= now) {
+                                impl->counts = {now, c};
+                              }
                             }
                             return done(c);
                           });
@@ -1241,15 +1255,19 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
         });
       });
       if (!described.ok()) return described.error();
+      // Ready when the table and its indexes are (an index still being built answers no
+      // query yet); an engine that gives no index status has them ready.
+      bool ready = described->status == "ACTIVE";
       for (const std::string& index : indexes) {
-        if (std::find(described->indexes.begin(), described->indexes.end(), index) ==
-            described->indexes.end()) {
+        auto it = described->indexes.find(index);
+        if (it == described->indexes.end()) {
           return InvalidArgument("table " + table + " exists without the index " + index +
                                  " that the checker queries; add it (hash key " +
                                  "check_partition S, range key next_due N, projection ALL)");
         }
+        ready = ready && (it->second.empty() || it->second == "ACTIVE");
       }
-      if (described->status == "ACTIVE") return Ok{};
+      if (ready) return Ok{};
       std::this_thread::sleep_for(wait);
       wait = std::min(wait * 2, std::chrono::milliseconds(1000));
     }

@@ -72,7 +72,7 @@ class DynamoStore final : public Store {
   std::int64_t MaxOnConnections() const;
   // Requests sent to DynamoDB so far, every retry counted.
   std::int64_t RequestsSent() const;
-  // Items its queries and scans evaluated so far (what DynamoDB bills reads by).
+  // Items its queries and scans evaluated so far (filtered-out items included).
   std::int64_t ItemsScanned() const;
 
   void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
