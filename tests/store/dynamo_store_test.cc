@@ -316,6 +316,52 @@ TEST_F(DynamoStoreTest, RaisingThePartitionsMovesEachMonitorOnItsNextPing) {
   (*spread)->Close();
 }
 
+// The ping is durable once its UpdateItem succeeded: when the move that follows fails (here
+// DynamoDB answers every PutItem with a 500), the ping is still answered, as written, and
+// the next ping tries the move again.
+TEST_F(DynamoStoreTest, AFailedPartitionMoveStillAnswersThePing) {
+  Item item = SeedItem("stuck", 60, kBase / 1000, kBase / 1000 - 86'400);  // in "CHECK"
+  item["next_due"] = AttributeValue::N(kBase / 1000 + 60);
+  const std::string item_json = aws::EncodeItemJson(item);
+  std::mutex mu;
+  std::map<std::string, int> ops;
+  testing::LoopbackHttpServer dynamo([&](const testing::LoopbackRequest& req) {
+    const std::string* target = req.Header("x-amz-target");
+    std::string op = target ? target->substr(target->find('.') + 1) : "";
+    {
+      std::lock_guard lock(mu);
+      ++ops[op];
+    }
+    auto json = [](unsigned status, std::string body) {
+      testing::LoopbackReply r = testing::LoopbackReply::With(status, std::move(body));
+      r.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
+      return r;
+    };
+    if (op == "UpdateItem") return json(200, R"({"Attributes":)" + item_json + "}");
+    if (op == "GetItem") return json(200, R"({"Item":)" + item_json + "}");
+    return json(500, R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",)"
+                     R"("message":"Internal server error"})");
+  });
+  DynamoStoreOptions o;
+  o.check_partitions = 4;  // "stuck" belongs in CHECK#i: the ping tries to move it
+  o.client.endpoint = dynamo.url();
+  o.client.region = "eu-north-1";
+  o.client.credentials = [] { return aws::Credentials{"AKID", "secret", ""}; };
+  o.client.max_attempts = 2;
+  o.client.base_delay = std::chrono::milliseconds(1);
+  auto store = DynamoStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto pinged = Await<Monitor>(
+      [&](Callback<Monitor> cb) { (*store)->Ping("stuck", std::nullopt, kBase, std::move(cb)); });
+  (*store)->Close();
+  ASSERT_TRUE(pinged.ok()) << pinged.error().message;
+  EXPECT_EQ(pinged->slug, "stuck");
+  EXPECT_EQ(pinged->next_due, (kBase / 1000 + 60) * 1000);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(ops["UpdateItem"], 1);
+  EXPECT_EQ(ops["PutItem"], 2) << "the move was not tried";
+}
+
 // Another writer (the Rust version, during a switch-over) unpaused the monitor but left it
 // in PAUSED, which the checker never reads: the next ping brings it back where it is seen.
 TEST_F(DynamoStoreTest, AMonitorUnpausedByAnotherWriterComesBackToTheChecker) {
