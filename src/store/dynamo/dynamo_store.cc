@@ -504,6 +504,7 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
     const std::int64_t now_s = FloorDiv(now, 1000);
     const std::int64_t frac = now - now_s * 1000;
     const std::int64_t expiry_s = now_s + kExpiryMillis / 1000;
+    std::string home = impl->Home(slug);
     aws::UpdateItemRequest u;
     u.table = impl->options.monitors_table;
     u.key = {{"slug", S(slug)}};
@@ -515,14 +516,10 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
                {"#pa", "paused"},          {"#ac", "alert_count"},
                {"#cp", "check_partition"}, {"#rev", "rev"},
                {"#fa", "failed_at"},       {"#cat", "check_at"}};
-    u.values = {{":now_s", N(now_s)},
-                {":frac", N(frac)},
-                {":ex", N(expiry_s)},
-                {":false", AttributeValue::Bool(false)},
-                {":zero", N(0)},
-                {":one", N(1)},
-                {":home", S(impl->Home(slug))},
-                {":rev0", N(FirstRevision(now))}};
+    u.values = {{":now_s", N(now_s)}, {":frac", N(frac)},
+                {":ex", N(expiry_s)}, {":false", AttributeValue::Bool(false)},
+                {":zero", N(0)},      {":one", N(1)},
+                {":home", S(home)},   {":rev0", N(FirstRevision(now))}};
     std::string interval_set;
     if (interval_secs) {
       u.values[":iv"] = N(*interval_secs);
@@ -540,52 +537,52 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
                "REMOVE #fa, #cat";
     u.condition = "attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)";
     u.return_values = aws::ReturnValues::kAllNew;
-    impl->client->UpdateItem(std::move(u), [impl, slug, interval_secs, now, done = std::move(done)](
-                                               DynamoResult<std::optional<Item>> r) mutable {
-      if (r.ok()) {
-        if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
-        Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
-        if (!parsed.ok()) return done(parsed.error());
-        // The ping keeps the partition the item was in. Almost always that is where it
-        // belongs; when not, it is moved now, once (the next ping finds it in place):
-        // - an item the Rust version alerted is still in "CHECK", where the checker would
-        //   not see its recovery once next_due has moved on: to ALERTING;
-        // - an item written before CHECK_PARTITIONS was raised (or by the Rust version) is
-        //   in "CHECK": to its own CHECK#i, or the hot partition would never cool down;
-        // - an item another writer unpaused is still in PAUSED, which the checker never
-        //   reads: back home.
-        // The ping itself is durable already: a move that fails (throttled, raced to the
-        // end, the monitor deleted meanwhile) still answers the ping as written, and the
-        // next ping tries the move again.
-        std::string home = impl->Home(slug);
-        if (dynamo::PartitionFor(*parsed, home) == parsed->partition) {
-          return done(std::move(parsed->monitor));
-        }
-        return impl->Mutate<Monitor>(
-            slug,
-            [home, pinged = parsed->monitor](
-                std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-              if (!current || dynamo::PartitionFor(*current, home) == current->partition) {
-                return Outcome<Monitor>{Change::None(), pinged};  // gone, or moved by another
-              }
-              return WriteAndAnswer(std::move(*current));
-            },
-            [pinged = parsed->monitor, done = std::move(done)](Result<Monitor> moved) {
-              done(moved.ok() ? std::move(*moved) : pinged);
-            },
-            kMutateAttempts);
-      }
-      if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
-        return done(ToError(r.error(), "ping " + slug));
-      }
-      impl->Mutate<Monitor>(
-          slug,
-          [slug, interval_secs,
-           now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-            return WriteAndAnswer(Pinged(std::move(current), slug, interval_secs, now));
-          },
-          std::move(done), kMutateAttempts);
-    });
+    impl->client->UpdateItem(
+        std::move(u), [impl, slug, home = std::move(home), interval_secs, now,
+                       done = std::move(done)](DynamoResult<std::optional<Item>> r) mutable {
+          if (r.ok()) {
+            if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
+            Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
+            if (!parsed.ok()) return done(parsed.error());
+            // The ping keeps the partition the item was in. Almost always that is where it
+            // belongs; when not, it is moved now, once (the next ping finds it in place):
+            // - an item the Rust version alerted is still in "CHECK", where the checker would
+            //   not see its recovery once next_due has moved on: to ALERTING;
+            // - an item written before CHECK_PARTITIONS was raised (or by the Rust version) is
+            //   in "CHECK": to its own CHECK#i, or the hot partition would never cool down;
+            // - an item another writer unpaused is still in PAUSED, which the checker never
+            //   reads: back home.
+            // The ping itself is durable already: a move that fails (throttled, raced to the
+            // end, the monitor deleted meanwhile) still answers the ping as written, and the
+            // next ping tries the move again.
+            if (dynamo::PartitionFor(*parsed, home) == parsed->partition) {
+              return done(std::move(parsed->monitor));
+            }
+            return impl->Mutate<Monitor>(
+                slug,
+                [home, pinged = parsed->monitor](
+                    std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+                  if (!current || dynamo::PartitionFor(*current, home) == current->partition) {
+                    return Outcome<Monitor>{Change::None(), pinged};  // gone, or moved by another
+                  }
+                  return WriteAndAnswer(std::move(*current));
+                },
+                [pinged = parsed->monitor, done = std::move(done)](Result<Monitor> moved) {
+                  done(moved.ok() ? std::move(*moved) : pinged);
+                },
+                kMutateAttempts);
+          }
+          if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
+            return done(ToError(r.error(), "ping " + slug));
+          }
+          impl->Mutate<Monitor>(
+              slug,
+              [slug, interval_secs,
+               now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+                return WriteAndAnswer(Pinged(std::move(current), slug, interval_secs, now));
+              },
+              std::move(done), kMutateAttempts);
+        });
   });
 }
 
@@ -1285,26 +1282,22 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
   // TTL on expires_at. An engine without TTL (dynalite) is worth a note, not a failure:
   // heartbeat removes expired monitors itself. Any other refusal (no permission, TTL on
   // another attribute) is an error: on AWS, expired monitors would pile up unnoticed.
-  bool unsupported = false;
-  auto ttl = Await<aws::Nothing>([&](Callback<aws::Nothing> cb) {
-    client.UpdateTimeToLive(o.monitors_table, "expires_at", [&, cb](DynamoResult<aws::Nothing> r) {
-      if (r.ok()) return cb(aws::Nothing{});
+  // true: TTL is on; false: the engine has no TTL.
+  auto ttl = Await<bool>([&](Callback<bool> cb) {
+    client.UpdateTimeToLive(o.monitors_table, "expires_at", [cb](DynamoResult<aws::Nothing> r) {
       // "TimeToLive is already enabled" answers a ValidationException.
-      if (r.error().message.find("already enabled") != std::string::npos) {
-        return cb(aws::Nothing{});
+      if (r.ok() || r.error().message.find("already enabled") != std::string::npos) {
+        return cb(true);
       }
-      if (r.error().type == "UnknownOperationException") {
-        unsupported = true;
-        return cb(Unavailable("this engine does not know UpdateTimeToLive"));
-      }
+      if (r.error().type == "UnknownOperationException") return cb(false);
       return cb(ToError(r.error(), "turn TTL on for expires_at"));
     });
   });
-  if (ttl.ok()) return Ok{};
-  if (!unsupported) return ttl.error().Wrap("table " + o.monitors_table);
-  if (ttl_note != nullptr) {
-    *ttl_note = "TTL could not be turned on (" + ttl.error().message +
-                "); heartbeat removes expired monitors itself";
+  if (!ttl.ok()) return ttl.error().Wrap("table " + o.monitors_table);
+  if (!*ttl && ttl_note != nullptr) {
+    *ttl_note =
+        "TTL could not be turned on (this engine does not know UpdateTimeToLive); heartbeat "
+        "removes expired monitors itself";
   }
   return Ok{};
 }
