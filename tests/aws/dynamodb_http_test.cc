@@ -13,12 +13,13 @@
 #include "aws/dynamodb.h"
 #include "net/async_http_client.h"
 #include "support/dynalite.h"
-#include "support/loopback_http_server.h"
+#include "support/loopback_dynamo.h"
 
 namespace heartbeat::aws {
 namespace {
 
 using testing::AwaitDynamo;
+using testing::DynamoJson;
 using testing::LoopbackHttpServer;
 using testing::LoopbackReply;
 using testing::LoopbackRequest;
@@ -27,12 +28,6 @@ constexpr char kThrottled[] =
     R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",)"
     R"("message":"The level of configured provisioned throughput for the table was exceeded."})";
 constexpr char kItem[] = R"({"Item":{"slug":{"S":"backup"},"interval_secs":{"N":"300"}}})";
-
-LoopbackReply Json(unsigned status, std::string body) {
-  LoopbackReply r = LoopbackReply::With(status, std::move(body));
-  r.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
-  return r;
-}
 
 class DynamoHttp : public ::testing::Test {
  protected:
@@ -70,7 +65,7 @@ TEST_F(DynamoHttp, ThrottledTwiceThenAnsweredSucceedsOnTheThirdAttempt) {
       std::lock_guard lock(mu_);
       seen_.push_back(req);
     }
-    return ++count_ <= 2 ? Json(400, kThrottled) : Json(200, kItem);
+    return ++count_ <= 2 ? DynamoJson(400, kThrottled) : DynamoJson(200, kItem);
   });
   DynamoClient client(*http_, Options(server.url(), "session-token-xyz"));
   auto r = Get(client);
@@ -100,7 +95,7 @@ TEST_F(DynamoHttp, ThrottledTwiceThenAnsweredSucceedsOnTheThirdAttempt) {
 TEST_F(DynamoHttp, ThrottledForGoodIsThrottledAfterEveryAttempt) {
   LoopbackHttpServer server([&](const LoopbackRequest&) {
     ++count_;
-    return Json(400, kThrottled);
+    return DynamoJson(400, kThrottled);
   });
   DynamoClient client(*http_, Options(server.url()));
   auto r = Get(client);
@@ -114,9 +109,9 @@ TEST_F(DynamoHttp, ThrottledForGoodIsThrottledAfterEveryAttempt) {
 TEST_F(DynamoHttp, ServerErrorsAreRetriedAnHtmlPageIncluded) {
   LoopbackHttpServer server([&](const LoopbackRequest&) {
     int n = ++count_;
-    if (n == 1) return Json(500, R"({"__type":"InternalServerError","message":"oops"})");
+    if (n == 1) return DynamoJson(500, R"({"__type":"InternalServerError","message":"oops"})");
     if (n == 2) return LoopbackReply::With(503, "<html><body>Service Unavailable</body></html>");
-    return Json(200, kItem);
+    return DynamoJson(200, kItem);
   });
   DynamoClient client(*http_, Options(server.url()));
   auto r = Get(client);
@@ -126,7 +121,7 @@ TEST_F(DynamoHttp, ServerErrorsAreRetriedAnHtmlPageIncluded) {
 
 TEST_F(DynamoHttp, DroppedConnectionsAreRetriedThenReportedAsTransport) {
   LoopbackHttpServer once([&](const LoopbackRequest&) {
-    return ++count_ == 1 ? LoopbackReply::CloseWithoutAnswer() : Json(200, kItem);
+    return ++count_ == 1 ? LoopbackReply::CloseWithoutAnswer() : DynamoJson(200, kItem);
   });
   DynamoClient client(*http_, Options(once.url()));
   auto r = Get(client);
@@ -158,9 +153,9 @@ TEST_F(DynamoHttp, RefusedConnectionIsTransportAfterEveryAttempt) {
 TEST_F(DynamoHttp, ConditionalFailureIsNotRetried) {
   LoopbackHttpServer server([&](const LoopbackRequest&) {
     ++count_;
-    return Json(400,
-                R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
-                R"("message":"The conditional request failed"})");
+    return DynamoJson(
+        400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
+             R"("message":"The conditional request failed"})");
   });
   DynamoClient client(*http_, Options(server.url()));
   auto r = AwaitDynamo<Nothing>([&](auto cb) {
@@ -182,10 +177,10 @@ TEST_F(DynamoHttp, UnprocessedBatchItemsAreSentAgainUntilNoneIsLeft) {
       bodies.push_back(req.body);
     }
     if (++count_ == 1) {
-      return Json(200,
-                  R"({"UnprocessedItems":{"t":[{"PutRequest":{"Item":{"slug":{"S":"b"}}}}]}})");
+      return DynamoJson(
+          200, R"({"UnprocessedItems":{"t":[{"PutRequest":{"Item":{"slug":{"S":"b"}}}}]}})");
     }
-    return Json(200, R"({"UnprocessedItems":{}})");
+    return DynamoJson(200, R"({"UnprocessedItems":{}})");
   });
   DynamoClient client(*http_, Options(server.url()));
   std::vector<WriteRequest> writes;
@@ -211,7 +206,7 @@ TEST_F(DynamoHttp, MalformedAnswersAreErrorsNotCrashes) {
                                             std::string(1 << 16, '{')};
   for (const std::string& body : answers) {
     SCOPED_TRACE(body.substr(0, 40));
-    LoopbackHttpServer server([&](const LoopbackRequest&) { return Json(200, body); });
+    LoopbackHttpServer server([&](const LoopbackRequest&) { return DynamoJson(200, body); });
     DynamoClient client(*http_, Options(server.url()));
     auto r = Get(client);
     EXPECT_FALSE(r.ok());

@@ -18,7 +18,7 @@
 #include "store/dynamo/dynamo_store.h"
 #include "store/dynamo/monitor_item.h"
 #include "support/dynalite.h"
-#include "support/loopback_http_server.h"
+#include "support/loopback_dynamo.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
 #include "support/test_time.h"
@@ -108,6 +108,18 @@ class DynamoStoreTest : public ::testing::Test {
   std::unique_ptr<AsyncHttpClient> http_ = MakeCurlMultiHttpClient();
   aws::DynamoClient client_{*http_, Dynalite::Shared().ClientOptions()};
 };
+
+// A store on a loopback endpoint that answers as a test's handler says: two attempts per
+// request, no waiting between them.
+DynamoStoreOptions LoopbackStoreOptions(const std::string& url) {
+  DynamoStoreOptions o;
+  o.client.endpoint = url;
+  o.client.region = "eu-north-1";
+  o.client.credentials = [] { return aws::Credentials{"AKID", "secret", ""}; };
+  o.client.max_attempts = 2;
+  o.client.base_delay = std::chrono::milliseconds(1);
+  return o;
+}
 
 // The item as the Rust version wrote it: times in whole Unix seconds, no attribute of
 // ours (no milliseconds, no revision, no outbox).
@@ -326,29 +338,19 @@ TEST_F(DynamoStoreTest, AFailedPartitionMoveStillAnswersThePing) {
   std::mutex mu;
   std::map<std::string, int> ops;
   testing::LoopbackHttpServer dynamo([&](const testing::LoopbackRequest& req) {
-    const std::string* target = req.Header("x-amz-target");
-    std::string op = target ? target->substr(target->find('.') + 1) : "";
+    const std::string op = testing::DynamoOperation(req);
     {
       std::lock_guard lock(mu);
       ++ops[op];
     }
-    auto json = [](unsigned status, std::string body) {
-      testing::LoopbackReply r = testing::LoopbackReply::With(status, std::move(body));
-      r.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
-      return r;
-    };
-    if (op == "UpdateItem") return json(200, R"({"Attributes":)" + item_json + "}");
-    if (op == "GetItem") return json(200, R"({"Item":)" + item_json + "}");
-    return json(500, R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",)"
-                     R"("message":"Internal server error"})");
+    if (op == "UpdateItem") return testing::DynamoJson(200, R"({"Attributes":)" + item_json + "}");
+    if (op == "GetItem") return testing::DynamoJson(200, R"({"Item":)" + item_json + "}");
+    return testing::DynamoJson(
+        500, R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",)"
+             R"("message":"Internal server error"})");
   });
-  DynamoStoreOptions o;
+  DynamoStoreOptions o = LoopbackStoreOptions(dynamo.url());
   o.check_partitions = 4;  // "stuck" belongs in CHECK#i: the ping tries to move it
-  o.client.endpoint = dynamo.url();
-  o.client.region = "eu-north-1";
-  o.client.credentials = [] { return aws::Credentials{"AKID", "secret", ""}; };
-  o.client.max_attempts = 2;
-  o.client.base_delay = std::chrono::milliseconds(1);
   auto store = DynamoStore::Open(o);
   ASSERT_TRUE(store.ok()) << store.error().message;
   auto pinged = Await<Monitor>(
@@ -457,15 +459,10 @@ class InitTablesTest : public ::testing::Test {
 
   Status Init(const Script& script, std::string* note) {
     testing::LoopbackHttpServer server([&](const testing::LoopbackRequest& req) {
-      const std::string* target = req.Header("x-amz-target");
-      std::string op = target ? target->substr(target->find('.') + 1) : "";
+      const std::string op = testing::DynamoOperation(req);
       std::lock_guard lock(mu_);
       ops_.push_back(op);
-      auto json = [](unsigned status, std::string body) {
-        testing::LoopbackReply r = testing::LoopbackReply::With(status, std::move(body));
-        r.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
-        return r;
-      };
+      auto json = testing::DynamoJson;
       if (op == "CreateTable") {
         if (script.tables_exist) {
           return json(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#)"
@@ -488,14 +485,9 @@ class InitTablesTest : public ::testing::Test {
       }
       return json(400, R"({"__type":"com.amazon.coral.service#UnknownOperationException"})");
     });
-    DynamoStoreOptions o;
+    DynamoStoreOptions o = LoopbackStoreOptions(server.url());
     o.monitors_table = "monitors";
     o.keys_table = "keys";
-    o.client.endpoint = server.url();
-    o.client.region = "eu-north-1";
-    o.client.credentials = [] { return aws::Credentials{"AKID", "secret", ""}; };
-    o.client.max_attempts = 2;
-    o.client.base_delay = std::chrono::milliseconds(1);
     auto store = DynamoStore::Open(o);
     if (!store.ok()) return store.error();
     Status s = (*store)->InitTables(note);
