@@ -28,12 +28,6 @@
 namespace heartbeat::testing {
 namespace {
 
-std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
-  auto opened = SqliteStore::Open({.path = path});
-  if (!opened.ok()) throw std::runtime_error(opened.error().message);
-  return std::move(*opened);
-}
-
 // Forwards everything to another store; lets a test act just before a decision is
 // written (as a ping racing the checker would).
 class InterceptingStore final : public ForwardingStore {
@@ -750,13 +744,19 @@ Outcome RunScenario(Store& store, FakeClock& clock, const std::function<std::siz
   return out;
 }
 
-TEST(CheckerConcurrency, TwoCheckersOnOneFileQueueEachAlertExactlyOnce) {
+// SPEC §6: two checkers racing on one store queue each alert once, and the same story as one
+// checker alone (SQLite: two store objects on one file; DynamoDB: two on one table, where
+// the decisions are conditional writes).
+class CheckerConcurrency : public ::testing::TestWithParam<StoreKind> {};
+INSTANTIATE_TEST_SUITE_P(Stores, CheckerConcurrency, BothStores(), StoreKindParamName);
+
+TEST_P(CheckerConcurrency, TwoCheckersOnOneStoreQueueEachAlertExactlyOnce) {
   constexpr CheckerOptions kOptions{.repeat_ms = 60 * kSecond, .batch = 16};
 
   // The reference: one checker alone.
   TempDir lone_dir;
   FakeClock lone_clock(kT0);
-  auto lone_store = OpenStore(lone_dir.file("hb.db"));
+  auto lone_store = OpenTestStore(GetParam(), lone_dir.path());
   Checker lone(*lone_store, lone_clock, kOptions);
   std::size_t lone_total = 0;
   Outcome expected = RunScenario(
@@ -769,11 +769,11 @@ TEST(CheckerConcurrency, TwoCheckersOnOneFileQueueEachAlertExactlyOnce) {
       &lone_total);
   ASSERT_GT(lone_total, 500u);  // the scenario does produce plenty of alerts
 
-  // Two checkers, two store objects on one file, racing every round from two threads.
+  // Two checkers, two store objects on one store, racing every round from two threads.
   TempDir dir;
   FakeClock clock(kT0);
-  auto store_a = OpenStore(dir.file("hb.db"));
-  auto store_b = OpenStore(dir.file("hb.db"));
+  auto store_a = OpenTestStore(GetParam(), dir.path());
+  auto store_b = OpenSecondTestStore(GetParam(), dir.path());
   Checker a(*store_a, clock, kOptions);
   Checker b(*store_b, clock, kOptions);
   std::size_t conflicts = 0;
