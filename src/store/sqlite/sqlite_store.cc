@@ -149,15 +149,25 @@ void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteO
   sync_cv_.notify_all();
   batch.clear();
 
-  if (finish_checkpoint_.exchange(false) || writer_wal_pages_ >= options_.checkpoint_hard_pages) {
+  const bool finish = finish_checkpoint_.load(std::memory_order_acquire);
+  if (finish || writer_wal_pages_ >= options_.checkpoint_hard_pages) {
     // The background checkpoint has copied nearly everything (or fell behind): with no
     // write in progress, one pass here copies the rest, and the next commit starts the
     // WAL over from its beginning. Without this the WAL never restarts under steady
     // writes: each background pass ends behind the writer, and the WAL only grows.
     int log = 0;
     int done = 0;
-    sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     writer_wal_pages_ = 0;
+    // SQLITE_BUSY: another connection's checkpoint holds the lock and nothing was copied;
+    // try again after the next commit (the background thread stays asleep meanwhile). Any
+    // other outcome (done, or a reader's snapshot kept some frames) hands the WAL back
+    // to the background thread.
+    if (finish && rc != SQLITE_BUSY) {
+      std::lock_guard lock(checkpoint_mu_);
+      finish_checkpoint_.store(false, std::memory_order_release);
+    }
   }
 }
 
@@ -223,6 +233,10 @@ int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, 
   store->writer_wal_pages_ = pages;
   if (pages >= store->options_.checkpoint_pages) {
     std::lock_guard lock(store->checkpoint_mu_);
+    // While the writer is to finish a pass itself, a background pass started now would
+    // hold the checkpoint lock when the writer's pass runs, right after this commit, and
+    // make it fail: under load that happened at every commit and the WAL never restarted.
+    if (store->finish_checkpoint_.load(std::memory_order_relaxed)) return SQLITE_OK;
     store->wal_pages_ = pages;
     store->checkpoint_cv_.notify_one();
   }
@@ -243,10 +257,16 @@ void SqliteStore::CheckpointLoop() {
     // starts over from its beginning at the first commit after a complete pass.
     int log = 0;
     int done = 0;
-    sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    const int rc = sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                             &log, &done);
     // Everything that was there is copied: the writer finishes the few frames added since,
-    // between two transactions, so that the WAL can start over.
-    if (log > 0 && done == log) finish_checkpoint_.store(true);
+    // between two transactions, so that the WAL can start over. Commits made during this
+    // pass asked for another one: dropped, the writer's pass covers them.
+    if (rc == SQLITE_OK && log > 0 && done == log) {
+      std::lock_guard lock(checkpoint_mu_);
+      finish_checkpoint_.store(true, std::memory_order_release);
+      wal_pages_ = 0;
+    }
   }
 }
 

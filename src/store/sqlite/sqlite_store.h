@@ -147,8 +147,10 @@ class SqliteStore final : public Store {
   std::condition_variable checkpoint_cv_;
   int wal_pages_ = 0;         // guarded by checkpoint_mu_: WAL size after the last commit
   int writer_wal_pages_ = 0;  // writer thread only: WAL size after its last commit
-  std::atomic<bool> finish_checkpoint_{false};  // set by the checkpointer for the writer
-  bool checkpoint_closed_ = false;              // guarded by checkpoint_mu_
+  // Set (under checkpoint_mu_) by the checkpointer after a complete pass, cleared by the
+  // writer after its own; while set, commits do not wake the checkpointer.
+  std::atomic<bool> finish_checkpoint_{false};
+  bool checkpoint_closed_ = false;  // guarded by checkpoint_mu_
   std::thread checkpointer_;
 
   std::once_flag close_once_;
