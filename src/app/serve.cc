@@ -107,6 +107,16 @@ int RunServe(const Config& config) {
   http::Server server(options, [&api](const http::Request& req, const http::RequestContext& ctx) {
     return api.Handle(req, ctx);
   });
+  // SIGTERM and SIGINT are caught from before the server says it is listening: a stop
+  // that follows that line at once (a supervisor, a test) is a clean shutdown, not a kill.
+  // One that arrives before main_ioc runs waits in the signal set.
+  asio::io_context main_ioc(1);
+  asio::signal_set signals(main_ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received signal {}, shutting down", signal);
+    main_ioc.stop();
+  });
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("{}", s.error().message);
     if (service) service->Stop();
@@ -117,7 +127,6 @@ int RunServe(const Config& config) {
                config.bind_addr, server.port(), config.store);
 
   // Housekeeping runs on the main thread, away from the I/O threads.
-  asio::io_context main_ioc(1);
   asio::co_spawn(main_ioc,
                  Every(kKeyRefreshPeriod,
                        [&]() -> asio::awaitable<void> {
@@ -151,12 +160,6 @@ int RunServe(const Config& config) {
                        }),
                  asio::detached);
 
-  asio::signal_set signals(main_ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    spdlog::info("received signal {}, shutting down", signal);
-    main_ioc.stop();
-  });
   main_ioc.run();
 
   server.Stop();

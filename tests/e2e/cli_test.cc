@@ -269,6 +269,23 @@ TEST_F(Cli, JsonLogsAreOneObjectPerLine) {
   EXPECT_GE(n, 2);
 }
 
+// Once `serve` has said it is listening, SIGTERM is a clean stop (exit 0, "stopped"), even
+// the instant after that line: supervisors and scripts send it as soon as they see it.
+// The signal used to be caught only after the housekeeping was set up, and a SIGTERM in
+// between killed the process (exit 143).
+TEST_F(Cli, SigtermTheMomentServeSaysItIsListeningIsACleanStop) {
+  for (int round = 0; round < 20; ++round) {
+    auto env = Env({{"BIND_ADDR", "127.0.0.1:0"}});
+    Process server({"serve"}, env, dir_.path());
+    ASSERT_TRUE(server.WaitForStderr("listening on", std::chrono::seconds(10),
+                                     std::chrono::microseconds(0)))
+        << server.Stderr();
+    server.Signal(SIGTERM);
+    ASSERT_EQ(server.Wait(), 0) << "round " << round << "\n" << server.Stderr();
+    EXPECT_THAT(server.Stderr(), HasSubstr("stopped"));
+  }
+}
+
 TEST_F(Cli, ServeWithoutKeysWarnsAndRefusesRequests) {
   std::unique_ptr<Process> server;
   unsigned short port = Serve(server);

@@ -94,13 +94,19 @@ class Process {
   std::string Stdout() const { return ReadFile(out_path_); }
   std::string Stderr() const { return ReadFile(err_path_); }
 
-  // Waits until stderr contains `text`; returns whether it did within `timeout`.
+  // Waits until stderr contains `text`; returns whether it did within `timeout`. It looks
+  // every `poll` (zero: as fast as it can, to act on a line the moment it appears).
   bool WaitForStderr(const std::string& text,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                     std::chrono::microseconds poll = std::chrono::milliseconds(10)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       if (Stderr().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (poll.count() > 0) {
+        std::this_thread::sleep_for(poll);
+      } else {
+        std::this_thread::yield();
+      }
     }
     return false;
   }
