@@ -245,6 +245,7 @@ int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, 
 
 void SqliteStore::CheckpointLoop() {
   Result<std::unique_ptr<Connection>> opened = Connection::Open(options_.path, false);
+  int previous_done = 0;  // frames copied by the previous pass, in this WAL
   for (;;) {
     {
       std::unique_lock lock(checkpoint_mu_);
@@ -259,13 +260,20 @@ void SqliteStore::CheckpointLoop() {
     int done = 0;
     const int rc = sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              &log, &done);
-    // Everything that was there is copied: the writer finishes the few frames added since,
-    // between two transactions, so that the WAL can start over. Commits made during this
-    // pass asked for another one: dropped, the writer's pass covers them.
-    if (rc == SQLITE_OK && log > 0 && done == log) {
-      std::lock_guard lock(checkpoint_mu_);
+    if (rc != SQLITE_OK || log <= 0 || done != log) continue;  // a reader holds frames
+    // Everything that was there is copied. The WAL can only start over after a pass that
+    // ends with nothing left, which only the writer can make, between two transactions:
+    // it finishes with the frames committed since this pass began, pausing for them. So
+    // hand it the end only when they are few: this pass was short (no commit arrived
+    // during it, or it copied little). Otherwise go again at once: each pass copies what
+    // the writer wrote during the one before, and they shrink.
+    const int copied = done >= previous_done ? done - previous_done : done;
+    previous_done = done;
+    std::lock_guard lock(checkpoint_mu_);
+    if (wal_pages_ == 0 || copied <= options_.checkpoint_handoff_pages) {
       finish_checkpoint_.store(true, std::memory_order_release);
-      wal_pages_ = 0;
+      wal_pages_ = 0;  // commits do not ask again until the writer has had its turn
+      previous_done = 0;
     }
   }
 }

@@ -45,6 +45,10 @@ struct SqliteStoreOptions {
   // WAL size (pages) at which the writer itself checkpoints (and so pauses), when the
   // checkpointer cannot keep up: bounds the WAL's size (512 MiB).
   int checkpoint_hard_pages = 524288;
+  // The checkpointer hands the end of a checkpoint (the frames committed during its last
+  // pass, copied by the writer while it pauses) to the writer once a pass copied at most
+  // this many pages (or no commit arrived during it); until then it goes again.
+  int checkpoint_handoff_pages = 1024;
 };
 
 class SqliteStore final : public Store {
