@@ -53,22 +53,45 @@ Result<std::size_t> Deliverer::Dispatch() {
     std::lock_guard lock(mu_);
     inflight_ += claimed->size();
   }
+  JoinFinished();
   for (PendingAlert& p : *claimed) {
-    std::thread([this, p = std::move(p)] {
+    std::lock_guard lock(mu_);
+    auto sender = senders_.emplace(senders_.end());
+    // The thread reaches `sender` only under mu_, held here until it is stored.
+    sender->thread = std::thread([this, sender, p = std::move(p)] {
       SendOne(p);
       if (on_done_) on_done_();
       // Notified under the lock: once WaitIdle can return, this thread touches nothing.
       std::lock_guard lock(mu_);
+      sender->done = true;
       --inflight_;
       idle_cv_.notify_all();
-    }).detach();
+    });
   }
   return claimed->size();
 }
 
+void Deliverer::JoinFinished() {
+  std::list<Sender> finished;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = senders_.begin(); it != senders_.end();) {
+      auto next = std::next(it);
+      if (it->done) finished.splice(finished.end(), senders_, it);
+      it = next;
+    }
+  }
+  // Joined, not detached: a thread still on its way out when the process exits would be
+  // freeing its thread-local state as the process goes (LeakSanitizer saw OpenSSL's).
+  for (Sender& s : finished) s.thread.join();
+}
+
 void Deliverer::WaitIdle() {
-  std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return inflight_ == 0; });
+  {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return inflight_ == 0; });
+  }
+  JoinFinished();  // after inflight_ reached zero: every sender is done
 }
 
 Result<DeliveryStats> Deliverer::DeliverReady() {

@@ -9,11 +9,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -55,7 +57,8 @@ class Deliverer {
   // Returns how many sends were started.
   Result<std::size_t> Dispatch();
 
-  // Waits until every started send has finished and its outcome is recorded.
+  // Waits until every started send has finished and its outcome is recorded, and its
+  // thread has ended (its thread-local state, OpenSSL's among it, released).
   void WaitIdle();
 
   // Dispatch, then WaitIdle: one synchronous round, for `heartbeat check` and tests.
@@ -83,10 +86,19 @@ class Deliverer {
   std::string owner_;  // this sender's lease name
   std::function<void()> on_done_;
 
+  // Joins the threads of finished sends.
+  void JoinFinished();
+
+  struct Sender {
+    std::thread thread;
+    bool done = false;  // guarded by mu_: the thread touches nothing more
+  };
+
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
-  std::size_t inflight_ = 0;  // guarded by mu_
-  DeliveryStats totals_;      // guarded by mu_
+  std::size_t inflight_ = 0;   // guarded by mu_
+  std::list<Sender> senders_;  // guarded by mu_: one per send started, until joined
+  DeliveryStats totals_;       // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them.
   std::map<std::pair<std::string, std::int64_t>, PendingAlert>
       sent_unrecorded_;  // by (slug, id)  // guarded by mu_

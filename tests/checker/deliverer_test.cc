@@ -460,6 +460,41 @@ TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
   EXPECT_EQ(notifier_.Calls().size(), 1u) << "the FAILED alert was sent more than once";
 }
 
+// A Notifier that leaves thread-local state behind in each sending thread, released
+// slowly when the thread ends, as OpenSSL's per-thread error state is.
+class ThreadLocalStateNotifier final : public Notifier {
+ public:
+  SendOutcome Send(const Alert& /*alert*/) override {
+    thread_local ThreadState state{this};
+    return Sent();
+  }
+  std::atomic<int> released{0};
+
+ private:
+  struct ThreadState {
+    ThreadLocalStateNotifier* owner;
+    ~ThreadState() {
+      std::this_thread::sleep_for(milliseconds(200));
+      owner->released.fetch_add(1);
+    }
+  };
+};
+
+// When a round is over, its sending threads are gone, their thread-local state released.
+// They used to be detached, and one could still be on its way out as the process exited:
+// LeakSanitizer then reported the OpenSSL state it was freeing as a leak.
+TEST_P(DelivererTest, ARoundEndsOnlyWhenItsSendingThreadsHaveEnded) {
+  ThreadLocalStateNotifier notifier;
+  {
+    Deliverer d(*store_, notifier, clock_, {});
+    QueueFailed("a", kT0);
+    QueueFailed("b", kT0);
+    DeliveryStats s = DeliverAt(d, kT0);
+    EXPECT_EQ(s.sent, 2u);
+    EXPECT_EQ(notifier.released.load(), 2) << "a sending thread outlived its round";
+  }
+}
+
 // --- the Deliverer with the real Telegram notifier against FakeTelegram ---
 
 class TelegramDelivery : public DelivererTest {
