@@ -45,7 +45,12 @@ void CheckerService::Stop() {
 }
 
 void CheckerService::Wake(UnixMillis when) {
-  if (when >= planned_.load(std::memory_order_relaxed)) return;
+  // Recorded first, then planned_ read: either the checker reads this after it planned
+  // (and plans again), or this reads the new plan (and wakes it if it is too late).
+  UnixMillis earliest = woken_for_.load();
+  while (when < earliest && !woken_for_.compare_exchange_weak(earliest, when)) {
+  }
+  if (when >= planned_.load()) return;
   {
     std::lock_guard lock(mu_);
     check_woken_ = true;
@@ -76,6 +81,7 @@ void CheckerService::CheckLoop() {
     }
     // Anything that becomes due while this cycle runs must wake the next one.
     planned_.store(std::numeric_limits<UnixMillis>::min());
+    woken_for_.store(std::numeric_limits<UnixMillis>::max());
     Result<CycleStats> stats = checker_.RunCycle();
     if (!stats.ok()) {
       spdlog::warn("checker cycle failed: {}", stats.error().message);
@@ -88,6 +94,9 @@ void CheckerService::CheckLoop() {
     UnixMillis now = clock_.Now();
     std::chrono::milliseconds sleep = next.ok() ? Until(*next, now) : kErrorPause;
     planned_.store(now + sleep.count());
+    // A write during this cycle that the look for the next deadline may have missed: its
+    // Wake saw the cycle's planned_ and returned. Plan for it too.
+    sleep = std::min(sleep, Until(woken_for_.load(), now));
     if (sleep.count() > 0) SleepFor(check_cv_, sleep, [&] { return check_woken_; });
   }
 }

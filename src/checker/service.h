@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -25,7 +26,8 @@ class CheckerService {
   void Stop();
 
   // A write made something due at `when` (Unix ms): wakes the checker if that is before
-  // its planned wake-up. Cheap when it is not (one atomic load): safe on the ping path.
+  // its planned wake-up. Cheap when it is not (two atomic loads, and a compare-and-swap
+  // when `when` is the earliest of the cycle): safe on the ping path.
   void Wake(UnixMillis when);
 
  private:
@@ -46,6 +48,10 @@ class CheckerService {
   bool check_woken_ = false;            // guarded by mu_
   bool deliver_woken_ = false;          // guarded by mu_
   std::atomic<UnixMillis> planned_{0};  // when the checker plans to wake next
+  // The earliest `when` passed to Wake since the current cycle began: a write made while
+  // the checker looks for its next deadline may be missed by that look, and its Wake
+  // (which sees the cycle's planned_, "now") does not wake anyone.
+  std::atomic<UnixMillis> woken_for_{std::numeric_limits<UnixMillis>::max()};
 
   std::thread check_thread_;
   std::thread deliver_thread_;

@@ -147,10 +147,51 @@ class ScriptedNotifier final : public Notifier {
   milliseconds delay_{0};                                  // guarded by mu_
 };
 
-// Forwards to another store; can fail FinishAlert and observes DueMonitors calls.
+// Forwards to another store; can fail FinishAlert, observes DueMonitors calls, and can
+// hold EarliestCheck's answer (read from the store at once, returned when released).
 class ObservedStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
+
+  void HoldEarliestCheck() {
+    std::lock_guard lock(mu_);
+    hold_earliest_ = true;
+    earliest_held_ = false;
+  }
+  // Waits until an EarliestCheck has read the store and is being held.
+  bool WaitForHeldEarliestCheck(milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return earliest_cv_.wait_for(lock, timeout, [&] { return earliest_held_; });
+  }
+  void ReleaseEarliestCheck() {
+    {
+      std::lock_guard lock(mu_);
+      hold_earliest_ = false;
+    }
+    earliest_cv_.notify_all();
+  }
+  // Runs on the caller's thread (the checker's, waiting for the answer): the store's own
+  // threads are not blocked, so writes go on meanwhile.
+  void EarliestCheck(Callback<std::optional<UnixMillis>> done) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!hold_earliest_) {
+        inner_.EarliestCheck(std::move(done));
+        return;
+      }
+    }
+    std::promise<Result<std::optional<UnixMillis>>> answer;
+    inner_.EarliestCheck(
+        [&answer](Result<std::optional<UnixMillis>> r) { answer.set_value(std::move(r)); });
+    Result<std::optional<UnixMillis>> r = answer.get_future().get();
+    {
+      std::unique_lock lock(mu_);
+      earliest_held_ = true;
+      earliest_cv_.notify_all();
+      earliest_cv_.wait(lock, [&] { return !hold_earliest_; });
+    }
+    done(std::move(r));
+  }
 
   std::atomic<int> fail_finish{0};  // this many FinishAlert calls fail (kUnavailable)
 
@@ -178,7 +219,10 @@ class ObservedStore final : public ForwardingStore {
 
  private:
   mutable std::mutex mu_;
+  std::condition_variable earliest_cv_;
   std::vector<SteadyTime> due_calls_;  // guarded by mu_
+  bool hold_earliest_ = false;         // guarded by mu_
+  bool earliest_held_ = false;         // guarded by mu_
 };
 
 // --- the Deliverer with a fake clock ---
@@ -711,6 +755,26 @@ TEST_P(Service, HangingSendOfOneMonitorDoesNotDelayAnotherMonitorsFirstAlert) {
   EXPECT_LT(*sent - failed, milliseconds(1000))
       << "the other monitor's alert went out "
       << std::chrono::duration_cast<milliseconds>(*sent - failed).count() << " ms after its fail";
+  service_->Stop();
+}
+
+// A write made while the checker is looking for its next deadline, after the look read
+// the store: the look misses it, and the write's wake-up came while a cycle was running
+// (when the service counts on that look). The alert must still go out at once, not at
+// the checker's next look a second later.
+TEST_P(Service, AFailWhileTheCheckerLooksForItsNextDeadlineIsNotLeftForItsNextLook) {
+  Start(&scripted_);
+  observed_.HoldEarliestCheck();
+  // The checker's next look (within its 1 s sleep) reads "nothing due" and is held.
+  ASSERT_TRUE(observed_.WaitForHeldEarliestCheck(milliseconds(3000)));
+  auto failed = std::chrono::steady_clock::now();
+  Fail("job");
+  observed_.ReleaseEarliestCheck();
+  std::optional<SteadyTime> sent = scripted_.WaitForCallOf("job", milliseconds(2500));
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_LT(*sent - failed, milliseconds(500))
+      << "the alert went out " << std::chrono::duration_cast<milliseconds>(*sent - failed).count()
+      << " ms after the fail: its wake-up was lost";
   service_->Stop();
 }
 
