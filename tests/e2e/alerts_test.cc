@@ -228,10 +228,12 @@ TEST_P(Alerts, FailRepeatAndRecoveryArriveOnTimeWithTheSpecTexts) {
               ::testing::AnyOf("❌ FAILED: `nightly` \\| reported failure at " + before,
                                "❌ FAILED: `nightly` \\| reported failure at " + after));
 
-  // The repeat, about one ALERT_REPEAT_INTERVAL later.
+  // The repeat, one ALERT_REPEAT_INTERVAL after the first alert was decided (at or after
+  // the fail), delivered within a second of that. Not measured from the first alert's
+  // arrival: its delivery took part of the interval (up to 450 ms under load).
   ASSERT_TRUE(telegram_.WaitForDelivered(2, milliseconds(2500))) << serve.Stderr();
   auto repeat_arrived = Steady::now();
-  EXPECT_GT(repeat_arrived - first_arrived, milliseconds(800));
+  EXPECT_GT(repeat_arrived - failed_at, milliseconds(950));
   EXPECT_LT(repeat_arrived - first_arrived, milliseconds(2000));
   got = telegram_.Delivered();
   EXPECT_EQ(got[1].text, "⚠️ STILL OVERDUE: `nightly` \\| down 1s");
