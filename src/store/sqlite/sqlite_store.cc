@@ -260,7 +260,8 @@ void SqliteStore::CheckpointLoop() {
     int done = 0;
     const int rc = sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              &log, &done);
-    if (rc != SQLITE_OK || log <= 0 || done != log) continue;  // a reader holds frames
+    // Not all copied (a reader's snapshot holds frames) or failed: the next commit asks again.
+    if (rc != SQLITE_OK || log <= 0 || done != log) continue;
     // Everything that was there is copied. The WAL can only start over after a pass that
     // ends with nothing left, which only the writer can make, between two transactions:
     // it finishes with the frames committed since this pass began, pausing for them. So
