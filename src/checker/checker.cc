@@ -41,26 +41,9 @@ Result<CycleStats> Checker::RunCycleAt(UnixMillis now) {
       ++stats.examined;
       Pending& p = pending[i];
       p.monitor = &m;
-      if (m.expired(now)) {
-        // Expired monitors are due no more: the store removes them.
-        store_.ApplyDecision(m, std::nullopt, std::nullopt, now,
-                             [&p](Status s) { p.done.set_value(std::move(s)); });
-        continue;
-      }
-      p.decision = Decide(m, now, options_.repeat_ms);
-      Monitor after = m;
-      if (p.decision) {
-        after.first_alerted_at = p.decision->next.first_alerted_at;
-        after.last_alerted_at = p.decision->next.last_alerted_at;
-        after.alert_count = p.decision->next.alert_count;
-        after.down_since = p.decision->next.down_since;
-      }
-      std::optional<UnixMillis> check_at = NextCheckAt(after, options_.repeat_ms);
-      // A monitor that was due is never rescheduled into the past: the next cycle would
-      // find it again at once.
-      if (check_at && *check_at <= now && !p.decision) check_at = now + 1;
-      store_.ApplyDecision(m, p.decision, check_at, now,
-                           [&p](Status s) { p.done.set_value(std::move(s)); });
+      CheckStep step = Check(m, now, options_.repeat_ms);
+      p.decision = step.decision;
+      store_.ApplyCheck(m, step, now, [&p](Status s) { p.done.set_value(std::move(s)); });
     }
     std::size_t handled = 0;
     for (Pending& p : pending) {

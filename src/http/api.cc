@@ -202,9 +202,9 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   o["interval_secs"] = m.interval_secs;
   o["paused"] = m.paused;
   o["failed"] = m.failed();
-  o["alert_count"] = m.alert_count;
-  o["first_alerted_at"] = OptionalSeconds(m.first_alerted_at);
-  o["last_alerted_at"] = OptionalSeconds(m.last_alerted_at);
+  o["alert_count"] = m.alert.alert_count;
+  o["first_alerted_at"] = OptionalSeconds(m.alert.first_alerted_at);
+  o["last_alerted_at"] = OptionalSeconds(m.alert.last_alerted_at);
   o["created_at"] = ToUnixSeconds(m.created_at);
   o["expires_at"] = ToUnixSeconds(m.expires_at);
   return boost::json::serialize(o);

@@ -34,13 +34,12 @@ class InterceptingStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
 
-  std::function<void(const Monitor&)> before_apply;  // called on the checker's thread
+  // Called on the checker's thread with the monitor's slug, before each of its writes.
+  std::function<void(const std::string&)> before_apply;
 
-  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                     std::optional<UnixMillis> check_at, UnixMillis now,
-                     Callback<void> done) override {
-    if (before_apply) before_apply(seen);
-    inner_.ApplyDecision(seen, decision, check_at, now, std::move(done));
+  void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override {
+    if (before_apply) before_apply(slug);
+    inner_.Mutate(std::move(slug), std::move(fn), std::move(done));
   }
 };
 
@@ -146,10 +145,10 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   EXPECT_EQ(q1[0].alert.at, first);
   EXPECT_EQ(q1[0].alert.down_since, kT0 + 5 * kMinute);  // the missed deadline
   m = Get("job");
-  EXPECT_EQ(m.alert_count, 1);
-  EXPECT_EQ(m.first_alerted_at, first);
-  EXPECT_EQ(m.last_alerted_at, first);
-  EXPECT_EQ(m.down_since, kT0 + 5 * kMinute);
+  EXPECT_EQ(m.alert.alert_count, 1);
+  EXPECT_EQ(m.alert.first_alerted_at, first);
+  EXPECT_EQ(m.alert.last_alerted_at, first);
+  EXPECT_EQ(m.alert.down_since, kT0 + 5 * kMinute);
   EXPECT_EQ(m.check_at, first + kHour);
 
   // Nothing more until the repeat period has passed.
@@ -165,22 +164,22 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   EXPECT_EQ(q2[0].alert.at, first + kHour);
   EXPECT_EQ(q2[0].alert.down_since, kT0 + 5 * kMinute);
   m = Get("job");
-  EXPECT_EQ(m.alert_count, 2);
-  EXPECT_EQ(m.first_alerted_at, first);
-  EXPECT_EQ(m.last_alerted_at, first + kHour);
-  EXPECT_EQ(m.down_since, kT0 + 5 * kMinute);
+  EXPECT_EQ(m.alert.alert_count, 2);
+  EXPECT_EQ(m.alert.first_alerted_at, first);
+  EXPECT_EQ(m.alert.last_alerted_at, first + kHour);
+  EXPECT_EQ(m.alert.down_since, kT0 + 5 * kMinute);
   EXPECT_EQ(m.check_at, first + 2 * kHour);
 
   EXPECT_EQ(CycleAt(first + 2 * kHour + 5 * kSecond).alerts_queued, 1u);
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRepeat});
-  EXPECT_EQ(Get("job").alert_count, 3);
+  EXPECT_EQ(Get("job").alert.alert_count, 3);
   EXPECT_EQ(Get("job").check_at, first + 3 * kHour + 5 * kSecond);
 
   // A ping: the recovery is due at once, and announced by the next cycle.
   const UnixMillis ping = first + 2 * kHour + 10 * kMinute;
   m = PingAt(*store_, "job", std::nullopt, ping);
   EXPECT_EQ(m.check_at, ping);
-  EXPECT_EQ(m.alert_count, 3);  // the checker, not the ping, clears the alert state
+  EXPECT_EQ(m.alert.alert_count, 3);  // the checker, not the ping, clears the alert state
   CycleStats rec = CycleAt(ping);
   EXPECT_EQ(rec.alerts_queued, 1u);
   std::vector<PendingAlert> q3 = Queued();
@@ -189,10 +188,10 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   EXPECT_EQ(q3[0].alert.last_ping, ping);
   EXPECT_EQ(q3[0].alert.down_since, kT0 + 5 * kMinute);
   m = Get("job");
-  EXPECT_EQ(m.alert_count, 0);
-  EXPECT_EQ(m.first_alerted_at, std::nullopt);
-  EXPECT_EQ(m.last_alerted_at, std::nullopt);
-  EXPECT_EQ(m.down_since, std::nullopt);
+  EXPECT_EQ(m.alert.alert_count, 0);
+  EXPECT_EQ(m.alert.first_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.last_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.down_since, std::nullopt);
   EXPECT_EQ(m.check_at, ping + 5 * kMinute + 1);
 
   // ok again: quiet until the next deadline passes, then a fresh first alert.
@@ -201,7 +200,7 @@ TEST_P(CheckerCycle, LifecycleOkOverdueRepeatRecoveredOk) {
   std::vector<PendingAlert> q4 = Queued();
   ASSERT_EQ(q4.size(), 1u);
   EXPECT_EQ(q4[0].alert.kind, AlertKind::kOverdue);
-  EXPECT_EQ(Get("job").alert_count, 1);
+  EXPECT_EQ(Get("job").alert.alert_count, 1);
 }
 
 // The examples of SPEC §5 form one story: last ping 12:03, interval 5m, first alert 7m
@@ -241,7 +240,7 @@ TEST_P(CheckerCycle, PingExactlyAtTheDeadlineKeepsTheMonitorOk) {
   EXPECT_EQ(CycleAt(deadline + 1).examined, 0u);
   EXPECT_EQ(CycleAt(deadline + 5 * kMinute).examined, 0u);
   EXPECT_TRUE(Queued().empty());
-  EXPECT_EQ(Get("edge").alert_count, 0);
+  EXPECT_EQ(Get("edge").alert.alert_count, 0);
   // The new deadline is kept like the first.
   EXPECT_EQ(CycleAt(deadline + 5 * kMinute + 1).alerts_queued, 1u);
   std::vector<PendingAlert> q = Queued();
@@ -289,7 +288,7 @@ TEST_P(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) 
   EXPECT_EQ(rec[0].alert.kind, AlertKind::kRecovered);
   m = Get("backup");
   EXPECT_EQ(m.failed_at, std::nullopt);
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.alert_count, 0);
 }
 
 TEST_P(CheckerCycle, FailOnAnUnknownSlugCreatesItAndQueuesFailed) {
@@ -311,14 +310,14 @@ TEST_P(CheckerCycle, FailWhileAlreadyAlertedKeepsTheRepeatScheduleAndQueuesNoSec
 
   Monitor m = FailAt(*store_, "job", first + 10 * kMinute);
   EXPECT_EQ(m.check_at, first + kHour);  // the repeat schedule stands
-  EXPECT_EQ(m.alert_count, 1);
+  EXPECT_EQ(m.alert.alert_count, 1);
   EXPECT_EQ(CycleAt(first + 10 * kMinute).examined, 0u);
   EXPECT_EQ(CycleAt(first + kHour - 1).examined, 0u);
   EXPECT_TRUE(Queued().empty());
 
   CycleAt(first + kHour);
   EXPECT_EQ(KindsOf(Queued()), std::vector<AlertKind>{AlertKind::kRepeat});
-  EXPECT_EQ(Get("job").alert_count, 2);
+  EXPECT_EQ(Get("job").alert.alert_count, 2);
 
   PingAt(*store_, "job", std::nullopt, first + kHour + kMinute);
   CycleAt(first + kHour + kMinute);
@@ -360,9 +359,9 @@ TEST_P(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
   ASSERT_TRUE(Pause("job", paused));
   Monitor m = Get("job");
   EXPECT_TRUE(m.paused);
-  EXPECT_EQ(m.alert_count, 0);
-  EXPECT_EQ(m.first_alerted_at, std::nullopt);
-  EXPECT_EQ(m.last_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.alert_count, 0);
+  EXPECT_EQ(m.alert.first_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.last_alerted_at, std::nullopt);
   EXPECT_EQ(m.check_at, std::nullopt);
 
   // Paused: no repeat, and a ping is recorded but brings no recovery notice.
@@ -385,7 +384,7 @@ TEST_P(CheckerCycle, PauseDuringAnAlertClearsItAndNoRecoveryFollows) {
   std::vector<PendingAlert> q = Queued();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].alert.kind, AlertKind::kOverdue);
-  EXPECT_EQ(Get("job").alert_count, 1);
+  EXPECT_EQ(Get("job").alert.alert_count, 1);
 }
 
 TEST_P(CheckerCycle, FailWhilePausedAlertsOnlyAfterUnpause) {
@@ -418,7 +417,7 @@ TEST_P(CheckerCycle, DeleteDuringAnAlertStopsItsAlertsAndARecreatedSlugStartsFre
   // The same slug pinged again is a new monitor: no recovery notice for the old one.
   const UnixMillis again = first + 4 * kHour;
   Monitor m = PingAt(*store_, "job", std::nullopt, again);
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.alert_count, 0);
   EXPECT_EQ(m.check_at, again + 5 * kMinute + 1);
   EXPECT_EQ(CycleAt(again).examined, 0u);
   EXPECT_TRUE(Queued().empty());
@@ -428,9 +427,9 @@ TEST_P(CheckerCycle, DeleteBetweenReadAndWriteWinsOverTheChecker) {
   PingAt(*store_, "job", 300, kT0);
   InterceptingStore racing(*store_);
   Checker checker(racing, clock_, {});
-  racing.before_apply = [&](const Monitor& seen) {
+  racing.before_apply = [&](const std::string& slug) {
     racing.before_apply = nullptr;
-    ASSERT_TRUE(Delete(seen.slug, clock_.Now()));
+    ASSERT_TRUE(Delete(slug, clock_.Now()));
   };
   clock_.Set(kT0 + 5 * kMinute + 1);
   Result<CycleStats> s = checker.RunCycle();
@@ -476,9 +475,9 @@ TEST_P(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
   InterceptingStore racing(*store_);
   Checker checker(racing, clock_, {});
   const UnixMillis now = kT0 + 5 * kMinute + 1;
-  racing.before_apply = [&](const Monitor& seen) {
+  racing.before_apply = [&](const std::string& slug) {
     racing.before_apply = nullptr;
-    PingAt(*store_, seen.slug, std::nullopt, now);
+    PingAt(*store_, slug, std::nullopt, now);
   };
   clock_.Set(now);
   Result<CycleStats> s = checker.RunCycle();
@@ -487,7 +486,7 @@ TEST_P(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {
   EXPECT_EQ(s->conflicts, 1u);
   EXPECT_TRUE(Queued().empty());
   Monitor m = Get("job");
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.alert_count, 0);
   EXPECT_EQ(m.next_due, now + 5 * kMinute);
   EXPECT_EQ(m.check_at, now + 5 * kMinute + 1);
 }
@@ -691,11 +690,10 @@ TEST_P(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
   EXPECT_EQ(s.alerts_queued, 2u);
   EXPECT_EQ(s.errors, 1u);
   Monitor bad = Get("bad");
-  EXPECT_EQ(bad.alert_count, 0);
-  EXPECT_EQ(bad.first_alerted_at, std::nullopt);
+  EXPECT_EQ(bad.alert, AlertState{});
   EXPECT_EQ(bad.check_at, kT0 + 5 * kMinute + 1);  // still due: retried by the next cycle
-  EXPECT_EQ(Get("job").alert_count, 1);
-  EXPECT_EQ(Get("other").alert_count, 1);
+  EXPECT_EQ(Get("job").alert.alert_count, 1);
+  EXPECT_EQ(Get("other").alert.alert_count, 1);
   std::vector<PendingAlert> q = Queued();
   ASSERT_EQ(q.size(), 2u);
   for (const auto& p : q) EXPECT_NE(p.alert.slug, "bad");
@@ -706,7 +704,7 @@ TEST_P(CheckerCycle, DecisionAndItsAlertAreWrittenTogetherOrNotAtAll) {
   std::vector<PendingAlert> q2 = Queued();
   ASSERT_EQ(q2.size(), 1u);
   EXPECT_EQ(q2[0].alert.slug, "bad");
-  EXPECT_EQ(Get("bad").alert_count, 1);
+  EXPECT_EQ(Get("bad").alert.alert_count, 1);
 }
 
 // --- two checkers on one store ---

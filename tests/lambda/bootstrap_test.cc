@@ -371,9 +371,9 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   // The alert state is in DynamoDB: the monitor was alerted once, the outbox is empty...
   std::optional<Monitor> stored = StoredMonitor("nightly-backup");
   ASSERT_TRUE(stored.has_value());
-  EXPECT_EQ(stored->alert_count, 1);
-  EXPECT_TRUE(stored->last_alerted_at.has_value());
-  EXPECT_TRUE(stored->down_since.has_value());
+  EXPECT_EQ(stored->alert.alert_count, 1);
+  EXPECT_TRUE(stored->alert.last_alerted_at.has_value());
+  EXPECT_TRUE(stored->alert.down_since.has_value());
   EXPECT_EQ(PendingAlerts(), 0);
 
   // ... so the next scheduled event, well before a repeat is due, sends nothing.
@@ -384,7 +384,7 @@ TEST_F(Bootstrap, ScheduledEventSendsTheDueAlertAndReportsSuccess) {
   EXPECT_EQ(Json(again.body).at("alerts_queued").as_int64(), 0);
   EXPECT_EQ(Json(again.body).at("sent").as_int64(), 0);
   EXPECT_EQ(telegram_.Requests(), 1u);
-  EXPECT_EQ(StoredMonitor("nightly-backup")->alert_count, 1);
+  EXPECT_EQ(StoredMonitor("nightly-backup")->alert.alert_count, 1);
   // The secrets were read at init, once for the execution environment: not again.
   EXPECT_EQ(ssm_.Requests().size(), requests.size());
 
@@ -481,7 +481,7 @@ TEST_F(Bootstrap, DynamoDbOutageIsAnInvocationErrorAndTheNextEventIsServed) {
   ASSERT_TRUE(served.ok) << served.body;
   EXPECT_EQ(Json(served.body).at("sent").as_int64(), 1);
   EXPECT_EQ(telegram_.Delivered().size(), 1u);
-  EXPECT_EQ(StoredMonitor("db-backup")->alert_count, 1);
+  EXPECT_EQ(StoredMonitor("db-backup")->alert.alert_count, 1);
   EXPECT_TRUE(child_->Running());
 }
 

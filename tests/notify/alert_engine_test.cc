@@ -41,10 +41,10 @@ Monitor OkMonitor() {
 
 // Writes a decision's next state into the monitor, as the checker's conditional write does.
 void Apply(Monitor& m, const Decision& d) {
-  m.first_alerted_at = d.next.first_alerted_at;
-  m.last_alerted_at = d.next.last_alerted_at;
-  m.alert_count = d.next.alert_count;
-  m.down_since = d.next.down_since;
+  m.alert.first_alerted_at = d.next.first_alerted_at;
+  m.alert.last_alerted_at = d.next.last_alerted_at;
+  m.alert.alert_count = d.next.alert_count;
+  m.alert.down_since = d.next.down_since;
 }
 
 // What the API does on a ping (SPEC §4): last_ping = now, next_due = now + interval,
@@ -80,17 +80,14 @@ TEST(AlertKind, ToStringNamesEveryKind) {
   EXPECT_EQ(ToString(AlertKind::kRecovered), "recovered");
 }
 
-TEST(AlertStateOf, CopiesTheFourAlertFields) {
-  Monitor m = OkMonitor();
-  m.first_alerted_at = kDue + 1;
-  m.last_alerted_at = kDue + kHour;
-  m.alert_count = 2;
-  m.down_since = kDue;
-  EXPECT_EQ(AlertStateOf(m), State(kDue + 1, kDue + kHour, 2, kDue));
-  m.down_since.reset();  // a row written before down_since existed
-  EXPECT_EQ(AlertStateOf(m), State(kDue + 1, kDue + kHour, 2, std::nullopt));
-  EXPECT_TRUE(AlertStateOf(m).active());
-  EXPECT_FALSE(AlertStateOf(OkMonitor()).active());
+TEST(AlertState, IsActiveOnceAnAlertWasSentAndComparesAsAWhole) {
+  EXPECT_FALSE(OkMonitor().alert.active());
+  AlertState a = State(kDue + 1, kDue + kHour, 2, kDue);
+  EXPECT_TRUE(a.active());
+  AlertState b = a;
+  b.down_since.reset();  // a row written before down_since existed
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(b.active());
 }
 
 // --- an ok monitor and its deadline ---
@@ -250,10 +247,10 @@ TEST(DecideRepeat, ScheduleFollowsTheLastAlertNotTheFirst) {
   const UnixMillis t1 = kDue + 1;
   Monitor m = OkMonitor();
   // The second alert went out 5 minutes late.
-  m.first_alerted_at = t1;
-  m.last_alerted_at = t1 + kRepeat + 5 * kMinute;
-  m.alert_count = 2;
-  m.down_since = kDue;
+  m.alert.first_alerted_at = t1;
+  m.alert.last_alerted_at = t1 + kRepeat + 5 * kMinute;
+  m.alert.alert_count = 2;
+  m.alert.down_since = kDue;
   EXPECT_FALSE(Decide(m, t1 + 2 * kRepeat, kRepeat).has_value());
   EXPECT_FALSE(Decide(m, t1 + 2 * kRepeat + 5 * kMinute - 1, kRepeat).has_value());
   std::optional<Decision> d = Decide(m, t1 + 2 * kRepeat + 5 * kMinute, kRepeat);
@@ -314,8 +311,8 @@ TEST(DecideRecovery, PingAfterTheAlertGivesRecoveredAndClearsTheState) {
   EXPECT_EQ(d->expected, State(t1, t1, 1, kDue));
   EXPECT_EQ(d->next, AlertState{});
   Apply(m, *d);
-  EXPECT_EQ(AlertStateOf(m), AlertState{});
-  EXPECT_EQ(m.down_since, std::nullopt);
+  EXPECT_EQ(m.alert, AlertState{});
+  EXPECT_EQ(m.alert.down_since, std::nullopt);
   EXPECT_FALSE(Decide(m, back + 200, kRepeat).has_value());
   EXPECT_FALSE(Decide(m, m.next_due, kRepeat).has_value());
 }
@@ -323,10 +320,10 @@ TEST(DecideRecovery, PingAfterTheAlertGivesRecoveredAndClearsTheState) {
 TEST(DecideRecovery, RecoveryAfterRepeatsKeepsTheMissedDeadlineAsDownSince) {
   const UnixMillis t1 = kDue + 1;
   Monitor m = OkMonitor();
-  m.first_alerted_at = t1;
-  m.last_alerted_at = t1 + 2 * kRepeat;
-  m.alert_count = 3;
-  m.down_since = kDue;
+  m.alert.first_alerted_at = t1;
+  m.alert.last_alerted_at = t1 + 2 * kRepeat;
+  m.alert.alert_count = 3;
+  m.alert.down_since = kDue;
   Ping(m, t1 + 2 * kRepeat + 9 * kMinute);
   std::optional<Decision> d = Decide(m, t1 + 2 * kRepeat + 9 * kMinute, kRepeat);
   ASSERT_TRUE(d.has_value());
@@ -436,12 +433,12 @@ TEST(DecideDecision, ExpectedIsTheStateDecidedOnForEveryKind) {
   Monitor m = OkMonitor();
   std::optional<Decision> d = Decide(m, kDue + 1, kRepeat);
   ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(d->expected, AlertStateOf(m));
+  EXPECT_EQ(d->expected, m.alert);
   Apply(m, *d);
   // repeat
   d = Decide(m, kDue + 1 + kRepeat, kRepeat);
   ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(d->expected, AlertStateOf(m));
+  EXPECT_EQ(d->expected, m.alert);
   EXPECT_EQ(d->expected, State(kDue + 1, kDue + 1, 1, kDue));
   Apply(m, *d);
   // recovery
@@ -449,7 +446,7 @@ TEST(DecideDecision, ExpectedIsTheStateDecidedOnForEveryKind) {
   d = Decide(m, kDue + 1 + kRepeat + kMinute, kRepeat);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->alert.kind, AlertKind::kRecovered);
-  EXPECT_EQ(d->expected, AlertStateOf(m));
+  EXPECT_EQ(d->expected, m.alert);
   EXPECT_EQ(d->expected, State(kDue + 1, kDue + 1 + kRepeat, 2, kDue));
 }
 
@@ -492,7 +489,7 @@ TEST(DecideDecision, RepeatAndRecoveryCountFromTheMissedDeadlineEvenWhenTheFirst
   EXPECT_EQ(d->alert.down_since, kDue);
   EXPECT_EQ(d->next, State(t1215, t1215, 1, kDue));
   Apply(m, *d);
-  EXPECT_EQ(m.down_since, std::optional<UnixMillis>(kDue));
+  EXPECT_EQ(m.alert.down_since, std::optional<UnixMillis>(kDue));
 
   d = Decide(m, t1315, kRepeat);
   ASSERT_TRUE(d.has_value());
@@ -513,7 +510,7 @@ TEST(DecideDecision, RepeatAndRecoveryCountFromTheMissedDeadlineEvenWhenTheFirst
   EXPECT_EQ(d->expected, State(t1215, t1315, 2, kDue));
   EXPECT_EQ(d->next, AlertState{});
   Apply(m, *d);
-  EXPECT_EQ(AlertStateOf(m), AlertState{});
+  EXPECT_EQ(m.alert, AlertState{});
 }
 
 // A row alerted before down_since existed has the other three fields but no down_since:
@@ -522,10 +519,10 @@ TEST(DecideDecision, RepeatAndRecoveryCountFromTheMissedDeadlineEvenWhenTheFirst
 TEST(DecideDecision, DownSinceFallsBackToTheFirstAlertWhenTheMonitorHasNone) {
   const UnixMillis t1 = kDue + 7 * kMinute;
   Monitor m = OkMonitor();
-  m.first_alerted_at = t1;
-  m.last_alerted_at = t1;
-  m.alert_count = 1;
-  ASSERT_EQ(m.down_since, std::nullopt);
+  m.alert.first_alerted_at = t1;
+  m.alert.last_alerted_at = t1;
+  m.alert.alert_count = 1;
+  ASSERT_EQ(m.alert.down_since, std::nullopt);
 
   std::optional<Decision> d = Decide(m, t1 + kRepeat, kRepeat);
   ASSERT_TRUE(d.has_value());
@@ -569,9 +566,9 @@ TEST(NextCheckAt, FailedNotYetAlertedIsTheFailureTime) {
 
 TEST(NextCheckAt, AlertedAndStillOverdueIsLastAlertPlusRepeat) {
   Monitor m = OkMonitor();
-  m.first_alerted_at = kDue + 1;
-  m.last_alerted_at = kDue + 1 + kRepeat;
-  m.alert_count = 2;
+  m.alert.first_alerted_at = kDue + 1;
+  m.alert.last_alerted_at = kDue + 1 + kRepeat;
+  m.alert.alert_count = 2;
   EXPECT_EQ(NextCheckAt(m, kRepeat), std::optional<UnixMillis>(kDue + 1 + 2 * kRepeat));
   EXPECT_EQ(NextCheckAt(m, 30 * kSecond),
             std::optional<UnixMillis>(kDue + 1 + kRepeat + 30 * kSecond));
@@ -589,7 +586,7 @@ TEST(NextCheckAt, AlertedAndPingedIsDueAtOnce) {
   Monitor m = AlertedMonitor(t1);
   const UnixMillis back = t1 + 20 * kMinute;
   Ping(m, back);
-  ASSERT_GT(m.next_due, *m.last_alerted_at);
+  ASSERT_GT(m.next_due, *m.alert.last_alerted_at);
   std::optional<UnixMillis> at = NextCheckAt(m, kRepeat);
   ASSERT_TRUE(at.has_value());
   EXPECT_EQ(*at, back);
@@ -659,9 +656,10 @@ struct Sim {
       << " last_ping=" << (m.last_ping ? std::to_string(*m.last_ping) : "none")
       << " failed_at=" << (m.failed_at ? std::to_string(*m.failed_at) : "none")
       << " paused=" << m.paused << " state={"
-      << (m.first_alerted_at ? std::to_string(*m.first_alerted_at) : "none") << ","
-      << (m.last_alerted_at ? std::to_string(*m.last_alerted_at) : "none") << "," << m.alert_count
-      << "," << (m.down_since ? std::to_string(*m.down_since) : "none") << "}";
+      << (m.alert.first_alerted_at ? std::to_string(*m.alert.first_alerted_at) : "none") << ","
+      << (m.alert.last_alerted_at ? std::to_string(*m.alert.last_alerted_at) : "none") << ","
+      << m.alert.alert_count << ","
+      << (m.alert.down_since ? std::to_string(*m.alert.down_since) : "none") << "}";
     return s.str();
   }
 
@@ -718,10 +716,10 @@ struct Sim {
         if (!m.paused) {
           m.paused = true;
           m.failed_at.reset();
-          m.first_alerted_at.reset();
-          m.last_alerted_at.reset();
-          m.alert_count = 0;
-          m.down_since.reset();
+          m.alert.first_alerted_at.reset();
+          m.alert.last_alerted_at.reset();
+          m.alert.alert_count = 0;
+          m.alert.down_since.reset();
           log << "pause at " << now << "\n";
         }
         break;
@@ -753,19 +751,20 @@ struct Sim {
         }
         break;
       case AlertKind::kRepeat:
-        if (!m.down_since || d.next.down_since != m.down_since ||
-            d.alert.down_since != *m.down_since) {
+        if (!m.alert.down_since || d.next.down_since != m.alert.down_since ||
+            d.alert.down_since != *m.alert.down_since) {
           Fail("a repeat that does not keep down_since: " + Describe());
         }
         break;
       case AlertKind::kRecovered:
-        if (!m.down_since || !(d.next == AlertState{}) || d.alert.down_since != *m.down_since) {
+        if (!m.alert.down_since || !(d.next == AlertState{}) ||
+            d.alert.down_since != *m.alert.down_since) {
           Fail("a recovery that does not report and clear down_since: " + Describe());
         }
         break;
     }
-    if (m.alert_count > 0 &&
-        (!m.down_since || !m.first_alerted_at || *m.down_since > *m.first_alerted_at)) {
+    if (m.alert.alert_count > 0 && (!m.alert.down_since || !m.alert.first_alerted_at ||
+                                    *m.alert.down_since > *m.alert.first_alerted_at)) {
       Fail("an outage that began after its first alert: " + Describe());
     }
   }
@@ -776,7 +775,7 @@ struct Sim {
       std::optional<Decision> d = Decide(m, now, repeat);
       if (!d) break;
       log << "  -> " << ToString(d->alert.kind) << "\n";
-      if (!(d->expected == AlertStateOf(m))) Fail("expected != the state decided on");
+      if (!(d->expected == m.alert)) Fail("expected != the state decided on");
       CheckDownSince(*d);
       if (step == 1 &&
           !(d->alert.kind == AlertKind::kOverdue || d->alert.kind == AlertKind::kFailed)) {

@@ -155,8 +155,8 @@ TEST_F(DynamoStoreTest, ItemsWrittenByTheRustVersionReadCorrectly) {
   EXPECT_EQ(DeriveStatus(*m, kBase), MonitorStatus::kOverdue);
   std::optional<Monitor> a = Get("rust-alerted", kBase);
   ASSERT_TRUE(a.has_value());
-  EXPECT_EQ(a->alert_count, 1);
-  EXPECT_EQ(a->first_alerted_at, (now_s - 3600) * 1000);
+  EXPECT_EQ(a->alert.alert_count, 1);
+  EXPECT_EQ(a->alert.first_alerted_at, (now_s - 3600) * 1000);
 
   // The checker finds the overdue one in the seed's partition "CHECK" and alerts it once.
   std::vector<Monitor> due = Due(kBase);
@@ -184,7 +184,7 @@ TEST_F(DynamoStoreTest, APingOnAMonitorTheRustVersionAlertedLeadsToItsRecovery) 
   alerted["alert_count"] = AttributeValue::N(2);
   PutRaw(alerted);
   Monitor m = Ping("rust-down", std::nullopt, kBase);
-  EXPECT_EQ(m.alert_count, 2);
+  EXPECT_EQ(m.alert.alert_count, 2);
   EXPECT_EQ(Partition("rust-down"), "ALERTING");
   std::vector<Monitor> due = Due(kBase + 1);
   ASSERT_EQ(due.size(), 1u);
@@ -223,10 +223,11 @@ TEST_F(DynamoStoreTest, TheGsiPartitionFollowsTheMonitorsState) {
   // Overdue and alerted: in ALERTING until the recovery went out.
   std::vector<Monitor> due = Due(kBase + 2 * kMinute);
   ASSERT_EQ(due.size(), 1u);
-  std::optional<Decision> d = Decide(due[0], kBase + 2 * kMinute, 3'600'000);
-  ASSERT_TRUE(d.has_value());
+  CheckStep step = Check(due[0], kBase + 2 * kMinute, 3'600'000);
+  ASSERT_TRUE(step.decision.has_value());
+  EXPECT_EQ(step.next.check_at, kBase + 62 * kMinute);
   Status applied = Await<void>([&](Callback<void> cb) {
-    store_->ApplyDecision(due[0], d, kBase + 62 * kMinute, kBase + 2 * kMinute, std::move(cb));
+    store_->ApplyCheck(due[0], step, kBase + 2 * kMinute, std::move(cb));
   });
   ASSERT_TRUE(applied.ok()) << applied.error().message;
   EXPECT_EQ(Partition("job"), "ALERTING");

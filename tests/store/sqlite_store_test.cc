@@ -285,9 +285,9 @@ TEST(SqliteStoreTest, MigratesAVersion1Database) {
   EXPECT_EQ(m->expires_at, kT0 + kExpiryMillis);
   EXPECT_TRUE(m->paused);
   EXPECT_EQ(m->failed_at, std::nullopt);
-  EXPECT_EQ(m->first_alerted_at, kT0 + 5);
-  EXPECT_EQ(m->last_alerted_at, kT0 + 6);
-  EXPECT_EQ(m->alert_count, 2);
+  EXPECT_EQ(m->alert.first_alerted_at, kT0 + 5);
+  EXPECT_EQ(m->alert.last_alerted_at, kT0 + 6);
+  EXPECT_EQ(m->alert.alert_count, 2);
 
   // The new column works on the old row.
   Result<Monitor> failed =

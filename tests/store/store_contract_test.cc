@@ -67,9 +67,8 @@ void ExpectSameMonitor(const Monitor& a, const Monitor& b) {
   EXPECT_EQ(a.expires_at, b.expires_at);
   EXPECT_EQ(a.paused, b.paused);
   EXPECT_EQ(a.failed_at, b.failed_at);
-  EXPECT_EQ(a.first_alerted_at, b.first_alerted_at);
-  EXPECT_EQ(a.last_alerted_at, b.last_alerted_at);
-  EXPECT_EQ(a.alert_count, b.alert_count);
+  EXPECT_EQ(a.alert, b.alert);
+  EXPECT_EQ(a.check_at, b.check_at);
 }
 
 class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
@@ -184,8 +183,8 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
     std::optional<Monitor> m = Get(slug, alerted_at);
     EXPECT_TRUE(m.has_value());
     if (m) {
-      EXPECT_EQ(m->first_alerted_at, alerted_at);
-      EXPECT_EQ(m->alert_count, count);
+      EXPECT_EQ(m->alert.first_alerted_at, alerted_at);
+      EXPECT_EQ(m->alert.alert_count, count);
     }
     return true;
   }
@@ -207,9 +206,9 @@ TEST_P(StoreContractTest, FirstPingCreatesWithTheDefaultInterval) {
   EXPECT_EQ(m.expires_at, kT0 + kExpiryMillis);
   EXPECT_FALSE(m.paused);
   EXPECT_EQ(m.failed_at, std::nullopt);
-  EXPECT_EQ(m.first_alerted_at, std::nullopt);
-  EXPECT_EQ(m.last_alerted_at, std::nullopt);
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.first_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.last_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.alert_count, 0);
 
   std::optional<Monitor> got = Get("backup", kT0 + 1);
   ASSERT_TRUE(got.has_value());
@@ -283,8 +282,8 @@ TEST_P(StoreContractTest, PingKeepsAlertStateOfALiveMonitor) {
   if (!SetAlertState("backup", kT0 + 2 * kMinute, 2)) GTEST_SKIP() << "no alert-state hook";
   Monitor m = MustPing("backup", std::nullopt, kT0 + 3 * kMinute);
   // Alert state belongs to the checker: a ping on a live monitor leaves it alone.
-  EXPECT_EQ(m.first_alerted_at, kT0 + 2 * kMinute);
-  EXPECT_EQ(m.alert_count, 2);
+  EXPECT_EQ(m.alert.first_alerted_at, kT0 + 2 * kMinute);
+  EXPECT_EQ(m.alert.alert_count, 2);
   EXPECT_EQ(m.created_at, kT0);
 }
 
@@ -333,7 +332,7 @@ TEST_P(StoreContractTest, FailCreatesAnOverdueMonitor) {
   EXPECT_EQ(m.created_at, kT0 + 42);
   EXPECT_EQ(m.expires_at, kT0 + 42 + kExpiryMillis);
   EXPECT_FALSE(m.paused);
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.alert_count, 0);
 
   std::optional<Monitor> got = Get("backup", kT0 + 43);
   ASSERT_TRUE(got.has_value());
@@ -450,9 +449,9 @@ TEST_P(StoreContractTest, PingOnAnExpiredMonitorStartsItAfresh) {
   EXPECT_EQ(m.expires_at, later + kExpiryMillis);
   EXPECT_FALSE(m.paused);
   EXPECT_EQ(m.failed_at, std::nullopt);
-  EXPECT_EQ(m.first_alerted_at, std::nullopt);
-  EXPECT_EQ(m.last_alerted_at, std::nullopt);
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.first_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.last_alerted_at, std::nullopt);
+  EXPECT_EQ(m.alert.alert_count, 0);
   std::optional<Monitor> got = Get("backup", later + 1);
   ASSERT_TRUE(got.has_value());
   ExpectSameMonitor(*got, m);
@@ -483,9 +482,9 @@ TEST_P(StoreContractTest, PauseClearsFailureAndAlertState) {
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->paused);
   EXPECT_EQ(got->failed_at, std::nullopt);
-  EXPECT_EQ(got->first_alerted_at, std::nullopt);
-  EXPECT_EQ(got->last_alerted_at, std::nullopt);
-  EXPECT_EQ(got->alert_count, 0);
+  EXPECT_EQ(got->alert.first_alerted_at, std::nullopt);
+  EXPECT_EQ(got->alert.last_alerted_at, std::nullopt);
+  EXPECT_EQ(got->alert.alert_count, 0);
   EXPECT_EQ(got->last_ping, kT0);
   EXPECT_EQ(got->interval_secs, 60);
   EXPECT_EQ(DeriveStatus(*got, kT0 + 3'001), MonitorStatus::kPaused);

@@ -10,12 +10,12 @@ class ForwardingStore : public Store {
  public:
   explicit ForwardingStore(Store& inner) : inner_(inner) {}
 
+  void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override {
+    inner_.Mutate(std::move(slug), std::move(fn), std::move(done));
+  }
   void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
             Callback<Monitor> done) override {
     inner_.Ping(std::move(slug), interval_secs, now, std::move(done));
-  }
-  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) override {
-    inner_.Fail(std::move(slug), now, std::move(done));
   }
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override {
     inner_.Get(std::move(slug), now, std::move(done));
@@ -27,12 +27,6 @@ class ForwardingStore : public Store {
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override {
     inner_.Delete(std::move(slug), now, std::move(done));
   }
-  void Pause(std::string slug, UnixMillis now, Callback<bool> done) override {
-    inner_.Pause(std::move(slug), now, std::move(done));
-  }
-  void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override {
-    inner_.Unpause(std::move(slug), now, std::move(done));
-  }
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override {
     inner_.DeleteExpired(now, limit, std::move(done));
   }
@@ -42,11 +36,6 @@ class ForwardingStore : public Store {
   }
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override {
     inner_.EarliestCheck(std::move(done));
-  }
-  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                     std::optional<UnixMillis> check_at, UnixMillis now,
-                     Callback<void> done) override {
-    inner_.ApplyDecision(seen, decision, check_at, now, std::move(done));
   }
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
                    Callback<std::vector<PendingAlert>> done) override {

@@ -105,7 +105,7 @@ TEST(Monitor, NotFailedByDefault) {
   EXPECT_FALSE(m.failed());
   EXPECT_FALSE(m.paused);
   EXPECT_FALSE(m.last_ping.has_value());
-  EXPECT_EQ(m.alert_count, 0);
+  EXPECT_EQ(m.alert.alert_count, 0);
 }
 
 TEST(Monitor, NotExpiredBeforeExpiresAt) {

@@ -76,84 +76,46 @@ struct Outcome {
   T value;
 };
 
-// --- the state changes, as the SQLite store's statements make them ---
-
-MonitorRecord Fresh(const std::string& slug, std::int64_t interval_secs, UnixMillis now) {
+// A record for a monitor that starts anew at `now` (no item, or an expired one replaced).
+MonitorRecord FreshRecord(const std::string& slug, UnixMillis now) {
   MonitorRecord r;
-  Monitor& m = r.monitor;
-  m.slug = slug;
-  m.interval_secs = interval_secs;
-  m.created_at = now;
-  m.expires_at = now + kExpiryMillis;
   r.raw["slug"] = S(slug);
   r.rev = FirstRevision(now);
   return r;
 }
 
-// A record for `slug` as a write at `now` finds it: the current one if live, else none.
-std::optional<MonitorRecord> LiveOrNone(std::optional<MonitorRecord> current, UnixMillis now) {
-  if (current && Live(*current, now)) return current;
-  return std::nullopt;
-}
-
-MonitorRecord Pinged(std::optional<MonitorRecord> current, const std::string& slug,
-                     std::optional<std::int64_t> interval_secs, UnixMillis now) {
-  std::optional<MonitorRecord> live = LiveOrNone(std::move(current), now);
+// What `change` does to the record read (`current`), and the monitor before and after.
+Result<Outcome<Store::Mutated>> ApplyMutation(const std::string& slug,
+                                              std::optional<MonitorRecord> current,
+                                              const Store::MutateFn& fn) {
+  Store::Mutated answer;
+  if (current) answer.before = current->monitor;
+  Result<Mutation> change = fn(answer.before);
+  if (!change.ok()) return change.error();
+  switch (change->kind) {
+    case Mutation::Kind::kKeep:
+      answer.after = answer.before;
+      return Outcome<Store::Mutated>{Change::None(), std::move(answer)};
+    case Mutation::Kind::kDelete:
+      if (!current) return Outcome<Store::Mutated>{Change::None(), std::move(answer)};
+      return Outcome<Store::Mutated>{Change::Remove(), std::move(answer)};
+    case Mutation::Kind::kPut:
+      break;
+  }
+  Monitor& next = change->monitor;
+  next.slug = slug;
   MonitorRecord r =
-      live ? std::move(*live) : Fresh(slug, interval_secs.value_or(kDefaultIntervalSecs), now);
-  Monitor& m = r.monitor;
-  if (interval_secs) m.interval_secs = *interval_secs;
-  m.last_ping = now;
-  m.next_due = now + m.interval_secs * 1000;
-  m.expires_at = now + kExpiryMillis;
-  m.failed_at = std::nullopt;
-  if (m.paused) {
-    m.check_at = std::nullopt;
-  } else if (m.alert_count > 0) {
-    m.check_at = now;  // the recovery is due
-  } else {
-    m.check_at = m.next_due + 1;
+      current && !change->fresh ? std::move(*current) : FreshRecord(slug, next.created_at);
+  r.monitor = next;
+  if (change->alert) {
+    OutboxEntry e;
+    e.id = ++r.outbox_seq;
+    e.alert = *change->alert;
+    e.next_attempt_at = change->alert->at;
+    r.outbox.push_back(std::move(e));
   }
-  return r;
-}
-
-MonitorRecord Failed(std::optional<MonitorRecord> current, const std::string& slug,
-                     UnixMillis now) {
-  std::optional<MonitorRecord> live = LiveOrNone(std::move(current), now);
-  if (!live) {
-    MonitorRecord r = Fresh(slug, kDefaultIntervalSecs, now);
-    r.monitor.next_due = now;
-    r.monitor.failed_at = now;
-    r.monitor.check_at = now;
-    return r;
-  }
-  MonitorRecord r = std::move(*live);
-  Monitor& m = r.monitor;
-  m.next_due = std::min(m.next_due, now);
-  m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
-  if (!m.failed_at) m.failed_at = now;
-  // Already alerted: the repeat schedule stands. Paused: nothing until unpaused.
-  if (m.paused) {
-    m.check_at = std::nullopt;
-  } else if (m.alert_count == 0) {
-    m.check_at = now;
-  }
-  return r;
-}
-
-void ClearAlertState(Monitor& m) {
-  m.first_alerted_at = std::nullopt;
-  m.last_alerted_at = std::nullopt;
-  m.alert_count = 0;
-  m.down_since = std::nullopt;
-}
-
-bool SameAsSeen(const Monitor& current, const Monitor& seen) {
-  return !current.paused && current.next_due == seen.next_due &&
-         current.failed_at == seen.failed_at && current.first_alerted_at == seen.first_alerted_at &&
-         current.last_alerted_at == seen.last_alerted_at &&
-         current.alert_count == seen.alert_count && current.check_at == seen.check_at &&
-         current.down_since == seen.down_since;
+  answer.after = std::move(next);
+  return Outcome<Store::Mutated>{Change::Put(std::move(r)), std::move(answer)};
 }
 
 // A callback for operations whose steps carry Ok, answering a Callback<void>.
@@ -537,65 +499,73 @@ void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
                "REMOVE #fa, #cat";
     u.condition = "attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)";
     u.return_values = aws::ReturnValues::kAllNew;
-    impl->client->UpdateItem(
-        std::move(u), [impl, slug, home = std::move(home), interval_secs, now,
-                       done = std::move(done)](DynamoResult<std::optional<Item>> r) mutable {
-          if (r.ok()) {
-            if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
-            Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
-            if (!parsed.ok()) return done(parsed.error());
-            // The ping keeps the partition the item was in. Almost always that is where it
-            // belongs; when not, it is moved now, once (the next ping finds it in place):
-            // - an item the Rust version alerted is still in "CHECK", where the checker would
-            //   not see its recovery once next_due has moved on: to ALERTING;
-            // - an item written before CHECK_PARTITIONS was raised (or by the Rust version) is
-            //   in "CHECK": to its own CHECK#i, or the hot partition would never cool down;
-            // - an item another writer unpaused is still in PAUSED, which the checker never
-            //   reads: back home.
-            // The ping itself is durable already: a move that fails (throttled, raced to the
-            // end, the monitor deleted meanwhile) still answers the ping as written, and the
-            // next ping tries the move again.
-            if (dynamo::PartitionFor(*parsed, home) == parsed->partition) {
-              return done(std::move(parsed->monitor));
-            }
-            return impl->Mutate<Monitor>(
-                slug,
-                [home, pinged = parsed->monitor](
-                    std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-                  if (!current || dynamo::PartitionFor(*current, home) == current->partition) {
-                    return Outcome<Monitor>{Change::None(), pinged};  // gone, or moved by another
-                  }
-                  return WriteAndAnswer(std::move(*current));
-                },
-                [pinged = parsed->monitor, done = std::move(done)](Result<Monitor> moved) {
-                  done(moved.ok() ? std::move(*moved) : pinged);
-                },
-                kMutateAttempts);
-          }
-          if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
-            return done(ToError(r.error(), "ping " + slug));
-          }
-          impl->Mutate<Monitor>(
-              slug,
-              [slug, interval_secs,
-               now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-                return WriteAndAnswer(Pinged(std::move(current), slug, interval_secs, now));
-              },
-              std::move(done), kMutateAttempts);
-        });
+    impl->client->UpdateItem(std::move(u), [impl, slug, home = std::move(home), interval_secs, now,
+                                            done = std::move(done)](
+                                               DynamoResult<std::optional<Item>> r) mutable {
+      if (r.ok()) {
+        if (!r.value()) return done(Internal("ping: DynamoDB returned no item"));
+        Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
+        if (!parsed.ok()) return done(parsed.error());
+        // The ping keeps the partition the item was in. Almost always that is where it
+        // belongs; when not, it is moved now, once (the next ping finds it in place):
+        // - an item the Rust version alerted is still in "CHECK", where the checker would
+        //   not see its recovery once next_due has moved on: to ALERTING;
+        // - an item written before CHECK_PARTITIONS was raised (or by the Rust version) is
+        //   in "CHECK": to its own CHECK#i, or the hot partition would never cool down;
+        // - an item another writer unpaused is still in PAUSED, which the checker never
+        //   reads: back home.
+        // The ping itself is durable already: a move that fails (throttled, raced to the
+        // end, the monitor deleted meanwhile) still answers the ping as written, and the
+        // next ping tries the move again.
+        if (dynamo::PartitionFor(*parsed, home) == parsed->partition) {
+          return done(std::move(parsed->monitor));
+        }
+        return impl->Mutate<Monitor>(
+            slug,
+            [home, pinged = parsed->monitor](
+                std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
+              if (!current || dynamo::PartitionFor(*current, home) == current->partition) {
+                return Outcome<Monitor>{Change::None(), pinged};  // gone, or moved by another
+              }
+              return WriteAndAnswer(std::move(*current));
+            },
+            [pinged = parsed->monitor, done = std::move(done)](Result<Monitor> moved) {
+              done(moved.ok() ? std::move(*moved) : pinged);
+            },
+            kMutateAttempts);
+      }
+      if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
+        return done(ToError(r.error(), "ping " + slug));
+      }
+      // An expired item: the ping through the read-modify-write, as every other change.
+      impl->Mutate<Store::Mutated>(
+          slug,
+          [slug, interval_secs, now](std::optional<MonitorRecord> current) {
+            return ApplyMutation(slug, std::move(current),
+                                 [&](const std::optional<Monitor>& m) -> Result<Mutation> {
+                                   return SignalWrite(m, Pinged(m, slug, interval_secs, now), now);
+                                 });
+          },
+          [done = std::move(done)](Result<Store::Mutated> r) {
+            if (!r.ok()) return done(r.error());
+            done(std::move(*r->after));
+          },
+          kMutateAttempts);
+    });
   });
 }
 
-void DynamoStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
+void DynamoStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
   auto impl = impl_;
-  impl->Run<Monitor>(std::move(done), [impl, slug = std::move(slug), now](Callback<Monitor> done) {
-    impl->Mutate<Monitor>(
-        slug,
-        [slug, now](std::optional<MonitorRecord> current) -> Result<Outcome<Monitor>> {
-          return WriteAndAnswer(Failed(std::move(current), slug, now));
-        },
-        std::move(done), kMutateAttempts);
-  });
+  impl->Run<Mutated>(std::move(done),
+                     [impl, slug = std::move(slug), fn = std::move(fn)](Callback<Mutated> done) {
+                       impl->Mutate<Mutated>(
+                           slug,
+                           [slug, fn](std::optional<MonitorRecord> current) {
+                             return ApplyMutation(slug, std::move(current), fn);
+                           },
+                           std::move(done), kMutateAttempts);
+                     });
 }
 
 void DynamoStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
@@ -662,47 +632,6 @@ void DynamoStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) 
           Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
           return done(parsed.ok() && Live(*parsed, now));
         });
-  });
-}
-
-void DynamoStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
-  auto impl = impl_;
-  impl->Run<bool>(std::move(done), [impl, slug = std::move(slug), now](Callback<bool> done) {
-    impl->Mutate<bool>(
-        slug,
-        [now](std::optional<MonitorRecord> current) -> Result<Outcome<bool>> {
-          if (!current || !Live(*current, now)) return Outcome<bool>{Change::None(), false};
-          Monitor& m = current->monitor;
-          m.paused = true;
-          m.failed_at = std::nullopt;
-          ClearAlertState(m);
-          m.check_at = std::nullopt;
-          return Outcome<bool>{Change::Put(std::move(*current)), true};
-        },
-        std::move(done), kMutateAttempts);
-  });
-}
-
-void DynamoStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
-  auto impl = impl_;
-  impl->Run<bool>(std::move(done), [impl, slug = std::move(slug), now](Callback<bool> done) {
-    impl->Mutate<bool>(
-        slug,
-        [now](std::optional<MonitorRecord> current) -> Result<Outcome<bool>> {
-          if (!current || !Live(*current, now)) return Outcome<bool>{Change::None(), false};
-          Monitor& m = current->monitor;
-          if (!m.paused) return Outcome<bool>{Change::None(), true};
-          m.paused = false;
-          if (m.failed_at) {
-            m.next_due = now;
-            m.check_at = now;
-          } else {
-            m.next_due = now + m.interval_secs * 1000;
-            m.check_at = m.next_due + 1;
-          }
-          return Outcome<bool>{Change::Put(std::move(*current)), true};
-        },
-        std::move(done), kMutateAttempts);
   });
 }
 
@@ -877,45 +806,6 @@ void DynamoStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
       });
 }
 
-void DynamoStore::ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                                std::optional<UnixMillis> check_at, UnixMillis now,
-                                Callback<void> done) {
-  auto impl = impl_;
-  impl->Run<void>(std::move(done), [impl, seen, decision, check_at, now](Callback<void> done) {
-    impl->Mutate<Ok>(
-        seen.slug,
-        [seen, decision, check_at,
-         now](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
-          if (seen.expired(now)) {
-            // Expired: gone for every read already; remove the item so that it stops being
-            // due, unless a ping has just revived it.
-            if (current && !Live(*current, now)) return Outcome<Ok>{Change::Remove(), Ok{}};
-            return Outcome<Ok>{Change::None(), Ok{}};
-          }
-          if (!current || !Live(*current, now) || !SameAsSeen(current->monitor, seen)) {
-            return Conflict("monitor " + seen.slug + " changed meanwhile");
-          }
-          MonitorRecord& r = *current;
-          Monitor& m = r.monitor;
-          if (decision) {
-            const AlertState& next = decision->next;
-            m.first_alerted_at = next.first_alerted_at;
-            m.last_alerted_at = next.last_alerted_at;
-            m.alert_count = next.alert_count;
-            m.down_since = next.down_since;
-            OutboxEntry e;
-            e.id = ++r.outbox_seq;
-            e.alert = decision->alert;
-            e.next_attempt_at = decision->alert.at;
-            r.outbox.push_back(std::move(e));
-          }
-          m.check_at = check_at;
-          return Outcome<Ok>{Change::Put(std::move(r)), Ok{}};
-        },
-        ToVoid(std::move(done)), kNoRetry);
-  });
-}
-
 // ---- the outbox ----
 
 void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
@@ -942,7 +832,7 @@ void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
           for (const MonitorRecord& rec : records) {
             std::optional<UnixMillis> at = HeadReadyAt(rec);
             if (at && *at <= now && ready.size() < limit) ready.push_back(rec.monitor.slug);
-            if (!at && rec.monitor.alert_count == 0) idle.push_back(rec.monitor.slug);
+            if (!at && rec.monitor.alert.alert_count == 0) idle.push_back(rec.monitor.slug);
           }
           // An item left in the alerting partition by an interrupted write goes home (the
           // rewrite recomputes its partition). Nobody waits for it, but Close does.

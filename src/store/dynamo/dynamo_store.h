@@ -75,23 +75,20 @@ class DynamoStore final : public Store {
   // Items its queries and scans evaluated so far (filtered-out items included).
   std::int64_t ItemsScanned() const;
 
+  void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override;
+  // The hot path: one UpdateItem, whether the monitor exists or not; gives exactly the
+  // state Pinged (core/lifecycle.h) gives (tests/store/fast_ping_property_test.cc).
   void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
             Callback<Monitor> done) override;
-  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) override;
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
   void List(std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override;
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
-  void Pause(std::string slug, UnixMillis now, Callback<bool> done) override;
-  void Unpause(std::string slug, UnixMillis now, Callback<bool> done) override;
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
 
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
-  void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                     std::optional<UnixMillis> check_at, UnixMillis now,
-                     Callback<void> done) override;
 
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
                    Callback<std::vector<PendingAlert>> done) override;

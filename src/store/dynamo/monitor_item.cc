@@ -1,5 +1,7 @@
 #include "store/dynamo/monitor_item.h"
 
+#include "core/lifecycle.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -126,7 +128,7 @@ std::vector<std::string> HomePartitions(int partitions) {
 std::string PartitionFor(const MonitorRecord& r, const std::string& home) {
   if (r.Head() != nullptr) return kAlertingPartition;
   if (r.monitor.paused) return kPausedPartition;
-  if (r.monitor.alert_count > 0) return kAlertingPartition;
+  if (r.monitor.alert.alert_count > 0) return kAlertingPartition;
   return home;
 }
 
@@ -180,25 +182,18 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   auto paused = item.find("paused");
   m.paused = paused != item.end() && paused->second.AsBool().value_or(false);
   m.failed_at = GetInt(item, "failed_at");
-  m.first_alerted_at = GetTime(item, "first_alerted_at");
-  m.last_alerted_at = GetTime(item, "last_alerted_at");
-  m.alert_count = GetInt(item, "alert_count").value_or(0);
-  m.down_since = GetInt(item, "down_since");
+  m.alert.first_alerted_at = GetTime(item, "first_alerted_at");
+  m.alert.last_alerted_at = GetTime(item, "last_alerted_at");
+  m.alert.alert_count = GetInt(item, "alert_count").value_or(0);
+  m.alert.down_since = GetInt(item, "down_since");
   // The seed keeps alert state without a count of ours: an alert was sent if it says so.
-  if (m.alert_count == 0 && m.first_alerted_at) m.alert_count = 1;
-  if (m.alert_count > 0 && !m.down_since) m.down_since = m.first_alerted_at;
+  if (m.alert.alert_count == 0 && m.alert.first_alerted_at) m.alert.alert_count = 1;
+  if (m.alert.alert_count > 0 && !m.alert.down_since) m.alert.down_since = m.alert.first_alerted_at;
 
-  // check_at: written by the checker and by fail/unpause; a ping removes it, and then it
-  // follows from the state, as the SQLite store computes it on a ping.
-  if (m.paused) {
-    m.check_at = std::nullopt;
-  } else if (std::optional<std::int64_t> c = GetInt(item, "check_at")) {
-    m.check_at = *c;
-  } else if (m.alert_count > 0 && m.last_ping) {
-    m.check_at = *m.last_ping;  // the ping that ended the outage: the recovery is due
-  } else {
-    m.check_at = m.next_due + 1;
-  }
+  // check_at: written by every read-modify-write; the fast ping removes it, and then it
+  // is what the ping set (core/lifecycle.h).
+  std::optional<std::int64_t> check_at = GetInt(item, "check_at");
+  m.check_at = check_at && !m.paused ? check_at : CheckAtAfterPing(m);
 
   r.rev = GetInt(item, "rev").value_or(0);
   r.outbox_seq = GetInt(item, "outbox_seq").value_or(0);
@@ -227,12 +222,12 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
   SetTime(item, "next_due", m.next_due);
   SetTime(item, "created_at", m.created_at);
   SetTime(item, "expires_at", m.expires_at);
-  SetTime(item, "first_alerted_at", m.first_alerted_at);
-  SetTime(item, "last_alerted_at", m.last_alerted_at);
-  item["alert_count"] = AttributeValue::N(m.alert_count);
+  SetTime(item, "first_alerted_at", m.alert.first_alerted_at);
+  SetTime(item, "last_alerted_at", m.alert.last_alerted_at);
+  item["alert_count"] = AttributeValue::N(m.alert.alert_count);
   item["paused"] = AttributeValue::Bool(m.paused);
   SetInt(item, "failed_at", m.failed_at);
-  SetInt(item, "down_since", m.down_since);
+  SetInt(item, "down_since", m.alert.down_since);
   SetInt(item, "check_at", m.check_at);
   item["rev"] = AttributeValue::N(r.rev + 1);
 

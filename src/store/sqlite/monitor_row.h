@@ -22,12 +22,29 @@ inline Monitor ReadMonitor(const Statement& st) {
   m.expires_at = st.Int(5);
   m.paused = st.Int(6) != 0;
   m.failed_at = st.OptionalInt(7);
-  m.first_alerted_at = st.OptionalInt(8);
-  m.last_alerted_at = st.OptionalInt(9);
-  m.alert_count = st.Int(10);
+  m.alert.first_alerted_at = st.OptionalInt(8);
+  m.alert.last_alerted_at = st.OptionalInt(9);
+  m.alert.alert_count = st.Int(10);
   m.check_at = st.OptionalInt(11);
-  m.down_since = st.OptionalInt(12);
+  m.alert.down_since = st.OptionalInt(12);
   return m;
+}
+
+// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?13.
+inline void BindMonitor(Statement& st, const Monitor& m) {
+  st.BindView(1, m.slug);
+  st.Bind(2, m.interval_secs);
+  st.Bind(3, m.last_ping);
+  st.Bind(4, m.next_due);
+  st.Bind(5, m.created_at);
+  st.Bind(6, m.expires_at);
+  st.Bind(7, static_cast<std::int64_t>(m.paused ? 1 : 0));
+  st.Bind(8, m.failed_at);
+  st.Bind(9, m.alert.first_alerted_at);
+  st.Bind(10, m.alert.last_alerted_at);
+  st.Bind(11, m.alert.alert_count);
+  st.Bind(12, m.check_at);
+  st.Bind(13, m.alert.down_since);
 }
 
 }  // namespace heartbeat::sqlite

@@ -94,61 +94,6 @@ void SqliteStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
   });
 }
 
-void SqliteStore::ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                                std::optional<UnixMillis> check_at, UnixMillis now,
-                                Callback<void> done) {
-  Write<void>(std::move(done), [seen, decision, check_at, now](Connection& db) -> Status {
-    if (seen.expired(now)) {
-      // Expired: gone for every read already; remove the row so that it stops being due.
-      // The condition keeps a row that a ping has just revived.
-      Result<Statement*> del =
-          db.Prepare("DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
-      if (!del.ok()) return del.error();
-      (*del)->Bind(1, seen.slug);
-      (*del)->Bind(2, now);
-      return (*del)->Run();
-    }
-    // The condition is the whole state the decision was made on; `IS` compares NULLs.
-    Result<Statement*> st = db.Prepare(
-        "UPDATE monitors SET first_alerted_at = ?1, last_alerted_at = ?2, alert_count = ?3, "
-        "check_at = ?4, down_since = ?13 WHERE slug = ?5 AND paused = 0 AND next_due = ?6 "
-        "AND failed_at IS ?7 AND first_alerted_at IS ?8 AND last_alerted_at IS ?9 "
-        "AND alert_count = ?10 AND check_at IS ?11 AND expires_at > ?12 AND down_since IS ?14");
-    if (!st.ok()) return st.error();
-    AlertState next = decision ? decision->next : AlertStateOf(seen);
-    (*st)->Bind(1, next.first_alerted_at);
-    (*st)->Bind(2, next.last_alerted_at);
-    (*st)->Bind(3, next.alert_count);
-    (*st)->Bind(4, check_at);
-    (*st)->Bind(5, seen.slug);
-    (*st)->Bind(6, seen.next_due);
-    (*st)->Bind(7, seen.failed_at);
-    (*st)->Bind(8, seen.first_alerted_at);
-    (*st)->Bind(9, seen.last_alerted_at);
-    (*st)->Bind(10, seen.alert_count);
-    (*st)->Bind(11, seen.check_at);
-    (*st)->Bind(12, now);
-    (*st)->Bind(13, next.down_since);
-    (*st)->Bind(14, seen.down_since);
-    if (Status s = (*st)->Run(); !s.ok()) return s;
-    if (db.Changes() == 0) return Conflict("monitor " + seen.slug + " changed meanwhile");
-    if (!decision) return Ok{};
-    const Alert& a = decision->alert;
-    Result<Statement*> ins = db.Prepare(
-        "INSERT INTO outbox (slug, kind, interval_secs, last_ping, deadline, decided_at, "
-        "down_since, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)");
-    if (!ins.ok()) return ins.error();
-    (*ins)->Bind(1, a.slug);
-    (*ins)->Bind(2, ToString(a.kind));
-    (*ins)->Bind(3, a.interval_secs);
-    (*ins)->Bind(4, a.last_ping);
-    (*ins)->Bind(5, a.deadline);
-    (*ins)->Bind(6, a.at);
-    (*ins)->Bind(7, a.down_since);
-    return (*ins)->Run();
-  });
-}
-
 void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
                               std::string owner, Callback<std::vector<PendingAlert>> done) {
   Write<std::vector<PendingAlert>>(

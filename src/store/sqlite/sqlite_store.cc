@@ -32,22 +32,28 @@ Result<Monitor> OneMonitor(Statement* st) {
   return m;
 }
 
-// Removes the row of an expired monitor, so that the statement that follows sees the
-// slug as new.
-Status DropIfExpired(Connection& db, const std::string& slug, UnixMillis now) {
-  Result<Statement*> st = db.Prepare("DELETE FROM monitors WHERE slug = ?1 AND expires_at <= ?2");
-  if (!st.ok()) return st.error();
-  (*st)->Bind(1, slug);
-  (*st)->Bind(2, now);
-  return (*st)->Run();
-}
-
 // Runs a parameterless statement through the connection's statement cache (not parsed
 // again each time, as Exec would).
 Status RunCached(Connection& db, const char* sql) {
   Result<Statement*> st = db.Prepare(sql);
   if (!st.ok()) return st.error();
   return (*st)->Run();
+}
+
+// Queues `a` in the outbox, ready at once.
+Status QueueAlert(Connection& db, const Alert& a) {
+  Result<Statement*> ins = db.Prepare(
+      "INSERT INTO outbox (slug, kind, interval_secs, last_ping, deadline, decided_at, "
+      "down_since, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)");
+  if (!ins.ok()) return ins.error();
+  (*ins)->Bind(1, a.slug);
+  (*ins)->Bind(2, ToString(a.kind));
+  (*ins)->Bind(3, a.interval_secs);
+  (*ins)->Bind(4, a.last_ping);
+  (*ins)->Bind(5, a.deadline);
+  (*ins)->Bind(6, a.at);
+  (*ins)->Bind(7, a.down_since);
+  return (*ins)->Run();
 }
 
 bool IsHexId(const std::string& id) {
@@ -396,25 +402,59 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
       Atomicity::kOneStatement);
 }
 
-void SqliteStore::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
-  Write<Monitor>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<Monitor> {
-    if (Status s = DropIfExpired(db, slug, now); !s.ok()) return s.error();
-    Result<Statement*> st = db.Prepare(
-        "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-        "expires_at, failed_at, check_at) VALUES (?1, ?2, NULL, ?3, ?3, ?3 + ?4, ?3, ?3) "
-        "ON CONFLICT (slug) DO UPDATE SET "
-        "next_due = min(next_due, ?3), expires_at = max(expires_at, ?3 + ?4), "
-        "failed_at = coalesce(failed_at, ?3), "
-        // Already alerted: the repeat schedule stands. Paused: nothing until unpaused.
-        "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN check_at ELSE ?3 END "
-        "RETURNING " HEARTBEAT_MONITOR_COLUMNS);
-    if (!st.ok()) return st.error();
-    (*st)->Bind(1, slug);
-    (*st)->Bind(2, kDefaultIntervalSecs);
-    (*st)->Bind(3, now);
-    (*st)->Bind(4, kExpiryMillis);
-    return OneMonitor(*st);
-  });
+void SqliteStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
+  Write<Mutated>(
+      std::move(done),
+      [slug = std::move(slug), fn = std::move(fn)](Connection& db) -> Result<Mutated> {
+        Result<Statement*> read =
+            db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
+        if (!read.ok()) return read.error();
+        (*read)->Bind(1, slug);
+        Result<bool> row = (*read)->Step();
+        if (!row.ok()) return row.error();
+        Mutated result;
+        if (*row) result.before = ReadMonitor(**read);
+        (*read)->Reset();
+
+        Result<Mutation> change = fn(result.before);
+        if (!change.ok()) return change.error();
+        switch (change->kind) {
+          case Mutation::Kind::kKeep:
+            result.after = result.before;
+            return result;
+          case Mutation::Kind::kDelete: {
+            Result<Statement*> del = db.Prepare("DELETE FROM monitors WHERE slug = ?1");
+            if (!del.ok()) return del.error();
+            (*del)->Bind(1, slug);
+            if (Status s = (*del)->Run(); !s.ok()) return s.error();
+            return result;
+          }
+          case Mutation::Kind::kPut:
+            break;
+        }
+        Monitor& next = change->monitor;
+        next.slug = slug;
+        Result<Statement*> put = db.Prepare(
+            "INSERT INTO monitors (" HEARTBEAT_MONITOR_COLUMNS
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+            "ON CONFLICT (slug) DO UPDATE SET interval_secs = ?2, last_ping = ?3, next_due = ?4, "
+            "created_at = ?5, expires_at = ?6, paused = ?7, failed_at = ?8, first_alerted_at = ?9, "
+            "last_alerted_at = ?10, alert_count = ?11, check_at = ?12, down_since = ?13");
+        if (!put.ok()) return put.error();
+        sqlite::BindMonitor(**put, next);
+        if (Status s = (*put)->Run(); !s.ok()) return s.error();
+        if (change->fresh && result.before) {
+          Result<Statement*> outbox = db.Prepare("DELETE FROM outbox WHERE slug = ?1");
+          if (!outbox.ok()) return outbox.error();
+          (*outbox)->Bind(1, slug);
+          if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
+        }
+        if (change->alert) {
+          if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
+        }
+        result.after = std::move(next);
+        return result;
+      });
 }
 
 void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
@@ -483,51 +523,6 @@ void SqliteStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) 
     if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
     return found;
   });
-}
-
-void SqliteStore::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
-  Write<bool>(
-      std::move(done),
-      [slug = std::move(slug), now](Connection& db) -> Result<bool> {
-        Result<Statement*> st = db.Prepare(
-            "UPDATE monitors SET paused = 1, failed_at = NULL, first_alerted_at = NULL, "
-            "last_alerted_at = NULL, alert_count = 0, down_since = NULL, check_at = NULL "
-            "WHERE slug = ?1 AND expires_at > ?2");
-        if (!st.ok()) return st.error();
-        (*st)->Bind(1, slug);
-        (*st)->Bind(2, now);
-        if (Status s = (*st)->Run(); !s.ok()) return s.error();
-        return db.Changes() > 0;
-      },
-      Atomicity::kOneStatement);
-}
-
-void SqliteStore::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
-  Write<bool>(
-      std::move(done),
-      [slug = std::move(slug), now](Connection& db) -> Result<bool> {
-        Result<Statement*> st = db.Prepare(
-            "UPDATE monitors SET paused = 0, next_due = CASE WHEN failed_at IS NULL "
-            "THEN ?2 + interval_secs * 1000 ELSE ?2 END, "
-            "check_at = CASE WHEN failed_at IS NULL THEN ?2 + interval_secs * 1000 + 1 "
-            "ELSE ?2 END "
-            "WHERE slug = ?1 AND expires_at > ?2 AND paused = 1");
-        if (!st.ok()) return st.error();
-        (*st)->Bind(1, slug);
-        (*st)->Bind(2, now);
-        if (Status s = (*st)->Run(); !s.ok()) return s.error();
-        if (db.Changes() > 0) return true;
-        Result<Statement*> exists =
-            db.Prepare("SELECT 1 FROM monitors WHERE slug = ?1 AND expires_at > ?2");
-        if (!exists.ok()) return exists.error();
-        (*exists)->Bind(1, slug);
-        (*exists)->Bind(2, now);
-        Result<bool> row = (*exists)->Step();
-        if (!row.ok()) return row.error();
-        (*exists)->Reset();
-        return *row;
-      },
-      Atomicity::kOneStatement);
 }
 
 void SqliteStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) {
