@@ -16,13 +16,9 @@ std::string_view ToString(AlertKind kind) {
   return "overdue";
 }
 
-AlertState AlertStateOf(const Monitor& m) {
-  return {m.first_alerted_at, m.last_alerted_at, m.alert_count, m.down_since};
-}
-
 std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms) {
   if (m.paused) return std::nullopt;
-  const AlertState state = AlertStateOf(m);
+  const AlertState& state = m.alert;
   const bool overdue = DeriveStatus(m, now) == MonitorStatus::kOverdue;
   Alert alert{.kind = AlertKind::kOverdue,
               .slug = m.slug,
@@ -58,7 +54,7 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
 
 std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) {
   if (m.paused) return std::nullopt;
-  if (!m.first_alerted_at.has_value() && m.alert_count == 0) {
+  if (!m.alert.first_alerted_at.has_value() && m.alert.alert_count == 0) {
     if (m.failed()) return *m.failed_at;
     return m.next_due + 1;  // due once now passes next_due
   }
@@ -66,7 +62,7 @@ std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) 
   // be announced at once, or the next repeat is due.
   // A monitor is alerted only while overdue, so next_due < last alert unless a ping has
   // moved it since: then the recovery is due at once.
-  UnixMillis last = m.last_alerted_at.value_or(m.next_due);
+  UnixMillis last = m.alert.last_alerted_at.value_or(m.next_due);
   if (!m.failed() && m.next_due > last) return m.last_ping.value_or(last);
   return last + repeat_ms;
 }

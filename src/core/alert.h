@@ -22,19 +22,6 @@ enum class AlertKind { kOverdue, kFailed, kRepeat, kRecovered };
 
 std::string_view ToString(AlertKind kind);  // "overdue", "failed", "repeat", "recovered"
 
-// The alert fields of a monitor, as the checker reads and writes them.
-struct AlertState {
-  std::optional<UnixMillis> first_alerted_at;
-  std::optional<UnixMillis> last_alerted_at;
-  std::int64_t alert_count = 0;
-  std::optional<UnixMillis> down_since;  // when the outage began
-
-  bool active() const { return alert_count > 0; }
-  friend bool operator==(const AlertState&, const AlertState&) = default;
-};
-
-AlertState AlertStateOf(const Monitor& m);
-
 // A notification to send, with everything its message needs (the monitor may change or
 // go before it is delivered).
 struct Alert {

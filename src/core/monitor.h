@@ -16,6 +16,20 @@ enum class MonitorStatus { kOk, kOverdue, kPaused };
 
 std::string_view ToString(MonitorStatus status);
 
+// The alert fields of a monitor: written only by the checker's decisions (core/alert.h)
+// and cleared by a recovery or a pause. Compared as a whole by conditional writes.
+struct AlertState {
+  std::optional<UnixMillis> first_alerted_at;
+  std::optional<UnixMillis> last_alerted_at;
+  std::int64_t alert_count = 0;
+  // When the current outage began (the missed deadline, or the reported failure); set
+  // with the first alert, cleared with the alert state. Messages count "down" from it.
+  std::optional<UnixMillis> down_since;
+
+  bool active() const { return alert_count > 0; }
+  friend bool operator==(const AlertState&, const AlertState&) = default;
+};
+
 struct Monitor {
   std::string slug;
   std::int64_t interval_secs = 0;
@@ -25,20 +39,15 @@ struct Monitor {
   UnixMillis expires_at = 0;  // 90 days after the last ping; gone after that
   bool paused = false;
   std::optional<UnixMillis> failed_at;  // set by fail, cleared by the next ping or by pause
-  // Alert state, owned by the checker.
-  std::optional<UnixMillis> first_alerted_at;
-  std::optional<UnixMillis> last_alerted_at;
-  std::int64_t alert_count = 0;
-  // When the current outage began (the missed deadline, or the reported failure); set
-  // with the first alert, cleared with the alert state. Messages count "down" from it.
-  std::optional<UnixMillis> down_since;
-  // When the checker must next look at this monitor (see NextCheckAt in alert.h); none
-  // while paused. Kept by the store so that finding due monitors costs time in
-  // proportion to how many are due.
+  AlertState alert;  // owned by the checker
+  // When the checker must next look at this monitor (core/lifecycle.h keeps it with every
+  // transition); none while paused. Kept by the store so that finding due monitors costs
+  // time in proportion to how many are due.
   std::optional<UnixMillis> check_at;
 
   bool failed() const { return failed_at.has_value(); }
   bool expired(UnixMillis now) const { return expires_at <= now; }
+  friend bool operator==(const Monitor&, const Monitor&) = default;
 };
 
 // How many monitors are in each status (for metrics).

@@ -1,6 +1,8 @@
 #pragma once
-// The Store: where monitors and API keys live. Implemented by SqliteStore (one file,
-// single group-committing writer) and, later, by a DynamoDB store.
+// The Store: where monitors, their outbox of alerts and API keys live. It persists and
+// does not decide: every change of a monitor's state is a rule of core/lifecycle.h applied
+// through Mutate. Implemented by MemoryStore, SqliteStore (one file, a single
+// group-committing writer) and DynamoStore.
 //
 // Every operation is asynchronous: it returns at once and calls `done` exactly once, on a
 // thread owned by the store (never inside the call itself), so that an I/O thread never
@@ -20,6 +22,7 @@
 
 #include "core/alert.h"
 #include "core/clock.h"
+#include "core/lifecycle.h"
 #include "core/monitor.h"
 #include "core/result.h"
 
@@ -56,16 +59,33 @@ class Store {
 
   // --- monitors ---
 
-  // Records a ping: creates the monitor (interval default 5 m) or updates it (the given
-  // interval replaces the stored one; none keeps it). Sets last_ping = now,
-  // next_due = now + interval, expires_at = now + 90 d and clears a reported failure.
-  // A paused monitor stays paused.
-  virtual void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-                    Callback<Monitor> done) = 0;
+  // The one read-modify-write of a monitor, through which every change of its state goes:
+  // reads the monitor as stored (absent, or perhaps expired), runs `fn` on it (the rules
+  // are core/lifecycle.h's) and writes what it says, atomically: on SQLite inside the
+  // writer's transaction, on DynamoDB as a write conditioned on the revision read, read
+  // and tried again when another writer came first. `fn` must be pure and cheap: it may
+  // run more than once, on a store thread. Its error is the answer, and nothing is written.
+  // Answers the monitor as read and as written (after = before for kKeep, none after
+  // kDelete). A queued alert goes into the monitor's outbox in the same write.
+  struct Mutated {
+    std::optional<Monitor> before;
+    std::optional<Monitor> after;
+  };
+  using MutateFn = std::function<Result<Mutation>(const std::optional<Monitor>& current)>;
+  virtual void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) = 0;
 
-  // Records a failure reported by the job: creates the monitor if absent (5 m), makes it
-  // overdue at once (next_due = now, failed_at set), moves its expiry.
-  virtual void Fail(std::string slug, UnixMillis now, Callback<Monitor> done) = 0;
+  // The signals, each Mutate with its rule of core/lifecycle.h.
+
+  // A successful ping (Pinged); answers the monitor as written. Virtual for a store's
+  // faster path, which must give exactly the state Pinged gives (a property test on random
+  // signal sequences holds each store to it).
+  virtual void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+                    Callback<Monitor> done);
+  // A failure reported by the job (Failed); answers the monitor as written.
+  void Fail(std::string slug, UnixMillis now, Callback<Monitor> done);
+  // Paused and Unpaused; each reports false when the monitor is absent or expired.
+  void Pause(std::string slug, UnixMillis now, Callback<bool> done);
+  void Unpause(std::string slug, UnixMillis now, Callback<bool> done);
 
   // The monitor, or nullopt if absent or expired.
   virtual void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) = 0;
@@ -74,13 +94,8 @@ class Store {
   virtual void List(std::string after, std::size_t limit, UnixMillis now,
                     Callback<MonitorPage> done) = 0;
 
-  // Each reports false when the monitor is absent or expired.
+  // Deletes the monitor and its alerts; reports false when it was absent or expired.
   virtual void Delete(std::string slug, UnixMillis now, Callback<bool> done) = 0;
-  // Pauses alerting and clears alert state and a reported failure.
-  virtual void Pause(std::string slug, UnixMillis now, Callback<bool> done) = 0;
-  // Resumes a paused monitor with a fresh period: next_due = now + interval (or now, when
-  // a failure was reported while paused). A monitor that is not paused is left as it is.
-  virtual void Unpause(std::string slug, UnixMillis now, Callback<bool> done) = 0;
 
   // How many live monitors are in each status at `now` (reads them all: for metrics
   // scrapes, not for hot paths).
@@ -92,9 +107,7 @@ class Store {
 
   // --- the checker ---
   //
-  // A monitor's check_at (see NextCheckAt in core/alert.h) is kept up to date by every
-  // write: a ping sets it to next_due + 1, or to now when an alert is active (the
-  // recovery is due), a fail to now, a pause clears it, an unpause starts it again.
+  // A monitor's check_at (core/lifecycle.h) is kept by every write; these read by it.
 
   // Up to `limit` monitors with check_at <= now, earliest first.
   virtual void DueMonitors(UnixMillis now, std::size_t limit,
@@ -103,15 +116,11 @@ class Store {
   // The earliest check_at of any monitor; nullopt when none is scheduled.
   virtual void EarliestCheck(Callback<std::optional<UnixMillis>> done) = 0;
 
-  // A conditional write of the checker's decision on `seen` (as DueMonitors returned it):
-  // only if the monitor still exists unchanged (alert state, next_due, failed_at, paused,
-  // check_at), writes decision->next and `check_at` and queues decision->alert in the
-  // outbox, all in one transaction; without a decision only moves check_at. kConflict
-  // when the monitor changed meanwhile (a ping, another checker): nothing is written.
-  // A `seen` monitor that has expired by `now` is removed instead.
-  virtual void ApplyDecision(const Monitor& seen, const std::optional<Decision>& decision,
-                             std::optional<UnixMillis> check_at, UnixMillis now,
-                             Callback<void> done) = 0;
+  // Writes the checker's step on `seen` (as DueMonitors returned it) with ApplyCheck: the
+  // new alert state and check time, and the decided alert queued in the outbox, in one
+  // write; kConflict, with nothing written, when the monitor changed meanwhile (a ping,
+  // another checker). An expired monitor is removed.
+  void ApplyCheck(const Monitor& seen, const CheckStep& step, UnixMillis now, Callback<void> done);
 
   // --- the outbox of alerts ---
 

@@ -1,0 +1,91 @@
+#pragma once
+// A monitor's life as pure functions of (state, signal, now): what each signal does to a
+// monitor, when it is gone (expiry), and when the checker must look at it next. Every
+// state change of a monitor is one of these, applied by a store's one read-modify-write
+// (Store::Mutate); the alert decision itself is core/alert.h. No I/O, no clock.
+//
+// `current` is always the monitor as stored: absent, or perhaps expired. An expired
+// monitor is gone: every signal treats it as absent, and a ping starts it afresh.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/alert.h"
+#include "core/clock.h"
+#include "core/monitor.h"
+#include "core/result.h"
+
+namespace heartbeat {
+
+// Whether `m` exists for a reader at `now` (present and not expired).
+bool IsLive(const std::optional<Monitor>& m, UnixMillis now);
+
+// A monitor that has never been pinged, created at `now`.
+Monitor NewMonitor(std::string_view slug, std::int64_t interval_secs, UnixMillis now);
+
+// A successful ping (SPEC §4): creates the monitor (interval default 5 m) or updates it (a
+// given interval replaces the stored one, none keeps it); last_ping = now, next_due = now +
+// interval, expires_at = now + 90 d; a reported failure is cleared. A paused monitor stays
+// paused. An alerted monitor's recovery is due at once.
+Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
+               std::optional<std::int64_t> interval_secs, UnixMillis now);
+
+// The job reported failure: creates the monitor if absent (5 m), makes it overdue at once
+// (next_due <= now; the first failure's time is kept) and moves its expiry forward. The
+// checker looks at once, unless an alert is active (its repeat schedule stands) or the
+// monitor is paused (recorded; nothing is due until unpaused).
+Monitor Failed(const std::optional<Monitor>& current, std::string_view slug, UnixMillis now);
+
+// Pause: no alerts; clears the alert state and a reported failure. nullopt when there is no
+// live monitor.
+std::optional<Monitor> Paused(const std::optional<Monitor>& current, UnixMillis now);
+
+// Unpause: a fresh period, next_due = now + interval (now when a failure was reported while
+// paused). A live monitor that is not paused comes back unchanged; nullopt when there is no
+// live monitor.
+std::optional<Monitor> Unpaused(const std::optional<Monitor>& current, UnixMillis now);
+
+// --- the checker's step ---
+
+// What the checker does with a monitor it found due at `now`.
+struct CheckStep {
+  bool remove = false;               // expired: delete it (it is gone for every reader)
+  std::optional<Decision> decision;  // an alert to queue with the new alert state
+  Monitor next;                      // the monitor to write (when not removed)
+};
+
+// The checker's step for `seen` (as the due-monitor query returned it): the alert decision
+// (core/alert.h) and the next time to look, never in the past for a monitor that needed
+// nothing (the next cycle would find it again at once).
+CheckStep Check(const Monitor& seen, UnixMillis now, std::int64_t repeat_ms);
+
+// Whether `current` is still the monitor a check step was decided on: every field the
+// decision read (alert state, deadline, failure, pause, check time). A step applied to a
+// monitor that changed meanwhile (a ping, another checker) must be dropped.
+bool SameForCheck(const Monitor& current, const Monitor& seen);
+
+// --- writes ---
+
+// What a read-modify-write does with the monitor it read: keep it, put a new state (and
+// queue an alert in the outbox in the same write), or delete it.
+struct Mutation {
+  enum class Kind { kKeep, kPut, kDelete };
+  Kind kind = Kind::kKeep;
+  Monitor monitor;             // kPut: the state to write
+  std::optional<Alert> alert;  // kPut: queued in the monitor's outbox with the write
+
+  static Mutation Keep() { return {}; }
+  static Mutation Put(Monitor m, std::optional<Alert> alert = std::nullopt) {
+    return {Kind::kPut, std::move(m), std::move(alert)};
+  }
+  static Mutation Delete() { return {Kind::kDelete, {}, std::nullopt}; }
+};
+
+// The write of a check step on the monitor as stored now: kConflict when it changed since
+// `seen` was read; an expired monitor is deleted (unless a ping revived it: then nothing).
+Result<Mutation> ApplyCheck(const std::optional<Monitor>& current, const Monitor& seen,
+                            const CheckStep& step, UnixMillis now);
+
+}  // namespace heartbeat

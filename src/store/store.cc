@@ -1,0 +1,85 @@
+#include "store/store.h"
+
+namespace heartbeat {
+
+namespace {
+
+// The monitor as written, for signals that always write one.
+Callback<Store::Mutated> AnswerAfter(Callback<Monitor> done) {
+  return [done = std::move(done)](Result<Store::Mutated> r) {
+    if (!r.ok()) return done(r.error());
+    if (!r->after) return done(Internal("the write left no monitor"));
+    done(std::move(*r->after));
+  };
+}
+
+// Whether there was a live monitor to change.
+Callback<Store::Mutated> AnswerFound(UnixMillis now, Callback<bool> done) {
+  return [now, done = std::move(done)](Result<Store::Mutated> r) {
+    if (!r.ok()) return done(r.error());
+    done(IsLive(r->before, now));
+  };
+}
+
+// A signal whose rule answers nullopt when there is nothing to change.
+Result<Mutation> PutOrKeep(std::optional<Monitor> next) {
+  if (!next) return Mutation::Keep();
+  return Mutation::Put(std::move(*next));
+}
+
+}  // namespace
+
+void Store::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+                 Callback<Monitor> done) {
+  std::string key = slug;
+  Mutate(
+      std::move(key),
+      [slug = std::move(slug), interval_secs, now](const std::optional<Monitor>& current) {
+        return Result<Mutation>(Mutation::Put(Pinged(current, slug, interval_secs, now)));
+      },
+      AnswerAfter(std::move(done)));
+}
+
+void Store::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
+  std::string key = slug;
+  Mutate(
+      std::move(key),
+      [slug = std::move(slug), now](const std::optional<Monitor>& current) {
+        return Result<Mutation>(Mutation::Put(Failed(current, slug, now)));
+      },
+      AnswerAfter(std::move(done)));
+}
+
+void Store::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
+  Mutate(
+      std::move(slug),
+      [now](const std::optional<Monitor>& current) { return PutOrKeep(Paused(current, now)); },
+      AnswerFound(now, std::move(done)));
+}
+
+void Store::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
+  Mutate(
+      std::move(slug),
+      [now](const std::optional<Monitor>& current) {
+        std::optional<Monitor> next = Unpaused(current, now);
+        // Not paused: nothing to write.
+        if (next && current && *next == *current) return Result<Mutation>(Mutation::Keep());
+        return PutOrKeep(std::move(next));
+      },
+      AnswerFound(now, std::move(done)));
+}
+
+void Store::ApplyCheck(const Monitor& seen, const CheckStep& step, UnixMillis now,
+                       Callback<void> done) {
+  Mutate(
+      seen.slug,
+      [seen, step, now](const std::optional<Monitor>& current) {
+        return heartbeat::ApplyCheck(current, seen, step, now);
+      },
+      [done = std::move(done)](Result<Mutated> r) {
+        if (!r.ok()) return done(r.error());
+        done(Ok{});
+      });
+}
+
+}  // namespace heartbeat
