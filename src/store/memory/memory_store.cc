@@ -48,10 +48,7 @@ void MemoryStore::WorkerLoop() {
   }
 }
 
-bool MemoryStore::Healthy() const {
-  std::lock_guard lock(mu_);
-  return !closed_;
-}
+bool MemoryStore::Healthy() const { return healthy_.load(std::memory_order_relaxed); }
 
 void MemoryStore::Close() {
   std::lock_guard close_lock(close_mu_);
@@ -59,6 +56,7 @@ void MemoryStore::Close() {
     std::lock_guard lock(mu_);
     closed_ = true;
   }
+  healthy_.store(false, std::memory_order_relaxed);
   work_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
 }

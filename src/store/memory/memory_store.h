@@ -9,7 +9,8 @@
 // runs the queued callbacks in the order the operations were made, never holding `mu_`.
 // A callback may therefore call the store again. So the effect of an operation is visible
 // to every operation made after it returns, even before its callback has run, and
-// Mutate's `fn` runs exactly once, inside the call (it must still be pure and cheap).
+// Mutate's `fn` runs exactly once, inside the call and under `mu_` (it must still be
+// pure and cheap, and must not call the store).
 //
 // Close stops taking operations, runs every queued callback and joins the worker; it must
 // not be called from a callback (the worker would wait for itself). After Close, every
@@ -22,6 +23,7 @@
 // DeleteExpired or by Mutate's kDelete (the checker's expiry) keeps its pending alerts,
 // which are still delivered.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -102,7 +104,7 @@ class MemoryStore final : public Store {
   // The oldest pending alert of each monitor, in id order; under mu_.
   std::vector<OutboxEntry*> Heads();
 
-  mutable std::mutex mu_;  // guards every member below
+  std::mutex mu_;  // guards the members from here to the blank line
   std::condition_variable work_cv_;
   bool closed_ = false;
   std::deque<std::function<void()>> completed_;            // callbacks for the worker, in order
@@ -113,8 +115,9 @@ class MemoryStore final : public Store {
   std::map<std::string, ApiKeyRecord> keys_;  // by key_hash
   std::string expiry_cursor_;                 // where DeleteExpired goes on from
 
+  std::atomic<bool> healthy_{true};  // false once closed; read without mu_ by Healthy
   std::mutex close_mu_;  // serialises Close, so that every caller returns after the join
-  std::thread worker_;
+  std::thread worker_;   // runs WorkerLoop; joined by Close
 };
 
 }  // namespace heartbeat
