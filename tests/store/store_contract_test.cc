@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -26,6 +27,7 @@
 
 #include "core/interval.h"
 #include "core/monitor.h"
+#include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
@@ -1072,10 +1074,41 @@ void SetDynamoAlertState(const std::string& dir, const std::string& slug, UnixMi
   ASSERT_TRUE(r.ok()) << r.error().message;
 }
 
+// The MemoryStore made for each test directory, for the alert-state hook: its data lives
+// in the store object. An entry outlives its store, but a test only uses its own.
+std::map<std::string, Store*>& MemoryStoresByDir() {
+  static std::map<std::string, Store*> stores;
+  return stores;
+}
+
+std::unique_ptr<Store> MakeMemoryStore(const std::string& dir) {
+  auto store = std::make_unique<MemoryStore>();
+  MemoryStoresByDir()[dir] = store.get();
+  return store;
+}
+
+// Writes alert state through Mutate, as the checker would.
+void SetMemoryAlertState(const std::string& dir, const std::string& slug, UnixMillis alerted_at,
+                         std::int64_t count) {
+  Store* store = MemoryStoresByDir().at(dir);
+  Store::MutateFn set = [&](const std::optional<Monitor>& current) -> Result<Mutation> {
+    if (!current) return NotFound("no monitor " + slug);
+    Monitor m = *current;
+    m.alert.first_alerted_at = alerted_at;
+    m.alert.last_alerted_at = alerted_at;
+    m.alert.alert_count = count;
+    return Mutation::Put(std::move(m));
+  };
+  Result<Store::Mutated> r = Await<Store::Mutated>(
+      [&](Callback<Store::Mutated> cb) { store->Mutate(slug, set, std::move(cb)); });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreContractTest,
     ::testing::Values(StoreFactory{"Sqlite", MakeSqliteStore, SetSqliteAlertState},
-                      StoreFactory{"Dynamo", MakeDynamoStore, SetDynamoAlertState}),
+                      StoreFactory{"Dynamo", MakeDynamoStore, SetDynamoAlertState},
+                      StoreFactory{"Memory", MakeMemoryStore, SetMemoryAlertState}),
     [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
 
 }  // namespace

@@ -1,7 +1,11 @@
 #pragma once
-// The two stores every store-level and end-to-end suite runs on, as a test parameter:
+// The stores the store-level and end-to-end suites run on, as a test parameter:
 //
 //   INSTANTIATE_TEST_SUITE_P(Stores, MySuite, BothStores(), StoreKindParamName);
+//
+// BothStores() are the two persistent stores (suites that reopen a store's data, or run
+// the heartbeat binary on it); AllStores() adds MemoryStore, for suites that only talk to
+// the Store interface in one process.
 
 #include <gtest/gtest.h>
 
@@ -9,13 +13,25 @@
 
 namespace heartbeat::testing {
 
-enum class StoreKind { kSqlite, kDynamo };
+enum class StoreKind { kSqlite, kDynamo, kMemory };
 
 inline std::string StoreKindName(StoreKind kind) {
-  return kind == StoreKind::kSqlite ? "Sqlite" : "Dynamo";
+  switch (kind) {
+    case StoreKind::kSqlite:
+      return "Sqlite";
+    case StoreKind::kDynamo:
+      return "Dynamo";
+    case StoreKind::kMemory:
+      return "Memory";
+  }
+  return "Unknown";
 }
 
 inline auto BothStores() { return ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo); }
+
+inline auto AllStores() {
+  return ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo, StoreKind::kMemory);
+}
 
 inline std::string StoreKindParamName(const ::testing::TestParamInfo<StoreKind>& info) {
   return StoreKindName(info.param);

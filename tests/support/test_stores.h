@@ -1,6 +1,7 @@
 #pragma once
-// The stores that store-level suites run against: SQLite in a test's directory, and
-// DynamoDB on the shared dynalite of the test binary (tables of its own per store).
+// The stores that store-level suites run against: SQLite in a test's directory,
+// DynamoDB on the shared dynalite of the test binary (tables of its own per store), and
+// MemoryStore (the directory unused).
 //
 //   std::unique_ptr<Store> s = OpenTestStore(StoreKind::kDynamo, dir.path());
 //
@@ -16,6 +17,7 @@
 
 #include "store/dynamo/dynamo_store.h"
 #include "store/dynamo/monitor_item.h"
+#include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/dynalite.h"
 #include "support/store_kind.h"
@@ -77,6 +79,7 @@ inline std::unique_ptr<SqliteStore> OpenTestSqliteStore(const std::string& dir) 
 
 inline std::unique_ptr<Store> OpenTestStore(StoreKind kind, const std::string& dir) {
   if (kind == StoreKind::kSqlite) return OpenTestSqliteStore(dir);
+  if (kind == StoreKind::kMemory) return std::make_unique<MemoryStore>();
   return OpenTestDynamoStore(dir);
 }
 
@@ -102,9 +105,12 @@ inline std::size_t PingAllAtOnce(Store& store, const std::vector<std::string>& s
 }
 
 // A second store on the data of the store OpenTestStore opened for `dir` (as a second
-// process would open it).
+// process would open it). Not for MemoryStore, whose data no second store can see.
 inline std::unique_ptr<Store> OpenSecondTestStore(StoreKind kind, const std::string& dir) {
   if (kind == StoreKind::kSqlite) return OpenTestSqliteStore(dir);
+  if (kind == StoreKind::kMemory) {
+    throw std::runtime_error("a MemoryStore's data cannot be opened by a second store");
+  }
   auto store = DynamoStore::Open(TestDynamoOptions(DynamoTablesOf(dir)));
   if (!store.ok()) throw std::runtime_error("open the DynamoDB store: " + store.error().message);
   return std::move(*store);

@@ -1,0 +1,362 @@
+#include "store/memory/memory_store.h"
+
+#include <algorithm>
+
+namespace heartbeat {
+
+namespace {
+
+// A key ID as `keys list` shows it (12 hex digits) or more of the hash, up to all of it.
+bool IsHexId(const std::string& id) {
+  if (id.size() < 12 || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+MemoryStore::MemoryStore() : worker_([this] { WorkerLoop(); }) {}
+
+MemoryStore::~MemoryStore() { Close(); }
+
+template <class T, class Work>
+void MemoryStore::Run(Callback<T> done, Work&& work) {
+  std::unique_lock lock(mu_);
+  if (closed_) {
+    lock.unlock();
+    done(Unavailable("the store is closed"));
+    return;
+  }
+  Result<T> result = work();
+  completed_.push_back(
+      [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+  lock.unlock();
+  work_cv_.notify_one();
+}
+
+void MemoryStore::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return closed_ || !completed_.empty(); });
+    if (completed_.empty()) return;  // closed and drained
+    std::function<void()> callback = std::move(completed_.front());
+    completed_.pop_front();
+    // Outside the lock: a callback may call the store again.
+    lock.unlock();
+    callback();
+    lock.lock();
+  }
+}
+
+bool MemoryStore::Healthy() const { return healthy_.load(std::memory_order_relaxed); }
+
+void MemoryStore::Close() {
+  std::lock_guard close_lock(close_mu_);
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  healthy_.store(false, std::memory_order_relaxed);
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+// ---- monitors ----
+
+void MemoryStore::PutMonitor(Monitor m) {
+  EraseMonitor(m.slug);
+  if (m.check_at) by_check_.emplace(*m.check_at, m.slug);
+  std::string slug = m.slug;
+  monitors_.emplace(std::move(slug), std::move(m));
+}
+
+void MemoryStore::EraseMonitor(const std::string& slug) {
+  auto it = monitors_.find(slug);
+  if (it == monitors_.end()) return;
+  if (it->second.check_at) by_check_.erase({*it->second.check_at, slug});
+  monitors_.erase(it);
+}
+
+void MemoryStore::DropAlerts(const std::string& slug) {
+  std::erase_if(outbox_, [&](const auto& e) { return e.second.pending.alert.slug == slug; });
+}
+
+void MemoryStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
+  Run<Mutated>(std::move(done), [&]() -> Result<Mutated> {
+    Mutated m;
+    if (auto it = monitors_.find(slug); it != monitors_.end()) m.before = it->second;
+    Result<Mutation> mutation = fn(m.before);
+    if (!mutation.ok()) return mutation.error();
+    switch (mutation->kind) {
+      case Mutation::Kind::kKeep:
+        m.after = m.before;
+        break;
+      case Mutation::Kind::kPut: {
+        if (mutation->monitor.slug != slug) {
+          return Internal("a write of monitor " + slug + " names " + mutation->monitor.slug);
+        }
+        m.after = mutation->monitor;
+        PutMonitor(std::move(mutation->monitor));
+        if (mutation->fresh) DropAlerts(slug);
+        if (mutation->alert) {
+          OutboxEntry e;
+          e.pending.id = next_alert_id_++;
+          e.pending.alert = std::move(*mutation->alert);
+          e.pending.alert.slug = slug;  // the outbox it goes into
+          e.pending.created_at = e.pending.alert.at;
+          e.next_attempt_at = e.pending.alert.at;
+          outbox_.emplace(e.pending.id, std::move(e));
+        }
+        break;
+      }
+      case Mutation::Kind::kDelete:
+        // Its pending alerts stay to be delivered, as on SQLite; only Delete drops them.
+        EraseMonitor(slug);
+        break;
+    }
+    return m;
+  });
+}
+
+void MemoryStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
+  Run<std::optional<Monitor>>(std::move(done), [&]() -> std::optional<Monitor> {
+    auto it = monitors_.find(slug);
+    if (it == monitors_.end() || it->second.expired(now)) return std::nullopt;
+    return it->second;
+  });
+}
+
+void MemoryStore::List(std::string after, std::size_t limit, UnixMillis now,
+                       Callback<MonitorPage> done) {
+  Run<MonitorPage>(std::move(done), [&] {
+    MonitorPage page;
+    if (limit == 0) return page;
+    for (auto it = monitors_.upper_bound(after); it != monitors_.end(); ++it) {
+      if (it->second.expired(now)) continue;
+      if (page.monitors.size() == limit) {
+        page.next_after = page.monitors.back().slug;
+        break;
+      }
+      page.monitors.push_back(it->second);
+    }
+    return page;
+  });
+}
+
+void MemoryStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {
+  Run<bool>(std::move(done), [&] {
+    auto it = monitors_.find(slug);
+    bool found = it != monitors_.end() && !it->second.expired(now);
+    EraseMonitor(slug);
+    DropAlerts(slug);  // a sender holding one finds its lease gone
+    return found;
+  });
+}
+
+void MemoryStore::CountMonitors(UnixMillis now, Callback<MonitorCounts> done) {
+  Run<MonitorCounts>(std::move(done), [&] {
+    MonitorCounts c;
+    for (const auto& [slug, m] : monitors_) {
+      if (m.expired(now)) continue;
+      switch (DeriveStatus(m, now)) {
+        case MonitorStatus::kOk:
+          ++c.ok;
+          break;
+        case MonitorStatus::kOverdue:
+          ++c.overdue;
+          if (m.failed()) ++c.failed;
+          break;
+        case MonitorStatus::kPaused:
+          ++c.paused;
+          break;
+      }
+    }
+    return c;
+  });
+}
+
+void MemoryStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) {
+  Run<std::size_t>(std::move(done), [&] {
+    // Bounded work, as on SQLite: the next `limit` monitors from where the last call
+    // stopped, wrapping around at the end.
+    std::vector<std::string> expired;
+    std::size_t seen = 0;
+    std::string last;
+    for (auto it = monitors_.upper_bound(expiry_cursor_); it != monitors_.end() && seen < limit;
+         ++it, ++seen) {
+      last = it->first;
+      if (it->second.expired(now)) expired.push_back(last);
+    }
+    expiry_cursor_ = seen < limit ? std::string() : last;
+    for (const std::string& slug : expired) EraseMonitor(slug);
+    return expired.size();
+  });
+}
+
+// ---- the checker ----
+
+void MemoryStore::DueMonitors(UnixMillis now, std::size_t limit,
+                              Callback<std::vector<Monitor>> done) {
+  Run<std::vector<Monitor>>(std::move(done), [&] {
+    std::vector<Monitor> due;
+    for (auto it = by_check_.begin();
+         it != by_check_.end() && it->first <= now && due.size() < limit; ++it) {
+      due.push_back(monitors_.at(it->second));
+    }
+    return due;
+  });
+}
+
+void MemoryStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
+  Run<std::optional<UnixMillis>>(std::move(done), [&]() -> std::optional<UnixMillis> {
+    if (by_check_.empty()) return std::nullopt;
+    return by_check_.begin()->first;
+  });
+}
+
+// ---- the outbox ----
+
+std::vector<MemoryStore::OutboxEntry*> MemoryStore::Heads() {
+  std::vector<OutboxEntry*> heads;
+  std::set<std::string> seen;
+  for (auto& [id, e] : outbox_) {
+    if (e.rejected) continue;
+    if (seen.insert(e.pending.alert.slug).second) heads.push_back(&e);
+  }
+  return heads;
+}
+
+Result<MemoryStore::OutboxEntry*> MemoryStore::Leased(const PendingAlert& alert,
+                                                      const std::string& owner) {
+  auto it = outbox_.find(alert.id);
+  if (it == outbox_.end() || it->second.pending.alert.slug != alert.alert.slug ||
+      it->second.lease_owner != owner) {
+    return Conflict("the alert's lease was lost to another sender");
+  }
+  return &it->second;
+}
+
+void MemoryStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
+                              std::string owner, Callback<std::vector<PendingAlert>> done) {
+  Run<std::vector<PendingAlert>>(std::move(done), [&] {
+    std::vector<PendingAlert> claimed;
+    for (OutboxEntry* e : Heads()) {
+      if (claimed.size() == limit) break;
+      if (e->next_attempt_at > now || (e->lease_until && *e->lease_until > now)) continue;
+      e->lease_owner = owner;
+      e->lease_until = now + lease_ms;
+      ++e->pending.attempts;
+      claimed.push_back(e->pending);
+    }
+    return claimed;
+  });
+}
+
+void MemoryStore::FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    Result<OutboxEntry*> e = Leased(alert, owner);
+    if (!e.ok()) return e.error();
+    outbox_.erase(alert.id);
+    return Ok{};
+  });
+}
+
+void MemoryStore::RetryAlert(const PendingAlert& alert, std::string owner,
+                             UnixMillis next_attempt_at, std::string error, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    Result<OutboxEntry*> e = Leased(alert, owner);
+    if (!e.ok()) return e.error();
+    (*e)->lease_owner = std::nullopt;
+    (*e)->lease_until = std::nullopt;
+    (*e)->next_attempt_at = next_attempt_at;
+    (*e)->last_error = std::move(error);
+    return Ok{};
+  });
+}
+
+void MemoryStore::RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
+                              Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    Result<OutboxEntry*> e = Leased(alert, owner);
+    if (!e.ok()) return e.error();
+    (*e)->rejected = true;
+    (*e)->lease_owner = std::nullopt;
+    (*e)->lease_until = std::nullopt;
+    (*e)->last_error = std::move(error);
+    return Ok{};
+  });
+}
+
+void MemoryStore::EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) {
+  Run<std::optional<UnixMillis>>(std::move(done), [&] {
+    std::optional<UnixMillis> earliest;
+    for (const OutboxEntry* e : Heads()) {
+      UnixMillis at = std::max(e->next_attempt_at, e->lease_until.value_or(0));
+      if (!earliest || at < *earliest) earliest = at;
+    }
+    return earliest;
+  });
+}
+
+void MemoryStore::CountPendingAlerts(Callback<std::int64_t> done) {
+  Run<std::int64_t>(std::move(done), [&] {
+    return static_cast<std::int64_t>(std::count_if(
+        outbox_.begin(), outbox_.end(), [](const auto& e) { return !e.second.rejected; }));
+  });
+}
+
+// ---- API keys ----
+
+void MemoryStore::AddKey(ApiKeyRecord key, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    if (keys_.contains(key.key_hash)) {
+      return InvalidArgument("a key with this hash exists already");
+    }
+    std::string hash = key.key_hash;
+    keys_.emplace(std::move(hash), std::move(key));
+    return Ok{};
+  });
+}
+
+void MemoryStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
+  Run<std::vector<ApiKeyRecord>>(std::move(done), [&] {
+    std::vector<ApiKeyRecord> keys;
+    for (const auto& [hash, k] : keys_) keys.push_back(k);
+    std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+      return a.created_at < b.created_at;  // then by hash, as the map gave them
+    });
+    return keys;
+  });
+}
+
+void MemoryStore::RevokeKey(std::string id, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    if (!IsHexId(id)) {
+      return InvalidArgument("a key ID is 12 to 64 lowercase hex characters, as `keys list` shows");
+    }
+    auto first = keys_.lower_bound(id);
+    auto end = first;
+    while (end != keys_.end() && end->first.starts_with(id)) ++end;
+    const auto matches = std::distance(first, end);
+    if (matches == 0) return NotFound("no API key with ID " + id);
+    if (matches > 1)
+      return InvalidArgument("the ID " + id + " matches several keys; give more of it");
+    keys_.erase(first);
+    return Ok{};
+  });
+}
+
+void MemoryStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
+                            Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    for (const auto& [hash, when] : uses) {
+      auto it = keys_.find(hash);
+      if (it == keys_.end()) continue;
+      std::optional<UnixMillis>& last = it->second.last_used_at;
+      if (!last || when > *last) last = when;
+    }
+    return Ok{};
+  });
+}
+
+}  // namespace heartbeat

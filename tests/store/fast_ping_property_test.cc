@@ -1,0 +1,150 @@
+// The stores' fast pings (SQLite's single upsert, DynamoDB's single UpdateItem) against the
+// rule they stand in for: on random sequences of signals and times, a monitor pinged by the
+// fast path and one pinged through Store::Mutate with core/lifecycle.h's Pinged must be in
+// exactly the same state after every step, on every store (SPEC §11).
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/lifecycle.h"
+#include "store/store.h"
+#include "support/temp_dir.h"
+#include "support/test_stores.h"
+#include "support/test_time.h"
+
+namespace heartbeat::testing {
+namespace {
+
+constexpr std::int64_t kRepeatMs = kHour;
+
+// The monitor as stored, expired or not (Get would hide an expired one).
+std::optional<Monitor> Raw(Store& store, const std::string& slug) {
+  auto r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+    store.Mutate(
+        slug, [](const std::optional<Monitor>&) { return Result<Mutation>(Mutation::Keep()); },
+        std::move(cb));
+  });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return r->before;
+}
+
+Monitor FastPing(Store& store, const std::string& slug, std::optional<std::int64_t> interval,
+                 UnixMillis now) {
+  auto r =
+      Await<Monitor>([&](Callback<Monitor> cb) { store.Ping(slug, interval, now, std::move(cb)); });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return *r;
+}
+
+Monitor CorePing(Store& store, const std::string& slug, std::optional<std::int64_t> interval,
+                 UnixMillis now) {
+  auto r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+    store.Mutate(
+        slug,
+        [&](const std::optional<Monitor>& current) {
+          return Result<Mutation>(SignalWrite(current, Pinged(current, slug, interval, now), now));
+        },
+        std::move(cb));
+  });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return *r->after;
+}
+
+// One checker step on `slug`, as the checker makes it (a conflict cannot happen here).
+void CheckNow(Store& store, const std::string& slug, UnixMillis now) {
+  std::optional<Monitor> m = Raw(store, slug);
+  if (!m || !m->check_at || *m->check_at > now) return;
+  CheckStep step = Check(*m, now, kRepeatMs);
+  Status s =
+      Await<void>([&](Callback<void> cb) { store.ApplyCheck(*m, step, now, std::move(cb)); });
+  if (!s.ok()) throw std::runtime_error(s.error().message);
+}
+
+template <class T>
+T Must(Result<T> r) {
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return std::move(*r);
+}
+
+void ExpectSameState(const std::optional<Monitor>& fast, const std::optional<Monitor>& core) {
+  ASSERT_EQ(fast.has_value(), core.has_value());
+  if (!fast) return;
+  Monitor a = *fast;
+  Monitor b = *core;
+  a.slug = b.slug;  // the only field that differs by construction
+  EXPECT_EQ(a.interval_secs, b.interval_secs);
+  EXPECT_EQ(a.last_ping, b.last_ping);
+  EXPECT_EQ(a.next_due, b.next_due);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.expires_at, b.expires_at);
+  EXPECT_EQ(a.paused, b.paused);
+  EXPECT_EQ(a.failed_at, b.failed_at);
+  EXPECT_EQ(a.alert, b.alert);
+  EXPECT_EQ(a.check_at, b.check_at);
+  EXPECT_TRUE(a == b);
+}
+
+class FastPingProperty : public ::testing::TestWithParam<StoreKind> {};
+
+TEST_P(FastPingProperty, FastPingGivesExactlyTheStateOfTheCoreRule) {
+  const bool slow_store = GetParam() == StoreKind::kDynamo;
+  const int sequences = slow_store ? 12 : 40;
+  const int steps = 24;
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenTestStore(GetParam(), dir.path());
+  std::mt19937_64 rng(20261207);
+  int fast_pings = 0;
+  for (int seq = 0; seq < sequences; ++seq) {
+    const std::string fast = "fast-" + std::to_string(seq);
+    const std::string core = "core-" + std::to_string(seq);
+    UnixMillis now = kT0 + static_cast<UnixMillis>(rng() % kDay);
+    for (int step = 0; step < steps; ++step) {
+      SCOPED_TRACE("sequence " + std::to_string(seq) + ", step " + std::to_string(step));
+      // Time moves by a few milliseconds to a few hours; now and then past the 90-day
+      // expiry, so that a ping must start an expired monitor afresh.
+      switch (rng() % 8) {
+        case 0:
+          now += kExpiryMillis + static_cast<UnixMillis>(rng() % kDay);
+          break;
+        case 1:
+        case 2:
+          now += static_cast<UnixMillis>(rng() % (3 * kHour));
+          break;
+        default:
+          now += static_cast<UnixMillis>(rng() % (10 * kMinute));
+      }
+      const std::uint64_t signal = rng() % 10;
+      if (signal < 4) {
+        std::optional<std::int64_t> interval;
+        if (rng() % 3 == 0) interval = 30 + static_cast<std::int64_t>(rng() % 7200);
+        FastPing(*store, fast, interval, now);
+        CorePing(*store, core, interval, now);
+        ++fast_pings;
+      } else if (signal == 4) {
+        Must(Await<Monitor>([&](Callback<Monitor> cb) { store->Fail(fast, now, std::move(cb)); }));
+        Must(Await<Monitor>([&](Callback<Monitor> cb) { store->Fail(core, now, std::move(cb)); }));
+      } else if (signal == 5) {
+        Must(Await<bool>([&](Callback<bool> cb) { store->Pause(fast, now, std::move(cb)); }));
+        Must(Await<bool>([&](Callback<bool> cb) { store->Pause(core, now, std::move(cb)); }));
+      } else if (signal == 6) {
+        Must(Await<bool>([&](Callback<bool> cb) { store->Unpause(fast, now, std::move(cb)); }));
+        Must(Await<bool>([&](Callback<bool> cb) { store->Unpause(core, now, std::move(cb)); }));
+      } else {
+        CheckNow(*store, fast, now);
+        CheckNow(*store, core, now);
+      }
+      ExpectSameState(Raw(*store, fast), Raw(*store, core));
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(fast_pings, sequences * steps / 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, FastPingProperty, AllStores(), StoreKindParamName);
+
+}  // namespace
+}  // namespace heartbeat::testing
