@@ -1,5 +1,8 @@
 #include "core/api_key.h"
 
+#include <algorithm>
+#include <optional>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -49,6 +52,35 @@ std::string HashApiKey(std::string_view key) {
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace heartbeat
+
+namespace heartbeat {
+
+Status CheckKeyId(std::string_view id) {
+  const bool hex = std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (!hex || id.size() < kKeyIdLength || id.size() > kApiKeyHexLength) {
+    return InvalidArgument("a key ID is 12 to 64 lowercase hex characters, as `keys list` shows");
+  }
+  return Ok{};
+}
+
+Result<std::string> ResolveKeyId(std::string_view id, const std::vector<std::string>& hashes) {
+  if (Status s = CheckKeyId(id); !s.ok()) return s.error();
+  std::optional<std::string> match;
+  for (const std::string& hash : hashes) {
+    if (!hash.starts_with(id)) continue;
+    if (match) {
+      return InvalidArgument("the ID " + std::string(id) +
+                             " matches several keys; give more of it");
+    }
+    match = hash;
+  }
+  if (!match) return NotFound("no API key with ID " + std::string(id));
+  return *match;
 }
 
 }  // namespace heartbeat

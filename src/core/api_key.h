@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -24,6 +25,15 @@ std::string HashApiKey(std::string_view key);
 inline std::string KeyIdFromHash(std::string_view key_hash) {
   return std::string(key_hash.substr(0, kKeyIdLength));
 }
+
+// A key ID as `keys revoke` takes it: 12 to 64 lowercase hex characters (the ID `keys list`
+// shows, or more of the hash). InvalidArgument, saying so, otherwise.
+Status CheckKeyId(std::string_view id);
+
+// The one hash among `hashes` that the key ID `id` names (a prefix of it): NotFound when
+// none, InvalidArgument when several or when `id` is malformed. `hashes` may hold every
+// stored hash or only those that start with `id`.
+Result<std::string> ResolveKeyId(std::string_view id, const std::vector<std::string>& hashes);
 
 // Compares two strings in time that depends only on their lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

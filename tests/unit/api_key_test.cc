@@ -124,3 +124,37 @@ TEST(ConstantTimeEquals, ComparesEmbeddedNulBytes) {
 
 }  // namespace
 }  // namespace heartbeat
+
+namespace heartbeat {
+namespace {
+
+TEST(ResolveKeyId, NamesTheOneHashItIsAPrefixOf) {
+  const std::string a(64, 'a');
+  const std::string b = std::string(12, 'a') + std::string(52, 'b');
+  const std::string c(64, 'c');
+  EXPECT_EQ(*ResolveKeyId(std::string(12, 'c'), {a, c}), c);
+  EXPECT_EQ(*ResolveKeyId(a, {a, b, c}), a);  // the whole hash names one key
+  Result<std::string> several = ResolveKeyId(std::string(12, 'a'), {a, b, c});
+  ASSERT_FALSE(several.ok());
+  EXPECT_EQ(several.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(several.error().message, "the ID aaaaaaaaaaaa matches several keys; give more of it");
+  Result<std::string> none = ResolveKeyId(std::string(12, 'd'), {a, b, c});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(none.error().message, "no API key with ID dddddddddddd");
+}
+
+TEST(ResolveKeyId, RefusesMalformedIdsBeforeLooking) {
+  const std::string a(64, 'a');
+  for (const std::string id : {std::string(11, 'a'), std::string(65, 'a'), std::string(12, 'A'),
+                               std::string("aaaaaaaaaaag"), std::string()}) {
+    Result<std::string> r = ResolveKeyId(id, {a});
+    ASSERT_FALSE(r.ok()) << id;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << id;
+    EXPECT_EQ(r.error().message,
+              "a key ID is 12 to 64 lowercase hex characters, as `keys list` shows");
+  }
+}
+
+}  // namespace
+}  // namespace heartbeat

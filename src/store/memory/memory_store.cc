@@ -2,18 +2,9 @@
 
 #include <algorithm>
 
+#include "core/api_key.h"
+
 namespace heartbeat {
-
-namespace {
-
-// A key ID as `keys list` shows it (12 hex digits) or more of the hash, up to all of it.
-bool IsHexId(const std::string& id) {
-  if (id.size() < 12 || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-}  // namespace
 
 MemoryStore::MemoryStore() : worker_([this] { WorkerLoop(); }) {}
 
@@ -331,17 +322,11 @@ void MemoryStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
 
 void MemoryStore::RevokeKey(std::string id, Callback<void> done) {
   Run<void>(std::move(done), [&]() -> Status {
-    if (!IsHexId(id)) {
-      return InvalidArgument("a key ID is 12 to 64 lowercase hex characters, as `keys list` shows");
-    }
-    auto first = keys_.lower_bound(id);
-    auto end = first;
-    while (end != keys_.end() && end->first.starts_with(id)) ++end;
-    const auto matches = std::distance(first, end);
-    if (matches == 0) return NotFound("no API key with ID " + id);
-    if (matches > 1)
-      return InvalidArgument("the ID " + id + " matches several keys; give more of it");
-    keys_.erase(first);
+    std::vector<std::string> hashes;
+    for (const auto& [hash, key] : keys_) hashes.push_back(hash);
+    Result<std::string> hash = ResolveKeyId(id, hashes);
+    if (!hash.ok()) return hash.error();
+    keys_.erase(*hash);
     return Ok{};
   });
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/api_key.h"
 #include "core/interval.h"
 #include "store/sqlite/coalescing_vfs.h"
 #include "store/sqlite/monitor_row.h"
@@ -54,14 +55,6 @@ Status QueueAlert(Connection& db, const Alert& a) {
   (*ins)->Bind(6, a.at);
   (*ins)->Bind(7, a.down_since);
   return (*ins)->Run();
-}
-
-bool IsHexId(const std::string& id) {
-  if (id.size() < 12 || id.size() > 64) return false;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -600,25 +593,24 @@ void SqliteStore::RevokeKey(std::string id, Callback<void> done) {
   Write<void>(
       std::move(done),
       [id = std::move(id)](Connection& db) -> Status {
-        if (!IsHexId(id)) {
-          return InvalidArgument(
-              "a key ID is 12 to 64 lowercase hex characters, as `keys list` shows");
+        if (Status s = CheckKeyId(id); !s.ok()) return s;
+        Result<Statement*> find =
+            db.Prepare("SELECT key_hash FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
+        if (!find.ok()) return find.error();
+        (*find)->Bind(1, id);
+        std::vector<std::string> matches;
+        for (;;) {
+          Result<bool> row = (*find)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          matches.push_back((*find)->Text(0));
         }
-        Result<Statement*> count =
-            db.Prepare("SELECT count(*) FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
-        if (!count.ok()) return count.error();
-        (*count)->Bind(1, id);
-        Result<bool> row = (*count)->Step();
-        if (!row.ok()) return row.error();
-        std::int64_t matches = (*count)->Int(0);
-        (*count)->Reset();
-        if (matches == 0) return NotFound("no API key with ID " + id);
-        if (matches > 1)
-          return InvalidArgument("the ID " + id + " matches several keys; give more of it");
-        Result<Statement*> st =
-            db.Prepare("DELETE FROM api_keys WHERE substr(key_hash, 1, length(?1)) = ?1");
+        (*find)->Reset();
+        Result<std::string> hash = ResolveKeyId(id, matches);
+        if (!hash.ok()) return hash.error();
+        Result<Statement*> st = db.Prepare("DELETE FROM api_keys WHERE key_hash = ?1");
         if (!st.ok()) return st.error();
-        (*st)->Bind(1, id);
+        (*st)->Bind(1, *hash);
         return (*st)->Run();
       },
       Atomicity::kOneStatement);
