@@ -146,8 +146,8 @@ TEST(ResolveKeyId, NamesTheOneHashItIsAPrefixOf) {
 
 TEST(ResolveKeyId, RefusesMalformedIdsBeforeLooking) {
   const std::string a(64, 'a');
-  for (const std::string id : {std::string(11, 'a'), std::string(65, 'a'), std::string(12, 'A'),
-                               std::string("aaaaaaaaaaag"), std::string()}) {
+  for (const std::string& id : {std::string(11, 'a'), std::string(65, 'a'), std::string(12, 'A'),
+                                std::string("aaaaaaaaaaag"), std::string()}) {
     Result<std::string> r = ResolveKeyId(id, {a});
     ASSERT_FALSE(r.ok()) << id;
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << id;
