@@ -1,12 +1,10 @@
 #include "core/metrics.h"
 
+#include <cassert>
 #include <cstdio>
 
 namespace heartbeat {
 namespace {
-
-constexpr std::array<std::string_view, 8> kStoreOps{"ping",   "fail",  "get",     "list",
-                                                    "delete", "pause", "unpause", "other"};
 
 std::string FormatDouble(double v) {
   char buf[32];
@@ -64,47 +62,54 @@ void Histogram::Render(std::string& out, std::string_view name, std::string_view
   Line(out, std::string(name) + "_count", labels, std::to_string(count));
 }
 
-std::string_view ToString(RouteLabel route) {
-  switch (route) {
-    case RouteLabel::kPing:
-      return "ping";
-    case RouteLabel::kFail:
-      return "fail";
-    case RouteLabel::kMonitors:
-      return "monitors";
-    case RouteLabel::kMonitor:
-      return "monitor";
-    case RouteLabel::kPause:
-      return "pause";
-    case RouteLabel::kUnpause:
-      return "unpause";
-    case RouteLabel::kHealthz:
-      return "healthz";
-    case RouteLabel::kMetrics:
-      return "metrics";
-    case RouteLabel::kDashboard:
-      return "dashboard";
-    case RouteLabel::kUnknown:
-      break;
+Metrics::Metrics() : requests_(std::make_unique<std::array<StatusHistograms, kMaxRoutes>>()) {}
+
+template <std::size_t N>
+std::uint16_t Metrics::Register(Names<N>& names, std::string_view name) {
+  std::lock_guard lock(register_mu_);
+  const std::size_t count = names.count.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (names.names[i] == name) return static_cast<std::uint16_t>(i);
   }
-  return "unknown";
+  assert(count < N && "more label values than Metrics has room for");
+  if (count == N) return static_cast<std::uint16_t>(N - 1);
+  names.names[count] = std::string(name);
+  names.count.store(count + 1, std::memory_order_release);
+  return static_cast<std::uint16_t>(count);
 }
 
-std::size_t Metrics::StatusIndex(unsigned status) {
-  for (std::size_t i = 0; i < kStatusCodes.size(); ++i) {
-    if (kStatusCodes[i] == status) return i;
+RouteLabel Metrics::RegisterRoute(std::string_view name) { return {Register(routes_, name)}; }
+
+StoreOpLabel Metrics::RegisterStoreOperation(std::string_view name) {
+  return {Register(store_op_names_, name)};
+}
+
+void Metrics::RegisterStatusCode(unsigned code) {
+  std::lock_guard lock(register_mu_);
+  const std::size_t count = status_code_count_.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (status_codes_[i] == code) return;
   }
-  return kStatusCodes.size();  // other
+  assert(count < kMaxStatusCodes && "more status codes than Metrics has room for");
+  if (count == kMaxStatusCodes) return;  // counted as "other"
+  status_codes_[count] = code;
+  status_code_count_.store(count + 1, std::memory_order_release);
+}
+
+std::size_t Metrics::StatusIndex(unsigned status) const {
+  const std::size_t count = status_code_count_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (status_codes_[i] == status) return i;
+  }
+  return kMaxStatusCodes;  // other
 }
 
 void Metrics::ObserveRequest(RouteLabel route, unsigned status, double seconds) {
-  requests_[static_cast<std::size_t>(route)][StatusIndex(status)].Observe(seconds);
+  (*requests_)[route.index][StatusIndex(status)].Observe(seconds);
 }
 
-void Metrics::ObserveStoreOperation(std::string_view op, double seconds) {
-  std::size_t i = 0;
-  while (i + 1 < kStoreOps.size() && kStoreOps[i] != op) ++i;
-  store_ops_[i].Observe(seconds);
+void Metrics::ObserveStoreOperation(StoreOpLabel op, double seconds) {
+  store_ops_[op.index].Observe(seconds);
 }
 
 void Metrics::CountAlert(AlertKind kind, bool sent) {
@@ -145,21 +150,24 @@ std::string Metrics::Render(const MonitorCounts& monitors, std::int64_t alerts_p
 
   Help(out, "heartbeat_http_request_duration_seconds", "histogram",
        "HTTP requests by route and status code, from request read to response ready.");
-  for (std::size_t r = 0; r < kRouteCount; ++r) {
-    for (std::size_t c = 0; c <= kStatusCodes.size(); ++c) {
-      const Histogram& h = requests_[r][c];
-      if (h.count() == 0) continue;  // only the series that happened
-      std::string code = c < kStatusCodes.size() ? std::to_string(kStatusCodes[c]) : "other";
+  const std::size_t route_count = routes_.count.load(std::memory_order_acquire);
+  const std::size_t code_count = status_code_count_.load(std::memory_order_acquire);
+  for (std::size_t r = 0; r < route_count; ++r) {
+    const auto render = [&](std::size_t c, const std::string& code) {
+      const Histogram& h = (*requests_)[r][c];
+      if (h.count() == 0) return;  // only the series that happened
       h.Render(out, "heartbeat_http_request_duration_seconds",
-               "route=\"" + std::string(ToString(static_cast<RouteLabel>(r))) + "\",code=\"" +
-                   code + "\"");
-    }
+               "route=\"" + routes_.names[r] + "\",code=\"" + code + "\"");
+    };
+    for (std::size_t c = 0; c < code_count; ++c) render(c, std::to_string(status_codes_[c]));
+    render(kMaxStatusCodes, "other");
   }
   Help(out, "heartbeat_store_operation_duration_seconds", "histogram",
        "Store operations made by the API, until durable for writes.");
-  for (std::size_t i = 0; i < kStoreOps.size(); ++i) {
+  const std::size_t op_count = store_op_names_.count.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < op_count; ++i) {
     store_ops_[i].Render(out, "heartbeat_store_operation_duration_seconds",
-                         "op=\"" + std::string(kStoreOps[i]) + "\"");
+                         "op=\"" + store_op_names_.names[i] + "\"");
   }
   Help(out, "heartbeat_checker_cycle_seconds", "histogram",
        "Duration of checker cycles (find due monitors, decide, write decisions).");

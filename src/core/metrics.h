@@ -1,12 +1,17 @@
 #pragma once
 // Process metrics, rendered in the Prometheus text exposition format. Lock-free on the
-// hot paths: every series is a fixed slot of atomics, chosen by enum, so that a request
-// counts itself without a lock or an allocation.
+// hot paths: every series is a fixed slot of atomics, chosen by a small index, so that a
+// request counts itself without a lock or an allocation.
+//
+// The values of the labels that belong to other layers (the HTTP routes, the status codes
+// they answer with, the store operations the API makes) are not listed here: their owners
+// register them at start-up and keep the handles that the hot paths pass back.
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -34,30 +39,42 @@ class Histogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
-enum class RouteLabel {
-  kPing,
-  kFail,
-  kMonitors,
-  kMonitor,
-  kPause,
-  kUnpause,
-  kHealthz,
-  kMetrics,
-  kDashboard,
-  kUnknown,
+// A route's value of the `route` label of heartbeat_http_request_duration_seconds, from
+// Metrics::RegisterRoute: an index into fixed slots, so that a request counts itself
+// without a lock, an allocation or a look-up by name.
+struct RouteLabel {
+  std::uint16_t index = 0;
 };
-inline constexpr std::size_t kRouteCount = 10;
-std::string_view ToString(RouteLabel route);
-
-// The status codes the API answers with; anything else counts as "other".
-inline constexpr std::array<unsigned, 13> kStatusCodes{200, 204, 400, 401, 404, 405, 408,
-                                                       413, 414, 429, 431, 500, 503};
+// An operation's value of the `op` label of heartbeat_store_operation_duration_seconds,
+// from Metrics::RegisterStoreOperation.
+struct StoreOpLabel {
+  std::uint16_t index = 0;
+};
 
 class Metrics {
  public:
+  // Room for label values; registering more is a programming error (asserted; the extra
+  // values share the last slot).
+  static constexpr std::size_t kMaxRoutes = 48;
+  static constexpr std::size_t kMaxStatusCodes = 31;  // one more slot counts "other"
+  static constexpr std::size_t kMaxStoreOps = 32;
+
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Registration, at start-up (e.g. when the router is built). Each returns the handle of
+  // `name`, the same one when it was registered before; series are rendered in the order of
+  // first registration. Thread-safe, also against the Observe calls, which see a value once
+  // its registration returned.
+  RouteLabel RegisterRoute(std::string_view name);
+  // A status code that gets its own `code` label value; any other is counted as "other".
+  void RegisterStatusCode(unsigned code);
+  StoreOpLabel RegisterStoreOperation(std::string_view name);
+
   void CountPing() { pings_.fetch_add(1, std::memory_order_relaxed); }
   void ObserveRequest(RouteLabel route, unsigned status, double seconds);
-  void ObserveStoreOperation(std::string_view op, double seconds);
+  void ObserveStoreOperation(StoreOpLabel op, double seconds);
   void CountAlert(AlertKind kind, bool sent);
   void ObserveCheckerCycle(double seconds) { checker_cycle_.Observe(seconds); }
 
@@ -72,13 +89,28 @@ class Metrics {
   std::string Render(const MonitorCounts& monitors, std::int64_t alerts_pending) const;
 
  private:
-  static std::size_t StatusIndex(unsigned status);
+  // Names registered once and never moved: a slot is written before the count that
+  // publishes it (release), and read only below a count loaded with acquire.
+  template <std::size_t N>
+  struct Names {
+    std::array<std::string, N> names;
+    std::atomic<std::size_t> count{0};
+  };
+  template <std::size_t N>
+  std::uint16_t Register(Names<N>& names, std::string_view name);
+  std::size_t StatusIndex(unsigned status) const;
+
+  std::mutex register_mu_;  // serialises the registrations (never taken by Observe)
+  Names<kMaxRoutes> routes_;
+  std::array<unsigned, kMaxStatusCodes> status_codes_{};
+  std::atomic<std::size_t> status_code_count_{0};
+  Names<kMaxStoreOps> store_op_names_;
 
   std::atomic<std::uint64_t> pings_{0};
-  // [route][status index], the last index for "other".
-  std::array<std::array<Histogram, kStatusCodes.size() + 1>, kRouteCount> requests_;
-  // Store operations, by the API route (or checker step) that made them.
-  std::array<Histogram, 8> store_ops_;
+  // [route][status index], the last index for "other". On the heap: it is large.
+  using StatusHistograms = std::array<Histogram, kMaxStatusCodes + 1>;
+  std::unique_ptr<std::array<StatusHistograms, kMaxRoutes>> requests_;
+  std::array<Histogram, kMaxStoreOps> store_ops_;
   std::array<std::array<std::atomic<std::uint64_t>, 2>, 4> alerts_{};  // [kind][sent?]
   Histogram checker_cycle_;
   struct Gauge {
