@@ -12,7 +12,7 @@ JOBS        ?= $(shell nproc)
 TEST_JOBS   ?= $(shell echo $$(( $$(nproc) * 2 )))
 CMAKE_FLAGS ?=
 
-.PHONY: all build run test test-release test-asan test-fuzz fuzz fuzz-build bench deps clean format
+.PHONY: all build build-server build-bench run test test-release test-asan test-fuzz fuzz fuzz-build bench deps clean format
 
 all: build
 
@@ -25,9 +25,18 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Installs what is missing, builds, makes sure there is an API key, serves on :3000.
+# Only what serving needs (scripts/run.sh uses build/heartbeat alone): the test tree is most
+# of a full build's compile time.
+build-server: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target heartbeat
+
+# What bench/run.sh runs: the server and the two benchmark programs of bench/.
+build-bench: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target heartbeat store_bench alert_bench
+
+# Installs what is missing, builds the server, makes sure there is an API key, serves on :3000.
 run: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build-server
 	@./scripts/run.sh
 
 # Every test through CTest: the Release build, then the same suite under ASan+UBSan, then
@@ -70,7 +79,7 @@ test-fuzz: fuzz-build
 	./fuzz/run.sh $(FUZZ_BUILD) $(TEST_FUZZ_SECONDS)
 
 bench: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build-bench
 	@./bench/run.sh
 
 format:

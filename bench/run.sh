@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: measures a fresh `heartbeat serve` on the durable SQLite store (and on
 # DynamoDB through dynalite) with wrk on keep-alive connections, prints a table and writes the same figures as JSON to
-# build/bench/results.json. Every figure comes from this run.
+# build/bench/results.json. Every figure comes from this run. The latest table:
+# (README, "Performance"); where the time goes and what was tried: (docs/ENGINEERING.md,
+# "Performance: where the time goes").
 #
 #   DURATION=10 (seconds per wrk run)   SLUGS=100000 (ping pool)
 set -euo pipefail

@@ -21,6 +21,9 @@
 // the checker's queries go to the GSI, which is eventually consistent: a monitor changed a
 // moment ago may be seen in its old state, and the conditional write then loses (kConflict)
 // instead of acting on it.
+//
+// For operators: (README, "On DynamoDB"); in prose, with the request client's retries:
+// (docs/ENGINEERING.md, "DynamoDB store internals").
 
 #include <atomic>
 #include <chrono>
