@@ -33,6 +33,11 @@ inline auto AllStores() {
   return ::testing::Values(StoreKind::kSqlite, StoreKind::kDynamo, StoreKind::kMemory);
 }
 
+// The unit suites of the checker, the deliverer and the API: the store in memory (fast, no
+// Node), since every store passes the same contract suite; the end-to-end suites run the
+// binary on SQLite and DynamoDB.
+inline auto MemoryStoreOnly() { return ::testing::Values(StoreKind::kMemory); }
+
 inline std::string StoreKindParamName(const ::testing::TestParamInfo<StoreKind>& info) {
   return StoreKindName(info.param);
 }
