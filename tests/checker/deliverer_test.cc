@@ -914,6 +914,27 @@ TEST_P(Service, AFailWhileTheCheckerLooksForItsNextDeadlineIsNotLeftForItsNextLo
   service_->Stop();
 }
 
+// Stop ends both loops, lets the send in flight finish, and may be called again (the
+// fixture's destructor does); nothing looks at the store after it.
+TEST_P(Service, StopWaitsForTheSendInFlightThenNothingRunsAndAgainIsHarmless) {
+  scripted_.Hold("stuck");
+  Start(&scripted_);
+  Fail("stuck");
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck", milliseconds(2000)).has_value());
+  auto stopped = std::async(std::launch::async, [&] { service_->Stop(); });
+  EXPECT_EQ(stopped.wait_for(milliseconds(200)), std::future_status::timeout)
+      << "Stop returned with a send in flight";
+  scripted_.Release("stuck");
+  EXPECT_EQ(stopped.wait_for(milliseconds(3000)), std::future_status::ready);
+  stopped.get();
+  service_->Stop();
+  std::size_t looks = observed_.DueCalls().size();
+  Fail("later");  // its Wake finds no loop, and harms nothing
+  std::this_thread::sleep_for(milliseconds(1200));
+  EXPECT_EQ(observed_.DueCalls().size(), looks);
+  EXPECT_EQ(scripted_.Calls().size(), 1u);
+}
+
 TEST_P(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
   Start(nullptr);
   Fail("job");
