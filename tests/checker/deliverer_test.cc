@@ -783,10 +783,9 @@ class Service : public ::testing::TestWithParam<StoreKind> {
     if (service_) service_->Stop();
     store_->Close();
   }
-  void Start(Notifier* notifier) {
+  void Start(Notifier* notifier, DelivererOptions options = {}) {
     if (notifier != nullptr) {
-      deliverer_ =
-          std::make_unique<Deliverer>(observed_, *notifier, RealClock(), DelivererOptions{});
+      deliverer_ = std::make_unique<Deliverer>(observed_, *notifier, RealClock(), options);
     }
     service_ = std::make_unique<CheckerService>(checker_, deliverer_.get(), RealClock());
     service_->Start();
@@ -911,6 +910,38 @@ TEST_P(Service, AFailWhileTheCheckerLooksForItsNextDeadlineIsNotLeftForItsNextLo
   EXPECT_LT(*sent - failed, milliseconds(500))
       << "the alert went out " << std::chrono::duration_cast<milliseconds>(*sent - failed).count()
       << " ms after the fail: its wake-up was lost";
+  service_->Stop();
+}
+
+// Every sender busy with a hanging send: the alert that comes due meanwhile waits for a
+// free sender, and goes out as soon as one is free (its send wakes the delivery), not at
+// the delivery's next look a second later.
+TEST_P(Service, AnAlertWaitingForAFreeSenderGoesOutAsSoonAsOneIsFree) {
+  DelivererOptions options;
+  options.senders = 2;
+  scripted_.Hold("stuck1");
+  scripted_.Hold("stuck2");
+  Start(&scripted_, options);
+  Fail("stuck1");
+  Fail("stuck2");
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck1", milliseconds(2000)).has_value());
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck2", milliseconds(2000)).has_value());
+  Fail("other");
+  // Queued, and found no free sender: the delivery waits for one, up to its 1 s.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (PendingIn(*store_) < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_TRUE(scripted_.CallsFor("other").empty()) << "more sends at once than senders";
+  auto released = std::chrono::steady_clock::now();
+  scripted_.Release("stuck1");
+  std::optional<SteadyTime> sent = scripted_.WaitForCallOf("other", milliseconds(2500));
+  scripted_.ReleaseAll();
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_LT(*sent - released, milliseconds(500))
+      << "the alert went out " << std::chrono::duration_cast<milliseconds>(*sent - released).count()
+      << " ms after a sender was free";
   service_->Stop();
 }
 
