@@ -3,7 +3,8 @@
 // engine (core/alert.h) and applies each decision as a conditional write that queues the
 // alert in the outbox in the same transaction. Two checkers on one store (serve plus a
 // cron `heartbeat check`, or several replicas) cannot both win a transition: the loser
-// gets kConflict and moves on. Synchronous: run it on a thread that may block.
+// gets kConflict and moves on. Synchronous: run it on a thread that may block (`serve` runs it
+// on CheckerService's check loop; `heartbeat check` and the Lambda on their main thread).
 
 #include <cstdint>
 

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <thread>
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <exception>
 #include <vector>
 
 #include "notify/message.h"
@@ -19,8 +21,22 @@ std::int64_t BackoffMillis(std::int64_t attempts, const DelivererOptions& option
   return jitter(rng);
 }
 
+namespace {
+
+DelivererOptions Normalized(DelivererOptions options) {
+  options.senders = std::max<std::size_t>(options.senders, 1);
+  options.batch = std::max<std::size_t>(options.batch, 1);
+  return options;
+}
+
+}  // namespace
+
 Deliverer::Deliverer(Store& store, Notifier& notifier, const Clock& clock, DelivererOptions options)
-    : store_(store), notifier_(notifier), clock_(clock), options_(options) {
+    : store_(store),
+      notifier_(notifier),
+      clock_(clock),
+      options_(Normalized(options)),
+      pool_(options_.senders) {
   std::random_device rd;
   rng_.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
   char host[64] = "host";
@@ -29,13 +45,16 @@ Deliverer::Deliverer(Store& store, Notifier& notifier, const Clock& clock, Deliv
            std::to_string(rng_() % 1'000'000'000);
 }
 
-Deliverer::~Deliverer() { WaitIdle(); }
+Deliverer::~Deliverer() { Stop(); }
 
-Result<std::size_t> Deliverer::Dispatch() {
+Result<std::size_t> Deliverer::Dispatch() { return Dispatch(options_.batch); }
+
+Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
   // First, alerts already sent whose removal failed: record them, never send them again.
   std::map<std::pair<std::string, std::int64_t>, PendingAlert> unrecorded;
   {
     std::lock_guard lock(mu_);
+    if (stopped_) return Unavailable("the deliverer is stopped");
     unrecorded = sent_unrecorded_;
   }
   for (const auto& [key, p] : unrecorded) {
@@ -45,63 +64,101 @@ Result<std::size_t> Deliverer::Dispatch() {
     }
   }
 
-  auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-    store_.ClaimAlerts(clock_.Now(), options_.lease_ms, options_.batch, owner_, std::move(cb));
-  });
-  if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
+  // Senders are reserved before the claim: every alert claimed has a sender waiting for
+  // it, so none sits in a queue while its lease runs out.
+  std::size_t reserved;
   {
     std::lock_guard lock(mu_);
-    inflight_ += claimed->size();
+    if (stopped_) return Unavailable("the deliverer is stopped");
+    reserved = std::min({limit, options_.batch, options_.senders - busy_});
+    busy_ += reserved;
   }
-  JoinFinished();
-  for (PendingAlert& p : *claimed) {
+  if (reserved == 0) return std::size_t{0};
+  auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+    store_.ClaimAlerts(clock_.Now(), options_.lease_ms, reserved, owner_, std::move(cb));
+  });
+  const std::size_t n = claimed.ok() ? std::min(claimed->size(), reserved) : 0;
+  {
     std::lock_guard lock(mu_);
-    auto sender = senders_.emplace(senders_.end());
-    // The thread reaches `sender` only under mu_, held here until it is stored.
-    sender->thread = std::thread([this, sender, p = std::move(p)] {
-      SendOne(p);
-      if (on_done_) on_done_();
-      // Notified under the lock: once WaitIdle can return, this thread touches nothing.
-      std::lock_guard lock(mu_);
-      sender->done = true;
-      --inflight_;
-      idle_cv_.notify_all();
-    });
+    busy_ -= reserved - n;
+    inflight_ += n;
+    idle_cv_.notify_all();
   }
-  return claimed->size();
+  if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
+  for (std::size_t i = 0; i < n; ++i) {
+    boost::asio::post(pool_, [this, p = std::move((*claimed)[i])] { RunSend(p); });
+  }
+  return n;
 }
 
-void Deliverer::JoinFinished() {
-  std::list<Sender> finished;
+void Deliverer::RunSend(const PendingAlert& p) {
+  try {
+    SendOne(p);
+  } catch (const std::exception& e) {
+    // The last net: the alert stays leased, and is sent again once its lease is over.
+    spdlog::error("sending alert {} failed: {}", p.id, e.what());
+  }
   {
     std::lock_guard lock(mu_);
-    for (auto it = senders_.begin(); it != senders_.end();) {
-      auto next = std::next(it);
-      if (it->done) finished.splice(finished.end(), senders_, it);
-      it = next;
-    }
+    --busy_;
+    idle_cv_.notify_all();
   }
-  // Joined, not detached: a thread still on its way out when the process exits would be
-  // freeing its thread-local state as the process goes (LeakSanitizer saw OpenSSL's).
-  for (Sender& s : finished) s.thread.join();
+  if (on_done_) on_done_();
+  // Notified under the lock: once WaitIdle can return, this thread touches nothing more.
+  std::lock_guard lock(mu_);
+  --inflight_;
+  idle_cv_.notify_all();
 }
 
 void Deliverer::WaitIdle() {
-  {
-    std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [&] { return inflight_ == 0; });
-  }
-  JoinFinished();  // after inflight_ reached zero: every sender is done
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return busy_ == 0 && inflight_ == 0; });
+}
+
+std::size_t Deliverer::FreeSenders() const {
+  std::lock_guard lock(mu_);
+  return options_.senders - busy_;
 }
 
 Result<DeliveryStats> Deliverer::DeliverReady() {
   DeliveryStats before = totals();
-  Result<std::size_t> started = Dispatch();
+  std::optional<Error> failed;
+  std::size_t started = 0;
+  // Alerts are claimed only as senders are free: past `senders` ready alerts, the round
+  // claims more as sends end, up to `batch` in all.
+  while (started < options_.batch) {
+    std::size_t free;
+    {
+      std::unique_lock lock(mu_);
+      idle_cv_.wait(lock, [&] { return stopped_ || busy_ < options_.senders; });
+      free = options_.senders - busy_;
+    }
+    const std::size_t want = std::min(options_.batch - started, free);
+    Result<std::size_t> n = Dispatch(want);
+    if (!n.ok()) {
+      failed = n.error();
+      break;
+    }
+    started += *n;
+    if (*n < want) break;  // nothing more is ready
+  }
   WaitIdle();
-  if (!started.ok()) return started.error();
+  if (failed) return *failed;
   DeliveryStats after = totals();
   return DeliveryStats{after.sent - before.sent, after.retried - before.retried,
                        after.rejected - before.rejected, after.errors - before.errors};
+}
+
+void Deliverer::Stop() {
+  std::call_once(stop_once_, [&] {
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+      idle_cv_.notify_all();  // a DeliverReady waiting for a free sender gives up
+    }
+    WaitIdle();
+    pool_.join();
+  });
 }
 
 DeliveryStats Deliverer::totals() const {
@@ -110,15 +167,9 @@ DeliveryStats Deliverer::totals() const {
 }
 
 Status Deliverer::RecordSent(const PendingAlert& p) {
-  Status recorded;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    recorded =
-        Await<void>([&](Callback<void> cb) { store_.FinishAlert(p, owner_, std::move(cb)); });
-    // kConflict: the lease is gone (another sender took over); nothing more to record.
-    if (recorded.ok() || recorded.error().code == ErrorCode::kConflict) return recorded;
-  }
-  return recorded;
+  // One try: when it fails, the alert is kept as sent but unrecorded, and the next
+  // Dispatch records it (no sleeping retry on a sending thread).
+  return Await<void>([&](Callback<void> cb) { store_.FinishAlert(p, owner_, std::move(cb)); });
 }
 
 void Deliverer::SendOne(const PendingAlert& p) {

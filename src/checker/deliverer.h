@@ -4,18 +4,27 @@
 // sent -> removed; refused (Telegram's 400) -> kept as rejected, logged loudly, never
 // retried; anything else -> retried with exponential backoff and jitter (capped), or
 // after the receiver's own retry_after. One slow or failing send never holds up the
-// alerts of other monitors. Synchronous: run it on a thread that may block.
+// alerts of other monitors.
+//
+// Threads: sends run on a fixed pool of `DelivererOptions::senders` threads that the
+// Deliverer owns (created with it, joined by Stop or the destructor), never a thread per
+// alert. An alert is claimed only when a sender is free to take it at once, so no
+// claimed alert waits in a queue while its lease runs out, and a send that hangs for its
+// whole timeout holds one sender: with N senders, up to N - 1 hanging sends leave the
+// others' alerts going out without delay. Dispatch, DeliverReady, NextAttempt and
+// RecordSent's store calls block the calling thread (run them on a thread that may
+// block); the outcome of a send is recorded on its sending thread. No call sleeps: a
+// failed record is retried by the next Dispatch.
 
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
-#include <set>
 #include <string>
-#include <thread>
 
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -30,7 +39,11 @@ struct DelivererOptions {
   std::int64_t lease_ms = 30'000;         // longer than any send can take (15 s)
   std::int64_t backoff_base_ms = 1'000;   // first retry after about a second
   std::int64_t backoff_cap_ms = 300'000;  // never more than 5 minutes apart
-  Metrics* metrics = nullptr;             // alerts sent and failed, when set
+  // Sending threads: at most this many sends at once. Large enough that a few hanging
+  // sends (Telegram down: each waits its whole timeout) leave plenty for other monitors;
+  // an alert claimed beyond this waits for the next free sender, unclaimed.
+  std::size_t senders = 16;
+  Metrics* metrics = nullptr;  // alerts sent and failed, when set
 };
 
 struct DeliveryStats {
@@ -48,24 +61,38 @@ std::int64_t BackoffMillis(std::int64_t attempts, const DelivererOptions& option
 class Deliverer {
  public:
   Deliverer(Store& store, Notifier& notifier, const Clock& clock, DelivererOptions options);
-  // Waits for the sends in flight.
+  // Stop().
   ~Deliverer();
 
-  // Claims what is ready and starts sending it, each alert on its own thread, without
-  // waiting: an alert that hangs for its whole timeout delays no other, and the next
-  // Dispatch can claim other monitors' alerts meanwhile (the ones in flight are leased).
-  // Returns how many sends were started.
+  // First records the alerts sent earlier whose record failed. Then claims what is ready,
+  // as many alerts as there are free senders (and at most `batch`), and starts sending
+  // them without waiting: an alert that hangs for its whole timeout delays no other, and
+  // the next Dispatch can claim other monitors' alerts meanwhile (the ones in flight are
+  // leased). Returns how many sends were started: 0 when no sender is free, without
+  // claiming. Fails with kUnavailable after Stop.
   Result<std::size_t> Dispatch();
 
-  // Waits until every started send has finished and its outcome is recorded, and its
-  // thread has ended (its thread-local state, OpenSSL's among it, released).
+  // Waits until every started send has finished and its outcome is recorded: no send of
+  // this Deliverer is running when it returns (the sending threads stay, for the next).
   void WaitIdle();
 
-  // Dispatch, then WaitIdle: one synchronous round, for `heartbeat check` and tests.
+  // One synchronous round, for `heartbeat check`, the Lambda and tests: up to `batch`
+  // alerts claimed (more than `senders` only as senders free up), sent, and their
+  // outcomes recorded before it returns (WaitIdle).
   Result<DeliveryStats> DeliverReady();
 
-  // Runs after each send's outcome is recorded (on the sending thread).
+  // Refuses further Dispatch, waits for the sends in flight (each bounded by the
+  // notifier's own timeout: a Send cannot be cut short from here), then joins the sending
+  // threads, whose thread-local state (OpenSSL's among it) is released by then.
+  // Idempotent; not to be called from a sending thread (the on-done callback).
+  void Stop();
+
+  // Runs on the sending thread after each send's outcome is recorded and its sender is
+  // free again (a Dispatch then finds it free). Set it only while no send is in flight.
   void SetOnDone(std::function<void()> on_done) { on_done_ = std::move(on_done); }
+
+  // Senders not busy with a send now.
+  std::size_t FreeSenders() const;
 
   // When the next pending alert becomes ready; nullopt when none is pending.
   Result<std::optional<UnixMillis>> NextAttempt();
@@ -74,9 +101,13 @@ class Deliverer {
   DeliveryStats totals() const;
 
  private:
-  // Sends one claimed alert and records the outcome; runs on its own thread.
+  // Claims up to `limit` alerts (fewer when fewer senders are free) and starts them.
+  Result<std::size_t> Dispatch(std::size_t limit);
+  // The task of a sending thread: SendOne, then frees its sender and calls on_done_.
+  void RunSend(const PendingAlert& p);
+  // Sends one claimed alert and records the outcome.
   void SendOne(const PendingAlert& p);
-  // Records a delivered alert, retrying briefly while the lease is still ours.
+  // Records a delivered alert once; a failure is left for the next Dispatch to retry.
   Status RecordSent(const PendingAlert& p);
 
   Store& store_;
@@ -86,23 +117,21 @@ class Deliverer {
   std::string owner_;  // this sender's lease name
   std::function<void()> on_done_;
 
-  // Joins the threads of finished sends.
-  void JoinFinished();
-
-  struct Sender {
-    std::thread thread;
-    bool done = false;  // guarded by mu_: the thread touches nothing more
-  };
-
   mutable std::mutex mu_;
-  std::condition_variable idle_cv_;
-  std::size_t inflight_ = 0;   // guarded by mu_
-  std::list<Sender> senders_;  // guarded by mu_: one per send started, until joined
-  DeliveryStats totals_;       // guarded by mu_
+  std::condition_variable idle_cv_;  // busy_ or inflight_ went down
+  bool stopped_ = false;             // guarded by mu_
+  // Senders taken: reserved by a Dispatch for its claim, then one per send until its
+  // outcome is recorded. Never more than options_.senders.
+  std::size_t busy_ = 0;      // guarded by mu_
+  std::size_t inflight_ = 0;  // guarded by mu_: sends started and not yet fully done
+  DeliveryStats totals_;      // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them.
   std::map<std::pair<std::string, std::int64_t>, PendingAlert>
       sent_unrecorded_;  // by (slug, id)  // guarded by mu_
   std::mt19937_64 rng_;  // guarded by mu_
+  std::once_flag stop_once_;
+
+  boost::asio::thread_pool pool_;  // the sending threads; last, so it goes first
 };
 
 }  // namespace heartbeat

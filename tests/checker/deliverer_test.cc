@@ -491,8 +491,8 @@ TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
   ObservedStore flaky(*store_);
   Deliverer d(flaky, notifier_, clock_, {});
   QueueFailed("job", kT0);
-  // The deliverer retries the removal briefly (3 tries) while its lease holds: make all
-  // of them fail, so that the alert is left sent but unrecorded.
+  // The removal fails, and so do the deliverer's next tries (one at each later round):
+  // the alert is left sent but unrecorded for a while, its lease running out meanwhile.
   flaky.fail_finish = 3;
   DeliveryStats s = DeliverAt(d, kT0);
   EXPECT_EQ(s.sent, 1u);
@@ -505,17 +505,26 @@ TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
 }
 
 // A Notifier that leaves thread-local state behind in each sending thread, released
-// slowly when the thread ends, as OpenSSL's per-thread error state is.
+// slowly when the thread ends, as OpenSSL's per-thread error state is. Counts the sends
+// running now; each takes a little while.
 class ThreadLocalStateNotifier final : public Notifier {
  public:
   SendOutcome Send(const Alert& /*alert*/) override {
+    running.fetch_add(1);
     thread_local ThreadState state{this};
+    std::this_thread::sleep_for(milliseconds(20));
+    finished.fetch_add(1);
+    running.fetch_sub(1);
     return Sent();
   }
-  std::atomic<int> released{0};
+  std::atomic<int> running{0};
+  std::atomic<int> finished{0};
+  std::atomic<int> created{0};   // sending threads that sent
+  std::atomic<int> released{0};  // ... whose thread-local state is gone
 
  private:
   struct ThreadState {
+    explicit ThreadState(ThreadLocalStateNotifier* o) : owner(o) { owner->created.fetch_add(1); }
     ThreadLocalStateNotifier* owner;
     ~ThreadState() {
       std::this_thread::sleep_for(milliseconds(200));
@@ -524,10 +533,12 @@ class ThreadLocalStateNotifier final : public Notifier {
   };
 };
 
-// When a round is over, its sending threads are gone, their thread-local state released.
-// They used to be detached, and one could still be on its way out as the process exited:
-// LeakSanitizer then reported the OpenSSL state it was freeing as a leak.
-TEST_P(DelivererTest, ARoundEndsOnlyWhenItsSendingThreadsHaveEnded) {
+// When a round is over, none of its sends is still running. The sending threads are a
+// pool that outlives rounds; Stop, or else the destructor, joins them, their thread-local
+// state released. Sending threads used to be detached, and one could still be on its way
+// out as the process exited: LeakSanitizer then reported the OpenSSL state it was freeing
+// as a leak.
+TEST_P(DelivererTest, ARoundEndsOnlyWhenItsSendsHaveEndedAndStopJoinsTheSendingThreads) {
   ThreadLocalStateNotifier notifier;
   {
     Deliverer d(*store_, notifier, clock_, {});
@@ -535,8 +546,133 @@ TEST_P(DelivererTest, ARoundEndsOnlyWhenItsSendingThreadsHaveEnded) {
     QueueFailed("b", kT0);
     DeliveryStats s = DeliverAt(d, kT0);
     EXPECT_EQ(s.sent, 2u);
-    EXPECT_EQ(notifier.released.load(), 2) << "a sending thread outlived its round";
+    EXPECT_EQ(notifier.running.load(), 0) << "a send outlived its round";
+    EXPECT_EQ(notifier.finished.load(), 2);
+    d.Stop();
+    EXPECT_GE(notifier.created.load(), 1);
+    EXPECT_EQ(notifier.released.load(), notifier.created.load())
+        << "a sending thread outlived Stop";
+    d.Stop();  // idempotent
   }
+  {
+    Deliverer d(*store_, notifier, clock_, {});
+    QueueFailed("c", kT0 + kSecond);
+    EXPECT_EQ(DeliverAt(d, kT0 + kSecond).sent, 1u);
+  }
+  EXPECT_EQ(notifier.finished.load(), 3);
+  EXPECT_EQ(notifier.released.load(), notifier.created.load())
+      << "a sending thread outlived its Deliverer";
+}
+
+// A Notifier that counts the sends running at once, around a ScriptedNotifier.
+class CountingNotifier final : public Notifier {
+ public:
+  explicit CountingNotifier(Notifier& inner) : inner_(inner) {}
+  SendOutcome Send(const Alert& alert) override {
+    int now = running_.fetch_add(1) + 1;
+    int seen = most_.load();
+    while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+    }
+    SendOutcome outcome = inner_.Send(alert);
+    running_.fetch_sub(1);
+    return outcome;
+  }
+  int most() const { return most_.load(); }
+
+ private:
+  Notifier& inner_;
+  std::atomic<int> running_{0};
+  std::atomic<int> most_{0};
+};
+
+// The sending threads are a fixed pool: never more sends at once than senders, and an
+// alert is claimed only when a sender is free to take it, so none waits leased (its lease
+// running out) behind sends that hang: another deliverer can take it meanwhile.
+TEST_P(DelivererTest, NoMoreSendsRunAtOnceThanThereAreSendersAndTheRestStaysUnclaimed) {
+  CountingNotifier counting(notifier_);
+  DelivererOptions options;
+  options.senders = 3;
+  Deliverer d(*store_, counting, clock_, options);
+  clock_.Set(kT0);
+  for (const char* slug : {"m1", "m2", "m3", "m4", "m5"}) {
+    notifier_.Hold(slug);
+    FailAt(*store_, slug, kT0);
+  }
+  RunChecker(kT0);
+  Result<std::size_t> started = d.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 3u);
+  EXPECT_TRUE(notifier_.WaitForCalls(3, milliseconds(3000)));
+  EXPECT_EQ(d.FreeSenders(), 0u);
+  started = d.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 0u);
+  Deliverer other(*store_, notifier_, clock_, {});
+  started = other.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 2u) << "alerts were claimed with no sender free";
+  EXPECT_TRUE(notifier_.WaitForCalls(5, milliseconds(3000)));
+  notifier_.ReleaseAll();
+  d.WaitIdle();
+  other.WaitIdle();
+  EXPECT_EQ(counting.most(), 3);
+  EXPECT_EQ(d.totals().sent, 3u);
+  EXPECT_EQ(other.totals().sent, 2u);
+  EXPECT_EQ(Pending(), 0);
+}
+
+// With N senders, N - 1 sends that hang for their whole timeout leave a sender for every
+// other alert: they go out one after another, and a round claims more as senders free up.
+TEST_P(DelivererTest, SendsHangingOnAllButOneSenderHoldUpNoOtherAlert) {
+  DelivererOptions options;
+  options.senders = 3;
+  Deliverer d(*store_, notifier_, clock_, options);
+  clock_.Set(kT0);
+  for (const char* slug : {"stuck1", "stuck2"}) {
+    notifier_.Hold(slug);
+    FailAt(*store_, slug, kT0);
+  }
+  RunChecker(kT0);
+  Result<std::size_t> started = d.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 2u);
+  for (const char* slug : {"a", "b", "c", "d"}) FailAt(*store_, slug, kT0 + 1);
+  RunChecker(kT0 + 1);
+  auto round = std::async(std::launch::async, [&] { return d.DeliverReady(); });
+  bool all = true;
+  for (const char* slug : {"a", "b", "c", "d"}) {
+    all = notifier_.WaitForCallOf(slug, milliseconds(3000)).has_value() && all;
+  }
+  EXPECT_TRUE(all) << "an alert waited for the hanging sends";
+  // The round waits for every send of this deliverer, the hanging ones among them.
+  EXPECT_EQ(round.wait_for(milliseconds(100)), std::future_status::timeout);
+  notifier_.ReleaseAll();
+  Result<DeliveryStats> s = round.get();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->sent, 6u);
+  EXPECT_EQ(Pending(), 0);
+}
+
+// Stop lets the sends in flight finish (each bounded by the notifier's timeout), and
+// starts no more.
+TEST_P(DelivererTest, StopWaitsForTheSendsInFlightAndStartsNoMore) {
+  notifier_.Hold("job");
+  QueueFailed("job", kT0);
+  Result<std::size_t> started = deliverer_.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 1u);
+  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(3000)));
+  auto stopped = std::async(std::launch::async, [&] { deliverer_.Stop(); });
+  EXPECT_EQ(stopped.wait_for(milliseconds(200)), std::future_status::timeout)
+      << "Stop returned with a send in flight";
+  notifier_.Release("job");
+  EXPECT_EQ(stopped.wait_for(milliseconds(5000)), std::future_status::ready);
+  stopped.get();
+  EXPECT_EQ(deliverer_.totals().sent, 1u);
+  EXPECT_EQ(Pending(), 0);
+  QueueFailed("other", kT0 + kSecond);
+  Result<std::size_t> after = deliverer_.Dispatch();
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(deliverer_.DeliverReady().ok());
+  EXPECT_EQ(notifier_.Calls().size(), 1u);
+  EXPECT_EQ(Pending(), 1);  // left for whoever delivers next
+  deliverer_.Stop();
 }
 
 // --- the Deliverer with the real Telegram notifier against FakeTelegram ---
@@ -647,10 +783,9 @@ class Service : public ::testing::TestWithParam<StoreKind> {
     if (service_) service_->Stop();
     store_->Close();
   }
-  void Start(Notifier* notifier) {
+  void Start(Notifier* notifier, DelivererOptions options = {}) {
     if (notifier != nullptr) {
-      deliverer_ =
-          std::make_unique<Deliverer>(observed_, *notifier, RealClock(), DelivererOptions{});
+      deliverer_ = std::make_unique<Deliverer>(observed_, *notifier, RealClock(), options);
     }
     service_ = std::make_unique<CheckerService>(checker_, deliverer_.get(), RealClock());
     service_->Start();
@@ -776,6 +911,59 @@ TEST_P(Service, AFailWhileTheCheckerLooksForItsNextDeadlineIsNotLeftForItsNextLo
       << "the alert went out " << std::chrono::duration_cast<milliseconds>(*sent - failed).count()
       << " ms after the fail: its wake-up was lost";
   service_->Stop();
+}
+
+// Every sender busy with a hanging send: the alert that comes due meanwhile waits for a
+// free sender, and goes out as soon as one is free (its send wakes the delivery), not at
+// the delivery's next look a second later.
+TEST_P(Service, AnAlertWaitingForAFreeSenderGoesOutAsSoonAsOneIsFree) {
+  DelivererOptions options;
+  options.senders = 2;
+  scripted_.Hold("stuck1");
+  scripted_.Hold("stuck2");
+  Start(&scripted_, options);
+  Fail("stuck1");
+  Fail("stuck2");
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck1", milliseconds(2000)).has_value());
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck2", milliseconds(2000)).has_value());
+  Fail("other");
+  // Queued, and found no free sender: the delivery waits for one, up to its 1 s.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (PendingIn(*store_) < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_TRUE(scripted_.CallsFor("other").empty()) << "more sends at once than senders";
+  auto released = std::chrono::steady_clock::now();
+  scripted_.Release("stuck1");
+  std::optional<SteadyTime> sent = scripted_.WaitForCallOf("other", milliseconds(2500));
+  scripted_.ReleaseAll();
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_LT(*sent - released, milliseconds(500))
+      << "the alert went out " << std::chrono::duration_cast<milliseconds>(*sent - released).count()
+      << " ms after a sender was free";
+  service_->Stop();
+}
+
+// Stop ends both loops, lets the send in flight finish, and may be called again (the
+// fixture's destructor does); nothing looks at the store after it.
+TEST_P(Service, StopWaitsForTheSendInFlightThenNothingRunsAndAgainIsHarmless) {
+  scripted_.Hold("stuck");
+  Start(&scripted_);
+  Fail("stuck");
+  ASSERT_TRUE(scripted_.WaitForCallOf("stuck", milliseconds(2000)).has_value());
+  auto stopped = std::async(std::launch::async, [&] { service_->Stop(); });
+  EXPECT_EQ(stopped.wait_for(milliseconds(200)), std::future_status::timeout)
+      << "Stop returned with a send in flight";
+  scripted_.Release("stuck");
+  EXPECT_EQ(stopped.wait_for(milliseconds(3000)), std::future_status::ready);
+  stopped.get();
+  service_->Stop();
+  std::size_t looks = observed_.DueCalls().size();
+  Fail("later");  // its Wake finds no loop, and harms nothing
+  std::this_thread::sleep_for(milliseconds(1200));
+  EXPECT_EQ(observed_.DueCalls().size(), looks);
+  EXPECT_EQ(scripted_.Calls().size(), 1u);
 }
 
 TEST_P(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
