@@ -28,9 +28,9 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::BothStores;
 using testing::HttpClient;
 using testing::HttpResponse;
+using testing::MemoryStoreOnly;
 using testing::StoreKind;
 using testing::StoreKindParamName;
 using testing::TestServer;
