@@ -24,7 +24,7 @@
 #include "checker/deliverer.h"
 #include "checker/service.h"
 #include "core/clock.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_telegram.h"

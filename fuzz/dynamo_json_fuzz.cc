@@ -14,7 +14,7 @@
 
 #include "aws/dynamodb.h"
 #include "aws/dynamodb_protocol.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 
 namespace {
 

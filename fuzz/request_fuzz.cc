@@ -1,6 +1,6 @@
 // Fuzzes the HTTP API with raw bytes, as a client would send them.
 //
-// The input is read like the server reads a connection (src/http/server.cc): Beast's
+// The input is read like the server reads a connection (src/http_server/server.cc): Beast's
 // request_parser with the server's header and body limits, one request after another while
 // they ask for keep-alive (at most kMaxRequests), each one rejected as the server would
 // (too long a URL, too large headers) before the handler sees it. Every complete request
@@ -54,9 +54,9 @@
 #include "core/api_key.h"
 #include "core/clock.h"
 #include "core/metrics.h"
-#include "http/api.h"
-#include "http/server.h"
-#include "store/key_cache.h"
+#include "http_server/api.h"
+#include "http_server/key_cache.h"
+#include "http_server/server.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <tuple>
 
 #include "core/interval.h"
-#include "http/server.h"
+#include "http_server/server.h"
 
 extern char** environ;
 

@@ -11,9 +11,11 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/components.h"
 #include "app/logging.h"
 #include "aws/lambda_runtime.h"
 #include "aws/ssm.h"
+#include "checker/check_pass.h"
 
 namespace heartbeat::app {
 

@@ -11,13 +11,15 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/commands.h"
+#include "app/components.h"
+#include "checker/check_pass.h"
 #include "checker/service.h"
-#include "http/api.h"
-#include "http/server.h"
-#include "http/store_awaitable.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
+#include "http_server/api.h"
+#include "http_server/key_cache.h"
+#include "http_server/server.h"
 #include "store/dynamo/dynamo_store.h"
-#include "store/key_cache.h"
+#include "store/store_awaitable.h"
 
 namespace heartbeat::app {
 

@@ -21,7 +21,7 @@
 
 #include "aws/credentials.h"
 #include "core/clock.h"
-#include "net/async_http_client.h"
+#include "http_client/async_http_client.h"
 
 namespace heartbeat::aws {
 

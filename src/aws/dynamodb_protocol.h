@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "aws/dynamodb.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 
 namespace heartbeat::aws::protocol {
 

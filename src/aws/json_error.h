@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 
 namespace heartbeat::aws {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "core/result.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 
 namespace heartbeat::aws {
 

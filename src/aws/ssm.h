@@ -11,7 +11,7 @@
 #include "aws/credentials.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 
 namespace heartbeat::aws {
 

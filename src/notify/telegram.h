@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 #include "notify/notifier.h"
 
 namespace heartbeat {

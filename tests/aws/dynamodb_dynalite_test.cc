@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "aws/dynamodb.h"
-#include "net/async_http_client.h"
+#include "http_client/async_http_client.h"
 #include "support/dynalite.h"
 
 namespace heartbeat::aws {

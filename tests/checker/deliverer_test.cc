@@ -21,7 +21,7 @@
 #include "checker/checker.h"
 #include "checker/deliverer.h"
 #include "checker/service.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"

@@ -458,7 +458,7 @@ await step("IAM: the API replicas are granted exactly the DynamoDB operations th
 // What a checker pass (RunCheckPass: Checker::RunCycle, then Deliverer::DeliverReady) calls
 // in src/store/dynamo/dynamo_store.cc, read off the code:
 //   DueMonitors                        QueryPartitions -> client->QueryAll      Query
-//   ApplyDecision                      Mutate: GetRecord -> client->GetItem     GetItem
+//   ApplyCheck                         Mutate: GetRecord -> client->GetItem     GetItem
 //                                      then client->PutItem, or, for an expired
 //                                      monitor, client->DeleteItem             PutItem DeleteItem
 //   ClaimAlerts                        QueryAlerting -> QueryAll, then Mutate   Query GetItem PutItem

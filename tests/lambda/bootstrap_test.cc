@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/components.h"
 #include "app/config.h"
 #include "core/clock.h"
 #include "support/dynalite.h"

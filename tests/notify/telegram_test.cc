@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/alert.h"
-#include "net/http_client.h"
+#include "http_client/http_client.h"
 #include "notify/message.h"
 #include "support/fake_telegram.h"
 

@@ -34,7 +34,7 @@
 #include <string_view>
 
 #include "aws/dynamodb.h"
-#include "net/async_http_client.h"
+#include "http_client/async_http_client.h"
 
 namespace heartbeat::testing {
 

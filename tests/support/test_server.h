@@ -7,9 +7,9 @@
 #include <string>
 
 #include "core/api_key.h"
-#include "http/api.h"
-#include "http/server.h"
-#include "store/key_cache.h"
+#include "http_server/api.h"
+#include "http_server/key_cache.h"
+#include "http_server/server.h"
 #include "support/fake_clock.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"

@@ -34,7 +34,7 @@
 #include <string>
 
 #include "aws/dynamodb.h"
-#include "net/async_http_client.h"
+#include "http_client/async_http_client.h"
 #include "store/store.h"
 
 namespace heartbeat {

@@ -1,0 +1,97 @@
+// The pieces every command builds from its configuration: the store, the notifier, the
+// checker's options.
+
+#include "app/components.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "aws/credentials.h"
+#include "notify/telegram.h"
+#include "store/dynamo/dynamo_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace heartbeat::app {
+
+namespace {
+
+Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
+  DynamoStoreOptions options;
+  options.monitors_table = config.monitors_table;
+  options.keys_table = config.keys_table;
+  options.check_partitions = config.check_partitions;
+  const bool local = !config.dynamodb_endpoint.empty();
+  std::string region = config.aws_region;
+  if (region.empty()) {
+    // A local engine does not care which region signs; AWS does.
+    if (!local) {
+      return InvalidArgument("HEARTBEAT_STORE=dynamodb needs AWS_REGION (or DYNAMODB_ENDPOINT)");
+    }
+    region = "us-east-1";
+  }
+  auto credentials = aws::CredentialsProvider::Resolve(
+      aws::ProcessEnv(), std::chrono::seconds(10),
+      [](const std::string& message) { spdlog::warn("{}", message); });
+  if (!credentials.ok()) {
+    // dynalite and DynamoDB Local accept any signature, so a local engine needs no
+    // credentials; but credentials given and broken (half a key pair, a malformed file)
+    // are reported, local or not.
+    if (!local || credentials.error().code != ErrorCode::kNotFound) {
+      return credentials.error().Wrap("AWS credentials");
+    }
+    options.client.credentials = [] { return aws::Credentials{"local", "local", ""}; };
+  } else {
+    options.client.credentials = [p = std::move(*credentials)] { return p->Get(); };
+  }
+  options.client.endpoint =
+      local ? config.dynamodb_endpoint : aws::RegionalEndpoint("dynamodb", region);
+  options.client.region = region;
+  return DynamoStore::Open(std::move(options));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
+  switch (config.store_spec.kind) {
+    case StoreSpec::Kind::kSqlite: {
+      auto store = SqliteStore::Open({.path = config.store_spec.sqlite_path});
+      if (!store.ok()) return store.error();
+      return std::unique_ptr<Store>(std::move(*store));
+    }
+    case StoreSpec::Kind::kDynamo: {
+      auto store = OpenDynamoStore(config);
+      if (!store.ok()) return store.error();
+      return std::unique_ptr<Store>(std::move(*store));
+    }
+  }
+  return Internal("unknown store kind");
+}
+
+Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config) {
+  auto store = OpenStore(config);
+  if (!store.ok())
+    std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
+  return store;
+}
+
+std::unique_ptr<Notifier> MakeNotifier(const Config& config, HttpClient& http,
+                                       std::chrono::milliseconds send_timeout) {
+  if (config.telegram_bot_token.empty() || config.telegram_chat_id.empty()) return nullptr;
+  TelegramOptions options;
+  options.api_url = config.telegram_api_url;
+  options.bot_token = config.telegram_bot_token;
+  options.chat_id = config.telegram_chat_id;
+  options.total_timeout = send_timeout;
+  options.connect_timeout = std::min(options.connect_timeout, send_timeout);
+  return std::make_unique<TelegramNotifier>(http, options);
+}
+
+CheckerOptions CheckerOptionsFrom(const Config& config) {
+  CheckerOptions options;
+  options.repeat_ms = config.alert_repeat_secs * 1000;
+  return options;
+}
+
+}  // namespace heartbeat::app

@@ -1,0 +1,29 @@
+#pragma once
+// The pieces every command builds from its configuration (app/components.cc).
+
+#include <chrono>
+#include <memory>
+
+#include "app/config.h"
+#include "checker/checker.h"
+#include "http_client/http_client.h"
+#include "notify/notifier.h"
+#include "store/store.h"
+
+namespace heartbeat::app {
+
+// Opens the configured store (creating and migrating a SQLite file).
+Result<std::unique_ptr<Store>> OpenStore(const Config& config);
+
+// OpenStore, saying why on stderr when it fails.
+Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config);
+
+// The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
+// `send_timeout` bounds each sendMessage.
+std::unique_ptr<Notifier> MakeNotifier(
+    const Config& config, HttpClient& http,
+    std::chrono::milliseconds send_timeout = std::chrono::milliseconds(15000));
+
+CheckerOptions CheckerOptionsFrom(const Config& config);
+
+}  // namespace heartbeat::app

@@ -1,0 +1,53 @@
+#pragma once
+// The HTTP API of SPEC §4: its route table (api.cc), the handlers of each resource
+// (heartbeat_routes, monitor_routes, service_routes) and the Router that reads the table.
+// Stateless apart from its references; safe to call from every I/O thread at once.
+
+#include <boost/asio/awaitable.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "http_server/auth_limiter.h"
+#include "http_server/heartbeat_routes.h"
+#include "http_server/key_cache.h"
+#include "http_server/monitor_routes.h"
+#include "http_server/route_support.h"
+#include "http_server/router.h"
+#include "http_server/server.h"
+#include "http_server/service_routes.h"
+#include "store/store.h"
+
+namespace heartbeat::http {
+
+struct ApiOptions {
+  using WriteHook = http::WriteHook;
+  WriteHook on_write;  // see WriteHook
+  AuthLimiterOptions limiter;
+  Metrics* metrics = nullptr;  // counts requests, pings, store latency; serves /metrics
+  std::string metrics_token;   // METRICS_TOKEN: when set, /metrics needs it as Bearer
+};
+
+class Api {
+ public:
+  using WriteHook = ApiOptions::WriteHook;
+  using Options = ApiOptions;
+
+  Api(Store& store, const KeyCache& keys, const Clock& clock, ApiOptions options = ApiOptions());
+
+  boost::asio::awaitable<Response> Handle(const Request& req, const RequestContext& context) {
+    return router_.Handle(req, context);
+  }
+
+  // The route table: every route of the API, declared once.
+  std::vector<Route> Routes();
+
+ private:
+  HeartbeatRoutes heartbeats_;
+  MonitorRoutes monitors_;
+  ServiceRoutes service_;
+  Router router_;  // last: built from the handlers above
+};
+
+}  // namespace heartbeat::http

@@ -1,0 +1,41 @@
+#pragma once
+// The routes a job calls (SPEC §4): the ping, GET/POST/HEAD /heartbeat/{slug}?interval=,
+// and POST /heartbeat/{slug}/fail. The ping is the hot path: one coroutine frame and the
+// store call, nothing more.
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "http_server/route_support.h"
+#include "http_server/router.h"
+#include "store/store.h"
+
+namespace heartbeat::http {
+
+class HeartbeatRoutes {
+ public:
+  // Registers the store operations "ping" and "fail" in `metrics` (when set).
+  HeartbeatRoutes(Store& store, const Clock& clock, Metrics* metrics, WriteHook on_write);
+
+  // Route handlers (see RouteHandler).
+  boost::asio::awaitable<Response> Ping(RouteCall& call);  // call.param: the interval
+  boost::asio::awaitable<Response> Fail(RouteCall& call);
+
+ private:
+  boost::asio::awaitable<Response> StorePing(unsigned v, std::string slug,
+                                             std::optional<std::int64_t> interval, UnixMillis now);
+  boost::asio::awaitable<Response> StoreFail(unsigned v, std::string slug, UnixMillis now);
+
+  Store& store_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  WriteHook on_write_;
+  StoreOpLabel ping_op_;
+  StoreOpLabel fail_op_;
+};
+
+}  // namespace heartbeat::http

@@ -1,0 +1,131 @@
+#pragma once
+// Routing as one table (SPEC §11): each route is declared once, as a Route, and the Router
+// reads that table for everything a request goes through before its handler: matching the
+// path, the API key or metrics token, the query, 405 with Allow, the {slug}, the metrics
+// label and the dispatch. Safe to call from every I/O thread at once.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/url/url_view.hpp>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "http_server/auth_limiter.h"
+#include "http_server/key_cache.h"
+#include "http_server/server.h"
+
+namespace heartbeat::http {
+
+// Who may call a route.
+enum class Access {
+  kPublic,  // anyone
+  // Authorization: Bearer <api key>, checked before anything else about the request (a
+  // caller without a key learns nothing of the route: no 400, no 405).
+  kApiKey,
+  // Authorization: Bearer <METRICS_TOKEN> when a token is configured, else anyone; checked
+  // after the method.
+  kMetricsToken,
+};
+
+// The query string a route takes.
+struct QuerySpec {
+  enum class Kind {
+    kNothing,    // any parameter is a 400
+    kParameter,  // `name` at most once; any other parameter is a 400
+    kIgnored,    // anything, unread
+  };
+  Kind kind = Kind::kNothing;
+  std::string_view name;
+};
+inline constexpr QuerySpec kNoQuery{};
+inline constexpr QuerySpec kAnyQuery{QuerySpec::Kind::kIgnored, {}};
+constexpr QuerySpec QueryParameter(std::string_view name) {
+  return {QuerySpec::Kind::kParameter, name};
+}
+
+// What a handler gets: the request and what the router read from it.
+struct RouteCall {
+  const Request& req;
+  const RequestContext& context;
+  std::string slug;                  // the {slug} of the path, a valid slug; empty if none
+  std::optional<std::string> param;  // the value of the route's query parameter, if given
+  UnixMillis now;                    // the clock's time when the request was routed
+
+  unsigned version() const { return req.version(); }
+};
+
+// Returns the coroutine that answers the call. It is called at once, and `call` dies when
+// it returns, before the coroutine runs: the coroutine must own what it uses of `call`
+// (`req` and `context` outlive it). Must not block.
+using RouteHandler = std::function<boost::asio::awaitable<Response>(RouteCall& call)>;
+
+// One row of the table.
+struct Route {
+  // "/monitors/{slug}/pause": literal segments and at most one {slug}, compared with the
+  // path's percent-decoded segments. Also the route's name in error messages.
+  std::string_view pattern;
+  // Instead of the pattern, a predicate on the path (the dashboard's files); tried in
+  // table order like the patterns.
+  bool (*matches_path)(std::string_view path) = nullptr;
+  // Any other method is answered 405 with these in Allow, in this order.
+  std::vector<boost::beast::http::verb> methods;
+  Access access = Access::kApiKey;
+  // Its value of the `route` label of heartbeat_http_request_duration_seconds.
+  std::string_view label;
+  QuerySpec query = kNoQuery;
+  RouteHandler handler;
+};
+
+struct RouterOptions {
+  AuthLimiterOptions limiter;  // failed API keys and metrics tokens, per client address
+  Metrics* metrics = nullptr;  // when set, every request is timed under its route's label
+  std::string metrics_token;   // Access::kMetricsToken: the token, or empty for none
+};
+
+class Router {
+ public:
+  // The label of requests that match no route (or cannot be parsed).
+  static constexpr std::string_view kUnknownLabel = "unknown";
+
+  // Registers the routes' labels (in table order, then kUnknownLabel) and the status codes
+  // the API answers with in `options.metrics`. A malformed table (a bad pattern, no
+  // method, no handler) throws std::invalid_argument: it is a start-up error.
+  Router(std::vector<Route> routes, const KeyCache& keys, const Clock& clock,
+         RouterOptions options = {});
+
+  boost::asio::awaitable<Response> Handle(const Request& req, const RequestContext& context);
+
+ private:
+  struct Entry {
+    Route route;
+    std::vector<std::string> segments;  // the pattern's; the {slug} one is empty
+    std::optional<std::size_t> slug_at;
+    std::string allow;  // the Allow header of a 405
+    RouteLabel label;
+  };
+
+  // Checks the request and returns the coroutine of its handler, or a ready answer; sets
+  // `label` to the matched route's. Not a coroutine: its locals do not swell a frame.
+  boost::asio::awaitable<Response> Dispatch(const Request& req, const RequestContext& context,
+                                            RouteLabel& label);
+  // The first entry that matches; the path is decoded only for a predicate.
+  const Entry* Match(std::span<std::string> segments, const boost::urls::url_view& url) const;
+  // A 401 or 429 when the request may not call `entry`'s route, or nothing.
+  std::optional<Response> Authorize(const Entry& entry, const Request& req,
+                                    const RequestContext& context, UnixMillis now);
+
+  std::vector<Entry> entries_;
+  const KeyCache& keys_;
+  const Clock& clock_;
+  RouterOptions options_;
+  AuthLimiter auth_limiter_;
+  RouteLabel unknown_label_;
+};
+
+}  // namespace heartbeat::http

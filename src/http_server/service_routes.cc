@@ -1,0 +1,61 @@
+#include "http_server/service_routes.h"
+
+#include <boost/url/parse.hpp>
+
+#include "http_server/route_support.h"
+#include "http_server/static_files.h"
+
+namespace heartbeat::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using bhttp::status;
+
+ServiceRoutes::ServiceRoutes(Store& store, const Clock& clock, Metrics* metrics)
+    : store_(store), clock_(clock), metrics_(metrics) {
+  if (metrics_ != nullptr) other_op_ = metrics_->RegisterStoreOperation("other");
+}
+
+asio::awaitable<Response> ServiceRoutes::Healthz(RouteCall& call) {
+  if (store_.Healthy()) return Ready(Json(call.version(), status::ok, R"({"ok":true})"));
+  return Ready(
+      ErrorResponse(call.version(), status::service_unavailable, "the store is not answering"));
+}
+
+asio::awaitable<Response> ServiceRoutes::ServeMetrics(RouteCall& call) {
+  if (metrics_ == nullptr) {
+    return Ready(ErrorResponse(call.version(), status::not_found, "metrics are not enabled"));
+  }
+  return Scrape(call.version(), call.now);
+}
+
+asio::awaitable<Response> ServiceRoutes::Scrape(unsigned v, UnixMillis now) {
+  Result<MonitorCounts> counts = co_await TimedStoreCall<MonitorCounts>(
+      metrics_, clock_, other_op_,
+      [&](Callback<MonitorCounts> cb) { store_.CountMonitors(now, std::move(cb)); });
+  Result<std::int64_t> pending = co_await TimedStoreCall<std::int64_t>(
+      metrics_, clock_, other_op_,
+      [&](Callback<std::int64_t> cb) { store_.CountPendingAlerts(std::move(cb)); });
+  if (!counts.ok()) co_return FromError(v, counts.error());
+  if (!pending.ok()) co_return FromError(v, pending.error());
+  Response res{status::ok, v};
+  res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = metrics_->Render(*counts, *pending);
+  co_return res;
+}
+
+bool ServiceRoutes::IsStaticFile(std::string_view path) { return FindStaticFile(path).has_value(); }
+
+asio::awaitable<Response> ServiceRoutes::ServeStaticFile(RouteCall& call) {
+  // The router matched the path with IsStaticFile: the target parses and the file exists.
+  auto url = boost::urls::parse_origin_form(call.req.target());
+  std::optional<StaticFile> file = url ? FindStaticFile(url->path()) : std::nullopt;
+  if (!file) return Ready(ErrorResponse(call.version(), status::not_found, "no such file"));
+  Response res{status::ok, call.version()};
+  res.set(bhttp::field::content_type, file->content_type);
+  for (const auto& [name, value] : kStaticSecurityHeaders) res.set(name, value);
+  res.body() = std::string(file->body);
+  return Ready(std::move(res));
+}
+
+}  // namespace heartbeat::http

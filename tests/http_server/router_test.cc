@@ -1,0 +1,263 @@
+// Routing as one table (SPEC §11): the API's table seen from outside (each route's methods,
+// Allow header, key policy and metrics label, unknown paths), and the Router's reading of a
+// table of its own (patterns, {slug}, query, label registration, malformed tables).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/metrics.h"
+#include "http_server/route_support.h"
+#include "http_server/router.h"
+#include "support/prometheus.h"
+#include "support/test_server.h"
+
+namespace heartbeat::testing {
+namespace {
+
+using boost::beast::http::verb;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The API's routes as SPEC §4 and §10 give them, written here independently of the table.
+struct ExpectedRoute {
+  const char* target;
+  const char* label;
+  const char* allow;
+  const char* wrong_method;
+  bool needs_key;
+};
+const ExpectedRoute kExpectedRoutes[] = {
+    {"/heartbeat/job", "ping", "GET, POST, HEAD", "DELETE", true},
+    {"/heartbeat/job/fail", "fail", "POST", "GET", true},
+    {"/monitors", "monitors", "GET, HEAD", "POST", true},
+    {"/monitors/job", "monitor", "GET, HEAD, DELETE", "POST", true},
+    {"/monitors/job/pause", "pause", "POST", "GET", true},
+    {"/monitors/job/unpause", "unpause", "POST", "DELETE", true},
+    {"/healthz", "healthz", "GET, HEAD", "POST", false},
+    {"/metrics", "metrics", "GET, HEAD", "PUT", false},
+    {"/ui/", "dashboard", "GET, HEAD", "POST", false},
+};
+
+double RequestCount(HttpClient& client, const std::string& route, const std::string& code) {
+  HttpResponse res = client.Request("GET", "/metrics");
+  EXPECT_EQ(res.status, 200u);
+  Exposition e = ParsePrometheus(res.body);
+  EXPECT_EQ(e.error, "") << res.body;
+  return e
+      .Value("heartbeat_http_request_duration_seconds_count", {{"route", route}, {"code", code}})
+      .value_or(0.0);
+}
+
+TEST(RouteTable, EachRouteAnswersAWrongMethod405WithItsAllowHeaderUnderItsLabel) {
+  TestServer server;
+  std::string key = server.AddKey();
+  HttpClient client = server.Client();
+  for (const ExpectedRoute& r : kExpectedRoutes) {
+    HttpResponse res = client.Authed(r.wrong_method, r.target, key);
+    EXPECT_EQ(res.status, 405u) << r.target;
+    EXPECT_EQ(res.header("allow"), r.allow) << r.target;
+    EXPECT_THAT(res.json().at("error").as_string().c_str(), HasSubstr(r.allow)) << r.target;
+    EXPECT_EQ(RequestCount(client, r.label, "405"), 1.0) << r.target;
+  }
+}
+
+TEST(RouteTable, EachAllowedMethodReachesTheHandlerUnderItsLabel) {
+  TestServer server;
+  std::string key = server.AddKey();
+  HttpClient client = server.Client();
+  ASSERT_EQ(client.Authed("GET", "/heartbeat/job", key).status, 200u);
+  double scrapes = 0;  // RequestCount's own GET /metrics, counted under "metrics"
+  for (const ExpectedRoute& r : kExpectedRoutes) {
+    std::string allow = r.allow;
+    std::string method = allow.substr(0, allow.find(','));
+    HttpResponse res = client.Authed(method, r.target, key);
+    EXPECT_THAT(res.status, ::testing::AnyOf(200u, 204u)) << method << " " << r.target;
+    double expected = 1;
+    if (std::string(r.label) == "ping") expected = 2;
+    if (std::string(r.label) == "metrics") expected = scrapes + 1;
+    EXPECT_EQ(RequestCount(client, r.label, std::to_string(res.status)), expected) << r.target;
+    ++scrapes;
+  }
+}
+
+TEST(RouteTable, KeyRoutesAnswer401BeforeTheMethodAndPublicRoutesNever) {
+  TestServer server;
+  HttpClient client = server.Client();
+  for (const ExpectedRoute& r : kExpectedRoutes) {
+    HttpResponse wrong_method = client.Request(r.wrong_method, r.target);
+    EXPECT_EQ(wrong_method.status, r.needs_key ? 401u : 405u) << r.target;
+    if (r.needs_key) {
+      EXPECT_EQ(wrong_method.header("www-authenticate"), "Bearer") << r.target;
+      EXPECT_EQ(RequestCount(client, r.label, "401"), 1.0) << r.target;
+    }
+  }
+}
+
+TEST(RouteTable, UnknownPathsAre404UnderTheUnknownLabel) {
+  TestServer server;
+  std::string key = server.AddKey();
+  HttpClient client = server.Client();
+  const char* unknown[] = {"/nope",         "/heartbeat",      "/heartbeat/a/b",
+                           "/monitors/a/b", "/monitors/a/b/c", "/HEALTHZ",
+                           "/healthz/x",    "/ui/nope.js",     "/a/b/c/d/e"};
+  for (const char* target : unknown) {
+    HttpResponse res = client.Authed("GET", target, key);
+    EXPECT_EQ(res.status, 404u) << target;
+    EXPECT_THAT(res.json().at("error").as_string().c_str(), HasSubstr("no such endpoint"))
+        << target;
+  }
+  EXPECT_EQ(RequestCount(client, "unknown", "404"), static_cast<double>(std::size(unknown)));
+}
+
+// A Router over a table of its own, driven without a server.
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : store_(OpenTestStore(StoreKind::kSqlite, dir_.path())), keys_(*store_) {}
+  ~RouterTest() override { store_->Close(); }
+
+  http::Response Call(http::Router& router, verb method, const std::string& target) {
+    http::Request req{method, target, 11};
+    http::RequestContext context{"127.0.0.1"};
+    boost::asio::io_context ioc;
+    auto done = boost::asio::co_spawn(ioc, router.Handle(req, context), boost::asio::use_future);
+    ioc.run();
+    return done.get();
+  }
+
+  // A route whose handler answers 200 with "<slug>|<param>".
+  static http::Route Echo(std::string_view pattern, std::string_view label,
+                          http::QuerySpec query = http::kNoQuery) {
+    return {.pattern = pattern,
+            .methods = {verb::get},
+            .access = http::Access::kPublic,
+            .label = label,
+            .query = query,
+            .handler = [](http::RouteCall& c) {
+              return http::Ready(http::Json(c.version(), boost::beast::http::status::ok,
+                                            c.slug + "|" + c.param.value_or("-")));
+            }};
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+  KeyCache keys_;
+};
+
+TEST_F(RouterTest, PatternsMatchWholeSegmentsAndCaptureAValidSlug) {
+  std::vector<http::Route> routes;
+  routes.push_back(Echo("/things", "things"));
+  routes.push_back(Echo("/things/{slug}/poke", "poke"));
+  http::Router router(std::move(routes), keys_, clock_);
+  EXPECT_EQ(Call(router, verb::get, "/things").body(), "|-");
+  EXPECT_EQ(Call(router, verb::get, "/things/abc-1/poke").body(), "abc-1|-");
+  EXPECT_EQ(Call(router, verb::get, "/things/ab%63/poke").body(), "abc|-");  // decoded
+  EXPECT_EQ(Call(router, verb::get, "/things/Bad/poke").result_int(), 400u);
+  EXPECT_EQ(Call(router, verb::get, "/things/abc").result_int(), 404u);
+  EXPECT_EQ(Call(router, verb::get, "/things/abc/poke/x").result_int(), 404u);
+  EXPECT_EQ(Call(router, verb::get, "/thing").result_int(), 404u);
+  http::Response post = Call(router, verb::post, "/things/abc/poke");
+  EXPECT_EQ(post.result_int(), 405u);
+  EXPECT_EQ(post[boost::beast::http::field::allow], "GET");
+}
+
+TEST_F(RouterTest, AQueryParameterIsTakenOnceAndAnyOtherRefused) {
+  std::vector<http::Route> routes;
+  routes.push_back(Echo("/a/{slug}", "a", http::QueryParameter("n")));
+  routes.push_back(Echo("/b", "b", http::kAnyQuery));
+  routes.push_back(Echo("/c", "c"));
+  http::Router router(std::move(routes), keys_, clock_);
+  EXPECT_EQ(Call(router, verb::get, "/a/x?n=1%202").body(), "x|1 2");
+  EXPECT_EQ(Call(router, verb::get, "/a/x?n").body(), "x|");
+  EXPECT_EQ(Call(router, verb::get, "/a/x?n=1&n=2").result_int(), 400u);
+  EXPECT_EQ(Call(router, verb::get, "/a/x?m=1").result_int(), 400u);
+  EXPECT_EQ(Call(router, verb::get, "/b?anything=1&n=2").body(), "|-");
+  EXPECT_EQ(Call(router, verb::get, "/c?n=1").result_int(), 400u);
+  // The query is checked before the method.
+  EXPECT_EQ(Call(router, verb::post, "/c?n=1").result_int(), 400u);
+}
+
+TEST_F(RouterTest, KeyRoutesRefuseRequestsWithoutAValidKey) {
+  std::vector<http::Route> routes;
+  routes.push_back(Echo("/open", "open"));
+  routes.push_back(Echo("/closed", "closed"));
+  routes.back().access = http::Access::kApiKey;
+  http::Router router(std::move(routes), keys_, clock_);
+  EXPECT_EQ(Call(router, verb::get, "/open").result_int(), 200u);
+  EXPECT_EQ(Call(router, verb::get, "/closed").result_int(), 401u);
+  EXPECT_EQ(Call(router, verb::post, "/closed").result_int(), 401u);
+}
+
+TEST_F(RouterTest, LabelsAreRegisteredInTableOrderThenUnknownAndCountEachRequest) {
+  Metrics metrics;
+  std::vector<http::Route> routes;
+  routes.push_back(Echo("/first", "first"));
+  routes.push_back(Echo("/second/{slug}", "second"));
+  http::RouterOptions options;
+  options.metrics = &metrics;
+  http::Router router(std::move(routes), keys_, clock_, options);
+  // Registering again returns the router's handles.
+  EXPECT_EQ(metrics.RegisterRoute("first").index, 0u);
+  EXPECT_EQ(metrics.RegisterRoute("second").index, 1u);
+  EXPECT_EQ(metrics.RegisterRoute(http::Router::kUnknownLabel).index, 2u);
+  Call(router, verb::get, "/second/x");
+  Call(router, verb::get, "/second/x");
+  Call(router, verb::post, "/first");
+  Call(router, verb::get, "/third");
+  std::string text = metrics.Render({}, 0);
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(heartbeat_http_request_duration_seconds_count{route="second",code="200"} 2)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(heartbeat_http_request_duration_seconds_count{route="first",code="405"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(heartbeat_http_request_duration_seconds_count{route="unknown",code="404"} 1)"));
+  EXPECT_THAT(text, Not(HasSubstr(R"(route="first",code="200")")));
+}
+
+TEST_F(RouterTest, AMalformedTableIsAStartUpError) {
+  auto build = [&](http::Route route) {
+    std::vector<http::Route> routes;
+    routes.push_back(std::move(route));
+    http::Router router(std::move(routes), keys_, clock_);
+  };
+  EXPECT_NO_THROW(build(Echo("/ok/{slug}", "ok")));
+  EXPECT_THROW(build(Echo("no-slash", "x")), std::invalid_argument);
+  EXPECT_THROW(build(Echo("/x/{id}", "x")), std::invalid_argument);
+  EXPECT_THROW(build(Echo("/{slug}/{slug}", "x")), std::invalid_argument);
+  EXPECT_THROW(build(Echo("/a/b/c/d", "x")), std::invalid_argument);
+  EXPECT_THROW(build(Echo("/x", "")), std::invalid_argument);
+  http::Route no_methods = Echo("/x", "x");
+  no_methods.methods.clear();
+  EXPECT_THROW(build(std::move(no_methods)), std::invalid_argument);
+}
+
+TEST(MetricsLabels, StatusCodesNotRegisteredCountAsOther) {
+  Metrics metrics;
+  RouteLabel route = metrics.RegisterRoute("r");
+  metrics.RegisterStatusCode(200);
+  metrics.ObserveRequest(route, 200, 0.001);
+  metrics.ObserveRequest(route, 418, 0.001);
+  std::string text = metrics.Render({}, 0);
+  EXPECT_THAT(
+      text, HasSubstr(R"(heartbeat_http_request_duration_seconds_count{route="r",code="200"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(heartbeat_http_request_duration_seconds_count{route="r",code="other"} 1)"));
+  StoreOpLabel op = metrics.RegisterStoreOperation("op");
+  metrics.ObserveStoreOperation(op, 0.001);
+  EXPECT_THAT(text + metrics.Render({}, 0),
+              HasSubstr(R"(heartbeat_store_operation_duration_seconds_count{op="op"} 1)"));
+}
+
+}  // namespace
+}  // namespace heartbeat::testing
