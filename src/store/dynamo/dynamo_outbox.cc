@@ -19,7 +19,6 @@ using dynamo::kMutateAttempts;
 using dynamo::kNoRetry;
 using dynamo::Live;
 using dynamo::MonitorRecord;
-using dynamo::N;
 using dynamo::OutboxEntry;
 using dynamo::Outcome;
 using dynamo::S;
@@ -151,7 +150,7 @@ Task<std::optional<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slu
 // Moves an item left in the alerting partition by an interrupted write back home (the
 // rewrite recomputes its partition), if it is still there and belongs elsewhere.
 Task<Ok> MoveHome(DynamoStore::Impl& impl, std::string slug, UnixMillis now) {
-  auto move =
+  auto go_home =
       [now, home = impl.Home(slug)](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
     if (!current || !Live(*current, now) || current->partition != dynamo::kAlertingPartition ||
         dynamo::PartitionFor(*current, home) == dynamo::kAlertingPartition) {
@@ -159,7 +158,7 @@ Task<Ok> MoveHome(DynamoStore::Impl& impl, std::string slug, UnixMillis now) {
     }
     return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
   };
-  return impl.Mutate<Ok>(std::move(slug), std::move(move), kNoRetry);
+  return impl.Mutate<Ok>(std::move(slug), std::move(go_home), kNoRetry);
 }
 
 Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis now,
