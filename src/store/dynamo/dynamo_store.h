@@ -3,8 +3,12 @@
 // two tables: monitors (see monitor_item.h for the item layout and how the GSI
 // overdue-check-index is used) and API keys (hash key key_hash; only hashes are stored).
 //
-// Every operation is a chain of asynchronous DynamoDB requests on one AsyncHttpClient:
-// no thread waits for DynamoDB, and callbacks run on the client's event thread.
+// Threads: the store has one of its own, on which every operation runs as a coroutine
+// (boost::asio::awaitable) that reads top to bottom: it starts there, awaits its DynamoDB
+// requests there, and answers `done` there. The requests go out on one AsyncHttpClient,
+// whose event thread only hands each answer back to the store's thread: no thread waits
+// for DynamoDB. Callers' threads only start operations. (dynamo_impl.h has the details;
+// the operations are in dynamo_store.cc, dynamo_outbox.cc and dynamo_keys.cc.)
 //
 // Writes:
 // - A ping is one UpdateItem, with or without an interval (the stored interval is read by
@@ -112,7 +116,7 @@ class DynamoStore final : public Store {
   bool Healthy() const override;
   void Close() override;
 
-  struct Impl;  // shared with the operations' continuations
+  struct Impl;  // dynamo_impl.h: shared by the operations' coroutines
 
  private:
   explicit DynamoStore(std::shared_ptr<Impl> impl);

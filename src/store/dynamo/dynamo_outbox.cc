@@ -1,0 +1,303 @@
+// DynamoStore: the checker's queries and the outbox of alerts (see dynamo_impl.h for the
+// threads). Each operation is one coroutine on the store's thread.
+
+#include <algorithm>
+#include <tuple>
+
+#include "asio/await_all.h"
+#include "store/dynamo/dynamo_impl.h"
+#include "store/dynamo/dynamo_store.h"
+
+namespace heartbeat {
+
+using aws::DynamoClient;
+using aws::DynamoResult;
+using aws::Item;
+using dynamo::Change;
+using dynamo::FloorDiv;
+using dynamo::kMutateAttempts;
+using dynamo::kNoRetry;
+using dynamo::Live;
+using dynamo::MonitorRecord;
+using dynamo::OutboxEntry;
+using dynamo::Outcome;
+using dynamo::S;
+using dynamo::Task;
+using dynamo::ToError;
+
+namespace {
+
+PendingAlert ToPending(const OutboxEntry& e) {
+  PendingAlert p;
+  p.id = e.id;
+  p.alert = e.alert;
+  p.attempts = e.attempts;
+  p.created_at = e.alert.at;
+  return p;
+}
+
+// When the head of r's outbox can be claimed; nullopt when nothing is pending.
+std::optional<UnixMillis> HeadReadyAt(const MonitorRecord& r) {
+  const OutboxEntry* head = r.Head();
+  if (head == nullptr) return std::nullopt;
+  return std::max(head->next_attempt_at, head->lease_until.value_or(0));
+}
+
+// The records of every query, or the first error (in the order given).
+Result<std::vector<MonitorRecord>> Concat(std::vector<Result<std::vector<MonitorRecord>>> parts) {
+  std::vector<MonitorRecord> all;
+  for (Result<std::vector<MonitorRecord>>& part : parts) {
+    if (!part.ok()) return part.error();
+    for (MonitorRecord& rec : *part) all.push_back(std::move(rec));
+  }
+  return all;
+}
+
+// ---- the checker ----
+
+Task<std::vector<Monitor>> FindDue(DynamoStore::Impl& impl, UnixMillis now, std::size_t limit) {
+  // The due part of each home partition, and the alerting partition whole.
+  std::vector<Task<std::vector<MonitorRecord>>> queries;
+  for (const std::string& p : dynamo::HomePartitions(impl.options.check_partitions)) {
+    queries.push_back(impl.QueryPartition(p, FloorDiv(now, 1000)));
+  }
+  queries.push_back(impl.QueryAlerting());
+  std::vector<Result<std::vector<MonitorRecord>>> found = co_await AwaitAll(std::move(queries));
+  Result<std::vector<MonitorRecord>> records = Concat(std::move(found));
+  if (!records.ok()) co_return records.error();
+  std::vector<Monitor> due;
+  for (MonitorRecord& rec : *records) {
+    const Monitor& m = rec.monitor;
+    if (m.check_at && *m.check_at <= now) due.push_back(std::move(rec.monitor));
+  }
+  std::sort(due.begin(), due.end(), [](const Monitor& a, const Monitor& b) {
+    return std::tie(*a.check_at, a.slug) < std::tie(*b.check_at, b.slug);
+  });
+  if (due.size() > limit) due.resize(limit);
+  co_return due;
+}
+
+// The first record of a home partition that has a check_at: there, check_at follows
+// next_due, the index's sort key. A page of 50 skips the odd paused item of the seed at
+// the front.
+Task<std::vector<MonitorRecord>> HeadOfPartition(DynamoStore::Impl& impl, std::string home) {
+  aws::QueryRequest q;
+  q.table = impl.options.monitors_table;
+  q.index = dynamo::kCheckIndex;
+  q.key_condition = "#cp = :p";
+  q.names["#cp"] = "check_partition";
+  q.values[":p"] = S(home);
+  q.limit = 50;
+  DynamoResult<aws::Page> r = co_await impl.Call(&DynamoClient::Query, std::move(q));
+  if (!r.ok()) co_return ToError(r.error(), "query the check index");
+  std::vector<MonitorRecord> first;
+  for (const Item& item : r.value().items) {
+    Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
+    if (parsed.ok() && parsed->monitor.check_at) {
+      first.push_back(std::move(*parsed));
+      break;
+    }
+  }
+  co_return first;
+}
+
+Task<std::optional<UnixMillis>> FindEarliestCheck(DynamoStore::Impl& impl) {
+  // The alerting partition whole, and the head of each home partition.
+  std::vector<Task<std::vector<MonitorRecord>>> queries;
+  queries.push_back(impl.QueryAlerting());
+  for (const std::string& home : dynamo::HomePartitions(impl.options.check_partitions)) {
+    queries.push_back(HeadOfPartition(impl, home));
+  }
+  std::vector<Result<std::vector<MonitorRecord>>> found = co_await AwaitAll(std::move(queries));
+  Result<std::vector<MonitorRecord>> records = Concat(std::move(found));
+  if (!records.ok()) co_return records.error();
+  std::optional<UnixMillis> earliest;
+  for (const MonitorRecord& rec : *records) {
+    if (rec.monitor.check_at && (!earliest || *rec.monitor.check_at < *earliest)) {
+      earliest = rec.monitor.check_at;
+    }
+  }
+  co_return earliest;
+}
+
+// ---- the outbox ----
+
+// Claims the head of `slug`'s outbox for `owner`, if it is ready; nullopt if not.
+Task<std::optional<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slug, UnixMillis now,
+                                        std::int64_t lease_ms, std::string owner) {
+  auto claim =
+      [now, lease_ms, owner](
+          std::optional<MonitorRecord> current) -> Result<Outcome<std::optional<PendingAlert>>> {
+    OutboxEntry* head = current ? current->Head() : nullptr;
+    // Ours already: the first attempt of this very claim was written, and its answer lost
+    // (the client sent it again).
+    if (head != nullptr && head->lease_owner == owner && head->lease_until == now + lease_ms) {
+      return Outcome<std::optional<PendingAlert>>{Change::None(), ToPending(*head)};
+    }
+    if (head == nullptr || head->next_attempt_at > now || head->lease_until.value_or(0) > now) {
+      return Outcome<std::optional<PendingAlert>>{Change::None(), std::nullopt};
+    }
+    head->lease_owner = owner;
+    head->lease_until = now + lease_ms;
+    ++head->attempts;
+    PendingAlert p = ToPending(*head);
+    return Outcome<std::optional<PendingAlert>>{Change::Put(std::move(*current)), std::move(p)};
+  };
+  return impl.Mutate<std::optional<PendingAlert>>(std::move(slug), std::move(claim),
+                                                  kMutateAttempts);
+}
+
+// Moves an item left in the alerting partition by an interrupted write back home (the
+// rewrite recomputes its partition), if it is still there and belongs elsewhere.
+Task<Ok> MoveHome(DynamoStore::Impl& impl, std::string slug, UnixMillis now) {
+  auto go_home =
+      [now, home = impl.Home(slug)](std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
+    if (!current || !Live(*current, now) || current->partition != dynamo::kAlertingPartition ||
+        dynamo::PartitionFor(*current, home) == dynamo::kAlertingPartition) {
+      return Outcome<Ok>{Change::None(), Ok{}};
+    }
+    return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
+  };
+  return impl.Mutate<Ok>(std::move(slug), std::move(go_home), kNoRetry);
+}
+
+Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis now,
+                                           std::int64_t lease_ms, std::size_t limit,
+                                           std::string owner) {
+  Result<std::vector<MonitorRecord>> alerting = co_await impl.QueryAlerting();
+  if (!alerting.ok()) co_return alerting.error();
+  std::vector<MonitorRecord>& records = *alerting;
+  // Oldest alerts first.
+  std::sort(records.begin(), records.end(), [](const MonitorRecord& a, const MonitorRecord& b) {
+    const OutboxEntry* ha = a.Head();
+    const OutboxEntry* hb = b.Head();
+    UnixMillis ta = ha ? ha->alert.at : 0;
+    UnixMillis tb = hb ? hb->alert.at : 0;
+    return std::tie(ta, a.monitor.slug) < std::tie(tb, b.monitor.slug);
+  });
+  std::vector<Task<std::optional<PendingAlert>>> claims;
+  for (const MonitorRecord& rec : records) {
+    std::optional<UnixMillis> at = HeadReadyAt(rec);
+    if (at && *at <= now && claims.size() < limit) {
+      claims.push_back(Claim(impl, rec.monitor.slug, now, lease_ms, owner));
+    }
+    // Nothing pending, nothing active: not alerting any more. Nobody waits for its move
+    // home, but Close does.
+    if (!at && rec.monitor.alert.alert_count == 0) {
+      impl.Run<Ok>([](Result<Ok>) {}, MoveHome(impl, rec.monitor.slug, now));
+    }
+  }
+  if (claims.empty()) co_return std::vector<PendingAlert>();
+  std::vector<Result<std::optional<PendingAlert>>> results = co_await AwaitAll(std::move(claims));
+  // Claimed alerts are reported even if another claim failed: their leases are held, and
+  // dropping them here would only delay them by a lease. A conflict: another sender
+  // claimed it first.
+  std::vector<PendingAlert> claimed;
+  std::optional<Error> error;
+  for (Result<std::optional<PendingAlert>>& r : results) {
+    if (r.ok() && *r) claimed.push_back(std::move(**r));
+    if (!r.ok() && r.error().code != ErrorCode::kConflict && !error) error = r.error();
+  }
+  if (error && claimed.empty()) co_return std::move(*error);
+  std::sort(claimed.begin(), claimed.end(), [](const PendingAlert& a, const PendingAlert& b) {
+    return std::tie(a.alert.at, a.alert.slug) < std::tie(b.alert.at, b.alert.slug);
+  });
+  co_return claimed;
+}
+
+// `edit` of the outbox entry `id` of monitor `slug`, made only while `owner` holds its lease.
+template <class Edit>
+Task<void> EditLeased(DynamoStore::Impl& impl, std::string slug, std::int64_t id, std::string owner,
+                      Edit edit) {
+  auto leased = [id, owner = std::move(owner), edit = std::move(edit)](
+                    std::optional<MonitorRecord> current) -> Result<Outcome<Ok>> {
+    if (!current) return Conflict("the alert's monitor was deleted");
+    auto it = std::find_if(current->outbox.begin(), current->outbox.end(),
+                           [&](const OutboxEntry& e) { return e.id == id; });
+    if (it == current->outbox.end() || it->lease_owner != owner) {
+      return Conflict("the alert's lease was lost to another sender");
+    }
+    edit(*current, *it);
+    return Outcome<Ok>{Change::Put(std::move(*current)), Ok{}};
+  };
+  Result<Ok> r = co_await impl.Mutate<Ok>(std::move(slug), std::move(leased), kMutateAttempts);
+  if (!r.ok()) co_return r.error();
+  co_return Ok{};
+}
+
+Task<std::optional<UnixMillis>> FindEarliestAttempt(DynamoStore::Impl& impl) {
+  Result<std::vector<MonitorRecord>> alerting = co_await impl.QueryAlerting();
+  if (!alerting.ok()) co_return alerting.error();
+  std::optional<UnixMillis> earliest;
+  for (const MonitorRecord& rec : *alerting) {
+    std::optional<UnixMillis> at = HeadReadyAt(rec);
+    if (at && (!earliest || *at < *earliest)) earliest = at;
+  }
+  co_return earliest;
+}
+
+Task<std::int64_t> CountPending(DynamoStore::Impl& impl) {
+  Result<std::vector<MonitorRecord>> alerting = co_await impl.QueryAlerting();
+  if (!alerting.ok()) co_return alerting.error();
+  std::int64_t n = 0;
+  for (const MonitorRecord& rec : *alerting) n += rec.PendingCount();
+  co_return n;
+}
+
+}  // namespace
+
+void DynamoStore::DueMonitors(UnixMillis now, std::size_t limit,
+                              Callback<std::vector<Monitor>> done) {
+  impl_->Run(std::move(done), FindDue(*impl_, now, limit));
+}
+
+void DynamoStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
+  impl_->Run(std::move(done), FindEarliestCheck(*impl_));
+}
+
+void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
+                              std::string owner, Callback<std::vector<PendingAlert>> done) {
+  impl_->Run(std::move(done), ClaimReady(*impl_, now, lease_ms, limit, std::move(owner)));
+}
+
+void DynamoStore::FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) {
+  auto finish = [id = alert.id](MonitorRecord& r, OutboxEntry&) {
+    std::erase_if(r.outbox, [id](const OutboxEntry& e) { return e.id == id; });
+  };
+  impl_->Run(std::move(done),
+             EditLeased(*impl_, alert.alert.slug, alert.id, std::move(owner), finish));
+}
+
+void DynamoStore::RetryAlert(const PendingAlert& alert, std::string owner,
+                             UnixMillis next_attempt_at, std::string error, Callback<void> done) {
+  auto retry = [next_attempt_at, error = std::move(error)](MonitorRecord&, OutboxEntry& e) {
+    e.lease_owner = std::nullopt;
+    e.lease_until = std::nullopt;
+    e.next_attempt_at = next_attempt_at;
+    e.last_error = error;
+  };
+  impl_->Run(std::move(done),
+             EditLeased(*impl_, alert.alert.slug, alert.id, std::move(owner), std::move(retry)));
+}
+
+void DynamoStore::RejectAlert(const PendingAlert& alert, std::string owner, std::string error,
+                              Callback<void> done) {
+  auto reject = [error = std::move(error)](MonitorRecord&, OutboxEntry& e) {
+    e.rejected = true;
+    e.lease_owner = std::nullopt;
+    e.lease_until = std::nullopt;
+    e.last_error = error;
+  };
+  impl_->Run(std::move(done),
+             EditLeased(*impl_, alert.alert.slug, alert.id, std::move(owner), std::move(reject)));
+}
+
+void DynamoStore::EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) {
+  impl_->Run(std::move(done), FindEarliestAttempt(*impl_));
+}
+
+void DynamoStore::CountPendingAlerts(Callback<std::int64_t> done) {
+  impl_->Run(std::move(done), CountPending(*impl_));
+}
+
+}  // namespace heartbeat
