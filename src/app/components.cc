@@ -15,8 +15,6 @@
 
 namespace heartbeat::app {
 
-namespace {
-
 Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
   DynamoStoreOptions options;
   options.monitors_table = config.monitors_table;
@@ -50,8 +48,6 @@ Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
   options.client.region = region;
   return DynamoStore::Open(std::move(options));
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
   switch (config.store_spec.kind) {

@@ -8,9 +8,13 @@
 #include "checker/checker.h"
 #include "http_client/http_client.h"
 #include "notify/notifier.h"
+#include "store/dynamo/dynamo_store.h"
 #include "store/store.h"
 
 namespace heartbeat::app {
+
+// The DynamoDB store the configuration names (region, endpoint, credentials, tables).
+Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config);
 
 // Opens the configured store (creating and migrating a SQLite file).
 Result<std::unique_ptr<Store>> OpenStore(const Config& config);

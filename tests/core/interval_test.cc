@@ -12,10 +12,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr std::int64_t kMinute = 60;
-constexpr std::int64_t kHour = 3600;
-constexpr std::int64_t kDay = 86400;
-constexpr std::int64_t kWeek = 7 * kDay;
+constexpr std::int64_t kMinuteSecs = 60;
+constexpr std::int64_t kHourSecs = 3600;
+constexpr std::int64_t kDaySecs = 86400;
+constexpr std::int64_t kWeekSecs = 7 * kDaySecs;
 
 // The parsed value, or a test failure naming the text and the error.
 std::int64_t Parsed(const Result<std::int64_t>& r, std::string_view text) {
@@ -55,64 +55,64 @@ TEST(Interval, SecondUnitSpellings) {
 
 TEST(Interval, MinuteUnitSpellings) {
   for (std::string_view unit : {"m", "min", "mins", "minute", "minutes"}) {
-    EXPECT_EQ(Interval("5" + std::string(unit)), 5 * kMinute) << unit;
+    EXPECT_EQ(Interval("5" + std::string(unit)), 5 * kMinuteSecs) << unit;
   }
 }
 
 TEST(Interval, HourUnitSpellings) {
   for (std::string_view unit : {"h", "hr", "hrs", "hour", "hours"}) {
-    EXPECT_EQ(Interval("2" + std::string(unit)), 2 * kHour) << unit;
+    EXPECT_EQ(Interval("2" + std::string(unit)), 2 * kHourSecs) << unit;
   }
 }
 
 TEST(Interval, DayUnitSpellings) {
   for (std::string_view unit : {"d", "day", "days"}) {
-    EXPECT_EQ(Interval("3" + std::string(unit)), 3 * kDay) << unit;
+    EXPECT_EQ(Interval("3" + std::string(unit)), 3 * kDaySecs) << unit;
   }
 }
 
 TEST(Interval, WeekUnitSpellings) {
   for (std::string_view unit : {"w", "week", "weeks"}) {
-    EXPECT_EQ(Interval("2" + std::string(unit)), 2 * kWeek) << unit;
+    EXPECT_EQ(Interval("2" + std::string(unit)), 2 * kWeekSecs) << unit;
   }
 }
 
 TEST(Interval, SingularAndPluralSpellingsAreInterchangeable) {
-  EXPECT_EQ(Interval("1 hours"), kHour);
-  EXPECT_EQ(Interval("2 hour"), 2 * kHour);
-  EXPECT_EQ(Interval("1 minutes"), kMinute);
+  EXPECT_EQ(Interval("1 hours"), kHourSecs);
+  EXPECT_EQ(Interval("2 hour"), 2 * kHourSecs);
+  EXPECT_EQ(Interval("1 minutes"), kMinuteSecs);
 }
 
 TEST(Interval, SpaceBetweenNumberAndUnit) {
-  EXPECT_EQ(Interval("5 m"), 5 * kMinute);
+  EXPECT_EQ(Interval("5 m"), 5 * kMinuteSecs);
   EXPECT_EQ(Interval("90 seconds"), 90);
-  EXPECT_EQ(Interval("1   week"), kWeek);
+  EXPECT_EQ(Interval("1   week"), kWeekSecs);
 }
 
 // --- compounds ---
 
 TEST(Interval, CompoundWithoutSpaces) {
-  EXPECT_EQ(Interval("2h30m"), 2 * kHour + 30 * kMinute);
-  EXPECT_EQ(Interval("1d2h3m4s"), kDay + 2 * kHour + 3 * kMinute + 4);
-  EXPECT_EQ(Interval("1w1d"), kWeek + kDay);
-  EXPECT_EQ(Interval("5hours30minutes"), 5 * kHour + 30 * kMinute);
+  EXPECT_EQ(Interval("2h30m"), 2 * kHourSecs + 30 * kMinuteSecs);
+  EXPECT_EQ(Interval("1d2h3m4s"), kDaySecs + 2 * kHourSecs + 3 * kMinuteSecs + 4);
+  EXPECT_EQ(Interval("1w1d"), kWeekSecs + kDaySecs);
+  EXPECT_EQ(Interval("5hours30minutes"), 5 * kHourSecs + 30 * kMinuteSecs);
 }
 
 TEST(Interval, CompoundWithSpacesBetweenParts) {
-  EXPECT_EQ(Interval("1h 30m"), kHour + 30 * kMinute);
-  EXPECT_EQ(Interval("1h   30m"), kHour + 30 * kMinute);
+  EXPECT_EQ(Interval("1h 30m"), kHourSecs + 30 * kMinuteSecs);
+  EXPECT_EQ(Interval("1h   30m"), kHourSecs + 30 * kMinuteSecs);
 }
 
 TEST(Interval, CompoundWithSpacesInsideParts) {
-  EXPECT_EQ(Interval("1 h 30 m"), kHour + 30 * kMinute);
-  EXPECT_EQ(Interval("1 hour 30 minutes"), kHour + 30 * kMinute);
-  EXPECT_EQ(Interval("2 days 12 hours"), 2 * kDay + 12 * kHour);
+  EXPECT_EQ(Interval("1 h 30 m"), kHourSecs + 30 * kMinuteSecs);
+  EXPECT_EQ(Interval("1 hour 30 minutes"), kHourSecs + 30 * kMinuteSecs);
+  EXPECT_EQ(Interval("2 days 12 hours"), 2 * kDaySecs + 12 * kHourSecs);
 }
 
 TEST(Interval, LeadingAndTrailingSpacesAreIgnored) {
-  EXPECT_EQ(Interval("  5m"), 5 * kMinute);
-  EXPECT_EQ(Interval("5m  "), 5 * kMinute);
-  EXPECT_EQ(Interval("  1h 30m  "), kHour + 30 * kMinute);
+  EXPECT_EQ(Interval("  5m"), 5 * kMinuteSecs);
+  EXPECT_EQ(Interval("5m  "), 5 * kMinuteSecs);
+  EXPECT_EQ(Interval("  1h 30m  "), kHourSecs + 30 * kMinuteSecs);
   EXPECT_EQ(Interval(" 300 "), 300);
 }
 
@@ -132,10 +132,10 @@ TEST(Interval, TwentyNineSecondsIsRejectedNamingTheMinimum) {
 }
 
 TEST(Interval, ThreeHundredSixtyFiveDaysIsTheMaximum) {
-  EXPECT_EQ(Interval("365d"), 365 * kDay);
-  EXPECT_EQ(Interval("364d 23h 59m 59s"), 365 * kDay - 1);
-  EXPECT_EQ(Interval("31536000"), 365 * kDay);
-  EXPECT_EQ(kMaxIntervalSecs, 365 * kDay);
+  EXPECT_EQ(Interval("365d"), 365 * kDaySecs);
+  EXPECT_EQ(Interval("364d 23h 59m 59s"), 365 * kDaySecs - 1);
+  EXPECT_EQ(Interval("31536000"), 365 * kDaySecs);
+  EXPECT_EQ(kMaxIntervalSecs, 365 * kDaySecs);
 }
 
 TEST(Interval, OneSecondOverTheMaximumIsRejectedNamingTheMaximum) {
@@ -144,7 +144,7 @@ TEST(Interval, OneSecondOverTheMaximumIsRejectedNamingTheMaximum) {
   EXPECT_THAT(IntervalError("366d"), HasSubstr("maximum"));
 }
 
-TEST(Interval, FiftyTwoWeeksIsAccepted) { EXPECT_EQ(Interval("52w"), 52 * kWeek); }
+TEST(Interval, FiftyTwoWeeksIsAccepted) { EXPECT_EQ(Interval("52w"), 52 * kWeekSecs); }
 
 TEST(Interval, FiftyThreeWeeksIsRejected) {
   EXPECT_THAT(IntervalError("53w"), HasSubstr("maximum"));
@@ -266,7 +266,7 @@ TEST(Interval, HugeSumIsRejectedWithoutOverflow) {
 
 TEST(Interval, LargeButRepresentableDurationParsesAndIsRejectedAsTooLong) {
   EXPECT_EQ(Duration("1000000000000"), 1'000'000'000'000LL);
-  EXPECT_EQ(Duration("1000000w"), 1'000'000LL * kWeek);
+  EXPECT_EQ(Duration("1000000w"), 1'000'000LL * kWeekSecs);
   EXPECT_THAT(IntervalError("1000000w"), HasSubstr("maximum"));
 }
 
@@ -276,7 +276,7 @@ TEST(Interval, ParseDurationDoesNotApplyTheBounds) {
   EXPECT_EQ(Duration("10s"), 10);
   EXPECT_EQ(Duration("0"), 0);
   EXPECT_EQ(Duration("1"), 1);
-  EXPECT_EQ(Duration("400d"), 400 * kDay);
+  EXPECT_EQ(Duration("400d"), 400 * kDaySecs);
   EXPECT_THAT(IntervalError("10s"), HasSubstr("minimum"));
   EXPECT_THAT(IntervalError("400d"), HasSubstr("maximum"));
 }
@@ -289,7 +289,7 @@ TEST(Interval, ParseDurationRejectsTheSameSyntaxErrors) {
 }
 
 TEST(Interval, DefaultIsFiveMinutes) {
-  EXPECT_EQ(kDefaultIntervalSecs, 5 * kMinute);
+  EXPECT_EQ(kDefaultIntervalSecs, 5 * kMinuteSecs);
   EXPECT_EQ(Interval("5m"), kDefaultIntervalSecs);
 }
 
@@ -309,29 +309,29 @@ TEST(FormatDuration, ExactMinute) { EXPECT_EQ(FormatDuration(60), "1m"); }
 
 TEST(FormatDuration, MinutesAndSeconds) {
   EXPECT_EQ(FormatDuration(61), "1m 1s");
-  EXPECT_EQ(FormatDuration(7 * kMinute), "7m");
+  EXPECT_EQ(FormatDuration(7 * kMinuteSecs), "7m");
 }
 
 TEST(FormatDuration, HoursAndMinutes) {
-  EXPECT_EQ(FormatDuration(kHour + 7 * kMinute), "1h 7m");
-  EXPECT_EQ(FormatDuration(kHour + 9 * kMinute), "1h 9m");
-  EXPECT_EQ(FormatDuration(kHour), "1h");
+  EXPECT_EQ(FormatDuration(kHourSecs + 7 * kMinuteSecs), "1h 7m");
+  EXPECT_EQ(FormatDuration(kHourSecs + 9 * kMinuteSecs), "1h 9m");
+  EXPECT_EQ(FormatDuration(kHourSecs), "1h");
 }
 
 TEST(FormatDuration, ShowsAtMostTwoUnits) {
-  EXPECT_EQ(FormatDuration(kHour + 7 * kMinute + 30), "1h 7m");
-  EXPECT_EQ(FormatDuration(kDay + kHour + kMinute + 1), "1d 1h");
+  EXPECT_EQ(FormatDuration(kHourSecs + 7 * kMinuteSecs + 30), "1h 7m");
+  EXPECT_EQ(FormatDuration(kDaySecs + kHourSecs + kMinuteSecs + 1), "1d 1h");
 }
 
 TEST(FormatDuration, Days) {
-  EXPECT_EQ(FormatDuration(kDay), "1d");
-  EXPECT_EQ(FormatDuration(2 * kDay + 3 * kHour), "2d 3h");
-  EXPECT_EQ(FormatDuration(400 * kDay), "400d");
+  EXPECT_EQ(FormatDuration(kDaySecs), "1d");
+  EXPECT_EQ(FormatDuration(2 * kDaySecs + 3 * kHourSecs), "2d 3h");
+  EXPECT_EQ(FormatDuration(400 * kDaySecs), "400d");
 }
 
 TEST(FormatDuration, StopsAtTheFirstZeroUnit) {
-  EXPECT_EQ(FormatDuration(kDay + 5 * kMinute), "1d");
-  EXPECT_EQ(FormatDuration(kHour + 5), "1h");
+  EXPECT_EQ(FormatDuration(kDaySecs + 5 * kMinuteSecs), "1d");
+  EXPECT_EQ(FormatDuration(kHourSecs + 5), "1h");
 }
 
 // --- FormatIntervalCompact ---
@@ -343,21 +343,21 @@ TEST(FormatIntervalCompact, ZeroIsZeroSeconds) {
 
 TEST(FormatIntervalCompact, SingleUnits) {
   EXPECT_EQ(FormatIntervalCompact(45), "45s");
-  EXPECT_EQ(FormatIntervalCompact(5 * kMinute), "5m");
-  EXPECT_EQ(FormatIntervalCompact(kHour), "1h");
-  EXPECT_EQ(FormatIntervalCompact(2 * kDay), "2d");
+  EXPECT_EQ(FormatIntervalCompact(5 * kMinuteSecs), "5m");
+  EXPECT_EQ(FormatIntervalCompact(kHourSecs), "1h");
+  EXPECT_EQ(FormatIntervalCompact(2 * kDaySecs), "2d");
 }
 
 TEST(FormatIntervalCompact, CompoundIsExactWithoutSpaces) {
-  EXPECT_EQ(FormatIntervalCompact(kHour + 30 * kMinute), "1h30m");
+  EXPECT_EQ(FormatIntervalCompact(kHourSecs + 30 * kMinuteSecs), "1h30m");
   EXPECT_EQ(FormatIntervalCompact(90), "1m30s");
-  EXPECT_EQ(FormatIntervalCompact(kDay + kHour + kMinute + 1), "1d1h1m1s");
-  EXPECT_EQ(FormatIntervalCompact(kDay + 5), "1d5s");
+  EXPECT_EQ(FormatIntervalCompact(kDaySecs + kHourSecs + kMinuteSecs + 1), "1d1h1m1s");
+  EXPECT_EQ(FormatIntervalCompact(kDaySecs + 5), "1d5s");
 }
 
 TEST(FormatIntervalCompact, WeeksAreShownAsDays) {
-  EXPECT_EQ(FormatIntervalCompact(kWeek), "7d");
-  EXPECT_EQ(FormatIntervalCompact(365 * kDay), "365d");
+  EXPECT_EQ(FormatIntervalCompact(kWeekSecs), "7d");
+  EXPECT_EQ(FormatIntervalCompact(365 * kDaySecs), "365d");
 }
 
 TEST(FormatIntervalCompact, RoundTripsThroughParseInterval) {

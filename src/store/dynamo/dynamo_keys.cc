@@ -8,6 +8,8 @@
 #include "store/dynamo/dynamo_impl.h"
 #include "store/dynamo/dynamo_store.h"
 
+#include "core/api_key.h"
+
 namespace heartbeat {
 
 using aws::DynamoClient;
@@ -43,12 +45,6 @@ Task<std::vector<ApiKeyRecord>> DynamoStore::Impl::ScanKeys() {
 
 namespace {
 
-bool ValidKeyId(const std::string& id) {
-  if (id.size() < 12 || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 Task<void> InsertKey(DynamoStore::Impl& impl, ApiKeyRecord key) {
   Item item;
   item["key_hash"] = S(key.key_hash);
@@ -77,21 +73,15 @@ Task<void> InsertKey(DynamoStore::Impl& impl, ApiKeyRecord key) {
 }
 
 Task<void> RemoveKey(DynamoStore::Impl& impl, std::string id) {
-  if (!ValidKeyId(id)) {
-    co_return InvalidArgument("a key ID is 12 to 64 lower-case hexadecimal digits");
-  }
+  if (Status s = CheckKeyId(id); !s.ok()) co_return s;
   Result<std::vector<ApiKeyRecord>> keys = co_await impl.ScanKeys();
   if (!keys.ok()) co_return keys.error();
-  std::vector<std::string> matches;
-  for (const ApiKeyRecord& k : *keys) {
-    if (k.key_hash.compare(0, id.size(), id) == 0) matches.push_back(k.key_hash);
-  }
-  if (matches.empty()) co_return NotFound("no API key with ID " + id);
-  if (matches.size() > 1) {
-    co_return InvalidArgument("the ID " + id + " matches several keys: give more of it");
-  }
+  std::vector<std::string> hashes;
+  for (const ApiKeyRecord& k : *keys) hashes.push_back(k.key_hash);
+  Result<std::string> hash = ResolveKeyId(id, hashes);
+  if (!hash.ok()) co_return hash.error();
   aws::DeleteItemRequest del{.table = impl.options.keys_table,
-                             .key = {{"key_hash", S(matches[0])}},
+                             .key = {{"key_hash", S(*hash)}},
                              .condition = "attribute_exists(#h)",
                              .names = {{"#h", "key_hash"}}};
   DynamoResult<std::optional<Item>> r =
