@@ -30,6 +30,7 @@
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "support/expect_monitor.h"
 #include "support/temp_dir.h"
 #include "support/test_stores.h"
 #include "support/test_time.h"
@@ -60,18 +61,7 @@ const std::string kHashA = "0123456789abcdef0123456789abcdef0123456789abcdef0123
 const std::string kHashB = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const std::string kHashA2 = "0123456789ab1111111111111111111111111111111111111111111111111111";
 
-void ExpectSameMonitor(const Monitor& a, const Monitor& b) {
-  EXPECT_EQ(a.slug, b.slug);
-  EXPECT_EQ(a.interval_secs, b.interval_secs);
-  EXPECT_EQ(a.last_ping, b.last_ping);
-  EXPECT_EQ(a.next_due, b.next_due);
-  EXPECT_EQ(a.created_at, b.created_at);
-  EXPECT_EQ(a.expires_at, b.expires_at);
-  EXPECT_EQ(a.paused, b.paused);
-  EXPECT_EQ(a.failed_at, b.failed_at);
-  EXPECT_EQ(a.alert, b.alert);
-  EXPECT_EQ(a.check_at, b.check_at);
-}
+using testing::ExpectSameMonitor;
 
 class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:
