@@ -132,7 +132,7 @@ int RunServe(const Config& config) {
   asio::co_spawn(main_ioc,
                  Every(kKeyRefreshPeriod,
                        [&]() -> asio::awaitable<void> {
-                         Status s = co_await http::AwaitStore<void>(
+                         Status s = co_await AwaitStore<void>(
                              [&](Callback<void> cb) { keys.Refresh(std::move(cb)); });
                          if (!s.ok()) spdlog::warn("API key refresh failed: {}", s.error().message);
                        }),
@@ -140,7 +140,7 @@ int RunServe(const Config& config) {
   asio::co_spawn(main_ioc,
                  Every(kKeyUsePeriod,
                        [&]() -> asio::awaitable<void> {
-                         Status s = co_await http::AwaitStore<void>(
+                         Status s = co_await AwaitStore<void>(
                              [&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
                          if (!s.ok())
                            spdlog::warn("recording key use failed: {}", s.error().message);
@@ -151,7 +151,7 @@ int RunServe(const Config& config) {
                        [&]() -> asio::awaitable<void> {
                          // One bounded batch a period, so expiry never holds the writer long.
                          Result<std::size_t> n =
-                             co_await http::AwaitStore<std::size_t>([&](Callback<std::size_t> cb) {
+                             co_await AwaitStore<std::size_t>([&](Callback<std::size_t> cb) {
                                store->DeleteExpired(clock.Now(), kExpiryBatch, std::move(cb));
                              });
                          if (!n.ok()) {
@@ -165,6 +165,10 @@ int RunServe(const Config& config) {
   main_ioc.run();
 
   server.Stop();
+  // A send to a hung Telegram is cut rather than waited out (up to its 15 s timeout, past
+  // a container runtime's stop grace): it ends as a failed attempt, so its alert stays
+  // pending and goes out after the restart.
+  http_client.CancelAll();
   if (service) service->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();

@@ -2,6 +2,7 @@
 // Outbound HTTP, behind an interface so that notifiers and AWS clients can be tested
 // against fakes that speak real HTTP on 127.0.0.1.
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -50,6 +51,15 @@ class CurlHttpClient final : public HttpClient {
   CurlHttpClient();
   ~CurlHttpClient() override;
   HttpResult Send(const HttpRequest& request) override;
+
+  // For a process that is stopping: every transfer in progress ends within about a second
+  // (libcurl's progress callback) and every later Send fails at once, each as a transport
+  // failure saying so, so that nothing waits out a hung receiver's timeout. Thread-safe;
+  // there is no undoing it.
+  void CancelAll() { cancelled_.store(true); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace heartbeat

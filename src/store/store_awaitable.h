@@ -17,7 +17,7 @@
 #include "core/result.h"
 #include "store/store.h"
 
-namespace heartbeat::http {
+namespace heartbeat {
 
 // Where store threads leave completions for one I/O thread. A group commit completes
 // hundreds of operations at once: they go out in one post and one wake-up of the thread,
@@ -105,4 +105,4 @@ boost::asio::awaitable<Result<T>> AwaitStore(Start start, OnDone on_done = {}) {
   co_return std::move(*result);
 }
 
-}  // namespace heartbeat::http
+}  // namespace heartbeat

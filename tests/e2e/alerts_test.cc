@@ -275,6 +275,31 @@ TEST_P(Alerts, TelegramDownDuringFailDeliversOnceWhenItIsBack) {
   Stop(serve);
 }
 
+// SPEC §8: SIGTERM stops within 5 s even with a send hanging (a container runtime kills
+// after its 10 s grace); the send is cut, and its alert stays pending for the restart.
+TEST_P(Alerts, SigtermStopsWithinFiveSecondsWhileASendHangsAndTheAlertGoesOutAfterRestart) {
+  AddKey();
+  // Telegram takes the request and answers nothing for 9 s: past the 5 s a stop may take,
+  // within the 15 s send timeout.
+  telegram_.SetDefault(TelegramReply{500, 0, milliseconds(9'000), "hung"});
+  Process& serve = Serve(Env());
+  Fail("hung-send");
+  ASSERT_TRUE(telegram_.WaitForRequests(1, milliseconds(10'000)));
+  const auto signalled = Steady::now();
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(milliseconds(15'000)), 0) << serve.Stderr();
+  EXPECT_LT(Steady::now() - signalled, milliseconds(5'000)) << serve.Stderr();
+  EXPECT_TRUE(telegram_.Delivered().empty());
+
+  telegram_.SetDefault(TelegramReply{});
+  Process& again = Serve(Env());
+  ASSERT_TRUE(WaitDelivered(1, milliseconds(15'000)).has_value()) << again.Stderr();
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_THAT(got[0].text, HasSubstr("FAILED: `hung-send`"));
+  Stop(again);
+}
+
 TEST_P(Alerts, PendingAlertSurvivesKillMinusNineAndIsDeliveredOnceAfterRestart) {
   AddKey();
   telegram_.Down();

@@ -44,8 +44,9 @@ using Task = boost::asio::awaitable<Result<T>>;
 
 // Read-modify-writes that lose a race (a ping landed between the read and the write) try
 // again, this many times, and then report kUnavailable (the caller may retry later: a
-// monitor pinged many times a second can outrun a few attempts). The checker's decisions
-// never try again: they report kConflict, as their contract says.
+// monitor pinged many times a second can outrun a few attempts). A checker's step tries
+// again too, and its rule (core/lifecycle.h's ApplyCheck) reports kConflict on the fresh
+// read; kNoRetry is for writes that are dropped when anything moved.
 inline constexpr int kMutateAttempts = 12;
 inline constexpr int kNoRetry = 0;
 
