@@ -278,7 +278,7 @@ asio::awaitable<void> Server::SweepLoop(Worker& worker) {
         s->socket.close(ignored);
       }
     }
-    if (&worker == workers_[0].get()) ReportPressure(now);
+    if (&worker == workers_[0].get()) ReportPressure(now, false);
   }
 }
 
@@ -309,8 +309,8 @@ void Server::ShedIdle(std::size_t n) {
   }
 }
 
-void Server::ReportPressure(std::chrono::steady_clock::time_point now) {
-  if (now - last_report_ < kPressureReportPeriod) return;
+void Server::ReportPressure(std::chrono::steady_clock::time_point now, bool now_or_never) {
+  if (now - last_report_ < kPressureReportPeriod && !now_or_never) return;
   std::size_t shed = shed_.exchange(0);
   if (shed == 0 && accept_errors_ == 0) return;
   std::string what;
@@ -520,6 +520,8 @@ void Server::Stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // What happened since the last line is not lost with the server.
+  ReportPressure(std::chrono::steady_clock::now(), true);
 }
 
 }  // namespace heartbeat::http

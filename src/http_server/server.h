@@ -94,9 +94,9 @@ class Server {
   // Asks every worker to close its share of `n` idle keep-alive connections, oldest first;
   // does nothing while the last round is under way. On workers_[0]'s thread.
   void ShedIdle(std::size_t n);
-  // Logs, at most once per period, what ShedIdle and failed accepts did since the last line.
-  // On workers_[0]'s thread.
-  void ReportPressure(std::chrono::steady_clock::time_point now);
+  // Logs, at most once per period (or now, when `now_or_never`), what ShedIdle and failed
+  // accepts did since the last line. On workers_[0]'s thread, or once its thread has ended.
+  void ReportPressure(std::chrono::steady_clock::time_point now, bool now_or_never);
 
   ServerOptions options_;
   Handler handler_;

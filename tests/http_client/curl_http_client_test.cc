@@ -88,9 +88,9 @@ TEST(CurlHttpClient, OutOfFileDescriptorsIsNamed) {
     ::getrlimit(RLIMIT_NOFILE, &limit);
     limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 64);
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(2);
+    CurlHttpClient client;  // curl's global set-up (OpenSSL's) before every descriptor is taken
     while (::dup(out[1]) >= 0) {
     }
-    CurlHttpClient client;
     HttpRequest request;
     request.method = "GET";
     request.url = "http://127.0.0.1:9/bot123:secret/sendMessage";
