@@ -24,4 +24,7 @@ if [ "$($bin keys list --json)" = "[]" ]; then
 
 MSG
 fi
+# A login shell's soft open-files limit (often 1024) holds about 800 connections: take the hard
+# one. The server raises it itself as well; this also covers the key commands above.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 exec "$bin" serve

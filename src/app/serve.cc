@@ -1,7 +1,9 @@
 // `heartbeat serve`: the composition root of the server.
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +11,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "app/commands.h"
 #include "app/components.h"
@@ -31,6 +35,36 @@ constexpr auto kKeyRefreshPeriod = std::chrono::milliseconds(500);
 constexpr auto kKeyUsePeriod = std::chrono::seconds(5);
 constexpr auto kExpiryPeriod = std::chrono::seconds(10);
 constexpr std::size_t kExpiryBatch = 5000;
+// File descriptors kept out of the connection cap for everything else: SQLite's files, the
+// DynamoDB client's connections (128 at most), Telegram sends, the event loops' own.
+constexpr rlim_t kDescriptorReserve = 256;
+
+// SPEC §8: the soft open-files limit raised to the hard one, as nginx's
+// worker_rlimit_nofile and most servers do: a login shell's soft 1024 is far below the
+// 10,000 connections a server is meant to hold. Returns the soft limit now in force.
+rlim_t RaiseOpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return RLIM_INFINITY;
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      (limit.rlim_max == RLIM_INFINITY || limit.rlim_cur < limit.rlim_max)) {
+    rlimit raised{limit.rlim_max, limit.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    } else {
+      spdlog::warn("cannot raise the open-files limit from {} to the hard limit {}: {}",
+                   limit.rlim_cur, limit.rlim_max, std::strerror(errno));
+    }
+  }
+  return limit.rlim_cur;
+}
+
+// The connections the server may hold with `limit` descriptors: `wanted`, or what the limit
+// leaves after the reserve (a quarter of a small limit).
+std::size_t ConnectionCap(rlim_t limit, std::size_t wanted) {
+  if (limit == RLIM_INFINITY) return wanted;
+  rlim_t reserve = std::min(kDescriptorReserve, limit / 4);
+  return static_cast<std::size_t>(std::min<rlim_t>(wanted, limit - reserve));
+}
 
 // Runs `step` every `period` until the io_context stops.
 template <class Step>
@@ -47,6 +81,8 @@ asio::awaitable<void> Every(std::chrono::milliseconds period, Step step) {
 }  // namespace
 
 int RunServe(const Config& config) {
+  // First, before the store and the clients open anything.
+  const rlim_t open_files = RaiseOpenFilesLimit();
   auto opened = OpenStoreOrReport(config);
   if (!opened.ok()) return kExitFailure;
   std::unique_ptr<Store> store = std::move(*opened);
@@ -106,6 +142,15 @@ int RunServe(const Config& config) {
   http::ServerOptions options;
   options.bind = config.bind_addr;
   options.threads = config.threads;
+  if (std::size_t cap = ConnectionCap(open_files, options.max_connections);
+      cap < options.max_connections) {
+    spdlog::warn(
+        "the open-files limit is {}: at most {} connections at once, not {}; "
+        "idle keep-alive connections are closed to make room. Raise it with LimitNOFILE= "
+        "(systemd), --ulimit nofile= (containers) or ulimit -Hn",
+        open_files, cap, options.max_connections);
+    options.max_connections = cap;
+  }
   http::Server server(options, [&api](const http::Request& req, const http::RequestContext& ctx) {
     return api.Handle(req, ctx);
   });

@@ -2,8 +2,14 @@
 
 #include "http_client/ca_bundle.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <string_view>
 #include <utility>
@@ -31,6 +37,9 @@ std::string WithoutUrl(std::string error, const std::string& url) {
   }
   return error;
 }
+
+// Whether `error` means the process (EMFILE) or the system (ENFILE) is out of descriptors.
+bool OutOfDescriptors(int error) { return error == EMFILE || error == ENFILE; }
 
 }  // namespace
 
@@ -78,6 +87,17 @@ CurlExchange::CurlExchange(HttpRequest request) : request_(std::move(request)) {
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_);
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, OnOpenSocket);
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETDATA, this);
+}
+
+// curl's own socket() call, plus the reason it failed: curl reports a failed socket() as
+// CURLE_COULDNT_CONNECT, "Couldn't connect to server", whatever errno said.
+curl_socket_t CurlExchange::OnOpenSocket(void* self, curlsocktype /*purpose*/,
+                                         curl_sockaddr* address) {
+  curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
+  if (fd == CURL_SOCKET_BAD) static_cast<CurlExchange*>(self)->socket_errno_ = errno;
+  return fd;
 }
 
 CurlExchange::~CurlExchange() {
@@ -117,9 +137,27 @@ HttpResult CurlExchange::Finish(CURLcode rc) {
   if (easy_ == nullptr) return TransportFailure("curl_easy_init failed");
   if (rc != CURLE_OK) {
     // curl_easy_strerror and the error buffer name the failure, not the URL.
-    return TransportFailure(WithoutUrl(
-        std::string(curl_easy_strerror(rc)) + (error_[0] ? std::string(": ") + error_ : ""),
-        request_.url));
+    std::string error =
+        std::string(curl_easy_strerror(rc)) + (error_[0] ? std::string(": ") + error_ : "");
+    // Out of descriptors, curl says only that it could not connect (socket() failed) or
+    // resolve (its resolver thread's socketpair() failed): say why. The socket's errno is
+    // exact; otherwise a descriptor we cannot open ourselves now tells.
+    int cause = socket_errno_;
+    if (!OutOfDescriptors(cause) &&
+        (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+         rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_FAILED_INIT)) {
+      int probe = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+      if (probe >= 0) {
+        ::close(probe);
+      } else if (OutOfDescriptors(errno)) {
+        cause = errno;
+      }
+    }
+    if (OutOfDescriptors(cause)) {
+      error += std::string(" (out of file descriptors: ") + std::strerror(cause) +
+               "; raise the open-files limit)";
+    }
+    return TransportFailure(WithoutUrl(std::move(error), request_.url));
   }
   HttpResult result = std::move(result_);
   result.transport_ok = true;

@@ -31,11 +31,13 @@ class CurlExchange {
  private:
   static std::size_t OnBody(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* self);
+  static curl_socket_t OnOpenSocket(void* self, curlsocktype purpose, curl_sockaddr* address);
 
   HttpRequest request_;
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
   char error_[CURL_ERROR_SIZE] = {};
+  int socket_errno_ = 0;  // errno of a socket() that failed, else 0
   HttpResult result_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +19,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cerrno>
 #include <exception>
 #include <unordered_set>
 
@@ -31,6 +33,12 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // How often each worker looks for connections past their deadline: timeouts are enforced
 // to within this.
 constexpr auto kSweepPeriod = std::chrono::milliseconds(250);
+// At most one log line per this about shed connections and failed accepts: under a flood of
+// connections they happen hundreds of times a second.
+constexpr auto kPressureReportPeriod = std::chrono::seconds(10);
+// Idle connections closed per accept that finds no descriptor left (about every 10 ms while it
+// lasts), as nginx's ngx_drain_connections reuses 32 at a time.
+constexpr std::size_t kShedOnNoDescriptors = 32;
 
 Result<tcp::endpoint> ParseBindAddress(const std::string& text) {
   auto bad = [&](std::string why) {
@@ -145,6 +153,10 @@ class Server::Session {
   tcp::socket socket;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool reading = true;  // waiting for or reading a request: safe to close on shutdown
+  // Waiting for the next request on a kept-alive connection, nothing of it read yet: may be
+  // closed to make room. All idle sessions wait the same idle timeout, so the earliest
+  // `deadline` is the oldest idle one.
+  bool idle = false;
 
   void ExpiresAfter(std::chrono::milliseconds d) {
     deadline = std::chrono::steady_clock::now() + d;
@@ -180,7 +192,9 @@ class Server::Session {
 };
 
 Server::Server(ServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      shed_at_(options_.max_connections - options_.max_connections / 16) {
   std::size_t n =
       options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
@@ -225,9 +239,15 @@ asio::awaitable<void> Server::AcceptLoop() {
     auto [ec, socket] = co_await acceptor_->async_accept(worker.ioc, kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_.load()) break;
-      spdlog::warn("accept failed: {}", ec.message());
-      // Out of file descriptors and the like: back off instead of spinning.
-      asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(50));
+      ++accept_errors_;
+      last_accept_error_ = ec.message();
+      // Out of file descriptors: the connection waits in the backlog while idle keep-alive
+      // connections make room; it is taken once they are closed. Anything else: back off
+      // instead of spinning. Either is logged by ReportPressure, not once per attempt.
+      bool no_descriptors = ec.value() == EMFILE || ec.value() == ENFILE;
+      if (no_descriptors) ShedIdle(kShedOnNoDescriptors);
+      asio::steady_timer pause(acceptor_->get_executor(),
+                               std::chrono::milliseconds(no_descriptors ? 10 : 50));
       co_await pause.async_wait(kTuple);
       continue;
     }
@@ -237,7 +257,8 @@ asio::awaitable<void> Server::AcceptLoop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    connections_.fetch_add(1);
+    std::size_t open = connections_.fetch_add(1) + 1;
+    if (open > shed_at_) ShedIdle(open - shed_at_ + options_.max_connections / 32);
     asio::co_spawn(worker.ioc, RunSession(worker, std::move(socket)), asio::detached);
   }
 }
@@ -257,7 +278,56 @@ asio::awaitable<void> Server::SweepLoop(Worker& worker) {
         s->socket.close(ignored);
       }
     }
+    if (&worker == workers_[0].get()) ReportPressure(now, false);
   }
+}
+
+void Server::ShedIdle(std::size_t n) {
+  if (shed_rounds_pending_.load() != 0) return;
+  const std::size_t share = (n + workers_.size() - 1) / workers_.size();
+  shed_rounds_pending_.store(workers_.size());
+  for (auto& w : workers_) {
+    // Each worker's sessions are its own thread's: it closes its share there. Connections
+    // are dealt to the workers in turn, so each share's oldest are about the oldest overall.
+    asio::post(w->ioc, [this, &worker = *w, share] {
+      std::vector<Session*> idle;
+      for (Session* s : worker.sessions) {
+        if (s->idle) idle.push_back(s);
+      }
+      std::size_t k = std::min(share, idle.size());
+      std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(k), idle.end(),
+                        [](Session* a, Session* b) { return a->deadline < b->deadline; });
+      for (std::size_t i = 0; i < k; ++i) {
+        // Ends the session's pending read; it closes and leaves as on a timeout.
+        boost::system::error_code ignored;
+        idle[i]->idle = false;
+        idle[i]->socket.close(ignored);
+      }
+      shed_.fetch_add(k);
+      shed_rounds_pending_.fetch_sub(1);
+    });
+  }
+}
+
+void Server::ReportPressure(std::chrono::steady_clock::time_point now, bool now_or_never) {
+  if (now - last_report_ < kPressureReportPeriod && !now_or_never) return;
+  std::size_t shed = shed_.exchange(0);
+  if (shed == 0 && accept_errors_ == 0) return;
+  std::string what;
+  if (shed > 0) {
+    what = fmt::format(
+        "made room for new connections: closed {} idle keep-alive ones, oldest first", shed);
+  }
+  if (accept_errors_ > 0) {
+    if (!what.empty()) what += "; ";
+    what += fmt::format("accept failed {} time{}: {}", accept_errors_,
+                        accept_errors_ == 1 ? "" : "s", last_accept_error_);
+  }
+  spdlog::warn("{} ({} connections open, at most {}; this line at most every {} s)", what,
+               connections_.load(), options_.max_connections,
+               std::chrono::duration_cast<std::chrono::seconds>(kPressureReportPeriod).count());
+  accept_errors_ = 0;
+  last_report_ = now;
 }
 
 namespace {
@@ -315,7 +385,9 @@ asio::awaitable<void> Server::RunSession(Worker& worker, tcp::socket socket) {
       // more than the header timeout to start talking, so silent ones cannot hold the
       // connection slots for long.
       session.ExpiresAfter(first_request ? options_.header_timeout : options_.idle_timeout);
+      session.idle = !first_request;
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      session.idle = false;
       if (ec) break;
       buffer.commit(n);
     }
@@ -448,6 +520,8 @@ void Server::Stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // What happened since the last line is not lost with the server.
+  ReportPressure(std::chrono::steady_clock::now(), true);
 }
 
 }  // namespace heartbeat::http

@@ -37,7 +37,11 @@ struct ServerOptions {
   std::size_t max_url_bytes = 8 * 1024;      // longer request targets get 414
   std::size_t max_header_bytes = 16 * 1024;  // larger header sections get 431
   std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
-  std::size_t max_connections = 10000;       // further connections are closed at once
+  // Further connections are closed at once. From 15/16 of it on, and whenever accept runs
+  // out of file descriptors, the oldest idle keep-alive connections (waiting for their next
+  // request, never one mid-request) are closed to make room, as nginx reuses its idle
+  // keep-alive connections when worker_connections run short.
+  std::size_t max_connections = 10000;
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
   std::chrono::milliseconds body_timeout{30'000};
@@ -87,6 +91,12 @@ class Server {
   boost::asio::awaitable<void> AcceptLoop();
   boost::asio::awaitable<void> SweepLoop(Worker& worker);
   boost::asio::awaitable<void> RunSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // Asks every worker to close its share of `n` idle keep-alive connections, oldest first;
+  // does nothing while the last round is under way. On workers_[0]'s thread.
+  void ShedIdle(std::size_t n);
+  // Logs, at most once per period (or now, when `now_or_never`), what ShedIdle and failed
+  // accepts did since the last line. On workers_[0]'s thread, or once its thread has ended.
+  void ReportPressure(std::chrono::steady_clock::time_point now, bool now_or_never);
 
   ServerOptions options_;
   Handler handler_;
@@ -97,7 +107,15 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> stopped_{false};
   unsigned short port_ = 0;
-  std::size_t next_worker_ = 0;  // used by the accept loop only
+  std::size_t next_worker_ = 0;       // used by the accept loop only
+  std::size_t shed_at_ = 0;           // open connections from which idle ones are shed
+  std::atomic<std::size_t> shed_{0};  // idle connections closed, not yet logged
+  std::atomic<std::size_t> shed_rounds_pending_{0};  // workers yet to run the last ShedIdle
+  // On workers_[0]'s thread only: failed accepts not yet logged, the last one's reason, when
+  // the last line about them was logged.
+  std::size_t accept_errors_ = 0;
+  std::string last_accept_error_;
+  std::chrono::steady_clock::time_point last_report_{};
 };
 
 }  // namespace heartbeat::http

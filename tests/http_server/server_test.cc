@@ -8,9 +8,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -22,6 +26,7 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -981,6 +986,77 @@ TEST_F(ServerLargeResponse, ClientThatStopsReadingIsCutOffAfterTheWriteTimeout) 
   EXPECT_GE(Since(start), milliseconds(250));
   EXPECT_LT(Since(start), milliseconds(3000));
   server.Stop();
+}
+
+// --- out of file descriptors ---------------------------------------------------------------
+
+// Issue #14: when accept finds no descriptor left, the oldest idle keep-alive connections are
+// closed so that the connections waiting in the backlog are taken, and the failures are
+// logged once a period, not once per attempt. The client sockets are opened first, then this
+// process's soft limit is lowered to leave room for 60 accepted connections only.
+TEST(ServerOutOfDescriptors, IdleKeepAliveConnectionsMakeRoomWhenAcceptRunsOut) {
+  std::ostringstream log;
+  auto previous_logger = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  http::ServerOptions options;
+  options.bind = "127.0.0.1:0";
+  options.threads = 2;
+  http::Server server(
+      options,
+      [](const http::Request& req, const http::RequestContext&) -> asio::awaitable<http::Response> {
+        http::Response res{bhttp::status::ok, req.version()};
+        res.body() = "ok";
+        co_return res;
+      });
+  ASSERT_TRUE(server.Start().ok());
+
+  constexpr int kClients = 200;
+  std::vector<int> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(::socket(AF_INET, SOCK_STREAM, 0));
+  ASSERT_GE(*std::min_element(clients.begin(), clients.end()), 0);
+  int highest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    highest = std::max(highest, std::stoi(entry.path().filename().string()));
+  }
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit lowered{static_cast<rlim_t>(highest + 1 + 60), saved.rlim_max};
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string request = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
+  int answered = 0;
+  for (int fd : clients) {
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) continue;
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      continue;
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    char buf[512];
+    if (::poll(&pfd, 1, 10'000) == 1 && ::recv(fd, buf, sizeof buf, 0) >= 12 &&
+        std::string_view(buf, 12) == "HTTP/1.1 200") {
+      ++answered;
+    }
+  }
+  // Every connection was taken and answered; old idle ones were closed to make room.
+  EXPECT_EQ(answered, kClients);
+  EXPECT_LT(server.open_connections(), 80u);
+  pollfd last{clients.back(), POLLIN, 0};
+  EXPECT_EQ(::poll(&last, 1, 0), 0) << "the newest connection was closed";
+
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  for (int fd : clients) ::close(fd);
+  server.Stop();
+  spdlog::set_default_logger(previous_logger);
+  std::string lines = log.str();
+  EXPECT_NE(lines.find("made room for new connections: closed"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("Too many open files"), std::string::npos) << lines;
+  EXPECT_LE(std::count(lines.begin(), lines.end(), '\n'), 4) << lines;
 }
 
 }  // namespace

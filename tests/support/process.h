@@ -3,6 +3,7 @@
 // process with a controlled environment, capturing stdout and stderr in files.
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace heartbeat::testing {
@@ -34,9 +36,11 @@ inline std::string ReadFile(const std::string& path) {
 
 class Process {
  public:
-  // Starts `heartbeat args...` with exactly `env` as its environment (plus PATH).
+  // Starts `heartbeat args...` with exactly `env` as its environment (plus PATH), and with
+  // the open-files limit {soft, hard} when `nofile` is given.
   Process(std::vector<std::string> args, std::map<std::string, std::string> env,
-          const std::string& output_dir) {
+          const std::string& output_dir,
+          std::optional<std::pair<rlim_t, rlim_t>> nofile = std::nullopt) {
     static int counter = 0;
     std::string tag = std::to_string(getpid()) + "-" + std::to_string(counter++);
     out_path_ = output_dir + "/stdout-" + tag;
@@ -49,6 +53,10 @@ class Process {
       FILE* err = std::fopen(err_path_.c_str(), "w");
       dup2(fileno(out), 1);
       dup2(fileno(err), 2);
+      if (nofile) {
+        rlimit limit{nofile->first, nofile->second};
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+      }
       std::vector<std::string> env_strings;
       env.emplace("PATH", "/usr/bin:/bin");
       for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
