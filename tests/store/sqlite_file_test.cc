@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,6 +36,13 @@ Result<Monitor> PingOnce(Store& store, const std::string& slug) {
       [&](Callback<Monitor> cb) { store.Ping(slug, std::nullopt, kT0, std::move(cb)); });
 }
 
+std::optional<Monitor> GetOnce(Store& store, const std::string& slug) {
+  Result<std::optional<Monitor>> got = Await<std::optional<Monitor>>(
+      [&](Callback<std::optional<Monitor>> cb) { store.Get(slug, kT0, std::move(cb)); });
+  EXPECT_TRUE(got.ok()) << got.error().message;
+  return got.ok() ? *got : std::nullopt;
+}
+
 // Waits, for at most 10 s (a loaded machine), until the store says it is lost.
 bool WaitUntilLost(const Store& store) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -60,6 +68,10 @@ TEST(SqliteFileTest, CreateRefusesAMissingFileWhoseWalIsStillThere) {
   testing::TempDir dir;
   const std::string path = dir.file("heartbeat.db");
   std::ofstream(path + "-wal") << "frames of a deleted database";
+  std::ofstream(dir.file("empty.db-wal"));  // an empty one (as a lost store leaves) is no harm
+  auto empty_wal = OpenFileStore(dir.file("empty.db"), true);
+  ASSERT_NE(empty_wal, nullptr);
+  empty_wal->Close();
   Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open({.path = path, .create = true});
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().message.find(path + "-wal"), std::string::npos)
@@ -102,6 +114,13 @@ TEST(SqliteFileTest, DeletedFileRefusesTheNextWriteAndLosesTheStoreForGood) {
   EXPECT_FALSE(PingOnce(*store, "later").ok());  // for good
   store->Close();
   EXPECT_FALSE(std::filesystem::exists(path)) << "closing the store made the file again";
+  // No frames left for a new file at the path to take for its own.
+  EXPECT_TRUE(!std::filesystem::exists(path + "-wal") ||
+              std::filesystem::file_size(path + "-wal") == 0);
+  auto fresh = OpenFileStore(path, true);
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_FALSE(GetOnce(*fresh, "before").has_value());
+  fresh->Close();
 }
 
 // No write at all: the writer's once-a-second look finds it.
@@ -122,6 +141,17 @@ TEST(SqliteFileTest, FileReplacedWhileIdleIsNoticedWithinSeconds) {
   EXPECT_FALSE(store->Healthy());
   EXPECT_FALSE(PingOnce(*store, "after").ok());
   store->Close();
+
+  // The file put there is left as it was, and the one moved away has all that was
+  // acknowledged.
+  auto now_there = OpenFileStore(path, false);
+  ASSERT_NE(now_there, nullptr);
+  EXPECT_FALSE(GetOnce(*now_there, "before").has_value());
+  now_there->Close();
+  auto moved = OpenFileStore(path + ".moved", false);
+  ASSERT_NE(moved, nullptr);
+  EXPECT_TRUE(GetOnce(*moved, "before").has_value());
+  moved->Close();
 }
 
 TEST(SqliteFileTest, FileMovedAwayWhileIdleIsNoticedWithinSeconds) {

@@ -66,12 +66,13 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
   std::vector<std::unique_ptr<WriteOp>> batch;
   auto last_probe = std::chrono::steady_clock::now();
   auto last_file_check = last_probe;
+  bool wal_emptied = false;  // once lost: the WAL copied into the file we have and emptied
   for (;;) {
     {
       std::unique_lock lock(write_mu_);
       write_cv_.wait_for(lock, std::chrono::seconds(1),
                          [&] { return write_closed_ || !write_queue_.empty(); });
-      if (write_queue_.empty() && write_closed_) return;
+      if (write_queue_.empty() && write_closed_) break;
       if (write_queue_.size() <= options_.max_batch) {
         batch.swap(write_queue_);
       } else {
@@ -112,7 +113,19 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
       (void)CheckFile();
       last_file_check = std::chrono::steady_clock::now();
     }
+    if (!wal_emptied && lost_.load(std::memory_order_acquire)) wal_emptied = EmptyWal(*db);
   }
+  if (!wal_emptied && lost_.load(std::memory_order_acquire)) (void)EmptyWal(*db);
+}
+
+bool SqliteStore::EmptyWal(Connection& db) {
+  // SQLite leaves the WAL behind when it closes a database that has moved, and a file put
+  // at the path later would take its frames for its own (stray pages of another database).
+  // So the frames go into the file we have open (one moved away keeps everything it
+  // acknowledged), and the WAL is truncated to nothing. Waits for the readers (busy
+  // timeout); false when it could not, to be tried again.
+  return sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                   nullptr) == SQLITE_OK;
 }
 
 bool SqliteStore::CheckFile() {
@@ -332,7 +345,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   // Another error than "not there" (a directory we may not read) is SQLite's to report.
   const bool missing = !std::filesystem::exists(path, ec) && !ec;
   if (missing && !options.create) return NotFound("no database at " + options.path);
-  if (missing && std::filesystem::exists(options.path + "-wal", ec)) {
+  std::error_code wal_ec;
+  const std::uintmax_t wal_size = std::filesystem::file_size(options.path + "-wal", wal_ec);
+  if (missing && !wal_ec && wal_size > 0) {
     // What is left of a database deleted while open (by a process killed before it could
     // clean up): SQLite would take that WAL for the new file's and fill it with stray
     // pages of the old one.

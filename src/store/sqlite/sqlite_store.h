@@ -20,7 +20,9 @@
 // open database file is compared with the one at its path (link count, device and inode).
 // Once it was deleted, moved away or replaced, the store is lost for good: what it would
 // write goes to a file nobody will open again, so every write fails from then on,
-// Healthy() is false and Fatal() says why (a server stops on it).
+// Healthy() is false and Fatal() says why (a server stops on it). The WAL's frames go into
+// the file still open (one moved away keeps all it acknowledged) and the WAL is emptied,
+// so that no file put at the path later takes them for its own.
 //
 // The same in prose, with the checkpointer's passes: (docs/ENGINEERING.md, "SQLite store
 // internals"); what each part cost and saved: (docs/ENGINEERING.md, "What made a ping
@@ -49,7 +51,7 @@ struct SqliteStoreOptions {
   // Whether Open may create the file (and its parent directory) when it is missing. The
   // commands choose (app/components.h: only `store init` and `keys add` may); without it a
   // missing file is kNotFound and nothing is made. With it, a missing file whose -wal is
-  // still there (a database deleted while open) is refused all the same.
+  // still there with frames in it (a database deleted while open) is refused all the same.
   bool create = true;
   std::size_t reader_threads = 2;
   // Upper bound on the operations committed together, to bound a batch's latency.
@@ -141,6 +143,8 @@ class SqliteStore final : public Store {
   // Compares the open database file with the one at the path; when it was deleted, moved
   // or replaced, marks the store lost (once) and returns false. Any thread.
   bool CheckFile();
+  // Once lost: the WAL's frames into the open file, and the WAL emptied. Writer thread.
+  bool EmptyWal(sqlite::Connection& db);
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 
   SqliteStoreOptions options_;
