@@ -157,6 +157,10 @@ TEST_F(FaultDb, FileDeletedUnderServeIsNoticedRefusedWith503AndServeExitsNonZero
   EXPECT_EQ(again.exit_code, 1) << again.err;
   EXPECT_THAT(again.err, HasSubstr("heartbeat store init"));
   EXPECT_FALSE(Exists(db));
+  // The way back the message names: a new, empty database, with nothing of the lost WAL.
+  RunResult init = Heartbeat({"store", "init"}, db);
+  EXPECT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(Heartbeat({"keys", "list", "--json"}, db).out, "[]\n");
 }
 
 // Another file put at the path (moved away, a fresh one renamed in), with no write in
