@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# `make run`: serve on 0.0.0.0:3000 with SQLite at ./data/heartbeat.db. On an empty key
-# store, first creates one API key and prints it once with a ready-to-paste curl line.
+# `make run`: serve on 0.0.0.0:3000 with SQLite at ./data/heartbeat.db. Creates the database
+# when there is none yet (`serve` never does), and on an empty key store first creates one
+# API key and prints it once with a ready-to-paste curl line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./build/heartbeat
 export HEARTBEAT_STORE="${HEARTBEAT_STORE:-sqlite:./data/heartbeat.db}"
 mkdir -p ./data
+
+case "$HEARTBEAT_STORE" in
+  sqlite:*)
+    db="${HEARTBEAT_STORE#sqlite:}"
+    if [ ! -e "$db" ]; then
+      echo "make run: no database at $db yet: creating it (heartbeat store init)" >&2
+      "$bin" store init
+    fi
+    ;;
+esac
 
 if [ "$($bin keys list --json)" = "[]" ]; then
   key=$($bin keys add --description "created by make run")

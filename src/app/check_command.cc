@@ -9,7 +9,7 @@
 namespace heartbeat::app {
 
 int RunCheck(const Config& config) {
-  auto opened = OpenStoreOrReport(config);
+  auto opened = OpenStoreOrReport(config, CreateStore::kNo);
   if (!opened.ok()) return kExitFailure;
   std::unique_ptr<Store> store = std::move(*opened);
   CurlHttpClient http_client;

@@ -49,11 +49,15 @@ Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
   return DynamoStore::Open(std::move(options));
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
+Result<std::unique_ptr<Store>> OpenStore(const Config& config, CreateStore create) {
   switch (config.store_spec.kind) {
     case StoreSpec::Kind::kSqlite: {
-      auto store = SqliteStore::Open({.path = config.store_spec.sqlite_path});
-      if (!store.ok()) return store.error();
+      auto store = SqliteStore::Open(
+          {.path = config.store_spec.sqlite_path, .create = create == CreateStore::kYes});
+      if (!store.ok()) {
+        if (store.error().code != ErrorCode::kNotFound) return store.error();
+        return NotFound(store.error().message + "; create it with `heartbeat store init`");
+      }
       return std::unique_ptr<Store>(std::move(*store));
     }
     case StoreSpec::Kind::kDynamo: {
@@ -65,8 +69,8 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
   return Internal("unknown store kind");
 }
 
-Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config) {
-  auto store = OpenStore(config);
+Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config, CreateStore create) {
+  auto store = OpenStore(config, create);
   if (!store.ok())
     std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
   return store;

@@ -16,11 +16,17 @@ namespace heartbeat::app {
 // The DynamoDB store the configuration names (region, endpoint, credentials, tables).
 Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config);
 
-// Opens the configured store (creating and migrating a SQLite file).
-Result<std::unique_ptr<Store>> OpenStore(const Config& config);
+// Whether a command may create a missing SQLite file. Only `store init` and `keys add` do:
+// a server that made a fresh empty database where its own had been deleted would carry on
+// with every monitor and key gone, and nobody told.
+enum class CreateStore { kNo, kYes };
+
+// Opens the configured store, migrating a SQLite file (and creating it with kYes; without,
+// a missing file is kNotFound, naming the path and `heartbeat store init`).
+Result<std::unique_ptr<Store>> OpenStore(const Config& config, CreateStore create);
 
 // OpenStore, saying why on stderr when it fails.
-Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config);
+Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config, CreateStore create);
 
 // The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
 // `send_timeout` bounds each sendMessage.

@@ -17,7 +17,7 @@
 namespace heartbeat::app {
 
 int RunKeysAdd(const Config& config, const std::string& description) {
-  auto store = OpenStoreOrReport(config);
+  auto store = OpenStoreOrReport(config, CreateStore::kYes);
   if (!store.ok()) return kExitFailure;
   Result<std::string> key = GenerateApiKey();
   if (!key.ok()) {
@@ -39,7 +39,7 @@ int RunKeysAdd(const Config& config, const std::string& description) {
 }
 
 int RunKeysList(const Config& config, bool json) {
-  auto store = OpenStoreOrReport(config);
+  auto store = OpenStoreOrReport(config, CreateStore::kNo);
   if (!store.ok()) return kExitFailure;
   auto keys = Await<std::vector<ApiKeyRecord>>(
       [&](Callback<std::vector<ApiKeyRecord>> cb) { (*store)->ListKeys(std::move(cb)); });
@@ -79,7 +79,7 @@ int RunKeysList(const Config& config, bool json) {
 }
 
 int RunKeysRevoke(const Config& config, const std::string& id) {
-  auto store = OpenStoreOrReport(config);
+  auto store = OpenStoreOrReport(config, CreateStore::kNo);
   if (!store.ok()) return kExitFailure;
   Status revoked = Await<void>([&](Callback<void> cb) { (*store)->RevokeKey(id, std::move(cb)); });
   (*store)->Close();
@@ -110,7 +110,7 @@ int RunStoreInit(const Config& config) {
               << config.keys_table << "\n";
     return kExitOk;
   }
-  auto store = OpenStoreOrReport(config);
+  auto store = OpenStoreOrReport(config, CreateStore::kYes);
   if (!store.ok()) return kExitFailure;
   (*store)->Close();
   std::cerr << "Store ready: " << config.store << "\n";

@@ -71,7 +71,7 @@ class CheckerFunction {
     // Opened at the first invocation and kept; a store that cannot be opened fails this
     // invocation only, and the next one tries again.
     if (!store_) {
-      Result<std::unique_ptr<Store>> opened = OpenStore(config_);
+      Result<std::unique_ptr<Store>> opened = OpenStore(config_, CreateStore::kNo);
       if (!opened.ok()) return opened.error().Wrap("cannot open the store");
       store_ = std::move(*opened);
     }

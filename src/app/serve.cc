@@ -65,6 +65,11 @@ std::size_t ConnectionCap(rlim_t limit, std::size_t wanted) {
   rlim_t reserve = std::min(kDescriptorReserve, limit / 4);
   return static_cast<std::size_t>(std::min<rlim_t>(wanted, limit - reserve));
 }
+// How often serve asks the store whether it is lost for good (Store::Fatal), and how long
+// it then goes on answering 503 before it stops: the requests in flight, and the clients
+// and health checks of the next moments, get the reason rather than a refused connection.
+constexpr auto kFatalPollPeriod = std::chrono::milliseconds(250);
+constexpr auto kFatalGrace = std::chrono::seconds(2);
 
 // Runs `step` every `period` until the io_context stops.
 template <class Step>
@@ -83,7 +88,7 @@ asio::awaitable<void> Every(std::chrono::milliseconds period, Step step) {
 int RunServe(const Config& config) {
   // First, before the store and the clients open anything.
   const rlim_t open_files = RaiseOpenFilesLimit();
-  auto opened = OpenStoreOrReport(config);
+  auto opened = OpenStoreOrReport(config, CreateStore::kNo);
   if (!opened.ok()) return kExitFailure;
   std::unique_ptr<Store> store = std::move(*opened);
   Clock& clock = RealClock();
@@ -207,6 +212,29 @@ int RunServe(const Config& config) {
                        }),
                  asio::detached);
 
+  int exit_code = kExitOk;
+  asio::co_spawn(
+      main_ioc,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        std::optional<std::string> fatal;
+        while (!(fatal = store->Fatal())) {
+          timer.expires_after(kFatalPollPeriod);
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) co_return;
+        }
+        spdlog::error(
+            "the store is lost: {}. Every write is refused (503); stopping in {} s with exit "
+            "code 1. Put the file back, or create a new one with `heartbeat store init`, then "
+            "start heartbeat again",
+            *fatal, std::chrono::duration_cast<std::chrono::seconds>(kFatalGrace).count());
+        exit_code = kExitFailure;
+        timer.expires_after(kFatalGrace);
+        (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        main_ioc.stop();
+      },
+      asio::detached);
+
   main_ioc.run();
 
   server.Stop();
@@ -223,7 +251,7 @@ int RunServe(const Config& config) {
   main_ioc.restart();
   main_ioc.poll();
   spdlog::info("stopped");
-  return kExitOk;
+  return exit_code;
 }
 
 }  // namespace heartbeat::app

@@ -164,6 +164,12 @@ class Store {
   // Cheap and non-blocking: whether the store answered its latest operation or probe.
   virtual bool Healthy() const = 0;
 
+  // Cheap and non-blocking: why the store is lost for good, when it is (a SQLite file
+  // deleted or replaced under it: every write since fails and none ever will succeed
+  // again); nullopt while it is not. A server polls it and stops, for its supervisor to
+  // notice. A store that cannot be lost keeps the default.
+  virtual std::optional<std::string> Fatal() const { return std::nullopt; }
+
   // Stops taking operations, completes everything already accepted (writes made durable),
   // and returns when done. Idempotent. Operations after Close fail with kUnavailable; the
   // store has no threads left then, so their callback runs inside the call.

@@ -36,8 +36,15 @@ class Cli : public ::testing::Test {
     while (!key.empty() && key.back() == '\n') key.pop_back();
     return key;
   }
-  // Starts `serve` on a free port and returns the port.
+  // `serve` never creates the database: `store init` does (idempotent).
+  void InitStore() {
+    RunResult r = Heartbeat({"store", "init"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  // Creates the store when it is not there yet, starts `serve` on a free port and returns
+  // the port.
   unsigned short Serve(std::unique_ptr<Process>& p, std::map<std::string, std::string> extra = {}) {
+    InitStore();
     auto env = Env(std::move(extra));
     env.emplace("BIND_ADDR", "127.0.0.1:0");
     p = std::make_unique<Process>(std::vector<std::string>{"serve"}, env, dir_.path());
@@ -274,6 +281,7 @@ TEST_F(Cli, JsonLogsAreOneObjectPerLine) {
 // The signal used to be caught only after the housekeeping was set up, and a SIGTERM in
 // between killed the process (exit 143).
 TEST_F(Cli, SigtermTheMomentServeSaysItIsListeningIsACleanStop) {
+  InitStore();
   for (int round = 0; round < 20; ++round) {
     // Not Serve(): it waits with 10 ms polls and parses the port before returning, and
     // the signal must follow the line as closely as the test can manage.

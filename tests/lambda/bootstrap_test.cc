@@ -269,7 +269,7 @@ class Bootstrap : public ::testing::Test {
     if (!app::ApplyEnvironment(StoreEnv(), config).ok() || !app::Validate(config).ok()) {
       throw std::runtime_error("bad StoreEnv()");
     }
-    auto store = app::OpenStore(config);
+    auto store = app::OpenStore(config, app::CreateStore::kYes);
     if (!store.ok()) throw std::runtime_error("open the store: " + store.error().message);
     return std::move(*store);
   }

@@ -75,6 +75,7 @@ class ForwardingStore : public Store {
     inner_.TouchKeys(std::move(uses), std::move(done));
   }
   bool Healthy() const override { return inner_.Healthy(); }
+  std::optional<std::string> Fatal() const override { return inner_.Fatal(); }
   void Close() override { inner_.Close(); }
 
  protected:

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,12 +65,14 @@ Status QueueAlert(Connection& db, const Alert& a) {
 void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
   std::vector<std::unique_ptr<WriteOp>> batch;
   auto last_probe = std::chrono::steady_clock::now();
+  auto last_file_check = last_probe;
+  bool wal_emptied = false;  // once lost: the WAL copied into the file we have and emptied
   for (;;) {
     {
       std::unique_lock lock(write_mu_);
       write_cv_.wait_for(lock, std::chrono::seconds(1),
                          [&] { return write_closed_ || !write_queue_.empty(); });
-      if (write_queue_.empty() && write_closed_) return;
+      if (write_queue_.empty() && write_closed_) break;
       if (write_queue_.size() <= options_.max_batch) {
         batch.swap(write_queue_);
       } else {
@@ -104,14 +107,69 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
       healthy_.store(st.ok() && (*st)->Run().ok());
       last_probe = std::chrono::steady_clock::now();
     }
+    // Busy or idle, once a second: is the file we write still the one at the path? (The
+    // syncer also looks before each acknowledgement; this catches it with no writes.)
+    if (std::chrono::steady_clock::now() - last_file_check >= std::chrono::seconds(1)) {
+      (void)CheckFile();
+      last_file_check = std::chrono::steady_clock::now();
+    }
+    if (!wal_emptied && lost_.load(std::memory_order_acquire)) wal_emptied = EmptyWal(*db);
   }
+  if (!wal_emptied && lost_.load(std::memory_order_acquire)) (void)EmptyWal(*db);
+}
+
+bool SqliteStore::EmptyWal(Connection& db) {
+  // SQLite leaves the WAL behind when it closes a database that has moved, and a file put
+  // at the path later would take its frames for its own (stray pages of another database).
+  // So the frames go into the file we have open (one moved away keeps everything it
+  // acknowledged), and the WAL is truncated to nothing. Waits for the readers (busy
+  // timeout); false when it could not, to be tried again.
+  return sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                   nullptr) == SQLITE_OK;
+}
+
+bool SqliteStore::CheckFile() {
+  if (lost_.load(std::memory_order_acquire)) return false;
+  struct stat open_file {};
+  struct stat at_path {};
+  std::string reason;
+  if (::fstat(db_fd_, &open_file) == 0 && open_file.st_nlink == 0) {
+    reason = "the database file " + options_.path + " was deleted";
+  } else if (::stat(options_.path.c_str(), &at_path) != 0) {
+    // Another error (a permission changed, EIO) says nothing about which file is there.
+    if (errno != ENOENT && errno != ENOTDIR) return true;
+    reason = "the database file " + options_.path + " was moved away or deleted";
+  } else if (at_path.st_dev != db_dev_ || at_path.st_ino != db_ino_) {
+    reason = "the database file " + options_.path + " was replaced by another file";
+  } else {
+    return true;
+  }
+  {
+    std::lock_guard lock(lost_mu_);
+    if (!lost_.load(std::memory_order_relaxed)) {
+      lost_reason_ = reason + " while heartbeat had it open; what it writes now would be lost";
+      lost_.store(true, std::memory_order_release);
+    }
+  }
+  healthy_.store(false);
+  return false;
+}
+
+std::optional<std::string> SqliteStore::Fatal() const {
+  if (!lost_.load(std::memory_order_acquire)) return std::nullopt;
+  std::lock_guard lock(lost_mu_);
+  return lost_reason_;
 }
 
 void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteOp>>& batch) {
-  Status begun =
-      sqlite::CoalescingVfsFailed()
-          ? Status(Unavailable("a write to the WAL failed; restart heartbeat to recover"))
-          : RunCached(db, "BEGIN IMMEDIATE");
+  auto begin = [&]() -> Status {
+    if (lost_.load(std::memory_order_acquire)) return Unavailable(*Fatal());
+    if (sqlite::CoalescingVfsFailed()) {
+      return Unavailable("a write to the WAL failed; restart heartbeat to recover");
+    }
+    return RunCached(db, "BEGIN IMMEDIATE");
+  };
+  Status begun = begin();
   if (!begun.ok()) {
     healthy_.store(false);
     for (auto& op : batch) op->Abort(Unavailable(begun.error().message));
@@ -186,6 +244,9 @@ void SqliteStore::SyncLoop() {
     if (synced.ok() && sqlite::CoalescingVfsFailed()) {
       synced = Unavailable("a write to the WAL failed; restart heartbeat to recover");
     }
+    // Durable, but in the file at the path? A file deleted or replaced since the last
+    // look takes these writes with it: they are refused, not acknowledged.
+    if (synced.ok() && !CheckFile()) synced = Unavailable(*Fatal());
     if (synced.ok()) {
       healthy_.store(true);
       committed_ops_.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -280,19 +341,40 @@ void SqliteStore::CheckpointLoop() {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
   std::filesystem::path path(options.path);
-  if (path.has_parent_path()) {
-    std::error_code ec;
+  std::error_code ec;
+  // Another error than "not there" (a directory we may not read) is SQLite's to report.
+  const bool missing = !std::filesystem::exists(path, ec) && !ec;
+  if (missing && !options.create) return NotFound("no database at " + options.path);
+  std::error_code wal_ec;
+  const std::uintmax_t wal_size = std::filesystem::file_size(options.path + "-wal", wal_ec);
+  if (missing && !wal_ec && wal_size > 0) {
+    // What is left of a database deleted while open (by a process killed before it could
+    // clean up): SQLite would take that WAL for the new file's and fill it with stray
+    // pages of the old one.
+    return Unavailable("no database at " + options.path + ", but its write-ahead log " +
+                       options.path + "-wal is there: move it and " + options.path +
+                       "-shm away (or put the database back) first");
+  }
+  if (options.create && path.has_parent_path()) {
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) {
       return Unavailable("cannot create directory " + path.parent_path().string() + ": " +
                          ec.message());
     }
   }
-  Result<std::unique_ptr<Connection>> db = Connection::Open(options.path, true);
+  Result<std::unique_ptr<Connection>> db = Connection::Open(options.path, options.create);
   if (!db.ok()) return db.error();
   if (Status s = sqlite::Migrate(**db); !s.ok()) return s.error().Wrap(options.path);
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
+  // The file as opened, to notice when the path names another one (CheckFile).
+  store->db_fd_ = ::open(store->options_.path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat opened {};
+  if (store->db_fd_ < 0 || ::fstat(store->db_fd_, &opened) != 0) {
+    return Unavailable("open " + store->options_.path + ": " + std::strerror(errno));
+  }
+  store->db_dev_ = opened.st_dev;
+  store->db_ino_ = opened.st_ino;
   // The writer commits without syncing; the syncer thread fdatasyncs the WAL and only
   // then acknowledges, so that commits and syncs overlap (see sqlite_store.h).
   if (Status s = (*db)->Exec("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL"); !s.ok()) {
@@ -341,6 +423,7 @@ void SqliteStore::Close() {
     }
     checkpoint_cv_.notify_all();
     if (checkpointer_.joinable()) checkpointer_.join();
+    if (db_fd_ >= 0) ::close(db_fd_);  // last: every connection is closed (see db_fd_)
   });
 }
 

@@ -16,9 +16,19 @@
 // for the writer (WAL). A read may see a write that is committed but not yet
 // acknowledged.
 //
+// The file is watched: at most a second apart, and before each group is acknowledged, the
+// open database file is compared with the one at its path (link count, device and inode).
+// Once it was deleted, moved away or replaced, the store is lost for good: what it would
+// write goes to a file nobody will open again, so every write fails from then on,
+// Healthy() is false and Fatal() says why (a server stops on it). The WAL's frames go into
+// the file still open (one moved away keeps all it acknowledged) and the WAL is emptied,
+// so that no file put at the path later takes them for its own.
+//
 // The same in prose, with the checkpointer's passes: (docs/ENGINEERING.md, "SQLite store
 // internals"); what each part cost and saved: (docs/ENGINEERING.md, "What made a ping
 // cheaper").
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -26,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +48,11 @@ namespace heartbeat {
 
 struct SqliteStoreOptions {
   std::string path;
+  // Whether Open may create the file (and its parent directory) when it is missing. The
+  // commands choose (app/components.h: only `store init` and `keys add` may); without it a
+  // missing file is kNotFound and nothing is made. With it, a missing file whose -wal is
+  // still there with frames in it (a database deleted while open) is refused all the same.
+  bool create = true;
   std::size_t reader_threads = 2;
   // Upper bound on the operations committed together, to bound a batch's latency.
   std::size_t max_batch = 4096;
@@ -57,8 +73,9 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  // Opens or creates the file (and its parent directory), migrates the schema, and starts
-  // the writer and the readers.
+  // Opens the file, or creates it (and its parent directory) when `options.create` says so,
+  // migrates the schema, and starts the writer and the readers. A missing file without
+  // `create`: kNotFound, naming the path.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
   ~SqliteStore() override;
 
@@ -92,7 +109,10 @@ class SqliteStore final : public Store {
   void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                  Callback<void> done) override;
 
-  bool Healthy() const override { return healthy_.load(std::memory_order_relaxed); }
+  bool Healthy() const override {
+    return healthy_.load(std::memory_order_relaxed) && !lost_.load(std::memory_order_acquire);
+  }
+  std::optional<std::string> Fatal() const override;
   void Close() override;
 
   // Number of transactions committed so far (for tests and benchmarks of group commit).
@@ -120,12 +140,27 @@ class SqliteStore final : public Store {
   void CheckpointLoop();
   void SyncLoop();
   Status SyncWal();
+  // Compares the open database file with the one at the path; when it was deleted, moved
+  // or replaced, marks the store lost (once) and returns false. Any thread.
+  bool CheckFile();
+  // Once lost: the WAL's frames into the open file, and the WAL emptied. Writer thread.
+  bool EmptyWal(sqlite::Connection& db);
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 
   SqliteStoreOptions options_;
   std::atomic<bool> healthy_{true};
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> committed_ops_{0};
+
+  // A read-only descriptor of our own on the database file, for CheckFile's fstat, and the
+  // file's identity when opened. Closed last in Close, after every connection: closing any
+  // descriptor of a file drops the process's POSIX locks on it, SQLite's included.
+  int db_fd_ = -1;
+  dev_t db_dev_ = 0;
+  ino_t db_ino_ = 0;
+  std::atomic<bool> lost_{false};  // set once, with lost_reason_, never cleared
+  mutable std::mutex lost_mu_;
+  std::string lost_reason_;  // guarded by lost_mu_
 
   std::mutex write_mu_;
   std::condition_variable write_cv_;
