@@ -20,6 +20,9 @@ void AddStoreOptions(CLI::App& cmd, Config& c) {
       ->capture_default_str();
   cmd.add_option("--log-format", c.log_format, "text or json [env LOG_FORMAT]")
       ->capture_default_str();
+  cmd.add_option("--store-timeout", c.store_timeout,
+                 "the most a request waits on the store, retries included [env STORE_TIMEOUT]")
+      ->capture_default_str();
 }
 
 }  // namespace

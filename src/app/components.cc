@@ -20,6 +20,9 @@ Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
   options.monitors_table = config.monitors_table;
   options.keys_table = config.keys_table;
   options.check_partitions = config.check_partitions;
+  options.store_timeout = std::chrono::milliseconds(config.store_timeout_ms);
+  // A stall shows in Healthy() after 2 s, or sooner when the deadline itself is shorter.
+  options.stall_after = std::min(options.stall_after, options.store_timeout);
   const bool local = !config.dynamodb_endpoint.empty();
   std::string region = config.aws_region;
   if (region.empty()) {

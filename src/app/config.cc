@@ -49,6 +49,7 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   take("TELEGRAM_CHAT_ID_PARAM", c.telegram_chat_id_param);
   take("TELEGRAM_API_URL", c.telegram_api_url);
   take("ALERT_REPEAT_INTERVAL", c.alert_repeat_interval);
+  take("STORE_TIMEOUT", c.store_timeout);
   take("LOG_LEVEL", c.log_level);
   take("METRICS_TOKEN", c.metrics_token);
   take("LOG_FORMAT", c.log_format);
@@ -97,6 +98,14 @@ Status Validate(Config& c) {
   if (!repeat.ok()) return InvalidArgument("ALERT_REPEAT_INTERVAL: " + repeat.error().message);
   if (*repeat <= 0) return InvalidArgument("ALERT_REPEAT_INTERVAL: must be longer than 0s");
   c.alert_repeat_secs = *repeat;
+  Result<std::int64_t> store_timeout = ParseDuration(c.store_timeout);
+  if (!store_timeout.ok()) {
+    return InvalidArgument("STORE_TIMEOUT: " + store_timeout.error().message);
+  }
+  if (*store_timeout <= 0) return InvalidArgument("STORE_TIMEOUT: must be longer than 0s");
+  // A day is far beyond any use, and keeps the milliseconds far from overflowing.
+  if (*store_timeout > 86'400) return InvalidArgument("STORE_TIMEOUT: must be at most 1d");
+  c.store_timeout_ms = *store_timeout * 1000;
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || c.log_level == l;

@@ -37,6 +37,8 @@ struct Config {
   std::string telegram_chat_id_param;
   std::string telegram_api_url = "https://api.telegram.org";
   std::string alert_repeat_interval = "1h";
+  // STORE_TIMEOUT: the most a request waits on the store, retries included, before a 503.
+  std::string store_timeout = "5s";
   std::string metrics_token;  // METRICS_TOKEN; secret: never logged
   std::string log_level = "info";
   std::string log_format = "text";
@@ -46,6 +48,7 @@ struct Config {
   // Derived by Validate().
   StoreSpec store_spec;
   std::int64_t alert_repeat_secs = 3600;
+  std::int64_t store_timeout_ms = 5000;
 };
 
 // Environment variable -> value; injected so that tests do not touch the process

@@ -30,6 +30,8 @@ std::string_view ToString(DynamoErrorKind kind) {
       return "transport";
     case DynamoErrorKind::kService:
       return "service";
+    case DynamoErrorKind::kTimeout:
+      return "timeout";
     case DynamoErrorKind::kOther:
       return "other";
   }
@@ -67,6 +69,9 @@ DynamoError Malformed(std::string_view operation, const std::string& what, int a
 
 }  // namespace
 
+// When an operation must have ended; none: no overall bound.
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
 struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(AsyncHttpClient& h, DynamoClientOptions o, Clock& c)
       : http(h), options(std::move(o)), clock(c) {
@@ -80,8 +85,42 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
     std::string body;
     int max_attempts = 1;
     int attempts = 0;
+    Deadline deadline;
     std::function<void(Answer)> done;
   };
+
+  // The deadline of an operation starting now.
+  Deadline NewDeadline() const {
+    if (options.operation_timeout.count() <= 0) return std::nullopt;
+    return clock.Steady() + options.operation_timeout;
+  }
+
+  // What is left until `deadline`, rounded up to whole milliseconds; none: no bound.
+  std::optional<std::chrono::milliseconds> Left(const Deadline& deadline) const {
+    if (!deadline) return std::nullopt;
+    return std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock.Steady());
+  }
+
+  // The error of an operation whose deadline came before an answer; `last` is the latest
+  // attempt's failure, if any.
+  DynamoError Timeout(const Exchange& ex, const DynamoError* last) const {
+    DynamoError e;
+    e.kind = DynamoErrorKind::kTimeout;
+    e.message = "DynamoDB " + ex.operation + ": no answer within " +
+                std::to_string(options.operation_timeout.count()) + " ms (" +
+                std::to_string(ex.attempts) + (ex.attempts == 1 ? " attempt" : " attempts") +
+                (last != nullptr && !last->message.empty() ? "; the last: " + last->message : "") +
+                ")";
+    e.http_status = last != nullptr ? last->http_status : 0;
+    e.attempts = ex.attempts;
+    return e;
+  }
+
+  // Records when DynamoDB last answered, for Unanswered() and SinceLastAnswer().
+  std::int64_t SteadyNanos() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Steady().time_since_epoch())
+        .count();
+  }
 
   // Full jitter: uniform in [0, min(max_delay, base_delay * 2^retry)).
   std::chrono::milliseconds Backoff(int retry) {
@@ -96,45 +135,83 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
         std::uniform_int_distribution<std::int64_t>(0, window - 1)(rng));
   }
 
-  void Send(std::string operation, std::string body, int max_attempts,
+  void Send(std::string operation, std::string body, int max_attempts, Deadline deadline,
             std::function<void(Answer)> done) {
     auto ex = std::make_shared<Exchange>();
     ex->operation = std::move(operation);
     ex->body = std::move(body);
     ex->max_attempts = std::max(max_attempts, 1);
+    ex->deadline = deadline;
     ex->done = std::move(done);
     Attempt(std::move(ex));
   }
 
   void Attempt(std::shared_ptr<Exchange> ex) {
+    std::chrono::milliseconds connect_timeout = options.connect_timeout;
+    std::chrono::milliseconds total_timeout = options.request_timeout;
+    if (std::optional<std::chrono::milliseconds> left = Left(ex->deadline)) {
+      if (left->count() <= 0) {
+        // Reached through a back-off that the deadline cut short, or a BatchWriteItem
+        // round that starts too late: no attempt after the deadline.
+        ex->done(Answer{std::nullopt, Timeout(*ex, nullptr), ex->attempts});
+        return;
+      }
+      connect_timeout = std::min(connect_timeout, *left);
+      total_timeout = std::min(total_timeout, *left);
+    }
     HttpRequest request;
     request.method = "POST";
     request.url = options.endpoint + "/";
     request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
                        {"X-Amz-Target", "DynamoDB_20120810." + ex->operation}};
     request.body = ex->body;
-    request.connect_timeout = options.connect_timeout;
-    request.total_timeout = options.request_timeout;
+    request.connect_timeout = connect_timeout;
+    request.total_timeout = total_timeout;
     // Asked for again on every attempt: credentials may have been refreshed since.
     Credentials credentials = options.credentials ? options.credentials() : Credentials{};
     SignRequest(request, credentials, options.region, "dynamodb", clock.Now());
     ++ex->attempts;
     requests_sent.fetch_add(1, std::memory_order_relaxed);
     std::int64_t now_in_flight = ++in_flight;
+    // The first request of a busy spell: Unanswered() counts from here, not from an
+    // answer long ago.
+    if (now_in_flight == 1) progress_at.store(SteadyNanos(), std::memory_order_relaxed);
     std::int64_t seen = max_in_flight.load();
     while (now_in_flight > seen && !max_in_flight.compare_exchange_weak(seen, now_in_flight)) {
     }
     http.Start(std::move(request), [self = shared_from_this(), ex,
                                     credentials = std::move(credentials)](HttpResult result) {
+      if (result.transport_ok) {
+        // Any HTTP answer, an error too, shows that DynamoDB is answering.
+        std::int64_t now = self->SteadyNanos();
+        self->progress_at.store(now, std::memory_order_relaxed);
+        self->answered_at.store(now, std::memory_order_relaxed);
+      }
       --self->in_flight;
       protocol::Outcome outcome = protocol::ClassifyResponse(ex->operation, result);
       if (outcome.body) {
         ex->done(Answer{std::move(outcome.body), {}, ex->attempts});
         return;
       }
-      if (outcome.retryable && ex->attempts < ex->max_attempts) {
-        self->http.RunAfter(self->Backoff(ex->attempts - 1), [self, ex] { self->Attempt(ex); });
-        return;
+      if (outcome.retryable) {
+        const bool more = ex->attempts < ex->max_attempts;
+        std::optional<std::chrono::milliseconds> left = self->Left(ex->deadline);
+        std::chrono::milliseconds backoff =
+            more ? self->Backoff(ex->attempts - 1) : std::chrono::milliseconds(0);
+        if (left && (left->count() <= 0 || (more && *left <= backoff))) {
+          // The deadline has come (the attempt's clipped timeout ran out), or comes before
+          // the next attempt could start.
+          DynamoError e = self->Timeout(*ex, &outcome.error);
+          Redact(e.message, credentials.secret_access_key);
+          Redact(e.message, credentials.session_token);
+          Redact(e.message, credentials.access_key_id);
+          ex->done(Answer{std::nullopt, std::move(e), ex->attempts});
+          return;
+        }
+        if (more) {
+          self->http.RunAfter(backoff, [self, ex] { self->Attempt(ex); });
+          return;
+        }
       }
       DynamoError& e = outcome.error;
       e.attempts = ex->attempts;
@@ -148,8 +225,9 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
 
   // Runs `then` with the answer's body, or reports the error.
   template <class T, class Then>
-  void Call(std::string operation, std::string body, DynamoCallback<T> done, Then then) {
-    Send(operation, std::move(body), options.max_attempts,
+  void Call(std::string operation, std::string body, DynamoCallback<T> done, Then then,
+            Deadline deadline) {
+    Send(operation, std::move(body), options.max_attempts, deadline,
          [done = std::move(done), then = std::move(then)](Answer a) {
            if (!a.body) {
              done(std::move(a.error));
@@ -159,8 +237,15 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
          });
   }
 
-  // One page of a Query or a Scan; its ScannedCount is added to items_scanned.
-  void SendPage(const char* operation, std::string body, DynamoCallback<Page> done);
+  template <class T, class Then>
+  void Call(std::string operation, std::string body, DynamoCallback<T> done, Then then) {
+    Call(std::move(operation), std::move(body), std::move(done), std::move(then), NewDeadline());
+  }
+
+  // One page of a Query or a Scan (by `deadline`); its ScannedCount is added to
+  // items_scanned.
+  void SendPage(const char* operation, std::string body, Deadline deadline,
+                DynamoCallback<Page> done);
 
   AsyncHttpClient& http;
   DynamoClientOptions options;  // immutable after construction
@@ -171,6 +256,11 @@ struct DynamoClient::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<std::int64_t> max_in_flight{0};
   std::atomic<std::int64_t> requests_sent{0};
   std::atomic<std::int64_t> items_scanned{0};
+  // Steady-clock nanoseconds: DynamoDB's latest answer, or the first request of the busy
+  // spell when that came later (progress_at); the latest answer alone (answered_at, 0:
+  // none yet).
+  std::atomic<std::int64_t> progress_at{0};
+  std::atomic<std::int64_t> answered_at{0};
 };
 
 namespace {
@@ -263,35 +353,40 @@ DynamoResult<Page> PageResult(const json::object& body, std::string_view operati
 
 }  // namespace
 
-void DynamoClient::Impl::SendPage(const char* operation, std::string body,
+void DynamoClient::Impl::SendPage(const char* operation, std::string body, Deadline deadline,
                                   DynamoCallback<Page> done) {
-  Call(operation, std::move(body), std::move(done),
-       [self = shared_from_this(), operation](const json::object& answer, int attempts) {
-         DynamoResult<Page> page = PageResult(answer, operation, attempts);
-         if (page.ok()) self->items_scanned.fetch_add(page.value().scanned_count);
-         return page;
-       });
+  Call(
+      operation, std::move(body), std::move(done),
+      [self = shared_from_this(), operation](const json::object& answer, int attempts) {
+        DynamoResult<Page> page = PageResult(answer, operation, attempts);
+        if (page.ok()) self->items_scanned.fetch_add(page.value().scanned_count);
+        return page;
+      },
+      deadline);
 }
 
 void DynamoClient::Query(QueryRequest request, DynamoCallback<Page> done) {
-  impl_->SendPage("Query", protocol::QueryBody(request), std::move(done));
+  impl_->SendPage("Query", protocol::QueryBody(request), impl_->NewDeadline(), std::move(done));
 }
 
 void DynamoClient::Scan(ScanRequest request, DynamoCallback<Page> done) {
-  impl_->SendPage("Scan", protocol::ScanBody(request), std::move(done));
+  impl_->SendPage("Scan", protocol::ScanBody(request), impl_->NewDeadline(), std::move(done));
 }
 
+// Every page by one deadline: the operation is the whole walk.
 void DynamoClient::QueryAll(QueryRequest request, DynamoCallback<std::vector<Item>> done) {
   AllPages(std::move(request), std::move(done),
-           [impl = impl_](const QueryRequest& r, DynamoCallback<Page> page_done) {
-             impl->SendPage("Query", protocol::QueryBody(r), std::move(page_done));
+           [impl = impl_, deadline = impl_->NewDeadline()](const QueryRequest& r,
+                                                           DynamoCallback<Page> page_done) {
+             impl->SendPage("Query", protocol::QueryBody(r), deadline, std::move(page_done));
            });
 }
 
 void DynamoClient::ScanAll(ScanRequest request, DynamoCallback<std::vector<Item>> done) {
   AllPages(std::move(request), std::move(done),
-           [impl = impl_](const ScanRequest& r, DynamoCallback<Page> page_done) {
-             impl->SendPage("Scan", protocol::ScanBody(r), std::move(page_done));
+           [impl = impl_, deadline = impl_->NewDeadline()](const ScanRequest& r,
+                                                           DynamoCallback<Page> page_done) {
+             impl->SendPage("Scan", protocol::ScanBody(r), deadline, std::move(page_done));
            });
 }
 
@@ -313,13 +408,14 @@ void DynamoClient::BatchWriteItem(std::string table, std::vector<WriteRequest> w
     return;
   }
   std::weak_ptr<Impl> weak_impl = impl_;
-  st->next = [weak = std::weak_ptr<State>(st), weak_impl] {
+  // One deadline for every round of the batch.
+  st->next = [weak = std::weak_ptr<State>(st), weak_impl, deadline = impl_->NewDeadline()] {
     auto s = weak.lock();
     auto impl = weak_impl.lock();
     if (!s || !impl) return;
     int budget = impl->options.max_attempts - s->attempts;
     impl->Send("BatchWriteItem", protocol::BatchWriteItemBody(s->table, s->pending), budget,
-               [s, impl](Answer a) {
+               deadline, [s, impl](Answer a) {
                  s->attempts += a.attempts;
                  if (!a.body) {
                    a.error.attempts = s->attempts;
@@ -383,6 +479,19 @@ void DynamoClient::UpdateTimeToLive(std::string table, std::string attribute,
 std::int64_t DynamoClient::InFlight() const { return impl_->in_flight.load(); }
 std::int64_t DynamoClient::MaxInFlight() const { return impl_->max_in_flight.load(); }
 std::int64_t DynamoClient::RequestsSent() const { return impl_->requests_sent.load(); }
+
+std::chrono::milliseconds DynamoClient::Unanswered() const {
+  if (impl_->in_flight.load() <= 0) return std::chrono::milliseconds(0);
+  std::int64_t waited = impl_->SteadyNanos() - impl_->progress_at.load(std::memory_order_relaxed);
+  return std::chrono::milliseconds(std::max<std::int64_t>(waited, 0) / 1'000'000);
+}
+
+std::optional<std::chrono::milliseconds> DynamoClient::SinceLastAnswer() const {
+  std::int64_t at = impl_->answered_at.load(std::memory_order_relaxed);
+  if (at == 0) return std::nullopt;
+  return std::chrono::milliseconds(std::max<std::int64_t>(impl_->SteadyNanos() - at, 0) /
+                                   1'000'000);
+}
 std::int64_t DynamoClient::ItemsScanned() const { return impl_->items_scanned.load(); }
 
 }  // namespace heartbeat::aws

@@ -82,6 +82,7 @@ enum class DynamoErrorKind {
   kNotFound,                // ResourceNotFoundException (no such table or index)
   kTransport,               // no HTTP answer, still after every attempt
   kService,                 // 5xx, still after every attempt
+  kTimeout,                 // no answer before the operation's deadline (operation_timeout)
   kOther,                   // anything else (auth failures, unknown __type)
 };
 
@@ -232,6 +233,11 @@ struct DynamoClientOptions {
   std::chrono::milliseconds max_delay{2000};
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds request_timeout{10000};
+  // The most one operation takes, every attempt and back-off included (QueryAll, ScanAll
+  // and BatchWriteItem: all their requests): each attempt's timeouts are clipped to what is
+  // left, no attempt starts after it, and the operation then fails with kTimeout. Zero: no
+  // overall bound (up to max_attempts x request_timeout, plus the back-off).
+  std::chrono::milliseconds operation_timeout{0};
   // Seeds the back-off jitter; none: a seed from std::random_device, so that many
   // processes throttled together do not retry in step. Tests set it.
   std::optional<std::uint64_t> jitter_seed;
@@ -274,6 +280,14 @@ class DynamoClient {
   std::int64_t MaxInFlight() const;
   // HTTP requests sent so far, every attempt counted.
   std::int64_t RequestsSent() const;
+  // How long requests have been waiting with no answer from DynamoDB: since its latest
+  // answer (any HTTP status) or, when that came before this busy spell, since the first
+  // request of the spell; zero when none is in flight. A stalled endpoint (it accepts
+  // connections and never answers) shows here as a duration that grows; one that refuses
+  // shows as failed operations instead.
+  std::chrono::milliseconds Unanswered() const;
+  // Time since DynamoDB's latest answer (any HTTP status); nullopt before the first.
+  std::optional<std::chrono::milliseconds> SinceLastAnswer() const;
   // Items Query and Scan evaluated so far (their ScannedCount, filtered-out items included).
   std::int64_t ItemsScanned() const;
 

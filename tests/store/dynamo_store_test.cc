@@ -6,9 +6,14 @@
 
 #include <dirent.h>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -442,6 +447,98 @@ TEST_F(DynamoStoreTest, CountsAreReusedForTheirMaxAgeThenCountedAfresh) {
   EXPECT_EQ(count(kBase + 60'000), 2);
   EXPECT_GT((*counting)->RequestsSent(), sent);
   (*counting)->Close();
+}
+
+// A stalled DynamoDB (issue #14): it accepts connections and never answers. Every operation
+// answers kUnavailable by store_timeout, whatever its requests and retries, and Healthy()
+// turns false within about stall_after, also on a store nobody calls but /healthz (its
+// probe); once DynamoDB answers again, so does Healthy(). Bounds are generous: they tell
+// the deadline from 10 attempts x 10 s.
+class DynamoStallTest : public ::testing::Test {
+ protected:
+  DynamoStallTest()
+      : server_([this](const testing::LoopbackRequest&) {
+          if (stalled_) return testing::LoopbackReply::NeverAnswer();
+          return testing::DynamoJson(200, "{}");  // GetItem: no such item
+        }) {}
+
+  std::unique_ptr<DynamoStore> Open(std::chrono::milliseconds store_timeout,
+                                    std::chrono::milliseconds stall_after) {
+    DynamoStoreOptions o = LoopbackStoreOptions(server_.url());
+    o.client.max_attempts = 10;
+    o.client.request_timeout = std::chrono::milliseconds(10'000);
+    o.store_timeout = store_timeout;
+    o.stall_after = stall_after;
+    auto store = DynamoStore::Open(o);
+    EXPECT_TRUE(store.ok());
+    return std::move(*store);
+  }
+
+  static bool Eventually(std::chrono::milliseconds bound, const std::function<bool()>& ok) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!ok()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+  static double SecondsSince(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+
+  std::atomic<bool> stalled_{true};
+  testing::LoopbackHttpServer server_;
+};
+
+TEST_F(DynamoStallTest, EveryOperationAnswersUnavailableByTheStoreTimeout) {
+  auto store = Open(std::chrono::milliseconds(700), std::chrono::milliseconds(2000));
+  auto start = std::chrono::steady_clock::now();
+  auto pinged = Await<Monitor>(
+      [&](Callback<Monitor> cb) { store->Ping("stalled", std::nullopt, kBase, std::move(cb)); });
+  ASSERT_FALSE(pinged.ok());
+  EXPECT_EQ(pinged.error().code, ErrorCode::kUnavailable) << pinged.error().message;
+  EXPECT_LT(SecondsSince(start), 5.0);
+
+  // A read-modify-write: a read, a decision, a conditional write.
+  start = std::chrono::steady_clock::now();
+  auto failed =
+      Await<Monitor>([&](Callback<Monitor> cb) { store->Fail("stalled", kBase, std::move(cb)); });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable) << failed.error().message;
+  EXPECT_LT(SecondsSince(start), 5.0);
+
+  // The checker's query, over every partition at once.
+  start = std::chrono::steady_clock::now();
+  auto due = Await<std::vector<Monitor>>(
+      [&](Callback<std::vector<Monitor>> cb) { store->DueMonitors(kBase, 100, std::move(cb)); });
+  ASSERT_FALSE(due.ok());
+  EXPECT_EQ(due.error().code, ErrorCode::kUnavailable) << due.error().message;
+  EXPECT_LT(SecondsSince(start), 5.0);
+  EXPECT_FALSE(store->Healthy());
+
+  // Close waits for what the operations left in flight, which ends by the same deadline.
+  start = std::chrono::steady_clock::now();
+  store->Close();
+  EXPECT_LT(SecondsSince(start), 5.0);
+}
+
+TEST_F(DynamoStallTest, HealthyTurnsFalseWithinSecondsOfAStallAndBackOnceAnswered) {
+  stalled_ = false;
+  auto store = Open(std::chrono::milliseconds(1500), std::chrono::milliseconds(500));
+  // Answered: healthy (the first calls start a probe, which DynamoDB answers).
+  EXPECT_TRUE(Eventually(std::chrono::seconds(5), [&] { return store->Healthy(); }));
+
+  stalled_ = true;
+  // Nobody calls the store but Healthy(): its probe goes out once DynamoDB has been quiet
+  // for a second, and waits unanswered.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(Eventually(std::chrono::seconds(10), [&] { return !store->Healthy(); }));
+  EXPECT_LT(SecondsSince(start), 10.0);
+
+  stalled_ = false;
+  EXPECT_TRUE(Eventually(std::chrono::seconds(10), [&] { return store->Healthy(); }));
+  store->Close();
 }
 
 // `heartbeat store init` against an endpoint that answers as AWS would: the request that

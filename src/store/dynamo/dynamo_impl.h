@@ -18,6 +18,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -101,6 +102,7 @@ struct DynamoStore::Impl {
   std::unique_ptr<AsyncHttpClient> http;
   std::unique_ptr<aws::DynamoClient> client;
   std::atomic<bool> healthy{true};
+  std::atomic<bool> probing{false};  // a probe of Healthy() is in flight
 
   boost::asio::io_context ioc{1};
   // Keeps `ioc` running between operations, until Close.
@@ -127,6 +129,9 @@ struct DynamoStore::Impl {
   // answers kUnavailable inside the call (and `op` never starts).
   template <class T>
   void Run(Callback<T> done, Task<T> op);
+
+  // Healthy()'s probe, when DynamoDB has been quiet for a while and nothing is in flight.
+  void ProbeWhenIdle();
 
   // A DynamoDB request, awaited: aws::Call on this store's client.
   template <class Op, class... Args>
@@ -189,14 +194,41 @@ void DynamoStore::Impl::Run(Callback<T> done, Task<T> op) {
 template <class T>
 boost::asio::awaitable<void> DynamoStore::Impl::Answer(Task<T> op, Callback<T> done, bool hop) {
   if (hop) co_await boost::asio::post(ioc, boost::asio::use_awaitable);
+  // The operation's deadline (store_timeout): whichever comes first, the operation's end or
+  // the timer, answers; both run on this thread. An operation past its deadline goes on
+  // until its request in flight ends (by the client's operation_timeout, the same length)
+  // and may still write; its caller has had kUnavailable.
+  struct Waiting {
+    explicit Waiting(boost::asio::io_context& ioc) : timer(ioc) {}
+    boost::asio::steady_timer timer;
+    std::optional<Callback<T>> done;  // empty once answered
+  };
+  auto waiting = std::make_shared<Waiting>(ioc);
+  waiting->done.emplace(std::move(done));
+  if (options.store_timeout.count() > 0) {
+    waiting->timer.expires_after(options.store_timeout);
+    waiting->timer.async_wait([this, waiting](const boost::system::error_code& ec) {
+      if (ec || !waiting->done) return;
+      Callback<T> answer = std::move(*waiting->done);
+      waiting->done.reset();
+      healthy.store(false);
+      answer(Unavailable("no answer from DynamoDB within " +
+                         std::to_string(options.store_timeout.count()) + " ms"));
+    });
+  }
   std::optional<Result<T>> r;
   try {
     r.emplace(co_await std::move(op));
   } catch (const std::exception& e) {  // the last net: no operation stops the store's thread
     r.emplace(Internal(std::string("DynamoDB store: ") + e.what()));
   }
+  waiting->timer.cancel();
   healthy.store(r->ok() || r->error().code != ErrorCode::kUnavailable);
-  done(std::move(*r));
+  if (waiting->done) {
+    Callback<T> answer = std::move(*waiting->done);
+    waiting->done.reset();
+    answer(std::move(*r));
+  }
   std::lock_guard lock(mu);
   if (--running == 0) idle_cv.notify_all();
 }

@@ -189,6 +189,11 @@ Task<std::vector<MonitorRecord>> DynamoStore::Impl::QueryPartition(
 
 Result<std::unique_ptr<DynamoStore>> DynamoStore::Open(DynamoStoreOptions options) {
   if (options.check_partitions < 1) return InvalidArgument("check partitions must be at least 1");
+  if (options.store_timeout.count() > 0 &&
+      (options.client.operation_timeout.count() <= 0 ||
+       options.client.operation_timeout > options.store_timeout)) {
+    options.client.operation_timeout = options.store_timeout;
+  }
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   impl->http = MakeCurlMultiHttpClient({.max_connections_per_host = impl->options.max_connections});
@@ -210,7 +215,36 @@ std::int64_t DynamoStore::MaxOnConnections() const { return impl_->http->MaxOnCo
 std::int64_t DynamoStore::RequestsSent() const { return impl_->client->RequestsSent(); }
 std::int64_t DynamoStore::ItemsScanned() const { return impl_->client->ItemsScanned(); }
 
-bool DynamoStore::Healthy() const { return impl_->healthy.load(); }
+namespace {
+
+// Healthy()'s probe: a key no monitor has ('#' is not in a slug), read eventually
+// consistent: the cheapest request that reaches the table.
+Task<Ok> Probe(DynamoStore::Impl& impl) {
+  aws::GetItemRequest get{.table = impl.options.monitors_table,
+                          .key = {{"slug", S("#healthz-probe")}},
+                          .consistent_read = false};
+  DynamoResult<std::optional<Item>> r = co_await impl.Call(&DynamoClient::GetItem, std::move(get));
+  if (!r.ok()) co_return ToError(r.error(), "probe");
+  co_return Ok{};
+}
+
+}  // namespace
+
+bool DynamoStore::Healthy() const {
+  impl_->ProbeWhenIdle();
+  return impl_->healthy.load() && impl_->client->Unanswered() < impl_->options.stall_after;
+}
+
+void DynamoStore::Impl::ProbeWhenIdle() {
+  // Busy: the requests in flight show a stall by themselves (Unanswered). Answered a moment
+  // ago: nothing to learn.
+  if (client->InFlight() > 0) return;
+  std::optional<std::chrono::milliseconds> quiet = client->SinceLastAnswer();
+  if (quiet && *quiet < std::chrono::seconds(1)) return;
+  if (probing.exchange(true)) return;
+  // Its answer marks the store healthy or not, as every operation's does.
+  Run<Ok>([this](Result<Ok>) { probing.store(false); }, Probe(*this));
+}
 
 void DynamoStore::Close() {
   {

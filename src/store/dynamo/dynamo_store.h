@@ -54,6 +54,15 @@ struct DynamoStoreOptions {
   // younger than this is answered again instead, so that a Prometheus scrape every 15 s
   // does not cost a full Scan every 15 s. 0: always count afresh.
   std::chrono::milliseconds counts_max_age{60'000};
+  // STORE_TIMEOUT: the most an operation takes, its requests and retries included. At the
+  // deadline it answers kUnavailable even if a request is still out (a write may then still
+  // land, as after any 503 the client retries). Open also bounds each DynamoDB operation
+  // of `client` by it (operation_timeout), so that nothing it left behind goes on for long.
+  // 0: no deadline.
+  std::chrono::milliseconds store_timeout{5'000};
+  // Healthy() turns false once requests have waited this long with no answer at all from
+  // DynamoDB (a stalled endpoint), before their deadline.
+  std::chrono::milliseconds stall_after{2'000};
 };
 
 class DynamoStore final : public Store {
@@ -113,6 +122,11 @@ class DynamoStore final : public Store {
   void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                  Callback<void> done) override;
 
+  // False when the latest operation failed with kUnavailable (a timeout too), or when
+  // requests have waited stall_after with no answer from DynamoDB. When DynamoDB has not
+  // answered for a second and nothing is in flight, it also starts one cheap probe (a
+  // GetItem of a key no monitor has), so that a stall shows within about stall_after of
+  // the first call even on an idle server; one probe at a time, none while busy.
   bool Healthy() const override;
   void Close() override;
 
