@@ -2,9 +2,11 @@
 // response only) next to status and body.
 
 #include <gtest/gtest.h>
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "support/sanitizers.h"
 
 #include <algorithm>
 #include <chrono>
@@ -78,6 +80,7 @@ TEST(CurlHttpClient, HangUpIsATransportFailureWithoutTheUrl) {
 // Issue #14: out of descriptors, curl's socket() fails and it says only "Couldn't connect to
 // server". The send runs in a child process whose every descriptor is taken.
 TEST(CurlHttpClient, OutOfFileDescriptorsIsNamed) {
+  HEARTBEAT_SKIP_UNDER_ASAN();
   int out[2];
   ASSERT_EQ(::pipe(out), 0);
   pid_t child = ::fork();

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "support/sanitizers.h"
 
 #include <algorithm>
 #include <atomic>
@@ -995,6 +997,7 @@ TEST_F(ServerLargeResponse, ClientThatStopsReadingIsCutOffAfterTheWriteTimeout) 
 // logged once a period, not once per attempt. The client sockets are opened first, then this
 // process's soft limit is lowered to leave room for 60 accepted connections only.
 TEST(ServerOutOfDescriptors, IdleKeepAliveConnectionsMakeRoomWhenAcceptRunsOut) {
+  HEARTBEAT_SKIP_UNDER_ASAN();
   std::ostringstream log;
   auto previous_logger = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
