@@ -218,15 +218,29 @@ int RunServe(const Config& config) {
       [&]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         std::optional<std::string> fatal;
+        bool healthy = true;
         while (!(fatal = store->Fatal())) {
+          // A store that fails and heals (a full disk that has room again) is logged as
+          // it goes, once each way.
+          if (healthy != store->Healthy()) {
+            healthy = !healthy;
+            if (healthy) {
+              spdlog::info("the store answers again; /healthz is 200");
+            } else {
+              std::string why = store->LastFailure();
+              spdlog::error(
+                  "the store is failing{}{}; writes get 503 and /healthz 503 until it "
+                  "answers again",
+                  why.empty() ? "" : ": ", why);
+            }
+          }
           timer.expires_after(kFatalPollPeriod);
           auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
           if (ec) co_return;
         }
         spdlog::error(
-            "the store is lost: {}. Every write is refused (503); stopping in {} s with exit "
-            "code 1. Put the file back, or create a new one with `heartbeat store init`, then "
-            "start heartbeat again",
+            "the store is lost: {}. Every write is refused (503); stopping in {} s "
+            "with exit code 1",
             *fatal, std::chrono::duration_cast<std::chrono::seconds>(kFatalGrace).count());
         exit_code = kExitFailure;
         timer.expires_after(kFatalGrace);

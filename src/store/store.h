@@ -170,6 +170,10 @@ class Store {
   // notice. A store that cannot be lost keeps the default.
   virtual std::optional<std::string> Fatal() const { return std::nullopt; }
 
+  // Cheap and non-blocking: why the latest write failed, for the log line a server writes
+  // when Healthy() turns false; empty when the store does not say.
+  virtual std::string LastFailure() const { return {}; }
+
   // Stops taking operations, completes everything already accepted (writes made durable),
   // and returns when done. Idempotent. Operations after Close fail with kUnavailable; the
   // store has no threads left then, so their callback runs inside the call.

@@ -44,17 +44,10 @@ class FaultDb : public ::testing::Test {
   }
   // Starts `serve` on a free port of 127.0.0.1 and sets port_.
   std::unique_ptr<Process> Serve(const std::string& db) {
-    auto env = Env(db);
-    env["BIND_ADDR"] = "127.0.0.1:0";
-    auto p = std::make_unique<Process>(std::vector<std::string>{"serve"}, env, dir_.path());
-    EXPECT_TRUE(p->WaitForStderr("listening on", milliseconds(15'000))) << p->Stderr();
-    std::smatch m;
-    std::string err = p->Stderr();
-    port_ = std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))
-                ? static_cast<unsigned short>(std::stoi(m[1]))
-                : 0;
-    EXPECT_NE(port_, 0) << err;
-    return p;
+    Served served = StartServe(Env(db), dir_.path());
+    port_ = served.port;
+    EXPECT_NE(port_, 0) << served.process->Stderr();
+    return std::move(served.process);
   }
   // One request on a connection of its own; 0 when the server did not answer.
   unsigned Status(const std::string& method, const std::string& target,

@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -142,6 +144,28 @@ inline RunResult RunHeartbeat(std::vector<std::string> args, std::map<std::strin
   std::optional<int> code = p.Wait();
   if (!code) throw std::runtime_error("heartbeat did not exit in time");
   return {*code, p.Stdout(), p.Stderr()};
+}
+
+// `heartbeat serve` on a free port of 127.0.0.1 (BIND_ADDR is set to it), waited for until
+// it says "listening on"; `port` is read from that line, 0 when it did not come in time.
+struct Served {
+  std::unique_ptr<Process> process;
+  unsigned short port = 0;
+};
+
+inline Served StartServe(std::map<std::string, std::string> env, const std::string& output_dir,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  env["BIND_ADDR"] = "127.0.0.1:0";
+  Served s;
+  s.process =
+      std::make_unique<Process>(std::vector<std::string>{"serve"}, std::move(env), output_dir);
+  if (!s.process->WaitForStderr("listening on", timeout)) return s;
+  std::smatch m;
+  const std::string err = s.process->Stderr();
+  if (std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) {
+    s.port = static_cast<unsigned short>(std::stoi(m[1]));
+  }
+  return s;
 }
 
 }  // namespace heartbeat::testing

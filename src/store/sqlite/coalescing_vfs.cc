@@ -1,9 +1,12 @@
 #include "store/sqlite/coalescing_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -15,6 +18,8 @@ namespace {
 constexpr const char* kName = "heartbeat-coalescing";
 constexpr std::size_t kMaxBuffer = 8 << 20;  // flush early past this many bytes
 constexpr std::size_t kMaxWrite = 64 << 10;  // bytes per write call to the real VFS
+// Disk space is reserved for the WAL this far ahead of its last append (see Reserve).
+constexpr sqlite3_int64 kReserveAhead = 4 << 20;
 
 struct ShimFile {
   sqlite3_file base;  // must be first: SQLite sees a ShimFile* as a sqlite3_file*
@@ -22,6 +27,8 @@ struct ShimFile {
   bool is_wal;
   std::string* buffer;  // pending appends (WAL files only)
   sqlite3_int64 buffer_offset;
+  int reserve_fd;          // the WAL opened again, to reserve space with; -1: cannot
+  sqlite3_int64 reserved;  // bytes of the file known to have disk space behind them
 };
 
 sqlite3_vfs* g_real = nullptr;
@@ -65,6 +72,10 @@ int Close(sqlite3_file* file) {
   int rc = f->real->pMethods != nullptr ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
   delete f->buffer;
   f->buffer = nullptr;
+  // The WAL is never locked with fcntl (the database and -shm files are), so closing
+  // this second descriptor drops no lock of SQLite's.
+  if (f->reserve_fd >= 0) ::close(f->reserve_fd);
+  f->reserve_fd = -1;
   return flushed != SQLITE_OK ? flushed : rc;
 }
 
@@ -73,9 +84,40 @@ int Read(sqlite3_file* file, void* out, int n, sqlite3_int64 offset) {
   return Real(file)->pMethods->xRead(Real(file), out, n, offset);
 }
 
+// Makes sure the disk has room for the WAL up to `end` before an append up to there is
+// buffered. A buffered append reaches the OS only at a point where SQLite can no longer be
+// told it failed (a shared-memory barrier, after the commit): a full disk found there
+// would leave frames missing that the WAL index lists, for good. Found here, it is
+// SQLITE_FULL for this write, SQLite rolls the transaction back, and the next one works
+// once space is back. Space is reserved without changing the file's size
+// (FALLOC_FL_KEEP_SIZE), 4 MiB ahead; near a full disk, exactly what is needed. Where the
+// file system cannot reserve (no fallocate), nothing is reserved and a full disk is the
+// sticky failure the header describes.
+int Reserve(ShimFile* f, sqlite3_int64 end) {
+  if (end <= f->reserved || f->reserve_fd < 0) return SQLITE_OK;
+  for (sqlite3_int64 want : {end + kReserveAhead, end}) {
+    int rc;
+    do {
+      rc = ::fallocate(f->reserve_fd, FALLOC_FL_KEEP_SIZE, f->reserved, want - f->reserved);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0) {
+      f->reserved = want;
+      return SQLITE_OK;
+    }
+    if (errno == EOPNOTSUPP || errno == ENOSYS) {
+      ::close(f->reserve_fd);
+      f->reserve_fd = -1;
+      return SQLITE_OK;
+    }
+    if (errno != ENOSPC && errno != EDQUOT) return SQLITE_IOERR_WRITE;
+  }
+  return SQLITE_FULL;
+}
+
 int Write(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
   ShimFile* f = Shim(file);
   if (!f->is_wal) return f->real->pMethods->xWrite(f->real, data, n, offset);
+  if (int rc = Reserve(f, offset + n); rc != SQLITE_OK) return rc;
   if (!f->buffer->empty() &&
       offset != f->buffer_offset + static_cast<sqlite3_int64>(f->buffer->size())) {
     if (int rc = Flush(f); rc != SQLITE_OK) return rc;
@@ -91,8 +133,11 @@ int Write(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
 }
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
-  if (int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
-  return Real(file)->pMethods->xTruncate(Real(file), size);
+  ShimFile* f = Shim(file);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  // Truncating gives back the space reserved past the new end.
+  f->reserved = std::min(f->reserved, size);
+  return f->real->pMethods->xTruncate(f->real, size);
 }
 
 int Sync(sqlite3_file* file, int flags) {
@@ -154,6 +199,8 @@ int Open(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int flags, 
   f->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
   f->buffer = nullptr;
   f->buffer_offset = 0;
+  f->reserve_fd = -1;
+  f->reserved = 0;
   f->base.pMethods = nullptr;
   int rc = g_real->xOpen(g_real, name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) {
@@ -166,6 +213,7 @@ int Open(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int flags, 
     f->real->pMethods->xClose(f->real);
     return SQLITE_NOMEM;
   }
+  if (f->is_wal && name != nullptr) f->reserve_fd = ::open(name, O_RDWR | O_CLOEXEC);
   f->base.pMethods = &g_methods;
   return SQLITE_OK;
 }

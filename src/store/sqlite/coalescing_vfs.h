@@ -10,10 +10,17 @@
 // writes the buffer first (a failed write fails the sync, and so the commit). Readers in
 // other connections only see frames once the WAL index says so, which SQLite updates
 // after the sync.
+//
+// Because a buffered append can fail where SQLite cannot hear of it (the WAL index is
+// already updated), the disk space for it is reserved first (fallocate, without changing
+// the file's size): a full disk then fails the write SQLite is making, as SQLITE_FULL,
+// and the transaction is rolled back cleanly. What can still fail at the flush is an I/O
+// error, after which nothing more may be acknowledged.
 
 namespace heartbeat::sqlite {
 
-// True once a buffered WAL append failed to reach the OS. From then on the process must
+// True once a buffered WAL append failed to reach the OS (an I/O error, or a full disk on
+// a file system that cannot reserve space). From then on the process must
 // acknowledge no write (frames the WAL index lists may be missing); a restart recovers
 // the database from the frames that are really there.
 bool CoalescingVfsFailed();

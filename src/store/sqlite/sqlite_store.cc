@@ -58,6 +58,25 @@ Status QueueAlert(Connection& db, const Alert& a) {
   return (*ins)->Run();
 }
 
+// What SQLite says when it may not write ("unable to open database file", "attempt to
+// write a readonly database") does not say where: when the file or its directory is not
+// writable, `e` names which (the WAL and its index are created beside the file).
+Error Explained(Error e, const std::string& path) {
+  auto not_writable = [](const std::string& p) -> std::string {
+    if (::access(p.c_str(), W_OK) == 0 || errno == ENOENT) return {};
+    return std::strerror(errno);
+  };
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (std::string why = not_writable(dir); !why.empty()) {
+    e.message = "the data directory " + dir + " is not writable (" + why + "); heartbeat creates " +
+                path + "-wal and " + path + "-shm there: " + e.message;
+  } else if (why = not_writable(path); !why.empty()) {
+    e.message = "the database file " + path + " is not writable (" + why + "): " + e.message;
+  }
+  return e;
+}
+
 }  // namespace
 
 // ---- write and read plumbing ----
@@ -102,9 +121,14 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
       batch.clear();
       last_probe = std::chrono::steady_clock::now();
     } else if (std::chrono::steady_clock::now() - last_probe >= std::chrono::seconds(1)) {
-      // Idle: make sure the file still answers, so that /healthz tells the truth.
-      Result<Statement*> st = db->Prepare("SELECT count(*) FROM api_keys");
-      healthy_.store(st.ok() && (*st)->Run().ok());
+      // Idle: make sure the file still answers, so that /healthz tells the truth. After a
+      // failed write (a full disk), only a write tells whether writes work again.
+      if (!healthy_.load()) {
+        healthy_.store(ProbeWrite(*db));
+      } else {
+        Result<Statement*> st = db->Prepare("SELECT count(*) FROM api_keys");
+        healthy_.store(st.ok() && (*st)->Run().ok());
+      }
       last_probe = std::chrono::steady_clock::now();
     }
     // Busy or idle, once a second: is the file we write still the one at the path? (The
@@ -113,9 +137,28 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
       (void)CheckFile();
       last_file_check = std::chrono::steady_clock::now();
     }
-    if (!wal_emptied && lost_.load(std::memory_order_acquire)) wal_emptied = EmptyWal(*db);
+    if (!wal_emptied && file_gone_.load(std::memory_order_acquire)) wal_emptied = EmptyWal(*db);
   }
-  if (!wal_emptied && lost_.load(std::memory_order_acquire)) (void)EmptyWal(*db);
+  if (!wal_emptied && file_gone_.load(std::memory_order_acquire)) (void)EmptyWal(*db);
+}
+
+bool SqliteStore::ProbeWrite(Connection& db) {
+  if (fatal_.load(std::memory_order_acquire) || sqlite::CoalescingVfsFailed()) return false;
+  if (!RunCached(db, "BEGIN IMMEDIATE").ok()) return false;
+  Result<std::optional<std::int64_t>> version = [&]() -> Result<std::optional<std::int64_t>> {
+    Result<Statement*> st = db.Prepare("PRAGMA user_version");
+    if (!st.ok()) return st.error();
+    Result<bool> row = (*st)->Step();
+    if (!row.ok()) return row.error();
+    std::optional<std::int64_t> v = *row ? (*st)->OptionalInt(0) : std::nullopt;
+    (*st)->Reset();
+    return v;
+  }();
+  const bool written = version.ok() && version->has_value() &&
+                       db.Exec("PRAGMA user_version = " + std::to_string(**version)).ok() &&
+                       RunCached(db, "COMMIT").ok();
+  if (!written) (void)db.Exec("ROLLBACK");
+  return written;
 }
 
 bool SqliteStore::EmptyWal(Connection& db) {
@@ -129,7 +172,7 @@ bool SqliteStore::EmptyWal(Connection& db) {
 }
 
 bool SqliteStore::CheckFile() {
-  if (lost_.load(std::memory_order_acquire)) return false;
+  if (fatal_.load(std::memory_order_acquire)) return false;
   struct stat open_file {};
   struct stat at_path {};
   std::string reason;
@@ -144,34 +187,69 @@ bool SqliteStore::CheckFile() {
   } else {
     return true;
   }
-  {
-    std::lock_guard lock(lost_mu_);
-    if (!lost_.load(std::memory_order_relaxed)) {
-      lost_reason_ = reason + " while heartbeat had it open; what it writes now would be lost";
-      lost_.store(true, std::memory_order_release);
-    }
-  }
-  healthy_.store(false);
+  file_gone_.store(true, std::memory_order_release);
+  SetFatal(reason +
+           " while heartbeat had it open; what it writes now would be lost. Put the file "
+           "back, or create a new one with `heartbeat store init`, then start heartbeat again");
   return false;
 }
 
+void SqliteStore::WriteFailed(const std::string& why) {
+  std::string explained = Explained(Unavailable(why), options_.path).message;
+  {
+    std::lock_guard lock(fatal_mu_);
+    last_failure_ = std::move(explained);
+  }
+  healthy_.store(false);
+}
+
+std::string SqliteStore::LastFailure() const {
+  std::lock_guard lock(fatal_mu_);
+  return last_failure_;
+}
+
+void SqliteStore::SetFatal(std::string reason) {
+  {
+    std::lock_guard lock(fatal_mu_);
+    if (!fatal_.load(std::memory_order_relaxed)) {
+      fatal_reason_ = std::move(reason);
+      fatal_.store(true, std::memory_order_release);
+    }
+  }
+  healthy_.store(false);
+}
+
+std::string SqliteStore::SyncFailed(const std::string& what) const {
+  // As PostgreSQL does since 2018: after a failed fsync the kernel may have dropped the
+  // dirty pages and marked them clean, so a later fsync that succeeds proves nothing.
+  return what +
+         "; what the kernel holds for the file can no longer be trusted, so heartbeat "
+         "stops (a restart recovers the database from what is on disk)";
+}
+
+void SqliteStore::CheckpointSynced(int rc) {
+  if (rc == SQLITE_IOERR_FSYNC) {
+    SetFatal(SyncFailed("a checkpoint's fsync of " + options_.path + " or its -wal failed"));
+  }
+}
+
 std::optional<std::string> SqliteStore::Fatal() const {
-  if (!lost_.load(std::memory_order_acquire)) return std::nullopt;
-  std::lock_guard lock(lost_mu_);
-  return lost_reason_;
+  if (!fatal_.load(std::memory_order_acquire)) return std::nullopt;
+  std::lock_guard lock(fatal_mu_);
+  return fatal_reason_;
 }
 
 void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteOp>>& batch) {
   auto begin = [&]() -> Status {
-    if (lost_.load(std::memory_order_acquire)) return Unavailable(*Fatal());
     if (sqlite::CoalescingVfsFailed()) {
-      return Unavailable("a write to the WAL failed; restart heartbeat to recover");
+      SetFatal(SyncFailed("a write to " + options_.path + "-wal failed (an I/O error)"));
     }
+    if (fatal_.load(std::memory_order_acquire)) return Unavailable(*Fatal());
     return RunCached(db, "BEGIN IMMEDIATE");
   };
   Status begun = begin();
   if (!begun.ok()) {
-    healthy_.store(false);
+    WriteFailed(begun.error().message);
     for (auto& op : batch) op->Abort(Unavailable(begun.error().message));
     for (auto& op : batch) op->Complete();
     return;
@@ -190,7 +268,7 @@ void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteO
   Status committed = RunCached(db, "COMMIT");
   if (!committed.ok()) {
     (void)db.Exec("ROLLBACK");
-    healthy_.store(false);
+    WriteFailed(committed.error().message);
     for (auto& op : batch) {
       op->Abort(Unavailable("the write was not saved: " + committed.error().message));
     }
@@ -216,6 +294,7 @@ void SqliteStore::CommitBatch(Connection& db, std::vector<std::unique_ptr<WriteO
     int done = 0;
     const int rc =
         sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    CheckpointSynced(rc);
     writer_wal_pages_ = 0;
     // SQLITE_BUSY: another connection's checkpoint holds the lock and nothing was copied;
     // try again after the next commit (the background thread stays asleep meanwhile). Any
@@ -242,7 +321,8 @@ void SqliteStore::SyncLoop() {
     // wrote it: all commits in `batch` (and perhaps more) become durable here.
     Status synced = SyncWal();
     if (synced.ok() && sqlite::CoalescingVfsFailed()) {
-      synced = Unavailable("a write to the WAL failed; restart heartbeat to recover");
+      SetFatal(SyncFailed("a write to " + options_.path + "-wal failed (an I/O error)"));
+      synced = Unavailable(*Fatal());
     }
     // Durable, but in the file at the path? A file deleted or replaced since the last
     // look takes these writes with it: they are refused, not acknowledged.
@@ -251,7 +331,7 @@ void SqliteStore::SyncLoop() {
       healthy_.store(true);
       committed_ops_.fetch_add(batch.size(), std::memory_order_relaxed);
     } else {
-      healthy_.store(false);
+      WriteFailed(synced.error().message);
       for (auto& op : batch) {
         op->Abort(Unavailable("the write may not be durable: " + synced.error().message));
       }
@@ -267,7 +347,8 @@ Status SqliteStore::SyncWal() {
     if (wal_fd_ < 0) return Unavailable(std::string("open the WAL: ") + std::strerror(errno));
   }
   if (::fdatasync(wal_fd_) != 0) {
-    return Unavailable(std::string("fdatasync of the WAL failed: ") + std::strerror(errno));
+    SetFatal(SyncFailed("fdatasync of " + options_.path + "-wal failed: " + std::strerror(errno)));
+    return Unavailable(*Fatal());
   }
   return Ok{};
 }
@@ -320,6 +401,7 @@ void SqliteStore::CheckpointLoop() {
     int done = 0;
     const int rc = sqlite3_wal_checkpoint_v2((*opened)->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              &log, &done);
+    CheckpointSynced(rc);
     // Not all copied (a reader's snapshot holds frames) or failed: the next commit asks again.
     if (rc != SQLITE_OK || log <= 0 || done != log) continue;
     // Everything that was there is copied. The WAL can only start over after a pass that
@@ -363,8 +445,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
     }
   }
   Result<std::unique_ptr<Connection>> db = Connection::Open(options.path, options.create);
-  if (!db.ok()) return db.error();
-  if (Status s = sqlite::Migrate(**db); !s.ok()) return s.error().Wrap(options.path);
+  if (!db.ok()) return Explained(db.error(), options.path);
+  if (Status s = sqlite::Migrate(**db); !s.ok()) {
+    return Explained(s.error().Wrap(options.path), options.path);
+  }
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options)));
   // The file as opened, to notice when the path names another one (CheckFile).

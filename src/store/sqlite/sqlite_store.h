@@ -24,6 +24,13 @@
 // the file still open (one moved away keeps all it acknowledged) and the WAL is emptied,
 // so that no file put at the path later takes them for its own.
 //
+// A full disk is not fatal: the WAL's space is reserved before its frames are buffered
+// (coalescing_vfs.h), so a full disk fails the commit (503), and writes work again once
+// there is room; Healthy() is false meanwhile, and an idle store tries a small write once
+// a second to find out. A failed fsync (or a failed write of the WAL) is fatal, as in
+// PostgreSQL: the kernel may have dropped the pages it could not write, so nothing after
+// it can be trusted; Fatal() says so, and a restart recovers from what is on disk.
+//
 // The same in prose, with the checkpointer's passes: (docs/ENGINEERING.md, "SQLite store
 // internals"); what each part cost and saved: (docs/ENGINEERING.md, "What made a ping
 // cheaper").
@@ -110,9 +117,10 @@ class SqliteStore final : public Store {
                  Callback<void> done) override;
 
   bool Healthy() const override {
-    return healthy_.load(std::memory_order_relaxed) && !lost_.load(std::memory_order_acquire);
+    return healthy_.load(std::memory_order_relaxed) && !fatal_.load(std::memory_order_acquire);
   }
   std::optional<std::string> Fatal() const override;
+  std::string LastFailure() const override;
   void Close() override;
 
   // Number of transactions committed so far (for tests and benchmarks of group commit).
@@ -143,8 +151,20 @@ class SqliteStore final : public Store {
   // Compares the open database file with the one at the path; when it was deleted, moved
   // or replaced, marks the store lost (once) and returns false. Any thread.
   bool CheckFile();
-  // Once lost: the WAL's frames into the open file, and the WAL emptied. Writer thread.
+  // Records why a write failed (LastFailure) and marks the store unhealthy. Any thread.
+  void WriteFailed(const std::string& why);
+  // Marks the store lost for good, for `reason` (the first reason is kept). Any thread.
+  void SetFatal(std::string reason);
+  // The reason for a failed sync or a failed write of the WAL, which ends the process.
+  std::string SyncFailed(const std::string& what) const;
+  // After a checkpoint that returned `rc`: a failed fsync is fatal, as for the WAL's.
+  void CheckpointSynced(int rc);
+  // Once the file is gone: the WAL's frames into the open file, and the WAL emptied.
+  // Writer thread.
   bool EmptyWal(sqlite::Connection& db);
+  // While idle after a failed write: whether a write would succeed now (a full disk that
+  // has room again). Rewrites the schema version with its own value. Writer thread.
+  bool ProbeWrite(sqlite::Connection& db);
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 
   SqliteStoreOptions options_;
@@ -158,9 +178,13 @@ class SqliteStore final : public Store {
   int db_fd_ = -1;
   dev_t db_dev_ = 0;
   ino_t db_ino_ = 0;
-  std::atomic<bool> lost_{false};  // set once, with lost_reason_, never cleared
-  mutable std::mutex lost_mu_;
-  std::string lost_reason_;  // guarded by lost_mu_
+  // Set once, with fatal_reason_, never cleared: the store is lost for good (Fatal()).
+  std::atomic<bool> fatal_{false};
+  mutable std::mutex fatal_mu_;
+  std::string fatal_reason_;  // guarded by fatal_mu_
+  std::string last_failure_;  // guarded by fatal_mu_: why the latest failed write failed
+  // Set (before fatal_) when the fatal fault is that the file at the path is not ours.
+  std::atomic<bool> file_gone_{false};
 
   std::mutex write_mu_;
   std::condition_variable write_cv_;
