@@ -143,6 +143,7 @@ int RunServe(const Config& config) {
   if (service) api_options.on_write = [s = service.get()](UnixMillis t) { s->Wake(t); };
   api_options.metrics = &metrics;
   api_options.metrics_token = config.metrics_token;
+  api_options.store_timeout = std::chrono::milliseconds(config.store_timeout_ms);
   http::Api api(*store, keys, clock, std::move(api_options));
   http::ServerOptions options;
   options.bind = config.bind_addr;

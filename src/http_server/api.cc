@@ -7,9 +7,10 @@ using boost::beast::http::verb;
 // The resources register their store operations, then the router its routes' labels: the
 // order of registration is the order of the series in /metrics.
 Api::Api(Store& store, const KeyCache& keys, const Clock& clock, ApiOptions options)
-    : heartbeats_(store, clock, options.metrics, options.on_write),
-      monitors_(store, clock, options.metrics, options.on_write),
-      service_(store, clock, options.metrics),
+    : heartbeats_(store, StoreCalls{clock, options.metrics, options.store_timeout},
+                  options.on_write),
+      monitors_(store, StoreCalls{clock, options.metrics, options.store_timeout}, options.on_write),
+      service_(store, StoreCalls{clock, options.metrics, options.store_timeout}),
       router_(Routes(), keys, clock,
               RouterOptions{.limiter = options.limiter,
                             .metrics = options.metrics,

@@ -27,6 +27,8 @@ struct ApiOptions {
   AuthLimiterOptions limiter;
   Metrics* metrics = nullptr;  // counts requests, pings, store latency; serves /metrics
   std::string metrics_token;   // METRICS_TOKEN: when set, /metrics needs it as Bearer
+  // STORE_TIMEOUT: a request's store call answers 503 after it, whatever the store does.
+  std::chrono::milliseconds store_timeout{5000};
 };
 
 class Api {

@@ -8,12 +8,11 @@ namespace heartbeat::http {
 namespace asio = boost::asio;
 using boost::beast::http::status;
 
-HeartbeatRoutes::HeartbeatRoutes(Store& store, const Clock& clock, Metrics* metrics,
-                                 WriteHook on_write)
-    : store_(store), clock_(clock), metrics_(metrics), on_write_(std::move(on_write)) {
-  if (metrics_ != nullptr) {
-    ping_op_ = metrics_->RegisterStoreOperation("ping");
-    fail_op_ = metrics_->RegisterStoreOperation("fail");
+HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write)
+    : store_(store), calls_(calls), on_write_(std::move(on_write)) {
+  if (calls_.metrics != nullptr) {
+    ping_op_ = calls_.metrics->RegisterStoreOperation("ping");
+    fail_op_ = calls_.metrics->RegisterStoreOperation("fail");
   }
 }
 
@@ -36,12 +35,12 @@ asio::awaitable<Response> HeartbeatRoutes::Fail(RouteCall& call) {
 asio::awaitable<Response> HeartbeatRoutes::StorePing(unsigned v, std::string slug,
                                                      std::optional<std::int64_t> interval,
                                                      UnixMillis now) {
-  Result<Monitor> m = co_await TimedStoreCall<Monitor>(
-      metrics_, clock_, ping_op_,
-      [&](Callback<Monitor> cb) { store_.Ping(std::move(slug), interval, now, std::move(cb)); });
+  Result<Monitor> m = co_await TimedStoreCall<Monitor>(calls_, ping_op_, [&](Callback<Monitor> cb) {
+    store_.Ping(std::move(slug), interval, now, std::move(cb));
+  });
   if (!m.ok()) co_return FromError(v, m.error());
   if (on_write_ && m->check_at) on_write_(*m->check_at);
-  if (metrics_ != nullptr) metrics_->CountPing();
+  if (calls_.metrics != nullptr) calls_.metrics->CountPing();
   std::string body;
   body.reserve(96);
   body.append(R"({"ok":true,"next_due":")")
@@ -53,9 +52,9 @@ asio::awaitable<Response> HeartbeatRoutes::StorePing(unsigned v, std::string slu
 }
 
 asio::awaitable<Response> HeartbeatRoutes::StoreFail(unsigned v, std::string slug, UnixMillis now) {
-  Result<Monitor> m = co_await TimedStoreCall<Monitor>(
-      metrics_, clock_, fail_op_,
-      [&](Callback<Monitor> cb) { store_.Fail(std::move(slug), now, std::move(cb)); });
+  Result<Monitor> m = co_await TimedStoreCall<Monitor>(calls_, fail_op_, [&](Callback<Monitor> cb) {
+    store_.Fail(std::move(slug), now, std::move(cb));
+  });
   if (!m.ok()) co_return FromError(v, m.error());
   if (on_write_ && m->check_at) on_write_(*m->check_at);
   co_return Json(

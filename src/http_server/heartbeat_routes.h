@@ -18,8 +18,8 @@ namespace heartbeat::http {
 
 class HeartbeatRoutes {
  public:
-  // Registers the store operations "ping" and "fail" in `metrics` (when set).
-  HeartbeatRoutes(Store& store, const Clock& clock, Metrics* metrics, WriteHook on_write);
+  // Registers the store operations "ping" and "fail" in `calls.metrics` (when set).
+  HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> Ping(RouteCall& call);  // call.param: the interval
@@ -31,8 +31,7 @@ class HeartbeatRoutes {
   boost::asio::awaitable<Response> StoreFail(unsigned v, std::string slug, UnixMillis now);
 
   Store& store_;
-  const Clock& clock_;
-  Metrics* metrics_;
+  StoreCalls calls_;
   WriteHook on_write_;
   StoreOpLabel ping_op_;
   StoreOpLabel fail_op_;

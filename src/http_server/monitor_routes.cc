@@ -39,14 +39,14 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   return boost::json::serialize(o);
 }
 
-MonitorRoutes::MonitorRoutes(Store& store, const Clock& clock, Metrics* metrics, WriteHook on_write)
-    : store_(store), clock_(clock), metrics_(metrics), on_write_(std::move(on_write)) {
-  if (metrics_ != nullptr) {
-    get_op_ = metrics_->RegisterStoreOperation("get");
-    list_op_ = metrics_->RegisterStoreOperation("list");
-    delete_op_ = metrics_->RegisterStoreOperation("delete");
-    pause_op_ = metrics_->RegisterStoreOperation("pause");
-    unpause_op_ = metrics_->RegisterStoreOperation("unpause");
+MonitorRoutes::MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write)
+    : store_(store), calls_(calls), on_write_(std::move(on_write)) {
+  if (calls_.metrics != nullptr) {
+    get_op_ = calls_.metrics->RegisterStoreOperation("get");
+    list_op_ = calls_.metrics->RegisterStoreOperation("list");
+    delete_op_ = calls_.metrics->RegisterStoreOperation("delete");
+    pause_op_ = calls_.metrics->RegisterStoreOperation("pause");
+    unpause_op_ = calls_.metrics->RegisterStoreOperation("unpause");
   }
 }
 
@@ -75,7 +75,7 @@ asio::awaitable<Response> MonitorRoutes::ListAll(unsigned v, UnixMillis now) {
   bool first = true;
   for (;;) {
     Result<MonitorPage> page = co_await TimedStoreCall<MonitorPage>(
-        metrics_, clock_, list_op_,
+        calls_, list_op_,
         [&](Callback<MonitorPage> cb) { store_.List(after, kListPageSize, now, std::move(cb)); });
     if (!page.ok()) co_return FromError(v, page.error());
     for (const Monitor& m : page->monitors) {
@@ -92,7 +92,7 @@ asio::awaitable<Response> MonitorRoutes::ListAll(unsigned v, UnixMillis now) {
 
 asio::awaitable<Response> MonitorRoutes::Get(unsigned v, std::string slug, UnixMillis now) {
   Result<std::optional<Monitor>> m = co_await TimedStoreCall<std::optional<Monitor>>(
-      metrics_, clock_, get_op_,
+      calls_, get_op_,
       [&](Callback<std::optional<Monitor>> cb) { store_.Get(slug, now, std::move(cb)); });
   if (!m.ok()) co_return FromError(v, m.error());
   if (!m->has_value()) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
@@ -101,8 +101,7 @@ asio::awaitable<Response> MonitorRoutes::Get(unsigned v, std::string slug, UnixM
 
 asio::awaitable<Response> MonitorRoutes::Delete(unsigned v, std::string slug, UnixMillis now) {
   Result<bool> found = co_await TimedStoreCall<bool>(
-      metrics_, clock_, delete_op_,
-      [&](Callback<bool> cb) { store_.Delete(slug, now, std::move(cb)); });
+      calls_, delete_op_, [&](Callback<bool> cb) { store_.Delete(slug, now, std::move(cb)); });
   if (!found.ok()) co_return FromError(v, found.error());
   if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
   co_return NoContent(v);
@@ -110,14 +109,14 @@ asio::awaitable<Response> MonitorRoutes::Delete(unsigned v, std::string slug, Un
 
 asio::awaitable<Response> MonitorRoutes::SetPaused(unsigned v, std::string slug, bool pause,
                                                    UnixMillis now) {
-  Result<bool> found = co_await TimedStoreCall<bool>(
-      metrics_, clock_, pause ? pause_op_ : unpause_op_, [&](Callback<bool> cb) {
-        if (pause) {
-          store_.Pause(slug, now, std::move(cb));
-        } else {
-          store_.Unpause(slug, now, std::move(cb));
-        }
-      });
+  Result<bool> found = co_await TimedStoreCall<bool>(calls_, pause ? pause_op_ : unpause_op_,
+                                                     [&](Callback<bool> cb) {
+                                                       if (pause) {
+                                                         store_.Pause(slug, now, std::move(cb));
+                                                       } else {
+                                                         store_.Unpause(slug, now, std::move(cb));
+                                                       }
+                                                     });
   if (!found.ok()) co_return FromError(v, found.error());
   if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
   // Unpause restarts the deadline, perhaps at once (a failure reported while paused): let

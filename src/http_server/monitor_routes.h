@@ -20,7 +20,7 @@ class MonitorRoutes {
  public:
   // Registers the store operations "get", "list", "delete", "pause" and "unpause" in
   // `metrics` (when set). `on_write` is told of an unpause (its deadline restarts).
-  MonitorRoutes(Store& store, const Clock& clock, Metrics* metrics, WriteHook on_write);
+  MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> List(RouteCall& call);
@@ -38,8 +38,7 @@ class MonitorRoutes {
                                              UnixMillis now);
 
   Store& store_;
-  const Clock& clock_;
-  Metrics* metrics_;
+  StoreCalls calls_;
   WriteHook on_write_;
   StoreOpLabel get_op_;
   StoreOpLabel list_op_;

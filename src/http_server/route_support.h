@@ -35,16 +35,27 @@ Response TooManyFailures(unsigned version, std::int64_t wait_secs);
 // The bearer token of an Authorization header value, or an empty view when it has none.
 std::string_view BearerToken(std::string_view header);
 
-// A store call (`start` receives the Callback<T>), timed under `op` when `metrics` is set.
+// How a handler calls the store: within STORE_TIMEOUT (503 after it, whatever the store
+// does meanwhile), and timed for the metrics when they are kept.
+struct StoreCalls {
+  const Clock& clock;
+  Metrics* metrics = nullptr;
+  std::chrono::milliseconds timeout{5000};  // zero: no deadline
+};
+
+// A store call (`start` receives the Callback<T>), timed under `op` when metrics are kept.
 template <class T, class Start>
-boost::asio::awaitable<Result<T>> TimedStoreCall(Metrics* metrics, const Clock& clock,
-                                                 StoreOpLabel op, Start start) {
-  return AwaitStore<T>(std::move(start), [metrics, &clock, op, begin = clock.Steady()] {
-    if (metrics != nullptr) {
-      metrics->ObserveStoreOperation(op,
-                                     std::chrono::duration<double>(clock.Steady() - begin).count());
-    }
-  });
+boost::asio::awaitable<Result<T>> TimedStoreCall(const StoreCalls& calls, StoreOpLabel op,
+                                                 Start start) {
+  return AwaitStore<T>(
+      std::move(start),
+      [metrics = calls.metrics, &clock = calls.clock, op, begin = calls.clock.Steady()] {
+        if (metrics != nullptr) {
+          metrics->ObserveStoreOperation(
+              op, std::chrono::duration<double>(clock.Steady() - begin).count());
+        }
+      },
+      calls.timeout);
 }
 
 }  // namespace heartbeat::http

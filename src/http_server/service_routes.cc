@@ -11,9 +11,8 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using bhttp::status;
 
-ServiceRoutes::ServiceRoutes(Store& store, const Clock& clock, Metrics* metrics)
-    : store_(store), clock_(clock), metrics_(metrics) {
-  if (metrics_ != nullptr) other_op_ = metrics_->RegisterStoreOperation("other");
+ServiceRoutes::ServiceRoutes(Store& store, StoreCalls calls) : store_(store), calls_(calls) {
+  if (calls_.metrics != nullptr) other_op_ = calls_.metrics->RegisterStoreOperation("other");
 }
 
 asio::awaitable<Response> ServiceRoutes::Healthz(RouteCall& call) {
@@ -23,7 +22,7 @@ asio::awaitable<Response> ServiceRoutes::Healthz(RouteCall& call) {
 }
 
 asio::awaitable<Response> ServiceRoutes::ServeMetrics(RouteCall& call) {
-  if (metrics_ == nullptr) {
+  if (calls_.metrics == nullptr) {
     return Ready(ErrorResponse(call.version(), status::not_found, "metrics are not enabled"));
   }
   return Scrape(call.version(), call.now);
@@ -31,16 +30,16 @@ asio::awaitable<Response> ServiceRoutes::ServeMetrics(RouteCall& call) {
 
 asio::awaitable<Response> ServiceRoutes::Scrape(unsigned v, UnixMillis now) {
   Result<MonitorCounts> counts = co_await TimedStoreCall<MonitorCounts>(
-      metrics_, clock_, other_op_,
+      calls_, other_op_,
       [&](Callback<MonitorCounts> cb) { store_.CountMonitors(now, std::move(cb)); });
   Result<std::int64_t> pending = co_await TimedStoreCall<std::int64_t>(
-      metrics_, clock_, other_op_,
+      calls_, other_op_,
       [&](Callback<std::int64_t> cb) { store_.CountPendingAlerts(std::move(cb)); });
   if (!counts.ok()) co_return FromError(v, counts.error());
   if (!pending.ok()) co_return FromError(v, pending.error());
   Response res{status::ok, v};
   res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  res.body() = metrics_->Render(*counts, *pending);
+  res.body() = calls_.metrics->Render(*counts, *pending);
   co_return res;
 }
 

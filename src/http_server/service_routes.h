@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "http_server/route_support.h"
 #include "http_server/router.h"
 #include "store/store.h"
 
@@ -16,7 +17,7 @@ class ServiceRoutes {
  public:
   // Registers the store operation "other" (the counts read for /metrics) in `metrics`
   // (when set).
-  ServiceRoutes(Store& store, const Clock& clock, Metrics* metrics);
+  ServiceRoutes(Store& store, StoreCalls calls);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> Healthz(RouteCall& call);
@@ -31,8 +32,7 @@ class ServiceRoutes {
   boost::asio::awaitable<Response> Scrape(unsigned v, UnixMillis now);
 
   Store& store_;
-  const Clock& clock_;
-  Metrics* metrics_;
+  StoreCalls calls_;
   StoreOpLabel other_op_;
 };
 

@@ -6,12 +6,15 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/result.h"
@@ -73,29 +76,55 @@ struct NoHook {
   void operator()() const {}
 };
 
+// The error of a store call that did not answer within its deadline.
+inline Error StoreDeadlineExceeded(std::chrono::milliseconds deadline) {
+  return Unavailable("the store did not answer within " + std::to_string(deadline.count()) +
+                     " ms (STORE_TIMEOUT)");
+}
+
 // `start` receives a Callback<T> and starts the store operation with it. `on_done` runs
 // on the awaiting thread when the result is back, just before the coroutine resumes.
-// One allocation holds the awaiting handler and the result on its way back.
+// With a `deadline` (> 0), the coroutine resumes with StoreDeadlineExceeded once it passes
+// without an answer; the operation itself goes on, and its late answer is dropped (a
+// write cut off this way may still land). The awaiting thread's executor must run on
+// that one thread (the server's io_context per thread), which the answer and the timer
+// share. One allocation holds the awaiting handler and the result on its way back.
 template <class T, class Start, class OnDone = NoHook>
-boost::asio::awaitable<Result<T>> AwaitStore(Start start, OnDone on_done = {}) {
+boost::asio::awaitable<Result<T>> AwaitStore(
+    Start start, OnDone on_done = {},
+    std::chrono::milliseconds deadline = std::chrono::milliseconds(0)) {
   auto executor = co_await boost::asio::this_coro::executor;
   // Result<T> has no default constructor, which the awaitable machinery needs: carry it in
   // an optional.
   std::optional<Result<T>> result = co_await boost::asio::async_initiate<
       const boost::asio::use_awaitable_t<>, void(std::optional<Result<T>>)>(
-      [&start, &executor, &on_done](auto handler) {
+      [&start, &executor, &on_done, deadline](auto handler) {
         using Handler = decltype(handler);
         struct Pending final : CompletionInbox::Item {
           Pending(Handler h, OnDone d) : handler(std::move(h)), on_done(std::move(d)) {}
-          void Run() override {
+          void Run() override { Finish(std::move(result)); }
+          // On the awaiting thread: the first of the answer and the deadline resumes the
+          // coroutine; the timer is destroyed there too.
+          void Finish(std::optional<Result<T>> r) {
+            if (finished) return;
+            finished = true;
+            timer.reset();
             on_done();
-            std::move(handler)(std::move(result));
+            std::move(handler)(std::move(r));
           }
           Handler handler;
           OnDone on_done;
           std::optional<Result<T>> result;  // set on the store's thread, then pushed
+          std::optional<boost::asio::steady_timer> timer;
+          bool finished = false;
         };
         auto pending = std::make_shared<Pending>(std::move(handler), std::move(on_done));
+        if (deadline.count() > 0) {
+          pending->timer.emplace(executor, deadline);
+          pending->timer->async_wait([pending, deadline](boost::system::error_code ec) {
+            if (!ec) pending->Finish(Result<T>(StoreDeadlineExceeded(deadline)));
+          });
+        }
         start(Callback<T>([pending, inbox = CompletionInbox::ForThisThread(executor)](Result<T> r) {
           pending->result.emplace(std::move(r));
           inbox->Push(pending);

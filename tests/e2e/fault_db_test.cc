@@ -7,6 +7,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
 #include <chrono>
@@ -186,6 +187,41 @@ TEST_F(FaultDb, FileReplacedUnderServeIsNoticedRefusedWith503AndServeExitsNonZer
   RunResult moved = Heartbeat({"keys", "list", "--json"}, db + ".moved");
   ASSERT_EQ(moved.exit_code, 0) << moved.err;
   EXPECT_EQ(boost::json::parse(moved.out).as_array().size(), 1u);
+}
+
+// ---- a database another process holds locked ----
+
+TEST_F(FaultDb, ARequestWaitingOnALockedDatabaseAnswers503WithinStoreTimeout) {
+  const std::string db = dir_.file("hb.db");
+  const std::string key = AddKey(db);
+  auto env = Env(db);
+  env["STORE_TIMEOUT"] = "1s";
+  Served served = StartServe(env, dir_.path());
+  port_ = served.port;
+  ASSERT_NE(port_, 0) << served.process->Stderr();
+  ASSERT_EQ(Status("POST", "/heartbeat/before", key), 200u);
+
+  // Another process (an operator's sqlite3 shell, a backup tool) holds the write lock: the
+  // server's writer waits on it (SQLite's own busy timeout is 5 s).
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(other);
+  const auto start = Steady::now();
+  HttpResponse r;
+  try {
+    r = HttpClient(port_).Authed("POST", "/heartbeat/while-locked", key);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+  }
+  const auto took = std::chrono::duration_cast<milliseconds>(Steady::now() - start);
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("STORE_TIMEOUT")) << r.body;
+  EXPECT_LT(took, milliseconds(4000)) << "answered after " << took.count() << " ms";
+
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(WaitForStatus(200, "POST", "/heartbeat/after", key));
 }
 
 }  // namespace
