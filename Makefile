@@ -12,7 +12,7 @@ JOBS        ?= $(shell nproc)
 TEST_JOBS   ?= $(shell echo $$(( $$(nproc) * 2 )))
 CMAKE_FLAGS ?=
 
-.PHONY: all build build-server build-bench run test test-release test-asan test-fuzz fuzz fuzz-build bench deps clean format
+.PHONY: all build build-server build-bench run test test-release test-asan test-fuzz fuzz fuzz-build bench deps clean format chaos
 
 all: build
 
@@ -48,6 +48,11 @@ test: deps
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS) --timeout 300
+
+# The chaos suite alone (part of `make test`): the real binary against a deleted, locked or
+# full database, a failing fsync, a stalled DynamoDB, too few descriptors, kill -9.
+chaos: build
+	cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS) --timeout 300 -L chaos
 
 # The sanitizer build uses clang (it compiles this code about twice as fast as g++ with the
 # sanitizers on, and a second compiler's warnings come with it); -g1: line tables only,
