@@ -72,14 +72,6 @@ class FaultDb : public ::testing::Test {
     return false;
   }
   static bool Exists(const std::string& path) { return std::filesystem::exists(path); }
-  // Whether one line of `log` holds both `a` and `b`.
-  static bool LineWith(const std::string& log, const std::string& a, const std::string& b) {
-    std::istringstream lines(log);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
-    }
-    return false;
-  }
 
   TempDir dir_;
   unsigned short port_ = 0;

@@ -93,13 +93,6 @@ class FaultDisk : public ::testing::Test {
     }
     std::fclose(f);
   }
-  static bool LineWith(const std::string& log, const std::string& a, const std::string& b) {
-    std::istringstream lines(log);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
-    }
-    return false;
-  }
 
   TempDir dir_;
   std::string mnt_;

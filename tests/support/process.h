@@ -146,6 +146,15 @@ inline RunResult RunHeartbeat(std::vector<std::string> args, std::map<std::strin
   return {*code, p.Stdout(), p.Stderr()};
 }
 
+// Whether one line of `log` holds both `a` and `b`.
+inline bool LineWith(const std::string& log, const std::string& a, const std::string& b) {
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // `heartbeat serve` on a free port of 127.0.0.1 (BIND_ADDR is set to it), waited for until
 // it says "listening on"; `port` is read from that line, 0 when it did not come in time.
 struct Served {

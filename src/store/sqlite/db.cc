@@ -159,4 +159,14 @@ Error Connection::LastError(std::string_view context) const {
   return SqliteError(db_, sqlite3_errcode(db_), context);
 }
 
+Result<std::optional<std::int64_t>> OptionalScalar(Connection& db, const char* sql) {
+  Result<Statement*> st = db.Prepare(sql);
+  if (!st.ok()) return st.error();
+  Result<bool> row = (*st)->Step();
+  if (!row.ok()) return row.error();
+  std::optional<std::int64_t> v = *row ? (*st)->OptionalInt(0) : std::nullopt;
+  (*st)->Reset();
+  return v;
+}
+
 }  // namespace heartbeat::sqlite

@@ -71,4 +71,8 @@ class Connection {
 // Maps an SQLite result code to our error kinds: busy/locked/io/full -> kUnavailable.
 Error SqliteError(sqlite3* db, int rc, std::string_view context);
 
+// Runs a single-row, single-column query (through the statement cache) whose value may
+// be NULL or missing.
+Result<std::optional<std::int64_t>> OptionalScalar(Connection& db, const char* sql);
+
 }  // namespace heartbeat::sqlite

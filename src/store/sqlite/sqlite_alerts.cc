@@ -8,6 +8,7 @@
 
 namespace heartbeat {
 
+using sqlite::OptionalScalar;
 using sqlite::ReadMonitor;
 using sqlite::Statement;
 
@@ -19,17 +20,6 @@ std::optional<AlertKind> KindFromString(const std::string& s) {
     if (ToString(k) == s) return k;
   }
   return std::nullopt;
-}
-
-// Runs a single-row, single-column query whose value may be NULL.
-Result<std::optional<std::int64_t>> OptionalScalar(Connection& db, const char* sql) {
-  Result<Statement*> st = db.Prepare(sql);
-  if (!st.ok()) return st.error();
-  Result<bool> row = (*st)->Step();
-  if (!row.ok()) return row.error();
-  std::optional<std::int64_t> v = *row ? (*st)->OptionalInt(0) : std::nullopt;
-  (*st)->Reset();
-  return v;
 }
 
 // An UPDATE of one outbox row held by `owner`: kConflict when the lease was lost.

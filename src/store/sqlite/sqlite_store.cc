@@ -145,15 +145,7 @@ void SqliteStore::WriterLoop(std::unique_ptr<Connection> db) {
 bool SqliteStore::ProbeWrite(Connection& db) {
   if (fatal_.load(std::memory_order_acquire) || sqlite::CoalescingVfsFailed()) return false;
   if (!RunCached(db, "BEGIN IMMEDIATE").ok()) return false;
-  Result<std::optional<std::int64_t>> version = [&]() -> Result<std::optional<std::int64_t>> {
-    Result<Statement*> st = db.Prepare("PRAGMA user_version");
-    if (!st.ok()) return st.error();
-    Result<bool> row = (*st)->Step();
-    if (!row.ok()) return row.error();
-    std::optional<std::int64_t> v = *row ? (*st)->OptionalInt(0) : std::nullopt;
-    (*st)->Reset();
-    return v;
-  }();
+  Result<std::optional<std::int64_t>> version = sqlite::OptionalScalar(db, "PRAGMA user_version");
   const bool written = version.ok() && version->has_value() &&
                        db.Exec("PRAGMA user_version = " + std::to_string(**version)).ok() &&
                        RunCached(db, "COMMIT").ok();
