@@ -45,14 +45,10 @@ class Cli : public ::testing::Test {
   // the port.
   unsigned short Serve(std::unique_ptr<Process>& p, std::map<std::string, std::string> extra = {}) {
     InitStore();
-    auto env = Env(std::move(extra));
-    env.emplace("BIND_ADDR", "127.0.0.1:0");
-    p = std::make_unique<Process>(std::vector<std::string>{"serve"}, env, dir_.path());
-    EXPECT_TRUE(p->WaitForStderr("listening on")) << p->Stderr();
-    std::smatch m;
-    std::string err = p->Stderr();
-    if (!std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) return 0;
-    return static_cast<unsigned short>(std::stoi(m[1]));
+    Served served = StartServe(Env(std::move(extra)), dir_.path());
+    EXPECT_NE(served.port, 0) << served.process->Stderr();
+    p = std::move(served.process);
+    return served.port;
   }
 
   TempDir dir_;

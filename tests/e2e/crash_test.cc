@@ -202,18 +202,10 @@ class Crash : public ::testing::Test {
   // Starts `serve` on a free port of 127.0.0.1; sets `port` (0 when it did not start).
   std::unique_ptr<Process> Serve(std::map<std::string, std::string> env, unsigned short& port,
                                  const std::string& out_dir, std::vector<std::string> flags = {}) {
-    env["BIND_ADDR"] = "127.0.0.1:0";
-    std::vector<std::string> args{"serve"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    auto p = std::make_unique<Process>(args, env, out_dir);
-    EXPECT_TRUE(p->WaitForStderr("listening on", milliseconds(15'000))) << p->Stderr();
-    std::smatch m;
-    std::string err = p->Stderr();
-    port = std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))
-               ? static_cast<unsigned short>(std::stoi(m[1]))
-               : 0;
-    EXPECT_NE(port, 0) << err;
-    return p;
+    Served served = StartServe(std::move(env), out_dir, {.flags = std::move(flags)});
+    port = served.port;
+    EXPECT_NE(port, 0) << served.process->Stderr();
+    return std::move(served.process);
   }
   std::unique_ptr<Process> Serve(std::map<std::string, std::string> env, unsigned short& port) {
     return Serve(std::move(env), port, dir_.path());

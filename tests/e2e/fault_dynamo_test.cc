@@ -79,15 +79,12 @@ class FaultDynamo : public ::testing::Test {
   void Resume() { ::kill(db_->pid(), SIGCONT); }
 
   // Starts `serve` on a free port.
-  void Serve() {
-    auto env = Env();
-    env["BIND_ADDR"] = "127.0.0.1:0";
-    serve_ = std::make_unique<Process>(std::vector<std::string>{"serve"}, env, dir_.path());
-    ASSERT_TRUE(serve_->WaitForStderr("listening on", seconds(30))) << serve_->Stderr();
-    std::smatch m;
-    std::string err = serve_->Stderr();
-    ASSERT_TRUE(std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) << err;
-    port_ = static_cast<unsigned short>(std::stoi(m[1]));
+  void Serve(std::vector<std::string> flags = {}) {
+    Served served =
+        StartServe(Env(), dir_.path(), {.flags = std::move(flags), .timeout = seconds(30)});
+    serve_ = std::move(served.process);
+    port_ = served.port;
+    ASSERT_NE(port_, 0) << serve_->Stderr();
   }
 
   unsigned Ping(const std::string& slug) {
@@ -145,15 +142,8 @@ TEST_F(FaultDynamo, StalledStoreAnswers503WithinStoreTimeoutAndHealthzTurns503Th
 
 TEST_F(FaultDynamo, HealthzOfAnIdleServerTurns503WithinSecondsOfAStall) {
   // No checker: the API key refresh and /healthz's own probe are all that reach the store.
-  auto env = Env();
-  env["BIND_ADDR"] = "127.0.0.1:0";
-  serve_ = std::make_unique<Process>(std::vector<std::string>{"serve", "--no-checker"}, env,
-                                     dir_.path());
-  ASSERT_TRUE(serve_->WaitForStderr("listening on", seconds(30))) << serve_->Stderr();
-  std::smatch m;
-  std::string err = serve_->Stderr();
-  ASSERT_TRUE(std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) << err;
-  port_ = static_cast<unsigned short>(std::stoi(m[1]));
+  Serve({"--no-checker"});
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(Eventually(seconds(10), [&] { return Healthz() == 200; }));
 
   Stall();

@@ -122,16 +122,10 @@ class FaultFd : public ::testing::Test {
   }
   // Starts `serve` with the open-files limit {soft, hard}; sets `port` (0 when it did not).
   std::unique_ptr<Process> Serve(rlim_t soft, rlim_t hard, unsigned short& port) {
-    auto p = std::make_unique<Process>(std::vector<std::string>{"serve"}, Env(), dir_.path(),
-                                       std::make_pair(soft, hard));
-    EXPECT_TRUE(p->WaitForStderr("listening on", milliseconds(15'000))) << p->Stderr();
-    std::smatch m;
-    std::string err = p->Stderr();
-    port = std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))
-               ? static_cast<unsigned short>(std::stoi(m[1]))
-               : 0;
-    EXPECT_NE(port, 0) << err;
-    return p;
+    Served served = StartServe(Env(), dir_.path(), {.nofile = std::make_pair(soft, hard)});
+    port = served.port;
+    EXPECT_NE(port, 0) << served.process->Stderr();
+    return std::move(served.process);
   }
 
   TempDir dir_;

@@ -162,13 +162,21 @@ struct Served {
   unsigned short port = 0;
 };
 
+struct ServeOptions {
+  std::vector<std::string> flags = {};  // after `serve`
+  std::optional<std::pair<rlim_t, rlim_t>> nofile = std::nullopt;
+  std::chrono::milliseconds timeout = std::chrono::seconds(15);
+};
+
 inline Served StartServe(std::map<std::string, std::string> env, const std::string& output_dir,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+                         ServeOptions options = {}) {
   env["BIND_ADDR"] = "127.0.0.1:0";
+  std::vector<std::string> args{"serve"};
+  args.insert(args.end(), options.flags.begin(), options.flags.end());
   Served s;
   s.process =
-      std::make_unique<Process>(std::vector<std::string>{"serve"}, std::move(env), output_dir);
-  if (!s.process->WaitForStderr("listening on", timeout)) return s;
+      std::make_unique<Process>(std::move(args), std::move(env), output_dir, options.nofile);
+  if (!s.process->WaitForStderr("listening on", options.timeout)) return s;
   std::smatch m;
   const std::string err = s.process->Stderr();
   if (std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) {
