@@ -238,7 +238,7 @@ int RunServe(const Config& config) {
   main_ioc.run();
 
   server.Stop();
-  // A send to a hung Telegram is cut rather than waited out (up to its 15 s timeout, past
+  // A send to a hung Telegram is cut rather than waited out (up to its 60 s timeout, past
   // a container runtime's stop grace): it ends as a failed attempt, so its alert stays
   // pending and goes out after the restart.
   http_client.CancelAll();
