@@ -172,6 +172,7 @@ int RunServe(const Config& config) {
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("{}", s.error().message);
     if (service) service->Stop();
+    if (deliverer) deliverer->Stop();
     store->Close();
     return kExitFailure;
   }
@@ -243,6 +244,8 @@ int RunServe(const Config& config) {
   // pending and goes out after the restart.
   http_client.CancelAll();
   if (service) service->Stop();
+  // Its lease renewals end before the store closes.
+  if (deliverer) deliverer->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();
   // A housekeeping step whose store operation was still in flight at the signal has had
