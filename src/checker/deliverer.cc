@@ -52,25 +52,39 @@ Result<std::size_t> Deliverer::Dispatch() { return Dispatch(options_.batch); }
 
 Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
   // First, alerts already sent whose removal failed: record them, never send them again.
-  std::map<AlertKey, PendingAlert> unrecorded;
+  std::vector<PendingAlert> unrecorded;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return Unavailable("the deliverer is stopped");
-    unrecorded = sent_unrecorded_;
+    for (const auto& [key, u] : sent_unrecorded_) {
+      if (!u.lost) unrecorded.push_back(u.alert);
+    }
   }
-  for (const auto& [key, p] : unrecorded) {
+  for (const PendingAlert& p : unrecorded) {
     SetRecording(p, true);
-    Status recorded = RecordSent(p);
-    std::lock_guard lock(mu_);
-    if (recorded.ok()) sent_unrecorded_.erase(key);
-    // Recorded, or its lease lost to another sender: nothing left to renew. (A lost one
-    // stays remembered as sent, so that this process never sends it again.)
-    auto held = held_.find(key);
-    if (held == held_.end()) continue;
-    if (recorded.ok() || recorded.error().code == ErrorCode::kConflict) {
-      held_.erase(held);
-    } else {
-      held->second.recording = false;
+    const Status recorded = RecordSent(p);
+    const bool lost = !recorded.ok() && recorded.error().code == ErrorCode::kConflict;
+    {
+      std::lock_guard lock(mu_);
+      auto u = sent_unrecorded_.find(KeyOf(p));
+      if (recorded.ok() && u != sent_unrecorded_.end()) sent_unrecorded_.erase(u);
+      // A lost one stays remembered as sent, so that this process never sends it again.
+      if (lost && u != sent_unrecorded_.end()) u->second.lost = true;
+      // Recorded, or its lease lost: nothing left to renew.
+      auto held = held_.find(KeyOf(p));
+      if (held != held_.end()) {
+        if (recorded.ok() || lost) {
+          held_.erase(held);
+        } else {
+          held->second.recording = false;
+        }
+      }
+    }
+    if (lost) {
+      spdlog::warn(
+          "alert {} ({}) was sent, but its lease was lost to another sender before its "
+          "removal was recorded: it may be sent twice",
+          p.id, p.alert.slug);
     }
   }
 
@@ -123,7 +137,8 @@ void Deliverer::RunSend(const PendingAlert& p) {
     // sent and its record failed, to be retried by the next Dispatch.
     auto held = held_.find(KeyOf(p));
     if (held != held_.end()) {
-      if (sent_unrecorded_.count(KeyOf(p)) > 0) {
+      auto u = sent_unrecorded_.find(KeyOf(p));
+      if (u != sent_unrecorded_.end() && !u->second.lost) {
         held->second.recording = false;
       } else {
         held_.erase(held);
@@ -296,12 +311,17 @@ void Deliverer::SendOne(const PendingAlert& p) {
     case SendOutcome::Kind::kSent:
       if (!already_sent) spdlog::info("alert sent: {}", text);
       recorded = RecordSent(p);
-      if (!recorded.ok() && recorded.error().code != ErrorCode::kConflict) {
+      {
         std::lock_guard lock(mu_);
-        sent_unrecorded_.emplace(std::make_pair(p.alert.slug, p.id), p);
-      } else {
-        std::lock_guard lock(mu_);
-        sent_unrecorded_.erase({p.alert.slug, p.id});
+        if (recorded.ok()) {
+          sent_unrecorded_.erase(KeyOf(p));
+        } else {
+          // Remembered as sent: retried by the next Dispatch, or, when the lease went to
+          // another sender, recorded only if this process claims it again.
+          Unrecorded& u = sent_unrecorded_[KeyOf(p)];
+          u.alert = p;
+          u.lost = recorded.error().code == ErrorCode::kConflict;
+        }
       }
       break;
     case SendOutcome::Kind::kRejected:

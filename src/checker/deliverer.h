@@ -25,6 +25,8 @@
 // lease was lost, the alert may go out twice) is logged as a warning and not tried again;
 // one that fails otherwise (the store unavailable) is tried again at the next tick. The
 // renewals are asynchronous: a slow store never delays the next tick's other renewals.
+// An alert this Deliverer sent is never sent by it again, even when its lease was lost
+// before the removal was recorded: it is remembered, and recorded if claimed again.
 
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
@@ -159,9 +161,15 @@ class Deliverer {
   std::size_t busy_ = 0;      // guarded by mu_
   std::size_t inflight_ = 0;  // guarded by mu_: sends started and not yet fully done
   DeliveryStats totals_;      // guarded by mu_
-  // Sent, but the store did not take the news: never send these again, only record them.
-  std::map<AlertKey, PendingAlert> sent_unrecorded_;  // guarded by mu_
-  std::mt19937_64 rng_;                               // guarded by mu_
+  // Sent, but the store did not take the news: never send these again, only record them
+  // (also when this process claims them again). `lost`: the lease went to another sender, so
+  // only a new claim of this process records it; the next Dispatch does not try.
+  struct Unrecorded {
+    PendingAlert alert;
+    bool lost = false;
+  };
+  std::map<AlertKey, Unrecorded> sent_unrecorded_;  // guarded by mu_
+  std::mt19937_64 rng_;                             // guarded by mu_
   // Claimed and not yet recorded (sent_unrecorded_'s among them, until a renewal is
   // refused): the leases the renewing thread keeps.
   std::map<AlertKey, Held> held_;     // guarded by mu_

@@ -700,6 +700,42 @@ TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped
       << lines;
 }
 
+// A process never sends an alert twice itself, even when it lost the lease meanwhile:
+// here its renewals fail while its send hangs, another sender claims the alert and fails
+// to send it, and when the alert comes round again the first sender, which did send it,
+// records it instead of sending it again.
+TEST_P(DelivererTest, ASenderThatLostTheLeaseOfAnAlertItSentNeverSendsItAgain) {
+  ObservedStore observed(*store_);
+  Deliverer a(observed, notifier_, clock_, ShortLease());
+  notifier_.Hold("job");
+  QueueFailed("job", kT0);
+  Result<std::size_t> started = a.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 1u);
+  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+  observed.fail_renew = true;
+  clock_.Advance(milliseconds(kShortLeaseMs));
+  ScriptedNotifier telegram_b;
+  telegram_b.Script("job", {Retry()});
+  Deliverer b(*store_, telegram_b, clock_, ShortLease());
+  Result<DeliveryStats> other = b.DeliverReady();
+  EXPECT_TRUE(other.ok() && other->retried == 1u);
+  // a's send went through after all; its removal finds the lease gone.
+  notifier_.Release("job");
+  a.WaitIdle();
+  observed.fail_renew = false;
+  EXPECT_EQ(a.totals().sent, 1u);
+  EXPECT_EQ(Pending(), 1);
+
+  std::optional<UnixMillis> next = NextAttempt();
+  ASSERT_TRUE(next.has_value());
+  clock_.Set(*next);
+  Result<DeliveryStats> again = a.DeliverReady();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(notifier_.Calls().size(), 1u) << "the sender sent the alert a second time";
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_EQ(telegram_b.Calls().size(), 1u);
+}
+
 // Stop ends the renewing thread at once, not at the end of its wait (a third of the
 // 30 s lease).
 TEST_P(DelivererTest, StopDoesNotWaitForTheNextRenewal) {
