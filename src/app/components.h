@@ -8,6 +8,7 @@
 #include "checker/checker.h"
 #include "http_client/http_client.h"
 #include "notify/notifier.h"
+#include "notify/telegram.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/store.h"
 
@@ -29,10 +30,10 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config, CreateStore creat
 Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config, CreateStore create);
 
 // The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
-// `send_timeout` bounds each sendMessage.
+// `send_timeout` bounds each sendMessage (connecting takes at most 5 s of it).
 std::unique_ptr<Notifier> MakeNotifier(
     const Config& config, HttpClient& http,
-    std::chrono::milliseconds send_timeout = std::chrono::milliseconds(15000));
+    std::chrono::milliseconds send_timeout = kTelegramSendTimeout);
 
 CheckerOptions CheckerOptionsFrom(const Config& config);
 

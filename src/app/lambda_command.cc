@@ -23,7 +23,10 @@ namespace {
 
 // Each sendMessage may take this long in a Lambda; no delivery round starts with less than
 // kDeliveryReserve left before the invocation's deadline, so that a send in flight is not
-// cut by Lambda's timeout (the function's timeout must leave room for it: 30 s or more).
+// cut by Lambda's timeout (the function's timeout must leave room for it: 30 s or more;
+// terraform's lambda_timeout_seconds is 50 by default). Shorter than serve's and check's
+// kTelegramSendTimeout (60 s), to fit an invocation: a Telegram slower than this gets one
+// copy per attempt of the Lambda's.
 constexpr std::chrono::milliseconds kLambdaSendTimeout{10'000};
 constexpr std::chrono::milliseconds kDeliveryReserve = kLambdaSendTimeout + std::chrono::seconds(2);
 

@@ -173,6 +173,7 @@ int RunServe(const Config& config) {
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("{}", s.error().message);
     if (service) service->Stop();
+    if (deliverer) deliverer->Stop();
     store->Close();
     return kExitFailure;
   }
@@ -253,11 +254,13 @@ int RunServe(const Config& config) {
   main_ioc.run();
 
   server.Stop();
-  // A send to a hung Telegram is cut rather than waited out (up to its 15 s timeout, past
+  // A send to a hung Telegram is cut rather than waited out (up to its 60 s timeout, past
   // a container runtime's stop grace): it ends as a failed attempt, so its alert stays
   // pending and goes out after the restart.
   http_client.CancelAll();
   if (service) service->Stop();
+  // Its lease renewals end before the store closes.
+  if (deliverer) deliverer->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();
   // A housekeeping step whose store operation was still in flight at the signal has had

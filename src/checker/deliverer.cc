@@ -43,6 +43,7 @@ Deliverer::Deliverer(Store& store, Notifier& notifier, const Clock& clock, Deliv
   gethostname(host, sizeof host - 1);
   owner_ = std::string(host) + ":" + std::to_string(getpid()) + ":" +
            std::to_string(rng_() % 1'000'000'000);
+  renewer_ = std::thread([this] { RenewLoop(); });
 }
 
 Deliverer::~Deliverer() { Stop(); }
@@ -51,16 +52,39 @@ Result<std::size_t> Deliverer::Dispatch() { return Dispatch(options_.batch); }
 
 Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
   // First, alerts already sent whose removal failed: record them, never send them again.
-  std::map<std::pair<std::string, std::int64_t>, PendingAlert> unrecorded;
+  std::vector<PendingAlert> unrecorded;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return Unavailable("the deliverer is stopped");
-    unrecorded = sent_unrecorded_;
+    for (const auto& [key, u] : sent_unrecorded_) {
+      if (!u.lost) unrecorded.push_back(u.alert);
+    }
   }
-  for (const auto& [key, p] : unrecorded) {
-    if (RecordSent(p).ok()) {
+  for (const PendingAlert& p : unrecorded) {
+    SetRecording(p, true);
+    const Status recorded = RecordSent(p);
+    const bool lost = !recorded.ok() && recorded.error().code == ErrorCode::kConflict;
+    {
       std::lock_guard lock(mu_);
-      sent_unrecorded_.erase(key);
+      auto u = sent_unrecorded_.find(KeyOf(p));
+      if (recorded.ok() && u != sent_unrecorded_.end()) sent_unrecorded_.erase(u);
+      // A lost one stays remembered as sent, so that this process never sends it again.
+      if (lost && u != sent_unrecorded_.end()) u->second.lost = true;
+      // Recorded, or its lease lost: nothing left to renew.
+      auto held = held_.find(KeyOf(p));
+      if (held != held_.end()) {
+        if (recorded.ok() || lost) {
+          held_.erase(held);
+        } else {
+          held->second.recording = false;
+        }
+      }
+    }
+    if (lost) {
+      spdlog::warn(
+          "alert {} ({}) was sent, but its lease was lost to another sender before its "
+          "removal was recorded: it may be sent twice",
+          p.id, p.alert.slug);
     }
   }
 
@@ -83,6 +107,12 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
     busy_ -= reserved - n;
     inflight_ += n;
     idle_cv_.notify_all();
+    for (std::size_t i = 0; i < n; ++i) {
+      Held& held = held_[KeyOf((*claimed)[i])];
+      held.alert = (*claimed)[i];
+      held.recording = false;
+    }
+    if (n > 0) renew_cv_.notify_all();
   }
   if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
   for (std::size_t i = 0; i < n; ++i) {
@@ -95,13 +125,25 @@ void Deliverer::RunSend(const PendingAlert& p) {
   try {
     SendOne(p);
   } catch (const std::exception& e) {
-    // The last net: the alert stays leased, and is sent again once its lease is over.
+    // The last net: the alert stays leased, no longer renewed, and is sent again once its
+    // lease is over.
     spdlog::error("sending alert {} failed: {}", p.id, e.what());
   }
   {
     std::lock_guard lock(mu_);
     --busy_;
     idle_cv_.notify_all();
+    // Its outcome is recorded (or given up): its lease is no longer renewed, unless it was
+    // sent and its record failed, to be retried by the next Dispatch.
+    auto held = held_.find(KeyOf(p));
+    if (held != held_.end()) {
+      auto u = sent_unrecorded_.find(KeyOf(p));
+      if (u != sent_unrecorded_.end() && !u->second.lost) {
+        held->second.recording = false;
+      } else {
+        held_.erase(held);
+      }
+    }
   }
   if (on_done_) on_done_();
   // Notified under the lock: once WaitIdle can return, this thread touches nothing more.
@@ -157,6 +199,18 @@ void Deliverer::Stop() {
       idle_cv_.notify_all();  // a DeliverReady waiting for a free sender gives up
     }
     WaitIdle();
+    {
+      // No send is in flight any more: the renewals end (the alerts still held, sent but
+      // not recorded, are left to their leases), once the store has answered those made.
+      std::unique_lock lock(mu_);
+      renew_stopped_ = true;
+      renew_cv_.notify_all();
+    }
+    renewer_.join();
+    {
+      std::unique_lock lock(mu_);
+      renew_cv_.wait(lock, [&] { return renewals_ == 0; });
+    }
     pool_.join();
   });
 }
@@ -172,6 +226,72 @@ Status Deliverer::RecordSent(const PendingAlert& p) {
   return Await<void>([&](Callback<void> cb) { store_.FinishAlert(p, owner_, std::move(cb)); });
 }
 
+void Deliverer::SetRecording(const PendingAlert& p, bool recording) {
+  std::lock_guard lock(mu_);
+  auto held = held_.find(KeyOf(p));
+  if (held != held_.end()) held->second.recording = recording;
+}
+
+void Deliverer::RenewLoop() {
+  const std::chrono::milliseconds every(std::max<std::int64_t>(options_.lease_ms / 3, 1));
+  std::unique_lock lock(mu_);
+  for (;;) {
+    // Nothing held: nothing to do until a claim (or Stop).
+    renew_cv_.wait(lock, [&] { return renew_stopped_ || !held_.empty(); });
+    if (renew_stopped_) return;
+    // A third of a lease, unless stopped: notifications of claims and answers meanwhile
+    // do not shorten it.
+    if (renew_cv_.wait_for(lock, every, [&] { return renew_stopped_; })) return;
+    std::vector<PendingAlert> due;
+    for (auto& [key, held] : held_) {
+      if (held.renewing) continue;  // the store has not answered the last one yet
+      held.renewing = true;
+      due.push_back(held.alert);
+    }
+    renewals_ += due.size();
+    lock.unlock();
+    // Not under mu_: a closed store answers inside the call.
+    const UnixMillis until = clock_.Now() + options_.lease_ms;
+    for (const PendingAlert& p : due) {
+      store_.RenewAlert(p, owner_, until, [this, p](Status s) { Renewed(p, s); });
+    }
+    lock.lock();
+  }
+}
+
+void Deliverer::Renewed(const PendingAlert& p, const Status& status) {
+  enum class Report { kNone, kLost, kFailed } report = Report::kNone;
+  const std::int64_t every = std::max<std::int64_t>(options_.lease_ms / 3, 1);
+  {
+    std::lock_guard lock(mu_);
+    auto held = held_.find(KeyOf(p));
+    if (held != held_.end()) {
+      held->second.renewing = false;
+      if (!status.ok() && status.error().code == ErrorCode::kConflict) {
+        // Refused while the outcome was being written: the record came first (removed,
+        // retried, rejected), or it will say itself that the lease was lost.
+        if (!held->second.recording) {
+          held_.erase(held);
+          report = Report::kLost;
+        }
+      } else if (!status.ok()) {
+        report = Report::kFailed;
+      }
+    }
+    --renewals_;
+    renew_cv_.notify_all();
+  }
+  // Logged once the lock is released. Stop may return (and the Deliverer go) as soon as
+  // renewals_ is down: nothing of `this` is touched from here.
+  if (report == Report::kLost) {
+    spdlog::warn("the lease of alert {} ({}) was lost to another sender: it may be sent twice ({})",
+                 p.id, p.alert.slug, status.error().message);
+  } else if (report == Report::kFailed) {
+    spdlog::warn("renewing the lease of alert {} ({}) failed, tried again in {} ms: {}", p.id,
+                 p.alert.slug, every, status.error().message);
+  }
+}
+
 void Deliverer::SendOne(const PendingAlert& p) {
   bool already_sent;
   {
@@ -185,17 +305,23 @@ void Deliverer::SendOne(const PendingAlert& p) {
     outcome = notifier_.Send(p.alert);
   }
   const std::string text = AlertPlainText(p.alert);
+  SetRecording(p, true);
   Status recorded;
   switch (outcome.kind) {
     case SendOutcome::Kind::kSent:
       if (!already_sent) spdlog::info("alert sent: {}", text);
       recorded = RecordSent(p);
-      if (!recorded.ok() && recorded.error().code != ErrorCode::kConflict) {
+      {
         std::lock_guard lock(mu_);
-        sent_unrecorded_.emplace(std::make_pair(p.alert.slug, p.id), p);
-      } else {
-        std::lock_guard lock(mu_);
-        sent_unrecorded_.erase({p.alert.slug, p.id});
+        if (recorded.ok()) {
+          sent_unrecorded_.erase(KeyOf(p));
+        } else {
+          // Remembered as sent: retried by the next Dispatch, or, when the lease went to
+          // another sender, recorded only if this process claims it again.
+          Unrecorded& u = sent_unrecorded_[KeyOf(p)];
+          u.alert = p;
+          u.lost = recorded.error().code == ErrorCode::kConflict;
+        }
       }
       break;
     case SendOutcome::Kind::kRejected:

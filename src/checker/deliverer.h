@@ -15,6 +15,18 @@
 // RecordSent's store calls block the calling thread (run them on a thread that may
 // block); the outcome of a send is recorded on its sending thread. No call sleeps: a
 // failed record is retried by the next Dispatch.
+//
+// Leases: an alert stays leased to this Deliverer from its claim until its outcome is
+// recorded: while it is being sent, while the outcome is being written, and, when the
+// removal of a sent alert failed, until a later Dispatch records it. A thread of the
+// Deliverer's own renews those leases every lease_ms / 3 (real time) to now + lease_ms, so
+// that no other sender (another replica, `heartbeat check`, the Lambda) claims an alert
+// however long its send or its record takes. A renewal the store refuses (kConflict: the
+// lease was lost, the alert may go out twice) is logged as a warning and not tried again;
+// one that fails otherwise (the store unavailable) is tried again at the next tick. The
+// renewals are asynchronous: a slow store never delays the next tick's other renewals.
+// An alert this Deliverer sent is never sent by it again, even when its lease was lost
+// before the removal was recorded: it is remembered, and recorded if claimed again.
 
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
@@ -25,6 +37,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -35,8 +49,11 @@
 namespace heartbeat {
 
 struct DelivererOptions {
-  std::size_t batch = 100;                // alerts claimed (and sent in parallel) per round
-  std::int64_t lease_ms = 30'000;         // longer than any send can take (15 s)
+  std::size_t batch = 100;  // alerts claimed (and sent in parallel) per round
+  // How long a claim holds an alert. Renewed every lease_ms / 3 while the alert is being
+  // sent or recorded, so it need not outlast a send (Telegram's timeout is 60 s): it bounds
+  // how long an alert waits after its sender died.
+  std::int64_t lease_ms = 30'000;
   std::int64_t backoff_base_ms = 1'000;   // first retry after about a second
   std::int64_t backoff_cap_ms = 300'000;  // never more than 5 minutes apart
   // Sending threads: at most this many sends at once. Large enough that a few hanging
@@ -82,9 +99,10 @@ class Deliverer {
   Result<DeliveryStats> DeliverReady();
 
   // Refuses further Dispatch, waits for the sends in flight (each bounded by the
-  // notifier's own timeout: a Send cannot be cut short from here), then joins the sending
-  // threads, whose thread-local state (OpenSSL's among it) is released by then.
-  // Idempotent; not to be called from a sending thread (the on-done callback).
+  // notifier's own timeout: a Send cannot be cut short from here; their leases are renewed
+  // meanwhile), then ends the renewals (waiting for those the store has not answered) and
+  // joins the sending threads, whose thread-local state (OpenSSL's among it) is released
+  // by then. Idempotent; not to be called from a sending thread (the on-done callback).
   void Stop();
 
   // Runs on the sending thread after each send's outcome is recorded and its sender is
@@ -109,6 +127,24 @@ class Deliverer {
   void SendOne(const PendingAlert& p);
   // Records a delivered alert once; a failure is left for the next Dispatch to retry.
   Status RecordSent(const PendingAlert& p);
+  // Marks a held alert as being recorded (or no longer); a renewal refused meanwhile is
+  // then the record's doing, not a lost lease.
+  void SetRecording(const PendingAlert& p, bool recording);
+
+  // The renewing thread: every lease_ms / 3 while alerts are held, renews their leases.
+  void RenewLoop();
+  // A renewal's answer, on a store thread.
+  void Renewed(const PendingAlert& p, const Status& status);
+
+  using AlertKey = std::pair<std::string, std::int64_t>;  // (slug, id)
+  static AlertKey KeyOf(const PendingAlert& p) { return {p.alert.slug, p.id}; }
+
+  // An alert whose lease this Deliverer holds and renews.
+  struct Held {
+    PendingAlert alert;
+    bool recording = false;  // its outcome is being written
+    bool renewing = false;   // a renewal is waiting for the store's answer
+  };
 
   Store& store_;
   Notifier& notifier_;
@@ -125,12 +161,24 @@ class Deliverer {
   std::size_t busy_ = 0;      // guarded by mu_
   std::size_t inflight_ = 0;  // guarded by mu_: sends started and not yet fully done
   DeliveryStats totals_;      // guarded by mu_
-  // Sent, but the store did not take the news: never send these again, only record them.
-  std::map<std::pair<std::string, std::int64_t>, PendingAlert>
-      sent_unrecorded_;  // by (slug, id)  // guarded by mu_
-  std::mt19937_64 rng_;  // guarded by mu_
+  // Sent, but the store did not take the news: never send these again, only record them
+  // (also when this process claims them again). `lost`: the lease went to another sender, so
+  // only a new claim of this process records it; the next Dispatch does not try.
+  struct Unrecorded {
+    PendingAlert alert;
+    bool lost = false;
+  };
+  std::map<AlertKey, Unrecorded> sent_unrecorded_;  // guarded by mu_
+  std::mt19937_64 rng_;                             // guarded by mu_
+  // Claimed and not yet recorded (sent_unrecorded_'s among them, until a renewal is
+  // refused): the leases the renewing thread keeps.
+  std::map<AlertKey, Held> held_;     // guarded by mu_
+  std::size_t renewals_ = 0;          // guarded by mu_: renewals the store has not answered
+  bool renew_stopped_ = false;        // guarded by mu_: set by Stop once no send is in flight
+  std::condition_variable renew_cv_;  // held_ filled, a renewal answered, or renew_stopped_
   std::once_flag stop_once_;
 
+  std::thread renewer_;            // runs RenewLoop; joined by Stop
   boost::asio::thread_pool pool_;  // the sending threads; last, so it goes first
 };
 

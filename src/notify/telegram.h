@@ -1,6 +1,7 @@
 #pragma once
 // Telegram Bot API sendMessage, MarkdownV2.
 
+#include <chrono>
 #include <string>
 
 #include "http_client/http_client.h"
@@ -8,12 +9,19 @@
 
 namespace heartbeat {
 
+// How long a sendMessage may take, answer included, for `serve` and `check` (the Lambda
+// passes a shorter one that fits its invocation). Long: a Telegram that is slow but working
+// answers within it, so that its message is not sent again by a retry (each attempt of a
+// timed-out send may be posted). A hung send holds one sender that long, and SIGTERM cuts
+// it within a second (CurlHttpClient::CancelAll).
+inline constexpr std::chrono::milliseconds kTelegramSendTimeout{60'000};
+
 struct TelegramOptions {
   std::string api_url = "https://api.telegram.org";  // TELEGRAM_API_URL
   std::string bot_token;                             // secret
   std::string chat_id;
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds total_timeout{15000};
+  std::chrono::milliseconds total_timeout = kTelegramSendTimeout;
 };
 
 class TelegramNotifier final : public Notifier {

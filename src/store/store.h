@@ -130,10 +130,16 @@ class Store {
   // monitor, alerts go out in order.
   virtual void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
                            std::string owner, Callback<std::vector<PendingAlert>> done) = 0;
-  // The next three take an alert as ClaimAlerts returned it (its id and its monitor).
+  // The next four take an alert as ClaimAlerts returned it (its id and its monitor).
   // Removes a delivered alert. kConflict when `owner` no longer holds its lease (or the
   // monitor, and with it its alerts, was deleted).
   virtual void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) = 0;
+  // Extends the lease while the alert is still being sent or its outcome recorded: sets
+  // its end to `lease_until`, so that no other sender claims it before then. kConflict,
+  // with nothing changed, when `owner` no longer holds it (as FinishAlert: another sender
+  // took it, or it was finished, retried, rejected or deleted meanwhile).
+  virtual void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                          Callback<void> done) = 0;
   // Releases the lease and schedules the next attempt.
   virtual void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
                           std::string error, Callback<void> done) = 0;

@@ -4,6 +4,8 @@
 // the in-process checker of `serve`, end to end with the real clock.
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -147,8 +150,9 @@ class ScriptedNotifier final : public Notifier {
   milliseconds delay_{0};                                  // guarded by mu_
 };
 
-// Forwards to another store; can fail FinishAlert, observes DueMonitors calls, and can
-// hold EarliestCheck's answer (read from the store at once, returned when released).
+// Forwards to another store; can fail FinishAlert and RenewAlert, observes DueMonitors
+// calls and renewals, and can hold EarliestCheck's answer (read from the store at once,
+// returned when released).
 class ObservedStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
@@ -193,7 +197,54 @@ class ObservedStore final : public ForwardingStore {
     done(std::move(r));
   }
 
-  std::atomic<int> fail_finish{0};  // this many FinishAlert calls fail (kUnavailable)
+  std::atomic<int> fail_finish{0};      // this many FinishAlert calls fail (kUnavailable)
+  std::atomic<bool> fail_renew{false};  // RenewAlert fails (kUnavailable) while set
+
+  void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                  Callback<void> done) override {
+    if (fail_renew.load()) {
+      {
+        std::lock_guard lock(mu_);
+        ++renewals_failed_;
+        renew_cv_.notify_all();
+      }
+      done(Unavailable("the store is stalled (injected by the test)"));
+      return;
+    }
+    inner_.RenewAlert(alert, std::move(owner), lease_until,
+                      [this, lease_until, done = std::move(done)](Status s) {
+                        {
+                          std::lock_guard lock(mu_);
+                          if (s.ok()) {
+                            renewed_until_ = std::max(renewed_until_, lease_until);
+                          } else if (s.error().code == ErrorCode::kConflict) {
+                            ++renewals_refused_;
+                          }
+                          ++renewals_;
+                          renew_cv_.notify_all();
+                        }
+                        done(std::move(s));
+                      });
+  }
+  // Waits until a renewal the store accepted set a lease to end at `until` or later.
+  bool WaitForRenewalUntil(UnixMillis until, milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return renew_cv_.wait_for(lock, timeout, [&] { return renewed_until_ >= until; });
+  }
+  // Waits until `n` renewals failed (injected) / were refused by the store.
+  bool WaitForFailedRenewals(int n, milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return renew_cv_.wait_for(lock, timeout, [&] { return renewals_failed_ >= n; });
+  }
+  bool WaitForRefusedRenewals(int n, milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return renew_cv_.wait_for(lock, timeout, [&] { return renewals_refused_ >= n; });
+  }
+  // Renewals the store answered, and those failed by the test.
+  int RenewalsTried() const {
+    std::lock_guard lock(mu_);
+    return renewals_ + renewals_failed_;
+  }
 
   // Steady times at which DueMonitors was called.
   std::vector<SteadyTime> DueCalls() const {
@@ -220,9 +271,14 @@ class ObservedStore final : public ForwardingStore {
  private:
   mutable std::mutex mu_;
   std::condition_variable earliest_cv_;
+  std::condition_variable renew_cv_;
   std::vector<SteadyTime> due_calls_;  // guarded by mu_
   bool hold_earliest_ = false;         // guarded by mu_
   bool earliest_held_ = false;         // guarded by mu_
+  UnixMillis renewed_until_ = 0;       // guarded by mu_
+  int renewals_ = 0;                   // guarded by mu_
+  int renewals_failed_ = 0;            // guarded by mu_
+  int renewals_refused_ = 0;           // guarded by mu_
 };
 
 // --- the Deliverer with a fake clock ---
@@ -508,6 +564,194 @@ TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
     DeliverAt(d, t);
   }
   EXPECT_EQ(notifier_.Calls().size(), 1u) << "the FAILED alert was sent more than once";
+}
+
+// --- leases renewed while an alert is being sent or recorded ---
+
+// Leases of 600 ms (fake time) are renewed every 200 ms (real time): the tests move the
+// fake clock by half a lease, wait for the renewal made at the new time, and let another
+// sender look.
+constexpr std::int64_t kShortLeaseMs = 600;
+
+DelivererOptions ShortLease() {
+  DelivererOptions o;
+  o.lease_ms = kShortLeaseMs;
+  return o;
+}
+
+// Telegram is slow, not down: the send outlasts its lease many times over. The lease is
+// renewed meanwhile, so another sender on the same store's data (another process: a
+// replica, `heartbeat check`, the Lambda) never claims the alert, and it goes out once.
+TEST_P(DelivererOnTwoStores, ASendLongerThanTheLeaseKeepsItSoNoOtherSenderSendsItToo) {
+  ObservedStore observed(*store_);
+  Deliverer a(observed, notifier_, clock_, ShortLease());
+  auto store_b = OpenSecondTestStore(GetParam(), dir_.path());
+  ScriptedNotifier telegram_b;  // never held: a send by b would end at once
+  Deliverer b(*store_b, telegram_b, clock_, ShortLease());
+  notifier_.Hold("job");
+  QueueFailed("job", kT0);
+  auto round = std::async(std::launch::async, [&] { return a.DeliverReady(); });
+  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+
+  // Three leases in half-lease steps. (No ASSERT until the send is released: the pending
+  // future would wait for it forever.)
+  bool renewing = true;
+  for (int step = 1; step <= 6; ++step) {
+    clock_.Advance(milliseconds(kShortLeaseMs / 2));
+    if (renewing) {
+      renewing = observed.WaitForRenewalUntil(clock_.Now() + kShortLeaseMs, milliseconds(3000));
+      EXPECT_TRUE(renewing) << "no renewal at step " << step;
+    }
+    Result<DeliveryStats> other = b.DeliverReady();
+    EXPECT_TRUE(other.ok() && other->sent + other->retried + other->rejected == 0u)
+        << "another sender took the alert at step " << step;
+  }
+  notifier_.Release("job");
+  Result<DeliveryStats> first = round.get();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->sent, 1u);
+  EXPECT_EQ(first->errors, 0u);  // its removal found it still leased to a
+  EXPECT_EQ(notifier_.Calls().size(), 1u);
+  EXPECT_TRUE(telegram_b.Calls().empty()) << "the alert was sent twice";
+  EXPECT_EQ(Pending(), 0);
+  b.Stop();
+  store_b->Close();
+}
+
+// Telegram took the message, and recording that keeps failing (the store unavailable to
+// this process): the alert stays leased to its sender, which alone remembers that it was
+// sent, for as long as it lives; no other sender sends it again.
+TEST_P(DelivererOnTwoStores, ASentAlertWhoseRecordKeepsFailingStaysLeasedWhileItsSenderLives) {
+  ObservedStore observed(*store_);
+  Deliverer a(observed, notifier_, clock_, ShortLease());
+  auto store_b = OpenSecondTestStore(GetParam(), dir_.path());
+  ScriptedNotifier telegram_b;
+  Deliverer b(*store_b, telegram_b, clock_, ShortLease());
+  QueueFailed("job", kT0);
+  observed.fail_finish = 1'000'000;
+  DeliveryStats s = DeliverAt(a, kT0);
+  EXPECT_EQ(s.sent, 1u);
+  EXPECT_EQ(s.errors, 1u);
+
+  bool renewing = true;
+  for (int step = 1; step <= 6; ++step) {
+    clock_.Advance(milliseconds(kShortLeaseMs / 2));
+    if (renewing) {
+      renewing = observed.WaitForRenewalUntil(clock_.Now() + kShortLeaseMs, milliseconds(3000));
+      EXPECT_TRUE(renewing) << "no renewal at step " << step;
+    }
+    // The other process looks first, then the sender's own round retries the record.
+    Result<DeliveryStats> other = b.DeliverReady();
+    EXPECT_TRUE(other.ok() && other->sent + other->retried + other->rejected == 0u)
+        << "another sender took the alert at step " << step;
+    ASSERT_TRUE(a.DeliverReady().ok());
+  }
+  EXPECT_TRUE(telegram_b.Calls().empty()) << "the alert was sent twice";
+  EXPECT_EQ(Pending(), 1);
+
+  observed.fail_finish = 0;  // the store is back: the next round records it
+  ASSERT_TRUE(a.DeliverReady().ok());
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_EQ(notifier_.Calls().size(), 1u);
+  b.Stop();
+  store_b->Close();
+}
+
+// A renewal that fails (the store unavailable) is tried again at the next tick; one the
+// store refuses (the lease was lost: another sender took the alert meanwhile) is logged
+// as a warning and not tried again.
+TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped) {
+  std::ostringstream log;
+  auto previous_logger = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  ObservedStore observed(*store_);
+  {
+    Deliverer a(observed, notifier_, clock_, ShortLease());
+    notifier_.Hold("job");
+    QueueFailed("job", kT0);
+    Result<std::size_t> started = a.Dispatch();
+    EXPECT_TRUE(started.ok() && *started == 1u);
+    EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+
+    // The store is unreachable for this sender past the lease's end: each tick tries again.
+    observed.fail_renew = true;
+    EXPECT_TRUE(observed.WaitForFailedRenewals(2, milliseconds(3000)));
+    // Meanwhile another sender claims it, and is the one to send it.
+    clock_.Advance(milliseconds(kShortLeaseMs));
+    ScriptedNotifier telegram_b;
+    Deliverer b(*store_, telegram_b, clock_, ShortLease());
+    Result<DeliveryStats> other = b.DeliverReady();
+    EXPECT_TRUE(other.ok() && other->sent == 1u);
+
+    // Back: the next renewal is refused, and none follows it.
+    observed.fail_renew = false;
+    EXPECT_TRUE(observed.WaitForRefusedRenewals(1, milliseconds(3000)));
+    const int tried = observed.RenewalsTried();
+    std::this_thread::sleep_for(milliseconds(3 * kShortLeaseMs / 3 + 100));  // three ticks
+    EXPECT_EQ(observed.RenewalsTried(), tried) << "a lost lease was renewed again";
+    notifier_.Release("job");
+    a.WaitIdle();
+  }
+  spdlog::set_default_logger(previous_logger);
+  const std::string lines = log.str();
+  EXPECT_NE(lines.find("renewing the lease of alert"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("was lost to another sender: it may be sent twice"), std::string::npos)
+      << lines;
+}
+
+// A process never sends an alert twice itself, even when it lost the lease meanwhile:
+// here its renewals fail while its send hangs, another sender claims the alert and fails
+// to send it, and when the alert comes round again the first sender, which did send it,
+// records it instead of sending it again.
+TEST_P(DelivererTest, ASenderThatLostTheLeaseOfAnAlertItSentNeverSendsItAgain) {
+  ObservedStore observed(*store_);
+  Deliverer a(observed, notifier_, clock_, ShortLease());
+  notifier_.Hold("job");
+  QueueFailed("job", kT0);
+  Result<std::size_t> started = a.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 1u);
+  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+  observed.fail_renew = true;
+  clock_.Advance(milliseconds(kShortLeaseMs));
+  ScriptedNotifier telegram_b;
+  telegram_b.Script("job", {Retry()});
+  Deliverer b(*store_, telegram_b, clock_, ShortLease());
+  Result<DeliveryStats> other = b.DeliverReady();
+  EXPECT_TRUE(other.ok() && other->retried == 1u);
+  // a's send went through after all; its removal finds the lease gone.
+  notifier_.Release("job");
+  a.WaitIdle();
+  observed.fail_renew = false;
+  EXPECT_EQ(a.totals().sent, 1u);
+  EXPECT_EQ(Pending(), 1);
+
+  std::optional<UnixMillis> next = NextAttempt();
+  ASSERT_TRUE(next.has_value());
+  clock_.Set(*next);
+  Result<DeliveryStats> again = a.DeliverReady();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(notifier_.Calls().size(), 1u) << "the sender sent the alert a second time";
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_EQ(telegram_b.Calls().size(), 1u);
+}
+
+// Stop ends the renewing thread at once, not at the end of its wait (a third of the
+// 30 s lease).
+TEST_P(DelivererTest, StopDoesNotWaitForTheNextRenewal) {
+  notifier_.Hold("job");
+  QueueFailed("job", kT0);
+  Result<std::size_t> started = deliverer_.Dispatch();
+  EXPECT_TRUE(started.ok() && *started == 1u);
+  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(3000)));
+  // The renewing thread now waits out 10 s before it renews this alert's lease.
+  auto stopped = std::async(std::launch::async, [&] { deliverer_.Stop(); });
+  std::this_thread::sleep_for(milliseconds(50));
+  notifier_.Release("job");
+  EXPECT_EQ(stopped.wait_for(milliseconds(3000)), std::future_status::ready)
+      << "Stop waited for the renewing thread's next tick";
+  stopped.get();
+  EXPECT_EQ(Pending(), 0);
 }
 
 // A Notifier that leaves thread-local state behind in each sending thread, released

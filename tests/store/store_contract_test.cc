@@ -168,6 +168,62 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
     EXPECT_EQ(testing::PingAllAtOnce(*store_, slugs, interval, now), 0u);
   }
 
+  // Queues the FAILED alert of `slug` decided at `at`, as the checker does: a fail, then
+  // the checker's step on the monitor as DueMonitors reads it.
+  void QueueFailedAlert(const std::string& slug, UnixMillis at) {
+    MustFail(slug, at);
+    Result<std::vector<Monitor>> due = Await<std::vector<Monitor>>(
+        [&](Callback<std::vector<Monitor>> cb) { store_->DueMonitors(at, 100, std::move(cb)); });
+    ASSERT_TRUE(due.ok()) << due.error().message;
+    auto seen =
+        std::find_if(due->begin(), due->end(), [&](const Monitor& m) { return m.slug == slug; });
+    ASSERT_NE(seen, due->end()) << slug << " is not due after its fail";
+    CheckStep step = Check(*seen, at, 60 * kMinute);
+    ASSERT_TRUE(step.decision.has_value());
+    Status applied =
+        Await<void>([&](Callback<void> cb) { store_->ApplyCheck(*seen, step, at, std::move(cb)); });
+    ASSERT_TRUE(applied.ok()) << applied.error().message;
+  }
+  std::vector<PendingAlert> Claim(UnixMillis now, const std::string& owner,
+                                  std::int64_t lease_ms = 30'000, std::size_t limit = 10) {
+    Result<std::vector<PendingAlert>> r =
+        Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+          store_->ClaimAlerts(now, lease_ms, limit, owner, std::move(cb));
+        });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::vector<PendingAlert>{};
+  }
+  Status Renew(const PendingAlert& a, const std::string& owner, UnixMillis lease_until) {
+    return Await<void>(
+        [&](Callback<void> cb) { store_->RenewAlert(a, owner, lease_until, std::move(cb)); });
+  }
+  Status Finish(const PendingAlert& a, const std::string& owner) {
+    return Await<void>([&](Callback<void> cb) { store_->FinishAlert(a, owner, std::move(cb)); });
+  }
+  Status Retry(const PendingAlert& a, const std::string& owner, UnixMillis next_attempt_at) {
+    return Await<void>([&](Callback<void> cb) {
+      store_->RetryAlert(a, owner, next_attempt_at, "HTTP 500", std::move(cb));
+    });
+  }
+  Status Reject(const PendingAlert& a, const std::string& owner) {
+    return Await<void>(
+        [&](Callback<void> cb) { store_->RejectAlert(a, owner, "HTTP 400", std::move(cb)); });
+  }
+  std::optional<UnixMillis> EarliestAlertAttempt() {
+    Result<std::optional<UnixMillis>> r =
+        Await<std::optional<UnixMillis>>([&](Callback<std::optional<UnixMillis>> cb) {
+          store_->EarliestAlertAttempt(std::move(cb));
+        });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::nullopt;
+  }
+  std::int64_t PendingAlerts() {
+    Result<std::int64_t> r = Await<std::int64_t>(
+        [&](Callback<std::int64_t> cb) { store_->CountPendingAlerts(std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : -1;
+  }
+
   // Gives `slug` an alert state (as the checker would), or skips the test.
   bool SetAlertState(const std::string& slug, UnixMillis alerted_at, std::int64_t count) {
     if (!GetParam().set_alert_state) return false;
@@ -778,6 +834,93 @@ TEST_P(StoreContractTest, DeleteExpiredWithASmallLimitEventuallyRemovesAllExpire
   for (const std::string& slug : expiring) {
     ASSERT_EQ(Get(slug, kT0 + 1), std::nullopt) << slug;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// The outbox: renewing a lease
+
+void ExpectConflict(const Status& s, const char* what) {
+  ASSERT_FALSE(s.ok()) << what << " succeeded";
+  EXPECT_EQ(s.error().code, ErrorCode::kConflict) << what << ": " << s.error().message;
+}
+
+TEST_P(StoreContractTest, RenewedLeaseKeepsAnotherOwnerFromClaimingPastItsFirstEnd) {
+  QueueFailedAlert("job", kT0);
+  std::vector<PendingAlert> a = Claim(kT0, "a", 30'000);
+  ASSERT_EQ(a.size(), 1u);
+  // Still sending 20 s later: a renews to then + 30 s.
+  Status renewed = Renew(a[0], "a", kT0 + 50'000);
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  EXPECT_TRUE(Claim(kT0 + 30'000, "b").empty()) << "claimed where the first lease ended";
+  EXPECT_TRUE(Claim(kT0 + 49'999, "b").empty());
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 50'000);
+  // Renewed again, then finished by its owner: nobody else ever had it.
+  ASSERT_TRUE(Renew(a[0], "a", kT0 + 70'000).ok());
+  EXPECT_TRUE(Claim(kT0 + 69'999, "b").empty());
+  ASSERT_TRUE(Finish(a[0], "a").ok());
+  EXPECT_EQ(PendingAlerts(), 0);
+}
+
+TEST_P(StoreContractTest, RenewedLeaseEndsWhereRenewedForOthersToClaim) {
+  QueueFailedAlert("job", kT0);
+  std::vector<PendingAlert> a = Claim(kT0, "a", 30'000);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_TRUE(Renew(a[0], "a", kT0 + 50'000).ok());
+  // Its owner died: the renewed lease runs out, and another sender takes the alert.
+  std::vector<PendingAlert> b = Claim(kT0 + 50'000, "b");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].id, a[0].id);
+  EXPECT_EQ(b[0].attempts, 2);
+  ExpectConflict(Renew(a[0], "a", kT0 + 80'000), "renewal by the owner whose lease was taken");
+  ASSERT_TRUE(Finish(b[0], "b").ok());
+}
+
+TEST_P(StoreContractTest, RenewalByANonOwnerOrAfterTheLeaseWasTakenIsAConflictAndChangesNothing) {
+  QueueFailedAlert("job", kT0);
+  std::vector<PendingAlert> a = Claim(kT0, "a", 30'000);
+  ASSERT_EQ(a.size(), 1u);
+  // Not b's lease: refused in FinishAlert's words, and a's lease still ends at +30 s.
+  Status by_b = Renew(a[0], "b", kT0 + 90'000);
+  ExpectConflict(by_b, "renewal by a non-owner");
+  Status finish_by_b = Finish(a[0], "b");
+  ExpectConflict(finish_by_b, "finish by a non-owner");
+  if (!by_b.ok() && !finish_by_b.ok()) {
+    EXPECT_EQ(by_b.error().message, finish_by_b.error().message);
+  }
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 30'000);
+
+  // At its end c takes it; a's renewal comes too late, and changes nothing of c's lease.
+  std::vector<PendingAlert> c = Claim(kT0 + 30'000, "c", 30'000);
+  ASSERT_EQ(c.size(), 1u);
+  ExpectConflict(Renew(a[0], "a", kT0 + 31'000 + 30'000), "renewal after the lease was taken");
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 60'000);
+  ExpectConflict(Finish(a[0], "a"), "finish by the owner whose lease was taken");
+  EXPECT_TRUE(Claim(kT0 + 59'999, "d").empty());
+  std::vector<PendingAlert> d = Claim(kT0 + 60'000, "d");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].id, a[0].id);
+  EXPECT_EQ(d[0].attempts, 3);
+}
+
+TEST_P(StoreContractTest, RenewalOfAFinishedRetriedOrRejectedAlertIsAConflict) {
+  for (const char* slug : {"finished", "retried", "rejected"}) QueueFailedAlert(slug, kT0);
+  std::map<std::string, PendingAlert> claimed;
+  for (PendingAlert& p : Claim(kT0, "a", 30'000)) claimed[p.alert.slug] = p;
+  ASSERT_EQ(claimed.size(), 3u);
+
+  ASSERT_TRUE(Finish(claimed["finished"], "a").ok());
+  ExpectConflict(Renew(claimed["finished"], "a", kT0 + 60'000), "renewal of a finished alert");
+  ASSERT_TRUE(Reject(claimed["rejected"], "a").ok());
+  ExpectConflict(Renew(claimed["rejected"], "a", kT0 + 60'000), "renewal of a rejected alert");
+  ASSERT_TRUE(Retry(claimed["retried"], "a", kT0 + 5'000).ok());
+  ExpectConflict(Renew(claimed["retried"], "a", kT0 + 60'000), "renewal of a retried alert");
+
+  // Nothing came back: only the retried alert is pending, due at its retry time, unleased.
+  EXPECT_EQ(PendingAlerts(), 1);
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 5'000);
+  std::vector<PendingAlert> again = Claim(kT0 + 5'000, "b");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].alert.slug, "retried");
 }
 
 // ---------------------------------------------------------------------------------------

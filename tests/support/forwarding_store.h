@@ -44,6 +44,10 @@ class ForwardingStore : public Store {
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override {
     inner_.FinishAlert(alert, std::move(owner), std::move(done));
   }
+  void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                  Callback<void> done) override {
+    inner_.RenewAlert(alert, std::move(owner), lease_until, std::move(done));
+  }
   void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
                   std::string error, Callback<void> done) override {
     inner_.RetryAlert(alert, std::move(owner), next_attempt_at, std::move(error), std::move(done));

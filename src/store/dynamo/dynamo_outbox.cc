@@ -268,6 +268,13 @@ void DynamoStore::FinishAlert(const PendingAlert& alert, std::string owner, Call
              EditLeased(*impl_, alert.alert.slug, alert.id, std::move(owner), finish));
 }
 
+void DynamoStore::RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                             Callback<void> done) {
+  auto renew = [lease_until](MonitorRecord&, OutboxEntry& e) { e.lease_until = lease_until; };
+  impl_->Run(std::move(done),
+             EditLeased(*impl_, alert.alert.slug, alert.id, std::move(owner), renew));
+}
+
 void DynamoStore::RetryAlert(const PendingAlert& alert, std::string owner,
                              UnixMillis next_attempt_at, std::string error, Callback<void> done) {
   auto retry = [next_attempt_at, error = std::move(error)](MonitorRecord&, OutboxEntry& e) {

@@ -109,6 +109,8 @@ class DynamoStore final : public Store {
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
                    Callback<std::vector<PendingAlert>> done) override;
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
+  void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                  Callback<void> done) override;
   void RetryAlert(const PendingAlert& alert, std::string owner, UnixMillis next_attempt_at,
                   std::string error, Callback<void> done) override;
   void RejectAlert(const PendingAlert& alert, std::string owner, std::string error,

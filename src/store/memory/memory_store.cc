@@ -252,6 +252,16 @@ void MemoryStore::FinishAlert(const PendingAlert& alert, std::string owner, Call
   });
 }
 
+void MemoryStore::RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                             Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    Result<OutboxEntry*> e = Leased(alert, owner);
+    if (!e.ok()) return e.error();
+    (*e)->lease_until = lease_until;
+    return Ok{};
+  });
+}
+
 void MemoryStore::RetryAlert(const PendingAlert& alert, std::string owner,
                              UnixMillis next_attempt_at, std::string error, Callback<void> done) {
   Run<void>(std::move(done), [&]() -> Status {

@@ -150,6 +150,23 @@ void SqliteStore::FinishAlert(const PendingAlert& alert, std::string owner, Call
       Atomicity::kOneStatement);
 }
 
+void SqliteStore::RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
+                             Callback<void> done) {
+  const std::int64_t id = alert.id;
+  Write<void>(
+      std::move(done),
+      [id, owner = std::move(owner), lease_until](Connection& db) -> Status {
+        Result<Statement*> st =
+            db.Prepare("UPDATE outbox SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, id);
+        (*st)->Bind(2, owner);
+        (*st)->Bind(3, lease_until);
+        return UpdateLeased(db, *st);
+      },
+      Atomicity::kOneStatement);
+}
+
 void SqliteStore::RetryAlert(const PendingAlert& alert, std::string owner,
                              UnixMillis next_attempt_at, std::string error, Callback<void> done) {
   const std::int64_t id = alert.id;
