@@ -52,7 +52,7 @@ Result<CycleStats> Checker::RunCycleAt(UnixMillis now) {
         ++handled;
         if (p.decision) {
           ++stats.alerts_queued;
-          spdlog::info("alert queued: {}", AlertPlainText(p.decision->alert));
+          spdlog::info("alert queued: {}", AlertPlainText(p.decision->alert, p.decision->alert.at));
         }
       } else if (applied.error().code == ErrorCode::kConflict) {
         ++stats.conflicts;

@@ -304,7 +304,7 @@ void Deliverer::SendOne(const PendingAlert& p) {
   } else {
     outcome = notifier_.Send(p.alert);
   }
-  const std::string text = AlertPlainText(p.alert);
+  const std::string text = AlertPlainText(p.alert, clock_.Now());
   SetRecording(p, true);
   Status recorded;
   switch (outcome.kind) {

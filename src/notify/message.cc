@@ -17,7 +17,7 @@ struct Part {
   std::string text;
 };
 
-std::vector<Part> Parts(const Alert& a) {
+std::vector<Part> Parts(const Alert& a, UnixMillis now) {
   auto secs = [](UnixMillis ms) { return std::max<std::int64_t>(0, ms / 1000); };
   switch (a.kind) {
     case AlertKind::kOverdue:
@@ -25,7 +25,7 @@ std::vector<Part> Parts(const Alert& a) {
               {true, a.slug},
               {false, " | interval: " + FormatIntervalCompact(a.interval_secs) + " | last: " +
                           (a.last_ping ? FormatClockUtc(*a.last_ping) : std::string("never")) +
-                          " | " + FormatDuration(secs(a.at - a.deadline)) + " late"}};
+                          " | " + FormatDuration(secs(now - a.deadline)) + " late"}};
     case AlertKind::kFailed:
       return {{false, "❌ FAILED: "},
               {true, a.slug},
@@ -33,7 +33,7 @@ std::vector<Part> Parts(const Alert& a) {
     case AlertKind::kRepeat:
       return {{false, "⚠️ STILL OVERDUE: "},
               {true, a.slug},
-              {false, " | down " + FormatDuration(secs(a.at - a.down_since))}};
+              {false, " | down " + FormatDuration(secs(now - a.down_since))}};
     case AlertKind::kRecovered:
       return {{false, "✅ RECOVERED: "},
               {true, a.slug},
@@ -65,17 +65,17 @@ std::string EscapeMarkdownV2Code(std::string_view text) {
   return out;
 }
 
-std::string AlertMarkdownV2(const Alert& alert) {
+std::string AlertMarkdownV2(const Alert& alert, UnixMillis now) {
   std::string out;
-  for (const Part& p : Parts(alert)) {
+  for (const Part& p : Parts(alert, now)) {
     out += p.code ? "`" + EscapeMarkdownV2Code(p.text) + "`" : EscapeMarkdownV2(p.text);
   }
   return out;
 }
 
-std::string AlertPlainText(const Alert& alert) {
+std::string AlertPlainText(const Alert& alert, UnixMillis now) {
   std::string out;
-  for (const Part& p : Parts(alert)) out += p.code ? "`" + p.text + "`" : p.text;
+  for (const Part& p : Parts(alert, now)) out += p.code ? "`" + p.text + "`" : p.text;
   return out;
 }
 

@@ -11,7 +11,7 @@ namespace heartbeat {
 SendOutcome TelegramNotifier::Send(const Alert& alert) {
   boost::json::object body;
   body["chat_id"] = options_.chat_id;
-  body["text"] = AlertMarkdownV2(alert);
+  body["text"] = AlertMarkdownV2(alert, clock_.Now());
   body["parse_mode"] = "MarkdownV2";
   body["disable_web_page_preview"] = true;
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/clock.h"
 #include "http_client/http_client.h"
 #include "notify/notifier.h"
 
@@ -26,8 +27,9 @@ struct TelegramOptions {
 
 class TelegramNotifier final : public Notifier {
  public:
-  TelegramNotifier(HttpClient& http, TelegramOptions options)
-      : http_(http), options_(std::move(options)) {}
+  // The message is made with `clock`'s time at each attempt (message.h).
+  TelegramNotifier(HttpClient& http, TelegramOptions options, const Clock& clock = RealClock())
+      : http_(http), options_(std::move(options)), clock_(clock) {}
 
   // 200 -> kSent; 429 -> kRetry with parameters.retry_after; 400 -> kRejected; other 4xx,
   // 5xx and transport failures -> kRetry.
@@ -36,6 +38,7 @@ class TelegramNotifier final : public Notifier {
  private:
   HttpClient& http_;
   TelegramOptions options_;
+  const Clock& clock_;
 };
 
 }  // namespace heartbeat

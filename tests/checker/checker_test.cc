@@ -218,22 +218,24 @@ TEST_P(CheckerCycle, MessagesTellTheSpecExampleStory) {
   CycleAt(t1203 + 12 * kMinute);  // 12:15
   std::vector<PendingAlert> q1 = Queued();
   ASSERT_EQ(q1.size(), 1u);
-  EXPECT_EQ(AlertPlainText(q1[0].alert),
+  EXPECT_EQ(AlertPlainText(q1[0].alert, q1[0].alert.at),
             "⚠️ OVERDUE: `slug` | interval: 5m | last: 12:03 UTC | 7m late");
-  EXPECT_EQ(AlertMarkdownV2(q1[0].alert),
+  EXPECT_EQ(AlertMarkdownV2(q1[0].alert, q1[0].alert.at),
             "⚠️ OVERDUE: `slug` \\| interval: 5m \\| last: 12:03 UTC \\| 7m late");
 
   CycleAt(t1203 + 72 * kMinute);  // 13:15
   std::vector<PendingAlert> q2 = Queued();
   ASSERT_EQ(q2.size(), 1u);
-  EXPECT_EQ(AlertPlainText(q2[0].alert), "⚠️ STILL OVERDUE: `slug` | down 1h 7m");
+  EXPECT_EQ(AlertPlainText(q2[0].alert, q2[0].alert.at),
+            "⚠️ STILL OVERDUE: `slug` | down 1h 7m");
 
   PingAt(*store_, "slug", std::nullopt, t1203 + 74 * kMinute);  // 13:17
   CycleAt(t1203 + 74 * kMinute);
   std::vector<PendingAlert> q3 = Queued();
   ASSERT_EQ(q3.size(), 1u);
-  EXPECT_EQ(AlertPlainText(q3[0].alert), "✅ RECOVERED: `slug` (was down 1h 9m)");
-  EXPECT_EQ(AlertMarkdownV2(q3[0].alert), "✅ RECOVERED: `slug` \\(was down 1h 9m\\)");
+  EXPECT_EQ(AlertPlainText(q3[0].alert, q3[0].alert.at), "✅ RECOVERED: `slug` (was down 1h 9m)");
+  EXPECT_EQ(AlertMarkdownV2(q3[0].alert, q3[0].alert.at),
+            "✅ RECOVERED: `slug` \\(was down 1h 9m\\)");
 }
 
 TEST_P(CheckerCycle, PingExactlyAtTheDeadlineKeepsTheMonitorOk) {
@@ -281,7 +283,8 @@ TEST_P(CheckerCycle, FailOnAnOkMonitorQueuesFailedAtOnceThenRepeatsAndRecovers) 
   EXPECT_EQ(q[0].alert.kind, AlertKind::kFailed);
   EXPECT_EQ(q[0].alert.deadline, failed);
   EXPECT_EQ(q[0].alert.at, failed);
-  EXPECT_EQ(AlertPlainText(q[0].alert), "❌ FAILED: `backup` | reported failure at 14:23 UTC");
+  EXPECT_EQ(AlertPlainText(q[0].alert, q[0].alert.at),
+            "❌ FAILED: `backup` | reported failure at 14:23 UTC");
   EXPECT_EQ(Get("backup").check_at, failed + kHour);
 
   CycleAt(failed + kHour);
@@ -472,8 +475,9 @@ TEST_P(CheckerCycle, IntervalChangeWhileOverdueRecoversAndKeepsTheNewInterval) {
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].alert.kind, AlertKind::kOverdue);
   EXPECT_EQ(q[0].alert.interval_secs, 3600);
-  EXPECT_EQ(AlertPlainText(q[0].alert).find("interval: 1h |") != std::string::npos, true)
-      << AlertPlainText(q[0].alert);
+  EXPECT_EQ(AlertPlainText(q[0].alert, q[0].alert.at).find("interval: 1h |") != std::string::npos,
+            true)
+      << AlertPlainText(q[0].alert, q[0].alert.at);
 }
 
 TEST_P(CheckerCycle, PingBetweenReadAndWriteWinsAndNoOverdueIsQueued) {

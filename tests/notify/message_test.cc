@@ -154,67 +154,80 @@ TEST(EscapeMarkdownV2Code, LeavesSlugsWithHyphensAlone) {
 TEST(AlertMessage, OverdueInPlainText) {
   const UnixMillis deadline = k1203 + 5 * kMinute;
   Alert a = Overdue("nightly-backup", 300, k1203, deadline, deadline + 7 * kMinute);
-  EXPECT_EQ(AlertPlainText(a),
+  EXPECT_EQ(AlertPlainText(a, a.at),
             kWarning + " OVERDUE: `nightly-backup` | interval: 5m | last: 12:03 UTC | 7m late");
 }
 
 TEST(AlertMessage, OverdueInMarkdownV2) {
   const UnixMillis deadline = k1203 + 5 * kMinute;
   Alert a = Overdue("nightly-backup", 300, k1203, deadline, deadline + 7 * kMinute);
-  EXPECT_EQ(AlertMarkdownV2(a), kWarning +
-                                    " OVERDUE: `nightly-backup` \\| interval: 5m \\| last: 12:03 "
-                                    "UTC \\| 7m late");
+  EXPECT_EQ(AlertMarkdownV2(a, a.at),
+            kWarning +
+                " OVERDUE: `nightly-backup` \\| interval: 5m \\| last: 12:03 "
+                "UTC \\| 7m late");
 }
 
 TEST(AlertMessage, FailedInPlainText) {
-  EXPECT_EQ(AlertPlainText(Failed("db", k1203, k1203 + 1500)),
+  EXPECT_EQ(AlertPlainText(Failed("db", k1203, k1203 + 1500), k1203 + 1500),
             kCross + " FAILED: `db` | reported failure at 12:03 UTC");
 }
 
 TEST(AlertMessage, FailedInMarkdownV2) {
-  EXPECT_EQ(AlertMarkdownV2(Failed("db", k1203, k1203 + 1500)),
+  EXPECT_EQ(AlertMarkdownV2(Failed("db", k1203, k1203 + 1500), k1203 + 1500),
             kCross + " FAILED: `db` \\| reported failure at 12:03 UTC");
 }
 
 TEST(AlertMessage, FailedNamesTheFailureTimeNotTheDecisionTime) {
   // Decided at 12:05 (a late checker): the message still says when the job failed.
-  EXPECT_EQ(AlertPlainText(Failed("db", k1203 + 59 * kSecond, k1203 + 2 * kMinute)),
+  EXPECT_EQ(AlertPlainText(Failed("db", k1203 + 59 * kSecond, k1203 + 2 * kMinute),
+                           (Failed("db", k1203 + 59 * kSecond, k1203 + 2 * kMinute)).at),
             kCross + " FAILED: `db` | reported failure at 12:03 UTC");
 }
 
+// Lateness and downtime are measured when the message is made: an OVERDUE decided 9 s
+// after the deadline that goes out 14 s after it (a store outage held it) says 14 s.
+TEST(AlertMessage, LatenessAndDowntimeAreMeasuredWhenTheMessageIsMade) {
+  const UnixMillis deadline = k1203 + 5 * kMinute;
+  Alert a = Overdue("backup", 300, k1203, deadline, deadline + 9'000);
+  EXPECT_EQ(AlertPlainText(a, deadline + 14'000),
+            kWarning + " OVERDUE: `backup` | interval: 5m | last: 12:03 UTC | 14s late");
+  EXPECT_EQ(AlertPlainText(Repeat("x", k1208, k1315), k1315 + 3 * kMinute),
+            kWarning + " STILL OVERDUE: `x` | down 1h 10m");
+}
+
 TEST(AlertMessage, StillOverdueInPlainText) {
-  EXPECT_EQ(AlertPlainText(Repeat("x", k1208, k1315)),
+  EXPECT_EQ(AlertPlainText(Repeat("x", k1208, k1315), k1315),
             kWarning + " STILL OVERDUE: `x` | down 1h 7m");
 }
 
 TEST(AlertMessage, StillOverdueInMarkdownV2) {
-  EXPECT_EQ(AlertMarkdownV2(Repeat("x", k1208, k1315)),
+  EXPECT_EQ(AlertMarkdownV2(Repeat("x", k1208, k1315), k1315),
             kWarning + " STILL OVERDUE: `x` \\| down 1h 7m");
 }
 
 TEST(AlertMessage, RecoveredInPlainText) {
   Alert a = Recovered("x", k1208, k1317, k1317 + 400);
-  EXPECT_EQ(AlertPlainText(a), kCheck + " RECOVERED: `x` (was down 1h 9m)");
+  EXPECT_EQ(AlertPlainText(a, a.at), kCheck + " RECOVERED: `x` (was down 1h 9m)");
 }
 
 TEST(AlertMessage, RecoveredInMarkdownV2) {
   Alert a = Recovered("x", k1208, k1317, k1317 + 400);
-  EXPECT_EQ(AlertMarkdownV2(a), kCheck + " RECOVERED: `x` \\(was down 1h 9m\\)");
+  EXPECT_EQ(AlertMarkdownV2(a, a.at), kCheck + " RECOVERED: `x` \\(was down 1h 9m\\)");
 }
 
 TEST(AlertMessage, RecoveredCountsTheDowntimeUntilThePingThatEndedIt) {
   // The checker looks 10 minutes after the ping: the monitor was down until the ping.
   Alert a = Recovered("x", k1208, k1317, k1317 + 10 * kMinute);
-  EXPECT_EQ(AlertPlainText(a), kCheck + " RECOVERED: `x` (was down 1h 9m)");
+  EXPECT_EQ(AlertPlainText(a, a.at), kCheck + " RECOVERED: `x` (was down 1h 9m)");
 }
 
 TEST(AlertMessage, RealSlugsWithHyphensStayInsideCodeUnescaped) {
   const UnixMillis deadline = k1203 + 5 * kMinute;
   Alert a = Overdue("db-backup-eu-west-1", 300, k1203, deadline, deadline + 7 * kMinute);
-  const std::string md = AlertMarkdownV2(a);
+  const std::string md = AlertMarkdownV2(a, a.at);
   EXPECT_NE(md.find("`db-backup-eu-west-1`"), std::string::npos) << md;
   EXPECT_EQ(md.find("\\-"), std::string::npos) << md;
-  EXPECT_EQ(AlertMarkdownV2(Failed("a-1", k1203, k1203)),
+  EXPECT_EQ(AlertMarkdownV2(Failed("a-1", k1203, k1203), k1203),
             kCross + " FAILED: `a-1` \\| reported failure at 12:03 UTC");
 }
 
@@ -228,44 +241,49 @@ TEST(AlertMessage, CompactIntervals) {
                         Case{86400 + 300, "1d5m"}, Case{604800, "7d"}, Case{365 * 86400, "365d"}}) {
     const UnixMillis deadline = k1203 + c.secs * kSecond;
     Alert a = Overdue("job", c.secs, k1203, deadline, deadline + 7 * kMinute);
-    EXPECT_EQ(AlertPlainText(a),
+    EXPECT_EQ(AlertPlainText(a, a.at),
               kWarning + " OVERDUE: `job` | interval: " + c.shown + " | last: 12:03 UTC | 7m late");
-    EXPECT_EQ(AlertMarkdownV2(a), kWarning + " OVERDUE: `job` \\| interval: " + c.shown +
-                                      " \\| last: 12:03 UTC \\| 7m late");
+    EXPECT_EQ(AlertMarkdownV2(a, a.at), kWarning + " OVERDUE: `job` \\| interval: " + c.shown +
+                                            " \\| last: 12:03 UTC \\| 7m late");
   }
 }
 
 TEST(AlertMessage, NeverPingedSaysLastNever) {
   Alert a = Overdue("made-by-fail", 300, std::nullopt, k1203, k1203 + 2 * kHour + 30 * kMinute);
-  EXPECT_EQ(AlertPlainText(a),
+  EXPECT_EQ(AlertPlainText(a, a.at),
             kWarning + " OVERDUE: `made-by-fail` | interval: 5m | last: never | 2h 30m late");
-  EXPECT_EQ(AlertMarkdownV2(a), kWarning +
-                                    " OVERDUE: `made-by-fail` \\| interval: 5m \\| last: never "
-                                    "\\| 2h 30m late");
+  EXPECT_EQ(AlertMarkdownV2(a, a.at),
+            kWarning +
+                " OVERDUE: `made-by-fail` \\| interval: 5m \\| last: never "
+                "\\| 2h 30m late");
 }
 
 TEST(AlertMessage, LatenessAndDowntimeUseTheTwoLargestUnits) {
   const UnixMillis deadline = k1203 + 5 * kMinute;
-  EXPECT_EQ(AlertPlainText(Overdue("j", 300, k1203, deadline, deadline + 45 * kSecond + 999)),
+  EXPECT_EQ(AlertPlainText(Overdue("j", 300, k1203, deadline, deadline + 45 * kSecond + 999),
+                           (Overdue("j", 300, k1203, deadline, deadline + 45 * kSecond + 999)).at),
             kWarning + " OVERDUE: `j` | interval: 5m | last: 12:03 UTC | 45s late");
-  EXPECT_EQ(AlertPlainText(Overdue("j", 300, k1203, deadline, deadline + 1)),
+  EXPECT_EQ(AlertPlainText(Overdue("j", 300, k1203, deadline, deadline + 1),
+                           (Overdue("j", 300, k1203, deadline, deadline + 1)).at),
             kWarning + " OVERDUE: `j` | interval: 5m | last: 12:03 UTC | 0s late");
-  EXPECT_EQ(AlertPlainText(Repeat("j", k1203, k1203 + 2 * kDay + 3 * kHour + 10 * kMinute)),
+  EXPECT_EQ(AlertPlainText(Repeat("j", k1203, k1203 + 2 * kDay + 3 * kHour + 10 * kMinute),
+                           (Repeat("j", k1203, k1203 + 2 * kDay + 3 * kHour + 10 * kMinute)).at),
             kWarning + " STILL OVERDUE: `j` | down 2d 3h");
-  EXPECT_EQ(AlertPlainText(Repeat("j", k1203, k1203 + kHour)),
+  EXPECT_EQ(AlertPlainText(Repeat("j", k1203, k1203 + kHour), k1203 + kHour),
             kWarning + " STILL OVERDUE: `j` | down 1h");
 }
 
 TEST(AlertMessage, ClockTimeIsUtcOfTheLastPingAcrossMidnight) {
   const UnixMillis last = kMidnight - kMinute;  // 23:59 the day before
   Alert a = Overdue("j", 300, last, last + 5 * kMinute, last + 12 * kMinute);
-  EXPECT_EQ(AlertPlainText(a),
+  EXPECT_EQ(AlertPlainText(a, a.at),
             kWarning + " OVERDUE: `j` | interval: 5m | last: 23:59 UTC | 7m late");
 }
 
 TEST(AlertMessage, CodeEntityEscapesBacktickAndBackslashInTheSlug) {
   // Not a valid slug, but the message must still be valid MarkdownV2.
-  EXPECT_EQ(AlertMarkdownV2(Repeat("a`b\\c", k1203, k1203 + kHour)),
+  EXPECT_EQ(AlertMarkdownV2(Repeat("a`b\\c", k1203, k1203 + kHour),
+                            (Repeat("a`b\\c", k1203, k1203 + kHour)).at),
             kWarning + " STILL OVERDUE: `a\\`b\\\\c` \\| down 1h");
 }
 
@@ -408,8 +426,8 @@ TEST(MarkdownV2Validator, RejectsWhatTelegramRejects) {
 // Every message for an alert: valid MarkdownV2, shown exactly as its plain text without the
 // backticks, with the slug as the only code entity.
 void ExpectValidMessage(const Alert& a) {
-  const std::string md = AlertMarkdownV2(a);
-  const std::string plain = AlertPlainText(a);
+  const std::string md = AlertMarkdownV2(a, a.at);
+  const std::string plain = AlertPlainText(a, a.at);
   Parsed p = ParseMarkdownV2(md);
   ASSERT_EQ(p.error, "") << md;
   std::string shown = plain;
@@ -461,7 +479,7 @@ TEST(AlertMessage, HundredsOfGeneratedAlertsAreValidMarkdownV2) {
             .deadline = first + interval * kSecond,
             .at = at,
             .down_since = first + pick(0, 10 * kDay)};
-    SCOPED_TRACE(AlertPlainText(a));
+    SCOPED_TRACE(AlertPlainText(a, a.at));
     ExpectValidMessage(a);
     if (::testing::Test::HasFatalFailure()) return;
     ++checked;

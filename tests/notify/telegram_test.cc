@@ -14,6 +14,7 @@
 #include "core/alert.h"
 #include "http_client/http_client.h"
 #include "notify/message.h"
+#include "support/fake_clock.h"
 #include "support/fake_telegram.h"
 
 namespace heartbeat {
@@ -82,10 +83,12 @@ class TelegramNotifierTest : public ::testing::Test {
  protected:
   CurlHttpClient http_;
   FakeTelegram fake_;
+  // The messages are made two minutes after the alerts were decided (a retry, say).
+  testing::FakeClock clock_{OverdueAlert().at + 2 * 60'000};
 };
 
 TEST_F(TelegramNotifierTest, SentMessageArrivesAsMarkdownV2AtSendMessage) {
-  TelegramNotifier notifier(http_, Options(fake_));
+  TelegramNotifier notifier(http_, Options(fake_), clock_);
   const Alert alert = OverdueAlert();
   SendOutcome out = notifier.Send(alert);
   EXPECT_EQ(out.kind, Kind::kSent) << out.detail;
@@ -99,14 +102,16 @@ TEST_F(TelegramNotifierTest, SentMessageArrivesAsMarkdownV2AtSendMessage) {
   EXPECT_EQ(got[0].content_type, "application/json");
   EXPECT_EQ(got[0].chat_id, kChatId);
   EXPECT_EQ(got[0].parse_mode, "MarkdownV2");
-  EXPECT_EQ(got[0].text, AlertMarkdownV2(alert));
+  EXPECT_EQ(got[0].text, AlertMarkdownV2(alert, clock_.Now()));
+  // Decided 7 minutes past the deadline, sent 2 minutes later: the message says how late
+  // the job is when it is sent.
   EXPECT_EQ(got[0].text,
             "\xE2\x9A\xA0\xEF\xB8\x8F OVERDUE: `nightly-backup` \\| interval: 5m \\| last: 12:03 "
-            "UTC \\| 7m late");
+            "UTC \\| 9m late");
 }
 
 TEST_F(TelegramNotifierTest, EveryKindOfAlertIsDeliveredInOrder) {
-  TelegramNotifier notifier(http_, Options(fake_));
+  TelegramNotifier notifier(http_, Options(fake_), clock_);
   std::vector<Alert> alerts;
   for (AlertKind kind :
        {AlertKind::kOverdue, AlertKind::kFailed, AlertKind::kRepeat, AlertKind::kRecovered}) {
@@ -119,7 +124,7 @@ TEST_F(TelegramNotifierTest, EveryKindOfAlertIsDeliveredInOrder) {
   std::vector<TelegramMessage> got = fake_.Delivered();
   ASSERT_EQ(got.size(), 4u);
   for (std::size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(got[i].text, AlertMarkdownV2(alerts[i])) << i;
+    EXPECT_EQ(got[i].text, AlertMarkdownV2(alerts[i], clock_.Now())) << i;
   }
 }
 
