@@ -150,19 +150,12 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
   // Starts `serve` on a free port; returns the process (kept for the log check) and sets
   // port_.
   Process& Serve(std::map<std::string, std::string> env, std::vector<std::string> flags = {}) {
-    env["BIND_ADDR"] = "127.0.0.1:0";
-    std::vector<std::string> args{"serve"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    owned_.push_back(std::make_unique<Process>(args, env, dir_.path()));
+    Served served = StartServe(std::move(env), dir_.path(), {.flags = std::move(flags)});
+    owned_.push_back(std::move(served.process));
     Process& p = *owned_.back();
     processes_.push_back(&p);
-    EXPECT_TRUE(p.WaitForStderr("listening on")) << p.Stderr();
-    std::smatch m;
-    std::string err = p.Stderr();
-    port_ = std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))
-                ? static_cast<unsigned short>(std::stoi(m[1]))
-                : 0;
-    EXPECT_NE(port_, 0) << err;
+    port_ = served.port;
+    EXPECT_NE(port_, 0) << p.Stderr();
     return p;
   }
   void Stop(Process& p) {
