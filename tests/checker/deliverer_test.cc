@@ -293,6 +293,15 @@ class DelivererTest : public ::testing::TestWithParam<StoreKind> {
     FailAt(*store_, slug, at);
     RunChecker(at);
   }
+  // Queues a FAILED alert for "job" and starts its send with `d`, which hangs in the
+  // notifier until released: the alert is held, its lease running.
+  void StartHeldSend(Deliverer& d, std::chrono::milliseconds wait = std::chrono::seconds(5)) {
+    notifier_.Hold("job");
+    QueueFailed("job", kT0);
+    Result<std::size_t> started = d.Dispatch();
+    EXPECT_TRUE(started.ok() && *started == 1u);
+    EXPECT_TRUE(notifier_.WaitForCalls(1, wait));
+  }
   void RunChecker(UnixMillis at) {
     clock_.Set(at);
     Result<CycleStats> s = checker_.RunCycle();
@@ -668,11 +677,7 @@ TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped
   ObservedStore observed(*store_);
   {
     Deliverer a(observed, notifier_, clock_, ShortLease());
-    notifier_.Hold("job");
-    QueueFailed("job", kT0);
-    Result<std::size_t> started = a.Dispatch();
-    EXPECT_TRUE(started.ok() && *started == 1u);
-    EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+    StartHeldSend(a);
 
     // The store is unreachable for this sender past the lease's end: each tick tries again.
     observed.fail_renew = true;
@@ -707,11 +712,7 @@ TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped
 TEST_P(DelivererTest, ASenderThatLostTheLeaseOfAnAlertItSentNeverSendsItAgain) {
   ObservedStore observed(*store_);
   Deliverer a(observed, notifier_, clock_, ShortLease());
-  notifier_.Hold("job");
-  QueueFailed("job", kT0);
-  Result<std::size_t> started = a.Dispatch();
-  EXPECT_TRUE(started.ok() && *started == 1u);
-  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(5000)));
+  StartHeldSend(a);
   observed.fail_renew = true;
   clock_.Advance(milliseconds(kShortLeaseMs));
   ScriptedNotifier telegram_b;
@@ -739,11 +740,7 @@ TEST_P(DelivererTest, ASenderThatLostTheLeaseOfAnAlertItSentNeverSendsItAgain) {
 // Stop ends the renewing thread at once, not at the end of its wait (a third of the
 // 30 s lease).
 TEST_P(DelivererTest, StopDoesNotWaitForTheNextRenewal) {
-  notifier_.Hold("job");
-  QueueFailed("job", kT0);
-  Result<std::size_t> started = deliverer_.Dispatch();
-  EXPECT_TRUE(started.ok() && *started == 1u);
-  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(3000)));
+  StartHeldSend(deliverer_, milliseconds(3000));
   // The renewing thread now waits out 10 s before it renews this alert's lease.
   auto stopped = std::async(std::launch::async, [&] { deliverer_.Stop(); });
   std::this_thread::sleep_for(milliseconds(50));
@@ -902,11 +899,7 @@ TEST_P(DelivererTest, SendsHangingOnAllButOneSenderHoldUpNoOtherAlert) {
 // Stop lets the sends in flight finish (each bounded by the notifier's timeout), and
 // starts no more.
 TEST_P(DelivererTest, StopWaitsForTheSendsInFlightAndStartsNoMore) {
-  notifier_.Hold("job");
-  QueueFailed("job", kT0);
-  Result<std::size_t> started = deliverer_.Dispatch();
-  EXPECT_TRUE(started.ok() && *started == 1u);
-  EXPECT_TRUE(notifier_.WaitForCalls(1, milliseconds(3000)));
+  StartHeldSend(deliverer_, milliseconds(3000));
   auto stopped = std::async(std::launch::async, [&] { deliverer_.Stop(); });
   EXPECT_EQ(stopped.wait_for(milliseconds(200)), std::future_status::timeout)
       << "Stop returned with a send in flight";
