@@ -30,9 +30,9 @@ build: $(BUILD)/build.ninja
 build-server: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target heartbeat
 
-# What bench/run.sh runs: the server and the two benchmark programs of bench/.
+# What bench/run.sh runs: the server and the benchmark programs of bench/.
 build-bench: $(BUILD)/build.ninja
-	cmake --build $(BUILD) -j $(JOBS) --target heartbeat store_bench alert_bench
+	cmake --build $(BUILD) -j $(JOBS) --target heartbeat store_bench alert_bench cron_bench
 
 # Installs what is missing, builds the server, makes sure there is an API key, serves on :3000.
 run: deps

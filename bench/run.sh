@@ -136,6 +136,18 @@ for n in 10000 100000 1000000; do
   echo "$n $wake_json $rss0 $rss100 $pending" >>"$work/wakeups"
 done
 
+# Cron schedules: the median ns of one Next() per expression (bench/cron_bench.cc), as
+# "name ns" lines; empty when cron_bench was not built (no libbenchmark-dev).
+: >"$work/cron"
+if [ -x ./build/bench/cron_bench ]; then
+  ./build/bench/cron_bench --benchmark_filter=BM_Next --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true --benchmark_format=json >"$work/cron.json"
+  node -e "const r = require(process.argv[1]);
+    for (const b of r.benchmarks) if (b.aggregate_name === 'median')
+      console.log(b.run_name.replace('BM_Next/', '') + ' ' + b.real_time.toFixed(0));" \
+    "$work/cron.json" >"$work/cron"
+fi
+
 ping=$(awk '$1 == "ping_c256" {print $3}' "$work/rows")
 ceiling=$(awk '$1 == "healthz_c256" {print $3}' "$work/rows")
 ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
@@ -158,6 +170,10 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
     w100=$(echo "$json" | sed -E 's/.*"wakeup_100_due_ms":([0-9.]+).*/\1/')
     printf '%-10s %16s %18s %14s %16s\n' "$n" "$w0" "$w100" "$((rss0 / 1024))" "$((rss100 / 1024))"
   done <"$work/wakeups"
+  if [ -s "$work/cron" ]; then
+    printf '%-32s %14s\n' "cron Next()" "median ns"
+    while read -r name ns; do printf '%-32s %14s\n' "$name" "$ns"; done <"$work/cron"
+  fi
 } | tee "$out_dir/results.txt"
 
 {
@@ -185,7 +201,15 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
     sep=$',\n'
   done <"$work/wakeups"
   echo ""
-  echo "  ]"
+  echo "  ],"
+  echo "  \"cron_next_median_ns\": {"
+  sep=""
+  while read -r name ns; do
+    printf '%s    "%s": %s' "$sep" "$name" "$ns"
+    sep=$',\n'
+  done <"$work/cron"
+  echo ""
+  echo "  }"
   echo "}"
 } >"$out_dir/results.json"
 echo "JSON: $out_dir/results.json"

@@ -48,11 +48,14 @@ as_root() {
 
 # The cross toolchain, the arm64 libraries heartbeat links, and qemu-user-static (to list
 # what the arm64 binary loads, and for the arm64 test): those of them not installed.
+# cctz is the exception: Debian 12's libcctz-dev cannot be installed for arm64 beside the
+# native one (it is not Multi-Arch: same), so the arm64 build takes the runtime library
+# libcctz2:arm64 and the native libcctz-dev's headers (CMakeLists.txt finds libcctz.so.2).
 missing_cross_deps() {
   local packages=(crossbuild-essential-arm64 qemu-user-static
     libboost1.81-dev:arm64 libboost-json1.81-dev:arm64 libboost-url1.81-dev:arm64
     libsqlite3-dev:arm64 libssl-dev:arm64 libcurl4-openssl-dev:arm64
-    libspdlog-dev:arm64 libfmt-dev:arm64)
+    libspdlog-dev:arm64 libfmt-dev:arm64 libcctz2:arm64 libcctz-dev)
   local p
   for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

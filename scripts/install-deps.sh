@@ -9,6 +9,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev
+  # Cron schedules: cctz reads the IANA time zones of tzdata (/usr/share/zoneinfo).
+  libcctz-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk iproute2
   # tests/deploy: the unit checked by systemd-analyze and the binary traced under its filters.

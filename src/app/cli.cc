@@ -38,10 +38,8 @@ int Main(int argc, char** argv) {
   }
 
   Config config;
-  if (Status s = ApplyEnvironment(ProcessEnvironment(), config); !s.ok()) {
-    std::cerr << "heartbeat: " << s.error().message << "\n";
-    return kExitUsage;
-  }
+  // Reported after the command line is read: `schedule` needs no configuration.
+  Status environment = ApplyEnvironment(ProcessEnvironment(), config);
 
   CLI::App app{"heartbeat: a dead man's switch monitoring service", "heartbeat"};
   app.set_version_flag("--version", std::string("heartbeat ") + HEARTBEAT_VERSION);
@@ -83,6 +81,22 @@ int Main(int argc, char** argv) {
   CLI::App* store_init = store->add_subcommand("init", "Create tables and indexes if missing");
   AddStoreOptions(*store_init, config);
 
+  ScheduleOptions schedule_options;
+  CLI::App* schedule = app.add_subcommand(
+      "schedule", "Print the next times a cron expression fires (to check one), and exit");
+  schedule
+      ->add_option("EXPR", schedule_options.expression,
+                   "minute hour day-of-month month day-of-week, quoted: \"30 2 * * 1-5\"")
+      ->required();
+  schedule->add_option("--tz", schedule_options.tz, "IANA time zone, e.g. Europe/Riga")
+      ->capture_default_str();
+  schedule->add_option(
+      "--after", schedule_options.after,
+      "RFC 3339 time to start from, e.g. 2021-03-28T00:00:00+02:00 (default: now)");
+  schedule->add_option("--count", schedule_options.count, "how many times to print")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -96,6 +110,11 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  if (*schedule) return RunSchedule(schedule_options);
+  if (!environment.ok()) {
+    std::cerr << "heartbeat: " << environment.error().message << "\n";
+    return kExitUsage;
+  }
   if (Status s = Validate(config); !s.ok()) {
     std::cerr << "heartbeat: invalid setting " << s.error().message << "\n";
     return kExitUsage;

@@ -22,6 +22,17 @@ int RunKeysList(const Config& config, bool json);
 int RunKeysRevoke(const Config& config, const std::string& id);
 int RunStoreInit(const Config& config);
 
+// `schedule`: prints the next `count` times `expression` fires in `tz`, after `after` (RFC
+// 3339; now when absent), one a line with the zone's offset. A bad expression, zone or time
+// is one line on stderr naming it, and kExitUsage. Needs no configuration.
+struct ScheduleOptions {
+  std::string expression;
+  std::string tz = "UTC";
+  std::optional<std::string> after;
+  int count = 5;
+};
+int RunSchedule(const ScheduleOptions& options);
+
 // `bootstrap`: the AWS Lambda custom runtime (app/lambda_command.cc). Reads its settings
 // and AWS_LAMBDA_RUNTIME_API from `env`, the Telegram secrets from SSM at init, then serves
 // invocations until the Runtime API goes away.

@@ -52,6 +52,67 @@ std::string FormatRfc3339(UnixMillis t) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+Result<UnixMillis> ParseRfc3339(std::string_view text) {
+  auto refuse = [&] {
+    return InvalidArgument("\"" + std::string(text) +
+                           "\" is not an RFC 3339 time, such as 2021-03-28T01:30:00+02:00");
+  };
+  std::size_t pos = 0;
+  // Exactly `width` digits at pos.
+  auto digits = [&](int width, int& out) {
+    if (pos + static_cast<std::size_t>(width) > text.size()) return false;
+    out = 0;
+    for (int i = 0; i < width; ++i) {
+      char c = text[pos++];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    return true;
+  };
+  auto expect = [&](std::string_view chars) {
+    if (pos >= text.size() || chars.find(text[pos]) == std::string_view::npos) return false;
+    ++pos;
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(4, year) || !expect("-") || !digits(2, month) || !expect("-") || !digits(2, day) ||
+      !expect("Tt ") || !digits(2, hour) || !expect(":") || !digits(2, minute) || !expect(":") ||
+      !digits(2, second)) {
+    return refuse();
+  }
+  using namespace std::chrono;
+  year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                     std::chrono::day(static_cast<unsigned>(day))};
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return refuse();
+  std::int64_t millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int count = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (count < 3) millis = millis * 10 + (text[pos] - '0');
+      ++count;
+      ++pos;
+    }
+    if (count == 0) return refuse();
+    for (; count < 3; ++count) millis *= 10;
+  }
+  std::int64_t offset = 0;
+  if (expect("Zz")) {
+    offset = 0;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos++] == '-' ? -1 : 1;
+    int oh, om;
+    if (!digits(2, oh) || !expect(":") || !digits(2, om) || oh > 23 || om > 59) return refuse();
+    offset = sign * (oh * 3600 + om * 60);
+  } else {
+    return refuse();
+  }
+  if (pos != text.size()) return refuse();
+  std::int64_t secs = sys_days(ymd).time_since_epoch().count() * 86400LL + hour * 3600 +
+                      minute * 60 + second - offset;
+  return secs * 1000 + millis;
+}
+
 std::string FormatClockUtc(UnixMillis t) {
   CivilTime c = ToCivil(t);
   char buf[24];

@@ -135,5 +135,37 @@ TEST(ToUnixSeconds, MostNegativeValuesFloorWithoutOverflow) {
   EXPECT_EQ(ToUnixSeconds(kMin), -9'223'372'036'854'776LL);               // -...775.808
 }
 
+TEST(ParseRfc3339, ReadsTheOffset) {
+  EXPECT_EQ(ParseRfc3339("2021-03-28T01:30:00+02:00").value(), Ms(1'616'887'800));
+  EXPECT_EQ(ParseRfc3339("2021-03-27T23:30:00Z").value(), Ms(1'616'887'800));
+  EXPECT_EQ(ParseRfc3339("2021-03-27T18:45:00-04:45").value(), Ms(1'616'887'800));
+  EXPECT_EQ(ParseRfc3339("2021-03-27t23:30:00z").value(), Ms(1'616'887'800));
+  EXPECT_EQ(ParseRfc3339("2021-03-27 23:30:00Z").value(), Ms(1'616'887'800));
+}
+
+TEST(ParseRfc3339, KeepsMillisecondsOfAFraction) {
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:01.5Z").value(), 1500);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:01.123999Z").value(), 1123);
+  EXPECT_EQ(ParseRfc3339("1969-12-31T23:59:59.250Z").value(), -750);
+}
+
+TEST(ParseRfc3339, RoundTripsFormat) {
+  EXPECT_EQ(ParseRfc3339(FormatRfc3339(Ms(k20280229T235959))).value(), Ms(k20280229T235959));
+}
+
+TEST(ParseRfc3339, RefusesWhatIsNotOne) {
+  for (const char* text :
+       {"", "2021-03-28", "2021-03-28T01:30:00", "2021-03-28T01:30+02:00", "2021-02-29T00:00:00Z",
+        "2021-13-01T00:00:00Z", "2021-03-28T24:00:00Z", "2021-03-28T01:60:00Z",
+        "2021-03-28T01:30:60Z", "2021-03-28T01:30:00+2:00", "2021-03-28T01:30:00.Z",
+        "2021-03-28T01:30:00Z ", "now", "1616887800"}) {
+    Result<UnixMillis> t = ParseRfc3339(text);
+    ASSERT_FALSE(t.ok()) << text;
+    EXPECT_EQ(
+        t.error().message,
+        "\"" + std::string(text) + "\" is not an RFC 3339 time, such as 2021-03-28T01:30:00+02:00");
+  }
+}
+
 }  // namespace
 }  // namespace heartbeat

@@ -315,5 +315,91 @@ TEST_F(Cli, AddressInUseFailsWithExitOne) {
   EXPECT_EQ(first->Wait(), 0);
 }
 
+// `heartbeat schedule` (SPEC §12): the next times an expression fires, with the zone's offset.
+TEST_F(Cli, SchedulePrintsTheNextFiveTimesInTheZone) {
+  RunResult r = Heartbeat(
+      {"schedule", "30 2 * * 1-5", "--tz", "Europe/Riga", "--after", "2021-03-26T00:00:00+02:00"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "2021-03-26T02:30:00+02:00\n"
+            "2021-03-29T02:30:00+03:00\n"
+            "2021-03-30T02:30:00+03:00\n"
+            "2021-03-31T02:30:00+03:00\n"
+            "2021-04-01T02:30:00+03:00\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Cli, ScheduleFollowsDaylightSavingRules) {
+  // Wall time: 03:00 does not exist on 2021-03-28 in Riga; it fires at 04:00 instead.
+  RunResult spring = Heartbeat({"schedule", "0 3 * * *", "--tz", "Europe/Riga", "--after",
+                                "2021-03-27T12:00:00+02:00", "--count", "2"});
+  EXPECT_EQ(spring.exit_code, 0) << spring.err;
+  EXPECT_EQ(spring.out, "2021-03-28T04:00:00+03:00\n2021-03-29T03:00:00+03:00\n");
+  // Absolute time: the repeated hour of 2021-10-31 fires twice.
+  RunResult autumn = Heartbeat({"schedule", "*/30 * * * *", "--tz", "Europe/Riga", "--after",
+                                "2021-10-31T02:50:00+03:00", "--count", "4"});
+  EXPECT_EQ(autumn.exit_code, 0) << autumn.err;
+  EXPECT_EQ(autumn.out,
+            "2021-10-31T03:00:00+03:00\n2021-10-31T03:30:00+03:00\n"
+            "2021-10-31T03:00:00+02:00\n2021-10-31T03:30:00+02:00\n");
+}
+
+TEST_F(Cli, ScheduleDefaultsToFiveTimesFromNowInUtc) {
+  RunResult r = Heartbeat({"schedule", "*/5 * * * *"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::regex line("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d[05]:00\\+00:00\n");
+  std::string out = r.out;
+  int lines = 0;
+  for (std::smatch m; std::regex_search(out, m, line, std::regex_constants::match_continuous);
+       out = m.suffix()) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 5) << r.out;
+  EXPECT_EQ(out, "");
+}
+
+TEST_F(Cli, ScheduleRefusesABadFieldOrZoneWithOneLineAndExitTwo) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string line;
+  };
+  std::vector<Case> cases{
+      {{"schedule", "0 25 * * *"},
+       "heartbeat: schedule: the hour field \"25\" is out of range 0-23\n"},
+      {{"schedule", "0 0 30 2 *"},
+       "heartbeat: schedule: the day-of-month field \"30\" never matches in the month field "
+       "\"2\"\n"},
+      {{"schedule", "0 3 * *"},
+       "heartbeat: schedule: expected 5 fields (minute hour day-of-month month day-of-week), got "
+       "4\n"},
+      {{"schedule", "0 3 * * *", "--tz", "Mars/Olympus"},
+       "heartbeat: tz: unknown time zone \"Mars/Olympus\" (an IANA name such as Europe/Riga)\n"},
+      {{"schedule", "0 3 * * *", "--after", "yesterday"},
+       "heartbeat: after: \"yesterday\" is not an RFC 3339 time, such as "
+       "2021-03-28T01:30:00+02:00\n"},
+  };
+  for (const Case& c : cases) {
+    RunResult r = Heartbeat(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[1];
+    EXPECT_EQ(r.err, c.line);
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_EQ(Heartbeat({"schedule", "0 3 * * *", "--count", "0"}).exit_code, 2);
+  EXPECT_EQ(Heartbeat({"schedule"}).exit_code, 2);
+}
+
+// It reads no configuration, so a broken one does not stop it.
+TEST_F(Cli, ScheduleNeedsNoConfiguration) {
+  RunResult r =
+      Heartbeat({"schedule", "0 0 1 1 *", "--after", "2026-06-01T00:00:00Z", "--count", "1"},
+                {{"HEARTBEAT_STORE", "postgres://x"}, {"LOG_LEVEL", "loud"}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "2027-01-01T00:00:00+00:00\n");
+  EXPECT_EQ(Heartbeat({"check"}, {{"HEARTBEAT_STORE", "postgres://x"}}).exit_code, 2);
+  RunResult help = Heartbeat({"schedule", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--tz"));
+}
+
 }  // namespace
 }  // namespace heartbeat::testing
