@@ -12,7 +12,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "app/commands.h"
 #include "app/components.h"
@@ -70,6 +73,9 @@ std::size_t ConnectionCap(rlim_t limit, std::size_t wanted) {
 // and health checks of the next moments, get the reason rather than a refused connection.
 constexpr auto kFatalPollPeriod = std::chrono::milliseconds(250);
 constexpr auto kFatalGrace = std::chrono::seconds(2);
+// How long a stop waits for the store before cutting what still waits on it
+// (Store::Interrupt): SIGTERM ends the process within about this plus a second.
+constexpr auto kStoreStopGrace = std::chrono::seconds(2);
 
 // Runs `step` every `period` until the io_context stops.
 template <class Step>
@@ -253,6 +259,20 @@ int RunServe(const Config& config) {
 
   main_ioc.run();
 
+  // A store that stalls would hold each phase below for up to STORE_TIMEOUT (requests in
+  // flight, the checker's pass, the key uses, Close): past a short grace its waiting
+  // operations are cut, so that the process stops within a container runtime's grace.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopped = false;
+  std::thread interrupter([&] {
+    std::unique_lock lock(stop_mu);
+    if (!stop_cv.wait_for(lock, kStoreStopGrace, [&] { return stopped; })) {
+      spdlog::warn("the store has not finished within {} s of the stop: cutting what waits on it",
+                   std::chrono::duration_cast<std::chrono::seconds>(kStoreStopGrace).count());
+      store->Interrupt();
+    }
+  });
   server.Stop();
   // A send to a hung Telegram is cut rather than waited out (up to its 60 s timeout, past
   // a container runtime's stop grace): it ends as a failed attempt, so its alert stays
@@ -263,6 +283,12 @@ int RunServe(const Config& config) {
   if (deliverer) deliverer->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();
+  {
+    std::lock_guard lock(stop_mu);
+    stopped = true;
+  }
+  stop_cv.notify_all();
+  interrupter.join();
   // A housekeeping step whose store operation was still in flight at the signal has had
   // its answer since (Close completes what it accepted), left in this thread's completion
   // inbox: hand it over now, while main_ioc still exists to resume that coroutine.

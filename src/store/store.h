@@ -180,6 +180,12 @@ class Store {
   // when Healthy() turns false; empty when the store does not say.
   virtual std::string LastFailure() const { return {}; }
 
+  // For a process stopping: fails at once every operation waiting on a network answer, and
+  // every later one, so that a stalled store does not hold the shutdown for a
+  // STORE_TIMEOUT per phase. Nothing acknowledged is affected (what fails was never
+  // answered). Thread-safe; Close must still be called. A local store keeps the default.
+  virtual void Interrupt() {}
+
   // Stops taking operations, completes everything already accepted (writes made durable),
   // and returns when done. Idempotent. Operations after Close fail with kUnavailable; the
   // store has no threads left then, so their callback runs inside the call.

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <regex>
 #include <thread>
@@ -79,9 +80,12 @@ class FaultDynamo : public ::testing::Test {
   void Resume() { ::kill(db_->pid(), SIGCONT); }
 
   // Starts `serve` on a free port.
-  void Serve(std::vector<std::string> flags = {}) {
+  void Serve(std::vector<std::string> flags = {},
+             std::map<std::string, std::string> extra_env = {}) {
+    auto env = Env();
+    for (auto& [k, v] : extra_env) env[k] = v;
     Served served =
-        StartServe(Env(), dir_.path(), {.flags = std::move(flags), .timeout = seconds(30)});
+        StartServe(env, dir_.path(), {.flags = std::move(flags), .timeout = seconds(30)});
     serve_ = std::move(served.process);
     port_ = served.port;
     ASSERT_NE(port_, 0) << serve_->Stderr();
@@ -138,6 +142,34 @@ TEST_F(FaultDynamo, StalledStoreAnswers503WithinStoreTimeoutAndHealthzTurns503Th
   EXPECT_TRUE(Eventually(seconds(20), [&] { return Ping("backup") == 200; })) << serve_->Stderr();
   EXPECT_TRUE(Eventually(seconds(10), [&] { return Healthz() == 200; }));
   EXPECT_LT(SecondsSince(resumed_at), 30.0);
+}
+
+// SIGTERM while the store stalls: each phase of the stop (the requests in flight, the
+// checker's pass, the key uses, closing the store) would wait up to STORE_TIMEOUT (here
+// 10 s) in turn; past a short grace what waits on the store is cut, and the process
+// stops within a container runtime's grace.
+TEST_F(FaultDynamo, SigtermWhileTheStoreStallsStopsWithinFiveSeconds) {
+  Serve({}, {{"STORE_TIMEOUT", "10s"}});
+  ASSERT_EQ(Ping("backup"), 200u);
+  Stall();
+  // A ping in flight, waiting on the stalled store.
+  auto in_flight = std::async(std::launch::async, [&]() -> unsigned {
+    try {
+      return Ping("in-flight");
+    } catch (const std::exception&) {
+      return 0;  // the connection closed unanswered
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(500));
+  const auto start = steady_clock::now();
+  serve_->Signal(SIGTERM);
+  std::optional<int> code = serve_->Wait(seconds(30));
+  const double took = SecondsSince(start);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << serve_->Stderr();
+  EXPECT_LT(took, 5.0) << serve_->Stderr();
+  EXPECT_NE(in_flight.get(), 200u);  // never acknowledged
+  serve_.reset();
 }
 
 TEST_F(FaultDynamo, HealthzOfAnIdleServerTurns503WithinSecondsOfAStall) {

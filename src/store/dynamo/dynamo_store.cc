@@ -246,6 +246,8 @@ void DynamoStore::Impl::ProbeWhenIdle() {
   Run<Ok>([this](Result<Ok>) { probing.store(false); }, Probe(*this));
 }
 
+void DynamoStore::Interrupt() { impl_->http->Close(); }
+
 void DynamoStore::Close() {
   {
     std::unique_lock lock(impl_->mu);

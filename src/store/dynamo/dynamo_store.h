@@ -130,6 +130,8 @@ class DynamoStore final : public Store {
   // GetItem of a key no monitor has), so that a stall shows within about stall_after of
   // the first call even on an idle server; one probe at a time, none while busy.
   bool Healthy() const override;
+  // Closes the HTTP client: requests in flight and later ones fail at once.
+  void Interrupt() override;
   void Close() override;
 
   struct Impl;  // dynamo_impl.h: shared by the operations' coroutines
