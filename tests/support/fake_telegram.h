@@ -129,7 +129,11 @@ class FakeTelegram {
 
   void Shutdown() {
     if (!thread_.joinable()) return;
-    stopping_ = true;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();  // a slow answer in progress gives up (see the delay)
     // On Linux, closing a listening socket does not wake a thread blocked in accept();
     // shutting it down does (accept fails with EINVAL).
     ::shutdown(acceptor_->native_handle(), SHUT_RDWR);
@@ -217,7 +221,12 @@ class FakeTelegram {
           msg.parse_mode = v->as_string();
         }
       }
-      if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
+      if (reply.delay.count() > 0) {
+        // Answers late, but not past Down() or the end of the test: a stopping fake does
+        // not hold its owner's destructor for the whole delay.
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, reply.delay, [&] { return stopping_.load(); });
+      }
       http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
       res.set(http::field::content_type, "application/json");
       if (reply.status == 200) {
