@@ -56,7 +56,7 @@ std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) 
   if (m.paused) return std::nullopt;
   if (!m.alert.first_alerted_at.has_value() && m.alert.alert_count == 0) {
     if (m.failed()) return *m.failed_at;
-    return m.next_due + 1;  // due once now passes next_due
+    return m.alert_at() + 1;  // due once now passes alert_at
   }
   // Alerted: either it recovered (a ping moved next_due past the last alert), which must
   // be announced at once, or the next repeat is due.

@@ -19,6 +19,33 @@
 
 namespace heartbeat {
 
+// The settings a signal (as query parameters) or a PUT may carry (SPEC §12); an absent
+// field keeps what is stored.
+struct MonitorSettings {
+  std::optional<std::int64_t> interval_secs = std::nullopt;  // sets it, clears the schedule
+  std::optional<std::string> schedule = std::nullopt;        // cron (core/cron.h)
+  std::optional<std::string> tz = std::nullopt;              // an IANA zone, for the schedule
+  std::optional<std::int64_t> grace_secs = std::nullopt;     // 0 to 365 days
+
+  bool empty() const { return !interval_secs && !schedule && !tz && !grace_secs; }
+};
+
+inline constexpr std::int64_t kMaxGraceSecs = 365LL * 24 * 3600;
+
+// Whether `s` may be applied: not both an interval and a schedule, a schedule that parses
+// and can match, a zone the tz database knows, a grace within 0 to 365 days. The error is
+// kInvalidArgument and names the field ("schedule: ...", "tz: ...", "grace: ...").
+Status ValidateSettings(const MonitorSettings& s);
+
+// `m` with the settings of `s` (valid: ValidateSettings). Its deadline is not moved.
+void ApplySettings(Monitor& m, const MonitorSettings& s);
+
+// The next expected ping after `from` (a ping, the creation, an unpause): `interval_secs`
+// after it, or the schedule's first match strictly after it in `tz` (with SPEC §12's
+// daylight-saving rules). A stored schedule that no longer parses, or a zone the tz
+// database has lost, falls back to the interval (both were checked when they were set).
+UnixMillis NextDue(const Monitor& m, UnixMillis from);
+
 // Whether `m` exists for a reader at `now` (present and not expired).
 bool IsLive(const std::optional<Monitor>& m, UnixMillis now);
 
@@ -31,6 +58,10 @@ Monitor NewMonitor(std::string_view slug, std::int64_t interval_secs, UnixMillis
 // paused. An alerted monitor's recovery is due at once.
 Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
                std::optional<std::int64_t> interval_secs, UnixMillis now);
+// The same with every setting a ping may carry (valid: ValidateSettings): next_due is the
+// next expected ping after now (NextDue), and the monitor alerts a grace after it.
+Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
+               const MonitorSettings& settings, UnixMillis now);
 
 // When the checker must look at `m` after a ping (as Pinged sets it): never while paused,
 // at the ping when an alert is active (the recovery is due), else once next_due passes.

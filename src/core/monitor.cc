@@ -16,8 +16,12 @@ std::string_view ToString(MonitorStatus status) {
 
 MonitorStatus DeriveStatus(const Monitor& m, UnixMillis now) {
   if (m.paused) return MonitorStatus::kPaused;
-  if (m.failed() || now > m.next_due) return MonitorStatus::kOverdue;
+  if (m.failed() || now > m.alert_at()) return MonitorStatus::kOverdue;
   return MonitorStatus::kOk;
+}
+
+bool IsLate(const Monitor& m, UnixMillis now) {
+  return DeriveStatus(m, now) == MonitorStatus::kOk && now > m.next_due;
 }
 
 }  // namespace heartbeat

@@ -32,7 +32,13 @@ struct AlertState {
 
 struct Monitor {
   std::string slug;
+  // How the next ping is expected (SPEC §12): `interval_secs` after the last one, or, with a
+  // `schedule` (a cron expression, core/cron.h), at its next match in the time zone `tz`.
+  // The monitor alerts `grace_secs` after that (alert_at()).
   std::int64_t interval_secs = 0;
+  std::optional<std::string> schedule;
+  std::string tz = "UTC";
+  std::int64_t grace_secs = 0;
   std::optional<UnixMillis> last_ping;  // last successful ping; none for a monitor made by fail
   UnixMillis next_due = 0;              // the deadline; due once now passes it
   UnixMillis created_at = 0;
@@ -46,6 +52,8 @@ struct Monitor {
   std::optional<UnixMillis> check_at;
 
   bool failed() const { return failed_at.has_value(); }
+  // When a monitor that is not pinged goes overdue and alerts: next_due plus the grace.
+  UnixMillis alert_at() const { return next_due + grace_secs * 1000; }
   bool expired(UnixMillis now) const { return expires_at <= now; }
   friend bool operator==(const Monitor&, const Monitor&) = default;
 };
@@ -58,8 +66,12 @@ struct MonitorCounts {
   std::int64_t paused = 0;
 };
 
-// paused if paused, else overdue if the job reported failure or the deadline has passed
-// (now > next_due), else ok.
+// paused if paused, else overdue if the job reported failure or the grace after the
+// deadline has passed (now > alert_at()), else ok.
 MonitorStatus DeriveStatus(const Monitor& m, UnixMillis now);
+
+// Late (SPEC §12): the expected ping has not come (now > next_due), but the grace has not
+// run out yet, so the monitor is still ok; never while paused or failed.
+bool IsLate(const Monitor& m, UnixMillis now);
 
 }  // namespace heartbeat
