@@ -55,6 +55,36 @@ Monitor CorePing(Store& store, const std::string& slug, std::optional<std::int64
   return *r->after;
 }
 
+// A ping carrying settings (SPEC §12's query parameters), through the core rule on both
+// monitors: it sets the schedule, zone and grace that later fast pings must respect.
+void SettingsPing(Store& store, const std::string& slug, const MonitorSettings& settings,
+                  UnixMillis now) {
+  auto r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+    store.Mutate(
+        slug,
+        [&](const std::optional<Monitor>& current) {
+          return Result<Mutation>(SignalWrite(current, Pinged(current, slug, settings, now), now));
+        },
+        std::move(cb));
+  });
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+}
+
+MonitorSettings RandomSettings(std::mt19937_64& rng) {
+  static const char* kSchedules[] = {"*/5 * * * *", "0 3 * * *", "30 2 * * 1-5", "0 0 L * *"};
+  static const char* kZones[] = {"UTC", "Europe/Riga", "America/New_York"};
+  static const std::int64_t kGraces[] = {0, 60, 900};
+  MonitorSettings s;
+  if (rng() % 3 == 0) {
+    s.interval_secs = 30 + static_cast<std::int64_t>(rng() % 7200);
+  } else {
+    s.schedule = kSchedules[rng() % 4];
+    s.tz = kZones[rng() % 3];
+  }
+  if (rng() % 2 == 0) s.grace_secs = kGraces[rng() % 3];
+  return s;
+}
+
 // One checker step on `slug`, as the checker makes it (a conflict cannot happen here).
 void CheckNow(Store& store, const std::string& slug, UnixMillis now) {
   std::optional<Monitor> m = Raw(store, slug);
@@ -124,6 +154,10 @@ TEST_P(FastPingProperty, FastPingGivesExactlyTheStateOfTheCoreRule) {
       } else if (signal == 6) {
         Must(Await<bool>([&](Callback<bool> cb) { store->Unpause(fast, now, std::move(cb)); }));
         Must(Await<bool>([&](Callback<bool> cb) { store->Unpause(core, now, std::move(cb)); }));
+      } else if (signal == 7) {
+        const MonitorSettings settings = RandomSettings(rng);
+        SettingsPing(*store, fast, settings, now);
+        SettingsPing(*store, core, settings, now);
       } else {
         CheckNow(*store, fast, now);
         CheckNow(*store, core, now);

@@ -267,8 +267,9 @@ void DynamoStore::Close() {
 namespace {
 
 // The ping's one UpdateItem, whether the monitor exists or not; the interval, when not
-// given, is the stored one, read by the expression itself. Only an expired item fails the
-// condition.
+// given, is the stored one, read by the expression itself. An expired item fails the
+// condition, and so does a scheduled one pinged without an interval (its deadline is the
+// schedule's next match, which core computes): both go through the read-modify-write.
 aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& slug,
                                   const std::string& home,
                                   std::optional<std::int64_t> interval_secs, UnixMillis now) {
@@ -285,7 +286,8 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
              {"#ca", "created_at"},      {"#caf", "created_at_frac_ms"},
              {"#pa", "paused"},          {"#ac", "alert_count"},
              {"#cp", "check_partition"}, {"#rev", "rev"},
-             {"#fa", "failed_at"},       {"#cat", "check_at"}};
+             {"#fa", "failed_at"},       {"#cat", "check_at"},
+             {"#sch", "schedule"}};
   u.values = {{":now_s", N(now_s)}, {":frac", N(frac)},
               {":ex", N(expiry_s)}, {":false", AttributeValue::Bool(false)},
               {":zero", N(0)},      {":one", N(1)},
@@ -294,7 +296,7 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
   if (interval_secs) {
     u.values[":iv"] = N(*interval_secs);
     u.values[":due"] = N(now_s + *interval_secs);
-    interval_set = "#iv = :iv, #nd = :due";
+    interval_set = "#iv = :iv, #nd = :due";  // and the schedule goes (REMOVE below)
   } else {
     u.values[":def"] = N(kDefaultIntervalSecs);
     interval_set = "#iv = if_not_exists(#iv, :def), #nd = if_not_exists(#iv, :def) + :now_s";
@@ -304,8 +306,9 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
              "#ca = if_not_exists(#ca, :now_s), #caf = if_not_exists(#caf, :frac), "
              "#pa = if_not_exists(#pa, :false), #ac = if_not_exists(#ac, :zero), "
              "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :rev0) + :one "
-             "REMOVE #fa, #cat";
-  u.condition = "attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)";
+             "REMOVE #fa, #cat, #sch";
+  u.condition = "(attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac))";
+  if (!interval_secs) *u.condition += " AND attribute_not_exists(#sch)";
   u.return_values = aws::ReturnValues::kAllNew;
   return u;
 }
@@ -321,7 +324,8 @@ Task<Monitor> PingMonitor(DynamoStore::Impl& impl, std::string slug,
     if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
       co_return ToError(r.error(), "ping " + slug);
     }
-    // An expired item: the ping through the read-modify-write, as every other change.
+    // An expired or a scheduled item: the ping through the read-modify-write, as every
+    // other change.
     auto start_afresh = [slug, interval_secs, now](std::optional<MonitorRecord> current) {
       return ApplyMutation(slug, std::move(current),
                            [&](const std::optional<Monitor>& m) -> Result<Mutation> {

@@ -186,6 +186,11 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   m.alert.last_alerted_at = GetTime(item, "last_alerted_at");
   m.alert.alert_count = GetInt(item, "alert_count").value_or(0);
   m.alert.down_since = GetInt(item, "down_since");
+  // SPEC §12's settings, additive: an item without them (the seed's) is an interval
+  // monitor in UTC with no grace.
+  m.schedule = GetString(item, "schedule");
+  m.tz = GetString(item, "tz").value_or("UTC");
+  m.grace_secs = GetInt(item, "grace_secs").value_or(0);
   // The seed keeps alert state without a count of ours: an alert was sent if it says so.
   if (m.alert.alert_count == 0 && m.alert.first_alerted_at) m.alert.alert_count = 1;
   if (m.alert.alert_count > 0 && !m.alert.down_since) m.alert.down_since = m.alert.first_alerted_at;
@@ -229,6 +234,18 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
   SetInt(item, "failed_at", m.failed_at);
   SetInt(item, "down_since", m.alert.down_since);
   SetInt(item, "check_at", m.check_at);
+  if (m.schedule) {
+    item["schedule"] = AttributeValue::S(*m.schedule);
+  } else {
+    item.erase("schedule");
+  }
+  if (m.tz != "UTC") {
+    item["tz"] = AttributeValue::S(m.tz);
+  } else {
+    item.erase("tz");
+  }
+  SetInt(item, "grace_secs",
+         m.grace_secs != 0 ? std::optional<std::int64_t>(m.grace_secs) : std::nullopt);
   item["rev"] = AttributeValue::N(r.rev + 1);
 
   // Rejected alerts are kept for inspection, the newest few only: an item has a size limit.

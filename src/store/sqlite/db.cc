@@ -77,6 +77,11 @@ std::string Statement::Text(int col) const {
   return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
 }
 
+std::optional<std::string> Statement::OptionalText(int col) const {
+  if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+  return Text(col);
+}
+
 namespace {
 
 // Process-wide settings, made before SQLite initializes (the first open or VFS

@@ -40,6 +40,7 @@ class Statement {
   std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::optional<std::int64_t> OptionalInt(int col) const;
   std::string Text(int col) const;
+  std::optional<std::string> OptionalText(int col) const;  // nullopt for NULL
 
  private:
   sqlite3* db_;

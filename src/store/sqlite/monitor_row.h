@@ -8,7 +8,8 @@
 // are cached by the address of their text).
 #define HEARTBEAT_MONITOR_COLUMNS                                                         \
   "slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, failed_at, " \
-  "first_alerted_at, last_alerted_at, alert_count, check_at, down_since"
+  "first_alerted_at, last_alerted_at, alert_count, check_at, down_since, schedule, tz, "  \
+  "grace_secs"
 
 namespace heartbeat::sqlite {
 
@@ -27,10 +28,13 @@ inline Monitor ReadMonitor(const Statement& st) {
   m.alert.alert_count = st.Int(10);
   m.check_at = st.OptionalInt(11);
   m.alert.down_since = st.OptionalInt(12);
+  m.schedule = st.OptionalText(13);
+  m.tz = st.Text(14);
+  m.grace_secs = st.Int(15);
   return m;
 }
 
-// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?13.
+// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?16.
 inline void BindMonitor(Statement& st, const Monitor& m) {
   st.BindView(1, m.slug);
   st.Bind(2, m.interval_secs);
@@ -45,6 +49,13 @@ inline void BindMonitor(Statement& st, const Monitor& m) {
   st.Bind(11, m.alert.alert_count);
   st.Bind(12, m.check_at);
   st.Bind(13, m.alert.down_since);
+  if (m.schedule) {
+    st.BindView(14, *m.schedule);
+  } else {
+    st.BindNull(14);
+  }
+  st.BindView(15, m.tz);
+  st.Bind(16, m.grace_secs);
 }
 
 }  // namespace heartbeat::sqlite

@@ -68,7 +68,15 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (slug, id) WHERE state = 'pending';
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations{kV1, kV2, kV3};
+// v4: schedules (SPEC §12): a cron expression in a time zone instead of the interval, and
+// a grace after the deadline before the monitor alerts.
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE monitors ADD COLUMN schedule TEXT;
+ALTER TABLE monitors ADD COLUMN tz TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE monitors ADD COLUMN grace_secs INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations{kV1, kV2, kV3, kV4};
 
 }  // namespace
 

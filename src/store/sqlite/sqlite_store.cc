@@ -58,6 +58,61 @@ Status QueueAlert(Connection& db, const Alert& a) {
   return (*ins)->Run();
 }
 
+// The one read-modify-write of a monitor, inside the writer's transaction (Mutate, and a
+// ping the fast path leaves to the rules of core).
+Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug,
+                                 const Store::MutateFn& fn) {
+  Result<Statement*> read =
+      db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
+  if (!read.ok()) return read.error();
+  (*read)->Bind(1, slug);
+  Result<bool> row = (*read)->Step();
+  if (!row.ok()) return row.error();
+  Store::Mutated result;
+  if (*row) result.before = ReadMonitor(**read);
+  (*read)->Reset();
+
+  Result<Mutation> change = fn(result.before);
+  if (!change.ok()) return change.error();
+  switch (change->kind) {
+    case Mutation::Kind::kKeep:
+      result.after = result.before;
+      return result;
+    case Mutation::Kind::kDelete: {
+      Result<Statement*> del = db.Prepare("DELETE FROM monitors WHERE slug = ?1");
+      if (!del.ok()) return del.error();
+      (*del)->Bind(1, slug);
+      if (Status s = (*del)->Run(); !s.ok()) return s.error();
+      return result;
+    }
+    case Mutation::Kind::kPut:
+      break;
+  }
+  Monitor& next = change->monitor;
+  next.slug = slug;
+  Result<Statement*> put = db.Prepare(
+      "INSERT INTO monitors (" HEARTBEAT_MONITOR_COLUMNS
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+      "ON CONFLICT (slug) DO UPDATE SET interval_secs = ?2, last_ping = ?3, next_due = ?4, "
+      "created_at = ?5, expires_at = ?6, paused = ?7, failed_at = ?8, first_alerted_at = ?9, "
+      "last_alerted_at = ?10, alert_count = ?11, check_at = ?12, down_since = ?13, "
+      "schedule = ?14, tz = ?15, grace_secs = ?16");
+  if (!put.ok()) return put.error();
+  sqlite::BindMonitor(**put, next);
+  if (Status s = (*put)->Run(); !s.ok()) return s.error();
+  if (change->fresh && result.before) {
+    Result<Statement*> outbox = db.Prepare("DELETE FROM outbox WHERE slug = ?1");
+    if (!outbox.ok()) return outbox.error();
+    (*outbox)->Bind(1, slug);
+    if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
+  }
+  if (change->alert) {
+    if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
+  }
+  result.after = std::move(next);
+  return result;
+}
+
 // What SQLite says when it may not write ("unable to open database file", "attempt to
 // write a readonly database") does not say where: when the file or its directory is not
 // writable, `e` names which (the WAL and its index are created beside the file).
@@ -526,11 +581,19 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
             "last_alerted_at = iif(expires_at <= ?3, NULL, last_alerted_at), "
             "alert_count = iif(expires_at <= ?3, 0, alert_count), "
             "down_since = iif(expires_at <= ?3, NULL, down_since), "
+            "schedule = NULL, "
+            "tz = iif(expires_at <= ?3, 'UTC', tz), "
+            "grace_secs = iif(expires_at <= ?3, 0, grace_secs), "
             "expires_at = ?3 + ?5, failed_at = NULL, "
-            // Paused: never. Alerted: the recovery is due now. Else once next_due passes.
+            // Paused: never. Alerted: the recovery is due now. Else once the grace after
+            // next_due has passed.
             "check_at = CASE WHEN iif(expires_at <= ?3, 0, paused) THEN NULL "
             "WHEN iif(expires_at <= ?3, 0, alert_count) > 0 THEN ?3 "
-            "ELSE ?3 + iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)) * 1000 + 1 END");
+            "ELSE ?3 + iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)) * 1000 + "
+            "iif(expires_at <= ?3, 0, grace_secs) * 1000 + 1 END "
+            // A live scheduled monitor pinged without an interval: its next deadline is
+            // the schedule's (core), not a sum SQL can make; left to the slow path below.
+            "WHERE monitors.schedule IS NULL OR monitors.expires_at <= ?3 OR ?4 IS NOT NULL");
         if (!st.ok()) return st.error();
         // The slug outlives both statements' runs: no copy into SQLite (the busiest
         // statements of all).
@@ -540,6 +603,15 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         (*st)->Bind(4, interval_secs);
         (*st)->Bind(5, kExpiryMillis);
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
+        if (db.Changes() == 0) {
+          // A scheduled monitor (the WHERE above): the rules of core, in this transaction.
+          Result<Mutated> m = MutateRow(db, slug, [&](const std::optional<Monitor>& current) {
+            return Result<Mutation>(
+                SignalWrite(current, Pinged(current, slug, interval_secs, now), now));
+          });
+          if (!m.ok()) return m.error();
+          return std::move(*m->after);
+        }
         // The row is read back by its key rather than with RETURNING, which passes it
         // through a temporary table: callgrind counts ~60k instructions per ping with
         // RETURNING and ~40k this way, the writer's largest cost. A read that failed
@@ -555,58 +627,10 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
 }
 
 void SqliteStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
-  Write<Mutated>(
-      std::move(done),
-      [slug = std::move(slug), fn = std::move(fn)](Connection& db) -> Result<Mutated> {
-        Result<Statement*> read =
-            db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
-        if (!read.ok()) return read.error();
-        (*read)->Bind(1, slug);
-        Result<bool> row = (*read)->Step();
-        if (!row.ok()) return row.error();
-        Mutated result;
-        if (*row) result.before = ReadMonitor(**read);
-        (*read)->Reset();
-
-        Result<Mutation> change = fn(result.before);
-        if (!change.ok()) return change.error();
-        switch (change->kind) {
-          case Mutation::Kind::kKeep:
-            result.after = result.before;
-            return result;
-          case Mutation::Kind::kDelete: {
-            Result<Statement*> del = db.Prepare("DELETE FROM monitors WHERE slug = ?1");
-            if (!del.ok()) return del.error();
-            (*del)->Bind(1, slug);
-            if (Status s = (*del)->Run(); !s.ok()) return s.error();
-            return result;
-          }
-          case Mutation::Kind::kPut:
-            break;
-        }
-        Monitor& next = change->monitor;
-        next.slug = slug;
-        Result<Statement*> put = db.Prepare(
-            "INSERT INTO monitors (" HEARTBEAT_MONITOR_COLUMNS
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-            "ON CONFLICT (slug) DO UPDATE SET interval_secs = ?2, last_ping = ?3, next_due = ?4, "
-            "created_at = ?5, expires_at = ?6, paused = ?7, failed_at = ?8, first_alerted_at = ?9, "
-            "last_alerted_at = ?10, alert_count = ?11, check_at = ?12, down_since = ?13");
-        if (!put.ok()) return put.error();
-        sqlite::BindMonitor(**put, next);
-        if (Status s = (*put)->Run(); !s.ok()) return s.error();
-        if (change->fresh && result.before) {
-          Result<Statement*> outbox = db.Prepare("DELETE FROM outbox WHERE slug = ?1");
-          if (!outbox.ok()) return outbox.error();
-          (*outbox)->Bind(1, slug);
-          if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
-        }
-        if (change->alert) {
-          if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
-        }
-        result.after = std::move(next);
-        return result;
-      });
+  Write<Mutated>(std::move(done),
+                 [slug = std::move(slug), fn = std::move(fn)](Connection& db) -> Result<Mutated> {
+                   return MutateRow(db, slug, fn);
+                 });
 }
 
 void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
