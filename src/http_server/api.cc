@@ -23,7 +23,7 @@ std::vector<Route> Api::Routes() {
        .methods = {verb::get, verb::post, verb::head},
        .access = kApiKey,
        .label = "ping",
-       .query = QueryParameter("interval"),
+       .query = QueryParameters("interval", "schedule", "tz", "grace"),
        .handler = [this](RouteCall& c) { return heartbeats_.Ping(c); }},
       {.pattern = "/heartbeat/{slug}/fail",
        .methods = {verb::post},

@@ -16,16 +16,30 @@ HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_wr
   }
 }
 
-// Not a coroutine: a bad interval is answered at once, and the coroutine that stores the
+// Not a coroutine: bad settings are answered at once, and the coroutine that stores the
 // ping keeps only what it needs in its frame.
 asio::awaitable<Response> HeartbeatRoutes::Ping(RouteCall& call) {
-  std::optional<std::int64_t> interval;
-  if (call.param) {
-    Result<std::int64_t> parsed = ParseInterval(*call.param);
-    if (!parsed.ok()) return Ready(FromError(call.version(), parsed.error()));
-    interval = *parsed;
+  Result<MonitorSettings> settings = SettingsFromQuery(call);
+  if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
+  return StorePing(call.version(), std::move(call.slug), std::move(*settings), call.now);
+}
+
+Result<MonitorSettings> HeartbeatRoutes::SettingsFromQuery(const RouteCall& call) {
+  MonitorSettings s;
+  if (std::optional<std::string> interval = call.Param("interval")) {
+    Result<std::int64_t> parsed = ParseInterval(*interval);
+    if (!parsed.ok()) return parsed.error();
+    s.interval_secs = *parsed;
   }
-  return StorePing(call.version(), std::move(call.slug), interval, call.now);
+  s.schedule = call.Param("schedule");
+  s.tz = call.Param("tz");
+  if (std::optional<std::string> grace = call.Param("grace")) {
+    Result<std::int64_t> parsed = ParseDuration(*grace);
+    if (!parsed.ok()) return InvalidArgument("grace: " + parsed.error().message);
+    s.grace_secs = *parsed;
+  }
+  if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
+  return s;
 }
 
 asio::awaitable<Response> HeartbeatRoutes::Fail(RouteCall& call) {
@@ -33,10 +47,9 @@ asio::awaitable<Response> HeartbeatRoutes::Fail(RouteCall& call) {
 }
 
 asio::awaitable<Response> HeartbeatRoutes::StorePing(unsigned v, std::string slug,
-                                                     std::optional<std::int64_t> interval,
-                                                     UnixMillis now) {
+                                                     MonitorSettings settings, UnixMillis now) {
   Result<Monitor> m = co_await TimedStoreCall<Monitor>(calls_, ping_op_, [&](Callback<Monitor> cb) {
-    store_.Ping(std::move(slug), interval, now, std::move(cb));
+    store_.PingWith(std::move(slug), std::move(settings), now, std::move(cb));
   });
   if (!m.ok()) co_return FromError(v, m.error());
   if (on_write_ && m->check_at) on_write_(*m->check_at);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/lifecycle.h"
 #include "core/metrics.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
@@ -26,8 +27,11 @@ class HeartbeatRoutes {
   boost::asio::awaitable<Response> Fail(RouteCall& call);
 
  private:
-  boost::asio::awaitable<Response> StorePing(unsigned v, std::string slug,
-                                             std::optional<std::int64_t> interval, UnixMillis now);
+  // The settings a ping carries (?interval, ?schedule, ?tz, ?grace), validated: a 400
+  // names the field.
+  static Result<MonitorSettings> SettingsFromQuery(const RouteCall& call);
+  boost::asio::awaitable<Response> StorePing(unsigned v, std::string slug, MonitorSettings settings,
+                                             UnixMillis now);
   boost::asio::awaitable<Response> StoreFail(unsigned v, std::string slug, UnixMillis now);
 
   Store& store_;

@@ -29,6 +29,13 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   o["last_ping"] = OptionalSeconds(m.last_ping);
   o["next_due"] = ToUnixSeconds(m.next_due);
   o["interval_secs"] = m.interval_secs;
+  // SPEC §12: the schedule (or null: the interval applies), its zone, the grace, when the
+  // monitor alerts without a ping, and whether it is late (past next_due, within grace).
+  o["schedule"] = m.schedule ? boost::json::value(*m.schedule) : boost::json::value(nullptr);
+  o["tz"] = m.tz;
+  o["grace_secs"] = m.grace_secs;
+  o["alert_at"] = ToUnixSeconds(m.alert_at());
+  o["late"] = IsLate(m, now);
   o["paused"] = m.paused;
   o["failed"] = m.failed();
   o["alert_count"] = m.alert.alert_count;

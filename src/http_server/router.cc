@@ -166,7 +166,7 @@ boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const Requ
   label = entry->label;
   const Route& route = entry->route;
 
-  RouteCall call{req, context, {}, std::nullopt, clock_.Now()};
+  RouteCall call{req, context, {}, {}, clock_.Now()};
   if (route.access == Access::kApiKey) {
     if (auto refused = Authorize(*entry, req, context, call.now)) {
       return Ready(std::move(*refused));
@@ -175,11 +175,13 @@ boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const Requ
 
   if (route.query.kind != QuerySpec::Kind::kIgnored) {
     for (auto param : url.params(boost::urls::encoding_opts(true))) {
-      if (route.query.kind == QuerySpec::Kind::kParameter && param.key == route.query.name) {
-        if (call.param) {
+      auto known = std::find(route.query.names.begin(), route.query.names.end(), param.key);
+      if (route.query.kind == QuerySpec::Kind::kParameters && !param.key.empty() &&
+          known != route.query.names.end()) {
+        if (call.Param(*known)) {
           return Ready(ErrorResponse(v, status::bad_request, param.key + " given twice"));
         }
-        call.param = param.has_value ? param.value : std::string();
+        call.params.emplace_back(*known, param.has_value ? param.value : std::string());
         continue;
       }
       return Ready(

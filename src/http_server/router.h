@@ -4,6 +4,7 @@
 // path, the API key or metrics token, the query, 405 with Allow, the {slug}, the metrics
 // label and the dispatch. Safe to call from every I/O thread at once.
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/url/url_view.hpp>
@@ -36,28 +37,37 @@ enum class Access {
 // The query string a route takes.
 struct QuerySpec {
   enum class Kind {
-    kNothing,    // any parameter is a 400
-    kParameter,  // `name` at most once; any other parameter is a 400
-    kIgnored,    // anything, unread
+    kNothing,     // any parameter is a 400
+    kParameters,  // each of `names` at most once; any other parameter is a 400
+    kIgnored,     // anything, unread
   };
   Kind kind = Kind::kNothing;
-  std::string_view name;
+  std::array<std::string_view, 4> names{};  // the empty ones are unused
 };
 inline constexpr QuerySpec kNoQuery{};
 inline constexpr QuerySpec kAnyQuery{QuerySpec::Kind::kIgnored, {}};
-constexpr QuerySpec QueryParameter(std::string_view name) {
-  return {QuerySpec::Kind::kParameter, name};
+constexpr QuerySpec QueryParameters(std::string_view a, std::string_view b = {},
+                                    std::string_view c = {}, std::string_view d = {}) {
+  return {QuerySpec::Kind::kParameters, {a, b, c, d}};
 }
 
 // What a handler gets: the request and what the router read from it.
 struct RouteCall {
   const Request& req;
   const RequestContext& context;
-  std::string slug;                  // the {slug} of the path, a valid slug; empty if none
-  std::optional<std::string> param;  // the value of the route's query parameter, if given
-  UnixMillis now;                    // the clock's time when the request was routed
+  std::string slug;  // the {slug} of the path, a valid slug; empty if none
+  // The route's query parameters that were given (each at most once), with their values.
+  std::vector<std::pair<std::string_view, std::string>> params;
+  UnixMillis now;  // the clock's time when the request was routed
 
   unsigned version() const { return req.version(); }
+  // The value of query parameter `name`, if it was given.
+  std::optional<std::string> Param(std::string_view name) const {
+    for (const auto& [key, value] : params) {
+      if (key == name) return value;
+    }
+    return std::nullopt;
+  }
 };
 
 // Returns the coroutine that answers the call. It is called at once, and `call` dies when

@@ -41,6 +41,22 @@ void Store::Ping(std::string slug, std::optional<std::int64_t> interval_secs, Un
       AnswerAfter(std::move(done)));
 }
 
+void Store::PingWith(std::string slug, MonitorSettings settings, UnixMillis now,
+                     Callback<Monitor> done) {
+  if (!settings.schedule && !settings.tz && !settings.grace_secs) {
+    Ping(std::move(slug), settings.interval_secs, now, std::move(done));
+    return;
+  }
+  std::string key = slug;
+  Mutate(
+      std::move(key),
+      [slug = std::move(slug), settings = std::move(settings),
+       now](const std::optional<Monitor>& current) {
+        return Result<Mutation>(SignalWrite(current, Pinged(current, slug, settings, now), now));
+      },
+      AnswerAfter(std::move(done)));
+}
+
 void Store::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
   std::string key = slug;
   Mutate(

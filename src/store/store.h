@@ -79,6 +79,9 @@ class Store {
   // A successful ping (Pinged); answers the monitor as written. Virtual for a store's
   // faster path, which must give exactly the state Pinged gives (a property test on random
   // signal sequences holds each store to it).
+  // A ping carrying settings (SPEC §12's query parameters; valid: ValidateSettings): the
+  // fast path when it carries at most an interval, else Pinged through Mutate.
+  void PingWith(std::string slug, MonitorSettings settings, UnixMillis now, Callback<Monitor> done);
   virtual void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
                     Callback<Monitor> done);
   // A failure reported by the job (Failed); answers the monitor as written.

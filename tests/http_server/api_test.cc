@@ -1032,5 +1032,71 @@ TEST(AuthRateLimit, LimiterForgetsAnAddressOnceItsBucketIsFull) {
   EXPECT_FALSE(limiter.RetryAfter("10.0.0.1", 5000).has_value());
 }
 
+// --- schedules, zones and grace (SPEC §12) ----------------------------------------------
+
+// The test clock starts at 2026-09-21T14:13:20Z (Unix 1,790,000,000): 17:13:20 in Riga
+// (UTC+3 in September). The next 03:00 there is 2026-09-22T00:00:00Z.
+TEST_P(ApiTest, APingSetsAScheduleInAZoneWithAGrace) {
+  HttpResponse res = Get("/heartbeat/backup?schedule=0+3+*+*+*&tz=Europe/Riga&grace=15m");
+  ASSERT_EQ(res.status, 200u) << res.body;
+  EXPECT_EQ(res.json().at("next_due"), json::value("2026-09-22T00:00:00Z"));
+  json::object m = Monitor("backup");
+  EXPECT_EQ(m.at("schedule"), json::value("0 3 * * *"));
+  EXPECT_EQ(m.at("tz"), json::value("Europe/Riga"));
+  EXPECT_EQ(m.at("grace_secs"), json::value(900));
+  EXPECT_EQ(m.at("next_due"), json::value(1'790'035'200));
+  EXPECT_EQ(m.at("alert_at"), json::value(1'790'035'200 + 900));
+  EXPECT_EQ(m.at("late"), json::value(false));
+  // A plain ping keeps the settings and expects the next 03:00.
+  Advance(milliseconds(1'790'035'260'000 - Now()));  // 03:01 in Riga
+  EXPECT_EQ(Ping("backup"), "2026-09-23T00:00:00Z");
+  // An interval replaces the schedule; the grace stays.
+  EXPECT_EQ(Ping("backup", "?interval=1h"), Rfc3339(Now() + 3'600'000));
+  json::object after = Monitor("backup");
+  EXPECT_EQ(after.at("schedule"), json::value(nullptr));
+  EXPECT_EQ(after.at("grace_secs"), json::value(900));
+}
+
+TEST_P(ApiTest, AMonitorIsLateDuringItsGraceAndOverdueAfterIt) {
+  ASSERT_EQ(Ping("job", "?interval=5m&grace=10m").empty(), false);
+  Advance(milliseconds(5 * 60'000 + 1'000));
+  json::object late = Monitor("job");
+  EXPECT_EQ(late.at("status"), json::value("ok"));
+  EXPECT_EQ(late.at("late"), json::value(true));
+  Advance(milliseconds(10 * 60'000));
+  json::object overdue = Monitor("job");
+  EXPECT_EQ(overdue.at("status"), json::value("overdue"));
+  EXPECT_EQ(overdue.at("late"), json::value(false));
+}
+
+TEST_P(ApiTest, BadSettingsAre400NamingTheFieldAndChangeNothing) {
+  Ping("kept", "?interval=10m");
+  const json::object before = Monitor("kept");
+  struct Case {
+    std::string query;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"?schedule=0+25+*+*+*", "schedule: "},
+           {"?schedule=0+0+30+2+*", "schedule: "},
+           {"?schedule=*+*+*+*", "schedule: "},
+           {"?schedule=0+3+*+*+*&tz=Mars/Olympus", "tz: "},
+           {"?interval=5m&schedule=0+3+*+*+*", "interval and schedule"},
+           {"?grace=-5m", "grace: "},
+           {"?grace=366d", "grace: "},
+           {"?grace=soon", "grace: "},
+           {"?schedule=0+3+*+*+*&schedule=0+4+*+*+*", "schedule given twice"},
+       }) {
+    for (const std::string slug : {"kept", "never-made"}) {
+      HttpResponse res = Get("/heartbeat/" + slug + c.query);
+      EXPECT_EQ(res.status, 400u) << c.query << " " << res.body;
+      std::string error = res.status == 400 ? std::string(res.json().at("error").as_string()) : "";
+      EXPECT_EQ(error.find(c.field), 0u) << c.query << ": " << error;
+    }
+  }
+  EXPECT_EQ(Monitor("kept"), before);
+  EXPECT_EQ(Get("/monitors/never-made").status, 404u);
+}
+
 }  // namespace
 }  // namespace heartbeat::testing

@@ -141,7 +141,7 @@ class RouterTest : public ::testing::Test {
             .query = query,
             .handler = [](http::RouteCall& c) {
               return http::Ready(http::Json(c.version(), boost::beast::http::status::ok,
-                                            c.slug + "|" + c.param.value_or("-")));
+                                            c.slug + "|" + c.Param("n").value_or("-")));
             }};
   }
 
@@ -170,7 +170,7 @@ TEST_F(RouterTest, PatternsMatchWholeSegmentsAndCaptureAValidSlug) {
 
 TEST_F(RouterTest, AQueryParameterIsTakenOnceAndAnyOtherRefused) {
   std::vector<http::Route> routes;
-  routes.push_back(Echo("/a/{slug}", "a", http::QueryParameter("n")));
+  routes.push_back(Echo("/a/{slug}", "a", http::QueryParameters("n")));
   routes.push_back(Echo("/b", "b", http::kAnyQuery));
   routes.push_back(Echo("/c", "c"));
   http::Router router(std::move(routes), keys_, clock_);
