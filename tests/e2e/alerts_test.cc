@@ -293,6 +293,45 @@ TEST_P(Alerts, SigtermStopsWithinFiveSecondsWhileASendHangsAndTheAlertGoesOutAft
   Stop(again);
 }
 
+// SPEC §12 against the real binary, on SQLite and DynamoDB: a ping sets a schedule, zone and
+// grace; a plain ping keeps them (the stores' fast ping must leave a scheduled monitor to
+// core); a restart finds them as they were.
+TEST_P(Alerts, AScheduleZoneAndGraceSurviveAPlainPingAndARestart) {
+  AddKey();
+  Process& serve = Serve(Env());
+  HttpResponse set = Post("/heartbeat/nightly?schedule=0+3+*+*+*&tz=Europe/Riga&grace=15m");
+  ASSERT_EQ(set.status, 200u) << set.body;
+  auto monitor = [&] {
+    HttpClient client(port_);
+    HttpResponse r = client.Authed("GET", "/monitors/nightly", key_);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.json().as_object();
+  };
+  boost::json::object m = monitor();
+  EXPECT_EQ(m.at("schedule"), boost::json::value("0 3 * * *"));
+  EXPECT_EQ(m.at("tz"), boost::json::value("Europe/Riga"));
+  EXPECT_EQ(m.at("grace_secs"), boost::json::value(900));
+  const std::int64_t next_due = m.at("next_due").as_int64();
+  EXPECT_EQ(m.at("alert_at").as_int64(), next_due + 900);
+  // 03:00 in Riga is 00:00 or 01:00 UTC (summer or winter time), within the next day.
+  EXPECT_EQ(next_due % 3600, 0);
+  EXPECT_TRUE((next_due / 3600) % 24 == 0 || (next_due / 3600) % 24 == 1) << next_due;
+
+  HttpResponse plain = PingSlug("nightly");
+  EXPECT_THAT(plain.body, HasSubstr(R"("status":"ok")"));
+  boost::json::object after = monitor();
+  EXPECT_EQ(after.at("schedule"), boost::json::value("0 3 * * *"));
+  EXPECT_EQ(after.at("next_due").as_int64(), next_due);
+  Stop(serve);
+
+  Serve(Env());
+  boost::json::object restarted = monitor();
+  EXPECT_EQ(restarted.at("schedule"), boost::json::value("0 3 * * *"));
+  EXPECT_EQ(restarted.at("tz"), boost::json::value("Europe/Riga"));
+  EXPECT_EQ(restarted.at("grace_secs"), boost::json::value(900));
+  EXPECT_EQ(restarted.at("next_due").as_int64(), next_due);
+}
+
 // A Telegram that is slow but working: sendMessage answers 200 only after 20 s. The send
 // waits for the answer (the timeout is 60 s) and the message arrives once; a send timeout
 // shorter than the answer (it was 15 s) cut it and sent it again, one copy per attempt.
