@@ -283,6 +283,17 @@ class ObservedStore final : public ForwardingStore {
 
 // --- the Deliverer with a fake clock ---
 
+// Leases of 600 ms (fake time) are renewed every 200 ms (real time): the tests move the
+// fake clock by half a lease, wait for the renewal made at the new time, and let another
+// sender look.
+constexpr std::int64_t kShortLeaseMs = 600;
+
+DelivererOptions ShortLease() {
+  DelivererOptions o;
+  o.lease_ms = kShortLeaseMs;
+  return o;
+}
+
 class DelivererTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   ~DelivererTest() override { store_->Close(); }
@@ -295,6 +306,25 @@ class DelivererTest : public ::testing::TestWithParam<StoreKind> {
   }
   // Queues a FAILED alert for "job" and starts its send with `d`, which hangs in the
   // notifier until released: the alert is held, its lease running.
+  // Three leases in half-lease steps: at each, the lease held by the first sender is
+  // renewed (seen through `observed`), and sender `b` finds nothing it may take; `then` runs
+  // after each step.
+  template <class Observed>
+  void ExpectHeldForThreeLeases(Observed& observed, Deliverer& b,
+                                const std::function<void()>& then = {}) {
+    bool renewing = true;
+    for (int step = 1; step <= 6; ++step) {
+      clock_.Advance(milliseconds(kShortLeaseMs / 2));
+      if (renewing) {
+        renewing = observed.WaitForRenewalUntil(clock_.Now() + kShortLeaseMs, milliseconds(3000));
+        EXPECT_TRUE(renewing) << "no renewal at step " << step;
+      }
+      Result<DeliveryStats> other = b.DeliverReady();
+      EXPECT_TRUE(other.ok() && other->sent + other->retried + other->rejected == 0u)
+          << "another sender took the alert at step " << step;
+      if (then) then();
+    }
+  }
   void StartHeldSend(Deliverer& d, std::chrono::milliseconds wait = std::chrono::seconds(5)) {
     notifier_.Hold("job");
     QueueFailed("job", kT0);
@@ -577,17 +607,6 @@ TEST_P(DelivererTest, SuccessfulSendWhoseRecordFailedOnceIsNotSentAgain) {
 
 // --- leases renewed while an alert is being sent or recorded ---
 
-// Leases of 600 ms (fake time) are renewed every 200 ms (real time): the tests move the
-// fake clock by half a lease, wait for the renewal made at the new time, and let another
-// sender look.
-constexpr std::int64_t kShortLeaseMs = 600;
-
-DelivererOptions ShortLease() {
-  DelivererOptions o;
-  o.lease_ms = kShortLeaseMs;
-  return o;
-}
-
 // Telegram is slow, not down: the send outlasts its lease many times over. The lease is
 // renewed meanwhile, so another sender on the same store's data (another process: a
 // replica, `heartbeat check`, the Lambda) never claims the alert, and it goes out once.
@@ -604,17 +623,7 @@ TEST_P(DelivererOnTwoStores, ASendLongerThanTheLeaseKeepsItSoNoOtherSenderSendsI
 
   // Three leases in half-lease steps. (No ASSERT until the send is released: the pending
   // future would wait for it forever.)
-  bool renewing = true;
-  for (int step = 1; step <= 6; ++step) {
-    clock_.Advance(milliseconds(kShortLeaseMs / 2));
-    if (renewing) {
-      renewing = observed.WaitForRenewalUntil(clock_.Now() + kShortLeaseMs, milliseconds(3000));
-      EXPECT_TRUE(renewing) << "no renewal at step " << step;
-    }
-    Result<DeliveryStats> other = b.DeliverReady();
-    EXPECT_TRUE(other.ok() && other->sent + other->retried + other->rejected == 0u)
-        << "another sender took the alert at step " << step;
-  }
+  ExpectHeldForThreeLeases(observed, b);
   notifier_.Release("job");
   Result<DeliveryStats> first = round.get();
   ASSERT_TRUE(first.ok());
@@ -642,19 +651,8 @@ TEST_P(DelivererOnTwoStores, ASentAlertWhoseRecordKeepsFailingStaysLeasedWhileIt
   EXPECT_EQ(s.sent, 1u);
   EXPECT_EQ(s.errors, 1u);
 
-  bool renewing = true;
-  for (int step = 1; step <= 6; ++step) {
-    clock_.Advance(milliseconds(kShortLeaseMs / 2));
-    if (renewing) {
-      renewing = observed.WaitForRenewalUntil(clock_.Now() + kShortLeaseMs, milliseconds(3000));
-      EXPECT_TRUE(renewing) << "no renewal at step " << step;
-    }
-    // The other process looks first, then the sender's own round retries the record.
-    Result<DeliveryStats> other = b.DeliverReady();
-    EXPECT_TRUE(other.ok() && other->sent + other->retried + other->rejected == 0u)
-        << "another sender took the alert at step " << step;
-    ASSERT_TRUE(a.DeliverReady().ok());
-  }
+  // The other process looks first, then the sender's own round retries the record.
+  ExpectHeldForThreeLeases(observed, b, [&] { EXPECT_TRUE(a.DeliverReady().ok()); });
   EXPECT_TRUE(telegram_b.Calls().empty()) << "the alert was sent twice";
   EXPECT_EQ(Pending(), 1);
 
