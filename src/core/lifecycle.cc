@@ -59,8 +59,7 @@ void ApplySettings(Monitor& m, const MonitorSettings& s) {
     m.interval_secs = *s.interval_secs;
     m.schedule = std::nullopt;
   }
-  if (s.schedule)
-    m.schedule = CachedSchedule(*s.schedule) ? std::optional(*s.schedule) : std::nullopt;
+  if (s.schedule) m.schedule = *s.schedule;
   if (s.tz) m.tz = *s.tz;
   if (s.grace_secs) m.grace_secs = *s.grace_secs;
 }
