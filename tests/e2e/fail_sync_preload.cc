@@ -22,22 +22,21 @@ Fn Next(const char* name) {
   return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
 }
 
+// The real call, or EIO while the trigger file exists.
+int SyncOrFail(int (*real)(int), int fd) {
+  if (!Failing()) return real(fd);
+  errno = EIO;
+  return -1;
+}
+
 }  // namespace
 
 extern "C" int fdatasync(int fd) {
   static auto real = Next<int (*)(int)>("fdatasync");
-  if (Failing()) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+  return SyncOrFail(real, fd);
 }
 
 extern "C" int fsync(int fd) {
   static auto real = Next<int (*)(int)>("fsync");
-  if (Failing()) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+  return SyncOrFail(real, fd);
 }
