@@ -124,9 +124,12 @@ TEST_F(FaultDisk, AFullDiskAnswers503AndHealsByItselfOnceSpaceIsBack) {
   ASSERT_EQ(refused.status, 503u) << refused.body;
   EXPECT_NE(refused.body.find("disk is full"), std::string::npos) << refused.body;
   // While writes keep failing the store stays unhealthy, and the server says why.
+  bool healthz_refused = false;
   for (auto until = Steady::now() + milliseconds(1500); Steady::now() < until;) {
     EXPECT_NE(Ask("POST", "/heartbeat/while-full-" + padding, key).status, 200u);
+    healthz_refused = healthz_refused || Ask("GET", "/healthz", "").status == 503u;
   }
+  EXPECT_TRUE(healthz_refused) << "/healthz stayed 200 while writes failed";
   EXPECT_TRUE(serve->WaitForStderr("the store is failing", kBound)) << serve->Stderr();
   EXPECT_TRUE(LineWith(serve->Stderr(), "the store is failing", "disk is full")) << serve->Stderr();
 
