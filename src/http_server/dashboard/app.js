@@ -303,13 +303,20 @@
     let next = REFRESH_MS;
     try {
       const slug = state.route.view === "monitor" ? state.route.slug : null;
-      const detail = slug === null ? null : page.fetch(slug); // never rejects
+      // The history is read alongside the list, unless the last list said there is no such
+      // monitor (then only if this list has it).
+      const known = slug !== null && (state.refreshes === 0 || state.monitors.some((m) => m.slug === slug));
+      let detail = known ? page.fetch(slug) : null; // never rejects
       const data = await api("GET", "/monitors");
+      if (generation !== state.generation || !state.key) return;
+      const listed = slug !== null && data && Array.isArray(data.monitors) &&
+        data.monitors.some((m) => m && m.slug === slug);
+      if (detail === null && listed) detail = page.fetch(slug);
       const extra = detail === null ? null : await detail;
       if (generation !== state.generation || !state.key) return;
       if (extra && extra.unauthorized) throw extra.unauthorized;
       applyList(data);
-      if (extra && state.route.slug === slug) page.applyDetail(extra);
+      if (extra && listed && state.route.slug === slug) page.applyDetail(extra);
       setOnline(true);
     } catch (err) {
       if (generation !== state.generation || !state.key) return;
@@ -362,7 +369,7 @@
     ui.listView.hidden = onMonitor;
     ui.monitorView.hidden = !onMonitor;
     if (onMonitor) {
-      if (previous.slug !== route.slug || previous.view !== "monitor") page.open(route.slug);
+      if (page.current() !== route.slug) page.open(route.slug);
       page.applyMonitor(state.monitors.find((m) => m.slug === route.slug) ?? null, state.refreshes > 0);
       if (event) page.focusTitle();
       updateTitle();

@@ -591,7 +591,9 @@
       }).observe(ui.body);
     }
 
-    return { open, clear, applyMonitor, fetch: fetchDetail, applyDetail, renderTimes, focusTitle };
+    const current = () => (page ? page.slug : null);
+
+    return { open, clear, current, applyMonitor, fetch: fetchDetail, applyDetail, renderTimes, focusTitle };
   }
 
   window.HeartbeatMonitorPage = { create };
