@@ -457,7 +457,7 @@
          el("span", { class: "badges" }, badge, extras)),
       el("td", { class: "cell-last", dataset: { label: "Last ping" } }, lastPing),
       el("td", { class: "cell-next", dataset: { label: "Next due" } }, nextDue),
-      el("td", { class: "cell-interval", dataset: { label: "Interval" } }, intervalText),
+      el("td", { class: "cell-interval", dataset: { label: "Schedule" } }, intervalText),
       el("td", { class: "cell-alerts num", dataset: { label: "Alerts sent" } }, alerts),
       el("td", { class: "cell-actions" }, el("div", { class: "actions" }, toggle, remove)));
     return { slug, tr, link, badge, badgeIcon, badgeText, extras, extrasKey: "", lastPing, nextDue,
@@ -514,6 +514,7 @@
       Number.isFinite(m.next_due) ? new Date(m.next_due * 1000).toISOString() : null);
     setAttr(row.nextDue, "title", due.title);
     row.nextDue.classList.toggle("late", due.late);
+    row.nextDue.classList.toggle("grace", due.grace);
     row.nextDue.classList.toggle("muted", row.status === "paused");
     const badges = extraBadges(m, now);
     const key = badgesKey(badges);
@@ -525,19 +526,19 @@
 
   // The next deadline in words: "in 5 min", "late by 2 min", "overdue for 1 h", "paused".
   function dueText(m, status, now) {
-    if (!Number.isFinite(m.next_due)) return { text: "—", title: null, late: false };
+    if (!Number.isFinite(m.next_due)) return { text: "—", title: null, late: false, grace: false };
     if (status === "paused") {
       return { text: "paused", title: "No deadline while paused; unpausing starts a fresh period",
-               late: false };
+               late: false, grace: false };
     }
     const diff = m.next_due - now;
     if (status === "ok" && m.late === true) {
-      return { text: `late by ${span(-diff)}`, late: true,
+      return { text: `late by ${span(-diff)}`, late: true, grace: true,
                title: `Was due ${utc(m.next_due)}` +
                       (Number.isFinite(m.alert_at) ? `; alerts at ${utc(m.alert_at)}` : "") };
     }
     const late = status !== "ok" || diff < 0;
-    return { text: late ? `overdue for ${span(-diff)}` : `in ${span(diff)}`, late,
+    return { text: late ? `overdue for ${span(-diff)}` : `in ${span(diff)}`, late, grace: false,
              title: `${late ? "Was due" : "Due"} ${utc(m.next_due)}` };
   }
 

@@ -397,14 +397,17 @@
                     `${Number.isFinite(p.exit_code) ? `, exit code ${p.exit_code}` : ""}` +
                     `${at === null ? "" : `, ${utc(Math.floor(at))}`}`)));
       });
+      // The first and last run's times: "12-07 03:00", or "03:00:12" when all on one day.
       const first = seconds(runs[0].at);
       const last = seconds(runs[runs.length - 1].at);
+      const oneDay = first !== null && last !== null && utc(first).slice(0, 10) === utc(last).slice(0, 10);
+      const label = (t) => (oneDay ? utc(Math.floor(t)).slice(11, 19) : utc(Math.floor(t)).slice(5, 16));
       if (first !== null) {
-        root.append(svgEl("text", { class: "axis", x: pad.left, y: height - 6 }, utc(Math.floor(first)).slice(5, 16)));
+        root.append(svgEl("text", { class: "axis", x: pad.left, y: height - 6 }, label(first)));
       }
       if (last !== null && runs.length > 1) {
         root.append(svgEl("text", { class: "axis", x: width - pad.right, y: height - 6, "text-anchor": "end" },
-                          utc(Math.floor(last)).slice(5, 16)));
+                          label(last)));
       }
       ui.chart.replaceChildren(root);
     }
