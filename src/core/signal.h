@@ -57,6 +57,7 @@ struct SignalSource {
   std::string method;       // GET, POST, HEAD
   std::string remote_addr;  // the peer's address
   std::string user_agent;   // as sent, possibly empty
+  friend bool operator==(const SignalSource&, const SignalSource&) = default;
 };
 
 // One entry of a monitor's history (GET /monitors/{slug}/pings).

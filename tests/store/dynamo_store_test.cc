@@ -366,6 +366,7 @@ TEST_F(DynamoStoreTest, AFailedPartitionMoveStillAnswersThePing) {
   o.check_partitions = 4;  // "stuck" belongs in CHECK#i: the ping tries to move it
   auto store = DynamoStore::Open(o);
   ASSERT_TRUE(store.ok()) << store.error().message;
+  (*store)->KeepPings(0);  // the monitor's own requests only
   auto pinged = Await<Monitor>(
       [&](Callback<Monitor> cb) { (*store)->Ping("stuck", std::nullopt, kBase, std::move(cb)); });
   (*store)->Close();
@@ -391,8 +392,14 @@ TEST_F(DynamoStoreTest, AMonitorUnpausedByAnotherWriterComesBackToTheChecker) {
 }
 
 // A ping is one UpdateItem (issue #4: no read before the write), with or without an
-// interval, new monitor or not.
+// interval, new monitor or not, when the history is off (PINGS_KEPT=0, SPEC §12); with it,
+// one BatchWriteItem more.
 TEST_F(DynamoStoreTest, APingIsOneRequest) {
+  Ping("with-history", 300, kBase);
+  std::int64_t with_history = store_->RequestsSent();
+  Ping("with-history", 300, kBase + 1);
+  EXPECT_EQ(store_->RequestsSent() - with_history, 2);
+  store_->KeepPings(0);
   std::vector<std::string> slugs;
   for (int i = 0; i < 50; ++i) slugs.push_back("one-" + std::to_string(i));
   std::int64_t before = store_->RequestsSent();
