@@ -74,6 +74,13 @@ void InstallHandlers() {
 
   // A reader of our output that went away must not kill us before the report.
   ::signal(SIGPIPE, SIG_IGN);
+
+  // Blocked by whoever started us (a mask is inherited), they would never be passed on.
+  sigset_t ours;
+  sigemptyset(&ours);
+  for (int sig : kForwarded) sigaddset(&ours, sig);
+  sigaddset(&ours, SIGCHLD);
+  ::sigprocmask(SIG_UNBLOCK, &ours, nullptr);
 }
 
 void Warn(const std::string& line) { std::cerr << kPrefix << "warning: " << line << std::endl; }

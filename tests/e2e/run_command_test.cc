@@ -243,6 +243,24 @@ TEST_F(RunCommand, SignalsArePassedToTheCommandWhileItsOutputFlowsLive) {
   EXPECT_EQ(r[5].body, "ready\n");
 }
 
+// Started with the signals blocked (a mask is inherited, from cron or an init system), the
+// wrapper unblocks them: they are still passed on.
+TEST_F(RunCommand, SignalsBlockedByTheParentAreStillPassedOn) {
+  sigset_t block, previous;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGCHLD);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &previous), 0);
+  Process p({"run", "--slug", "job", "--", "sh", "-c", "echo ready; exec sleep 30"}, Env(),
+            dir_.path());
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return p.Stdout() == "ready\n"; })) << p.Stderr();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 128 + SIGTERM);
+}
+
 // A command that handles the signal decides the exit code.
 TEST_F(RunCommand, ACommandThatTrapsTheSignalChoosesItsExitCode) {
   Process p({"run", "--slug", "job", "--", "sh", "-c",
