@@ -19,11 +19,22 @@
 #   bootstrap          a /bin/sh script (provided.al2023 has /bin/sh: bash), shown below
 #   bin/heartbeat      the one heartbeat binary, stripped
 #   lib/               ld-linux-<arch>.so.*, libc.so.6, libstdc++.so.6, libcurl, ...
+#   zoneinfo/          the tz database: Debian's tzdata, its TZif files only
 #
 # bootstrap execs  lib/ld-linux-*.so.* --library-path lib --argv0 bootstrap bin/heartbeat:
 # only lib/ is searched (whatever LD_LIBRARY_PATH Lambda sets), and --argv0 (glibc >= 2.33,
 # which the bundled loader is) names the process `bootstrap`, which is how the binary knows
 # to run as the Lambda runtime (src/app/cli.cc) rather than as the `heartbeat` CLI.
+#
+# Cron schedules are evaluated in IANA time zones by cctz, which reads the zone files under
+# $TZDIR, else /usr/share/zoneinfo (FileZoneInfoSource::Open in cctz's time_zone_info.cc,
+# so in Debian 12's cctz 2.3 as upstream), and provided.al2023 is not sure to have that. So the
+# zip carries the zones of this machine's tzdata in zoneinfo/ (tzdata 2025b: 599 zones,
+# 0.7 MB, 0.4 MB more zip; an alias such as US/Eastern is a copy, as Lambda is not sure to
+# keep a zip's symlinks; not right/, leap-second zones cctz rejects, nor posix/, the same
+# zones again, nor the tables zone.tab, tzdata.zi, ...), and bootstrap exports TZDIR
+# pointing there unless the function's environment sets TZDIR. New tz rules (a country
+# changing its clocks) reach the Lambda by rebuilding the zip after an upgrade of tzdata.
 #
 # Environment (for tests): HEARTBEAT_LAMBDA_BINARY packages that x86_64 binary as it is
 # instead of building build/heartbeat; HEARTBEAT_LAMBDA_OUT is the output folder instead of
@@ -153,6 +164,24 @@ done <<<"$listing"
 "$strip_tool" --strip-unneeded -o "$stage/bin/heartbeat" "$binary"
 chmod 0755 "$stage/bin/heartbeat"
 
+# The tz database: every file of it that is a zone (TZif), aliases copied, without right/,
+# posix/ and localtime (this machine's zone, a link to /etc/localtime).
+tzsrc=/usr/share/zoneinfo
+[ -f "$tzsrc/Europe/Riga" ] ||
+  die "no tz database at $tzsrc (apt-get install tzdata, as scripts/install-deps.sh does)"
+zones=()
+while IFS= read -r -d '' zone; do
+  magic=""
+  IFS= read -r -n 4 magic <"$tzsrc/$zone" 2>/dev/null || true
+  [ "$magic" = TZif ] && zones+=("$zone")
+done < <(cd "$tzsrc" && find . \( -path ./right -o -path ./posix -o -path ./localtime \) -prune -o \
+  \( -type f -o -type l \) -printf '%P\0' | sort -z)
+[ ${#zones[@]} -gt 0 ] || die "no zone file (TZif) in $tzsrc"
+mkdir -p "$stage/zoneinfo"
+(cd "$tzsrc" && cp -L --parents -t "$stage/zoneinfo" -- "${zones[@]}")
+find "$stage/zoneinfo" -type d -exec chmod 0755 {} +
+find "$stage/zoneinfo" -type f -exec chmod 0644 {} +
+
 cat >"$stage/bootstrap" <<SCRIPT
 #!/bin/sh
 # heartbeat's AWS Lambda entry point (provided.al2023). The binary runs on the C and C++
@@ -163,6 +192,16 @@ case "\$0" in
   */*) here="\${0%/*}" ;;
   *) here=. ;;
 esac
+# The tz database for cron schedules in IANA zones: the bundled zoneinfo/ (cctz reads
+# \$TZDIR, else /usr/share/zoneinfo, which provided.al2023 may lack), unless the function's
+# environment names another.
+if [ -z "\${TZDIR:-}" ]; then
+  case "\$here" in
+    /*) TZDIR="\$here/zoneinfo" ;;
+    *) TZDIR="\$PWD/\$here/zoneinfo" ;;
+  esac
+  export TZDIR
+fi
 exec "\$here/lib/$loader" --library-path "\$here/lib" --argv0 bootstrap "\$here/bin/heartbeat" "\$@"
 SCRIPT
 chmod 0755 "$stage/bootstrap"
@@ -170,6 +209,6 @@ chmod 0644 "$stage"/lib/*
 chmod 0755 "$stage/lib/$loader"
 
 rm -f "$out/bootstrap.zip"
-(cd "$stage" && zip -q -r -X "$out/bootstrap.zip" bootstrap bin lib)
+(cd "$stage" && zip -q -r -X "$out/bootstrap.zip" bootstrap bin lib zoneinfo)
 echo "build-lambda: $out/bootstrap.zip ($(du -k "$out/bootstrap.zip" | cut -f1) KiB," \
-  "$(ls "$stage/lib" | wc -l) libraries bundled, loader $loader)" >&2
+  "$(ls "$stage/lib" | wc -l) libraries bundled, loader $loader, ${#zones[@]} time zones)" >&2

@@ -1,4 +1,5 @@
-# The Rust version's two tables, unchanged, so that a deployment of it can switch over.
+# The Rust version's two tables, unchanged, so that a deployment of it can switch over, and
+# the ping history of heartbeat's own (SPEC §12).
 
 resource "aws_dynamodb_table" "monitors" {
   name         = local.monitors_table_name
@@ -53,6 +54,39 @@ resource "aws_dynamodb_table" "api_keys" {
   attribute {
     name = "key_hash"
     type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+}
+
+# Ping history (PINGS_TABLE, SPEC §12): an item per ping (success, start, fail, log) with its
+# body, under the monitor's slug; the sort key `sk` orders a monitor's entries. The store
+# keeps the last PINGS_KEPT of each monitor and deletes older ones (PINGS_KEPT=0: no history,
+# nothing written here). Items past their expires_at (Unix seconds, set by the store) are
+# removed by DynamoDB's TTL, which costs no write.
+resource "aws_dynamodb_table" "pings" {
+  name         = local.pings_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "slug"
+  range_key    = "sk"
+
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "slug"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 
   point_in_time_recovery {

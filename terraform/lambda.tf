@@ -29,6 +29,7 @@ resource "aws_lambda_function" "checker" {
       HEARTBEAT_STORE               = "dynamodb"
       HEARTBEAT_TABLE_NAME          = aws_dynamodb_table.monitors.name
       HEARTBEAT_API_KEYS_TABLE_NAME = aws_dynamodb_table.api_keys.name
+      PINGS_TABLE                   = aws_dynamodb_table.pings.name
       TELEGRAM_BOT_TOKEN_PARAM      = aws_ssm_parameter.telegram_bot_token.name
       TELEGRAM_CHAT_ID_PARAM        = aws_ssm_parameter.telegram_chat_id.name
       ALERT_REPEAT_INTERVAL         = var.alert_repeat_interval

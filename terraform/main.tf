@@ -1,6 +1,7 @@
 locals {
   monitors_table_name = "${var.name_prefix}-monitors"
   api_keys_table_name = "${var.name_prefix}-api-keys"
+  pings_table_name    = "${var.name_prefix}-pings"
   function_name       = "${var.name_prefix}-checker"
   bot_token_parameter = "/${var.name_prefix}/telegram-bot-token"
   chat_id_parameter   = "/${var.name_prefix}/telegram-chat-id"

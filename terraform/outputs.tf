@@ -13,6 +13,11 @@ output "api_keys_table_name" {
   value       = aws_dynamodb_table.api_keys.name
 }
 
+output "pings_table_name" {
+  description = "PINGS_TABLE for the API replicas."
+  value       = aws_dynamodb_table.pings.name
+}
+
 output "check_partitions" {
   description = "CHECK_PARTITIONS for the API replicas (the same as the checker's)."
   value       = var.check_partitions

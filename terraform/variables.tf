@@ -5,7 +5,7 @@ variable "aws_region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every name: tables <prefix>-monitors and <prefix>-api-keys (the Rust version's names with the default), function <prefix>-checker, parameters /<prefix>/telegram-*, IAM user <prefix>-api."
+  description = "Prefix of every name: tables <prefix>-monitors and <prefix>-api-keys (the Rust version's names with the default) and <prefix>-pings, function <prefix>-checker, parameters /<prefix>/telegram-*, IAM user <prefix>-api."
   type        = string
   default     = "heartbeat"
 
@@ -88,13 +88,13 @@ variable "log_retention_days" {
 }
 
 variable "point_in_time_recovery" {
-  description = "DynamoDB point-in-time recovery (continuous backups of the last 35 days) for both tables."
+  description = "DynamoDB point-in-time recovery (continuous backups of the last 35 days) for every table."
   type        = bool
   default     = true
 }
 
 variable "deletion_protection" {
-  description = "DynamoDB deletion protection for both tables: set it to false (and apply) before terraform destroy."
+  description = "DynamoDB deletion protection for every table: set it to false (and apply) before terraform destroy."
   type        = bool
   default     = true
 }

@@ -19,6 +19,7 @@ Result<std::unique_ptr<DynamoStore>> OpenDynamoStore(const Config& config) {
   DynamoStoreOptions options;
   options.monitors_table = config.monitors_table;
   options.keys_table = config.keys_table;
+  options.pings_table = config.pings_table;
   options.check_partitions = config.check_partitions;
   options.store_timeout = std::chrono::milliseconds(config.store_timeout_ms);
   // A stall shows in Healthy() after 2 s, or sooner when the deadline itself is shorter.
@@ -61,11 +62,13 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config, CreateStore creat
         if (store.error().code != ErrorCode::kNotFound) return store.error();
         return NotFound(store.error().message + "; create it with `heartbeat store init`");
       }
+      (*store)->KeepPings(config.pings_kept);
       return std::unique_ptr<Store>(std::move(*store));
     }
     case StoreSpec::Kind::kDynamo: {
       auto store = OpenDynamoStore(config);
       if (!store.ok()) return store.error();
+      (*store)->KeepPings(config.pings_kept);
       return std::unique_ptr<Store>(std::move(*store));
     }
   }

@@ -33,6 +33,7 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   take("MONITORS_TABLE", c.monitors_table);
   take("HEARTBEAT_API_KEYS_TABLE_NAME", c.keys_table);
   take("KEYS_TABLE", c.keys_table);
+  take("PINGS_TABLE", c.pings_table);
   take("AWS_DEFAULT_REGION", c.aws_region);
   take("AWS_REGION", c.aws_region);
   auto set = [&](const char* name) {
@@ -61,6 +62,22 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
     }
     c.check_partitions = std::stoi(p);
   }
+  // Whole numbers from 0 to `max`.
+  auto count = [&](const char* name, std::int64_t max, std::int64_t& field) -> Status {
+    auto it = env.find(name);
+    if (it == env.end()) return Ok{};
+    const std::string& v = it->second;
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(v) > max) {
+      return InvalidArgument(std::string(name) + ": '" + v + "' is not a number from 0 to " +
+                             std::to_string(max));
+    }
+    field = std::stoll(v);
+    return Ok{};
+  };
+  if (Status s = count("PINGS_KEPT", 10'000, c.pings_kept); !s.ok()) return s;
+  // DynamoDB's items end at 400 KB; a ping's body is at most 1 MiB anyway.
+  if (Status s = count("PING_BODY_LIMIT", 100'000, c.ping_body_limit); !s.ok()) return s;
   if (auto it = env.find("HEARTBEAT_THREADS"); it != env.end()) {
     const std::string& t = it->second;
     if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos) {

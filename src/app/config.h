@@ -21,6 +21,11 @@ struct Config {
   std::string bind_addr = "0.0.0.0:3000";
   std::string monitors_table = "heartbeat-monitors";
   std::string keys_table = "heartbeat-api-keys";
+  std::string pings_table = "heartbeat-pings";  // PINGS_TABLE: the history on DynamoDB
+  // PINGS_KEPT: history entries kept per monitor (0: no history); PING_BODY_LIMIT: the bytes
+  // of a signal's body kept.
+  std::int64_t pings_kept = 100;
+  std::int64_t ping_body_limit = 10'000;
   std::string aws_region;
   // Whether AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are set (non-empty); the values stay
   // in the environment, where aws::ResolveCredentials reads them.

@@ -1,5 +1,7 @@
 #include "core/alert.h"
 
+#include <algorithm>
+
 namespace heartbeat {
 
 std::string_view ToString(AlertKind kind) {
@@ -12,8 +14,18 @@ std::string_view ToString(AlertKind kind) {
       return "repeat";
     case AlertKind::kRecovered:
       return "recovered";
+    case AlertKind::kTimedOut:
+      return "timed_out";
   }
   return "overdue";
+}
+
+std::optional<AlertKind> AlertKindFromString(std::string_view text) {
+  for (AlertKind k : {AlertKind::kOverdue, AlertKind::kFailed, AlertKind::kRepeat,
+                      AlertKind::kRecovered, AlertKind::kTimedOut}) {
+    if (ToString(k) == text) return k;
+  }
+  return std::nullopt;
 }
 
 std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms) {
@@ -30,17 +42,27 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
 
   if (!state.active()) {
     if (!overdue) return std::nullopt;
+    std::optional<UnixMillis> run_deadline = m.run_deadline();
     if (m.failed()) {
       alert.kind = AlertKind::kFailed;
       alert.deadline = *m.failed_at;
+      alert.exit_code = m.last_exit_code;
+      alert.body_tail = m.fail_tail;
+    } else if (m.run_timed_out(now) && !(m.alert_at() < *run_deadline)) {
+      // The run's limit came first (or alone): that is the outage.
+      alert.kind = AlertKind::kTimedOut;
+      alert.deadline = *run_deadline;
+      alert.run_started_at = m.last_start;
+      alert.max_runtime_secs = m.max_runtime_secs;
     }
     alert.down_since = alert.deadline;
     return Decision{alert, state, AlertState{now, now, 1, alert.deadline}};
   }
   // A ping since the last alert is a recovery, even when the monitor went overdue again
-  // before anyone looked: the new outage then gets its own first alert next.
-  const bool pinged_since_alert =
-      !m.failed() && state.last_alerted_at && m.next_due > *state.last_alerted_at;
+  // before anyone looked: the new outage then gets its own first alert next. A run that is
+  // still running past its limit is not over, whatever the deadline says.
+  const bool pinged_since_alert = !m.failed() && !m.run_timed_out(now) && state.last_alerted_at &&
+                                  m.next_due > *state.last_alerted_at;
   if (!overdue || pinged_since_alert) {
     alert.kind = AlertKind::kRecovered;
     return Decision{alert, state, AlertState{}};
@@ -56,14 +78,19 @@ std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) 
   if (m.paused) return std::nullopt;
   if (!m.alert.first_alerted_at.has_value() && m.alert.alert_count == 0) {
     if (m.failed()) return *m.failed_at;
-    return m.alert_at() + 1;  // due once now passes alert_at
+    UnixMillis at = m.alert_at() + 1;  // due once now passes alert_at
+    if (std::optional<UnixMillis> run = m.run_deadline()) at = std::min(at, *run + 1);
+    return at;
   }
   // Alerted: either it recovered (a ping moved next_due past the last alert), which must
   // be announced at once, or the next repeat is due.
   // A monitor is alerted only while overdue, so next_due < last alert unless a ping has
   // moved it since: then the recovery is due at once.
   UnixMillis last = m.alert.last_alerted_at.value_or(m.next_due);
-  if (!m.failed() && m.next_due > last) return m.last_ping.value_or(last);
+  // A run past its limit at the last alert is past it still, as long as it runs.
+  if (!m.failed() && !m.run_timed_out(last) && m.next_due > last) {
+    return m.last_ping.value_or(last);
+  }
   return last + repeat_ms;
 }
 

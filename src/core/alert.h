@@ -3,10 +3,10 @@
 // No I/O and no clock of its own; the checker applies a Decision to the store with a
 // conditional write, in the same transaction as the notification it queues.
 //
-// Lifecycle (SPEC §5): ok -> (next_due passes, or fail) -> overdue: first alert (OVERDUE,
-// or FAILED after fail) -> STILL OVERDUE every repeat period while overdue -> a ping
-// arrives -> RECOVERED, alert state cleared -> ok. A paused monitor alerts nothing, and
-// pausing clears the alert state, so no recovery follows a pause.
+// Lifecycle (SPEC §5, §12): ok -> (alert_at passes, fail, or a run outlives max_runtime)
+// -> overdue: first alert (OVERDUE, FAILED after fail, RUN TIMED OUT) -> STILL OVERDUE every repeat
+// period while overdue -> a ping arrives -> RECOVERED, alert state cleared -> ok. A paused monitor
+// alerts nothing, and pausing clears the alert state, so no recovery follows a pause.
 
 #include <cstdint>
 #include <optional>
@@ -18,9 +18,11 @@
 
 namespace heartbeat {
 
-enum class AlertKind { kOverdue, kFailed, kRepeat, kRecovered };
+enum class AlertKind { kOverdue, kFailed, kRepeat, kRecovered, kTimedOut };
 
-std::string_view ToString(AlertKind kind);  // "overdue", "failed", "repeat", "recovered"
+// "overdue", "failed", "repeat", "recovered", "timed_out"
+std::string_view ToString(AlertKind kind);
+std::optional<AlertKind> AlertKindFromString(std::string_view text);
 
 // A notification to send, with everything its message needs (the monitor may change or
 // go before it is delivered).
@@ -29,9 +31,17 @@ struct Alert {
   std::string slug;
   std::int64_t interval_secs = 0;
   std::optional<UnixMillis> last_ping;
-  UnixMillis deadline = 0;    // next_due, or the failure time for kFailed
+  UnixMillis deadline = 0;    // next_due; the failure time for kFailed; the run's for kTimedOut
   UnixMillis at = 0;          // when the checker decided
   UnixMillis down_since = 0;  // when the outage began: the missed deadline or the failure
+  // kFailed: the exit code the job reported, and the tail of the body it sent.
+  std::optional<int> exit_code = std::nullopt;
+  std::string body_tail = {};
+  // kTimedOut: when the run started, and its limit.
+  std::optional<UnixMillis> run_started_at = std::nullopt;
+  std::optional<std::int64_t> max_runtime_secs = std::nullopt;
+
+  friend bool operator==(const Alert&, const Alert&) = default;
 };
 
 struct Decision {

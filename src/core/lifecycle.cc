@@ -32,6 +32,23 @@ std::shared_ptr<const CronSchedule> CachedSchedule(const std::string& text) {
   return schedule;
 }
 
+// When the checker must look at a monitor that has not alerted: at a reported failure, else
+// once alert_at passes or the running run's limit does, whichever comes first.
+UnixMillis UnalertedCheckAt(const Monitor& m) {
+  if (m.failed_at) return *m.failed_at;
+  UnixMillis at = m.alert_at() + 1;
+  if (std::optional<UnixMillis> run = m.run_deadline()) at = std::min(at, *run + 1);
+  return at;
+}
+
+// After a change of settings or a start: never while paused; at once when an alert is
+// active (the change may be its recovery; the checker decides); else UnalertedCheckAt.
+std::optional<UnixMillis> CheckAtAfterChange(const Monitor& m, UnixMillis now) {
+  if (m.paused) return std::nullopt;
+  if (m.alert.active()) return now;
+  return UnalertedCheckAt(m);
+}
+
 }  // namespace
 
 Status ValidateSettings(const MonitorSettings& s) {
@@ -51,6 +68,10 @@ Status ValidateSettings(const MonitorSettings& s) {
   if (s.grace_secs && (*s.grace_secs < 0 || *s.grace_secs > kMaxGraceSecs)) {
     return InvalidArgument("grace: must be between 0 and 365d");
   }
+  if (s.max_runtime_secs && *s.max_runtime_secs != 0 &&
+      (*s.max_runtime_secs < kMinRuntimeSecs || *s.max_runtime_secs > kMaxRuntimeSecs)) {
+    return InvalidArgument("max_runtime: must be between 30s and 365d (or 0 for no limit)");
+  }
   return Ok{};
 }
 
@@ -59,9 +80,13 @@ void ApplySettings(Monitor& m, const MonitorSettings& s) {
     m.interval_secs = *s.interval_secs;
     m.schedule = std::nullopt;
   }
+  if (s.clear_schedule) m.schedule = std::nullopt;
   if (s.schedule) m.schedule = *s.schedule;
   if (s.tz) m.tz = *s.tz;
   if (s.grace_secs) m.grace_secs = *s.grace_secs;
+  if (s.max_runtime_secs) {
+    m.max_runtime_secs = *s.max_runtime_secs == 0 ? std::nullopt : s.max_runtime_secs;
+  }
 }
 
 UnixMillis NextDue(const Monitor& m, UnixMillis from) {
@@ -84,7 +109,7 @@ Monitor NewMonitor(std::string_view slug, std::int64_t interval_secs, UnixMillis
   m.created_at = now;
   m.expires_at = now + kExpiryMillis;
   m.next_due = NextDue(m, now);
-  m.check_at = m.alert_at() + 1;
+  m.check_at = UnalertedCheckAt(m);
   return m;
 }
 
@@ -95,32 +120,82 @@ Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
 
 Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
                const MonitorSettings& settings, UnixMillis now) {
-  Monitor m = IsLive(current, now) ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
-  ApplySettings(m, settings);
-  m.last_ping = now;
-  m.next_due = NextDue(m, now);
-  m.expires_at = now + kExpiryMillis;
-  m.failed_at = std::nullopt;
-  m.check_at = CheckAtAfterPing(m);
-  return m;
+  return Signaled(current, slug, Signal{.kind = SignalKind::kSuccess, .settings = settings}, now);
 }
 
 std::optional<UnixMillis> CheckAtAfterPing(const Monitor& m) {
   if (m.paused) return std::nullopt;
   if (m.alert.active() && m.last_ping) return *m.last_ping;
-  return m.alert_at() + 1;
+  return UnalertedCheckAt(m);
 }
 
 Monitor Failed(const std::optional<Monitor>& current, std::string_view slug, UnixMillis now) {
+  return Signaled(current, slug, Signal{.kind = SignalKind::kFail}, now);
+}
+
+std::optional<std::int64_t> EndedRunMillis(const Monitor& m, const Signal& s, UnixMillis now) {
+  if (s.kind != SignalKind::kSuccess && s.kind != SignalKind::kFail) return std::nullopt;
+  if (!m.running || !m.last_start || m.run_rid != s.rid) return std::nullopt;
+  return std::max<std::int64_t>(0, now - *m.last_start);
+}
+
+Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, const Signal& s,
+                 UnixMillis now) {
   Monitor m = IsLive(current, now) ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
-  m.next_due = std::min(m.next_due, now);
+  ApplySettings(m, s.settings);
   m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
-  if (!m.failed_at) m.failed_at = now;
-  if (m.paused) {
-    m.check_at = std::nullopt;
-  } else if (!m.alert.active()) {
-    m.check_at = now;
+  ++m.pings_seq;
+  const bool ends_run =
+      m.running && (s.kind == SignalKind::kFail ||
+                    (s.kind == SignalKind::kSuccess && (!s.rid || s.rid == m.run_rid)));
+  if (ends_run) {
+    if (std::optional<std::int64_t> ms = EndedRunMillis(m, s, now)) m.last_duration_ms = ms;
+    m.running = false;
+    m.run_rid = std::nullopt;
   }
+  switch (s.kind) {
+    case SignalKind::kSuccess:
+      m.last_ping = now;
+      m.next_due = NextDue(m, now);
+      m.failed_at = std::nullopt;
+      m.fail_tail.clear();
+      m.last_exit_code = s.exit_code;
+      m.check_at = CheckAtAfterPing(m);
+      break;
+    case SignalKind::kFail:
+      m.next_due = std::min(m.next_due, now);
+      if (!m.failed_at) m.failed_at = now;
+      m.last_exit_code = s.exit_code;
+      m.fail_tail = s.body_tail;
+      if (m.paused) {
+        m.check_at = std::nullopt;
+      } else if (!m.alert.active()) {
+        m.check_at = now;
+      }
+      break;
+    case SignalKind::kStart:
+      m.last_start = now;
+      m.running = true;
+      m.run_rid = s.rid;
+      m.check_at = CheckAtAfterChange(m, now);
+      break;
+    case SignalKind::kLog:
+      break;
+  }
+  return m;
+}
+
+Monitor Configured(const std::optional<Monitor>& current, std::string_view slug,
+                   const MonitorSettings& s, UnixMillis now) {
+  const bool live = IsLive(current, now);
+  Monitor m = live ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
+  const Monitor before = m;
+  ApplySettings(m, s);
+  m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
+  const bool timing_changed = !live || m.interval_secs != before.interval_secs ||
+                              m.schedule != before.schedule || m.tz != before.tz;
+  if (timing_changed && !m.failed()) m.next_due = NextDue(m, m.last_ping.value_or(m.created_at));
+  m.check_at = CheckAtAfterChange(m, now);
   return m;
 }
 
@@ -144,7 +219,7 @@ std::optional<Monitor> Unpaused(const std::optional<Monitor>& current, UnixMilli
     m.check_at = now;
   } else {
     m.next_due = NextDue(m, now);
-    m.check_at = m.alert_at() + 1;
+    m.check_at = UnalertedCheckAt(m);
   }
   return m;
 }
@@ -168,13 +243,36 @@ CheckStep Check(const Monitor& seen, UnixMillis now, std::int64_t repeat_ms) {
 bool SameForCheck(const Monitor& current, const Monitor& seen) {
   return !current.paused && current.next_due == seen.next_due &&
          current.grace_secs == seen.grace_secs && current.failed_at == seen.failed_at &&
-         current.alert == seen.alert && current.check_at == seen.check_at;
+         current.running == seen.running && current.last_start == seen.last_start &&
+         current.max_runtime_secs == seen.max_runtime_secs && current.alert == seen.alert &&
+         current.check_at == seen.check_at;
 }
 
 Mutation SignalWrite(const std::optional<Monitor>& current, Monitor next, UnixMillis now) {
   Mutation m = Mutation::Put(std::move(next));
   m.fresh = !IsLive(current, now);
   return m;
+}
+
+Mutation SignalMutation(const std::optional<Monitor>& current, std::string_view slug,
+                        const Signal& s, const SignalSource& source, std::string body,
+                        bool keep_history, UnixMillis now) {
+  Monitor before = IsLive(current, now) ? *current : Monitor{};
+  Mutation write = SignalWrite(current, Signaled(current, slug, s, now), now);
+  if (keep_history) {
+    PingRecord r;
+    r.n = write.monitor.pings_seq;
+    r.at = now;
+    r.kind = s.kind;
+    r.exit_code = s.exit_code;
+    r.rid = s.rid;
+    r.duration_ms = EndedRunMillis(before, s, now);
+    r.source = source;
+    r.body_bytes = static_cast<std::int64_t>(body.size());
+    r.body = std::move(body);
+    write.record = std::move(r);
+  }
+  return write;
 }
 
 Result<Mutation> ApplyCheck(const std::optional<Monitor>& current, const Monitor& seen,
@@ -188,16 +286,25 @@ Result<Mutation> ApplyCheck(const std::optional<Monitor>& current, const Monitor
   if (!IsLive(current, now) || !SameForCheck(*current, seen)) {
     return Conflict("monitor " + seen.slug + " changed meanwhile");
   }
-  Monitor next = step.next;
-  // Fields a check does not decide on (the interval, expiry) are kept as they are now.
-  next.interval_secs = current->interval_secs;
-  next.schedule = current->schedule;
-  next.tz = current->tz;
-  next.expires_at = current->expires_at;
-  next.last_ping = current->last_ping;
-  next.created_at = current->created_at;
-  if (step.decision) return Mutation::Put(std::move(next), step.decision->alert);
-  return Mutation::Put(std::move(next));
+  // The check decides the alert state and the next look; everything else stays as it is now.
+  Monitor next = *current;
+  next.alert = step.next.alert;
+  next.check_at = step.next.check_at;
+  if (!step.decision) return Mutation::Put(std::move(next));
+  Mutation write = Mutation::Put(std::move(next), step.decision->alert);
+  switch (step.decision->alert.kind) {
+    case AlertKind::kOverdue:
+    case AlertKind::kFailed:
+    case AlertKind::kTimedOut:
+      write.flip = Flip{.at = now, .overdue = true};
+      break;
+    case AlertKind::kRecovered:
+      write.flip = Flip{.at = now, .overdue = false};
+      break;
+    case AlertKind::kRepeat:
+      break;
+  }
+  return write;
 }
 
 }  // namespace heartbeat

@@ -16,25 +16,14 @@
 #include "core/clock.h"
 #include "core/monitor.h"
 #include "core/result.h"
+#include "core/signal.h"
 
 namespace heartbeat {
 
-// The settings a signal (as query parameters) or a PUT may carry (SPEC §12); an absent
-// field keeps what is stored.
-struct MonitorSettings {
-  std::optional<std::int64_t> interval_secs = std::nullopt;  // sets it, clears the schedule
-  std::optional<std::string> schedule = std::nullopt;        // cron (core/cron.h)
-  std::optional<std::string> tz = std::nullopt;              // an IANA zone, for the schedule
-  std::optional<std::int64_t> grace_secs = std::nullopt;     // 0 to 365 days
-
-  bool empty() const { return !interval_secs && !schedule && !tz && !grace_secs; }
-};
-
-inline constexpr std::int64_t kMaxGraceSecs = 365LL * 24 * 3600;
-
 // Whether `s` may be applied: not both an interval and a schedule, a schedule that parses
-// and can match, a zone the tz database knows, a grace within 0 to 365 days. The error is
-// kInvalidArgument and names the field ("schedule: ...", "tz: ...", "grace: ...").
+// and can match, a zone the tz database knows, a grace within 0 to 365 days, a max_runtime
+// of 0 (none) or 30 s to 365 days. The error is kInvalidArgument and names the field
+// ("schedule: ...", "tz: ...", "grace: ...", "max_runtime: ...").
 Status ValidateSettings(const MonitorSettings& s);
 
 // `m` with the settings of `s` (valid: ValidateSettings). Its deadline is not moved.
@@ -64,8 +53,29 @@ Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
                const MonitorSettings& settings, UnixMillis now);
 
 // When the checker must look at `m` after a ping (as Pinged sets it): never while paused,
-// at the ping when an alert is active (the recovery is due), else once next_due passes.
+// at the ping when an alert is active (the recovery is due), else once alert_at passes (or
+// the running run's limit, when that comes first).
 std::optional<UnixMillis> CheckAtAfterPing(const Monitor& m);
+
+// Any signal (SPEC §12), with the settings it carries applied first. A success is Pinged; a
+// failure is Failed; both end a run: the one they name (the same rid, or none for a run
+// started without one) with its duration, and a failure, or a success without a rid, ends
+// any other run without one; a success with another run's rid leaves that run running. A
+// start begins a run (last_ping and status unchanged); a log changes nothing but the
+// history's count. Each creates the monitor when there is none (counting from now) and
+// moves its expiry forward; each numbers one more history entry (pings_seq).
+Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, const Signal& s,
+                 UnixMillis now);
+
+// The duration of the run that `s` ends on `m` (same rid, or none on both), or none.
+std::optional<std::int64_t> EndedRunMillis(const Monitor& m, const Signal& s, UnixMillis now);
+
+// PUT /monitors/{slug} (SPEC §12): creates the monitor with `s` applied, counting from now
+// (a job that never runs is caught), or applies `s` to the live one; when the settings
+// change when the next ping is expected, the deadline is computed again from the last ping
+// (or the creation). The expiry moves forward. `s` is valid (ValidateSettings).
+Monitor Configured(const std::optional<Monitor>& current, std::string_view slug,
+                   const MonitorSettings& s, UnixMillis now);
 
 // The job reported failure: creates the monitor if absent (5 m), makes it overdue at once
 // (next_due <= now; the first failure's time is kept) and moves its expiry forward. The
@@ -111,22 +121,42 @@ struct Mutation {
   Monitor monitor;             // kPut: the state to write
   std::optional<Alert> alert;  // kPut: queued in the monitor's outbox with the write
   // kPut: the monitor starts anew; whatever was kept under its slug (an expired monitor and
-  // the alerts it left) goes.
+  // the alerts and history it left) goes.
   bool fresh = false;
+  // kPut: a history entry to add in the same write (numbered: record->n is
+  // monitor.pings_seq); the store keeps the last PINGS_KEPT of them.
+  std::optional<PingRecord> record;
+  // kPut: a status change to add to the monitor's flips in the same write.
+  std::optional<Flip> flip;
 
   static Mutation Keep() { return {}; }
   static Mutation Put(Monitor m, std::optional<Alert> alert = std::nullopt) {
-    return {Kind::kPut, std::move(m), std::move(alert), false};
+    Mutation out;
+    out.kind = Kind::kPut;
+    out.monitor = std::move(m);
+    out.alert = std::move(alert);
+    return out;
   }
-  static Mutation Delete() { return {Kind::kDelete, {}, std::nullopt, false}; }
+  static Mutation Delete() {
+    Mutation out;
+    out.kind = Kind::kDelete;
+    return out;
+  }
 };
 
 // The write of a signal's result `next` on `current`: a put, fresh when there was no live
 // monitor.
 Mutation SignalWrite(const std::optional<Monitor>& current, Monitor next, UnixMillis now);
 
+// The whole write of a signal: Signaled, and its history entry (numbered, with its source,
+// the run's duration and `body`) when `keep_history`.
+Mutation SignalMutation(const std::optional<Monitor>& current, std::string_view slug,
+                        const Signal& s, const SignalSource& source, std::string body,
+                        bool keep_history, UnixMillis now);
+
 // The write of a check step on the monitor as stored now: kConflict when it changed since
 // `seen` was read; an expired monitor is deleted (unless a ping revived it: then nothing).
+// A first alert flips the monitor to overdue, a recovery back to ok (Mutation::flip).
 Result<Mutation> ApplyCheck(const std::optional<Monitor>& current, const Monitor& seen,
                             const CheckStep& step, UnixMillis now);
 

@@ -16,7 +16,7 @@ std::string_view ToString(MonitorStatus status) {
 
 MonitorStatus DeriveStatus(const Monitor& m, UnixMillis now) {
   if (m.paused) return MonitorStatus::kPaused;
-  if (m.failed() || now > m.alert_at()) return MonitorStatus::kOverdue;
+  if (m.failed() || now > m.alert_at() || m.run_timed_out(now)) return MonitorStatus::kOverdue;
   return MonitorStatus::kOk;
 }
 

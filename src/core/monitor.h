@@ -39,13 +39,24 @@ struct Monitor {
   std::optional<std::string> schedule;
   std::string tz = "UTC";
   std::int64_t grace_secs = 0;
+  // A started run that has not ended this long after its start alerts (none: no limit).
+  std::optional<std::int64_t> max_runtime_secs;
   std::optional<UnixMillis> last_ping;  // last successful ping; none for a monitor made by fail
   UnixMillis next_due = 0;              // the deadline; due once now passes it
   UnixMillis created_at = 0;
   UnixMillis expires_at = 0;  // 90 days after the last ping; gone after that
   bool paused = false;
   std::optional<UnixMillis> failed_at;  // set by fail, cleared by the next ping or by pause
-  AlertState alert;                     // owned by the checker
+  // Runs (SPEC §12): the latest start; while `running`, the run it began (named `run_rid`
+  // when the start carried one) has not ended.
+  std::optional<UnixMillis> last_start;
+  bool running = false;
+  std::optional<std::string> run_rid;
+  std::optional<std::int64_t> last_duration_ms;  // of the latest run that ended with its rid
+  std::optional<int> last_exit_code;  // of the latest success or failure (none: not given)
+  std::string fail_tail;              // the tail of the latest failure's body, for its alert
+  std::int64_t pings_seq = 0;         // history entries numbered so far (PingRecord::n)
+  AlertState alert;                   // owned by the checker
   // When the checker must next look at this monitor (core/lifecycle.h keeps it with every
   // transition); none while paused. Kept by the store so that finding due monitors costs
   // time in proportion to how many are due.
@@ -54,6 +65,17 @@ struct Monitor {
   bool failed() const { return failed_at.has_value(); }
   // When a monitor that is not pinged goes overdue and alerts: next_due plus the grace.
   UnixMillis alert_at() const { return next_due + grace_secs * 1000; }
+  // When the running run times out (max_runtime after its start); none when no run is
+  // running or there is no limit.
+  std::optional<UnixMillis> run_deadline() const {
+    if (!running || !last_start || !max_runtime_secs) return std::nullopt;
+    return *last_start + *max_runtime_secs * 1000;
+  }
+  // Whether the running run has outlived max_runtime at `now`.
+  bool run_timed_out(UnixMillis now) const {
+    std::optional<UnixMillis> deadline = run_deadline();
+    return deadline && now > *deadline;
+  }
   bool expired(UnixMillis now) const { return expires_at <= now; }
   friend bool operator==(const Monitor&, const Monitor&) = default;
 };
@@ -66,8 +88,8 @@ struct MonitorCounts {
   std::int64_t paused = 0;
 };
 
-// paused if paused, else overdue if the job reported failure or the grace after the
-// deadline has passed (now > alert_at()), else ok.
+// paused if paused, else overdue if the job reported failure, the grace after the deadline
+// has passed (now > alert_at()) or the running run has timed out, else ok.
 MonitorStatus DeriveStatus(const Monitor& m, UnixMillis now);
 
 // Late (SPEC §12): the expected ping has not come (now > next_due), but the grace has not

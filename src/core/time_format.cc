@@ -52,6 +52,16 @@ std::string FormatRfc3339(UnixMillis t) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+std::string FormatRfc3339Millis(UnixMillis t) {
+  std::string out = FormatRfc3339(t);
+  std::int64_t ms = t % 1000;
+  if (ms < 0) ms += 1000;
+  char frac[5] = {'.', '0', '0', '0', '\0'};
+  PutDigits(frac + 4, static_cast<unsigned>(ms), 3);
+  out.insert(out.size() - 1, frac);
+  return out;
+}
+
 Result<UnixMillis> ParseRfc3339(std::string_view text) {
   auto refuse = [&] {
     return InvalidArgument("\"" + std::string(text) +

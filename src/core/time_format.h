@@ -9,6 +9,8 @@ namespace heartbeat {
 
 // "2026-11-27T23:22:39Z": RFC 3339, UTC, whole seconds (milliseconds are truncated).
 std::string FormatRfc3339(UnixMillis t);
+// "2026-11-27T23:22:39.123Z": the same with the milliseconds.
+std::string FormatRfc3339Millis(UnixMillis t);
 
 // Reads an RFC 3339 time with its offset: "2021-03-28T01:30:00+02:00", "2026-11-27T23:22:39Z",
 // with an optional fraction of a second (kept to the millisecond, truncated); 't', 'z' and a

@@ -29,6 +29,8 @@ struct ApiOptions {
   std::string metrics_token;   // METRICS_TOKEN: when set, /metrics needs it as Bearer
   // STORE_TIMEOUT: a request's store call answers 503 after it, whatever the store does.
   std::chrono::milliseconds store_timeout{5000};
+  // PING_BODY_LIMIT: the bytes of a signal's body kept in the history.
+  std::int64_t ping_body_limit = 10'000;
 };
 
 class Api {

@@ -1,8 +1,13 @@
 #include "http_server/monitor_routes.h"
 
+#include <charconv>
+
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/interval.h"
 #include "core/time_format.h"
 
 namespace heartbeat::http {
@@ -14,10 +19,117 @@ using bhttp::status;
 namespace {
 
 constexpr std::size_t kListPageSize = 1000;
+constexpr std::size_t kDefaultPingsLimit = 100;
+constexpr std::size_t kMaxPingsLimit = 1000;
 
 boost::json::value OptionalSeconds(const std::optional<UnixMillis>& t) {
   if (!t) return nullptr;
   return ToUnixSeconds(*t);
+}
+
+template <class T>
+boost::json::value OrNull(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return boost::json::value(*v);
+}
+
+// A duration field of a PUT body: text in the interval grammar, or whole seconds.
+Result<std::int64_t> DurationField(const boost::json::value& v, std::string_view field,
+                                   bool interval) {
+  auto refuse = [&](const std::string& why) {
+    return InvalidArgument(std::string(field) + ": " + why);
+  };
+  if (const boost::json::string* text = v.if_string()) {
+    Result<std::int64_t> parsed = interval ? ParseInterval(*text) : ParseDuration(*text);
+    if (!parsed.ok()) {
+      // ParseInterval names the interval already.
+      if (interval) return parsed.error();
+      return refuse(parsed.error().message);
+    }
+    return *parsed;
+  }
+  if (const std::int64_t* n = v.if_int64()) {
+    if (interval && (*n < kMinIntervalSecs || *n > kMaxIntervalSecs)) {
+      return refuse("must be between 30s and 365d");
+    }
+    if (*n < 0) return refuse("must not be negative");
+    return *n;
+  }
+  if (v.is_uint64()) return refuse("is too large");
+  return refuse("must be a duration as text (\"15m\") or a whole number of seconds");
+}
+
+}  // namespace
+
+Result<MonitorSettings> SettingsFromJson(std::string_view body) {
+  MonitorSettings s;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return s;  // no body
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(body, ec);
+  if (ec) return InvalidArgument("the body is not valid JSON: " + ec.message());
+  const boost::json::object* o = doc.if_object();
+  if (o == nullptr) return InvalidArgument("the body must be a JSON object of settings");
+  for (const auto& [key, value] : *o) {
+    if (key == "interval") {
+      Result<std::int64_t> d = DurationField(value, "interval", true);
+      if (!d.ok()) return d.error();
+      s.interval_secs = *d;
+    } else if (key == "schedule") {
+      if (value.is_null()) {
+        s.clear_schedule = true;
+      } else if (const boost::json::string* text = value.if_string()) {
+        s.schedule = std::string(*text);
+      } else {
+        return InvalidArgument("schedule: must be a cron expression as text, or null");
+      }
+    } else if (key == "tz") {
+      const boost::json::string* text = value.if_string();
+      if (text == nullptr) return InvalidArgument("tz: must be a time zone name as text");
+      s.tz = std::string(*text);
+    } else if (key == "grace") {
+      Result<std::int64_t> d = DurationField(value, "grace", false);
+      if (!d.ok()) return d.error();
+      s.grace_secs = *d;
+    } else if (key == "max_runtime") {
+      if (value.is_null()) {
+        s.max_runtime_secs = 0;
+      } else {
+        Result<std::int64_t> d = DurationField(value, "max_runtime", false);
+        if (!d.ok()) return d.error();
+        s.max_runtime_secs = *d;
+      }
+    } else {
+      return InvalidArgument("unknown field '" + std::string(key) +
+                             "' (known: interval, schedule, tz, grace, max_runtime)");
+    }
+  }
+  if (s.clear_schedule && s.schedule) return InvalidArgument("schedule: given twice");
+  if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
+  return s;
+}
+
+namespace {
+
+std::string PingsJson(const std::vector<PingRecord>& pings) {
+  boost::json::array list;
+  list.reserve(pings.size());
+  for (const PingRecord& p : pings) {
+    boost::json::object o;
+    o["n"] = p.n;
+    o["at"] = FormatRfc3339Millis(p.at);
+    o["kind"] = ToString(p.kind);
+    o["exit_code"] = OrNull(p.exit_code);
+    o["rid"] = OrNull(p.rid);
+    o["duration_ms"] = OrNull(p.duration_ms);
+    o["method"] = p.source.method;
+    o["remote_addr"] = p.source.remote_addr;
+    o["user_agent"] = p.source.user_agent;
+    o["body_bytes"] = p.body_bytes;
+    list.push_back(std::move(o));
+  }
+  boost::json::object out;
+  out["pings"] = std::move(list);
+  return boost::json::serialize(out);
 }
 
 }  // namespace
@@ -34,8 +146,14 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   o["schedule"] = m.schedule ? boost::json::value(*m.schedule) : boost::json::value(nullptr);
   o["tz"] = m.tz;
   o["grace_secs"] = m.grace_secs;
+  o["max_runtime_secs"] = OrNull(m.max_runtime_secs);
   o["alert_at"] = ToUnixSeconds(m.alert_at());
   o["late"] = IsLate(m, now);
+  // Runs: whether one is running, the latest start, the latest duration and exit code.
+  o["running"] = m.running;
+  o["last_start"] = OptionalSeconds(m.last_start);
+  o["last_duration_ms"] = OrNull(m.last_duration_ms);
+  o["last_exit_code"] = OrNull(m.last_exit_code);
   o["paused"] = m.paused;
   o["failed"] = m.failed();
   o["alert_count"] = m.alert.alert_count;
@@ -54,6 +172,8 @@ MonitorRoutes::MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write)
     delete_op_ = calls_.metrics->RegisterStoreOperation("delete");
     pause_op_ = calls_.metrics->RegisterStoreOperation("pause");
     unpause_op_ = calls_.metrics->RegisterStoreOperation("unpause");
+    put_op_ = calls_.metrics->RegisterStoreOperation("configure");
+    history_op_ = calls_.metrics->RegisterStoreOperation("history");
   }
 }
 
@@ -65,7 +185,94 @@ asio::awaitable<Response> MonitorRoutes::GetOrDelete(RouteCall& call) {
   if (call.req.method() == bhttp::verb::delete_) {
     return Delete(call.version(), std::move(call.slug), call.now);
   }
+  if (call.req.method() == bhttp::verb::put) {
+    Result<MonitorSettings> settings = SettingsFromJson(call.req.body());
+    if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
+    return Put(call.version(), std::move(call.slug), std::move(*settings), call.now);
+  }
   return Get(call.version(), std::move(call.slug), call.now);
+}
+
+asio::awaitable<Response> MonitorRoutes::Pings(RouteCall& call) {
+  std::size_t limit = kDefaultPingsLimit;
+  if (std::optional<std::string> text = call.Param("limit")) {
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > kMaxPingsLimit) {
+      return Ready(ErrorResponse(call.version(), status::bad_request,
+                                 "limit: must be a whole number from 1 to 1000"));
+    }
+    limit = n;
+  }
+  return ListPings(call.version(), std::move(call.slug), limit, call.now);
+}
+
+asio::awaitable<Response> MonitorRoutes::PingBody(RouteCall& call) {
+  return ReadBody(call.version(), std::move(call.slug), call.number.value_or(0), call.now);
+}
+
+asio::awaitable<Response> MonitorRoutes::Flips(RouteCall& call) {
+  return ListFlips(call.version(), std::move(call.slug), call.now);
+}
+
+asio::awaitable<Response> MonitorRoutes::Put(unsigned v, std::string slug, MonitorSettings settings,
+                                             UnixMillis now) {
+  Result<Store::Mutated> m =
+      co_await TimedStoreCall<Store::Mutated>(calls_, put_op_, [&](Callback<Store::Mutated> cb) {
+        store_.Configure(slug, std::move(settings), now, std::move(cb));
+      });
+  if (!m.ok()) co_return FromError(v, m.error());
+  if (!m->after) co_return FromError(v, Internal("the write left no monitor"));
+  if (on_write_ && m->after->check_at) on_write_(*m->after->check_at);
+  const bool created = !IsLive(m->before, now);
+  co_return Json(v, created ? status::created : status::ok, MonitorJson(*m->after, now));
+}
+
+asio::awaitable<Response> MonitorRoutes::ListPings(unsigned v, std::string slug, std::size_t limit,
+                                                   UnixMillis now) {
+  using Pings = std::optional<std::vector<PingRecord>>;
+  Result<Pings> pings = co_await TimedStoreCall<Pings>(
+      calls_, history_op_,
+      [&](Callback<Pings> cb) { store_.ListPings(slug, limit, now, std::move(cb)); });
+  if (!pings.ok()) co_return FromError(v, pings.error());
+  if (!pings->has_value()) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
+  co_return Json(v, status::ok, PingsJson(**pings));
+}
+
+asio::awaitable<Response> MonitorRoutes::ReadBody(unsigned v, std::string slug, std::int64_t n,
+                                                  UnixMillis now) {
+  using Body = std::optional<std::string>;
+  Result<Body> body = co_await TimedStoreCall<Body>(calls_, history_op_, [&](Callback<Body> cb) {
+    store_.PingBody(slug, n, now, std::move(cb));
+  });
+  if (!body.ok()) co_return FromError(v, body.error());
+  if (!body->has_value()) {
+    co_return ErrorResponse(v, status::not_found,
+                            "no body of ping " + std::to_string(n) + " of monitor " + slug +
+                                " (none was sent, it was pruned, or there is no such monitor)");
+  }
+  Response res{status::ok, v};
+  res.set(bhttp::field::content_type, "application/octet-stream");
+  res.body() = std::move(**body);
+  res.prepare_payload();
+  co_return res;
+}
+
+asio::awaitable<Response> MonitorRoutes::ListFlips(unsigned v, std::string slug, UnixMillis now) {
+  using Flips = std::optional<std::vector<Flip>>;
+  Result<Flips> flips =
+      co_await TimedStoreCall<Flips>(calls_, history_op_, [&](Callback<Flips> cb) {
+        store_.ListFlips(slug, now - kFlipsKeptMillis, now, std::move(cb));
+      });
+  if (!flips.ok()) co_return FromError(v, flips.error());
+  if (!flips->has_value()) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
+  boost::json::array list;
+  for (const Flip& f : **flips) {
+    list.push_back(boost::json::object{{"at", FormatRfc3339Millis(f.at)},
+                                       {"status", f.overdue ? "overdue" : "ok"}});
+  }
+  co_return Json(v, status::ok,
+                 boost::json::serialize(boost::json::object{{"flips", std::move(list)}}));
 }
 
 asio::awaitable<Response> MonitorRoutes::Pause(RouteCall& call) {

@@ -1,11 +1,13 @@
 #pragma once
-// The routes that read and manage monitors (SPEC §4): GET /monitors, GET and DELETE
-// /monitors/{slug}, POST /monitors/{slug}/pause and /unpause.
+// The routes that read and manage monitors (SPEC §4, §12): GET /monitors, GET, PUT and
+// DELETE /monitors/{slug}, POST /monitors/{slug}/pause and /unpause, and the history:
+// GET /monitors/{slug}/pings, /pings/{n}/body and /flips.
 
 #include <boost/asio/awaitable.hpp>
 #include <string>
 
 #include "core/clock.h"
+#include "core/lifecycle.h"
 #include "core/metrics.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
@@ -16,6 +18,12 @@ namespace heartbeat::http {
 // The JSON object of one monitor, as listed by GET /monitors.
 std::string MonitorJson(const Monitor& m, UnixMillis now);
 
+// The settings of a PUT /monitors/{slug} body (SPEC §12): a JSON object of "interval",
+// "schedule", "tz", "grace" and "max_runtime" (durations as text in the interval grammar
+// or as a number of seconds; null clears the schedule or the run limit). Anything else, a
+// wrong type or a bad value is kInvalidArgument naming the field.
+Result<MonitorSettings> SettingsFromJson(std::string_view body);
+
 class MonitorRoutes {
  public:
   // Registers the store operations "get", "list", "delete", "pause" and "unpause" in
@@ -24,8 +32,11 @@ class MonitorRoutes {
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> List(RouteCall& call);
-  // GET and HEAD read the monitor, DELETE deletes it.
+  // GET and HEAD read the monitor, PUT creates or configures it, DELETE deletes it.
   boost::asio::awaitable<Response> GetOrDelete(RouteCall& call);
+  boost::asio::awaitable<Response> Pings(RouteCall& call);     // ?limit=
+  boost::asio::awaitable<Response> PingBody(RouteCall& call);  // call.number: n
+  boost::asio::awaitable<Response> Flips(RouteCall& call);
   boost::asio::awaitable<Response> Pause(RouteCall& call);
   boost::asio::awaitable<Response> Unpause(RouteCall& call);
 
@@ -34,6 +45,13 @@ class MonitorRoutes {
   boost::asio::awaitable<Response> ListAll(unsigned v, UnixMillis now);
   boost::asio::awaitable<Response> Get(unsigned v, std::string slug, UnixMillis now);
   boost::asio::awaitable<Response> Delete(unsigned v, std::string slug, UnixMillis now);
+  boost::asio::awaitable<Response> Put(unsigned v, std::string slug, MonitorSettings settings,
+                                       UnixMillis now);
+  boost::asio::awaitable<Response> ListPings(unsigned v, std::string slug, std::size_t limit,
+                                             UnixMillis now);
+  boost::asio::awaitable<Response> ReadBody(unsigned v, std::string slug, std::int64_t n,
+                                            UnixMillis now);
+  boost::asio::awaitable<Response> ListFlips(unsigned v, std::string slug, UnixMillis now);
   boost::asio::awaitable<Response> SetPaused(unsigned v, std::string slug, bool pause,
                                              UnixMillis now);
 
@@ -45,6 +63,8 @@ class MonitorRoutes {
   StoreOpLabel delete_op_;
   StoreOpLabel pause_op_;
   StoreOpLabel unpause_op_;
+  StoreOpLabel put_op_;
+  StoreOpLabel history_op_;
 };
 
 }  // namespace heartbeat::http

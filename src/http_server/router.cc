@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/url/parse.hpp>
+#include <charconv>
 #include <span>
 #include <stdexcept>
 
@@ -19,12 +20,19 @@ namespace {
 
 // The status codes the API answers with, each counted under its own `code` label; any
 // other is counted as "other".
-constexpr unsigned kCountedStatusCodes[] = {200, 204, 400, 401, 404, 405, 408,
-                                            413, 414, 429, 431, 500, 503};
+constexpr unsigned kCountedStatusCodes[] = {200, 201, 204, 400, 401, 404, 405,
+                                            408, 413, 414, 429, 431, 500, 503};
 
-// No pattern has more than three segments: a fourth is kept only to tell longer paths apart.
-constexpr std::size_t kMaxSegments = 4;
+// No pattern has more than five segments: a sixth is kept only to tell longer paths apart.
+constexpr std::size_t kMaxSegments = 6;
 constexpr std::string_view kSlugParameter = "{slug}";
+constexpr std::string_view kNumberParameters[] = {"{code}", "{n}"};
+constexpr std::size_t kMaxNumberDigits = 10;
+
+bool IsNumber(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxNumberDigits &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 Response Unauthorized(unsigned version, std::string_view message, std::string_view challenge) {
   Response res = ErrorResponse(version, status::unauthorized, message);
@@ -58,6 +66,13 @@ Router::Router(std::vector<Route> routes, const KeyCache& keys, const Clock& clo
             throw std::invalid_argument("two {slug} in " + std::string(route.pattern));
           }
           entry.slug_at = entry.segments.size();
+          segment = {};
+        } else if (std::find(std::begin(kNumberParameters), std::end(kNumberParameters), segment) !=
+                   std::end(kNumberParameters)) {
+          if (entry.number_at) {
+            throw std::invalid_argument("two numbers in " + std::string(route.pattern));
+          }
+          entry.number_at = entry.segments.size();
           segment = {};
         } else if (segment.find_first_of("{}") != std::string_view::npos) {
           throw std::invalid_argument("unknown parameter in " + std::string(route.pattern));
@@ -103,7 +118,8 @@ const Router::Entry* Router::Match(std::span<std::string> segments,
     if (entry.segments.size() != segments.size()) continue;
     bool match = true;
     for (std::size_t i = 0; i < segments.size() && match; ++i) {
-      match = entry.slug_at == i || entry.segments[i] == segments[i];
+      match = entry.slug_at == i ||
+              (entry.number_at == i ? IsNumber(segments[i]) : entry.segments[i] == segments[i]);
     }
     if (match) return &entry;
   }
@@ -166,7 +182,7 @@ boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const Requ
   label = entry->label;
   const Route& route = entry->route;
 
-  RouteCall call{req, context, {}, {}, clock_.Now()};
+  RouteCall call{req, context, {}, {}, {}, clock_.Now()};
   if (route.access == Access::kApiKey) {
     if (auto refused = Authorize(*entry, req, context, call.now)) {
       return Ready(std::move(*refused));
@@ -203,6 +219,12 @@ boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const Requ
     }
   }
 
+  if (entry->number_at) {
+    const std::string& digits = segments[*entry->number_at];
+    std::int64_t n = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    call.number = n;
+  }
   if (entry->slug_at) {
     call.slug = std::move(segments[*entry->slug_at]);
     if (Status s = ValidateSlug(call.slug); !s.ok()) {

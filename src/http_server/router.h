@@ -42,13 +42,14 @@ struct QuerySpec {
     kIgnored,     // anything, unread
   };
   Kind kind = Kind::kNothing;
-  std::array<std::string_view, 4> names{};  // the empty ones are unused
+  std::array<std::string_view, 8> names{};  // the empty ones are unused
 };
 inline constexpr QuerySpec kNoQuery{};
 inline constexpr QuerySpec kAnyQuery{QuerySpec::Kind::kIgnored, {}};
-constexpr QuerySpec QueryParameters(std::string_view a, std::string_view b = {},
-                                    std::string_view c = {}, std::string_view d = {}) {
-  return {QuerySpec::Kind::kParameters, {a, b, c, d}};
+template <class... Names>
+constexpr QuerySpec QueryParameters(Names... names) {
+  static_assert(sizeof...(Names) <= 8, "at most 8 query parameters");
+  return {QuerySpec::Kind::kParameters, {std::string_view(names)...}};
 }
 
 // What a handler gets: the request and what the router read from it.
@@ -56,6 +57,8 @@ struct RouteCall {
   const Request& req;
   const RequestContext& context;
   std::string slug;  // the {slug} of the path, a valid slug; empty if none
+  // The path's number ({code} or {n}: 1 to 10 decimal digits), if the pattern has one.
+  std::optional<std::int64_t> number;
   // The route's query parameters that were given (each at most once), with their values.
   std::vector<std::pair<std::string_view, std::string>> params;
   UnixMillis now;  // the clock's time when the request was routed
@@ -77,8 +80,9 @@ using RouteHandler = std::function<boost::asio::awaitable<Response>(RouteCall& c
 
 // One row of the table.
 struct Route {
-  // "/monitors/{slug}/pause": literal segments and at most one {slug}, compared with the
-  // path's percent-decoded segments. Also the route's name in error messages.
+  // "/monitors/{slug}/pause": literal segments, at most one {slug} and at most one number
+  // ({code} or {n}, which match 1 to 10 decimal digits only), compared with the path's
+  // percent-decoded segments. Also the route's name in error messages.
   std::string_view pattern;
   // Instead of the pattern, a predicate on the path (the dashboard's files); tried in
   // table order like the patterns.
@@ -114,8 +118,9 @@ class Router {
  private:
   struct Entry {
     Route route;
-    std::vector<std::string> segments;  // the pattern's; the {slug} one is empty
+    std::vector<std::string> segments;  // the pattern's; the {slug} and number ones are empty
     std::optional<std::size_t> slug_at;
+    std::optional<std::size_t> number_at;
     std::string allow;  // the Allow header of a 405
     RouteLabel label;
   };

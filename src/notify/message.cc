@@ -11,33 +11,51 @@ namespace {
 
 constexpr std::string_view kSpecial = "_*[]()~`>#+-=|{}.!\\";
 
-// A message is a list of parts: plain text, or the slug in inline code.
+// A message is a list of parts: plain text, the slug in inline code, or a quoted body in a
+// code block.
+enum class Markup { kText, kCode, kPre };
 struct Part {
-  bool code;
+  Markup markup;
   std::string text;
 };
+constexpr Markup kText = Markup::kText;
+constexpr Markup kCode = Markup::kCode;
 
 std::vector<Part> Parts(const Alert& a, UnixMillis now) {
   auto secs = [](UnixMillis ms) { return std::max<std::int64_t>(0, ms / 1000); };
   switch (a.kind) {
     case AlertKind::kOverdue:
-      return {{false, "⚠️ OVERDUE: "},
-              {true, a.slug},
-              {false, " | interval: " + FormatIntervalCompact(a.interval_secs) + " | last: " +
+      return {{kText, "⚠️ OVERDUE: "},
+              {kCode, a.slug},
+              {kText, " | interval: " + FormatIntervalCompact(a.interval_secs) + " | last: " +
                           (a.last_ping ? FormatClockUtc(*a.last_ping) : std::string("never")) +
                           " | " + FormatDuration(secs(now - a.deadline)) + " late"}};
-    case AlertKind::kFailed:
-      return {{false, "❌ FAILED: "},
-              {true, a.slug},
-              {false, " | reported failure at " + FormatClockUtc(a.deadline)}};
+    case AlertKind::kFailed: {
+      std::vector<Part> parts{{kText, "❌ FAILED: "}, {kCode, a.slug}};
+      if (a.exit_code) parts.push_back({kText, " | exit code " + std::to_string(*a.exit_code)});
+      parts.push_back({kText, " | reported failure at " + FormatClockUtc(a.deadline)});
+      if (!a.body_tail.empty()) {
+        parts.push_back({kText, "\n"});
+        parts.push_back({Markup::kPre, a.body_tail});
+      }
+      return parts;
+    }
+    case AlertKind::kTimedOut: {
+      UnixMillis started = a.run_started_at.value_or(a.deadline);
+      return {{kText, "⏱️ RUN TIMED OUT: "},
+              {kCode, a.slug},
+              {kText, " | started " + FormatClockUtc(started) + " | running " +
+                          FormatDuration(secs(now - started)) + " (max " +
+                          FormatDuration(a.max_runtime_secs.value_or(0)) + ")"}};
+    }
     case AlertKind::kRepeat:
-      return {{false, "⚠️ STILL OVERDUE: "},
-              {true, a.slug},
-              {false, " | down " + FormatDuration(secs(now - a.down_since))}};
+      return {{kText, "⚠️ STILL OVERDUE: "},
+              {kCode, a.slug},
+              {kText, " | down " + FormatDuration(secs(now - a.down_since))}};
     case AlertKind::kRecovered:
-      return {{false, "✅ RECOVERED: "},
-              {true, a.slug},
-              {false, " (was down " +
+      return {{kText, "✅ RECOVERED: "},
+              {kCode, a.slug},
+              {kText, " (was down " +
                           FormatDuration(secs(a.last_ping.value_or(a.at) - a.down_since)) + ")"}};
   }
   return {};
@@ -68,14 +86,37 @@ std::string EscapeMarkdownV2Code(std::string_view text) {
 std::string AlertMarkdownV2(const Alert& alert, UnixMillis now) {
   std::string out;
   for (const Part& p : Parts(alert, now)) {
-    out += p.code ? "`" + EscapeMarkdownV2Code(p.text) + "`" : EscapeMarkdownV2(p.text);
+    switch (p.markup) {
+      case Markup::kText:
+        out += EscapeMarkdownV2(p.text);
+        break;
+      case Markup::kCode:
+        out += "`" + EscapeMarkdownV2Code(p.text) + "`";
+        break;
+      case Markup::kPre:
+        // Inside a pre block only ` and \ are special, as in inline code.
+        out += "```\n" + EscapeMarkdownV2Code(p.text) + "\n```";
+        break;
+    }
   }
   return out;
 }
 
 std::string AlertPlainText(const Alert& alert, UnixMillis now) {
   std::string out;
-  for (const Part& p : Parts(alert, now)) out += p.code ? "`" + p.text + "`" : p.text;
+  for (const Part& p : Parts(alert, now)) {
+    switch (p.markup) {
+      case Markup::kText:
+        out += p.text;
+        break;
+      case Markup::kCode:
+        out += "`" + p.text + "`";
+        break;
+      case Markup::kPre:
+        out += p.text;
+        break;
+    }
+  }
   return out;
 }
 

@@ -29,42 +29,58 @@ Result<Mutation> PutOrKeep(std::optional<Monitor> next) {
 
 }  // namespace
 
-void Store::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-                 Callback<Monitor> done) {
+void Store::Receive(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done) {
+  if (call.signal.kind == SignalKind::kSuccess && call.signal.settings.at_most_interval()) {
+    PlainPing(std::move(slug), std::move(call), now, std::move(done));
+    return;
+  }
+  MutateSignal(std::move(slug), std::move(call), now, std::move(done));
+}
+
+void Store::PlainPing(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done) {
+  MutateSignal(std::move(slug), std::move(call), now, std::move(done));
+}
+
+void Store::MutateSignal(std::string slug, SignalCall call, UnixMillis now,
+                         Callback<Monitor> done) {
   std::string key = slug;
   Mutate(
       std::move(key),
-      [slug = std::move(slug), interval_secs, now](const std::optional<Monitor>& current) {
+      [slug = std::move(slug), call = std::move(call), keep = PingsKept() > 0,
+       now](const std::optional<Monitor>& current) {
         return Result<Mutation>(
-            SignalWrite(current, Pinged(current, slug, interval_secs, now), now));
+            SignalMutation(current, slug, call.signal, call.source, call.body, keep, now));
       },
       AnswerAfter(std::move(done)));
 }
 
 void Store::PingWith(std::string slug, MonitorSettings settings, UnixMillis now,
                      Callback<Monitor> done) {
-  if (!settings.schedule && !settings.tz && !settings.grace_secs) {
-    Ping(std::move(slug), settings.interval_secs, now, std::move(done));
-    return;
-  }
+  Receive(std::move(slug),
+          SignalCall{.signal = {.kind = SignalKind::kSuccess, .settings = std::move(settings)}},
+          now, std::move(done));
+}
+
+void Store::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+                 Callback<Monitor> done) {
+  PingWith(std::move(slug), MonitorSettings{.interval_secs = interval_secs}, now, std::move(done));
+}
+
+void Store::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
+  Receive(std::move(slug), SignalCall{.signal = {.kind = SignalKind::kFail}}, now, std::move(done));
+}
+
+void Store::Configure(std::string slug, MonitorSettings settings, UnixMillis now,
+                      Callback<Mutated> done) {
   std::string key = slug;
   Mutate(
       std::move(key),
       [slug = std::move(slug), settings = std::move(settings),
        now](const std::optional<Monitor>& current) {
-        return Result<Mutation>(SignalWrite(current, Pinged(current, slug, settings, now), now));
+        return Result<Mutation>(
+            SignalWrite(current, Configured(current, slug, settings, now), now));
       },
-      AnswerAfter(std::move(done)));
-}
-
-void Store::Fail(std::string slug, UnixMillis now, Callback<Monitor> done) {
-  std::string key = slug;
-  Mutate(
-      std::move(key),
-      [slug = std::move(slug), now](const std::optional<Monitor>& current) {
-        return Result<Mutation>(SignalWrite(current, Failed(current, slug, now), now));
-      },
-      AnswerAfter(std::move(done)));
+      std::move(done));
 }
 
 void Store::Pause(std::string slug, UnixMillis now, Callback<bool> done) {

@@ -25,6 +25,7 @@
 #include "core/lifecycle.h"
 #include "core/monitor.h"
 #include "core/result.h"
+#include "core/signal.h"
 
 namespace heartbeat {
 
@@ -76,16 +77,50 @@ class Store {
 
   // The signals, each Mutate with its rule of core/lifecycle.h.
 
-  // A successful ping (Pinged); answers the monitor as written. Virtual for a store's
-  // faster path, which must give exactly the state Pinged gives (a property test on random
-  // signal sequences holds each store to it).
-  // A ping carrying settings (SPEC §12's query parameters; valid: ValidateSettings): the
-  // fast path when it carries at most an interval, else Pinged through Mutate.
+  // What a signal carries (SPEC §12): the signal, where it came from, and its body (the
+  // bytes kept, at most PING_BODY_LIMIT).
+  struct SignalCall {
+    Signal signal;
+    SignalSource source = {};
+    std::string body = {};
+  };
+  // A signal (SignalMutation): the monitor's new state and, unless history is off, its
+  // history entry, in one write; entries past the last PingsKept() of the monitor go.
+  // Answers the monitor as written. A success carrying at most an interval takes the
+  // store's fast path (PlainPing).
+  void Receive(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
+  // Receive with a success carrying `settings` (valid: ValidateSettings), no body.
   void PingWith(std::string slug, MonitorSettings settings, UnixMillis now, Callback<Monitor> done);
-  virtual void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-                    Callback<Monitor> done);
-  // A failure reported by the job (Failed); answers the monitor as written.
+  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
+            Callback<Monitor> done);
+  // Receive with a failure, no body.
   void Fail(std::string slug, UnixMillis now, Callback<Monitor> done);
+
+  // PUT /monitors/{slug} (Configured; `settings` valid): answers the monitor as read and as
+  // written (before is none when it was created).
+  void Configure(std::string slug, MonitorSettings settings, UnixMillis now,
+                 Callback<Mutated> done);
+
+  // How many history entries are kept per monitor (PINGS_KEPT); 0 keeps none, and a signal
+  // then writes nothing but the monitor. Set before the first operation.
+  void KeepPings(std::int64_t kept) { pings_kept_ = kept; }
+  std::int64_t PingsKept() const { return pings_kept_; }
+
+  // --- history ---
+
+  // The monitor's history, newest first, at most `limit` entries, bodies not read (only
+  // their size); nullopt when there is no live monitor.
+  virtual void ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                         Callback<std::optional<std::vector<PingRecord>>> done) = 0;
+  // The body of history entry `n`; nullopt when there is no live monitor, no such entry
+  // (or it was pruned) or it had no body.
+  virtual void PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                        Callback<std::optional<std::string>> done) = 0;
+  // The monitor's status changes at or after `since`, newest first; nullopt when there is
+  // no live monitor.
+  virtual void ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                         Callback<std::optional<std::vector<Flip>>> done) = 0;
+
   // Paused and Unpaused; each reports false when the monitor is absent or expired.
   void Pause(std::string slug, UnixMillis now, Callback<bool> done);
   void Unpause(std::string slug, UnixMillis now, Callback<bool> done);
@@ -193,6 +228,17 @@ class Store {
   // and returns when done. Idempotent. Operations after Close fail with kUnavailable; the
   // store has no threads left then, so their callback runs inside the call.
   virtual void Close() = 0;
+
+ protected:
+  // The fast path of a success that carries at most an interval and no run to end: it must
+  // write exactly what SignalMutation writes (tests/store/fast_ping_property_test.cc holds
+  // each store to it). The default is Mutate.
+  virtual void PlainPing(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
+  // Receive through Mutate.
+  void MutateSignal(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
+
+ private:
+  std::int64_t pings_kept_ = 100;
 };
 
 // Runs an asynchronous store call and waits for its result. For the CLI and tests only:

@@ -750,6 +750,13 @@ struct Sim {
           Fail("a first FAILED alert whose down_since is not the failure: " + Describe());
         }
         break;
+      case AlertKind::kTimedOut:
+        if (!m.run_deadline() || !(d.next == AlertState{now, now, 1, *m.run_deadline()}) ||
+            d.alert.down_since != *m.run_deadline()) {
+          Fail("a first RUN TIMED OUT alert whose down_since is not the run's limit: " +
+               Describe());
+        }
+        break;
       case AlertKind::kRepeat:
         if (!m.alert.down_since || d.next.down_since != m.alert.down_since ||
             d.alert.down_since != *m.alert.down_since) {

@@ -13,9 +13,21 @@ class ForwardingStore : public Store {
   void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override {
     inner_.Mutate(std::move(slug), std::move(fn), std::move(done));
   }
-  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-            Callback<Monitor> done) override {
-    inner_.Ping(std::move(slug), interval_secs, now, std::move(done));
+  void PlainPing(std::string slug, SignalCall call, UnixMillis now,
+                 Callback<Monitor> done) override {
+    inner_.Receive(std::move(slug), std::move(call), now, std::move(done));
+  }
+  void ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                 Callback<std::optional<std::vector<PingRecord>>> done) override {
+    inner_.ListPings(std::move(slug), limit, now, std::move(done));
+  }
+  void PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                Callback<std::optional<std::string>> done) override {
+    inner_.PingBody(std::move(slug), n, now, std::move(done));
+  }
+  void ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                 Callback<std::optional<std::vector<Flip>>> done) override {
+    inner_.ListFlips(std::move(slug), since, now, std::move(done));
   }
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override {
     inner_.Get(std::move(slug), now, std::move(done));

@@ -169,6 +169,15 @@ struct DynamoStore::Impl {
 
   Task<std::vector<ApiKeyRecord>> ScanKeys();
 
+  // --- the history table (dynamo_history.cc) ---
+
+  // After a monitor's write: its history entry (and the removal of the entry `kept` before
+  // it) and its status change, in one BatchWriteItem.
+  Task<Ok> AddHistory(std::string slug, std::optional<PingRecord> record, std::optional<Flip> flip,
+                      std::int64_t kept);
+  // Every history entry and status change of the monitor (deleted, or started afresh).
+  Task<Ok> DropHistory(std::string slug);
+
  private:
   template <class T>
   boost::asio::awaitable<void> Answer(Task<T> op, Callback<T> done, bool hop);

@@ -266,13 +266,55 @@ void DynamoStore::Close() {
 
 namespace {
 
+// Store::Mutate: the read-modify-write, then what the write adds to the history table (or,
+// for a monitor deleted or started afresh, removes from it).
+Task<Store::Mutated> MutateMonitor(DynamoStore::Impl& impl, std::string slug, Store::MutateFn fn,
+                                   std::int64_t kept) {
+  // What the write that landed (the last decision) asked of the history.
+  struct History {
+    std::optional<PingRecord> record;
+    std::optional<Flip> flip;
+    bool drop = false;
+  };
+  auto history = std::make_shared<History>();
+  Result<Store::Mutated> r = co_await impl.Mutate<Store::Mutated>(
+      slug,
+      [slug, fn = std::move(fn), history](std::optional<MonitorRecord> current) {
+        return ApplyMutation(
+            slug, std::move(current), [&](const std::optional<Monitor>& m) -> Result<Mutation> {
+              Result<Mutation> out = fn(m);
+              *history = {};
+              if (out.ok()) {
+                history->record = out->record;
+                history->flip = out->flip;
+                history->drop = m && (out->fresh || out->kind == Mutation::Kind::kDelete);
+              }
+              return out;
+            });
+      },
+      kMutateAttempts);
+  if (!r.ok()) co_return r;
+  if (history->drop) {
+    if (Result<Ok> dropped = co_await impl.DropHistory(slug); !dropped.ok()) {
+      co_return dropped.error();
+    }
+  }
+  if (history->record || history->flip) {
+    Result<Ok> added =
+        co_await impl.AddHistory(slug, std::move(history->record), std::move(history->flip), kept);
+    if (!added.ok()) co_return added.error();
+  }
+  co_return r;
+}
+
 // The ping's one UpdateItem, whether the monitor exists or not; the interval, when not
 // given, is the stored one, read by the expression itself. An expired item fails the
 // condition, and so does a scheduled one pinged without an interval (its deadline is the
 // schedule's next match, which core computes): both go through the read-modify-write.
 aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& slug,
                                   const std::string& home,
-                                  std::optional<std::int64_t> interval_secs, UnixMillis now) {
+                                  std::optional<std::int64_t> interval_secs,
+                                  std::optional<int> exit_code, UnixMillis now) {
   const std::int64_t now_s = FloorDiv(now, 1000);
   const std::int64_t frac = now - now_s * 1000;
   const std::int64_t expiry_s = now_s + kExpiryMillis / 1000;
@@ -287,7 +329,9 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
              {"#pa", "paused"},          {"#ac", "alert_count"},
              {"#cp", "check_partition"}, {"#rev", "rev"},
              {"#fa", "failed_at"},       {"#cat", "check_at"},
-             {"#sch", "schedule"}};
+             {"#sch", "schedule"},       {"#run", "running"},
+             {"#ps", "pings_seq"},       {"#lec", "last_exit_code"},
+             {"#ft", "fail_tail"}};
   u.values = {{":now_s", N(now_s)}, {":frac", N(frac)},
               {":ex", N(expiry_s)}, {":false", AttributeValue::Bool(false)},
               {":zero", N(0)},      {":one", N(1)},
@@ -301,45 +345,73 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
     u.values[":def"] = N(kDefaultIntervalSecs);
     interval_set = "#iv = if_not_exists(#iv, :def), #nd = if_not_exists(#iv, :def) + :now_s";
   }
+  std::string remove = "#fa, #cat, #sch, #ft";
+  if (exit_code) {
+    u.values[":code"] = N(*exit_code);
+    interval_set += ", #lec = :code";
+  } else {
+    remove += ", #lec";
+  }
   u.update = "SET " + interval_set +
              ", #lp = :now_s, #lpf = :frac, #ndf = :frac, #ex = :ex, #exf = :frac, "
              "#ca = if_not_exists(#ca, :now_s), #caf = if_not_exists(#caf, :frac), "
              "#pa = if_not_exists(#pa, :false), #ac = if_not_exists(#ac, :zero), "
-             "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :rev0) + :one "
-             "REMOVE #fa, #cat, #sch";
-  u.condition = "(attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac))";
+             "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :rev0) + :one, "
+             "#ps = if_not_exists(#ps, :zero) + :one "
+             "REMOVE " +
+             remove;
+  // A running item (the ping may end its run) goes through the read-modify-write too.
+  u.condition =
+      "(attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)) AND "
+      "(attribute_not_exists(#run) OR #run = :false)";
   if (!interval_secs) *u.condition += " AND attribute_not_exists(#sch)";
   u.return_values = aws::ReturnValues::kAllNew;
   return u;
 }
 
-Task<Monitor> PingMonitor(DynamoStore::Impl& impl, std::string slug,
-                          std::optional<std::int64_t> interval_secs, UnixMillis now) {
+Task<Monitor> PlainPingTask(DynamoStore::Impl& impl, std::string slug, Store::SignalCall call,
+                            UnixMillis now, std::int64_t kept) {
   const std::string home = impl.Home(slug);
   aws::UpdateItemRequest update =
-      PingUpdate(impl.options.monitors_table, slug, home, interval_secs, now);
+      PingUpdate(impl.options.monitors_table, slug, home, call.signal.settings.interval_secs,
+                 call.signal.exit_code, now);
   DynamoResult<std::optional<Item>> r =
       co_await impl.Call(&DynamoClient::UpdateItem, std::move(update));
   if (!r.ok()) {
     if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
       co_return ToError(r.error(), "ping " + slug);
     }
-    // An expired or a scheduled item: the ping through the read-modify-write, as every
-    // other change.
-    auto start_afresh = [slug, interval_secs, now](std::optional<MonitorRecord> current) {
-      return ApplyMutation(slug, std::move(current),
-                           [&](const std::optional<Monitor>& m) -> Result<Mutation> {
-                             return SignalWrite(m, Pinged(m, slug, interval_secs, now), now);
-                           });
-    };
-    Result<Store::Mutated> started =
-        co_await impl.Mutate<Store::Mutated>(slug, std::move(start_afresh), kMutateAttempts);
+    // An expired, running or scheduled item: the ping through the read-modify-write, as
+    // every other change.
+    Result<Store::Mutated> started = co_await MutateMonitor(
+        impl, slug,
+        [slug, call = std::move(call), now, kept](const std::optional<Monitor>& m) {
+          return Result<Mutation>(
+              SignalMutation(m, slug, call.signal, call.source, call.body, kept > 0, now));
+        },
+        kept);
     if (!started.ok()) co_return started.error();
     co_return std::move(*started->after);
   }
   if (!r.value()) co_return Internal("ping: DynamoDB returned no item");
   Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
   if (!parsed.ok()) co_return parsed.error();
+  if (kept > 0) {
+    // The monitor's write numbered the entry: a history write that fails leaves the ping
+    // recorded and reports an error, as an answer lost on the way back (the history then
+    // skips a number).
+    PingRecord record{.n = parsed->monitor.pings_seq,
+                      .at = now,
+                      .kind = SignalKind::kSuccess,
+                      .exit_code = call.signal.exit_code,
+                      .rid = call.signal.rid,
+                      .duration_ms = std::nullopt,
+                      .source = std::move(call.source),
+                      .body_bytes = static_cast<std::int64_t>(call.body.size()),
+                      .body = std::move(call.body)};
+    Result<Ok> added = co_await impl.AddHistory(slug, std::move(record), std::nullopt, kept);
+    if (!added.ok()) co_return added.error();
+  }
   // The ping keeps the partition the item was in. Almost always that is where it
   // belongs; when not, it is moved now, once (the next ping finds it in place):
   // - an item the Rust version alerted is still in "CHECK", where the checker would
@@ -366,15 +438,6 @@ Task<Monitor> PingMonitor(DynamoStore::Impl& impl, std::string slug,
       co_await impl.Mutate<Monitor>(slug, std::move(move_home), kMutateAttempts);
   if (!moved.ok()) co_return std::move(parsed->monitor);
   co_return std::move(*moved);
-}
-
-Task<Store::Mutated> MutateMonitor(DynamoStore::Impl& impl, std::string slug, Store::MutateFn fn) {
-  return impl.Mutate<Store::Mutated>(
-      slug,
-      [slug, fn = std::move(fn)](std::optional<MonitorRecord> current) {
-        return ApplyMutation(slug, std::move(current), fn);
-      },
-      kMutateAttempts);
 }
 
 Task<std::optional<Monitor>> GetMonitor(DynamoStore::Impl& impl, std::string slug, UnixMillis now) {
@@ -425,6 +488,9 @@ Task<bool> DeleteMonitor(DynamoStore::Impl& impl, std::string slug, UnixMillis n
       co_await impl.Call(&DynamoClient::DeleteItem, std::move(del));
   if (!r.ok()) co_return ToError(r.error(), "delete monitor " + slug);
   if (!r.value()) co_return false;
+  if (Result<Ok> dropped = co_await impl.DropHistory(slug); !dropped.ok()) {
+    co_return dropped.error();
+  }
   Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(*r.value());
   co_return parsed.ok() && Live(*parsed, now);
 }
@@ -506,13 +572,14 @@ Task<std::size_t> DeleteExpiredMonitors(DynamoStore::Impl& impl, UnixMillis now,
 
 }  // namespace
 
-void DynamoStore::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-                       Callback<Monitor> done) {
-  impl_->Run(std::move(done), PingMonitor(*impl_, std::move(slug), interval_secs, now));
+void DynamoStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
+                            Callback<Monitor> done) {
+  impl_->Run(std::move(done),
+             PlainPingTask(*impl_, std::move(slug), std::move(call), now, PingsKept()));
 }
 
 void DynamoStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
-  impl_->Run(std::move(done), MutateMonitor(*impl_, std::move(slug), std::move(fn)));
+  impl_->Run(std::move(done), MutateMonitor(*impl_, std::move(slug), std::move(fn), PingsKept()));
 }
 
 void DynamoStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {

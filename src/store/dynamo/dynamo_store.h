@@ -12,8 +12,9 @@
 //
 // Writes:
 // - A ping is one UpdateItem, with or without an interval (the stored interval is read by
-//   the update expression itself); only a ping on an expired item takes a second request,
-//   to start it afresh.
+//   the update expression itself), then, unless PINGS_KEPT=0, one BatchWriteItem to the
+//   history table (the entry, and the removal of the one no longer kept); a ping on an
+//   expired, running or scheduled item goes through the read-modify-write instead.
 // - Everything else that must read before it writes (fail, pause, unpause, the checker's
 //   decisions, the outbox) is a read-modify-write of the whole item, conditional on the
 //   item's revision `rev`: two writers racing on one monitor cannot both win. Alerts wait
@@ -46,6 +47,7 @@ namespace heartbeat {
 struct DynamoStoreOptions {
   std::string monitors_table = "heartbeat-monitors";
   std::string keys_table = "heartbeat-api-keys";
+  std::string pings_table = "heartbeat-pings";  // PINGS_TABLE: the history
   // GSI partition values to spread monitors over ("CHECK" when 1; "CHECK#0".. otherwise).
   int check_partitions = 1;
   aws::DynamoClientOptions client;
@@ -92,16 +94,19 @@ class DynamoStore final : public Store {
   std::int64_t ItemsScanned() const;
 
   void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override;
-  // The hot path: one UpdateItem, whether the monitor exists or not; gives exactly the
-  // state Pinged (core/lifecycle.h) gives (tests/store/fast_ping_property_test.cc).
-  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-            Callback<Monitor> done) override;
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
   void List(std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override;
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
+
+  void ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                 Callback<std::optional<std::vector<PingRecord>>> done) override;
+  void PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                Callback<std::optional<std::string>> done) override;
+  void ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                 Callback<std::optional<std::vector<Flip>>> done) override;
 
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
@@ -135,6 +140,13 @@ class DynamoStore final : public Store {
   void Close() override;
 
   struct Impl;  // dynamo_impl.h: shared by the operations' coroutines
+
+ protected:
+  // The hot path: one UpdateItem, whether the monitor exists or not, then the history
+  // entry; writes exactly what SignalMutation (core/lifecycle.h) writes
+  // (tests/store/fast_ping_property_test.cc).
+  void PlainPing(std::string slug, SignalCall call, UnixMillis now,
+                 Callback<Monitor> done) override;
 
  private:
   explicit DynamoStore(std::shared_ptr<Impl> impl);

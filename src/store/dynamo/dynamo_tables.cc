@@ -67,25 +67,33 @@ Status DynamoStore::InitTables(std::string* ttl_note) {
     return s;
   }
   if (Status s = create({.table = o.keys_table, .hash = {"key_hash", 'S'}}); !s.ok()) return s;
-  // TTL on expires_at. An engine without TTL (dynalite) is worth a note, not a failure:
-  // heartbeat removes expired monitors itself. Any other refusal (no permission, TTL on
-  // another attribute) is an error: on AWS, expired monitors would pile up unnoticed.
-  // true: TTL is on; false: the engine has no TTL.
-  auto ttl = Await<bool>([&](Callback<bool> cb) {
-    client.UpdateTimeToLive(o.monitors_table, "expires_at", [cb](DynamoResult<aws::Nothing> r) {
-      // "TimeToLive is already enabled" answers a ValidationException.
-      if (r.ok() || r.error().message.find("already enabled") != std::string::npos) {
-        return cb(true);
-      }
-      if (r.error().type == "UnknownOperationException") return cb(false);
-      return cb(ToError(r.error(), "turn TTL on for expires_at"));
+  if (Status s = create(
+          {.table = o.pings_table, .hash = {"slug", 'S'}, .range = aws::KeyAttribute{"sk", 'S'}});
+      !s.ok()) {
+    return s;
+  }
+  // TTL on expires_at, in both tables that have it. An engine without TTL (dynalite) is worth a
+  // note, not a failure: heartbeat removes expired monitors itself. Any other refusal (no
+  // permission, TTL on another attribute) is an error: on AWS, expired monitors would pile up
+  // unnoticed. true: TTL is on; false: the engine has no TTL.
+  for (const std::string& table : {o.monitors_table, o.pings_table}) {
+    auto ttl = Await<bool>([&](Callback<bool> cb) {
+      client.UpdateTimeToLive(table, "expires_at", [cb](DynamoResult<aws::Nothing> r) {
+        // "TimeToLive is already enabled" answers a ValidationException.
+        if (r.ok() || r.error().message.find("already enabled") != std::string::npos) {
+          return cb(true);
+        }
+        if (r.error().type == "UnknownOperationException") return cb(false);
+        return cb(ToError(r.error(), "turn TTL on for expires_at"));
+      });
     });
-  });
-  if (!ttl.ok()) return ttl.error().Wrap("table " + o.monitors_table);
-  if (!*ttl && ttl_note != nullptr) {
-    *ttl_note =
-        "TTL could not be turned on (this engine does not know UpdateTimeToLive); heartbeat "
-        "removes expired monitors itself";
+    if (!ttl.ok()) return ttl.error().Wrap("table " + table);
+    if (!*ttl && ttl_note != nullptr) {
+      *ttl_note =
+          "TTL could not be turned on (this engine does not know UpdateTimeToLive); heartbeat "
+          "removes expired monitors itself, and keeps at most PINGS_KEPT history entries of "
+          "each";
+    }
   }
   return Ok{};
 }

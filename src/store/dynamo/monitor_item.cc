@@ -35,14 +35,6 @@ std::optional<std::string> GetString(const Item& item, const std::string& name) 
   return *it->second.AsString();
 }
 
-std::optional<AlertKind> KindFromString(const std::string& s) {
-  for (AlertKind k :
-       {AlertKind::kOverdue, AlertKind::kFailed, AlertKind::kRepeat, AlertKind::kRecovered}) {
-    if (ToString(k) == s) return k;
-  }
-  return std::nullopt;
-}
-
 std::optional<OutboxEntry> ParseEntry(const std::string& key, const AttributeValue& v) {
   const Item* m = v.AsMap();
   if (m == nullptr) return std::nullopt;
@@ -50,7 +42,7 @@ std::optional<OutboxEntry> ParseEntry(const std::string& key, const AttributeVal
   auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), e.id);
   if (ec != std::errc() || ptr != key.data() + key.size()) return std::nullopt;
   std::optional<std::string> kind = GetString(*m, "kind");
-  std::optional<AlertKind> k = kind ? KindFromString(*kind) : std::nullopt;
+  std::optional<AlertKind> k = kind ? AlertKindFromString(*kind) : std::nullopt;
   if (!k) return std::nullopt;
   e.alert.kind = *k;
   e.alert.slug = GetString(*m, "slug").value_or("");
@@ -59,6 +51,12 @@ std::optional<OutboxEntry> ParseEntry(const std::string& key, const AttributeVal
   e.alert.deadline = GetInt(*m, "deadline").value_or(0);
   e.alert.at = GetInt(*m, "at").value_or(0);
   e.alert.down_since = GetInt(*m, "down_since").value_or(0);
+  if (std::optional<std::int64_t> code = GetInt(*m, "exit_code")) {
+    e.alert.exit_code = static_cast<int>(*code);
+  }
+  e.alert.body_tail = GetString(*m, "body_tail").value_or("");
+  e.alert.run_started_at = GetInt(*m, "run_started_at");
+  e.alert.max_runtime_secs = GetInt(*m, "max_runtime_secs");
   e.attempts = GetInt(*m, "attempts").value_or(0);
   e.next_attempt_at = GetInt(*m, "next_attempt_at").value_or(0);
   e.lease_owner = GetString(*m, "lease_owner");
@@ -77,6 +75,11 @@ AttributeValue EntryValue(const OutboxEntry& e) {
   m["deadline"] = AttributeValue::N(e.alert.deadline);
   m["at"] = AttributeValue::N(e.alert.at);
   m["down_since"] = AttributeValue::N(e.alert.down_since);
+  SetInt(m, "exit_code",
+         e.alert.exit_code ? std::optional<std::int64_t>(*e.alert.exit_code) : std::nullopt);
+  if (!e.alert.body_tail.empty()) m["body_tail"] = AttributeValue::S(e.alert.body_tail);
+  SetInt(m, "run_started_at", e.alert.run_started_at);
+  SetInt(m, "max_runtime_secs", e.alert.max_runtime_secs);
   m["attempts"] = AttributeValue::N(e.attempts);
   m["next_attempt_at"] = AttributeValue::N(e.next_attempt_at);
   if (e.lease_owner) m["lease_owner"] = AttributeValue::S(*e.lease_owner);
@@ -191,6 +194,18 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   m.schedule = GetString(item, "schedule");
   m.tz = GetString(item, "tz").value_or("UTC");
   m.grace_secs = GetInt(item, "grace_secs").value_or(0);
+  // Runs and history (SPEC §12), additive as well.
+  m.max_runtime_secs = GetInt(item, "max_runtime_secs");
+  m.last_start = GetInt(item, "last_start");
+  auto running = item.find("running");
+  m.running = running != item.end() && running->second.AsBool().value_or(false);
+  m.run_rid = GetString(item, "run_rid");
+  m.last_duration_ms = GetInt(item, "last_duration_ms");
+  if (std::optional<std::int64_t> code = GetInt(item, "last_exit_code")) {
+    m.last_exit_code = static_cast<int>(*code);
+  }
+  m.fail_tail = GetString(item, "fail_tail").value_or("");
+  m.pings_seq = GetInt(item, "pings_seq").value_or(0);
   // The seed keeps alert state without a count of ours: an alert was sent if it says so.
   if (m.alert.alert_count == 0 && m.alert.first_alerted_at) m.alert.alert_count = 1;
   if (m.alert.alert_count > 0 && !m.alert.down_since) m.alert.down_since = m.alert.first_alerted_at;
@@ -246,6 +261,28 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
   }
   SetInt(item, "grace_secs",
          m.grace_secs != 0 ? std::optional<std::int64_t>(m.grace_secs) : std::nullopt);
+  SetInt(item, "max_runtime_secs", m.max_runtime_secs);
+  SetInt(item, "last_start", m.last_start);
+  if (m.running) {
+    item["running"] = AttributeValue::Bool(true);
+  } else {
+    item.erase("running");
+  }
+  if (m.run_rid) {
+    item["run_rid"] = AttributeValue::S(*m.run_rid);
+  } else {
+    item.erase("run_rid");
+  }
+  SetInt(item, "last_duration_ms", m.last_duration_ms);
+  SetInt(item, "last_exit_code",
+         m.last_exit_code ? std::optional<std::int64_t>(*m.last_exit_code) : std::nullopt);
+  if (!m.fail_tail.empty()) {
+    item["fail_tail"] = AttributeValue::S(m.fail_tail);
+  } else {
+    item.erase("fail_tail");
+  }
+  SetInt(item, "pings_seq",
+         m.pings_seq != 0 ? std::optional<std::int64_t>(m.pings_seq) : std::nullopt);
   item["rev"] = AttributeValue::N(r.rev + 1);
 
   // Rejected alerts are kept for inspection, the newest few only: an item has a size limit.

@@ -12,6 +12,13 @@
 //   rev N             bumped by every write of ours: read-modify-writes are conditional on it
 //   outbox M          alerts waiting for delivery, by id: {"7": {kind, ...}}
 //   outbox_seq N      the last outbox id used
+//   schedule S, tz S (absent: UTC), grace_secs N (absent: 0), max_runtime_secs N
+//   last_start N (ms), running BOOL (absent: false), run_rid S, last_duration_ms N,
+//   last_exit_code N, fail_tail S, pings_seq N (the last history number used)
+//
+// The history (SPEC §12) is in its own table (PINGS_TABLE; dynamo_history.cc): hash key
+// slug S, range key sk S: "p#<n, 20 digits>" for a signal, "f#<Unix ms, 20 digits>" for a
+// status change; expires_at N (Unix seconds, TTL) 90 days after the entry.
 //
 // check_partition places the item in the GSI overdue-check-index (check_partition,
 // next_due), which is how the checker finds work without scanning:

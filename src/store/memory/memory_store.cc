@@ -66,6 +66,30 @@ void MemoryStore::EraseMonitor(const std::string& slug) {
   if (it == monitors_.end()) return;
   if (it->second.check_at) by_check_.erase({*it->second.check_at, slug});
   monitors_.erase(it);
+  history_.erase(slug);
+}
+
+void MemoryStore::AddHistory(const std::string& slug, Mutation& mutation) {
+  if (!mutation.record && !mutation.flip) return;
+  History& h = history_[slug];
+  if (mutation.record) {
+    std::int64_t n = mutation.record->n;
+    h.pings[n] = std::move(*mutation.record);
+    std::erase_if(h.pings, [&](const auto& e) { return e.first <= n - PingsKept(); });
+  }
+  if (mutation.flip) {
+    UnixMillis at = mutation.flip->at;
+    h.flips.push_back(*mutation.flip);
+    std::erase_if(h.flips, [&](const Flip& f) { return f.at < at - kFlipsKeptMillis; });
+  }
+}
+
+const MemoryStore::History* MemoryStore::LiveHistory(const std::string& slug, UnixMillis now) {
+  static const History kNone;
+  auto m = monitors_.find(slug);
+  if (m == monitors_.end() || m->second.expired(now)) return nullptr;
+  auto h = history_.find(slug);
+  return h == history_.end() ? &kNone : &h->second;
 }
 
 void MemoryStore::DropAlerts(const std::string& slug) {
@@ -88,7 +112,11 @@ void MemoryStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) 
         }
         m.after = mutation->monitor;
         PutMonitor(std::move(mutation->monitor));
-        if (mutation->fresh) DropAlerts(slug);
+        if (mutation->fresh) {
+          DropAlerts(slug);
+          history_.erase(slug);
+        }
+        AddHistory(slug, *mutation);
         if (mutation->alert) {
           OutboxEntry e;
           e.pending.id = next_alert_id_++;
@@ -181,6 +209,47 @@ void MemoryStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std:
     expiry_cursor_ = seen < limit ? std::string() : last;
     for (const std::string& slug : expired) EraseMonitor(slug);
     return expired.size();
+  });
+}
+
+// ---- history ----
+
+void MemoryStore::ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                            Callback<std::optional<std::vector<PingRecord>>> done) {
+  Run<std::optional<std::vector<PingRecord>>>(
+      std::move(done), [&]() -> std::optional<std::vector<PingRecord>> {
+        const History* h = LiveHistory(slug, now);
+        if (h == nullptr) return std::nullopt;
+        std::vector<PingRecord> out;
+        for (auto it = h->pings.rbegin(); it != h->pings.rend() && out.size() < limit; ++it) {
+          out.push_back(it->second);
+          out.back().body.clear();
+        }
+        return out;
+      });
+}
+
+void MemoryStore::PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                           Callback<std::optional<std::string>> done) {
+  Run<std::optional<std::string>>(std::move(done), [&]() -> std::optional<std::string> {
+    const History* h = LiveHistory(slug, now);
+    if (h == nullptr) return std::nullopt;
+    auto it = h->pings.find(n);
+    if (it == h->pings.end() || it->second.body_bytes == 0) return std::nullopt;
+    return it->second.body;
+  });
+}
+
+void MemoryStore::ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                            Callback<std::optional<std::vector<Flip>>> done) {
+  Run<std::optional<std::vector<Flip>>>(std::move(done), [&]() -> std::optional<std::vector<Flip>> {
+    const History* h = LiveHistory(slug, now);
+    if (h == nullptr) return std::nullopt;
+    std::vector<Flip> out;
+    for (auto it = h->flips.rbegin(); it != h->flips.rend() && it->at >= since; ++it) {
+      out.push_back(*it);
+    }
+    return out;
   });
 }
 

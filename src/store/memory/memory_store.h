@@ -56,6 +56,13 @@ class MemoryStore final : public Store {
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
 
+  void ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                 Callback<std::optional<std::vector<PingRecord>>> done) override;
+  void PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                Callback<std::optional<std::string>> done) override;
+  void ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                 Callback<std::optional<std::vector<Flip>>> done) override;
+
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
 
@@ -98,9 +105,20 @@ class MemoryStore final : public Store {
   void Run(Callback<T> done, Work&& work);
   void WorkerLoop();
 
+  // A monitor's history: its last PingsKept() signals by number, its status changes.
+  struct History {
+    std::map<std::int64_t, PingRecord> pings;
+    std::vector<Flip> flips;  // oldest first
+  };
+
   // The writes that keep the check_at index in step with the monitors; under mu_.
+  // EraseMonitor takes its history with it.
   void PutMonitor(Monitor m);
   void EraseMonitor(const std::string& slug);
+  // Adds a write's history entry and flip, pruning what is no longer kept; under mu_.
+  void AddHistory(const std::string& slug, Mutation& mutation);
+  // The live monitor's history, or nullptr; under mu_.
+  const History* LiveHistory(const std::string& slug, UnixMillis now);
   void DropAlerts(const std::string& slug);  // every alert of the monitor, rejected ones too
   // The outbox entry `alert` names, if `owner` holds its lease; under mu_.
   Result<OutboxEntry*> Leased(const PendingAlert& alert, const std::string& owner);
@@ -114,6 +132,7 @@ class MemoryStore final : public Store {
   std::map<std::string, Monitor> monitors_;                // by slug, expired ones included
   std::set<std::pair<UnixMillis, std::string>> by_check_;  // (check_at, slug)
   std::map<std::int64_t, OutboxEntry> outbox_;             // by id
+  std::map<std::string, History> history_;                 // by slug
   std::int64_t next_alert_id_ = 1;
   std::map<std::string, ApiKeyRecord> keys_;  // by key_hash
   std::string expiry_cursor_;                 // where DeleteExpired goes on from

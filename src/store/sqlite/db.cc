@@ -39,6 +39,10 @@ void Statement::BindView(int index, std::string_view value) {
   sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
 }
 
+void Statement::BindBlobView(int index, std::string_view value) {
+  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+}
+
 void Statement::Bind(int index, std::optional<std::int64_t> value) {
   if (value) {
     Bind(index, *value);
@@ -75,6 +79,12 @@ std::string Statement::Text(int col) const {
   const unsigned char* p = sqlite3_column_text(stmt_, col);
   int n = sqlite3_column_bytes(stmt_, col);
   return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
+}
+
+std::string Statement::Blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
 }
 
 std::optional<std::string> Statement::OptionalText(int col) const {

@@ -29,6 +29,8 @@ class Statement {
   // Binds text without copying it: `value` must stay valid until the statement has run
   // (SQLite reads it only while stepping). Saves a malloc and a copy per call.
   void BindView(int index, std::string_view value);
+  // Binds bytes as a BLOB without copying them (as BindView).
+  void BindBlobView(int index, std::string_view value);
   void Bind(int index, std::optional<std::int64_t> value);
   void BindNull(int index);
 
@@ -41,6 +43,7 @@ class Statement {
   std::optional<std::int64_t> OptionalInt(int col) const;
   std::string Text(int col) const;
   std::optional<std::string> OptionalText(int col) const;  // nullopt for NULL
+  std::string Blob(int col) const;                         // the bytes; empty for NULL
 
  private:
   sqlite3* db_;

@@ -9,7 +9,8 @@
 #define HEARTBEAT_MONITOR_COLUMNS                                                         \
   "slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, failed_at, " \
   "first_alerted_at, last_alerted_at, alert_count, check_at, down_since, schedule, tz, "  \
-  "grace_secs"
+  "grace_secs, max_runtime_secs, last_start, running, run_rid, last_duration_ms, "        \
+  "last_exit_code, fail_tail, pings_seq"
 
 namespace heartbeat::sqlite {
 
@@ -31,10 +32,19 @@ inline Monitor ReadMonitor(const Statement& st) {
   m.schedule = st.OptionalText(13);
   m.tz = st.Text(14);
   m.grace_secs = st.Int(15);
+  m.max_runtime_secs = st.OptionalInt(16);
+  m.last_start = st.OptionalInt(17);
+  m.running = st.Int(18) != 0;
+  m.run_rid = st.OptionalText(19);
+  m.last_duration_ms = st.OptionalInt(20);
+  if (std::optional<std::int64_t> code = st.OptionalInt(21))
+    m.last_exit_code = static_cast<int>(*code);
+  m.fail_tail = st.Text(22);
+  m.pings_seq = st.Int(23);
   return m;
 }
 
-// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?16.
+// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?24.
 inline void BindMonitor(Statement& st, const Monitor& m) {
   st.BindView(1, m.slug);
   st.Bind(2, m.interval_secs);
@@ -56,6 +66,18 @@ inline void BindMonitor(Statement& st, const Monitor& m) {
   }
   st.BindView(15, m.tz);
   st.Bind(16, m.grace_secs);
+  st.Bind(17, m.max_runtime_secs);
+  st.Bind(18, m.last_start);
+  st.Bind(19, static_cast<std::int64_t>(m.running ? 1 : 0));
+  if (m.run_rid) {
+    st.BindView(20, *m.run_rid);
+  } else {
+    st.BindNull(20);
+  }
+  st.Bind(21, m.last_duration_ms);
+  st.Bind(22, m.last_exit_code ? std::optional<std::int64_t>(*m.last_exit_code) : std::nullopt);
+  st.BindView(23, m.fail_tail);
+  st.Bind(24, m.pings_seq);
 }
 
 }  // namespace heartbeat::sqlite

@@ -76,7 +76,47 @@ ALTER TABLE monitors ADD COLUMN tz TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE monitors ADD COLUMN grace_secs INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations{kV1, kV2, kV3, kV4};
+// v5: runs and history (SPEC §12): a run started and not ended, its limit, the latest
+// duration and exit code, the tail of the latest failure's body (its alert quotes it); each
+// signal numbered in `pings` (the last PINGS_KEPT kept), status changes in `flips`; the
+// outbox keeps what the new alert texts say.
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE monitors ADD COLUMN max_runtime_secs INTEGER;
+ALTER TABLE monitors ADD COLUMN last_start INTEGER;
+ALTER TABLE monitors ADD COLUMN running INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE monitors ADD COLUMN run_rid TEXT;
+ALTER TABLE monitors ADD COLUMN last_duration_ms INTEGER;
+ALTER TABLE monitors ADD COLUMN last_exit_code INTEGER;
+ALTER TABLE monitors ADD COLUMN fail_tail TEXT NOT NULL DEFAULT '';
+ALTER TABLE monitors ADD COLUMN pings_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN exit_code INTEGER;
+ALTER TABLE outbox ADD COLUMN body_tail TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN run_started_at INTEGER;
+ALTER TABLE outbox ADD COLUMN max_runtime_secs INTEGER;
+CREATE TABLE pings (
+  slug        TEXT NOT NULL,
+  n           INTEGER NOT NULL,  -- from 1 per monitor (monitors.pings_seq)
+  at          INTEGER NOT NULL,  -- Unix ms
+  kind        TEXT NOT NULL,     -- success | start | fail | log
+  exit_code   INTEGER,
+  rid         TEXT,
+  duration_ms INTEGER,
+  method      TEXT NOT NULL,
+  remote_addr TEXT NOT NULL,
+  user_agent  TEXT NOT NULL,
+  body_bytes  INTEGER NOT NULL,
+  body        BLOB               -- the bytes as sent; NULL when there were none
+);
+CREATE UNIQUE INDEX pings_by_monitor ON pings (slug, n);
+CREATE TABLE flips (
+  slug    TEXT NOT NULL,
+  at      INTEGER NOT NULL,
+  overdue INTEGER NOT NULL,
+  PRIMARY KEY (slug, at)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations{kV1, kV2, kV3, kV4, kV5};
 
 }  // namespace
 

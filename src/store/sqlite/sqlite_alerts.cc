@@ -14,14 +14,6 @@ using sqlite::Statement;
 
 namespace {
 
-std::optional<AlertKind> KindFromString(const std::string& s) {
-  for (AlertKind k :
-       {AlertKind::kOverdue, AlertKind::kFailed, AlertKind::kRepeat, AlertKind::kRecovered}) {
-    if (ToString(k) == s) return k;
-  }
-  return std::nullopt;
-}
-
 // An UPDATE of one outbox row held by `owner`: kConflict when the lease was lost.
 Status UpdateLeased(Connection& db, Statement* st) {
   if (Status s = st->Run(); !s.ok()) return s;
@@ -93,7 +85,8 @@ void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
         // The head of each monitor's queue, if it is ready and not leased by another.
         Result<Statement*> st = db.Prepare(
             "SELECT o.id, o.slug, o.kind, o.interval_secs, o.last_ping, o.deadline, "
-            "o.decided_at, o.down_since, o.attempts FROM outbox o "
+            "o.decided_at, o.down_since, o.attempts, o.exit_code, o.body_tail, "
+            "o.run_started_at, o.max_runtime_secs FROM outbox o "
             "WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 "
             "AND (o.lease_until IS NULL OR o.lease_until <= ?1) "
             "AND o.id = (SELECT min(id) FROM outbox h WHERE h.slug = o.slug "
@@ -109,13 +102,19 @@ void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
           PendingAlert p;
           p.id = (*st)->Int(0);
           p.alert.slug = (*st)->Text(1);
-          p.alert.kind = KindFromString((*st)->Text(2)).value_or(AlertKind::kOverdue);
+          p.alert.kind = AlertKindFromString((*st)->Text(2)).value_or(AlertKind::kOverdue);
           p.alert.interval_secs = (*st)->Int(3);
           p.alert.last_ping = (*st)->OptionalInt(4);
           p.alert.deadline = (*st)->Int(5);
           p.alert.at = (*st)->Int(6);
           p.alert.down_since = (*st)->Int(7);
           p.attempts = (*st)->Int(8);
+          if (std::optional<std::int64_t> code = (*st)->OptionalInt(9)) {
+            p.alert.exit_code = static_cast<int>(*code);
+          }
+          p.alert.body_tail = (*st)->Text(10);
+          p.alert.run_started_at = (*st)->OptionalInt(11);
+          p.alert.max_runtime_secs = (*st)->OptionalInt(12);
           p.created_at = p.alert.at;
           claimed.push_back(std::move(p));
         }

@@ -46,8 +46,13 @@ Status RunCached(Connection& db, const char* sql) {
 Status QueueAlert(Connection& db, const Alert& a) {
   Result<Statement*> ins = db.Prepare(
       "INSERT INTO outbox (slug, kind, interval_secs, last_ping, deadline, decided_at, "
-      "down_since, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)");
+      "down_since, next_attempt_at, exit_code, body_tail, run_started_at, max_runtime_secs) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8, ?9, ?10, ?11)");
   if (!ins.ok()) return ins.error();
+  (*ins)->Bind(8, a.exit_code ? std::optional<std::int64_t>(*a.exit_code) : std::nullopt);
+  (*ins)->Bind(9, a.body_tail);
+  (*ins)->Bind(10, a.run_started_at);
+  (*ins)->Bind(11, a.max_runtime_secs);
   (*ins)->Bind(1, a.slug);
   (*ins)->Bind(2, ToString(a.kind));
   (*ins)->Bind(3, a.interval_secs);
@@ -58,10 +63,86 @@ Status QueueAlert(Connection& db, const Alert& a) {
   return (*ins)->Run();
 }
 
+// Runs a cached statement with the slug as ?1.
+Status RunForSlug(Connection& db, const char* sql, std::string_view slug) {
+  Result<Statement*> st = db.Prepare(sql);
+  if (!st.ok()) return st.error();
+  (*st)->BindView(1, slug);
+  return (*st)->Run();
+}
+
+// Everything kept of a monitor besides its row: its alerts (unless `keep_alerts`: a monitor
+// that expired leaves its pending alerts to be delivered), its history and its flips.
+Status DropMonitorData(Connection& db, std::string_view slug, bool keep_alerts) {
+  if (!keep_alerts) {
+    if (Status s = RunForSlug(db, "DELETE FROM outbox WHERE slug = ?1", slug); !s.ok()) return s;
+  }
+  if (Status s = RunForSlug(db, "DELETE FROM pings WHERE slug = ?1", slug); !s.ok()) return s;
+  return RunForSlug(db, "DELETE FROM flips WHERE slug = ?1", slug);
+}
+
+// History entries are pruned every this many: a ping does not pay a delete each time, and
+// readers skip what is past the last `kept` (n <= pings_seq - kept) until then.
+constexpr std::int64_t kPruneEvery = 16;
+
+// Adds history entry `r` of `slug` and, every kPruneEvery entries, removes those past the
+// last `kept`.
+Status AddPing(Connection& db, std::string_view slug, const PingRecord& r, std::int64_t kept) {
+  Result<Statement*> ins = db.Prepare(
+      "INSERT OR REPLACE INTO pings (slug, n, at, kind, exit_code, rid, duration_ms, method, "
+      "remote_addr, user_agent, body_bytes, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  if (!ins.ok()) return ins.error();
+  Statement& st = **ins;
+  st.BindView(1, slug);
+  st.Bind(2, r.n);
+  st.Bind(3, r.at);
+  st.BindView(4, ToString(r.kind));
+  st.Bind(5, r.exit_code ? std::optional<std::int64_t>(*r.exit_code) : std::nullopt);
+  if (r.rid) {
+    st.BindView(6, *r.rid);
+  } else {
+    st.BindNull(6);
+  }
+  st.Bind(7, r.duration_ms);
+  st.BindView(8, r.source.method);
+  st.BindView(9, r.source.remote_addr);
+  st.BindView(10, r.source.user_agent);
+  st.Bind(11, r.body_bytes);
+  if (r.body.empty()) {
+    st.BindNull(12);
+  } else {
+    st.BindBlobView(12, r.body);
+  }
+  if (Status s = st.Run(); !s.ok()) return s;
+  if (r.n % kPruneEvery != 0 || r.n <= kept) return Ok{};
+  Result<Statement*> prune = db.Prepare("DELETE FROM pings WHERE slug = ?1 AND n <= ?2");
+  if (!prune.ok()) return prune.error();
+  (*prune)->BindView(1, slug);
+  (*prune)->Bind(2, r.n - kept);
+  return (*prune)->Run();
+}
+
+// Adds a status change of `slug`, and forgets those older than kFlipsKeptMillis.
+Status AddFlip(Connection& db, std::string_view slug, const Flip& flip) {
+  Result<Statement*> ins =
+      db.Prepare("INSERT OR REPLACE INTO flips (slug, at, overdue) VALUES (?1, ?2, ?3)");
+  if (!ins.ok()) return ins.error();
+  (*ins)->BindView(1, slug);
+  (*ins)->Bind(2, flip.at);
+  (*ins)->Bind(3, static_cast<std::int64_t>(flip.overdue ? 1 : 0));
+  if (Status s = (*ins)->Run(); !s.ok()) return s;
+  Result<Statement*> prune = db.Prepare("DELETE FROM flips WHERE slug = ?1 AND at < ?2");
+  if (!prune.ok()) return prune.error();
+  (*prune)->BindView(1, slug);
+  (*prune)->Bind(2, flip.at - kFlipsKeptMillis);
+  return (*prune)->Run();
+}
+
 // The one read-modify-write of a monitor, inside the writer's transaction (Mutate, and a
-// ping the fast path leaves to the rules of core).
-Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug,
-                                 const Store::MutateFn& fn) {
+// ping the fast path leaves to the rules of core). `kept`: PINGS_KEPT.
+Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const Store::MutateFn& fn,
+                                 std::int64_t kept) {
   Result<Statement*> read =
       db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
   if (!read.ok()) return read.error();
@@ -79,10 +160,10 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug,
       result.after = result.before;
       return result;
     case Mutation::Kind::kDelete: {
-      Result<Statement*> del = db.Prepare("DELETE FROM monitors WHERE slug = ?1");
-      if (!del.ok()) return del.error();
-      (*del)->Bind(1, slug);
-      if (Status s = (*del)->Run(); !s.ok()) return s.error();
+      if (Status s = RunForSlug(db, "DELETE FROM monitors WHERE slug = ?1", slug); !s.ok()) {
+        return s.error();
+      }
+      if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/true); !s.ok()) return s.error();
       return result;
     }
     case Mutation::Kind::kPut:
@@ -92,22 +173,28 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug,
   next.slug = slug;
   Result<Statement*> put = db.Prepare(
       "INSERT INTO monitors (" HEARTBEAT_MONITOR_COLUMNS
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24) "
       "ON CONFLICT (slug) DO UPDATE SET interval_secs = ?2, last_ping = ?3, next_due = ?4, "
       "created_at = ?5, expires_at = ?6, paused = ?7, failed_at = ?8, first_alerted_at = ?9, "
       "last_alerted_at = ?10, alert_count = ?11, check_at = ?12, down_since = ?13, "
-      "schedule = ?14, tz = ?15, grace_secs = ?16");
+      "schedule = ?14, tz = ?15, grace_secs = ?16, max_runtime_secs = ?17, last_start = ?18, "
+      "running = ?19, run_rid = ?20, last_duration_ms = ?21, last_exit_code = ?22, "
+      "fail_tail = ?23, pings_seq = ?24");
   if (!put.ok()) return put.error();
   sqlite::BindMonitor(**put, next);
   if (Status s = (*put)->Run(); !s.ok()) return s.error();
   if (change->fresh && result.before) {
-    Result<Statement*> outbox = db.Prepare("DELETE FROM outbox WHERE slug = ?1");
-    if (!outbox.ok()) return outbox.error();
-    (*outbox)->Bind(1, slug);
-    if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
+    if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/false); !s.ok()) return s.error();
   }
   if (change->alert) {
     if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
+  }
+  if (change->record) {
+    if (Status s = AddPing(db, slug, *change->record, kept); !s.ok()) return s.error();
+  }
+  if (change->flip) {
+    if (Status s = AddFlip(db, slug, *change->flip); !s.ok()) return s.error();
   }
   result.after = std::move(next);
   return result;
@@ -560,40 +647,35 @@ void SqliteStore::Close() {
 
 // ---- monitors ----
 
-void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-                       Callback<Monitor> done) {
+void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
+                            Callback<Monitor> done) {
   Write<Monitor>(
       std::move(done),
-      [slug = std::move(slug), interval_secs, now](Connection& db) -> Result<Monitor> {
-        // One statement: SET expressions all see the row as it was, so an expired row
-        // (expires_at <= now) is started afresh as if the slug were new.
+      [slug = std::move(slug), call = std::move(call), now,
+       kept = PingsKept()](Connection& db) -> Result<Monitor> {
+        const std::optional<std::int64_t>& interval_secs = call.signal.settings.interval_secs;
+        const std::optional<int>& exit_code = call.signal.exit_code;
+        // One statement for the monitor. Left to the rules of core (the slow path below):
+        // an expired row (it starts afresh, its history gone), a running one (the ping may
+        // end its run), and a scheduled one pinged without an interval (its next deadline
+        // is the schedule's, not a sum SQL can make).
         Result<Statement*> st = db.Prepare(
             "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-            "expires_at, check_at) VALUES (?1, ?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?5, "
-            "?3 + ?2 * 1000 + 1) "
+            "expires_at, check_at, last_exit_code, pings_seq) VALUES (?1, ?2, ?3, "
+            "?3 + ?2 * 1000, ?3, ?3 + ?5, ?3 + ?2 * 1000 + 1, ?6, 1) "
             "ON CONFLICT (slug) DO UPDATE SET "
-            "interval_secs = iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)), "
+            "interval_secs = coalesce(?4, interval_secs), "
             "last_ping = ?3, "
-            "next_due = ?3 + iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)) * 1000, "
-            "created_at = iif(expires_at <= ?3, ?3, created_at), "
-            "paused = iif(expires_at <= ?3, 0, paused), "
-            "first_alerted_at = iif(expires_at <= ?3, NULL, first_alerted_at), "
-            "last_alerted_at = iif(expires_at <= ?3, NULL, last_alerted_at), "
-            "alert_count = iif(expires_at <= ?3, 0, alert_count), "
-            "down_since = iif(expires_at <= ?3, NULL, down_since), "
+            "next_due = ?3 + coalesce(?4, interval_secs) * 1000, "
             "schedule = NULL, "
-            "tz = iif(expires_at <= ?3, 'UTC', tz), "
-            "grace_secs = iif(expires_at <= ?3, 0, grace_secs), "
-            "expires_at = ?3 + ?5, failed_at = NULL, "
+            "expires_at = ?3 + ?5, failed_at = NULL, fail_tail = '', last_exit_code = ?6, "
+            "pings_seq = pings_seq + 1, "
             // Paused: never. Alerted: the recovery is due now. Else once the grace after
             // next_due has passed.
-            "check_at = CASE WHEN iif(expires_at <= ?3, 0, paused) THEN NULL "
-            "WHEN iif(expires_at <= ?3, 0, alert_count) > 0 THEN ?3 "
-            "ELSE ?3 + iif(expires_at <= ?3, ?2, coalesce(?4, interval_secs)) * 1000 + "
-            "iif(expires_at <= ?3, 0, grace_secs) * 1000 + 1 END "
-            // A live scheduled monitor pinged without an interval: its next deadline is
-            // the schedule's (core), not a sum SQL can make; left to the slow path below.
-            "WHERE monitors.schedule IS NULL OR monitors.expires_at <= ?3 OR ?4 IS NOT NULL");
+            "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN ?3 "
+            "ELSE ?3 + coalesce(?4, interval_secs) * 1000 + grace_secs * 1000 + 1 END "
+            "WHERE monitors.expires_at > ?3 AND monitors.running = 0 "
+            "AND (monitors.schedule IS NULL OR ?4 IS NOT NULL)");
         if (!st.ok()) return st.error();
         // The slug outlives both statements' runs: no copy into SQLite (the busiest
         // statements of all).
@@ -602,35 +684,52 @@ void SqliteStore::Ping(std::string slug, std::optional<std::int64_t> interval_se
         (*st)->Bind(3, now);
         (*st)->Bind(4, interval_secs);
         (*st)->Bind(5, kExpiryMillis);
+        (*st)->Bind(6, exit_code ? std::optional<std::int64_t>(*exit_code) : std::nullopt);
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
         if (db.Changes() == 0) {
-          // A scheduled monitor (the WHERE above): the rules of core, in this transaction.
-          Result<Mutated> m = MutateRow(db, slug, [&](const std::optional<Monitor>& current) {
-            return Result<Mutation>(
-                SignalWrite(current, Pinged(current, slug, interval_secs, now), now));
-          });
+          // The WHERE above: the rules of core, in this transaction.
+          Result<Mutated> m = MutateRow(
+              db, slug,
+              [&](const std::optional<Monitor>& current) {
+                return Result<Mutation>(SignalMutation(current, slug, call.signal, call.source,
+                                                       call.body, kept > 0, now));
+              },
+              kept);
           if (!m.ok()) return m.error();
           return std::move(*m->after);
         }
         // The row is read back by its key rather than with RETURNING, which passes it
         // through a temporary table: callgrind counts ~60k instructions per ping with
-        // RETURNING and ~40k this way, the writer's largest cost. A read that failed
-        // after the upsert leaves the ping recorded and reports an error: the same as an
-        // answer lost on the way back, which a client retries harmlessly.
+        // RETURNING and ~40k this way, the writer's largest cost. A read or a history
+        // write that failed after the upsert leaves the ping recorded and reports an
+        // error: the same as an answer lost on the way back, which a client retries
+        // harmlessly (the history then skips a number).
         Result<Statement*> read =
             db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
         if (!read.ok()) return read.error();
         (*read)->BindView(1, slug);
-        return OneMonitor(*read);
+        Result<Monitor> m = OneMonitor(*read);
+        if (!m.ok() || kept == 0) return m;
+        PingRecord r{.n = m->pings_seq,
+                     .at = now,
+                     .kind = SignalKind::kSuccess,
+                     .exit_code = exit_code,
+                     .rid = call.signal.rid,
+                     .duration_ms = std::nullopt,
+                     .source = call.source,
+                     .body_bytes = static_cast<std::int64_t>(call.body.size()),
+                     .body = {}};
+        r.body = std::move(call.body);
+        if (Status s = AddPing(db, slug, r, kept); !s.ok()) return s.error();
+        return m;
       },
       Atomicity::kOneStatement);
 }
 
 void SqliteStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
   Write<Mutated>(std::move(done),
-                 [slug = std::move(slug), fn = std::move(fn)](Connection& db) -> Result<Mutated> {
-                   return MutateRow(db, slug, fn);
-                 });
+                 [slug = std::move(slug), fn = std::move(fn), kept = PingsKept()](
+                     Connection& db) -> Result<Mutated> { return MutateRow(db, slug, fn, kept); });
 }
 
 void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
@@ -692,13 +791,114 @@ void SqliteStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) 
     bool found = *row && (*st)->Int(0) > now;
     if (Status s = (*st)->Run(); !s.ok()) return s.error();
     // Its alerts go with it (a sender holding one finds its lease gone), as in the
-    // DynamoDB store, where they live in the monitor's item.
-    Result<Statement*> outbox = db.Prepare("DELETE FROM outbox WHERE slug = ?1");
-    if (!outbox.ok()) return outbox.error();
-    (*outbox)->Bind(1, slug);
-    if (Status s = (*outbox)->Run(); !s.ok()) return s.error();
+    // DynamoDB store, where they live in the monitor's item; so does its history.
+    if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/false); !s.ok()) return s.error();
     return found;
   });
+}
+
+// ---- history ----
+
+void SqliteStore::ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                            Callback<std::optional<std::vector<PingRecord>>> done) {
+  Read<std::optional<std::vector<PingRecord>>>(
+      std::move(done),
+      [slug = std::move(slug), limit, now,
+       kept = PingsKept()](Connection& db) -> Result<std::optional<std::vector<PingRecord>>> {
+        Result<Statement*> mon =
+            db.Prepare("SELECT pings_seq FROM monitors WHERE slug = ?1 AND expires_at > ?2");
+        if (!mon.ok()) return mon.error();
+        (*mon)->Bind(1, slug);
+        (*mon)->Bind(2, now);
+        Result<bool> found = (*mon)->Step();
+        if (!found.ok()) return found.error();
+        if (!*found) return std::optional<std::vector<PingRecord>>();
+        std::int64_t seq = (*mon)->Int(0);
+        (*mon)->Reset();
+        Result<Statement*> st = db.Prepare(
+            "SELECT n, at, kind, exit_code, rid, duration_ms, method, remote_addr, user_agent, "
+            "body_bytes FROM pings WHERE slug = ?1 AND n > ?2 ORDER BY n DESC LIMIT ?3");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, seq - kept);
+        (*st)->Bind(3, static_cast<std::int64_t>(limit));
+        std::vector<PingRecord> out;
+        for (;;) {
+          Result<bool> row = (*st)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          PingRecord r;
+          r.n = (*st)->Int(0);
+          r.at = (*st)->Int(1);
+          r.kind = SignalKindFromString((*st)->Text(2)).value_or(SignalKind::kSuccess);
+          if (std::optional<std::int64_t> code = (*st)->OptionalInt(3)) {
+            r.exit_code = static_cast<int>(*code);
+          }
+          r.rid = (*st)->OptionalText(4);
+          r.duration_ms = (*st)->OptionalInt(5);
+          r.source = {(*st)->Text(6), (*st)->Text(7), (*st)->Text(8)};
+          r.body_bytes = (*st)->Int(9);
+          out.push_back(std::move(r));
+        }
+        (*st)->Reset();
+        return std::optional<std::vector<PingRecord>>(std::move(out));
+      });
+}
+
+void SqliteStore::PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                           Callback<std::optional<std::string>> done) {
+  Read<std::optional<std::string>>(
+      std::move(done),
+      [slug = std::move(slug), n, now,
+       kept = PingsKept()](Connection& db) -> Result<std::optional<std::string>> {
+        Result<Statement*> st = db.Prepare(
+            "SELECT p.body FROM pings p JOIN monitors m ON m.slug = p.slug "
+            "WHERE p.slug = ?1 AND p.n = ?2 AND m.expires_at > ?3 AND p.n > m.pings_seq - ?4 "
+            "AND p.body IS NOT NULL");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, n);
+        (*st)->Bind(3, now);
+        (*st)->Bind(4, kept);
+        Result<bool> row = (*st)->Step();
+        if (!row.ok()) return row.error();
+        if (!*row) return std::optional<std::string>();
+        std::string body = (*st)->Blob(0);
+        (*st)->Reset();
+        return std::optional<std::string>(std::move(body));
+      });
+}
+
+void SqliteStore::ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                            Callback<std::optional<std::vector<Flip>>> done) {
+  Read<std::optional<std::vector<Flip>>>(
+      std::move(done),
+      [slug = std::move(slug), since,
+       now](Connection& db) -> Result<std::optional<std::vector<Flip>>> {
+        Result<Statement*> mon =
+            db.Prepare("SELECT 1 FROM monitors WHERE slug = ?1 AND expires_at > ?2");
+        if (!mon.ok()) return mon.error();
+        (*mon)->Bind(1, slug);
+        (*mon)->Bind(2, now);
+        Result<bool> found = (*mon)->Step();
+        if (!found.ok()) return found.error();
+        (*mon)->Reset();
+        if (!*found) return std::optional<std::vector<Flip>>();
+        Result<Statement*> st = db.Prepare(
+            "SELECT at, overdue FROM flips WHERE slug = ?1 AND at >= ?2 ORDER BY at DESC");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, slug);
+        (*st)->Bind(2, since);
+        std::vector<Flip> out;
+        for (;;) {
+          Result<bool> row = (*st)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          out.push_back(Flip{.at = (*st)->Int(0), .overdue = (*st)->Int(1) != 0});
+        }
+        (*st)->Reset();
+        return std::optional<std::vector<Flip>>(std::move(out));
+      });
 }
 
 void SqliteStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) {
@@ -732,6 +932,7 @@ void SqliteStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std:
       (*del)->Bind(1, slug);
       (*del)->Bind(2, now);
       if (Status s = (*del)->Run(); !s.ok()) return s.error();
+      if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/true); !s.ok()) return s.error();
     }
     return expired.size();
   });

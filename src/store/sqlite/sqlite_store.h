@@ -87,16 +87,19 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override;
-  // The hot path: one upsert statement instead of a read and a write; gives exactly the
-  // state Pinged (core/lifecycle.h) gives (tests/store/fast_ping_property_test.cc).
-  void Ping(std::string slug, std::optional<std::int64_t> interval_secs, UnixMillis now,
-            Callback<Monitor> done) override;
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
   void List(std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override;
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
   void DeleteExpired(UnixMillis now, std::size_t limit, Callback<std::size_t> done) override;
+
+  void ListPings(std::string slug, std::size_t limit, UnixMillis now,
+                 Callback<std::optional<std::vector<PingRecord>>> done) override;
+  void PingBody(std::string slug, std::int64_t n, UnixMillis now,
+                Callback<std::optional<std::string>> done) override;
+  void ListFlips(std::string slug, UnixMillis since, UnixMillis now,
+                 Callback<std::optional<std::vector<Flip>>> done) override;
 
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
@@ -129,6 +132,13 @@ class SqliteStore final : public Store {
   std::uint64_t commits() const { return commits_.load(); }
   // Number of write operations committed so far.
   std::uint64_t committed_ops() const { return committed_ops_.load(); }
+
+ protected:
+  // The hot path: one upsert statement instead of a read and a write, and the history
+  // entry; writes exactly what SignalMutation (core/lifecycle.h) writes
+  // (tests/store/fast_ping_property_test.cc).
+  void PlainPing(std::string slug, SignalCall call, UnixMillis now,
+                 Callback<Monitor> done) override;
 
  private:
   struct WriteOp;
