@@ -9,12 +9,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <regex>
 
+#include "support/http_client.h"
 #include "support/loopback_http_server.h"
 #include "support/process.h"
 #include "support/sanitizers.h"
@@ -416,6 +418,155 @@ TEST_F(RunCommand, BadUsageExitsTwoWithOneLineAndSendsNothing) {
   RunResult help = Run({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("--schedule"));
+}
+
+// --- against a real `heartbeat serve` --------------------------------------------------
+
+// The run as the server records it: the monitor's fields and its history.
+class RunAgainstServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::map<std::string, std::string> env{{"HEARTBEAT_STORE", "sqlite:" + dir_.file("hb.db")}};
+    ASSERT_EQ(RunHeartbeat({"store", "init"}, env, dir_.path()).exit_code, 0);
+    RunResult k = RunHeartbeat({"keys", "add", "--description", "run"}, env, dir_.path());
+    ASSERT_EQ(k.exit_code, 0) << k.err;
+    key_ = k.out.substr(0, k.out.find('\n'));
+    Served served = StartServe(env, dir_.path());
+    ASSERT_NE(served.port, 0) << served.process->Stderr();
+    serve_ = std::move(served.process);
+    port_ = served.port;
+  }
+  void TearDown() override {
+    if (serve_) {
+      serve_->Signal(SIGTERM);
+      EXPECT_EQ(serve_->Wait(), 0);
+    }
+  }
+
+  std::map<std::string, std::string> Env() {
+    return {{"HEARTBEAT_URL", "http://127.0.0.1:" + std::to_string(port_)},
+            {"HEARTBEAT_API_KEY", key_}};
+  }
+  RunResult Run(std::vector<std::string> args) {
+    args.insert(args.begin(), "run");
+    return RunHeartbeat(std::move(args), Env(), dir_.path());
+  }
+  HttpResponse Get(const std::string& target) {
+    HttpClient client(port_);
+    return client.Authed("GET", target, key_);
+  }
+  boost::json::object Monitor(const std::string& slug) {
+    HttpResponse r = Get("/monitors/" + slug);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.status == 200 ? r.json().as_object() : boost::json::object();
+  }
+  // Newest first.
+  boost::json::array Pings(const std::string& slug) {
+    HttpResponse r = Get("/monitors/" + slug + "/pings");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.status == 200 ? r.json().at("pings").as_array() : boost::json::array();
+  }
+  std::string Body(const std::string& slug, std::int64_t n) {
+    HttpResponse r = Get("/monitors/" + slug + "/pings/" + std::to_string(n) + "/body");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.body;
+  }
+  // The start and the end of one run, newest first, with the same run ID.
+  void ExpectRun(const boost::json::array& pings, const std::string& end_kind, int code) {
+    ASSERT_EQ(pings.size(), 2u) << boost::json::serialize(pings);
+    const auto& end = pings[0].as_object();
+    const auto& start = pings[1].as_object();
+    EXPECT_EQ(start.at("kind").as_string(), "start");
+    EXPECT_EQ(end.at("kind").as_string(), end_kind);
+    EXPECT_EQ(end.at("exit_code").to_number<std::int64_t>(), code);
+    ASSERT_TRUE(start.at("rid").is_string()) << boost::json::serialize(start);
+    const std::string rid(start.at("rid").as_string());
+    EXPECT_TRUE(std::regex_match(rid, kUuid)) << rid;
+    EXPECT_EQ(end.at("rid").as_string(), rid);
+    EXPECT_EQ(end.at("method").as_string(), "POST");
+    EXPECT_TRUE(end.at("duration_ms").is_number()) << boost::json::serialize(end);
+  }
+
+  TempDir dir_;
+  std::string key_;
+  std::unique_ptr<Process> serve_;
+  unsigned short port_ = 0;
+};
+
+TEST_F(RunAgainstServe, SuccessRecordsStartThenSuccessWithDurationAndTail) {
+  RunResult r =
+      Run({"--slug", "job", "--interval", "1h", "--", "sh", "-c", "echo all good; sleep 0.2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  boost::json::object m = Monitor("job");
+  EXPECT_EQ(m.at("running"), false);
+  EXPECT_EQ(m.at("last_exit_code").to_number<std::int64_t>(), 0);
+  EXPECT_GE(m.at("last_duration_ms").to_number<std::int64_t>(), 200);
+  EXPECT_LT(m.at("last_duration_ms").to_number<std::int64_t>(), 10000);
+  EXPECT_EQ(m.at("interval_secs").to_number<std::int64_t>(), 3600);
+  EXPECT_EQ(m.at("status").as_string(), "ok");
+
+  boost::json::array pings = Pings("job");
+  ExpectRun(pings, "success", 0);
+  if (pings.size() != 2) return;
+  const auto& end = pings[0].as_object();
+  EXPECT_GE(end.at("duration_ms").to_number<std::int64_t>(), 200);
+  EXPECT_EQ(end.at("body_bytes").to_number<std::int64_t>(), 9);
+  EXPECT_EQ(Body("job", end.at("n").to_number<std::int64_t>()), "all good\n");
+}
+
+TEST_F(RunAgainstServe, FailureRecordsTheCodeTheSettingsAndTheTail) {
+  RunResult r =
+      Run({"--slug", "backup", "--schedule", "0 3 * * *", "--tz", "Europe/Riga", "--grace", "15m",
+           "--", "sh", "-c", "echo step 1; echo disk full >&2; exit 3"});
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err, "disk full\n");
+  boost::json::object m = Monitor("backup");
+  EXPECT_EQ(m.at("schedule").as_string(), "0 3 * * *");
+  EXPECT_EQ(m.at("tz").as_string(), "Europe/Riga");
+  EXPECT_EQ(m.at("grace_secs").to_number<std::int64_t>(), 900);
+  EXPECT_EQ(m.at("running"), false);
+  EXPECT_EQ(m.at("last_exit_code").to_number<std::int64_t>(), 3);
+  EXPECT_TRUE(m.at("last_duration_ms").is_number());
+  EXPECT_EQ(m.at("status").as_string(), "overdue");
+
+  boost::json::array pings = Pings("backup");
+  ExpectRun(pings, "fail", 3);
+  if (pings.size() != 2) return;
+  EXPECT_EQ(Body("backup", pings[0].at("n").to_number<std::int64_t>()), "step 1\ndisk full\n");
+}
+
+TEST_F(RunAgainstServe, RunningWhileTheCommandRunsAndAKillIsAFailure) {
+  Process p({"run", "--slug", "job", "--", "sh", "-c", "echo ready; exec sleep 30"}, Env(),
+            dir_.path());
+  ASSERT_TRUE(WaitUntil([&] { return p.Stdout() == "ready\n"; })) << p.Stderr();
+  boost::json::object during = Monitor("job");
+  EXPECT_EQ(during.at("running"), true);
+  EXPECT_FALSE(during.at("last_start").is_null()) << boost::json::serialize(during);
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 128 + SIGTERM);
+  boost::json::object after = Monitor("job");
+  EXPECT_EQ(after.at("running"), false);
+  EXPECT_EQ(after.at("last_exit_code").to_number<std::int64_t>(), 143);
+  ExpectRun(Pings("job"), "fail", 143);
+}
+
+// A setting the server refuses (here a zone, which only the server checks): one warning,
+// the command runs, its code is recorded.
+TEST_F(RunAgainstServe, ASettingTheServerRefusesIsAWarningAndTheJobStillRuns) {
+  RunResult r = Run({"--slug", "job", "--schedule", "0 3 * * *", "--tz", "Mars/Olympus", "--", "sh",
+                     "-c", "echo ran"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "ran\n");
+  EXPECT_EQ(CountLines(r.err, "heartbeat run: warning: start ping refused by"), 1u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("HTTP 400"));
+  EXPECT_THAT(r.err, HasSubstr("tz"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  boost::json::object m = Monitor("job");
+  EXPECT_EQ(m.at("last_exit_code").to_number<std::int64_t>(), 0);
+  EXPECT_TRUE(m.at("schedule").is_null());
 }
 
 }  // namespace
