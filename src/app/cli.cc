@@ -120,6 +120,10 @@ int Main(int argc, char** argv) {
                   "the monitor's cron schedule instead, quoted: \"0 3 * * *\"");
   run->add_option("--tz", run_options.tz, "IANA time zone of the schedule, e.g. Europe/Riga");
   run->add_option("--grace", run_options.grace, "how long after due the monitor alerts (e.g. 15m)");
+  run->footer(
+      "Exits with the command's code: 128+N when signal N killed it, 127 when it is not found, "
+      "126 when it cannot be executed; 2 for a bad command line. A ping that cannot be sent is "
+      "a warning on stderr and changes nothing.");
 
   try {
     app.parse(argc, argv);
