@@ -141,8 +141,17 @@ std::optional<std::int64_t> EndedRunMillis(const Monitor& m, const Signal& s, Un
 
 Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, const Signal& s,
                  UnixMillis now) {
-  Monitor m = IsLive(current, now) ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
+  const bool live = IsLive(current, now);
+  Monitor m = live ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
+  const Monitor before = m;
   ApplySettings(m, s.settings);
+  // Settings that move the deadline (a monitor created by a start with ?interval=1h expects
+  // its first ping an hour after its creation, not five minutes).
+  if ((!live || m.interval_secs != before.interval_secs || m.schedule != before.schedule ||
+       m.tz != before.tz) &&
+      !m.failed()) {
+    m.next_due = NextDue(m, m.last_ping.value_or(m.created_at));
+  }
   m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
   ++m.pings_seq;
   const bool ends_run =
@@ -180,6 +189,7 @@ Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, c
       m.check_at = CheckAtAfterChange(m, now);
       break;
     case SignalKind::kLog:
+      if (!s.settings.empty()) m.check_at = CheckAtAfterChange(m, now);
       break;
   }
   return m;

@@ -4,11 +4,15 @@
 //   HEARTBEAT_BINARY=build/heartbeat DASHBOARD_SCREENSHOT=build/dashboard.png \
 //     node tests/browser/dashboard.test.mjs
 //
+// Besides DASHBOARD_SCREENSHOT (the list), it saves dashboard-phone.png and monitor-page.png
+// next to it; docs/ holds copies of the three.
+//
 // Exit code 0 when every step passed, 1 otherwise; the last line is "N passed, N failed".
 // A missing chromium or playwright-core is a failure, not a skip: scripts/install-deps.sh
 // installs both.
 
 import { spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -69,6 +73,7 @@ const binary = process.env.HEARTBEAT_BINARY;
 const screenshot = process.env.DASHBOARD_SCREENSHOT ||
   join(binary ? dirname(binary) : process.cwd(), "dashboard.png");
 const phoneScreenshot = join(dirname(screenshot), "dashboard-phone.png");
+const monitorScreenshot = join(dirname(screenshot), "monitor-page.png");
 
 let chromium;
 await step("preconditions: heartbeat binary, chromium and playwright-core are installed", async () => {
@@ -91,6 +96,7 @@ const env = {
   HEARTBEAT_STORE: `sqlite:${join(dir, "h.db")}`,
   BIND_ADDR: "127.0.0.1:0",
   LOG_LEVEL: "info",
+  PINGS_KEPT: "12", // small, so that a test can push a body out of the history
 };
 delete env.TELEGRAM_BOT_TOKEN;
 delete env.TELEGRAM_CHAT_ID;
@@ -148,12 +154,14 @@ async function call(method, path, withKey = key) {
 }
 
 // A 30 s monitor pinged now is overdue by the end of the test: the overdue rendering is
-// checked on a real deadline passing, not a faked one.
+// checked on a real deadline passing, not a faked one. Another with an hour of grace is
+// then late, and still ok.
 let shortPingedAt = 0;
-await step("the API answers (a 30 s monitor pinged before logging in)", async () => {
+await step("the API answers (30 s monitors pinged before logging in)", async () => {
   const r = await call("GET", "/heartbeat/nightly-sync?interval=30s");
   equal(r.status, 200, "ping nightly-sync");
   shortPingedAt = Date.now();
+  equal((await call("GET", "/heartbeat/queue-drain?interval=30s&grace=1h")).status, 200, "ping queue-drain");
   equal((await call("GET", "/monitors", "not-a-key")).status, 401, "GET /monitors with a wrong key");
 });
 
@@ -252,7 +260,7 @@ await step("logs in with the right key; the key is kept in sessionStorage", asyn
   assert(await page.locator("#login-view").isHidden(), "the login view is hidden");
   equal(await page.evaluate(() => sessionStorage.getItem("heartbeat.apiKey")), key, "stored key");
   await row("nightly-sync").waitFor();
-  await waitText(page.locator("#count-total"), /^1$/, "total count");
+  await waitText(page.locator("#count-total"), /^2$/, "total count");
   equal(await page.inputValue("#api-key"), "", "the key field is cleared");
 });
 
@@ -262,10 +270,10 @@ await step("pinged monitors appear after the refresh, with human intervals and t
     equal((await call("GET", `/heartbeat/${slug}?interval=${interval}`)).status, 200, `ping ${slug}`);
   }
   await row("epsilon").waitFor({ timeout: 8000 });
-  await waitText(page.locator("#count-total"), /^6$/, "total count");
-  equal(await page.textContent("#count-ok"), "6", "ok count");
+  await waitText(page.locator("#count-total"), /^7$/, "total count");
+  equal(await page.textContent("#count-ok"), "7", "ok count");
   const slugs = await page.$$eval("#monitor-rows tr", (trs) => trs.map((tr) => tr.dataset.slug));
-  equal(slugs.join(","), "alpha,beta,delta,epsilon,gamma,nightly-sync", "rows sorted by slug");
+  equal(slugs.join(","), "alpha,beta,delta,epsilon,gamma,nightly-sync,queue-drain", "rows sorted by slug");
   equal(await row("alpha").locator(".cell-interval").textContent(), "5m", "alpha's interval");
   equal(await row("beta").locator(".cell-interval").textContent(), "1h 30m", "beta's interval");
   equal(await row("delta").locator(".cell-interval").textContent(), "1d", "delta's interval");
@@ -294,7 +302,7 @@ await step("refreshes update rows in place and keep the filter", async () => {
   assert(await page.evaluate(() => document.querySelector('tr[data-slug="alpha"]').__marker === 42),
          "alpha's row is the same element after a refresh");
   await page.fill("#filter-text", "");
-  equal((await visible()).split(",").length, 6, "all rows back");
+  equal((await visible()).split(",").length, 7, "all rows back");
 });
 
 await step("a reported failure turns the row failed", async () => {
@@ -307,7 +315,7 @@ await step("a reported failure turns the row failed", async () => {
   assert(await tr.locator(".badge-failed svg").count() === 1, "failed has an icon");
   assert(/^overdue for /.test(await tr.locator(".cell-next").textContent()), "next due says overdue");
   equal(await page.textContent("#count-failed"), "1", "failed count");
-  equal(await page.textContent("#count-ok"), "5", "ok count");
+  equal(await page.textContent("#count-ok"), "6", "ok count");
 });
 
 await step("sorts by a column header and filters by status", async () => {
@@ -325,7 +333,7 @@ await step("sorts by a column header and filters by status", async () => {
   await page.selectOption("#filter-status", "failed");
   const shown = await page.$$eval("#monitor-rows tr:not([hidden])", (trs) => trs.map((tr) => tr.dataset.slug).join(","));
   equal(shown, "beta", "only the failed monitor");
-  assert(/1 of 6/.test(await page.textContent("#shown-count")), "shown count");
+  assert(/1 of 7/.test(await page.textContent("#shown-count")), "shown count");
   await page.selectOption("#filter-status", "all");
 });
 
@@ -361,7 +369,307 @@ await step("delete via the UI (click, confirm): the row is gone and the API says
   await page.click("#confirm-ok");
   await row("delta").waitFor({ state: "detached", timeout: 5000 });
   equal((await call("GET", "/monitors/delta")).status, 404, "GET /monitors/delta");
-  equal(await page.textContent("#count-total"), "5", "total count");
+  equal(await page.textContent("#count-total"), "6", "total count");
+});
+
+// ------------------------------------------------------------------ a monitor's page
+
+// Unix seconds as the dashboard writes them: "2026-12-07 02:00:00 UTC".
+const utcText = (s) => new Date(s * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+const monitorView = () => page.locator("#monitor-view");
+const fact = (name) => page.locator(`#mp-${name} .fact-value`);
+const factSub = (name) => page.locator(`#mp-${name} .fact-sub`);
+
+await step("a click on a row opens the monitor's page: a schedule in words", async () => {
+  expected = [/status of 404/]; // until the server has /pings and /flips
+  const ping = await call("GET", "/heartbeat/nightly-backup?schedule=0+3+*+*+*&tz=Europe/Riga&grace=15m");
+  equal(ping.status, 200, "ping nightly-backup");
+  const m = (await call("GET", "/monitors/nightly-backup")).body;
+  equal(m.alert_at - m.next_due, 900, "the API's alert_at is next_due + 15 min");
+  await row("nightly-backup").waitFor({ timeout: 8000 });
+  equal(await row("nightly-backup").locator(".cell-interval").textContent(), "0 3 * * *",
+        "the list shows the expression");
+  await row("nightly-backup").locator(".cell-next").click(); // the row itself, not the link
+  await monitorView().waitFor({ state: "visible" });
+  equal(await page.evaluate(() => location.hash), "#/monitors/nightly-backup", "address");
+  assert(await page.locator("#list-view").isHidden(), "the list is hidden");
+  equal(await page.textContent("#mp-slug"), "nightly-backup", "heading");
+  equal(await page.evaluate(() => document.activeElement && document.activeElement.id), "mp-title",
+        "the focus moves to the heading");
+  assert((await page.title()).endsWith("nightly-backup · heartbeat"), `title ${await page.title()}`);
+  await waitText(page.locator("#mp-words"), /./, "settings in words");
+  equal(await page.textContent("#mp-words"), "at 03:00 every day, Europe/Riga, 15 min grace",
+        "settings in words");
+  equal(await page.textContent("#mp-setting-label"), "Schedule", "setting label");
+  equal(await fact("setting").textContent(), "0 3 * * *", "the expression");
+  equal(await fact("max-runtime").textContent(), "no limit", "max run time");
+  equal(await page.getAttribute("#mp-badges", "data-status"), "ok", "status");
+  equal(await page.locator("#mp-badges .badge").allTextContents().then((t) => t.join("|")), "ok",
+        "one badge: ok (neither late nor running)");
+  assert(/^(just now|\d+ s ago)$/.test(await fact("last-ping").textContent()), "last ping");
+  equal(await factSub("last-ping").textContent(), utcText(m.last_ping), "last ping's time");
+  assert(/^in \d+ (h|min|s)/.test(await fact("next-due").textContent()), "next due is ahead");
+  // The server's next_due, in the schedule's own zone: 03:00 there.
+  assert(/^\d{4}-\d\d-\d\d 03:00 Europe\/Riga$/.test(await factSub("next-due").textContent()),
+         `next due in Riga: ${await factSub("next-due").textContent()}`);
+  equal(await factSub("alert-at").textContent(), `${utcText(m.alert_at)}, 15 min grace`, "alert_at");
+  equal(await fact("alerts").textContent(), "0", "alerts sent");
+});
+
+await step("back returns to the list, with the focus on that monitor", async () => {
+  await page.goBack();
+  await page.locator("#list-view").waitFor({ state: "visible" });
+  assert(await monitorView().isHidden(), "the monitor's page is hidden");
+  equal(await page.evaluate(() => document.activeElement.closest("tr")?.dataset.slug), "nightly-backup",
+        "focus");
+  assert(!(await page.title()).includes("nightly-backup"), "the title is the list's again");
+});
+
+await step("a monitor's page pauses and unpauses it, as the list does", async () => {
+  await row("alpha").locator("a.slug").click(); // alpha was paused above
+  await monitorView().waitFor({ state: "visible" });
+  await waitText(page.locator("#mp-words"), /^every 5 minutes$/, "interval in words");
+  equal(await page.textContent("#mp-setting-label"), "Interval", "setting label");
+  equal(await fact("setting").textContent(), "5m", "interval");
+  equal(await page.getAttribute("#mp-badges", "data-status"), "paused", "status");
+  equal(await fact("next-due").textContent(), "paused", "no deadline while paused");
+  await page.click("#mp-toggle");
+  await page.waitForFunction(() => document.getElementById("mp-badges").dataset.status === "ok", null,
+                             { timeout: 5000 });
+  equal((await call("GET", "/monitors/alpha")).body.paused, false, "API: unpaused");
+  equal(await page.textContent("#mp-toggle"), "Pause", "the button");
+  await page.click("#mp-toggle");
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  assert(/Pause alpha/.test(await page.textContent("#confirm-title")), "the dialog names the monitor");
+  await page.click("#confirm-ok");
+  await page.waitForFunction(() => document.getElementById("mp-badges").dataset.status === "paused", null,
+                             { timeout: 5000 });
+  equal((await call("GET", "/monitors/alpha")).body.paused, true, "API: paused again");
+  await page.click("#mp-back");
+  await page.locator("#list-view").waitFor({ state: "visible" });
+  equal(await page.evaluate(() => location.hash), "#/", "address");
+});
+
+await step("a monitor's page deletes it, then shows the list", async () => {
+  await page.evaluate(() => { location.hash = "#/monitors/gamma"; });
+  await waitText(page.locator("#mp-words"), /^every 2 hours$/, "interval in words");
+  await page.click("#mp-delete");
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  assert(/Delete gamma/.test(await page.textContent("#confirm-title")), "dialog title");
+  await page.click("#confirm-ok");
+  await page.locator("#list-view").waitFor({ state: "visible", timeout: 5000 });
+  await row("gamma").waitFor({ state: "detached", timeout: 5000 });
+  equal((await call("GET", "/monitors/gamma")).status, 404, "GET /monitors/gamma");
+  await waitText(page.locator("#toast"), /Deleted gamma/, "toast");
+});
+
+await step("the page of a monitor that does not exist says so", async () => {
+  await page.evaluate(() => { location.hash = "#/monitors/no-such-monitor"; });
+  await page.locator("#mp-missing").waitFor({ state: "visible" });
+  equal(await page.textContent("#mp-missing-slug"), "no-such-monitor", "names the slug");
+  assert(await page.locator("#mp-body").isHidden(), "nothing else is shown");
+  await page.click("#mp-missing a");
+  await page.locator("#list-view").waitFor({ state: "visible" });
+  expected = [];
+});
+
+// A signal with a body, as a job's wrapper sends it.
+async function signal(path, body) {
+  const res = await fetch(base + path, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { Authorization: `Bearer ${key}`, "User-Agent": "backup.sh/2.1" },
+    body,
+  });
+  await res.arrayBuffer();
+  equal(res.status, 200, `${body === undefined ? "GET" : "POST"} ${path}`);
+}
+
+// Waits for the checker to record a status change of `slug` (it does with an alert).
+async function flipTo(slug, status, count) {
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    const flips = (await call("GET", `/monitors/${slug}/flips`)).body.flips;
+    if (flips.filter((f) => f.status === status).length >= count) return;
+    if (Date.now() > deadline) throw new Error(`no "${status}" flip of ${slug}: ${JSON.stringify(flips)}`);
+    await sleep(100);
+  }
+}
+
+const FAIL_BODY = "pg_dump: error: <b>connection refused</b>\n<script>alert(1)</script>\nexit 1\n";
+const NOT_UTF8 = Buffer.from([0x6c, 0x6f, 0x67, 0x3a, 0x20, 0xff, 0xfe, 0x0a]); // "log: " and two bad bytes
+
+await step("runs, a failure and a log make a history (real signals)", async () => {
+  const [a, b, c, d, e] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await signal(`/heartbeat/db-backup/start?rid=${a}&interval=1h&max_runtime=30m`);
+  await sleep(150);
+  await signal(`/heartbeat/db-backup/0?rid=${a}`, "dumped 42 tables\n");
+  await signal(`/heartbeat/db-backup/start?rid=${b}`);
+  await sleep(400);
+  await signal(`/heartbeat/db-backup/1?rid=${b}`, FAIL_BODY); // exit code 1: a failed run, timed
+  await flipTo("db-backup", "overdue", 1);
+  for (const [rid, ms] of [[c, 250], [d, 100]]) {
+    await signal(`/heartbeat/db-backup/start?rid=${rid}`);
+    await sleep(ms);
+    await signal(`/heartbeat/db-backup/0?rid=${rid}`);
+  }
+  await flipTo("db-backup", "ok", 1);
+  await signal("/heartbeat/db-backup/log", NOT_UTF8);
+  await signal(`/heartbeat/etl-load/start?rid=${e}&interval=1h&max_runtime=1h`); // left running
+  const m = (await call("GET", "/monitors/db-backup")).body;
+  equal(m.running, false, "db-backup's runs all ended");
+  equal(m.max_runtime_secs, 1800, "max_runtime");
+  equal((await call("GET", "/monitors/etl-load")).body.running, true, "etl-load is running");
+});
+
+let history = [];
+await step("a monitor's page: its history, newest first, as the API has it", async () => {
+  history = (await call("GET", "/monitors/db-backup/pings?limit=100")).body.pings;
+  equal(history.map((p) => p.kind).join(","), "log,success,start,success,start,fail,start,success,start",
+        "the API's history");
+  await row("db-backup").waitFor({ timeout: 8000 });
+  await row("db-backup").locator("a.slug").click();
+  await monitorView().waitFor({ state: "visible" });
+  await page.waitForFunction((n) => document.querySelectorAll("#mp-history-rows tr.ping").length === n,
+                             history.length, { timeout: 8000 });
+  const rows = await page.$$eval("#mp-history-rows tr.ping", (trs) => trs.map((tr) => ({
+    n: Number(tr.dataset.n), kind: tr.dataset.kind,
+    exit: tr.querySelector(".cell-exit").textContent,
+    duration: tr.querySelector(".cell-duration").textContent,
+    source: tr.querySelector(".cell-source").textContent,
+    body: !!tr.querySelector(".body-toggle"),
+  })));
+  history.forEach((p, i) => {
+    const r = rows[i];
+    equal(r.n, p.n, `row ${i}: n`);
+    equal(r.kind, p.kind, `row ${i}: kind`);
+    equal(r.exit, p.exit_code === null ? "—" : String(p.exit_code), `row ${i}: exit code`);
+    if (p.duration_ms === null) equal(r.duration, "—", `row ${i}: no duration`);
+    else assert(/^\d+ ms$|^\d\.\d s$/.test(r.duration), `row ${i}: duration ${r.duration} (${p.duration_ms} ms)`);
+    assert(r.source.includes(p.remote_addr) && r.source.includes("backup.sh/2.1") && r.source.includes(p.method),
+           `row ${i}: source ${r.source}`);
+    equal(r.body, p.body_bytes > 0, `row ${i}: a body to open`);
+  });
+  equal(await page.textContent("#mp-words"), "every hour", "settings in words");
+  equal(await fact("max-runtime").textContent(), "30 min", "max run time");
+  equal(await factSub("last-run").textContent(), "exit code 0", "last run's exit code");
+  assert(/^\d+ ms$/.test(await fact("last-run").textContent()), "last run's duration");
+  assert(/^\d+ entries, newest first$/.test(await page.textContent("#mp-history-summary")), "summary");
+});
+
+await step("the chart has one bar per run duration, in proportion", async () => {
+  const runs = history.filter((p) => p.duration_ms !== null).reverse(); // oldest first
+  equal(runs.length, 4, "the API timed four runs");
+  const bars = await page.$$eval("#mp-durations rect.bar", (rects) => rects.map((r) => ({
+    n: Number(r.dataset.n), ms: Number(r.dataset.ms), h: Number(r.getAttribute("height")),
+    fail: r.classList.contains("bar-fail"),
+  })));
+  equal(bars.map((b) => b.n).join(","), runs.map((p) => p.n).join(","), "one bar per run, oldest first");
+  equal(bars.map((b) => b.ms).join(","), runs.map((p) => p.duration_ms).join(","), "the durations");
+  equal(bars.map((b) => b.fail).join(","), runs.map((p) => p.kind === "fail").join(","), "failed runs in red");
+  const scale = bars.map((b) => b.h / b.ms);
+  for (const k of scale) {
+    assert(Math.abs(k - scale[0]) / scale[0] < 0.02, `bars in proportion to durations: ${JSON.stringify(bars)}`);
+  }
+  assert(/^4 runs · median .+ · longest .+$/.test(await page.textContent("#mp-durations-summary")), "summary");
+});
+
+await step("the status band shows the API's flips", async () => {
+  const flips = (await call("GET", "/monitors/db-backup/flips")).body.flips
+    .map((f) => ({ at: Date.parse(f.at) / 1000, status: f.status })).sort((a, b) => a.at - b.at);
+  assert(flips.length >= 2, `flips: ${JSON.stringify(flips)}`);
+  let status = flips[0].status === "ok" ? "overdue" : "ok";
+  const expected = [status];
+  for (const f of flips) {
+    if (f.status !== status) expected.push(f.status);
+    status = f.status;
+  }
+  await page.waitForFunction((n) => document.querySelectorAll("#mp-timeline rect.seg").length === n,
+                             expected.length, { timeout: 8000 });
+  const segs = await page.$$eval("#mp-timeline rect.seg", (rects) => rects.map((r) => ({
+    status: r.dataset.status, from: Number(r.dataset.from), x: Number(r.getAttribute("x")),
+  })));
+  equal(segs.map((x) => x.status).join(","), expected.join(","), "spans");
+  const overdue = segs.find((x) => x.status === "overdue");
+  const flip = flips.find((f) => f.status === "overdue");
+  assert(Math.abs(overdue.from - flip.at) <= 1, `the overdue span starts at the flip (${overdue.from} vs ${flip.at})`);
+  assert(segs.every((x, i) => i === 0 || x.x > segs[i - 1].x), "spans left to right");
+  assert(/^ok \d+(\.\d)?% of the time · overdue 1 time$/.test(await page.textContent("#mp-timeline-summary")),
+         `summary ${await page.textContent("#mp-timeline-summary")}`);
+});
+
+await step("a body opens in place, as text and never as HTML", async () => {
+  const fail = history.find((p) => p.kind === "fail");
+  const tr = page.locator(`#mp-history-rows tr.ping[data-n="${fail.n}"]`);
+  const button = tr.locator(".body-toggle");
+  equal(await button.getAttribute("aria-expanded"), "false", "closed");
+  await button.click();
+  const detail = page.locator(`#mp-history-rows tr.ping-detail[data-n="${fail.n}"]`);
+  await page.waitForFunction((n) => document.querySelector(`tr.ping-detail[data-n="${n}"]`)?.dataset.state === "text",
+                             fail.n, { timeout: 5000 });
+  equal(await button.getAttribute("aria-expanded"), "true", "open");
+  equal(await detail.locator("pre").textContent(), FAIL_BODY, "the body, byte for byte");
+  equal(await detail.locator("pre *").count(), 0, "no element made from the body");
+  equal(await page.locator("#mp-history-rows b, #mp-history-rows script").count(), 0, "no <b> or <script>");
+  await button.click();
+  await detail.waitFor({ state: "hidden" });
+  await button.click();
+  await detail.waitFor({ state: "visible" });
+  equal(await detail.locator("pre").textContent(), FAIL_BODY, "open again");
+
+  const log = history.find((p) => p.kind === "log");
+  await page.locator(`#mp-history-rows tr.ping[data-n="${log.n}"] .body-toggle`).click();
+  await page.waitForFunction((n) => document.querySelector(`tr.ping-detail[data-n="${n}"]`)?.dataset.state === "binary",
+                             log.n, { timeout: 5000 });
+  const logDetail = page.locator(`#mp-history-rows tr.ping-detail[data-n="${log.n}"]`);
+  assert(/not valid UTF-8/.test(await logDetail.locator(".body-note").textContent()), "says it is not UTF-8");
+  equal(await logDetail.locator("pre").textContent(), "log: \ufffd\ufffd\n", "the bytes that are text");
+  await page.locator(`#mp-history-rows tr.ping[data-n="${log.n}"] .body-toggle`).click();
+});
+
+await step("a body pushed out of the history says it is no longer stored", async () => {
+  expected = [/status of 404/];
+  await signal("/heartbeat/log-shipper/log", "shipped 1,204 lines\n");
+  await page.evaluate(() => { location.hash = "#/monitors/log-shipper"; });
+  await page.locator('#mp-history-rows tr.ping[data-n="1"]').waitFor({ timeout: 8000 });
+  // PINGS_KEPT=12: twelve more signals push #1 out, in well under a refresh (5 s).
+  await nextRefresh();
+  const before = await refreshes();
+  for (let i = 0; i < 12; i++) await signal("/heartbeat/log-shipper");
+  equal(await refreshes(), before, "no refresh since: row #1 is still on screen");
+  await page.click('#mp-history-rows tr.ping[data-n="1"] .body-toggle');
+  await page.waitForFunction(() => document.querySelector('tr.ping-detail[data-n="1"]')?.dataset.state === "pruned",
+                             null, { timeout: 5000 });
+  assert(/no longer stored/.test(await page.textContent('tr.ping-detail[data-n="1"] .body-note')), "note");
+  await page.locator('#mp-history-rows tr.ping[data-n="1"]').waitFor({ state: "detached", timeout: 8000 });
+  equal(await page.locator('#mp-history-rows tr.ping[data-n="13"]').count(), 1, "the newest is there");
+  expected = [];
+});
+
+await step("a running monitor: a badge with its time, in the list and on its page", async () => {
+  const m = (await call("GET", "/monitors/etl-load")).body;
+  assert(Number.isFinite(m.last_start), "API: last_start");
+  await page.evaluate(() => { location.hash = "#/monitors/etl-load"; });
+  await page.locator('#mp-badges [data-badge="running"]').waitFor({ timeout: 8000 });
+  assert(/^running \d+ s$/.test(await page.textContent('#mp-badges [data-badge="running"]')), "page badge");
+  assert(/^running for \d+ s$/.test(await fact("last-run").textContent()), "last run: running");
+  await page.click("#mp-back");
+  await page.locator("#list-view").waitFor({ state: "visible" });
+  const badge = row("etl-load").locator('[data-badge="running"]');
+  await badge.waitFor();
+  assert(/^running \d+ s$/.test(await badge.textContent()), "list badge");
+  equal(await row("db-backup").locator('[data-badge="running"]').count(), 0, "an ended run has no badge");
+});
+
+await step("a reload on a monitor's page opens that page again", async () => {
+  await page.evaluate(() => { location.hash = "#/monitors/db-backup"; });
+  await monitorView().waitFor({ state: "visible" });
+  await page.reload();
+  await monitorView().waitFor({ state: "visible" });
+  await page.waitForFunction((n) => document.querySelectorAll("#mp-history-rows tr.ping").length === n,
+                             history.length, { timeout: 8000 });
+  equal(await page.textContent("#mp-slug"), "db-backup", "heading");
+  await page.click("#mp-back");
+  await page.locator("#list-view").waitFor({ state: "visible" });
 });
 
 await step("a 429 is explained, and the page recovers", async () => {
@@ -383,12 +691,36 @@ await step("a monitor whose deadline passed shows overdue", async () => {
                              null, { timeout: 8000 });
   const tr = row("nightly-sync");
   equal(await tr.locator(".cell-status").textContent(), "overdue", "status label");
-  assert(/^overdue for \d+ s$/.test(await tr.locator(".cell-next").textContent()), "next due text");
+  assert(/^overdue for \d+ (s|min)$/.test(await tr.locator(".cell-next").textContent()), "next due text");
   equal(await page.textContent("#count-overdue"), "1", "overdue count");
 }, 45000);
 
+await step("a monitor past its deadline but within its grace is late, not overdue", async () => {
+  const m = (await call("GET", "/monitors/queue-drain")).body;
+  equal(m.late, true, "API: late");
+  equal(m.status, "ok", "API: still ok");
+  const tr = row("queue-drain");
+  await tr.locator('[data-badge="late"]').waitFor({ timeout: 6000 });
+  equal(await tr.locator('[data-badge="late"]').textContent(), "late", "the late badge");
+  assert(await tr.evaluate((el) => el.classList.contains("status-ok")), "the row is ok");
+  assert(/^late by \d+ (s|min)$/.test(await tr.locator(".cell-next").textContent()), "next due says late");
+  assert(await tr.locator(".cell-next time").evaluate((t) => t.classList.contains("grace")), "in its grace");
+  equal(await row("alpha").locator('[data-badge="late"]').count(), 0, "a monitor in time has no late badge");
+  await tr.locator("a.slug").click();
+  await monitorView().waitFor({ state: "visible" });
+  await waitText(page.locator("#mp-words"), /^every 30 seconds, 1 h grace$/, "settings in words");
+  equal(await page.locator('#mp-badges [data-badge="late"]').count(), 1, "the page's late badge");
+  assert(/^late by \d+ (s|min)$/.test(await fact("next-due").textContent()), "next due says late");
+  assert(/^in (59 min|\d+ s)$/.test(await fact("alert-at").textContent()),
+         `alerts in an hour: ${await fact("alert-at").textContent()}`);
+  await page.goBack();
+  await page.locator("#list-view").waitFor({ state: "visible" });
+});
+
 await step(`saves screenshots (${screenshot}, ${phoneScreenshot})`, async () => {
   await page.waitForFunction(() => document.getElementById("toast").hidden, null, { timeout: 6000 });
+  await page.mouse.move(1, 700); // no row under the pointer
+  await page.evaluate(() => document.activeElement.blur());
   await page.screenshot({ path: screenshot, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(200);
@@ -398,6 +730,28 @@ await step(`saves screenshots (${screenshot}, ${phoneScreenshot})`, async () => 
   assert(width <= 390, `no horizontal scrolling on a phone (page is ${width} px wide)`);
   await page.screenshot({ path: phoneScreenshot, fullPage: true });
   await page.setViewportSize({ width: 1280, height: 720 });
+});
+
+await step(`saves a monitor's page (${monitorScreenshot}); on a phone it fits`, async () => {
+  await page.evaluate(() => { location.hash = "#/monitors/db-backup"; });
+  await monitorView().waitFor({ state: "visible" });
+  const fail = history.find((p) => p.kind === "fail");
+  await page.click(`#mp-history-rows tr.ping[data-n="${fail.n}"] .body-toggle`);
+  await page.locator(`tr.ping-detail[data-n="${fail.n}"] pre`).waitFor();
+  await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
+  await nextRefresh();
+  await page.screenshot({ path: monitorScreenshot, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(200);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(width <= 390, `no horizontal scrolling on a phone (page is ${width} px wide)`);
+  equal(await page.$eval("#mp-history-rows tr.ping", (tr) => getComputedStyle(tr).display), "grid",
+        "history entries are cards on a phone");
+  const chart = await page.$eval("#mp-durations svg", (svg) => Number(svg.getAttribute("width")));
+  assert(chart <= 390, `the chart is drawn to the phone's width (${chart} px)`);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.click("#mp-back");
+  await page.locator("#list-view").waitFor({ state: "visible" });
 });
 
 await step("no console errors and no CSP violations", async () => {

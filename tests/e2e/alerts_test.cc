@@ -93,6 +93,7 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
     if (GetParam() == StoreKind::kDynamo) {
       monitors_table_ = Dynalite::UniqueTableName("e2e-monitors");
       keys_table_ = Dynalite::UniqueTableName("e2e-keys");
+      pings_table_ = Dynalite::UniqueTableName("e2e-pings");
       RunResult init = Run({"store", "init"}, Env());
       ASSERT_EQ(init.exit_code, 0) << init.err;
     }
@@ -125,6 +126,7 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
       env["AWS_SECRET_ACCESS_KEY"] = kAwsSecret;
       env["MONITORS_TABLE"] = monitors_table_;
       env["KEYS_TABLE"] = keys_table_;
+      env["PINGS_TABLE"] = pings_table_;
     }
     if (telegram) {
       env["TELEGRAM_BOT_TOKEN"] = kBotToken;
@@ -195,6 +197,7 @@ class Alerts : public ::testing::TestWithParam<StoreKind> {
   std::vector<std::unique_ptr<Process>> owned_;  // killed first when the test ends
   std::string monitors_table_;                   // DynamoDB
   std::string keys_table_;
+  std::string pings_table_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Stores, Alerts, BothStores(), StoreKindParamName);

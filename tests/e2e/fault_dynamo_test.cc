@@ -73,6 +73,7 @@ class FaultDynamo : public ::testing::Test {
             {"AWS_SECRET_ACCESS_KEY", "fault-test-secret-key"},
             {"MONITORS_TABLE", monitors_},
             {"KEYS_TABLE", keys_},
+            {"PINGS_TABLE", pings_},
             {"STORE_TIMEOUT", "2s"}};
   }
 
@@ -104,6 +105,7 @@ class FaultDynamo : public ::testing::Test {
   std::unique_ptr<Dynalite> db_;
   std::string monitors_ = Dynalite::UniqueTableName("fault-monitors");
   std::string keys_ = Dynalite::UniqueTableName("fault-keys");
+  std::string pings_ = Dynalite::UniqueTableName("fault-pings");
   std::string key_;
   std::unique_ptr<Process> serve_;
   unsigned short port_ = 0;

@@ -409,13 +409,20 @@ TEST_P(ApiTest, FailMovesTheExpiry) {
   ExpectJsonError(Get("/monitors/pinged"), 404);
 }
 
-TEST_P(ApiTest, FailAcceptsNoOtherMethod) {
-  for (const std::string method : {"GET", "HEAD", "PUT", "DELETE"}) {
+TEST_P(ApiTest, FailAcceptsGetPostAndHeadAndNoOtherMethod) {
+  for (const std::string method : {"PUT", "DELETE", "PATCH"}) {
     HttpResponse res = Call(method, "/heartbeat/cron/fail");
-    ExpectJsonError(res, 405, method == "HEAD");
-    EXPECT_EQ(AllowSet(res.header("allow")), std::set<std::string>{"POST"}) << method;
+    ExpectJsonError(res, 405);
+    EXPECT_EQ(AllowSet(res.header("allow")), (std::set<std::string>{"GET", "POST", "HEAD"}))
+        << method;
   }
   EXPECT_EQ(Get("/monitors/cron").status, 404u);
+  for (const std::string method : {"GET", "HEAD"}) {
+    const std::string slug = method == "GET" ? "cron-get" : "cron-head";
+    HttpResponse res = Call(method, "/heartbeat/" + slug + "/fail");
+    EXPECT_EQ(res.status, 200u) << method;
+    EXPECT_EQ(Monitor(slug).at("status"), json::value("overdue"));
+  }
 }
 
 // --- monitors -------------------------------------------------------------------------------
@@ -684,6 +691,16 @@ const std::vector<Route>& AuthenticatedRoutes() {
       {"HEAD", "/heartbeat/svc"},
       {"GET", "/heartbeat/svc?interval=5m"},
       {"POST", "/heartbeat/svc/fail"},
+      {"GET", "/heartbeat/svc/fail"},
+      {"POST", "/heartbeat/svc/start"},
+      {"POST", "/heartbeat/svc/log"},
+      {"POST", "/heartbeat/svc/0"},
+      {"POST", "/heartbeat/svc/3"},
+      {"PUT", "/monitors/svc"},
+      {"PUT", "/monitors/other"},
+      {"GET", "/monitors/svc/pings"},
+      {"GET", "/monitors/svc/pings/1/body"},
+      {"GET", "/monitors/svc/flips"},
       {"GET", "/monitors"},
       {"GET", "/monitors/svc"},
       {"DELETE", "/monitors/svc"},
@@ -858,14 +875,18 @@ TEST_P(ApiTest, WrongMethodOnKnownPathIs405WithAllow) {
       {"PUT", "/heartbeat/x", {"GET", "POST", "HEAD"}},
       {"DELETE", "/heartbeat/x", {"GET", "POST", "HEAD"}},
       {"PATCH", "/heartbeat/x", {"GET", "POST", "HEAD"}},
-      {"GET", "/heartbeat/x/fail", {"POST"}},
-      {"PUT", "/heartbeat/x/fail", {"POST"}},
+      {"DELETE", "/heartbeat/x/fail", {"GET", "POST", "HEAD"}},
+      {"PUT", "/heartbeat/x/fail", {"GET", "POST", "HEAD"}},
+      {"PUT", "/heartbeat/x/start", {"GET", "POST", "HEAD"}},
+      {"DELETE", "/heartbeat/x/3", {"GET", "POST", "HEAD"}},
+      {"POST", "/monitors/x/pings", {"GET"}},
+      {"DELETE", "/monitors/x/pings/1/body", {"GET"}},
       {"POST", "/monitors", {"GET"}},
       {"DELETE", "/monitors", {"GET"}},
       {"PUT", "/monitors", {"GET"}},
       {"PATCH", "/monitors/x", {"GET", "DELETE"}},
       {"POST", "/monitors/x", {"GET", "DELETE"}},
-      {"PUT", "/monitors/x", {"GET", "DELETE"}},
+      {"POST", "/monitors/x", {"GET", "PUT", "DELETE"}},
       {"GET", "/monitors/x/pause", {"POST"}},
       {"DELETE", "/monitors/x/pause", {"POST"}},
       {"GET", "/monitors/x/unpause", {"POST"}},
@@ -1100,3 +1121,230 @@ TEST_P(ApiTest, BadSettingsAre400NamingTheFieldAndChangeNothing) {
 
 }  // namespace
 }  // namespace heartbeat::testing
+
+// --- runs, exit codes, bodies and history (SPEC §12) ---------------------------------------
+
+namespace heartbeat {
+namespace {
+
+class RunsApiTest : public ApiTest {
+ protected:
+  json::array Pings(const std::string& slug, const std::string& query = {}) {
+    HttpResponse res = Get("/monitors/" + slug + "/pings" + query);
+    EXPECT_EQ(res.status, 200u) << res.body;
+    if (res.status != 200) return {};
+    return res.json().at("pings").as_array();
+  }
+  // One step of the checker on every due monitor, as the checker takes it.
+  void RunCheck() {
+    Store& store = server_.store();
+    auto due = Await<std::vector<heartbeat::Monitor>>(
+        [&](Callback<std::vector<heartbeat::Monitor>> cb) { store.DueMonitors(Now(), 100, cb); });
+    ASSERT_TRUE(due.ok());
+    for (const heartbeat::Monitor& m : *due) {
+      CheckStep step = Check(m, Now(), 3'600'000);
+      Status s = Await<void>([&](Callback<void> cb) { store.ApplyCheck(m, step, Now(), cb); });
+      EXPECT_TRUE(s.ok());
+    }
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Stores, RunsApiTest, MemoryStoreOnly(), StoreKindParamName);
+
+const std::string kRid = "6b3c1e0a-90f4-4c1b-9a35-1f0e2d3c4b5a";
+
+TEST_P(RunsApiTest, AMonitorObjectHasTheRunFields) {
+  Ping("svc");
+  json::object m = Monitor("svc");
+  for (const char* field : {"max_runtime_secs", "running", "last_start", "last_duration_ms",
+                            "last_exit_code", "alert_at", "late", "schedule", "tz", "grace_secs"}) {
+    EXPECT_TRUE(m.contains(field)) << field << " missing in " << json::serialize(m);
+  }
+  EXPECT_EQ(m.at("running"), json::value(false));
+  EXPECT_TRUE(m.at("last_start").is_null());
+  EXPECT_TRUE(m.at("max_runtime_secs").is_null());
+}
+
+TEST_P(RunsApiTest, StartThenExitCodeWithTheSameRidRecordsARun) {
+  HttpResponse started = Call("POST", "/heartbeat/job/start?rid=" + kRid);
+  ASSERT_EQ(started.status, 200u) << started.body;
+  EXPECT_EQ(started.body, R"({"ok":true,"running":true,"status":"ok"})");
+  EXPECT_EQ(started.header("ping-body-limit"), "10000");
+  json::object m = Monitor("job");
+  EXPECT_EQ(m.at("running"), json::value(true));
+  EXPECT_EQ(m.at("last_start"), json::value(Secs(Now())));
+  EXPECT_TRUE(m.at("last_ping").is_null());
+  Advance(milliseconds(2'500));
+  HttpResponse ended = Call("POST", "/heartbeat/job/0?rid=" + kRid, "all done\n");
+  ASSERT_EQ(ended.status, 200u) << ended.body;
+  m = Monitor("job");
+  EXPECT_EQ(m.at("running"), json::value(false));
+  EXPECT_EQ(m.at("last_duration_ms"), json::value(2500));
+  EXPECT_EQ(m.at("last_exit_code"), json::value(0));
+  EXPECT_EQ(m.at("status"), json::value("ok"));
+  json::array pings = Pings("job");
+  ASSERT_EQ(pings.size(), 2u);
+  EXPECT_EQ(pings[0].at("n"), json::value(2));
+  EXPECT_EQ(pings[0].at("kind"), json::value("success"));
+  EXPECT_EQ(pings[0].at("exit_code"), json::value(0));
+  EXPECT_EQ(pings[0].at("rid"), json::value(kRid));
+  EXPECT_EQ(pings[0].at("duration_ms"), json::value(2500));
+  EXPECT_EQ(pings[0].at("method"), json::value("POST"));
+  EXPECT_EQ(pings[0].at("remote_addr"), json::value("127.0.0.1"));
+  EXPECT_EQ(pings[0].at("body_bytes"), json::value(9));
+  EXPECT_EQ(pings[1].at("kind"), json::value("start"));
+  EXPECT_TRUE(pings[1].at("duration_ms").is_null());
+  HttpResponse body = Get("/monitors/job/pings/2/body");
+  EXPECT_EQ(body.status, 200u);
+  EXPECT_EQ(body.header("content-type"), "application/octet-stream");
+  EXPECT_EQ(body.body, "all done\n");
+  ExpectJsonError(Get("/monitors/job/pings/1/body"), 404);  // a start without a body
+  ExpectJsonError(Get("/monitors/job/pings/9/body"), 404);
+}
+
+TEST_P(RunsApiTest, ANonZeroExitCodeIsAFailureThatKeepsTheCode) {
+  ASSERT_EQ(Call("POST", "/heartbeat/job/3", "boom").status, 200u);
+  json::object m = Monitor("job");
+  EXPECT_EQ(m.at("status"), json::value("overdue"));
+  EXPECT_EQ(m.at("last_exit_code"), json::value(3));
+  EXPECT_EQ(Pings("job")[0].at("kind"), json::value("fail"));
+  // 255 is the last exit status; 256 is a 400 and changes nothing.
+  EXPECT_EQ(Call("GET", "/heartbeat/job/255").status, 200u);
+  ExpectJsonError(Call("GET", "/heartbeat/job/256"), 400);
+  EXPECT_EQ(Monitor("job").at("last_exit_code"), json::value(255));
+  // Not a number: no such endpoint.
+  ExpectJsonError(Call("GET", "/heartbeat/job/-1"), 404);
+  ExpectJsonError(Call("GET", "/heartbeat/job/12345678901"), 404);
+}
+
+TEST_P(RunsApiTest, ALogIsRecordedOnlyAndChangesNoState) {
+  Ping("job", "?interval=1h");
+  json::object before = Monitor("job");
+  Advance(seconds(10));
+  ASSERT_EQ(Call("POST", "/heartbeat/job/log", "a note").status, 200u);
+  json::object after = Monitor("job");
+  EXPECT_EQ(after.at("last_ping"), before.at("last_ping"));
+  EXPECT_EQ(after.at("next_due"), before.at("next_due"));
+  EXPECT_EQ(after.at("status"), before.at("status"));
+  json::array pings = Pings("job");
+  ASSERT_EQ(pings.size(), 2u);
+  EXPECT_EQ(pings[0].at("kind"), json::value("log"));
+  EXPECT_EQ(Get("/monitors/job/pings/2/body").body, "a note");
+}
+
+TEST_P(RunsApiTest, BadRidsAndBadSettingsAre400AndChangeNothing) {
+  for (const std::string target :
+       {"/heartbeat/job/start?rid=", "/heartbeat/job/start?rid=123", "/heartbeat/job?rid=x",
+        "/heartbeat/job/start?max_runtime=10s", "/heartbeat/job/fail?grace=-1",
+        "/heartbeat/job/start?max_runtime=abc"}) {
+    HttpResponse res = Call("POST", target);
+    ExpectJsonError(res, 400);
+    EXPECT_EQ(Get("/monitors/job").status, 404u) << target;
+  }
+  HttpResponse res = Call("POST", "/heartbeat/job/start?max_runtime=10s");
+  EXPECT_NE(res.json().at("error").as_string().find("max_runtime"), json::string::npos) << res.body;
+}
+
+TEST_P(RunsApiTest, ABodyIsKeptUpToTheLimitAsBytes) {
+  std::string body(15'000, 'a');
+  body[0] = '\xff';  // not UTF-8: kept as sent
+  ASSERT_EQ(Call("POST", "/heartbeat/job", body).status, 200u);
+  json::array pings = Pings("job");
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].at("body_bytes"), json::value(10'000));
+  EXPECT_EQ(Get("/monitors/job/pings/1/body").body, body.substr(0, 10'000));
+}
+
+TEST_P(RunsApiTest, TheHistoryIsNewestFirstLimitedAndNumberedWithoutRepeats) {
+  for (int i = 0; i < 5; ++i) {
+    Ping("job");
+    Advance(seconds(1));
+  }
+  json::array two = Pings("job", "?limit=2");
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].at("n"), json::value(5));
+  EXPECT_EQ(two[1].at("n"), json::value(4));
+  ExpectJsonError(Get("/monitors/job/pings?limit=0"), 400);
+  ExpectJsonError(Get("/monitors/job/pings?limit=abc"), 400);
+  ExpectJsonError(Get("/monitors/nothing/pings"), 404);
+  ExpectJsonError(Get("/monitors/nothing/flips"), 404);
+}
+
+TEST_P(RunsApiTest, FlipsRecordTheFailureAndTheRecovery) {
+  ASSERT_EQ(Call("POST", "/heartbeat/job/fail").status, 200u);
+  RunCheck();
+  Advance(seconds(5));
+  Ping("job");
+  RunCheck();
+  HttpResponse res = Get("/monitors/job/flips");
+  ASSERT_EQ(res.status, 200u) << res.body;
+  json::array flips = res.json().at("flips").as_array();
+  ASSERT_EQ(flips.size(), 2u) << res.body;
+  EXPECT_EQ(flips[0].at("status"), json::value("ok"));
+  EXPECT_EQ(flips[1].at("status"), json::value("overdue"));
+}
+
+// --- PUT /monitors/{slug} ---
+
+TEST_P(RunsApiTest, PutCreatesWith201ThenUpdatesWith200) {
+  HttpResponse created = Call("PUT", "/monitors/backup",
+                              R"({"schedule":"0 3 * * *","tz":"Europe/Riga","grace":"15m"})");
+  ASSERT_EQ(created.status, 201u) << created.body;
+  json::object m = created.json().as_object();
+  EXPECT_EQ(m.at("schedule"), json::value("0 3 * * *"));
+  EXPECT_EQ(m.at("tz"), json::value("Europe/Riga"));
+  EXPECT_EQ(m.at("grace_secs"), json::value(900));
+  EXPECT_TRUE(m.at("last_ping").is_null());
+  EXPECT_EQ(m.at("created_at"), json::value(Secs(Now())));
+  HttpResponse updated = Call("PUT", "/monitors/backup", R"({"grace":60,"max_runtime":"2h"})");
+  ASSERT_EQ(updated.status, 200u) << updated.body;
+  EXPECT_EQ(updated.json().at("grace_secs"), json::value(60));
+  EXPECT_EQ(updated.json().at("max_runtime_secs"), json::value(7200));
+  EXPECT_EQ(updated.json().at("schedule"), json::value("0 3 * * *"));
+  HttpResponse interval =
+      Call("PUT", "/monitors/backup", R"({"interval":"1h","max_runtime":null})");
+  ASSERT_EQ(interval.status, 200u) << interval.body;
+  EXPECT_TRUE(interval.json().at("schedule").is_null());
+  EXPECT_TRUE(interval.json().at("max_runtime_secs").is_null());
+  EXPECT_EQ(interval.json().at("interval_secs"), json::value(3600));
+  EXPECT_EQ(Monitor("backup"), interval.json().as_object());
+}
+
+TEST_P(RunsApiTest, AMonitorMadeByPutThatIsNeverPingedGoesOverdue) {
+  ASSERT_EQ(Call("PUT", "/monitors/never", R"({"interval":60})").status, 201u);
+  Advance(seconds(61));
+  EXPECT_EQ(Monitor("never").at("status"), json::value("overdue"));
+}
+
+TEST_P(RunsApiTest, BadPutBodiesAre400NamingTheFieldAndChangeNothing) {
+  ASSERT_EQ(Call("PUT", "/monitors/job", R"({"interval":"5m"})").status, 201u);
+  json::object before = Monitor("job");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"interval":"5m","bogus":1})", "bogus"},
+      {R"({"interval":true})", "interval"},
+      {R"({"interval":5})", "interval"},
+      {R"({"interval":1.5})", "interval"},
+      {R"({"grace":"-5m"})", "grace"},
+      {R"({"grace":"400d"})", "grace"},
+      {R"({"tz":"Mars/Olympus"})", "tz"},
+      {R"({"tz":3})", "tz"},
+      {R"({"schedule":"0 0 30 2 *"})", "schedule"},
+      {R"({"schedule":5})", "schedule"},
+      {R"({"max_runtime":"10s"})", "max_runtime"},
+      {R"({"interval":"5m","schedule":"* * * * *"})", "interval and schedule"},
+      {R"([1,2])", "object"},
+      {R"({"interval":)", "JSON"},
+  };
+  for (const auto& [body, field] : cases) {
+    HttpResponse res = Call("PUT", "/monitors/job", body);
+    ExpectJsonError(res, 400);
+    if (res.status == 400) {
+      EXPECT_NE(res.json().at("error").as_string().find(field), json::string::npos)
+          << body << " -> " << res.body;
+    }
+  }
+  EXPECT_EQ(Monitor("job"), before);
+  ExpectJsonError(Call("PUT", "/monitors/Bad_Slug", "{}"), 400);
+}
+
+}  // namespace
+}  // namespace heartbeat

@@ -35,9 +35,15 @@ struct ExpectedRoute {
 };
 const ExpectedRoute kExpectedRoutes[] = {
     {"/heartbeat/job", "ping", "GET, POST, HEAD", "DELETE", true},
-    {"/heartbeat/job/fail", "fail", "POST", "GET", true},
+    {"/heartbeat/job/start", "start", "GET, POST, HEAD", "PUT", true},
+    {"/heartbeat/job/fail", "fail", "GET, POST, HEAD", "DELETE", true},
+    {"/heartbeat/job/log", "log", "GET, POST, HEAD", "PUT", true},
+    {"/heartbeat/job/7", "exit_code", "GET, POST, HEAD", "DELETE", true},
     {"/monitors", "monitors", "GET, HEAD", "POST", true},
-    {"/monitors/job", "monitor", "GET, HEAD, DELETE", "POST", true},
+    {"/monitors/job", "monitor", "GET, HEAD, PUT, DELETE", "POST", true},
+    {"/monitors/job/pings", "pings", "GET, HEAD", "POST", true},
+    {"/monitors/job/pings/3/body", "ping_body", "GET, HEAD", "POST", true},
+    {"/monitors/job/flips", "flips", "GET, HEAD", "DELETE", true},
     {"/monitors/job/pause", "pause", "POST", "GET", true},
     {"/monitors/job/unpause", "unpause", "POST", "DELETE", true},
     {"/healthz", "healthz", "GET, HEAD", "POST", false},
@@ -234,7 +240,9 @@ TEST_F(RouterTest, AMalformedTableIsAStartUpError) {
   EXPECT_THROW(build(Echo("no-slash", "x")), std::invalid_argument);
   EXPECT_THROW(build(Echo("/x/{id}", "x")), std::invalid_argument);
   EXPECT_THROW(build(Echo("/{slug}/{slug}", "x")), std::invalid_argument);
-  EXPECT_THROW(build(Echo("/a/b/c/d", "x")), std::invalid_argument);
+  EXPECT_NO_THROW(build(Echo("/x/{slug}/{n}/y", "x")));
+  EXPECT_THROW(build(Echo("/x/{code}/{n}", "x")), std::invalid_argument);
+  EXPECT_THROW(build(Echo("/a/b/c/d/e/f", "x")), std::invalid_argument);
   EXPECT_THROW(build(Echo("/x", "")), std::invalid_argument);
   http::Route no_methods = Echo("/x", "x");
   no_methods.methods.clear();

@@ -186,7 +186,7 @@ class Bootstrap : public ::testing::Test {
     return {
         {"HEARTBEAT_STORE", "dynamodb"}, {"DYNAMODB_ENDPOINT", Dynalite::Shared().endpoint()},
         {"AWS_REGION", kRegion},         {"MONITORS_TABLE", monitors_table_},
-        {"KEYS_TABLE", keys_table_},
+        {"KEYS_TABLE", keys_table_},     {"PINGS_TABLE", pings_table_},
     };
   }
 
@@ -223,6 +223,7 @@ class Bootstrap : public ::testing::Test {
         // KEYS_TABLE here.
         {"HEARTBEAT_TABLE_NAME", monitors_table_},
         {"HEARTBEAT_API_KEYS_TABLE_NAME", keys_table_},
+        {"PINGS_TABLE", pings_table_},
         {"TELEGRAM_BOT_TOKEN_PARAM", kTokenParam},
         {"TELEGRAM_CHAT_ID_PARAM", kChatParam},
         {"ALERT_REPEAT_INTERVAL", "1h"},
@@ -335,6 +336,7 @@ class Bootstrap : public ::testing::Test {
   TempDir dir_;
   std::string monitors_table_ = Dynalite::UniqueTableName("lambda-monitors");
   std::string keys_table_ = Dynalite::UniqueTableName("lambda-keys");
+  std::string pings_table_ = Dynalite::UniqueTableName("lambda-pings");
   // Where bootstrap reaches DynamoDB (Env()); a test may send it elsewhere before Start().
   std::string dynamodb_endpoint_ = Dynalite::Shared().endpoint();
   std::optional<std::string> sqlite_path_;  // set: the store is this SQLite file instead

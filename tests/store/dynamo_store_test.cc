@@ -319,8 +319,15 @@ TEST_F(DynamoStoreTest, RaisingThePartitionsMovesEachMonitorOnItsNextPing) {
   EXPECT_EQ(Partition("moved"), dynamo::HomePartition("moved", 4))
       << "the monitor stays in the hot partition";
   EXPECT_EQ(pinged->next_due, kBase + 61'000);
-  // Once moved, a ping costs one request again, and the spread checker finds the monitor.
-  const std::int64_t before = (*spread)->RequestsSent();
+  // Once moved, a ping costs two requests again (the UpdateItem, then the history's
+  // BatchWriteItem), and one with PINGS_KEPT=0; the spread checker finds the monitor.
+  std::int64_t before = (*spread)->RequestsSent();
+  ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
+                (*spread)->Ping("moved", std::nullopt, kBase + 2000, std::move(cb));
+              }).ok());
+  EXPECT_EQ((*spread)->RequestsSent() - before, 2);
+  (*spread)->KeepPings(0);
+  before = (*spread)->RequestsSent();
   ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
                 (*spread)->Ping("moved", std::nullopt, kBase + 2000, std::move(cb));
               }).ok());

@@ -27,6 +27,7 @@ namespace heartbeat::testing {
 struct DynamoTables {
   std::string monitors;
   std::string keys;
+  std::string pings = {};  // none: a fresh one of its own
 };
 
 // The tables of the Dynamo store opened for each directory (for tests that reach behind
@@ -44,6 +45,7 @@ inline DynamoStoreOptions TestDynamoOptions(const DynamoTables& tables, int chec
   DynamoStoreOptions o;
   o.monitors_table = tables.monitors;
   o.keys_table = tables.keys;
+  o.pings_table = tables.pings.empty() ? Dynalite::UniqueTableName("pings") : tables.pings;
   o.check_partitions = check_partitions;
   o.client = Dynalite::Shared().ClientOptions();
   o.counts_max_age = std::chrono::milliseconds(0);  // the suites count right after changes
@@ -57,7 +59,8 @@ inline DynamoStoreOptions TestDynamoOptions(const DynamoTables& tables, int chec
 // A Dynamo store on fresh tables of the shared dynalite.
 inline std::unique_ptr<DynamoStore> OpenTestDynamoStore(const std::string& dir,
                                                         int check_partitions = 1) {
-  DynamoTables tables{Dynalite::UniqueTableName("monitors"), Dynalite::UniqueTableName("keys")};
+  DynamoTables tables{Dynalite::UniqueTableName("monitors"), Dynalite::UniqueTableName("keys"),
+                      Dynalite::UniqueTableName("pings")};
   auto store = DynamoStore::Open(TestDynamoOptions(tables, check_partitions));
   if (!store.ok()) throw std::runtime_error("open the DynamoDB store: " + store.error().message);
   std::string note;

@@ -1,8 +1,9 @@
 // The heartbeat dashboard: a login view asking for an API key, then every monitor of
-// GET /monitors in one table, refreshed every 5 s in place (rows keyed by slug), with
-// pause / unpause / delete. Plain DOM, no framework, no build step. The page is served
-// with a strict Content-Security-Policy: nothing inline, nothing from elsewhere, and
-// every piece of data goes into the page through textContent or attributes, never HTML.
+// GET /monitors in one table (#/), refreshed every 5 s in place (rows keyed by slug), with
+// pause / unpause / delete; a click on a monitor opens its page (#/monitors/<slug>, drawn
+// by monitor.js). Plain DOM, no framework, no build step. The page is served with a
+// strict Content-Security-Policy: nothing inline, nothing from elsewhere, and every piece
+// of data goes into the page through textContent or attributes, never HTML.
 "use strict";
 
 (() => {
@@ -10,6 +11,7 @@
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 10000;
   const SVG_NS = "http://www.w3.org/2000/svg";
+  const { pad, utc, span, ago, interval } = window.HeartbeatWords;
 
   // Display statuses, worst first (the order of an ascending sort by status).
   const STATUS = {
@@ -31,51 +33,14 @@
     refreshes: 0,
     online: null,
     toastTimer: 0,
+    route: { view: "list", slug: null },
   };
 
   const $ = (id) => document.getElementById(id);
   const ui = {};
+  let page = null; // the monitor's page (monitor.js), made in init()
 
   // ---------------------------------------------------------------- formatting
-
-  const pad = (n) => String(n).padStart(2, "0");
-
-  function utc(unixSeconds) {
-    const d = new Date(unixSeconds * 1000);
-    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-      `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
-  }
-
-  // A length of time for people: "45 s", "7 min", "2 h 5 min", "3 d 4 h".
-  function span(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
-    if (s < 60) return `${s} s`;
-    const m = Math.floor(s / 60);
-    if (m < 60) return `${m} min`;
-    const h = Math.floor(m / 60);
-    if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-    const d = Math.floor(h / 24);
-    if (d < 30) return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
-    return `${d} days`;
-  }
-
-  function ago(unixSeconds, now) {
-    const diff = now - unixSeconds;
-    return diff < 5 ? "just now" : `${span(diff)} ago`;
-  }
-
-  // An interval as the API accepts it: 300 -> "5m", 5400 -> "1h 30m".
-  function interval(seconds) {
-    let s = Math.max(0, Math.floor(seconds));
-    const parts = [];
-    for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]) {
-      if (s >= size) {
-        parts.push(`${Math.floor(s / size)}${unit}`);
-        s %= size;
-      }
-    }
-    return parts.length ? parts.join(" ") : "0s";
-  }
 
   function displayStatus(m) {
     if (m.paused || m.status === "paused") return "paused";
@@ -127,7 +92,46 @@
     ]),
     failed: () => svg("0 0 16 16", [{ ...stroke, "stroke-width": "2.2", d: "M4 4l8 8M12 4l-8 8" }]),
     paused: () => svg("0 0 16 16", [{ fill: "currentColor", d: "M4 3h2.6v10H4zM9.4 3H12v10H9.4z" }]),
+    late: () => svg("0 0 16 16", [
+      { ...stroke, "stroke-width": "1.6", d: "M8 2.2a5.8 5.8 0 1 0 0 11.6A5.8 5.8 0 0 0 8 2.2Z" },
+      { ...stroke, "stroke-width": "1.6", d: "M8 4.8V8l2.2 1.6" },
+    ]),
+    running: () => svg("0 0 16 16", [{ fill: "currentColor", d: "M4.5 2.8v10.4L13 8Z" }]),
+    log: () => svg("0 0 16 16", [
+      { ...stroke, "stroke-width": "1.6", d: "M3.5 1.8h6l3 3v9.4h-9Z" },
+      { ...stroke, "stroke-width": "1.4", d: "M5.8 8h4.4M5.8 10.8h4.4" },
+    ]),
   };
+
+  // The badges after the status of a monitor: "late" between its deadline and alert_at,
+  // "running 3 min" while a started run has not ended (red once past max_runtime).
+  function extraBadges(m, now) {
+    const out = [];
+    if (m.late === true && displayStatus(m) !== "paused") {
+      const badge = el("span", { class: "badge badge-late", dataset: { badge: "late" } },
+                       el("span", { class: "badge-icon" }, ICONS.late()), el("span", { text: "late" }));
+      badge.title = Number.isFinite(m.alert_at)
+        ? `Past its expected time; alerts at ${utc(m.alert_at)} unless a ping comes first`
+        : "Past its expected time, within its grace";
+      out.push(badge);
+    }
+    if (m.running === true) {
+      const started = Number.isFinite(m.last_start) ? m.last_start : null;
+      const ran = started === null ? null : now - started;
+      const over = ran !== null && Number.isFinite(m.max_runtime_secs) && ran > m.max_runtime_secs;
+      const badge = el("span", {
+        class: `badge badge-running${over ? " badge-running-over" : ""}`, dataset: { badge: "running" },
+      }, el("span", { class: "badge-icon" }, ICONS.running()),
+      el("span", { text: ran === null ? "running" : `running ${span(ran)}` }));
+      badge.title = started === null ? "A run has started and not ended"
+        : `Started ${utc(started)}${over ? `: over its max run time of ${span(m.max_runtime_secs)}` : ""}`;
+      out.push(badge);
+    }
+    return out;
+  }
+
+  // The badges' text, to skip redrawing them when nothing changed.
+  const badgesKey = (badges) => badges.map((b) => `${b.className}|${b.textContent}|${b.title}`).join("/");
 
   function setText(node, text) {
     if (node.textContent !== text) node.textContent = text;
@@ -155,14 +159,18 @@
   // A key goes into an HTTP header: anything but printable ASCII cannot be a key.
   const plausibleKey = (key) => /^[\x21-\x7e]{1,512}$/.test(key);
 
-  async function api(method, path, key = state.key) {
+  // One API call. `as: "bytes"` answers an ArrayBuffer (a ping's body) instead of JSON.
+  async function api(method, path, { key = state.key, as = "json" } = {}) {
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
     let res;
     try {
       res = await fetch(path, {
         method,
-        headers: { Authorization: `Bearer ${key}`, Accept: "application/json" },
+        headers: {
+          Authorization: `Bearer ${key}`,
+          Accept: as === "bytes" ? "application/octet-stream" : "application/json",
+        },
         cache: "no-store",
         credentials: "omit",
         signal: controller.signal,
@@ -175,8 +183,12 @@
     if (res.ok) {
       if (res.status === 204) return null;
       try {
+        if (as === "bytes") return await res.arrayBuffer();
         return await res.json();
       } catch (err) {
+        if (err.name === "AbortError" || as === "bytes") {
+          throw new ApiError("network", 0, "The server stopped answering");
+        }
         throw new ApiError("http", res.status, "The server sent an answer that is not JSON");
       }
     }
@@ -206,6 +218,7 @@
     sessionStorage.removeItem(KEY_STORAGE);
     for (const row of state.rows.values()) row.tr.remove();
     state.rows.clear();
+    page.clear();
     if (ui.confirm.open) ui.confirm.close("cancel");
     hideBanner();
     hideToast();
@@ -247,13 +260,11 @@
     ui.loginSubmit.disabled = true;
     ui.loginSubmit.textContent = "Checking…";
     try {
-      const data = await api("GET", "/monitors", key);
+      await api("GET", "/monitors", { key });
       state.key = key;
       sessionStorage.setItem(KEY_STORAGE, key);
       showDashboard();
-      applyList(data);
-      setOnline(true);
-      schedule(REFRESH_MS);
+      applyRoute(); // draws the list or the monitor page the address names, and refreshes
     } catch (err) {
       if (err.kind === "unauthorized") fail("That key was not accepted.");
       else if (err.kind === "rate-limited") {
@@ -283,15 +294,29 @@
     state.timer = setTimeout(refresh, ms);
   }
 
+  // Every 5 s: the list (the counts at the top need it on every view) and, on a monitor's
+  // page, its history and status changes.
   async function refresh() {
     clearTimeout(state.timer);
     if (!state.key) return;
     const generation = ++state.generation;
     let next = REFRESH_MS;
     try {
+      const slug = state.route.view === "monitor" ? state.route.slug : null;
+      // The history is read alongside the list, unless the last list said there is no such
+      // monitor (then only if this list has it).
+      const known = slug !== null && (state.refreshes === 0 || state.monitors.some((m) => m.slug === slug));
+      let detail = known ? page.fetch(slug) : null; // never rejects
       const data = await api("GET", "/monitors");
       if (generation !== state.generation || !state.key) return;
+      const listed = slug !== null && data && Array.isArray(data.monitors) &&
+        data.monitors.some((m) => m && m.slug === slug);
+      if (detail === null && listed) detail = page.fetch(slug);
+      const extra = detail === null ? null : await detail;
+      if (generation !== state.generation || !state.key) return;
+      if (extra && extra.unauthorized) throw extra.unauthorized;
       applyList(data);
+      if (extra && listed && state.route.slug === slug) page.applyDetail(extra);
       setOnline(true);
     } catch (err) {
       if (generation !== state.generation || !state.key) return;
@@ -311,6 +336,52 @@
       renderTimes(); // relative times keep moving while the data is old
     }
     schedule(next);
+  }
+
+  // ---------------------------------------------------------------- routes
+
+  // "#/monitors/<slug>" is a monitor's page; anything else is the list.
+  function parseRoute(hash) {
+    const m = /^#\/monitors\/([^/?#]+)\/?$/.exec(hash);
+    if (m) {
+      let slug = null;
+      try {
+        slug = decodeURIComponent(m[1]);
+      } catch (err) {
+        // a malformed escape: the list
+      }
+      if (slug !== null) return { view: "monitor", slug };
+    }
+    return { view: "list", slug: null };
+  }
+
+  const monitorHref = (slug) => `#/monitors/${encodeURIComponent(slug)}`;
+
+  // event: the hashchange that brought us here; none on the first load (the focus then stays
+  // where the browser put it).
+  function applyRoute(event) {
+    const previous = state.route;
+    const route = parseRoute(location.hash);
+    state.route = route;
+    if (!state.key) return;
+    if (ui.confirm.open) ui.confirm.close("cancel");
+    const onMonitor = route.view === "monitor";
+    ui.listView.hidden = onMonitor;
+    ui.monitorView.hidden = !onMonitor;
+    if (onMonitor) {
+      if (page.current() !== route.slug) page.open(route.slug);
+      page.applyMonitor(state.monitors.find((m) => m.slug === route.slug) ?? null, state.refreshes > 0);
+      if (event) page.focusTitle();
+      updateTitle();
+    } else {
+      page.clear();
+      updateTitle();
+      // Back from a monitor's page: the focus goes back to that monitor in the list.
+      const row = previous.view === "monitor" ? state.rows.get(previous.slug) : null;
+      if (row && !row.tr.hidden) row.link.focus();
+      else if (previous.view === "monitor") window.scrollTo(0, 0);
+    }
+    refresh();
   }
 
   function setOnline(online, message) {
@@ -359,14 +430,18 @@
     state.refreshes++;
     document.body.dataset.refreshes = String(state.refreshes);
     render();
+    if (state.route.view === "monitor") {
+      page.applyMonitor(state.monitors.find((m) => m.slug === state.route.slug) ?? null, true);
+    }
   }
 
   // Creates the row of one monitor; later refreshes only update its cells.
   function createRow(slug) {
-    const slugText = el("span", { class: "slug", text: slug });
+    const link = el("a", { class: "slug", href: monitorHref(slug), text: slug });
     const badgeIcon = el("span", { class: "badge-icon" });
     const badgeText = el("span", { class: "badge-text" });
     const badge = el("span", { class: "badge" }, badgeIcon, badgeText);
+    const extras = el("span", { class: "badge-extras" });
     const lastPing = el("time", { class: "when" });
     const nextDue = el("time", { class: "when" });
     const intervalText = el("span", { class: "interval" });
@@ -377,15 +452,16 @@
       "aria-label": `Delete ${slug}`, text: "Delete",
     });
     const tr = el("tr", { dataset: { slug } },
-      el("th", { scope: "row", class: "cell-slug", dataset: { label: "Monitor" } }, slugText),
-      el("td", { class: "cell-status", dataset: { label: "Status" } }, badge),
+      el("th", { scope: "row", class: "cell-slug", dataset: { label: "Monitor" } }, link),
+      el("td", { class: "cell-status", dataset: { label: "Status" } },
+         el("span", { class: "badges" }, badge, extras)),
       el("td", { class: "cell-last", dataset: { label: "Last ping" } }, lastPing),
       el("td", { class: "cell-next", dataset: { label: "Next due" } }, nextDue),
-      el("td", { class: "cell-interval", dataset: { label: "Interval" } }, intervalText),
+      el("td", { class: "cell-interval", dataset: { label: "Schedule" } }, intervalText),
       el("td", { class: "cell-alerts num", dataset: { label: "Alerts sent" } }, alerts),
       el("td", { class: "cell-actions" }, el("div", { class: "actions" }, toggle, remove)));
-    return { slug, tr, badge, badgeIcon, badgeText, lastPing, nextDue, intervalText, alerts, toggle,
-             status: null, monitor: null };
+    return { slug, tr, link, badge, badgeIcon, badgeText, extras, extrasKey: "", lastPing, nextDue,
+             intervalText, alerts, toggle, status: null, monitor: null };
   }
 
   function updateRow(row, m, now) {
@@ -403,9 +479,14 @@
     setText(row.toggle, paused ? "Unpause" : "Pause");
     row.toggle.dataset.action = paused ? "unpause" : "pause";
     setAttr(row.toggle, "aria-label", `${paused ? "Unpause" : "Pause"} ${m.slug}`);
-    setText(row.intervalText, Number.isFinite(m.interval_secs) ? interval(m.interval_secs) : "—");
-    setAttr(row.intervalText, "title",
-      Number.isFinite(m.interval_secs) ? `${m.interval_secs} seconds` : null);
+    if (typeof m.schedule === "string" && m.schedule) {
+      setText(row.intervalText, m.schedule);
+      setAttr(row.intervalText, "title", HeartbeatWords.expectation(m));
+    } else {
+      setText(row.intervalText, Number.isFinite(m.interval_secs) ? interval(m.interval_secs) : "—");
+      setAttr(row.intervalText, "title",
+        Number.isFinite(m.interval_secs) ? HeartbeatWords.expectation(m) : null);
+    }
     const count = Number.isFinite(m.alert_count) ? m.alert_count : 0;
     setText(row.alerts, String(count));
     row.alerts.classList.toggle("alerts-none", count === 0);
@@ -427,28 +508,44 @@
       setAttr(row.lastPing, "title", "No successful ping yet");
       row.lastPing.classList.add("never");
     }
-    let text = "—";
-    let late = false;
-    if (Number.isFinite(m.next_due)) {
-      setAttr(row.nextDue, "datetime", new Date(m.next_due * 1000).toISOString());
-      if (row.status === "paused") {
-        text = "paused";
-        setAttr(row.nextDue, "title", "No deadline while paused; unpausing starts a fresh period");
-      } else {
-        const diff = m.next_due - now;
-        late = row.status !== "ok" || diff < 0;
-        text = late ? `overdue for ${span(-diff)}` : `in ${span(diff)}`;
-        setAttr(row.nextDue, "title", `${late ? "Was due" : "Due"} ${utc(m.next_due)}`);
-      }
-    }
-    setText(row.nextDue, text);
-    row.nextDue.classList.toggle("late", late);
+    const due = dueText(m, row.status, now);
+    setText(row.nextDue, due.text);
+    setAttr(row.nextDue, "datetime",
+      Number.isFinite(m.next_due) ? new Date(m.next_due * 1000).toISOString() : null);
+    setAttr(row.nextDue, "title", due.title);
+    row.nextDue.classList.toggle("late", due.late);
+    row.nextDue.classList.toggle("grace", due.grace);
     row.nextDue.classList.toggle("muted", row.status === "paused");
+    const badges = extraBadges(m, now);
+    const key = badgesKey(badges);
+    if (row.extrasKey !== key) {
+      row.extrasKey = key;
+      row.extras.replaceChildren(...badges);
+    }
+  }
+
+  // The next deadline in words: "in 5 min", "late by 2 min", "overdue for 1 h", "paused".
+  function dueText(m, status, now) {
+    if (!Number.isFinite(m.next_due)) return { text: "—", title: null, late: false, grace: false };
+    if (status === "paused") {
+      return { text: "paused", title: "No deadline while paused; unpausing starts a fresh period",
+               late: false, grace: false };
+    }
+    const diff = m.next_due - now;
+    if (status === "ok" && m.late === true) {
+      return { text: `late by ${span(-diff)}`, late: true, grace: true,
+               title: `Was due ${utc(m.next_due)}` +
+                      (Number.isFinite(m.alert_at) ? `; alerts at ${utc(m.alert_at)}` : "") };
+    }
+    const late = status !== "ok" || diff < 0;
+    return { text: late ? `overdue for ${span(-diff)}` : `in ${span(diff)}`, late, grace: false,
+             title: `${late ? "Was due" : "Due"} ${utc(m.next_due)}` };
   }
 
   function renderTimes() {
     const now = Date.now() / 1000;
     for (const row of state.rows.values()) updateTimes(row, now);
+    if (state.route.view === "monitor") page.renderTimes(now);
   }
 
   function compare(a, b) {
@@ -506,9 +603,14 @@
       ui.counts[name].parentElement.classList.toggle("is-zero", value === 0);
     }
     setText(ui.counts.total, String(state.monitors.length));
-    const problems = counts.overdue + counts.failed;
-    document.title = problems ? `(${problems}) heartbeat` : "heartbeat";
+    state.problems = counts.overdue + counts.failed;
+    updateTitle();
     arrange();
+  }
+
+  function updateTitle() {
+    const name = state.route.view === "monitor" ? `${state.route.slug} · heartbeat` : "heartbeat";
+    document.title = state.problems ? `(${state.problems}) ${name}` : name;
   }
 
   // Orders and filters the rows in place: rows already where they belong are not touched,
@@ -583,11 +685,22 @@
     });
   }
 
+  // A click in the list: a button acts on its monitor; anywhere else in a row opens the
+  // monitor's page (the slug is also a link, for the keyboard and for a new tab).
   async function onRowAction(event) {
     const button = event.target.closest("button[data-action]");
-    if (!button || !ui.rows.contains(button)) return;
-    const slug = button.closest("tr").dataset.slug;
-    const action = button.dataset.action;
+    if (!button || !ui.rows.contains(button)) {
+      const tr = event.target.closest("tr[data-slug]");
+      if (!tr || !ui.rows.contains(tr) || event.target.closest("a, button")) return;
+      if (String(window.getSelection() || "") !== "") return; // selecting text, not opening
+      location.hash = monitorHref(tr.dataset.slug);
+      return;
+    }
+    await runAction(button, button.dataset.action, button.closest("tr").dataset.slug);
+  }
+
+  // Pause (asks first), unpause or delete (asks first) one monitor, from the list or its page.
+  async function runAction(button, action, slug) {
     if (action === "pause") {
       const yes = await confirmDialog({
         title: `Pause ${slug}?`,
@@ -601,22 +714,31 @@
     } else if (action === "delete") {
       const yes = await confirmDialog({
         title: `Delete ${slug}?`,
-        text: "The monitor and its alert state are removed. A later ping to this slug creates it anew.",
+        text: "The monitor, its alert state and its history are removed. A later ping to this " +
+              "slug creates it anew.",
         ok: "Delete", danger: true,
       });
-      if (yes) await act(button, "DELETE", monitorPath(slug), `Deleted ${slug}.`);
+      if (yes && await act(button, "DELETE", monitorPath(slug), `Deleted ${slug}.`, false) &&
+          state.route.view === "monitor" && state.route.slug === slug) {
+        location.hash = "#/"; // the page of a deleted monitor has nothing left to show
+      } else if (yes) {
+        await refresh();
+      }
     }
   }
 
-  async function act(button, method, path, done) {
+  // Sends one change; says how it went in a toast. True when the server did it.
+  async function act(button, method, path, done, thenRefresh = true) {
     button.disabled = true;
+    let ok = false;
     try {
       await api(method, path);
       toast(done, "ok");
+      ok = true;
     } catch (err) {
       if (err.kind === "unauthorized") {
         showLogin("That key was not accepted. It may have been revoked: sign in with another key.");
-        return;
+        return false;
       }
       if (err.status === 404) toast("That monitor no longer exists.", "error");
       else if (err.kind === "network") toast("The server is not answering: nothing was changed.", "error");
@@ -625,7 +747,8 @@
     } finally {
       button.disabled = false;
     }
-    await refresh();
+    if (thenRefresh) await refresh();
+    return ok;
   }
 
   function setSort(key, dir) {
@@ -664,6 +787,8 @@
       filterStatus: $("filter-status"),
       sortSelect: $("sort-select"),
       shownCount: $("shown-count"),
+      listView: $("list-view"),
+      monitorView: $("monitor-view"),
       table: $("monitors"),
       rows: $("monitor-rows"),
       empty: $("empty"),
@@ -682,6 +807,10 @@
       },
     });
     ui.sortHeaders = [...document.querySelectorAll("#monitors th[data-sort]")];
+    page = window.HeartbeatMonitorPage.create({
+      api, el, svgIcon: svg, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText,
+      monitorPath, runAction, setText, setAttr,
+    });
     ui.countButtons = [...document.querySelectorAll(".counts .count")];
 
     ui.loginForm.addEventListener("submit", onLogin);
@@ -700,9 +829,15 @@
     for (const button of ui.countButtons) {
       button.addEventListener("click", () => {
         const value = button.dataset.filter;
-        setStatusFilter(state.filterStatus === value ? "all" : value);
+        if (state.route.view === "monitor") {
+          setStatusFilter(value); // from a monitor's page: the list, filtered
+          location.hash = "#/";
+        } else {
+          setStatusFilter(state.filterStatus === value ? "all" : value);
+        }
       });
     }
+    window.addEventListener("hashchange", applyRoute);
     ui.clearFilters.addEventListener("click", () => {
       ui.filterText.value = "";
       state.filterText = "";
@@ -721,7 +856,7 @@
     if (key && plausibleKey(key)) {
       state.key = key;
       showDashboard();
-      refresh();
+      applyRoute();
     } else {
       showLogin(null);
     }

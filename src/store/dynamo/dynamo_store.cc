@@ -277,22 +277,23 @@ Task<Store::Mutated> MutateMonitor(DynamoStore::Impl& impl, std::string slug, St
     bool drop = false;
   };
   auto history = std::make_shared<History>();
-  Result<Store::Mutated> r = co_await impl.Mutate<Store::Mutated>(
-      slug,
-      [slug, fn = std::move(fn), history](std::optional<MonitorRecord> current) {
-        return ApplyMutation(
-            slug, std::move(current), [&](const std::optional<Monitor>& m) -> Result<Mutation> {
-              Result<Mutation> out = fn(m);
-              *history = {};
-              if (out.ok()) {
-                history->record = out->record;
-                history->flip = out->flip;
-                history->drop = m && (out->fresh || out->kind == Mutation::Kind::kDelete);
-              }
-              return out;
-            });
-      },
-      kMutateAttempts);
+  // Named, not a temporary in the co_await expression: GCC 12 destroys such temporaries
+  // of a coroutine call wrongly (a double free was seen).
+  auto decide = [slug, fn = std::move(fn), history](std::optional<MonitorRecord> current) {
+    return ApplyMutation(
+        slug, std::move(current), [&](const std::optional<Monitor>& m) -> Result<Mutation> {
+          Result<Mutation> out = fn(m);
+          *history = {};
+          if (out.ok()) {
+            history->record = out->record;
+            history->flip = out->flip;
+            history->drop = m && (out->fresh || out->kind == Mutation::Kind::kDelete);
+          }
+          return out;
+        });
+  };
+  Result<Store::Mutated> r =
+      co_await impl.Mutate<Store::Mutated>(slug, std::move(decide), kMutateAttempts);
   if (!r.ok()) co_return r;
   if (history->drop) {
     if (Result<Ok> dropped = co_await impl.DropHistory(slug); !dropped.ok()) {
@@ -383,13 +384,13 @@ Task<Monitor> PlainPingTask(DynamoStore::Impl& impl, std::string slug, Store::Si
     }
     // An expired, running or scheduled item: the ping through the read-modify-write, as
     // every other change.
-    Result<Store::Mutated> started = co_await MutateMonitor(
-        impl, slug,
-        [slug, call = std::move(call), now, kept](const std::optional<Monitor>& m) {
-          return Result<Mutation>(
-              SignalMutation(m, slug, call.signal, call.source, call.body, kept > 0, now));
-        },
-        kept);
+    // Named, not a temporary in the co_await expression (see MutateMonitor).
+    Store::MutateFn signal = [slug, call = std::move(call), now,
+                              kept](const std::optional<Monitor>& m) {
+      return Result<Mutation>(
+          SignalMutation(m, slug, call.signal, call.source, call.body, kept > 0, now));
+    };
+    Result<Store::Mutated> started = co_await MutateMonitor(impl, slug, std::move(signal), kept);
     if (!started.ok()) co_return started.error();
     co_return std::move(*started->after);
   }

@@ -55,7 +55,10 @@ void MemoryStore::Close() {
 // ---- monitors ----
 
 void MemoryStore::PutMonitor(Monitor m) {
-  EraseMonitor(m.slug);
+  if (auto it = monitors_.find(m.slug); it != monitors_.end()) {
+    if (it->second.check_at) by_check_.erase({*it->second.check_at, m.slug});
+    monitors_.erase(it);
+  }
   if (m.check_at) by_check_.emplace(*m.check_at, m.slug);
   std::string slug = m.slug;
   monitors_.emplace(std::move(slug), std::move(m));

@@ -1,0 +1,102 @@
+// The dashboard's words (src/http_server/dashboard/words.js) in plain node: the cron shapes
+// it describes, the ones it leaves as the expression, and the lengths of time.
+//
+//   node tests/browser/words.test.mjs
+//
+// Exit code 0 when every case passed, 1 otherwise; the last line is "N passed, N failed".
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
+
+const source = join(dirname(fileURLToPath(import.meta.url)), "../../src/http_server/dashboard/words.js");
+const sandbox = {};
+sandbox.globalThis = sandbox;
+vm.runInNewContext(readFileSync(source, "utf8"), sandbox, { filename: source });
+const W = sandbox.HeartbeatWords;
+
+let passed = 0;
+let failed = 0;
+function check(what, actual, expected) {
+  if (actual === expected) {
+    passed++;
+  } else {
+    failed++;
+    console.log(`FAILED   ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+// Common shapes, in words.
+for (const [expr, words] of [
+  ["0 3 * * *", "at 03:00 every day"],
+  ["30 14 * * *", "at 14:30 every day"],
+  ["0 3 * * 1-5", "at 03:00 on Monday to Friday"],
+  ["0 3 * * MON-FRI", "at 03:00 on Monday to Friday"],
+  ["0 3 * * mon,wed,fri", "at 03:00 on Monday, Wednesday and Friday"],
+  ["0 3 * * 1,3,5", "at 03:00 on Monday, Wednesday and Friday"],
+  ["0 3 * * 0", "at 03:00 every Sunday"],
+  ["0 3 * * 7", "at 03:00 every Sunday"],
+  ["0 3 * * 6,0", "at 03:00 on Saturday and Sunday"],
+  ["0 3 * * 1-3,5", "at 03:00 on Monday to Wednesday and Friday"],
+  ["0 3 * * 0-6", "at 03:00 every day"],
+  ["0 9,17 * * *", "at 09:00 and 17:00 every day"],
+  ["0,30 9 * * *", "at 09:00 and 09:30 every day"],
+  ["* * * * *", "every minute"],
+  ["*/5 * * * *", "every 5 minutes"],
+  ["0-59/15 * * * *", "every 15 minutes"],
+  ["*/15 9-17 * * 1-5", "every 15 minutes from 09:00 to 17:59 on Monday to Friday"],
+  ["0 * * * *", "every hour on the hour"],
+  ["15 * * * *", "every hour at minute 15"],
+  ["0 */2 * * *", "every 2 hours on the hour"],
+  ["30 */6 * * *", "every 6 hours at minute 30"],
+  ["0 9-17 * * *", "every hour from 09:00 to 17:00"],
+  ["0 3 1 * *", "at 03:00 on the 1st of every month"],
+  ["0 3 22 * *", "at 03:00 on the 22nd of every month"],
+  ["0 3 13 * *", "at 03:00 on the 13th of every month"],
+  ["0 3 L * *", "at 03:00 on the last day of every month"],
+  ["0 0 1 1 *", "at 00:00 on 1 January every year"],
+  ["0 0 25 DEC *", "at 00:00 on 25 December every year"],
+]) {
+  check(`cronWords(${expr})`, W.cronWords(expr), words);
+}
+
+// Anything else: null, and the page shows the expression.
+for (const expr of ["*/7 * * * *", "0 */5 * * *", "0 0 1-7 * 1", "0 3 * * 1#2", "0 3 * * 5L",
+                    "0 3 LW * *", "0 0 1,15 * *", "5,10,20,40,50 * * * *", "0 3 * *", "0 3 * * * *",
+                    "61 3 * * *", "0 24 * * *", "0 3 * * 8", "0 3 5-1 * *", "x y z * *", ""]) {
+  check(`cronWords(${expr}) falls back`, W.cronWords(expr), null);
+}
+
+// A monitor's settings in one line.
+check("interval 300", W.expectation({ schedule: null, interval_secs: 300, grace_secs: 0 }),
+      "every 5 minutes");
+check("interval 3600", W.expectation({ schedule: null, interval_secs: 3600, grace_secs: 0 }), "every hour");
+check("interval 5400 with grace", W.expectation({ schedule: null, interval_secs: 5400, grace_secs: 600 }),
+      "every 1 hour 30 minutes, 10 min grace");
+check("interval 90", W.expectation({ schedule: null, interval_secs: 90 }), "every 1 minute 30 seconds");
+check("interval 2 weeks", W.expectation({ schedule: null, interval_secs: 1209600 }), "every 2 weeks");
+check("schedule, tz, grace",
+      W.expectation({ schedule: "0 3 * * *", tz: "Europe/Riga", grace_secs: 900, interval_secs: 300 }),
+      "at 03:00 every day, Europe/Riga, 15 min grace");
+check("schedule without grace",
+      W.expectation({ schedule: "*/10 * * * *", tz: "UTC", grace_secs: 0, interval_secs: 300 }),
+      "every 10 minutes, UTC");
+check("uncommon schedule",
+      W.expectation({ schedule: "0 0 1-7 * 1", tz: "UTC", grace_secs: 3600, interval_secs: 300 }),
+      "cron 0 0 1-7 * 1, UTC, 1 h grace");
+
+// Lengths of time.
+for (const [ms, text] of [[0, "0 ms"], [850, "850 ms"], [1000, "1.0 s"], [2460, "2.4 s"],
+                          [42000, "42 s"], [192000, "3 min 12 s"], [180000, "3 min"],
+                          [3900000, "1 h 5 min"]]) {
+  check(`runDuration(${ms})`, W.runDuration(ms), text);
+}
+for (const [s, text] of [[45, "45 s"], [420, "7 min"], [7500, "2 h 5 min"], [273600, "3 d 4 h"]]) {
+  check(`span(${s})`, W.span(s), text);
+}
+check("interval(5400)", W.interval(5400), "1h 30m");
+check("utc(0)", W.utc(0), "1970-01-01 00:00:00 UTC");
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
