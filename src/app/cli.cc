@@ -37,8 +37,17 @@ int Main(int argc, char** argv) {
     if (name == "bootstrap") return RunLambda(ProcessEnvironment());
   }
 
+  // `run`'s command, after its "--", is never read as options.
+  RunOptions run_options;
+  ApplyRunEnvironment(ProcessEnvironment(), run_options);
+  const std::optional<int> run_separator = RunSeparatorIndex(argc, argv);
+  if (run_separator) {
+    run_options.command.assign(argv + *run_separator + 1, argv + argc);
+    argc = *run_separator;
+  }
+
   Config config;
-  // Reported after the command line is read: `schedule` needs no configuration.
+  // Reported after the command line is read: `schedule` and `run` need no configuration.
   Status environment = ApplyEnvironment(ProcessEnvironment(), config);
 
   CLI::App app{"heartbeat: a dead man's switch monitoring service", "heartbeat"};
@@ -97,6 +106,25 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
 
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run a command and report its start, exit code and output's tail: heartbeat run "
+      "--slug SLUG [options] -- COMMAND [ARGS...]");
+  run->add_option("--slug", run_options.slug, "the monitor's slug")->required();
+  run->add_option("--url", run_options.url, "the server's base URL [env HEARTBEAT_URL]")
+      ->capture_default_str();
+  run->add_option("--key", run_options.key, "API key [env HEARTBEAT_API_KEY]");
+  run->add_option("--interval", run_options.interval,
+                  "the monitor's interval, set with the start ping (e.g. 1h)");
+  run->add_option("--schedule", run_options.schedule,
+                  "the monitor's cron schedule instead, quoted: \"0 3 * * *\"");
+  run->add_option("--tz", run_options.tz, "IANA time zone of the schedule, e.g. Europe/Riga");
+  run->add_option("--grace", run_options.grace, "how long after due the monitor alerts (e.g. 15m)");
+  run->footer(
+      "Exits with the command's code: 128+N when signal N killed it, 127 when it is not found, "
+      "126 when it cannot be executed; 2 for a bad command line. A ping that cannot be sent is "
+      "a warning on stderr and changes nothing.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -111,6 +139,18 @@ int Main(int argc, char** argv) {
   }
 
   if (*schedule) return RunSchedule(schedule_options);
+  if (*run) {
+    if (!run_separator) {
+      std::cerr << "heartbeat run: expected -- COMMAND [ARGS...] after the options (see "
+                   "heartbeat run --help)\n";
+      return kExitUsage;
+    }
+    if (Status valid = ValidateRunOptions(run_options); !valid.ok()) {
+      std::cerr << "heartbeat run: " << valid.error().message << "\n";
+      return kExitUsage;
+    }
+    return RunJob(run_options);
+  }
   if (!environment.ok()) {
     std::cerr << "heartbeat: " << environment.error().message << "\n";
     return kExitUsage;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/run_support.h"
 
 namespace heartbeat::app {
 
@@ -32,6 +33,12 @@ struct ScheduleOptions {
   int count = 5;
 };
 int RunSchedule(const ScheduleOptions& options);
+
+// `run`: wraps a job (app/run_command.cc): a start ping, the command with its output passed
+// through, an exit-code ping with the output's tail. Returns the command's exit code (128+N
+// when signal N ended it; 127 not found, 126 not executable). `options` passed
+// ValidateRunOptions. Needs no configuration.
+int RunJob(const RunOptions& options);
 
 // `bootstrap`: the AWS Lambda custom runtime (app/lambda_command.cc). Reads its settings
 // and AWS_LAMBDA_RUNTIME_API from `env`, the Telegram secrets from SSM at init, then serves
