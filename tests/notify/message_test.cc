@@ -303,6 +303,7 @@ struct Parsed {
   std::string error;  // empty when valid
   std::string text;   // as Telegram would show it
   std::vector<std::string> code;
+  std::vector<std::string> pre;
 };
 
 bool ValidUtf8(std::string_view s) {
@@ -359,8 +360,38 @@ Parsed ParseMarkdownV2(std::string_view s) {
     }
     if (c == '`') {
       if (s.substr(i, 3) == "```") {
-        p.error = "a pre block at " + std::to_string(i);
-        return p;
+        // A pre block (a failure's quoted output): "```\n", text in which only ` and \ are
+        // escaped, "```". A language name would follow the fence on its line: none may.
+        if (s.substr(i, 4) != "```\n") {
+          p.error = "a pre block with a language name at " + std::to_string(i);
+          return p;
+        }
+        i += 4;
+        std::string pre;
+        bool closed = false;
+        while (i < s.size()) {
+          if (s[i] == '\\') {
+            if (!escaped_char(pre)) return p;
+            continue;
+          }
+          if (s[i] == '`') {
+            if (s.substr(i, 3) != "```") {
+              p.error = "an unescaped ` inside a pre block at " + std::to_string(i);
+              return p;
+            }
+            closed = true;
+            i += 3;
+            break;
+          }
+          pre += s[i++];
+        }
+        if (!closed) {
+          p.error = "can't find end of Pre entity";
+          return p;
+        }
+        p.text += pre;
+        p.pre.push_back(pre);
+        continue;
       }
       ++i;
       std::string code;
@@ -485,6 +516,50 @@ TEST(AlertMessage, HundredsOfGeneratedAlertsAreValidMarkdownV2) {
     ++checked;
   }
   EXPECT_EQ(checked, 600);
+}
+
+TEST(AlertText, AFailureWithAnExitCodeQuotesTheTailOfItsBody) {
+  Alert a = Failed("backup", k1203, k1203);
+  a.exit_code = 2;
+  a.body_tail = "cp: cannot stat `a_b*c`: No such file\nC:\\dir [x] (y) ``` done.";
+  const std::string plain = AlertPlainText(a, k1203);
+  EXPECT_EQ(plain, kCross + " FAILED: `backup` | exit code 2 | reported failure at 12:03 UTC\n" +
+                       a.body_tail);
+  Parsed p = ParseMarkdownV2(AlertMarkdownV2(a, k1203));
+  ASSERT_EQ(p.error, "") << AlertMarkdownV2(a, k1203);
+  ASSERT_EQ(p.pre.size(), 1u);
+  EXPECT_EQ(p.pre[0], a.body_tail + "\n");
+  EXPECT_EQ(p.code, std::vector<std::string>{"backup"});
+}
+
+TEST(AlertText, AFailureWithoutABodyHasNoBlock) {
+  Alert a = Failed("backup", k1203, k1203);
+  a.exit_code = 137;
+  EXPECT_EQ(AlertPlainText(a, k1203),
+            kCross + " FAILED: `backup` | exit code 137 | reported failure at 12:03 UTC");
+  EXPECT_EQ(ParseMarkdownV2(AlertMarkdownV2(a, k1203)).pre.size(), 0u);
+}
+
+TEST(AlertText, ARunPastItsLimitSaysWhenItStartedAndHowLongItRuns) {
+  Alert a{.kind = AlertKind::kTimedOut,
+          .slug = "etl_job",
+          .interval_secs = 86'400,
+          .last_ping = std::nullopt,
+          .deadline = kMidnight + 3 * kHour,
+          .at = kMidnight + 3 * kHour,
+          .down_since = kMidnight + 3 * kHour,
+          .run_started_at = kMidnight + 2 * kHour,
+          .max_runtime_secs = 3600};
+  const UnixMillis now = kMidnight + 3 * kHour + 5 * kMinute;
+  EXPECT_EQ(AlertPlainText(a, now),
+            "\xE2\x8F\xB1\xEF\xB8\x8F RUN TIMED OUT: `etl_job` | started 02:00 UTC | "
+            "running 1h 5m (max 1h)");
+  Parsed p = ParseMarkdownV2(AlertMarkdownV2(a, now));
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.code, std::vector<std::string>{"etl_job"});
+  EXPECT_EQ(p.text,
+            "\xE2\x8F\xB1\xEF\xB8\x8F RUN TIMED OUT: etl_job | started 02:00 UTC | "
+            "running 1h 5m (max 1h)");
 }
 
 }  // namespace
