@@ -74,13 +74,17 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
                   AlertState{state.first_alerted_at, now, state.alert_count + 1, state.down_since}};
 }
 
+UnixMillis FirstAlertDueAt(const Monitor& m) {
+  if (m.failed()) return *m.failed_at;
+  UnixMillis at = m.alert_at() + 1;  // due once now passes alert_at
+  if (std::optional<UnixMillis> run = m.run_deadline()) at = std::min(at, *run + 1);
+  return at;
+}
+
 std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) {
   if (m.paused) return std::nullopt;
   if (!m.alert.first_alerted_at.has_value() && m.alert.alert_count == 0) {
-    if (m.failed()) return *m.failed_at;
-    UnixMillis at = m.alert_at() + 1;  // due once now passes alert_at
-    if (std::optional<UnixMillis> run = m.run_deadline()) at = std::min(at, *run + 1);
-    return at;
+    return FirstAlertDueAt(m);
   }
   // Alerted: either it recovered (a ping moved next_due past the last alert), which must
   // be announced at once, or the next repeat is due.

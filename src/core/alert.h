@@ -53,6 +53,10 @@ struct Decision {
 // What to do for `m` at `now`, or nothing. `repeat_ms` > 0.
 std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms);
 
+// When a monitor that has not alerted needs its first alert decided: at a reported
+// failure, else once alert_at passes or the running run's limit does, whichever is first.
+UnixMillis FirstAlertDueAt(const Monitor& m);
+
 // When the checker must next look at `m` (it is due once now >= the result), or nullopt
 // when never (paused). A monitor that needs an action now returns a time <= now.
 std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms);

@@ -32,21 +32,23 @@ std::shared_ptr<const CronSchedule> CachedSchedule(const std::string& text) {
   return schedule;
 }
 
-// When the checker must look at a monitor that has not alerted: at a reported failure, else
-// once alert_at passes or the running run's limit does, whichever comes first.
-UnixMillis UnalertedCheckAt(const Monitor& m) {
-  if (m.failed_at) return *m.failed_at;
-  UnixMillis at = m.alert_at() + 1;
-  if (std::optional<UnixMillis> run = m.run_deadline()) at = std::min(at, *run + 1);
-  return at;
-}
-
-// After a change of settings or a start: never while paused; at once when an alert is
-// active (the change may be its recovery; the checker decides); else UnalertedCheckAt.
+// After a change of state at `now`: never while paused; at once when an alert is active
+// (the change may be its recovery; the checker decides); else when the first alert is due.
 std::optional<UnixMillis> CheckAtAfterChange(const Monitor& m, UnixMillis now) {
   if (m.paused) return std::nullopt;
   if (m.alert.active()) return now;
-  return UnalertedCheckAt(m);
+  return FirstAlertDueAt(m);
+}
+
+// `m` with the settings of `s` applied; when they move the expected ping (or the monitor
+// is new: `live` false), its deadline counts again from the last ping (or the creation). A
+// reported failure keeps its deadline.
+void Reconfigure(Monitor& m, const MonitorSettings& s, bool live) {
+  const Monitor before = m;
+  ApplySettings(m, s);
+  const bool timing_changed = !live || m.interval_secs != before.interval_secs ||
+                              m.schedule != before.schedule || m.tz != before.tz;
+  if (timing_changed && !m.failed()) m.next_due = NextDue(m, m.last_ping.value_or(m.created_at));
 }
 
 }  // namespace
@@ -109,7 +111,7 @@ Monitor NewMonitor(std::string_view slug, std::int64_t interval_secs, UnixMillis
   m.created_at = now;
   m.expires_at = now + kExpiryMillis;
   m.next_due = NextDue(m, now);
-  m.check_at = UnalertedCheckAt(m);
+  m.check_at = FirstAlertDueAt(m);
   return m;
 }
 
@@ -124,9 +126,8 @@ Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
 }
 
 std::optional<UnixMillis> CheckAtAfterPing(const Monitor& m) {
-  if (m.paused) return std::nullopt;
-  if (m.alert.active() && m.last_ping) return *m.last_ping;
-  return UnalertedCheckAt(m);
+  if (!m.last_ping) return m.paused ? std::nullopt : std::optional(FirstAlertDueAt(m));
+  return CheckAtAfterChange(m, *m.last_ping);
 }
 
 Monitor Failed(const std::optional<Monitor>& current, std::string_view slug, UnixMillis now) {
@@ -143,15 +144,9 @@ Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, c
                  UnixMillis now) {
   const bool live = IsLive(current, now);
   Monitor m = live ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
-  const Monitor before = m;
-  ApplySettings(m, s.settings);
-  // Settings that move the deadline (a monitor created by a start with ?interval=1h expects
-  // its first ping an hour after its creation, not five minutes).
-  if ((!live || m.interval_secs != before.interval_secs || m.schedule != before.schedule ||
-       m.tz != before.tz) &&
-      !m.failed()) {
-    m.next_due = NextDue(m, m.last_ping.value_or(m.created_at));
-  }
+  // (A monitor created by a start with ?interval=1h expects its first ping an hour after
+  // its creation, not five minutes.)
+  Reconfigure(m, s.settings, live);
   m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
   ++m.pings_seq;
   const bool ends_run =
@@ -199,12 +194,8 @@ Monitor Configured(const std::optional<Monitor>& current, std::string_view slug,
                    const MonitorSettings& s, UnixMillis now) {
   const bool live = IsLive(current, now);
   Monitor m = live ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
-  const Monitor before = m;
-  ApplySettings(m, s);
+  Reconfigure(m, s, live);
   m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
-  const bool timing_changed = !live || m.interval_secs != before.interval_secs ||
-                              m.schedule != before.schedule || m.tz != before.tz;
-  if (timing_changed && !m.failed()) m.next_due = NextDue(m, m.last_ping.value_or(m.created_at));
   m.check_at = CheckAtAfterChange(m, now);
   return m;
 }
@@ -229,7 +220,7 @@ std::optional<Monitor> Unpaused(const std::optional<Monitor>& current, UnixMilli
     m.check_at = now;
   } else {
     m.next_due = NextDue(m, now);
-    m.check_at = UnalertedCheckAt(m);
+    m.check_at = FirstAlertDueAt(m);
   }
   return m;
 }
