@@ -1,38 +1,14 @@
 #include "core/signal.h"
 
-#include <algorithm>
 #include <cctype>
-#include <vector>
+
+#include "core/utf8.h"
 
 namespace heartbeat {
 namespace {
 
 constexpr std::size_t kTailLines = 10;
 constexpr std::size_t kTailChars = 1000;
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the valid UTF-8 sequence at the start of `s`, or 0 when it is not one
-// (overlong forms, surrogates and code points past U+10FFFF are not).
-std::size_t Utf8Sequence(std::string_view s) {
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto cont = [&](std::size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
-  unsigned char b = byte(0);
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
-  if (b >= 0xE0 && b <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (b == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
-    if (b == 0xED && byte(1) >= 0xA0) return 0;  // surrogates
-    return 3;
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (b == 0xF0 && byte(1) < 0x90) return 0;   // overlong
-    if (b == 0xF4 && byte(1) >= 0x90) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -63,27 +39,22 @@ std::string BodyTail(std::string_view body) {
   constexpr std::size_t kMaxBytes = kTailChars * 4 + 4;
   if (body.size() > kMaxBytes) body = body.substr(body.size() - kMaxBytes);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
-
-  // Decode into characters (each a valid sequence or one replacement).
-  std::vector<std::string_view> chars;
-  chars.reserve(body.size());
-  for (std::size_t i = 0; i < body.size();) {
-    std::size_t n = Utf8Sequence(body.substr(i));
-    chars.push_back(n == 0 ? kReplacement : body.substr(i, n));
-    i += n == 0 ? 1 : n;
-  }
-  std::size_t first = chars.size() > kTailChars ? chars.size() - kTailChars : 0;
+  const std::string text = ValidUtf8(body);
+  // From the end: up to kTailChars characters (a character starts at any byte that is not a
+  // continuation byte) and up to kTailLines lines.
+  std::size_t start = text.size();
+  std::size_t chars = 0;
   std::size_t lines = 0;
-  for (std::size_t i = chars.size(); i > first; --i) {
-    if (chars[i - 1] == "\n" && ++lines == kTailLines) {
-      first = i;
+  while (start > 0 && chars < kTailChars) {
+    --start;
+    if ((static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) continue;
+    if (text[start] == '\n' && ++lines == kTailLines) {
+      ++start;
       break;
     }
+    ++chars;
   }
-  std::string out;
-  out.reserve(body.size());
-  for (std::size_t i = first; i < chars.size(); ++i) out.append(chars[i]);
-  return out;
+  return text.substr(start);
 }
 
 Result<std::string> ParseRunId(std::string_view text) {

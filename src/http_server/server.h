@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/utf8.h"
 
 namespace heartbeat::http {
 
@@ -51,8 +52,8 @@ struct ServerOptions {
 // Parses "0.0.0.0:3000", "127.0.0.1:0", "[::]:3000", "[::1]:8080".
 Result<boost::asio::ip::tcp::endpoint> ParseBindAddress(const std::string& text);
 
-// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
-std::string ValidUtf8(std::string_view text);
+// core/utf8.h's, where the error messages of this namespace use it.
+using ::heartbeat::ValidUtf8;
 
 // A JSON error response: {"error": message}; invalid UTF-8 in the message is replaced.
 Response ErrorResponse(unsigned version, boost::beast::http::status status,
