@@ -382,6 +382,23 @@ TEST_F(RunCommand, A5xxIsRetriedAndThenSucceedsWithoutAWarning) {
   EXPECT_THAT(req[2].target, StartsWith("/heartbeat/job/0?rid="));
 }
 
+// The exit ping, which carries the code and the tail, is retried like the start ping.
+TEST_F(RunCommand, TheExitPingIsRetriedWithTheSameCodeAndTail) {
+  recorder_.SetReply([](const LoopbackRequest&, std::size_t n) {
+    return n == 2 ? LoopbackReply::With(503, "{\"error\":\"store unavailable\"}")
+                  : LoopbackReply::Ok("{\"ok\":true}");
+  });
+  RunResult r = Run({"--slug", "job", "--", "sh", "-c", "echo partial; exit 6"});
+  EXPECT_EQ(r.exit_code, 6);
+  EXPECT_EQ(r.err, "");
+  std::vector<LoopbackRequest> req = recorder_.Requests();
+  ASSERT_EQ(req.size(), 3u);
+  EXPECT_THAT(req[1].target, StartsWith("/heartbeat/job/6?rid="));
+  EXPECT_EQ(req[2].target, req[1].target);
+  EXPECT_EQ(req[1].body, "partial\n");
+  EXPECT_EQ(req[2].body, req[1].body);
+}
+
 TEST_F(RunCommand, A4xxIsNotRetriedAndOnlyWarns) {
   recorder_.SetReply([](const LoopbackRequest&, std::size_t) {
     return LoopbackReply::With(401, "{\"error\":\"missing or invalid API key\"}");
