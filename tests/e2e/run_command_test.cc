@@ -399,6 +399,27 @@ TEST_F(RunCommand, TheExitPingIsRetriedWithTheSameCodeAndTail) {
   EXPECT_EQ(req[2].body, req[1].body);
 }
 
+// A server that accepts the start ping and never answers: each try ends at its timeout, the
+// command runs once the start ping's budget (6 s) is spent, and its code stays.
+TEST_F(RunCommand, ASilentServerDelaysTheCommandAtMostTheStartBudget) {
+  recorder_.SetReply([](const LoopbackRequest& req, std::size_t) {
+    return req.target.find("/start") != std::string::npos ? LoopbackReply::NeverAnswer()
+                                                          : LoopbackReply::Ok("{\"ok\":true}");
+  });
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = Run({"--slug", "job", "--", "sh", "-c", "echo ran; exit 3"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "ran\n");
+  EXPECT_EQ(CountLines(r.err, "heartbeat run: warning: start ping not sent"), 1u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_LT(took, std::chrono::seconds(12));
+  std::vector<LoopbackRequest> req = recorder_.Requests();
+  ASSERT_FALSE(req.empty());
+  EXPECT_THAT(req.back().target, StartsWith("/heartbeat/job/3?rid="));
+  EXPECT_EQ(req.back().body, "ran\n");
+}
+
 TEST_F(RunCommand, A4xxIsNotRetriedAndOnlyWarns) {
   recorder_.SetReply([](const LoopbackRequest&, std::size_t) {
     return LoopbackReply::With(401, "{\"error\":\"missing or invalid API key\"}");
