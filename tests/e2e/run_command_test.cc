@@ -420,6 +420,19 @@ TEST_F(RunCommand, ASilentServerDelaysTheCommandAtMostTheStartBudget) {
   EXPECT_EQ(req.back().body, "ran\n");
 }
 
+// `run` reads none of the server's settings: a broken one neither stops it nor changes its
+// exit code.
+TEST_F(RunCommand, NeedsNoConfiguration) {
+  std::map<std::string, std::string> env = Env();
+  env["HEARTBEAT_STORE"] = "postgres://x";
+  env["LOG_LEVEL"] = "loud";
+  env["HEARTBEAT_THREADS"] = "many";
+  RunResult r = Run({"--slug", "job", "--", "sh", "-c", "echo fine; exit 7"}, env);
+  EXPECT_EQ(r.exit_code, 7);
+  EXPECT_EQ(r.err, "");
+  ExpectStartThenEnd("job", 7, "fine\n");
+}
+
 TEST_F(RunCommand, A4xxIsNotRetriedAndOnlyWarns) {
   recorder_.SetReply([](const LoopbackRequest&, std::size_t) {
     return LoopbackReply::With(401, "{\"error\":\"missing or invalid API key\"}");
