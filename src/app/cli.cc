@@ -37,9 +37,10 @@ int Main(int argc, char** argv) {
     if (name == "bootstrap") return RunLambda(ProcessEnvironment());
   }
 
+  const Environment env = ProcessEnvironment();
   // `run`'s command, after its "--", is never read as options.
   RunOptions run_options;
-  ApplyRunEnvironment(ProcessEnvironment(), run_options);
+  ApplyRunEnvironment(env, run_options);
   const std::optional<int> run_separator = RunSeparatorIndex(argc, argv);
   if (run_separator) {
     run_options.command.assign(argv + *run_separator + 1, argv + argc);
@@ -48,7 +49,7 @@ int Main(int argc, char** argv) {
 
   Config config;
   // Reported after the command line is read: `schedule` and `run` need no configuration.
-  Status environment = ApplyEnvironment(ProcessEnvironment(), config);
+  Status environment = ApplyEnvironment(env, config);
 
   CLI::App app{"heartbeat: a dead man's switch monitoring service", "heartbeat"};
   app.set_version_flag("--version", std::string("heartbeat ") + HEARTBEAT_VERSION);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -270,12 +271,11 @@ HttpRequest PingRequest(const RunOptions& options, std::string url) {
 // The bytes the server keeps of a body (its Ping-Body-Limit answer header), if it said.
 std::optional<std::size_t> BodyLimit(const HttpResult& answer) {
   const std::string* value = answer.Header("ping-body-limit");
-  if (value == nullptr || value->empty() || value->size() > 12) return std::nullopt;
+  if (value == nullptr) return std::nullopt;
   std::size_t limit = 0;
-  for (char c : *value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    limit = limit * 10 + static_cast<std::size_t>(c - '0');
-  }
+  const char* end = value->data() + value->size();
+  auto [stop, error] = std::from_chars(value->data(), end, limit);
+  if (error != std::errc() || stop != end) return std::nullopt;
   return limit;
 }
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <cstdint>
 
 #include "core/interval.h"
@@ -13,11 +15,6 @@
 
 namespace heartbeat::app {
 namespace {
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
 
 // "{url}/heartbeat/{slug}/{signal}", the base's trailing slashes dropped.
 std::string SignalUrl(const RunOptions& options, std::string_view signal) {
@@ -104,20 +101,8 @@ Status ValidateRunOptions(const RunOptions& options) {
 }
 
 std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (IsUnreserved(u)) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
+  // Upper-case hex and a space as "%20": Boost.URL's defaults.
+  return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
 
 std::string StartPingUrl(const RunOptions& options, std::string_view rid) {

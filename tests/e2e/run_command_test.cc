@@ -382,6 +382,57 @@ TEST_F(RunCommand, A5xxIsRetriedAndThenSucceedsWithoutAWarning) {
   EXPECT_THAT(req[2].target, StartsWith("/heartbeat/job/0?rid="));
 }
 
+// The exit ping, which carries the code and the tail, is retried like the start ping.
+TEST_F(RunCommand, TheExitPingIsRetriedWithTheSameCodeAndTail) {
+  recorder_.SetReply([](const LoopbackRequest&, std::size_t n) {
+    return n == 2 ? LoopbackReply::With(503, "{\"error\":\"store unavailable\"}")
+                  : LoopbackReply::Ok("{\"ok\":true}");
+  });
+  RunResult r = Run({"--slug", "job", "--", "sh", "-c", "echo partial; exit 6"});
+  EXPECT_EQ(r.exit_code, 6);
+  EXPECT_EQ(r.err, "");
+  std::vector<LoopbackRequest> req = recorder_.Requests();
+  ASSERT_EQ(req.size(), 3u);
+  EXPECT_THAT(req[1].target, StartsWith("/heartbeat/job/6?rid="));
+  EXPECT_EQ(req[2].target, req[1].target);
+  EXPECT_EQ(req[1].body, "partial\n");
+  EXPECT_EQ(req[2].body, req[1].body);
+}
+
+// A server that accepts the start ping and never answers: each try ends at its timeout, the
+// command runs once the start ping's budget (6 s) is spent, and its code stays.
+TEST_F(RunCommand, ASilentServerDelaysTheCommandAtMostTheStartBudget) {
+  recorder_.SetReply([](const LoopbackRequest& req, std::size_t) {
+    return req.target.find("/start") != std::string::npos ? LoopbackReply::NeverAnswer()
+                                                          : LoopbackReply::Ok("{\"ok\":true}");
+  });
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = Run({"--slug", "job", "--", "sh", "-c", "echo ran; exit 3"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "ran\n");
+  EXPECT_EQ(CountLines(r.err, "heartbeat run: warning: start ping not sent"), 1u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_LT(took, std::chrono::seconds(12));
+  std::vector<LoopbackRequest> req = recorder_.Requests();
+  ASSERT_FALSE(req.empty());
+  EXPECT_THAT(req.back().target, StartsWith("/heartbeat/job/3?rid="));
+  EXPECT_EQ(req.back().body, "ran\n");
+}
+
+// `run` reads none of the server's settings: a broken one neither stops it nor changes its
+// exit code.
+TEST_F(RunCommand, NeedsNoConfiguration) {
+  std::map<std::string, std::string> env = Env();
+  env["HEARTBEAT_STORE"] = "postgres://x";
+  env["LOG_LEVEL"] = "loud";
+  env["HEARTBEAT_THREADS"] = "many";
+  RunResult r = Run({"--slug", "job", "--", "sh", "-c", "echo fine; exit 7"}, env);
+  EXPECT_EQ(r.exit_code, 7);
+  EXPECT_EQ(r.err, "");
+  ExpectStartThenEnd("job", 7, "fine\n");
+}
+
 TEST_F(RunCommand, A4xxIsNotRetriedAndOnlyWarns) {
   recorder_.SetReply([](const LoopbackRequest&, std::size_t) {
     return LoopbackReply::With(401, "{\"error\":\"missing or invalid API key\"}");
