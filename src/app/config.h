@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "core/signal.h"
 
 namespace heartbeat::app {
 
@@ -24,8 +25,8 @@ struct Config {
   std::string pings_table = "heartbeat-pings";  // PINGS_TABLE: the history on DynamoDB
   // PINGS_KEPT: history entries kept per monitor (0: no history); PING_BODY_LIMIT: the bytes
   // of a signal's body kept.
-  std::int64_t pings_kept = 100;
-  std::int64_t ping_body_limit = 10'000;
+  std::int64_t pings_kept = kDefaultPingsKept;
+  std::int64_t ping_body_limit = kDefaultPingBodyLimit;
   std::string aws_region;
   // Whether AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are set (non-empty); the values stay
   // in the environment, where aws::ResolveCredentials reads them.

@@ -14,6 +14,7 @@
 #include "app/config.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/signal.h"
 #include "http_client/http_client.h"
 
 namespace heartbeat::app {
@@ -88,7 +89,8 @@ class OutputTail {
   std::size_t total_ = 0;
 };
 
-inline constexpr std::size_t kTailBytes = 10000;  // SPEC §12's default PING_BODY_LIMIT
+inline constexpr std::size_t kTailBytes =
+    static_cast<std::size_t>(kDefaultPingBodyLimit);  // SPEC §12's default PING_BODY_LIMIT
 
 // How a ping is retried: up to `attempts` tries while it fails in transport or answers a
 // 5xx, 408 or 429, waiting `first_backoff`, then 3 times more, between them; each try at

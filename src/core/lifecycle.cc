@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/cron.h"
@@ -75,6 +76,29 @@ Status ValidateSettings(const MonitorSettings& s) {
     return InvalidArgument("max_runtime: must be between 30s and 365d (or 0 for no limit)");
   }
   return Ok{};
+}
+
+Result<MonitorSettings> ParseSettings(const SettingsText& text) {
+  MonitorSettings s;
+  if (text.interval) {
+    Result<std::int64_t> parsed = ParseInterval(*text.interval);  // names the interval
+    if (!parsed.ok()) return parsed.error();
+    s.interval_secs = *parsed;
+  }
+  s.schedule = text.schedule;
+  s.clear_schedule = text.clear_schedule;
+  s.tz = text.tz;
+  for (auto [field, given, out] :
+       {std::tuple{"grace", &text.grace, &s.grace_secs},
+        std::tuple{"max_runtime", &text.max_runtime, &s.max_runtime_secs}}) {
+    if (!*given) continue;
+    Result<std::int64_t> parsed = ParseDuration(**given);
+    if (!parsed.ok()) return InvalidArgument(std::string(field) + ": " + parsed.error().message);
+    *out = *parsed;
+  }
+  if (s.clear_schedule && s.schedule) return InvalidArgument("schedule: given twice");
+  if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
+  return s;
 }
 
 void ApplySettings(Monitor& m, const MonitorSettings& s) {

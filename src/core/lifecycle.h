@@ -26,6 +26,21 @@ namespace heartbeat {
 // ("schedule: ...", "tz: ...", "grace: ...", "max_runtime: ...").
 Status ValidateSettings(const MonitorSettings& s);
 
+// The settings as a ping's query parameters or a PUT body give them: durations as text in
+// the interval grammar ("15m", "900"); max_runtime "0" for no limit.
+struct SettingsText {
+  std::optional<std::string> interval = std::nullopt;
+  std::optional<std::string> schedule = std::nullopt;
+  bool clear_schedule = false;  // PUT's "schedule": null
+  std::optional<std::string> tz = std::nullopt;
+  std::optional<std::string> grace = std::nullopt;
+  std::optional<std::string> max_runtime = std::nullopt;
+};
+
+// Parses and validates (ValidateSettings) settings given as text. The error is
+// kInvalidArgument and names the field.
+Result<MonitorSettings> ParseSettings(const SettingsText& text);
+
 // `m` with the settings of `s` (valid: ValidateSettings). Its deadline is not moved.
 void ApplySettings(Monitor& m, const MonitorSettings& s);
 

@@ -39,6 +39,11 @@ struct MonitorSettings {
   }
 };
 
+// PING_BODY_LIMIT's default: the bytes of a signal's body kept; PINGS_KEPT's: history
+// entries kept per monitor.
+inline constexpr std::int64_t kDefaultPingBodyLimit = 10'000;
+inline constexpr std::int64_t kDefaultPingsKept = 100;
+
 inline constexpr std::int64_t kMaxGraceSecs = 365LL * 24 * 3600;
 inline constexpr std::int64_t kMinRuntimeSecs = 30;
 inline constexpr std::int64_t kMaxRuntimeSecs = 365LL * 24 * 3600;

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/signal.h"
 #include "http_server/auth_limiter.h"
 #include "http_server/heartbeat_routes.h"
 #include "http_server/key_cache.h"
@@ -30,7 +31,7 @@ struct ApiOptions {
   // STORE_TIMEOUT: a request's store call answers 503 after it, whatever the store does.
   std::chrono::milliseconds store_timeout{5000};
   // PING_BODY_LIMIT: the bytes of a signal's body kept in the history.
-  std::int64_t ping_body_limit = 10'000;
+  std::int64_t ping_body_limit = kDefaultPingBodyLimit;
 };
 
 class Api {

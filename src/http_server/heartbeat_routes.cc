@@ -2,7 +2,6 @@
 
 #include <boost/beast/http/field.hpp>
 
-#include "core/interval.h"
 #include "core/time_format.h"
 
 namespace heartbeat::http {
@@ -22,26 +21,11 @@ HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_wr
 }
 
 Result<MonitorSettings> HeartbeatRoutes::SettingsFromQuery(const RouteCall& call) {
-  MonitorSettings s;
-  if (std::optional<std::string> interval = call.Param("interval")) {
-    Result<std::int64_t> parsed = ParseInterval(*interval);
-    if (!parsed.ok()) return parsed.error();
-    s.interval_secs = *parsed;
-  }
-  s.schedule = call.Param("schedule");
-  s.tz = call.Param("tz");
-  if (std::optional<std::string> grace = call.Param("grace")) {
-    Result<std::int64_t> parsed = ParseDuration(*grace);
-    if (!parsed.ok()) return InvalidArgument("grace: " + parsed.error().message);
-    s.grace_secs = *parsed;
-  }
-  if (std::optional<std::string> max_runtime = call.Param("max_runtime")) {
-    Result<std::int64_t> parsed = ParseDuration(*max_runtime);
-    if (!parsed.ok()) return InvalidArgument("max_runtime: " + parsed.error().message);
-    s.max_runtime_secs = *parsed;
-  }
-  if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
-  return s;
+  return ParseSettings({.interval = call.Param("interval"),
+                        .schedule = call.Param("schedule"),
+                        .tz = call.Param("tz"),
+                        .grace = call.Param("grace"),
+                        .max_runtime = call.Param("max_runtime")});
 }
 
 asio::awaitable<Response> HeartbeatRoutes::Ping(RouteCall& call) {

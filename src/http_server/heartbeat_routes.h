@@ -22,7 +22,6 @@ namespace heartbeat::http {
 inline constexpr QuerySpec kSignalQuery =
     QueryParameters("interval", "schedule", "tz", "grace", "max_runtime", "rid");
 
-inline constexpr std::int64_t kDefaultPingBodyLimit = 10'000;
 // User-Agent headers are kept up to this many bytes.
 inline constexpr std::size_t kUserAgentKept = 200;
 

@@ -7,7 +7,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "core/interval.h"
 #include "core/time_format.h"
 
 namespace heartbeat::http {
@@ -33,79 +32,58 @@ boost::json::value OrNull(const std::optional<T>& v) {
   return boost::json::value(*v);
 }
 
-// A duration field of a PUT body: text in the interval grammar, or whole seconds.
-Result<std::int64_t> DurationField(const boost::json::value& v, std::string_view field,
-                                   bool interval) {
-  auto refuse = [&](const std::string& why) {
-    return InvalidArgument(std::string(field) + ": " + why);
-  };
-  if (const boost::json::string* text = v.if_string()) {
-    Result<std::int64_t> parsed = interval ? ParseInterval(*text) : ParseDuration(*text);
-    if (!parsed.ok()) {
-      // ParseInterval names the interval already.
-      if (interval) return parsed.error();
-      return refuse(parsed.error().message);
-    }
-    return *parsed;
-  }
-  if (const std::int64_t* n = v.if_int64()) {
-    if (interval && (*n < kMinIntervalSecs || *n > kMaxIntervalSecs)) {
-      return refuse("must be between 30s and 365d");
-    }
-    if (*n < 0) return refuse("must not be negative");
-    return *n;
-  }
-  if (v.is_uint64()) return refuse("is too large");
-  return refuse("must be a duration as text (\"15m\") or a whole number of seconds");
+// A duration field of a PUT body as the text ParseSettings reads: text in the interval
+// grammar, or whole seconds.
+Result<std::string> DurationText(const boost::json::value& v, std::string_view field) {
+  if (const boost::json::string* text = v.if_string()) return std::string(*text);
+  if (const std::int64_t* n = v.if_int64()) return std::to_string(*n);
+  if (v.is_uint64()) return InvalidArgument(std::string(field) + ": is too large");
+  return InvalidArgument(std::string(field) +
+                         ": must be a duration as text (\"15m\") or a whole number of seconds");
 }
 
 }  // namespace
 
 Result<MonitorSettings> SettingsFromJson(std::string_view body) {
-  MonitorSettings s;
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return s;  // no body
+  SettingsText text;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return MonitorSettings{};
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(body, ec);
   if (ec) return InvalidArgument("the body is not valid JSON: " + ec.message());
   const boost::json::object* o = doc.if_object();
   if (o == nullptr) return InvalidArgument("the body must be a JSON object of settings");
   for (const auto& [key, value] : *o) {
-    if (key == "interval") {
-      Result<std::int64_t> d = DurationField(value, "interval", true);
+    // The durations: null clears the run limit; the others take no null.
+    std::optional<std::string>* duration = key == "interval"      ? &text.interval
+                                           : key == "grace"       ? &text.grace
+                                           : key == "max_runtime" ? &text.max_runtime
+                                                                  : nullptr;
+    if (duration != nullptr) {
+      if (key == "max_runtime" && value.is_null()) {
+        *duration = "0";
+        continue;
+      }
+      Result<std::string> d = DurationText(value, key);
       if (!d.ok()) return d.error();
-      s.interval_secs = *d;
+      *duration = std::move(*d);
     } else if (key == "schedule") {
       if (value.is_null()) {
-        s.clear_schedule = true;
-      } else if (const boost::json::string* text = value.if_string()) {
-        s.schedule = std::string(*text);
+        text.clear_schedule = true;
+      } else if (const boost::json::string* expr = value.if_string()) {
+        text.schedule = std::string(*expr);
       } else {
         return InvalidArgument("schedule: must be a cron expression as text, or null");
       }
     } else if (key == "tz") {
-      const boost::json::string* text = value.if_string();
-      if (text == nullptr) return InvalidArgument("tz: must be a time zone name as text");
-      s.tz = std::string(*text);
-    } else if (key == "grace") {
-      Result<std::int64_t> d = DurationField(value, "grace", false);
-      if (!d.ok()) return d.error();
-      s.grace_secs = *d;
-    } else if (key == "max_runtime") {
-      if (value.is_null()) {
-        s.max_runtime_secs = 0;
-      } else {
-        Result<std::int64_t> d = DurationField(value, "max_runtime", false);
-        if (!d.ok()) return d.error();
-        s.max_runtime_secs = *d;
-      }
+      const boost::json::string* zone = value.if_string();
+      if (zone == nullptr) return InvalidArgument("tz: must be a time zone name as text");
+      text.tz = std::string(*zone);
     } else {
       return InvalidArgument("unknown field '" + std::string(key) +
                              "' (known: interval, schedule, tz, grace, max_runtime)");
     }
   }
-  if (s.clear_schedule && s.schedule) return InvalidArgument("schedule: given twice");
-  if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
-  return s;
+  return ParseSettings(text);
 }
 
 namespace {

@@ -238,7 +238,7 @@ class Store {
   void MutateSignal(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
 
  private:
-  std::int64_t pings_kept_ = 100;
+  std::int64_t pings_kept_ = kDefaultPingsKept;
 };
 
 // Runs an asynchronous store call and waits for its result. For the CLI and tests only:
