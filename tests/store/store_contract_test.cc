@@ -39,7 +39,9 @@ namespace heartbeat {
 namespace {
 
 using testing::kDay;
+using testing::kHour;
 using testing::kMinute;
+using testing::kSecond;
 using testing::kT0;
 
 struct StoreFactory {
@@ -1084,6 +1086,79 @@ TEST_P(StoreContractTest, RevokeKeyMalformedIdCallbackRunsOnAStoreThread) {
   // The contract holds for refusals too: `done` never runs inside the call.
   const std::thread::id me = std::this_thread::get_id();
   EXPECT_NE(CallbackThread<void>([&](auto cb) { store().RevokeKey("NOT-HEX", cb); }), me);
+}
+
+// --- the history (SPEC §12) ---
+
+TEST_P(StoreContractTest, HistoryKeepsTheLastPingsKeptEntriesNewestFirstWithTheirBodies) {
+  store().KeepPings(3);
+  for (int i = 1; i <= 5; ++i) {
+    Store::SignalCall call{.signal = {.kind = SignalKind::kLog},
+                           .source = {"POST", "10.0.0.1", "curl/8"},
+                           .body = "body " + std::to_string(i)};
+    ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
+                  store().Receive("job", call, kT0 + i * kSecond, std::move(cb));
+                }).ok());
+  }
+  auto pings = Await<std::optional<std::vector<PingRecord>>>(
+      [&](Callback<std::optional<std::vector<PingRecord>>> cb) {
+        store().ListPings("job", 100, kT0 + 6 * kSecond, std::move(cb));
+      });
+  ASSERT_TRUE(pings.ok() && pings->has_value());
+  std::vector<std::int64_t> numbers;
+  for (const PingRecord& p : **pings) numbers.push_back(p.n);
+  EXPECT_EQ(numbers, (std::vector<std::int64_t>{5, 4, 3}));
+  EXPECT_EQ((**pings)[0].at, kT0 + 5 * kSecond);
+  EXPECT_EQ((**pings)[0].body_bytes, 6);
+  EXPECT_EQ((**pings)[0].source.user_agent, "curl/8");
+  auto body = [&](std::int64_t n) {
+    auto r = Await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
+      store().PingBody("job", n, kT0 + 6 * kSecond, std::move(cb));
+    });
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::nullopt;
+  };
+  EXPECT_EQ(body(5), "body 5");
+  EXPECT_EQ(body(3), "body 3");
+  EXPECT_EQ(body(2), std::nullopt) << "pruned";
+  // Deleted: no history; created again: numbered from 1.
+  ASSERT_TRUE(Delete("job", kT0 + 7 * kSecond).ok());
+  auto gone = Await<std::optional<std::vector<PingRecord>>>(
+      [&](Callback<std::optional<std::vector<PingRecord>>> cb) {
+        store().ListPings("job", 100, kT0 + 7 * kSecond, std::move(cb));
+      });
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_EQ(MustPing("job", std::nullopt, kT0 + 8 * kSecond).pings_seq, 1);
+  EXPECT_EQ(body(5), std::nullopt);
+}
+
+TEST_P(StoreContractTest, FlipsAreWrittenWithTheFirstAlertAndTheRecovery) {
+  MustFail("job", kT0);
+  auto check = [&](UnixMillis now) {
+    std::optional<Monitor> m = Get("job", now);
+    ASSERT_TRUE(m.has_value());
+    CheckStep step = Check(*m, now, kHour);
+    ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                  store().ApplyCheck(*m, step, now, std::move(cb));
+                }).ok());
+  };
+  check(kT0);
+  MustPing("job", std::nullopt, kT0 + kMinute);
+  check(kT0 + kMinute);
+  auto flips =
+      Await<std::optional<std::vector<Flip>>>([&](Callback<std::optional<std::vector<Flip>>> cb) {
+        store().ListFlips("job", kT0 - kDay, kT0 + kMinute, std::move(cb));
+      });
+  ASSERT_TRUE(flips.ok() && flips->has_value());
+  EXPECT_EQ(**flips, (std::vector<Flip>{{.at = kT0 + kMinute, .overdue = false},
+                                        {.at = kT0, .overdue = true}}));
+  auto none =
+      Await<std::optional<std::vector<Flip>>>([&](Callback<std::optional<std::vector<Flip>>> cb) {
+        store().ListFlips("absent", kT0 - kDay, kT0, std::move(cb));
+      });
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
 }
 
 TEST_P(StoreContractTest, HealthyOnAWorkingStore) {
