@@ -7,6 +7,7 @@
 #include "asio/await_all.h"
 #include "store/dynamo/dynamo_impl.h"
 #include "store/dynamo/dynamo_store.h"
+#include "store/dynamo/monitor_item.h"
 
 namespace heartbeat {
 
@@ -14,6 +15,9 @@ using aws::AttributeValue;
 using aws::DynamoClient;
 using aws::DynamoResult;
 using aws::Item;
+using dynamo::GetBool;
+using dynamo::GetInt;
+using dynamo::GetString;
 using dynamo::N;
 using dynamo::S;
 using dynamo::Task;
@@ -55,30 +59,20 @@ Item PingItem(const std::string& slug, const PingRecord& r) {
   return item;
 }
 
-std::string GetS(const Item& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || it->second.AsString() == nullptr) return {};
-  return *it->second.AsString();
-}
-
-std::optional<std::int64_t> GetN(const Item& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end()) return std::nullopt;
-  return it->second.AsInt64();
-}
-
 PingRecord ParsePing(const Item& item) {
   PingRecord r;
-  r.n = GetN(item, "n").value_or(0);
-  r.at = GetN(item, "at").value_or(0);
-  r.kind = SignalKindFromString(GetS(item, "kind")).value_or(SignalKind::kSuccess);
-  if (std::optional<std::int64_t> code = GetN(item, "exit_code")) {
+  r.n = GetInt(item, "n").value_or(0);
+  r.at = GetInt(item, "at").value_or(0);
+  r.kind =
+      SignalKindFromString(GetString(item, "kind").value_or("")).value_or(SignalKind::kSuccess);
+  if (std::optional<std::int64_t> code = GetInt(item, "exit_code")) {
     r.exit_code = static_cast<int>(*code);
   }
-  if (item.count("rid") > 0) r.rid = GetS(item, "rid");
-  r.duration_ms = GetN(item, "duration_ms");
-  r.source = {GetS(item, "method"), GetS(item, "remote_addr"), GetS(item, "user_agent")};
-  r.body_bytes = GetN(item, "body_bytes").value_or(0);
+  r.rid = GetString(item, "rid");
+  r.duration_ms = GetInt(item, "duration_ms");
+  r.source = {GetString(item, "method").value_or(""), GetString(item, "remote_addr").value_or(""),
+              GetString(item, "user_agent").value_or("")};
+  r.body_bytes = GetInt(item, "body_bytes").value_or(0);
   return r;
 }
 
@@ -159,10 +153,7 @@ Task<std::optional<std::vector<Flip>>> ListFlipsTask(DynamoStore::Impl& impl, st
   if (!r.ok()) co_return ToError(r.error(), "read the flips of " + slug);
   std::vector<Flip> out;
   for (const Item& item : r.value()) {
-    auto overdue = item.find("overdue");
-    out.push_back(
-        Flip{.at = GetN(item, "at").value_or(0),
-             .overdue = overdue != item.end() && overdue->second.AsBool().value_or(false)});
+    out.push_back(Flip{.at = GetInt(item, "at").value_or(0), .overdue = GetBool(item, "overdue")});
   }
   co_return Answer(std::move(out));
 }
@@ -207,7 +198,8 @@ Task<Ok> DynamoStore::Impl::DropHistory(std::string slug) {
   std::vector<boost::asio::awaitable<DynamoResult<aws::Nothing>>> batches;
   std::vector<aws::WriteRequest> batch;
   for (const Item& item : r.value()) {
-    batch.push_back({.delete_key = Item{{"slug", S(slug)}, {"sk", S(GetS(item, "sk"))}}});
+    batch.push_back(
+        {.delete_key = Item{{"slug", S(slug)}, {"sk", S(GetString(item, "sk").value_or(""))}}});
     if (batch.size() == kBatch) {
       batches.push_back(Call(&DynamoClient::BatchWriteItem, options.pings_table, std::move(batch)));
       batch.clear();

@@ -15,26 +15,6 @@ namespace {
 constexpr char kFracSuffix[] = "_frac_ms";
 constexpr std::size_t kMaxRejectedKept = 20;
 
-std::optional<std::int64_t> GetInt(const Item& item, const std::string& name) {
-  auto it = item.find(name);
-  if (it == item.end()) return std::nullopt;
-  return it->second.AsInt64();
-}
-
-void SetInt(Item& item, const std::string& name, std::optional<std::int64_t> v) {
-  if (v) {
-    item[name] = AttributeValue::N(*v);
-  } else {
-    item.erase(name);
-  }
-}
-
-std::optional<std::string> GetString(const Item& item, const std::string& name) {
-  auto it = item.find(name);
-  if (it == item.end() || it->second.AsString() == nullptr) return std::nullopt;
-  return *it->second.AsString();
-}
-
 std::optional<OutboxEntry> ParseEntry(const std::string& key, const AttributeValue& v) {
   const Item* m = v.AsMap();
   if (m == nullptr) return std::nullopt;
@@ -100,6 +80,31 @@ std::uint64_t Fnv1a(const std::string& s) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> GetInt(const Item& item, const std::string& name) {
+  auto it = item.find(name);
+  if (it == item.end()) return std::nullopt;
+  return it->second.AsInt64();
+}
+
+std::optional<std::string> GetString(const Item& item, const std::string& name) {
+  auto it = item.find(name);
+  if (it == item.end() || it->second.AsString() == nullptr) return std::nullopt;
+  return *it->second.AsString();
+}
+
+bool GetBool(const Item& item, const std::string& name) {
+  auto it = item.find(name);
+  return it != item.end() && it->second.AsBool().value_or(false);
+}
+
+void SetInt(Item& item, const std::string& name, std::optional<std::int64_t> v) {
+  if (v) {
+    item[name] = AttributeValue::N(*v);
+  } else {
+    item.erase(name);
+  }
+}
 
 const OutboxEntry* MonitorRecord::Head() const {
   for (const OutboxEntry& e : outbox) {
@@ -182,8 +187,7 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   m.expires_at = *expires;
   m.created_at = GetTime(item, "created_at").value_or(m.next_due);
   m.last_ping = GetTime(item, "last_ping");
-  auto paused = item.find("paused");
-  m.paused = paused != item.end() && paused->second.AsBool().value_or(false);
+  m.paused = GetBool(item, "paused");
   m.failed_at = GetInt(item, "failed_at");
   m.alert.first_alerted_at = GetTime(item, "first_alerted_at");
   m.alert.last_alerted_at = GetTime(item, "last_alerted_at");
@@ -197,8 +201,7 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   // Runs and history (SPEC §12), additive as well.
   m.max_runtime_secs = GetInt(item, "max_runtime_secs");
   m.last_start = GetInt(item, "last_start");
-  auto running = item.find("running");
-  m.running = running != item.end() && running->second.AsBool().value_or(false);
+  m.running = GetBool(item, "running");
   m.run_rid = GetString(item, "run_rid");
   m.last_duration_ms = GetInt(item, "last_duration_ms");
   if (std::optional<std::int64_t> code = GetInt(item, "last_exit_code")) {

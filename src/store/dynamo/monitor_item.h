@@ -91,6 +91,13 @@ Result<MonitorRecord> ParseMonitorItem(const aws::Item& item);
 // optional values removed), rev = r.rev + 1, and check_partition = PartitionFor(r, home).
 aws::Item ToItem(const MonitorRecord& r, const std::string& home);
 
+// Typed reads of an attribute: none (false) when it is absent or of another type.
+std::optional<std::int64_t> GetInt(const aws::Item& item, const std::string& name);
+std::optional<std::string> GetString(const aws::Item& item, const std::string& name);
+bool GetBool(const aws::Item& item, const std::string& name);
+// Sets a number attribute, or removes it for none.
+void SetInt(aws::Item& item, const std::string& name, std::optional<std::int64_t> v);
+
 // Unix ms <-> the seed's seconds plus our milliseconds part.
 void SetTime(aws::Item& item, const std::string& name, std::optional<UnixMillis> ms);
 std::optional<UnixMillis> GetTime(const aws::Item& item, const std::string& name);
