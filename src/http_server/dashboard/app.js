@@ -64,20 +64,17 @@
     return node;
   }
 
+  // An SVG element: attributes only (no class/text/dataset shortcuts), then children.
+  function svgEl(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    for (const child of children) node.append(child);
+    return node;
+  }
+
   function svg(viewBox, paths) {
-    const root = document.createElementNS(SVG_NS, "svg");
-    root.setAttribute("viewBox", viewBox);
-    root.setAttribute("width", "14");
-    root.setAttribute("height", "14");
-    root.setAttribute("aria-hidden", "true");
-    root.setAttribute("focusable", "false");
-    root.setAttribute("class", "icon");
-    for (const attrs of paths) {
-      const p = document.createElementNS(SVG_NS, "path");
-      for (const [name, value] of Object.entries(attrs)) p.setAttribute(name, value);
-      root.append(p);
-    }
-    return root;
+    return svgEl("svg", { viewBox, width: 14, height: 14, "aria-hidden": "true", focusable: "false",
+                          class: "icon" }, ...paths.map((attrs) => svgEl("path", attrs)));
   }
 
   // The status icons (✓ ⚠ ✗ ⏸) drawn as SVG, so that they look the same whatever fonts
@@ -808,7 +805,7 @@
     });
     ui.sortHeaders = [...document.querySelectorAll("#monitors th[data-sort]")];
     page = window.HeartbeatMonitorPage.create({
-      api, el, svgIcon: svg, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText,
+      api, el, svgEl, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText,
       monitorPath, runAction, setText, setAttr,
     });
     ui.countButtons = [...document.querySelectorAll(".counts .count")];

@@ -6,7 +6,6 @@
 "use strict";
 
 (() => {
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const HISTORY_LIMIT = 100; // the server keeps PINGS_KEPT (100 by default) per monitor
   const TIMELINE_DAYS = 90;
   const W = window.HeartbeatWords;
@@ -57,15 +56,6 @@
     }
   }
 
-  function svgEl(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
-    for (const child of children) node.append(child);
-    return node;
-  }
-
-  const svgTitle = (text) => svgEl("title", null, text);
-
   // The top of a duration axis: the first round length of time at or above v ms, whose half
   // (the middle grid line) is round too.
   const AXIS_TOPS_MS = [10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 10e3, 20e3, 30e3, 60e3, 120e3,
@@ -78,9 +68,10 @@
   }
 
   function create(deps) {
-    const { api, el, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
+    const { api, el, svgEl, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
             runAction, setText, setAttr } = deps;
     const $ = (id) => document.getElementById(id);
+    const svgTitle = (text) => svgEl("title", null, text);
     const ui = {
       missing: $("mp-missing"), missingSlug: $("mp-missing-slug"), body: $("mp-body"),
       title: $("mp-title"), slug: $("mp-slug"), badges: $("mp-badges"), toggle: $("mp-toggle"),
