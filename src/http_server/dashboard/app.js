@@ -100,29 +100,32 @@
     ]),
   };
 
+  // A badge: an icon of ICONS and a word, coloured by its class (style.css).
+  function badge(className, icon, text, title, dataset) {
+    return el("span", { class: `badge ${className}`, title, dataset },
+              el("span", { class: "badge-icon" }, ICONS[icon]()), el("span", { class: "badge-text", text }));
+  }
+
+  const statusBadge = (status) => badge(`badge-${status}`, status, STATUS[status].label, STATUS[status].title);
+
   // The badges after the status of a monitor: "late" between its deadline and alert_at,
   // "running 3 min" while a started run has not ended (red once past max_runtime).
   function extraBadges(m, now) {
     const out = [];
     if (m.late === true && displayStatus(m) !== "paused") {
-      const badge = el("span", { class: "badge badge-late", dataset: { badge: "late" } },
-                       el("span", { class: "badge-icon" }, ICONS.late()), el("span", { text: "late" }));
-      badge.title = Number.isFinite(m.alert_at)
+      out.push(badge("badge-late", "late", "late", Number.isFinite(m.alert_at)
         ? `Past its expected time; alerts at ${utc(m.alert_at)} unless a ping comes first`
-        : "Past its expected time, within its grace";
-      out.push(badge);
+        : "Past its expected time, within its grace", { badge: "late" }));
     }
     if (m.running === true) {
       const started = Number.isFinite(m.last_start) ? m.last_start : null;
       const ran = started === null ? null : now - started;
       const over = ran !== null && Number.isFinite(m.max_runtime_secs) && ran > m.max_runtime_secs;
-      const badge = el("span", {
-        class: `badge badge-running${over ? " badge-running-over" : ""}`, dataset: { badge: "running" },
-      }, el("span", { class: "badge-icon" }, ICONS.running()),
-      el("span", { text: ran === null ? "running" : `running ${span(ran)}` }));
-      badge.title = started === null ? "A run has started and not ended"
-        : `Started ${utc(started)}${over ? `: over its max run time of ${span(m.max_runtime_secs)}` : ""}`;
-      out.push(badge);
+      out.push(badge(`badge-running${over ? " badge-running-over" : ""}`, "running",
+        ran === null ? "running" : `running ${span(ran)}`,
+        started === null ? "A run has started and not ended"
+          : `Started ${utc(started)}${over ? `: over its max run time of ${span(m.max_runtime_secs)}` : ""}`,
+        { badge: "running" }));
     }
     return out;
   }
@@ -435,9 +438,7 @@
   // Creates the row of one monitor; later refreshes only update its cells.
   function createRow(slug) {
     const link = el("a", { class: "slug", href: monitorHref(slug), text: slug });
-    const badgeIcon = el("span", { class: "badge-icon" });
-    const badgeText = el("span", { class: "badge-text" });
-    const badge = el("span", { class: "badge" }, badgeIcon, badgeText);
+    const badge = el("span", { class: "badge" }); // the status badge, made by updateRow
     const extras = el("span", { class: "badge-extras" });
     const lastPing = el("time", { class: "when" });
     const nextDue = el("time", { class: "when" });
@@ -457,8 +458,8 @@
       el("td", { class: "cell-interval", dataset: { label: "Schedule" } }, intervalText),
       el("td", { class: "cell-alerts num", dataset: { label: "Alerts sent" } }, alerts),
       el("td", { class: "cell-actions" }, el("div", { class: "actions" }, toggle, remove)));
-    return { slug, tr, link, badge, badgeIcon, badgeText, extras, extrasKey: "", lastPing, nextDue,
-             intervalText, alerts, toggle, status: null, monitor: null };
+    return { slug, tr, link, badge, extras, extrasKey: "", lastPing, nextDue, intervalText, alerts,
+             toggle, status: null, monitor: null };
   }
 
   function updateRow(row, m, now) {
@@ -467,10 +468,9 @@
     if (row.status !== status) {
       row.status = status;
       row.tr.className = `row status-${status}`;
-      row.badge.className = `badge badge-${status}`;
-      row.badgeIcon.replaceChildren(ICONS[status]());
-      row.badgeText.textContent = STATUS[status].label;
-      row.badge.title = STATUS[status].title;
+      const badge = statusBadge(status);
+      row.badge.replaceWith(badge);
+      row.badge = badge;
     }
     const paused = status === "paused";
     setText(row.toggle, paused ? "Unpause" : "Pause");
@@ -805,7 +805,7 @@
     });
     ui.sortHeaders = [...document.querySelectorAll("#monitors th[data-sort]")];
     page = window.HeartbeatMonitorPage.create({
-      api, el, svgEl, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText,
+      api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText,
       monitorPath, runAction, setText, setAttr,
     });
     ui.countButtons = [...document.querySelectorAll(".counts .count")];

@@ -12,10 +12,10 @@
   const { utc, span, ago, runDuration } = W;
 
   const KINDS = {
-    success: { label: "success", icon: "ok", title: "The job reported success" },
-    start: { label: "start", icon: "running", title: "A run started" },
-    fail: { label: "fail", icon: "failed", title: "The job reported failure" },
-    log: { label: "log", icon: "log", title: "A message, recorded only" },
+    success: { icon: "ok", title: "The job reported success" },
+    start: { icon: "running", title: "A run started" },
+    fail: { icon: "failed", title: "The job reported failure" },
+    log: { icon: "log", title: "A message, recorded only" },
   };
 
   function bytes(n) {
@@ -68,7 +68,7 @@
   }
 
   function create(deps) {
-    const { api, el, svgEl, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
+    const { api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
             runAction, setText, setAttr } = deps;
     const $ = (id) => document.getElementById(id);
     const svgTitle = (text) => svgEl("title", null, text);
@@ -110,10 +110,7 @@
     function renderMonitor(now) {
       const m = page.monitor;
       const status = displayStatus(m);
-      const badge = el("span", { class: `badge badge-${status}`, title: STATUS[status].title },
-                       el("span", { class: "badge-icon" }, ICONS[status]()),
-                       el("span", { class: "badge-text", text: STATUS[status].label }));
-      const badges = [badge, ...extraBadges(m, now)];
+      const badges = [statusBadge(status), ...extraBadges(m, now)];
       const key = badgesKey(badges);
       if (page.badgesKey !== key) {
         page.badgesKey = key;
@@ -180,9 +177,8 @@
       const at = seconds(p.at);
       const time = el("time", { class: "when" });
       if (typeof p.at === "string") time.setAttribute("datetime", p.at);
-      const kindBadge = el("span", { class: `badge kind kind-${kind}`, title: KINDS[kind].title },
-                           el("span", { class: "badge-icon" }, ICONS[KINDS[kind].icon]()),
-                           el("span", { text: typeof p.kind === "string" ? p.kind : "?" }));
+      const kindBadge = badge(`kind-${kind}`, KINDS[kind].icon, typeof p.kind === "string" ? p.kind : "?",
+                              KINDS[kind].title);
       const exit = Number.isFinite(p.exit_code) ? String(p.exit_code) : "—";
       const duration = Number.isFinite(p.duration_ms) ? runDuration(p.duration_ms) : "—";
       const source = el("div", { class: "source" },
