@@ -145,6 +145,14 @@
     }
   }
 
+  // A monitor's pause button, in the list or on its page: "Pause", or "Unpause" when paused.
+  function setPauseButton(button, slug, paused) {
+    const verb = paused ? "Unpause" : "Pause";
+    setText(button, verb);
+    button.dataset.action = verb.toLowerCase();
+    setAttr(button, "aria-label", `${verb} ${slug}`);
+  }
+
   // ---------------------------------------------------------------- API
 
   class ApiError extends Error {
@@ -472,10 +480,7 @@
       row.badge.replaceWith(badge);
       row.badge = badge;
     }
-    const paused = status === "paused";
-    setText(row.toggle, paused ? "Unpause" : "Pause");
-    row.toggle.dataset.action = paused ? "unpause" : "pause";
-    setAttr(row.toggle, "aria-label", `${paused ? "Unpause" : "Pause"} ${m.slug}`);
+    setPauseButton(row.toggle, m.slug, status === "paused");
     if (typeof m.schedule === "string" && m.schedule) {
       setText(row.intervalText, m.schedule);
       setAttr(row.intervalText, "title", HeartbeatWords.expectation(m));
@@ -806,7 +811,7 @@
     ui.sortHeaders = [...document.querySelectorAll("#monitors th[data-sort]")];
     page = window.HeartbeatMonitorPage.create({
       api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText,
-      monitorPath, runAction, setText, setAttr,
+      monitorPath, runAction, setText, setAttr, setPauseButton,
     });
     ui.countButtons = [...document.querySelectorAll(".counts .count")];
 

@@ -69,7 +69,7 @@
 
   function create(deps) {
     const { api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
-            runAction, setText, setAttr } = deps;
+            runAction, setText, setAttr, setPauseButton } = deps;
     const $ = (id) => document.getElementById(id);
     const svgTitle = (text) => svgEl("title", null, text);
     const ui = {
@@ -118,9 +118,7 @@
       }
       ui.badges.dataset.status = status;
       const paused = status === "paused";
-      setText(ui.toggle, paused ? "Unpause" : "Pause");
-      ui.toggle.dataset.action = paused ? "unpause" : "pause";
-      setAttr(ui.toggle, "aria-label", `${paused ? "Unpause" : "Pause"} ${m.slug}`);
+      setPauseButton(ui.toggle, m.slug, paused);
       setAttr(ui.remove, "aria-label", `Delete ${m.slug}`);
 
       setText(ui.words, W.expectation(m));
