@@ -11,7 +11,7 @@
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 10000;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const { pad, utc, span, ago, interval } = window.HeartbeatWords;
+  const { pad, utc, span, ago, scheduled, setting, expectation } = window.HeartbeatWords;
 
   // Display statuses, worst first (the order of an ascending sort by status).
   const STATUS = {
@@ -481,14 +481,9 @@
       row.badge = badge;
     }
     setPauseButton(row.toggle, m.slug, status === "paused");
-    if (typeof m.schedule === "string" && m.schedule) {
-      setText(row.intervalText, m.schedule);
-      setAttr(row.intervalText, "title", HeartbeatWords.expectation(m));
-    } else {
-      setText(row.intervalText, Number.isFinite(m.interval_secs) ? interval(m.interval_secs) : "—");
-      setAttr(row.intervalText, "title",
-        Number.isFinite(m.interval_secs) ? HeartbeatWords.expectation(m) : null);
-    }
+    setText(row.intervalText, setting(m));
+    setAttr(row.intervalText, "title",
+      scheduled(m) || Number.isFinite(m.interval_secs) ? expectation(m) : null);
     const count = Number.isFinite(m.alert_count) ? m.alert_count : 0;
     setText(row.alerts, String(count));
     row.alerts.classList.toggle("alerts-none", count === 0);

@@ -122,14 +122,11 @@
       setAttr(ui.remove, "aria-label", `Delete ${m.slug}`);
 
       setText(ui.words, W.expectation(m));
-      const scheduled = typeof m.schedule === "string" && m.schedule !== "";
+      const scheduled = W.scheduled(m);
       setText(ui.settingLabel, scheduled ? "Schedule" : "Interval");
-      if (scheduled) {
-        fact(ui.setting, m.schedule, `cron, ${m.tz || "UTC"}`, "mono");
-      } else {
-        fact(ui.setting, Number.isFinite(m.interval_secs) ? W.interval(m.interval_secs) : "—",
-             Number.isFinite(m.interval_secs) ? `${m.interval_secs} s` : "", "mono");
-      }
+      let settingNote = Number.isFinite(m.interval_secs) ? `${m.interval_secs} s` : "";
+      if (scheduled) settingNote = `cron, ${m.tz || "UTC"}`;
+      fact(ui.setting, W.setting(m), settingNote, "mono");
       const grace = Number.isFinite(m.grace_secs) && m.grace_secs > 0 ? `${span(m.grace_secs)} grace` : "no grace";
       fact(ui.maxRuntime, Number.isFinite(m.max_runtime_secs) ? span(m.max_runtime_secs) : "no limit",
            Number.isFinite(m.max_runtime_secs) ? "a run still going by then alerts" : "", "");

@@ -233,11 +233,20 @@
     return `${time.text} ${days}`;
   }
 
+  // Whether a monitor runs on a cron schedule rather than an interval.
+  const scheduled = (m) => typeof m.schedule === "string" && m.schedule !== "";
+
+  // A monitor's schedule or interval as the API takes it: "0 3 * * *", "1h 30m", or "—".
+  function setting(m) {
+    if (scheduled(m)) return m.schedule;
+    return Number.isFinite(m.interval_secs) ? interval(m.interval_secs) : "—";
+  }
+
   // A monitor's settings in one line: "every 5 minutes", "every hour, 10 min grace",
   // "at 03:00 every day, Europe/Riga, 15 min grace", "cron 0 0 1-7 * 1, UTC".
   function expectation(m) {
     const parts = [];
-    if (typeof m.schedule === "string" && m.schedule) {
+    if (scheduled(m)) {
       parts.push(cronWords(m.schedule) ?? `cron ${m.schedule}`);
       parts.push(typeof m.tz === "string" && m.tz ? m.tz : "UTC");
     } else if (Number.isFinite(m.interval_secs)) {
@@ -248,6 +257,6 @@
   }
 
   globalThis.HeartbeatWords = {
-    pad, utc, span, ago, interval, runDuration, every, cronWords, expectation,
+    pad, utc, span, ago, interval, runDuration, every, cronWords, scheduled, setting, expectation,
   };
 })();
