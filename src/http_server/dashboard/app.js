@@ -31,7 +31,7 @@
     timer: 0,
     generation: 0, // a newer refresh makes the answer of an older one stale
     refreshes: 0,
-    online: null,
+    problems: 0, // overdue and failed monitors in the last list, for the tab's title
     toastTimer: 0,
     route: { view: "list", slug: null },
   };
@@ -393,7 +393,6 @@
   }
 
   function setOnline(online, message) {
-    state.online = online;
     ui.dashboard.classList.toggle("is-offline", !online);
     if (online) {
       const now = new Date();
@@ -466,7 +465,7 @@
       el("td", { class: "cell-interval", dataset: { label: "Schedule" } }, intervalText),
       el("td", { class: "cell-alerts num", dataset: { label: "Alerts sent" } }, alerts),
       el("td", { class: "cell-actions" }, el("div", { class: "actions" }, toggle, remove)));
-    return { slug, tr, link, badge, extras, extrasKey: "", lastPing, nextDue, intervalText, alerts,
+    return { tr, link, badge, extras, extrasKey: "", lastPing, nextDue, intervalText, alerts,
              toggle, status: null, monitor: null };
   }
 

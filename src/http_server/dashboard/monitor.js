@@ -193,8 +193,7 @@
         el("td", { class: `cell-duration num${duration === "—" ? " none" : ""}`, dataset: { label: "Duration" },
                    text: duration }),
         el("td", { class: "cell-source", dataset: { label: "Source" } }, source));
-      const rec = { n: p.n, tr, time, at, detail: null, button: null, pre: null, note: null,
-                    expanded: false, loaded: false, loading: false };
+      const rec = { n: p.n, tr, time, at, detail: null, button: null, pre: null, note: null };
       const bodyCell = el("td", { class: "cell-body", dataset: { label: "Body" } });
       const size = Number.isFinite(p.body_bytes) ? p.body_bytes : 0;
       if (size > 0) {
@@ -218,17 +217,18 @@
     }
 
     function toggleBody(rec) {
-      rec.expanded = !rec.expanded;
-      rec.button.setAttribute("aria-expanded", String(rec.expanded));
-      setAttr(rec.button, "aria-label",
-        `${rec.expanded ? "Hide" : "Show"} the body of ping ${rec.n}`);
-      rec.detail.hidden = !rec.expanded;
-      if (rec.expanded && !rec.loaded && !rec.loading) loadBody(rec);
+      const open = rec.detail.hidden;
+      rec.detail.hidden = !open;
+      rec.button.setAttribute("aria-expanded", String(open));
+      setAttr(rec.button, "aria-label", `${open ? "Hide" : "Show"} the body of ping ${rec.n}`);
+      // A body is fetched on the first opening, and again only after an error (data-state).
+      const state = rec.detail.dataset.state;
+      if (open && (state === undefined || state === "error")) loadBody(rec);
     }
 
+    // Sets the detail's data-state: loading, then text, binary, pruned or error.
     async function loadBody(rec) {
       const slug = page.slug;
-      rec.loading = true;
       rec.detail.dataset.state = "loading";
       setText(rec.note, "Loading…");
       rec.note.className = "body-note";
@@ -250,12 +250,10 @@
           note = `${bytes(data.length)}, not valid UTF-8: the bytes that are not text show as �.`;
         }
         if (data.length === 0) note = "The body is empty.";
-        rec.loaded = true;
       } catch (err) {
         if (err.status === 404) {
           state = "pruned";
           note = "This body is no longer stored: only the newest bodies are kept.";
-          rec.loaded = true;
         } else if (err.kind === "unauthorized") {
           note = "The key was not accepted.";
         } else if (err.kind === "network") {
@@ -263,8 +261,6 @@
         } else {
           note = `Could not load the body: ${err.message}. Close and open the row to try again.`;
         }
-      } finally {
-        rec.loading = false;
       }
       if (!page || page.slug !== slug) return;
       rec.detail.dataset.state = state;
