@@ -297,9 +297,10 @@
     state.generation++;
   }
 
+  // The next refresh; none while the tab is hidden (it refreshes when shown again, see init).
   function schedule(ms) {
     clearTimeout(state.timer);
-    state.timer = setTimeout(refresh, ms);
+    if (!document.hidden) state.timer = setTimeout(refresh, ms);
   }
 
   // Every 5 s: the list (the counts at the top need it on every view) and, on a monitor's
@@ -845,7 +846,8 @@
       if (event.target === ui.confirm) ui.confirm.close("cancel"); // a click on the backdrop
     });
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible" && state.key) refresh();
+      if (document.hidden) clearTimeout(state.timer);
+      else if (state.key) refresh();
     });
 
     const key = sessionStorage.getItem(KEY_STORAGE);
