@@ -268,11 +268,11 @@
     ui.loginSubmit.disabled = true;
     ui.loginSubmit.textContent = "Checking…";
     try {
-      await api("GET", "/monitors", { key });
+      const list = await api("GET", "/monitors", { key });
       state.key = key;
       sessionStorage.setItem(KEY_STORAGE, key);
       showDashboard();
-      applyRoute(); // draws the list or the monitor page the address names, and refreshes
+      applyRoute(null, list); // the list or the monitor page the address names, from this answer
     } catch (err) {
       if (err.kind === "unauthorized") fail("That key was not accepted.");
       else if (err.kind === "rate-limited") {
@@ -304,8 +304,9 @@
   }
 
   // Every 5 s: the list (the counts at the top need it on every view) and, on a monitor's
-  // page, its history and status changes.
-  async function refresh() {
+  // page, its history and status changes. list: an answer of GET /monitors just received
+  // (at sign-in), used instead of asking again.
+  async function refresh(list = null) {
     clearTimeout(state.timer);
     if (!state.key) return;
     const generation = ++state.generation;
@@ -316,7 +317,7 @@
       // monitor (then only if this list has it).
       const known = slug !== null && (state.refreshes === 0 || state.monitors.some((m) => m.slug === slug));
       let detail = known ? page.fetch(slug) : null; // never rejects
-      const data = await api("GET", "/monitors");
+      const data = list ?? await api("GET", "/monitors");
       if (generation !== state.generation || !state.key) return;
       const listed = slug !== null && data && Array.isArray(data.monitors) &&
         data.monitors.some((m) => m && m.slug === slug);
@@ -367,8 +368,8 @@
   const monitorHref = (slug) => `#/monitors/${encodeURIComponent(slug)}`;
 
   // event: the hashchange that brought us here; none on the first load (the focus then stays
-  // where the browser put it).
-  function applyRoute(event) {
+  // where the browser put it). list: as for refresh().
+  function applyRoute(event, list = null) {
     const previous = state.route;
     const route = parseRoute(location.hash);
     state.route = route;
@@ -390,7 +391,7 @@
       if (row && !row.tr.hidden) row.link.focus();
       else if (previous.view === "monitor") window.scrollTo(0, 0);
     }
-    refresh();
+    refresh(list);
   }
 
   function setOnline(online, message) {
