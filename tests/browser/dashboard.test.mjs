@@ -228,6 +228,12 @@ async function nextRefresh() {
   await page.waitForFunction((n) => Number(document.body.dataset.refreshes || 0) > n, before,
                              { timeout: 8000 });
 }
+// Waits until the list's row of `slug` has the class status-<status>.
+async function waitRowStatus(slug, status, timeout = 8000) {
+  await page.waitForFunction(([s, st]) => document.querySelector(`tr[data-slug="${s}"]`)?.classList.contains(`status-${st}`),
+                             [slug, status], { timeout });
+}
+
 async function waitText(locator, re, what) {
   await locator.waitFor({ state: "visible" });
   const deadline = Date.now() + 8000;
@@ -309,8 +315,7 @@ await step("a reported failure turns the row failed", async () => {
   const r = await call("POST", "/heartbeat/beta/fail");
   equal(r.status, 200, "POST /heartbeat/beta/fail");
   const tr = row("beta");
-  await page.waitForFunction(() => document.querySelector('tr[data-slug="beta"]')?.classList.contains("status-failed"),
-                             null, { timeout: 8000 });
+  await waitRowStatus("beta", "failed");
   equal(await tr.locator(".cell-status").textContent(), "failed", "status label");
   assert(await tr.locator(".badge-failed svg").count() === 1, "failed has an icon");
   assert(/^overdue for /.test(await tr.locator(".cell-next").textContent()), "next due says overdue");
@@ -352,8 +357,7 @@ await step("pause via the UI (click, confirm): the row turns paused and the API 
   await page.locator("#confirm").waitFor({ state: "visible" });
   equal(await page.textContent("#confirm-ok"), "Pause", "confirm button");
   await page.click("#confirm-ok");
-  await page.waitForFunction(() => document.querySelector('tr[data-slug="alpha"]')?.classList.contains("status-paused"),
-                             null, { timeout: 5000 });
+  await waitRowStatus("alpha", "paused", 5000);
   equal(await row("alpha").locator(".cell-status").textContent(), "paused", "status label");
   equal(await row("alpha").locator('button[data-action="unpause"]').textContent(), "Unpause", "button");
   const r = await call("GET", "/monitors/alpha");
@@ -379,9 +383,30 @@ const utcText = (s) => new Date(s * 1000).toISOString().replace("T", " ").replac
 const monitorView = () => page.locator("#monitor-view");
 const fact = (name) => page.locator(`#mp-${name} .fact-value`);
 const factSub = (name) => page.locator(`#mp-${name} .fact-sub`);
+const openPage = (slug) => page.evaluate((s) => { location.hash = `#/monitors/${s}`; }, slug);
+
+async function backToList() {
+  await page.click("#mp-back");
+  await page.locator("#list-view").waitFor({ state: "visible" });
+}
+
+async function waitPageStatus(status) {
+  await page.waitForFunction((st) => document.getElementById("mp-badges").dataset.status === st, status,
+                             { timeout: 5000 });
+}
+
+async function waitHistoryRows(n) {
+  await page.waitForFunction((k) => document.querySelectorAll("#mp-history-rows tr.ping").length === k, n,
+                             { timeout: 8000 });
+}
+
+// Waits until the detail row of ping n has data-state `state` (text, binary, pruned, error).
+async function waitBody(n, state) {
+  await page.waitForFunction(([k, st]) => document.querySelector(`tr.ping-detail[data-n="${k}"]`)?.dataset.state === st,
+                             [n, state], { timeout: 5000 });
+}
 
 await step("a click on a row opens the monitor's page: a schedule in words", async () => {
-  expected = [/status of 404/]; // until the server has /pings and /flips
   const ping = await call("GET", "/heartbeat/nightly-backup?schedule=0+3+*+*+*&tz=Europe/Riga&grace=15m");
   equal(ping.status, 200, "ping nightly-backup");
   const m = (await call("GET", "/monitors/nightly-backup")).body;
@@ -434,24 +459,23 @@ await step("a monitor's page pauses and unpauses it, as the list does", async ()
   equal(await page.getAttribute("#mp-badges", "data-status"), "paused", "status");
   equal(await fact("next-due").textContent(), "paused", "no deadline while paused");
   await page.click("#mp-toggle");
-  await page.waitForFunction(() => document.getElementById("mp-badges").dataset.status === "ok", null,
-                             { timeout: 5000 });
+  await waitPageStatus("ok");
   equal((await call("GET", "/monitors/alpha")).body.paused, false, "API: unpaused");
   equal(await page.textContent("#mp-toggle"), "Pause", "the button");
   await page.click("#mp-toggle");
   await page.locator("#confirm").waitFor({ state: "visible" });
   assert(/Pause alpha/.test(await page.textContent("#confirm-title")), "the dialog names the monitor");
   await page.click("#confirm-ok");
-  await page.waitForFunction(() => document.getElementById("mp-badges").dataset.status === "paused", null,
-                             { timeout: 5000 });
+  await waitPageStatus("paused");
   equal((await call("GET", "/monitors/alpha")).body.paused, true, "API: paused again");
-  await page.click("#mp-back");
-  await page.locator("#list-view").waitFor({ state: "visible" });
+  await backToList();
   equal(await page.evaluate(() => location.hash), "#/", "address");
 });
 
 await step("a monitor's page deletes it, then shows the list", async () => {
-  await page.evaluate(() => { location.hash = "#/monitors/gamma"; });
+  // A refresh in flight may read gamma's history just after it is gone.
+  expected = [/status of 404/];
+  await openPage("gamma");
   await waitText(page.locator("#mp-words"), /^every 2 hours$/, "interval in words");
   await page.click("#mp-delete");
   await page.locator("#confirm").waitFor({ state: "visible" });
@@ -461,16 +485,16 @@ await step("a monitor's page deletes it, then shows the list", async () => {
   await row("gamma").waitFor({ state: "detached", timeout: 5000 });
   equal((await call("GET", "/monitors/gamma")).status, 404, "GET /monitors/gamma");
   await waitText(page.locator("#toast"), /Deleted gamma/, "toast");
+  expected = [];
 });
 
 await step("the page of a monitor that does not exist says so", async () => {
-  await page.evaluate(() => { location.hash = "#/monitors/no-such-monitor"; });
+  await openPage("no-such-monitor");
   await page.locator("#mp-missing").waitFor({ state: "visible" });
   equal(await page.textContent("#mp-missing-slug"), "no-such-monitor", "names the slug");
   assert(await page.locator("#mp-body").isHidden(), "nothing else is shown");
   await page.click("#mp-missing a");
   await page.locator("#list-view").waitFor({ state: "visible" });
-  expected = [];
 });
 
 // A signal with a body, as a job's wrapper sends it.
@@ -529,8 +553,7 @@ await step("a monitor's page: its history, newest first, as the API has it", asy
   await row("db-backup").waitFor({ timeout: 8000 });
   await row("db-backup").locator("a.slug").click();
   await monitorView().waitFor({ state: "visible" });
-  await page.waitForFunction((n) => document.querySelectorAll("#mp-history-rows tr.ping").length === n,
-                             history.length, { timeout: 8000 });
+  await waitHistoryRows(history.length);
   const rows = await page.$$eval("#mp-history-rows tr.ping", (trs) => trs.map((tr) => ({
     n: Number(tr.dataset.n), kind: tr.dataset.kind,
     exit: tr.querySelector(".cell-exit").textContent,
@@ -578,17 +601,17 @@ await step("the status band shows the API's flips", async () => {
     .map((f) => ({ at: Date.parse(f.at) / 1000, status: f.status })).sort((a, b) => a.at - b.at);
   assert(flips.length >= 2, `flips: ${JSON.stringify(flips)}`);
   let status = flips[0].status === "ok" ? "overdue" : "ok";
-  const expected = [status];
+  const spans = [status];
   for (const f of flips) {
-    if (f.status !== status) expected.push(f.status);
+    if (f.status !== status) spans.push(f.status);
     status = f.status;
   }
   await page.waitForFunction((n) => document.querySelectorAll("#mp-timeline rect.seg").length === n,
-                             expected.length, { timeout: 8000 });
+                             spans.length, { timeout: 8000 });
   const segs = await page.$$eval("#mp-timeline rect.seg", (rects) => rects.map((r) => ({
     status: r.dataset.status, from: Number(r.dataset.from), x: Number(r.getAttribute("x")),
   })));
-  equal(segs.map((x) => x.status).join(","), expected.join(","), "spans");
+  equal(segs.map((x) => x.status).join(","), spans.join(","), "spans");
   const overdue = segs.find((x) => x.status === "overdue");
   const flip = flips.find((f) => f.status === "overdue");
   assert(Math.abs(overdue.from - flip.at) <= 1, `the overdue span starts at the flip (${overdue.from} vs ${flip.at})`);
@@ -604,8 +627,7 @@ await step("a body opens in place, as text and never as HTML", async () => {
   equal(await button.getAttribute("aria-expanded"), "false", "closed");
   await button.click();
   const detail = page.locator(`#mp-history-rows tr.ping-detail[data-n="${fail.n}"]`);
-  await page.waitForFunction((n) => document.querySelector(`tr.ping-detail[data-n="${n}"]`)?.dataset.state === "text",
-                             fail.n, { timeout: 5000 });
+  await waitBody(fail.n, "text");
   equal(await button.getAttribute("aria-expanded"), "true", "open");
   equal(await detail.locator("pre").textContent(), FAIL_BODY, "the body, byte for byte");
   equal(await detail.locator("pre *").count(), 0, "no element made from the body");
@@ -618,8 +640,7 @@ await step("a body opens in place, as text and never as HTML", async () => {
 
   const log = history.find((p) => p.kind === "log");
   await page.locator(`#mp-history-rows tr.ping[data-n="${log.n}"] .body-toggle`).click();
-  await page.waitForFunction((n) => document.querySelector(`tr.ping-detail[data-n="${n}"]`)?.dataset.state === "binary",
-                             log.n, { timeout: 5000 });
+  await waitBody(log.n, "binary");
   const logDetail = page.locator(`#mp-history-rows tr.ping-detail[data-n="${log.n}"]`);
   assert(/not valid UTF-8/.test(await logDetail.locator(".body-note").textContent()), "says it is not UTF-8");
   equal(await logDetail.locator("pre").textContent(), "log: \ufffd\ufffd\n", "the bytes that are text");
@@ -629,7 +650,7 @@ await step("a body opens in place, as text and never as HTML", async () => {
 await step("a body pushed out of the history says it is no longer stored", async () => {
   expected = [/status of 404/];
   await signal("/heartbeat/log-shipper/log", "shipped 1,204 lines\n");
-  await page.evaluate(() => { location.hash = "#/monitors/log-shipper"; });
+  await openPage("log-shipper");
   await page.locator('#mp-history-rows tr.ping[data-n="1"]').waitFor({ timeout: 8000 });
   // PINGS_KEPT=12: twelve more signals push #1 out, in well under a refresh (5 s).
   await nextRefresh();
@@ -637,8 +658,7 @@ await step("a body pushed out of the history says it is no longer stored", async
   for (let i = 0; i < 12; i++) await signal("/heartbeat/log-shipper");
   equal(await refreshes(), before, "no refresh since: row #1 is still on screen");
   await page.click('#mp-history-rows tr.ping[data-n="1"] .body-toggle');
-  await page.waitForFunction(() => document.querySelector('tr.ping-detail[data-n="1"]')?.dataset.state === "pruned",
-                             null, { timeout: 5000 });
+  await waitBody(1, "pruned");
   assert(/no longer stored/.test(await page.textContent('tr.ping-detail[data-n="1"] .body-note')), "note");
   await page.locator('#mp-history-rows tr.ping[data-n="1"]').waitFor({ state: "detached", timeout: 8000 });
   equal(await page.locator('#mp-history-rows tr.ping[data-n="13"]').count(), 1, "the newest is there");
@@ -648,12 +668,11 @@ await step("a body pushed out of the history says it is no longer stored", async
 await step("a running monitor: a badge with its time, in the list and on its page", async () => {
   const m = (await call("GET", "/monitors/etl-load")).body;
   assert(Number.isFinite(m.last_start), "API: last_start");
-  await page.evaluate(() => { location.hash = "#/monitors/etl-load"; });
+  await openPage("etl-load");
   await page.locator('#mp-badges [data-badge="running"]').waitFor({ timeout: 8000 });
   assert(/^running \d+ s$/.test(await page.textContent('#mp-badges [data-badge="running"]')), "page badge");
   assert(/^running for \d+ s$/.test(await fact("last-run").textContent()), "last run: running");
-  await page.click("#mp-back");
-  await page.locator("#list-view").waitFor({ state: "visible" });
+  await backToList();
   const badge = row("etl-load").locator('[data-badge="running"]');
   await badge.waitFor();
   assert(/^running \d+ s$/.test(await badge.textContent()), "list badge");
@@ -661,15 +680,13 @@ await step("a running monitor: a badge with its time, in the list and on its pag
 });
 
 await step("a reload on a monitor's page opens that page again", async () => {
-  await page.evaluate(() => { location.hash = "#/monitors/db-backup"; });
+  await openPage("db-backup");
   await monitorView().waitFor({ state: "visible" });
   await page.reload();
   await monitorView().waitFor({ state: "visible" });
-  await page.waitForFunction((n) => document.querySelectorAll("#mp-history-rows tr.ping").length === n,
-                             history.length, { timeout: 8000 });
+  await waitHistoryRows(history.length);
   equal(await page.textContent("#mp-slug"), "db-backup", "heading");
-  await page.click("#mp-back");
-  await page.locator("#list-view").waitFor({ state: "visible" });
+  await backToList();
 });
 
 await step("a 429 is explained, and the page recovers", async () => {
@@ -687,8 +704,7 @@ await step("a 429 is explained, and the page recovers", async () => {
 await step("a monitor whose deadline passed shows overdue", async () => {
   const wait = shortPingedAt + 31500 - Date.now(); // 30 s interval, the API's whole seconds
   if (wait > 0) await sleep(wait);
-  await page.waitForFunction(() => document.querySelector('tr[data-slug="nightly-sync"]')?.classList.contains("status-overdue"),
-                             null, { timeout: 8000 });
+  await waitRowStatus("nightly-sync", "overdue");
   const tr = row("nightly-sync");
   equal(await tr.locator(".cell-status").textContent(), "overdue", "status label");
   assert(/^overdue for \d+ (s|min)$/.test(await tr.locator(".cell-next").textContent()), "next due text");
@@ -733,7 +749,7 @@ await step(`saves screenshots (${screenshot}, ${phoneScreenshot})`, async () => 
 });
 
 await step(`saves a monitor's page (${monitorScreenshot}); on a phone it fits`, async () => {
-  await page.evaluate(() => { location.hash = "#/monitors/db-backup"; });
+  await openPage("db-backup");
   await monitorView().waitFor({ state: "visible" });
   const fail = history.find((p) => p.kind === "fail");
   await page.click(`#mp-history-rows tr.ping[data-n="${fail.n}"] .body-toggle`);
@@ -750,8 +766,7 @@ await step(`saves a monitor's page (${monitorScreenshot}); on a phone it fits`, 
   const chart = await page.$eval("#mp-durations svg", (svg) => Number(svg.getAttribute("width")));
   assert(chart <= 390, `the chart is drawn to the phone's width (${chart} px)`);
   await page.setViewportSize({ width: 1280, height: 720 });
-  await page.click("#mp-back");
-  await page.locator("#list-view").waitFor({ state: "visible" });
+  await backToList();
 });
 
 await step("no console errors and no CSP violations", async () => {

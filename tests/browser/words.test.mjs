@@ -96,6 +96,11 @@ for (const [s, text] of [[45, "45 s"], [420, "7 min"], [7500, "2 h 5 min"], [273
   check(`span(${s})`, W.span(s), text);
 }
 check("interval(5400)", W.interval(5400), "1h 30m");
+
+// The list's Schedule column and the page's setting: the expression, else the interval.
+check("setting of a schedule", W.setting({ schedule: "0 3 * * *", tz: "UTC", interval_secs: 300 }), "0 3 * * *");
+check("setting of an interval", W.setting({ schedule: null, interval_secs: 5400 }), "1h 30m");
+check("setting of neither", W.setting({}), "—");
 check("utc(0)", W.utc(0), "1970-01-01 00:00:00 UTC");
 
 console.log(`${passed} passed, ${failed} failed`);

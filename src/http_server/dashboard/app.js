@@ -11,7 +11,7 @@
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 10000;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const { pad, utc, span, ago, interval } = window.HeartbeatWords;
+  const { pad, utc, span, ago, scheduled, setting, expectation } = window.HeartbeatWords;
 
   // Display statuses, worst first (the order of an ascending sort by status).
   const STATUS = {
@@ -31,7 +31,7 @@
     timer: 0,
     generation: 0, // a newer refresh makes the answer of an older one stale
     refreshes: 0,
-    online: null,
+    problems: 0, // overdue and failed monitors in the last list, for the tab's title
     toastTimer: 0,
     route: { view: "list", slug: null },
   };
@@ -64,20 +64,17 @@
     return node;
   }
 
+  // An SVG element: attributes only (no class/text/dataset shortcuts), then children.
+  function svgEl(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    for (const child of children) node.append(child);
+    return node;
+  }
+
   function svg(viewBox, paths) {
-    const root = document.createElementNS(SVG_NS, "svg");
-    root.setAttribute("viewBox", viewBox);
-    root.setAttribute("width", "14");
-    root.setAttribute("height", "14");
-    root.setAttribute("aria-hidden", "true");
-    root.setAttribute("focusable", "false");
-    root.setAttribute("class", "icon");
-    for (const attrs of paths) {
-      const p = document.createElementNS(SVG_NS, "path");
-      for (const [name, value] of Object.entries(attrs)) p.setAttribute(name, value);
-      root.append(p);
-    }
-    return root;
+    return svgEl("svg", { viewBox, width: 14, height: 14, "aria-hidden": "true", focusable: "false",
+                          class: "icon" }, ...paths.map((attrs) => svgEl("path", attrs)));
   }
 
   // The status icons (✓ ⚠ ✗ ⏸) drawn as SVG, so that they look the same whatever fonts
@@ -103,29 +100,32 @@
     ]),
   };
 
+  // A badge: an icon of ICONS and a word, coloured by its class (style.css).
+  function badge(className, icon, text, title, dataset) {
+    return el("span", { class: `badge ${className}`, title, dataset },
+              el("span", { class: "badge-icon" }, ICONS[icon]()), el("span", { class: "badge-text", text }));
+  }
+
+  const statusBadge = (status) => badge(`badge-${status}`, status, STATUS[status].label, STATUS[status].title);
+
   // The badges after the status of a monitor: "late" between its deadline and alert_at,
   // "running 3 min" while a started run has not ended (red once past max_runtime).
   function extraBadges(m, now) {
     const out = [];
     if (m.late === true && displayStatus(m) !== "paused") {
-      const badge = el("span", { class: "badge badge-late", dataset: { badge: "late" } },
-                       el("span", { class: "badge-icon" }, ICONS.late()), el("span", { text: "late" }));
-      badge.title = Number.isFinite(m.alert_at)
+      out.push(badge("badge-late", "late", "late", Number.isFinite(m.alert_at)
         ? `Past its expected time; alerts at ${utc(m.alert_at)} unless a ping comes first`
-        : "Past its expected time, within its grace";
-      out.push(badge);
+        : "Past its expected time, within its grace", { badge: "late" }));
     }
     if (m.running === true) {
       const started = Number.isFinite(m.last_start) ? m.last_start : null;
       const ran = started === null ? null : now - started;
       const over = ran !== null && Number.isFinite(m.max_runtime_secs) && ran > m.max_runtime_secs;
-      const badge = el("span", {
-        class: `badge badge-running${over ? " badge-running-over" : ""}`, dataset: { badge: "running" },
-      }, el("span", { class: "badge-icon" }, ICONS.running()),
-      el("span", { text: ran === null ? "running" : `running ${span(ran)}` }));
-      badge.title = started === null ? "A run has started and not ended"
-        : `Started ${utc(started)}${over ? `: over its max run time of ${span(m.max_runtime_secs)}` : ""}`;
-      out.push(badge);
+      out.push(badge(`badge-running${over ? " badge-running-over" : ""}`, "running",
+        ran === null ? "running" : `running ${span(ran)}`,
+        started === null ? "A run has started and not ended"
+          : `Started ${utc(started)}${over ? `: over its max run time of ${span(m.max_runtime_secs)}` : ""}`,
+        { badge: "running" }));
     }
     return out;
   }
@@ -143,6 +143,14 @@
     } else if (node.getAttribute(name) !== value) {
       node.setAttribute(name, value);
     }
+  }
+
+  // A monitor's pause button, in the list or on its page: "Pause", or "Unpause" when paused.
+  function setPauseButton(button, slug, paused) {
+    const verb = paused ? "Unpause" : "Pause";
+    setText(button, verb);
+    button.dataset.action = verb.toLowerCase();
+    setAttr(button, "aria-label", `${verb} ${slug}`);
   }
 
   // ---------------------------------------------------------------- API
@@ -260,11 +268,11 @@
     ui.loginSubmit.disabled = true;
     ui.loginSubmit.textContent = "Checking…";
     try {
-      await api("GET", "/monitors", { key });
+      const list = await api("GET", "/monitors", { key });
       state.key = key;
       sessionStorage.setItem(KEY_STORAGE, key);
       showDashboard();
-      applyRoute(); // draws the list or the monitor page the address names, and refreshes
+      applyRoute(null, list); // the list or the monitor page the address names, from this answer
     } catch (err) {
       if (err.kind === "unauthorized") fail("That key was not accepted.");
       else if (err.kind === "rate-limited") {
@@ -289,14 +297,16 @@
     state.generation++;
   }
 
+  // The next refresh; none while the tab is hidden (it refreshes when shown again, see init).
   function schedule(ms) {
     clearTimeout(state.timer);
-    state.timer = setTimeout(refresh, ms);
+    if (!document.hidden) state.timer = setTimeout(refresh, ms);
   }
 
   // Every 5 s: the list (the counts at the top need it on every view) and, on a monitor's
-  // page, its history and status changes.
-  async function refresh() {
+  // page, its history and status changes. list: an answer of GET /monitors just received
+  // (at sign-in), used instead of asking again.
+  async function refresh(list = null) {
     clearTimeout(state.timer);
     if (!state.key) return;
     const generation = ++state.generation;
@@ -307,7 +317,7 @@
       // monitor (then only if this list has it).
       const known = slug !== null && (state.refreshes === 0 || state.monitors.some((m) => m.slug === slug));
       let detail = known ? page.fetch(slug) : null; // never rejects
-      const data = await api("GET", "/monitors");
+      const data = list ?? await api("GET", "/monitors");
       if (generation !== state.generation || !state.key) return;
       const listed = slug !== null && data && Array.isArray(data.monitors) &&
         data.monitors.some((m) => m && m.slug === slug);
@@ -358,8 +368,8 @@
   const monitorHref = (slug) => `#/monitors/${encodeURIComponent(slug)}`;
 
   // event: the hashchange that brought us here; none on the first load (the focus then stays
-  // where the browser put it).
-  function applyRoute(event) {
+  // where the browser put it). list: as for refresh().
+  function applyRoute(event, list = null) {
     const previous = state.route;
     const route = parseRoute(location.hash);
     state.route = route;
@@ -381,11 +391,10 @@
       if (row && !row.tr.hidden) row.link.focus();
       else if (previous.view === "monitor") window.scrollTo(0, 0);
     }
-    refresh();
+    refresh(list);
   }
 
   function setOnline(online, message) {
-    state.online = online;
     ui.dashboard.classList.toggle("is-offline", !online);
     if (online) {
       const now = new Date();
@@ -438,9 +447,7 @@
   // Creates the row of one monitor; later refreshes only update its cells.
   function createRow(slug) {
     const link = el("a", { class: "slug", href: monitorHref(slug), text: slug });
-    const badgeIcon = el("span", { class: "badge-icon" });
-    const badgeText = el("span", { class: "badge-text" });
-    const badge = el("span", { class: "badge" }, badgeIcon, badgeText);
+    const badge = el("span", { class: "badge" }); // the status badge, made by updateRow
     const extras = el("span", { class: "badge-extras" });
     const lastPing = el("time", { class: "when" });
     const nextDue = el("time", { class: "when" });
@@ -460,8 +467,8 @@
       el("td", { class: "cell-interval", dataset: { label: "Schedule" } }, intervalText),
       el("td", { class: "cell-alerts num", dataset: { label: "Alerts sent" } }, alerts),
       el("td", { class: "cell-actions" }, el("div", { class: "actions" }, toggle, remove)));
-    return { slug, tr, link, badge, badgeIcon, badgeText, extras, extrasKey: "", lastPing, nextDue,
-             intervalText, alerts, toggle, status: null, monitor: null };
+    return { tr, link, badge, extras, extrasKey: "", lastPing, nextDue, intervalText, alerts,
+             toggle, status: null, monitor: null };
   }
 
   function updateRow(row, m, now) {
@@ -470,23 +477,14 @@
     if (row.status !== status) {
       row.status = status;
       row.tr.className = `row status-${status}`;
-      row.badge.className = `badge badge-${status}`;
-      row.badgeIcon.replaceChildren(ICONS[status]());
-      row.badgeText.textContent = STATUS[status].label;
-      row.badge.title = STATUS[status].title;
+      const badge = statusBadge(status);
+      row.badge.replaceWith(badge);
+      row.badge = badge;
     }
-    const paused = status === "paused";
-    setText(row.toggle, paused ? "Unpause" : "Pause");
-    row.toggle.dataset.action = paused ? "unpause" : "pause";
-    setAttr(row.toggle, "aria-label", `${paused ? "Unpause" : "Pause"} ${m.slug}`);
-    if (typeof m.schedule === "string" && m.schedule) {
-      setText(row.intervalText, m.schedule);
-      setAttr(row.intervalText, "title", HeartbeatWords.expectation(m));
-    } else {
-      setText(row.intervalText, Number.isFinite(m.interval_secs) ? interval(m.interval_secs) : "—");
-      setAttr(row.intervalText, "title",
-        Number.isFinite(m.interval_secs) ? HeartbeatWords.expectation(m) : null);
-    }
+    setPauseButton(row.toggle, m.slug, status === "paused");
+    setText(row.intervalText, setting(m));
+    setAttr(row.intervalText, "title",
+      scheduled(m) || Number.isFinite(m.interval_secs) ? expectation(m) : null);
     const count = Number.isFinite(m.alert_count) ? m.alert_count : 0;
     setText(row.alerts, String(count));
     row.alerts.classList.toggle("alerts-none", count === 0);
@@ -808,8 +806,8 @@
     });
     ui.sortHeaders = [...document.querySelectorAll("#monitors th[data-sort]")];
     page = window.HeartbeatMonitorPage.create({
-      api, el, svgIcon: svg, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText,
-      monitorPath, runAction, setText, setAttr,
+      api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText,
+      monitorPath, runAction, setText, setAttr, setPauseButton,
     });
     ui.countButtons = [...document.querySelectorAll(".counts .count")];
 
@@ -849,7 +847,8 @@
       if (event.target === ui.confirm) ui.confirm.close("cancel"); // a click on the backdrop
     });
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible" && state.key) refresh();
+      if (document.hidden) clearTimeout(state.timer);
+      else if (state.key) refresh();
     });
 
     const key = sessionStorage.getItem(KEY_STORAGE);

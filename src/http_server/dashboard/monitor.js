@@ -6,17 +6,16 @@
 "use strict";
 
 (() => {
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const HISTORY_LIMIT = 100; // the server keeps PINGS_KEPT (100 by default) per monitor
   const TIMELINE_DAYS = 90;
   const W = window.HeartbeatWords;
   const { utc, span, ago, runDuration } = W;
 
   const KINDS = {
-    success: { label: "success", icon: "ok", title: "The job reported success" },
-    start: { label: "start", icon: "running", title: "A run started" },
-    fail: { label: "fail", icon: "failed", title: "The job reported failure" },
-    log: { label: "log", icon: "log", title: "A message, recorded only" },
+    success: { icon: "ok", title: "The job reported success" },
+    start: { icon: "running", title: "A run started" },
+    fail: { icon: "failed", title: "The job reported failure" },
+    log: { icon: "log", title: "A message, recorded only" },
   };
 
   function bytes(n) {
@@ -57,15 +56,6 @@
     }
   }
 
-  function svgEl(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
-    for (const child of children) node.append(child);
-    return node;
-  }
-
-  const svgTitle = (text) => svgEl("title", null, text);
-
   // The top of a duration axis: the first round length of time at or above v ms, whose half
   // (the middle grid line) is round too.
   const AXIS_TOPS_MS = [10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 10e3, 20e3, 30e3, 60e3, 120e3,
@@ -78,9 +68,10 @@
   }
 
   function create(deps) {
-    const { api, el, ICONS, STATUS, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
-            runAction, setText, setAttr } = deps;
+    const { api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
+            runAction, setText, setAttr, setPauseButton } = deps;
     const $ = (id) => document.getElementById(id);
+    const svgTitle = (text) => svgEl("title", null, text);
     const ui = {
       missing: $("mp-missing"), missingSlug: $("mp-missing-slug"), body: $("mp-body"),
       title: $("mp-title"), slug: $("mp-slug"), badges: $("mp-badges"), toggle: $("mp-toggle"),
@@ -119,10 +110,7 @@
     function renderMonitor(now) {
       const m = page.monitor;
       const status = displayStatus(m);
-      const badge = el("span", { class: `badge badge-${status}`, title: STATUS[status].title },
-                       el("span", { class: "badge-icon" }, ICONS[status]()),
-                       el("span", { class: "badge-text", text: STATUS[status].label }));
-      const badges = [badge, ...extraBadges(m, now)];
+      const badges = [statusBadge(status), ...extraBadges(m, now)];
       const key = badgesKey(badges);
       if (page.badgesKey !== key) {
         page.badgesKey = key;
@@ -130,20 +118,15 @@
       }
       ui.badges.dataset.status = status;
       const paused = status === "paused";
-      setText(ui.toggle, paused ? "Unpause" : "Pause");
-      ui.toggle.dataset.action = paused ? "unpause" : "pause";
-      setAttr(ui.toggle, "aria-label", `${paused ? "Unpause" : "Pause"} ${m.slug}`);
+      setPauseButton(ui.toggle, m.slug, paused);
       setAttr(ui.remove, "aria-label", `Delete ${m.slug}`);
 
       setText(ui.words, W.expectation(m));
-      const scheduled = typeof m.schedule === "string" && m.schedule !== "";
+      const scheduled = W.scheduled(m);
       setText(ui.settingLabel, scheduled ? "Schedule" : "Interval");
-      if (scheduled) {
-        fact(ui.setting, m.schedule, `cron, ${m.tz || "UTC"}`, "mono");
-      } else {
-        fact(ui.setting, Number.isFinite(m.interval_secs) ? W.interval(m.interval_secs) : "—",
-             Number.isFinite(m.interval_secs) ? `${m.interval_secs} s` : "", "mono");
-      }
+      let settingNote = Number.isFinite(m.interval_secs) ? `${m.interval_secs} s` : "";
+      if (scheduled) settingNote = `cron, ${m.tz || "UTC"}`;
+      fact(ui.setting, W.setting(m), settingNote, "mono");
       const grace = Number.isFinite(m.grace_secs) && m.grace_secs > 0 ? `${span(m.grace_secs)} grace` : "no grace";
       fact(ui.maxRuntime, Number.isFinite(m.max_runtime_secs) ? span(m.max_runtime_secs) : "no limit",
            Number.isFinite(m.max_runtime_secs) ? "a run still going by then alerts" : "", "");
@@ -189,9 +172,8 @@
       const at = seconds(p.at);
       const time = el("time", { class: "when" });
       if (typeof p.at === "string") time.setAttribute("datetime", p.at);
-      const kindBadge = el("span", { class: `badge kind kind-${kind}`, title: KINDS[kind].title },
-                           el("span", { class: "badge-icon" }, ICONS[KINDS[kind].icon]()),
-                           el("span", { text: typeof p.kind === "string" ? p.kind : "?" }));
+      const kindBadge = badge(`kind-${kind}`, KINDS[kind].icon, typeof p.kind === "string" ? p.kind : "?",
+                              KINDS[kind].title);
       const exit = Number.isFinite(p.exit_code) ? String(p.exit_code) : "—";
       const duration = Number.isFinite(p.duration_ms) ? runDuration(p.duration_ms) : "—";
       const source = el("div", { class: "source" },
@@ -211,8 +193,7 @@
         el("td", { class: `cell-duration num${duration === "—" ? " none" : ""}`, dataset: { label: "Duration" },
                    text: duration }),
         el("td", { class: "cell-source", dataset: { label: "Source" } }, source));
-      const rec = { n: p.n, tr, time, at, detail: null, button: null, pre: null, note: null,
-                    expanded: false, loaded: false, loading: false };
+      const rec = { n: p.n, tr, time, at, detail: null, button: null, pre: null, note: null };
       const bodyCell = el("td", { class: "cell-body", dataset: { label: "Body" } });
       const size = Number.isFinite(p.body_bytes) ? p.body_bytes : 0;
       if (size > 0) {
@@ -236,17 +217,18 @@
     }
 
     function toggleBody(rec) {
-      rec.expanded = !rec.expanded;
-      rec.button.setAttribute("aria-expanded", String(rec.expanded));
-      setAttr(rec.button, "aria-label",
-        `${rec.expanded ? "Hide" : "Show"} the body of ping ${rec.n}`);
-      rec.detail.hidden = !rec.expanded;
-      if (rec.expanded && !rec.loaded && !rec.loading) loadBody(rec);
+      const open = rec.detail.hidden;
+      rec.detail.hidden = !open;
+      rec.button.setAttribute("aria-expanded", String(open));
+      setAttr(rec.button, "aria-label", `${open ? "Hide" : "Show"} the body of ping ${rec.n}`);
+      // A body is fetched on the first opening, and again only after an error (data-state).
+      const state = rec.detail.dataset.state;
+      if (open && (state === undefined || state === "error")) loadBody(rec);
     }
 
+    // Sets the detail's data-state: loading, then text, binary, pruned or error.
     async function loadBody(rec) {
       const slug = page.slug;
-      rec.loading = true;
       rec.detail.dataset.state = "loading";
       setText(rec.note, "Loading…");
       rec.note.className = "body-note";
@@ -268,12 +250,10 @@
           note = `${bytes(data.length)}, not valid UTF-8: the bytes that are not text show as �.`;
         }
         if (data.length === 0) note = "The body is empty.";
-        rec.loaded = true;
       } catch (err) {
         if (err.status === 404) {
           state = "pruned";
           note = "This body is no longer stored: only the newest bodies are kept.";
-          rec.loaded = true;
         } else if (err.kind === "unauthorized") {
           note = "The key was not accepted.";
         } else if (err.kind === "network") {
@@ -281,8 +261,6 @@
         } else {
           note = `Could not load the body: ${err.message}. Close and open the row to try again.`;
         }
-      } finally {
-        rec.loading = false;
       }
       if (!page || page.slug !== slug) return;
       rec.detail.dataset.state = state;

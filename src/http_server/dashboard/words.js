@@ -32,17 +32,24 @@
     return diff < 5 ? "just now" : `${span(diff)} ago`;
   }
 
-  // An interval as the API accepts it: 300 -> "5m", 5400 -> "1h 30m".
-  function interval(seconds) {
+  // Whole seconds as counts of units, largest first, leaving out zeros:
+  // inUnits(5400, [["h", 3600], ["m", 60]]) -> [[1, "h"], [30, "m"]].
+  function inUnits(seconds, units) {
     let s = Math.max(0, Math.floor(seconds));
     const parts = [];
-    for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]) {
+    for (const [unit, size] of units) {
       if (s >= size) {
-        parts.push(`${Math.floor(s / size)}${unit}`);
+        parts.push([Math.floor(s / size), unit]);
         s %= size;
       }
     }
-    return parts.length ? parts.join(" ") : "0s";
+    return parts;
+  }
+
+  // An interval as the API accepts it: 300 -> "5m", 5400 -> "1h 30m".
+  function interval(seconds) {
+    const parts = inUnits(seconds, [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]);
+    return parts.length ? parts.map(([n, unit]) => `${n}${unit}`).join(" ") : "0s";
   }
 
   // A run's duration in milliseconds: "850 ms", "2.4 s", "42 s", "3 min 12 s", "1 h 5 min".
@@ -60,15 +67,8 @@
 
   // "every 5 minutes", "every hour", "every 1 hour 30 minutes", "every 2 weeks".
   function every(seconds) {
-    let s = Math.max(0, Math.floor(seconds));
-    const parts = [];
-    for (const [word, size] of [["week", 604800], ["day", 86400], ["hour", 3600],
-                                ["minute", 60], ["second", 1]]) {
-      if (s >= size) {
-        parts.push([Math.floor(s / size), word]);
-        s %= size;
-      }
-    }
+    const parts = inUnits(seconds, [["week", 604800], ["day", 86400], ["hour", 3600],
+                                    ["minute", 60], ["second", 1]]);
     if (parts.length === 0) return "every 0 seconds";
     if (parts.length === 1 && parts[0][0] === 1) return `every ${parts[0][1]}`;
     return `every ${parts.map(([n, word]) => plural(n, word)).join(" ")}`;
@@ -233,11 +233,20 @@
     return `${time.text} ${days}`;
   }
 
+  // Whether a monitor runs on a cron schedule rather than an interval.
+  const scheduled = (m) => typeof m.schedule === "string" && m.schedule !== "";
+
+  // A monitor's schedule or interval as the API takes it: "0 3 * * *", "1h 30m", or "—".
+  function setting(m) {
+    if (scheduled(m)) return m.schedule;
+    return Number.isFinite(m.interval_secs) ? interval(m.interval_secs) : "—";
+  }
+
   // A monitor's settings in one line: "every 5 minutes", "every hour, 10 min grace",
   // "at 03:00 every day, Europe/Riga, 15 min grace", "cron 0 0 1-7 * 1, UTC".
   function expectation(m) {
     const parts = [];
-    if (typeof m.schedule === "string" && m.schedule) {
+    if (scheduled(m)) {
       parts.push(cronWords(m.schedule) ?? `cron ${m.schedule}`);
       parts.push(typeof m.tz === "string" && m.tz ? m.tz : "UTC");
     } else if (Number.isFinite(m.interval_secs)) {
@@ -248,6 +257,6 @@
   }
 
   globalThis.HeartbeatWords = {
-    pad, utc, span, ago, interval, runDuration, every, cronWords, expectation,
+    pad, utc, span, ago, interval, runDuration, every, cronWords, scheduled, setting, expectation,
   };
 })();
