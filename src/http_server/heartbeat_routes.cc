@@ -72,13 +72,16 @@ asio::awaitable<Response> HeartbeatRoutes::Receive(RouteCall& call, SignalKind k
   }
   std::string_view body = call.req.body();
   if (kind == SignalKind::kFail && !body.empty()) signal.signal.body_tail = BodyTail(body);
-  if (body_limit_ > 0 && !body.empty()) {
-    signal.body.assign(body.substr(0, static_cast<std::size_t>(body_limit_)));
-  }
-  signal.source.method = std::string(call.req.method_string());
-  signal.source.remote_addr = call.context.client_address;
-  if (auto ua = call.req.find(bhttp::field::user_agent); ua != call.req.end()) {
-    signal.source.user_agent = std::string(ua->value().substr(0, kUserAgentKept));
+  // What only the history keeps: not copied when it is off (PINGS_KEPT=0).
+  if (store_.PingsKept() > 0) {
+    if (body_limit_ > 0 && !body.empty()) {
+      signal.body.assign(body.substr(0, static_cast<std::size_t>(body_limit_)));
+    }
+    signal.source.method = std::string(call.req.method_string());
+    signal.source.remote_addr = call.context.client_address;
+    if (auto ua = call.req.find(bhttp::field::user_agent); ua != call.req.end()) {
+      signal.source.user_agent = std::string(ua->value().substr(0, kUserAgentKept));
+    }
   }
   return StoreSignal(call.version(), std::move(call.slug), std::move(signal), call.now);
 }
