@@ -124,19 +124,21 @@ int RunServe(const Config& config) {
                      [dynamo] { return static_cast<double>(dynamo->MaxOnConnections()); });
   }
   CurlHttpClient http_client;
-  std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);
   CheckerOptions checker_options = CheckerOptionsFrom(config);
   checker_options.metrics = &metrics;
   Checker checker(*store, clock, checker_options);
+  // The notifier and the deliverer (its sending threads, its lease renewer) serve only the
+  // in-process checker: `--no-checker` starts none of them.
+  std::unique_ptr<Notifier> notifier;
   std::unique_ptr<Deliverer> deliverer;
-  if (notifier) {
-    DelivererOptions deliverer_options;
-    deliverer_options.metrics = &metrics;
-    deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, deliverer_options);
-  }
   std::unique_ptr<CheckerService> service;
   if (!config.no_checker) {
-    if (!notifier) {
+    notifier = MakeNotifier(config, http_client);
+    if (notifier) {
+      DelivererOptions deliverer_options;
+      deliverer_options.metrics = &metrics;
+      deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, deliverer_options);
+    } else {
       spdlog::warn(
           "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID): alerts are "
           "decided and kept pending, but NOT delivered until it is");
