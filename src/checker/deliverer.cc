@@ -66,19 +66,15 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
     const bool lost = !recorded.ok() && recorded.error().code == ErrorCode::kConflict;
     {
       std::lock_guard lock(mu_);
-      auto u = sent_unrecorded_.find(KeyOf(p));
-      if (recorded.ok() && u != sent_unrecorded_.end()) sent_unrecorded_.erase(u);
-      // A lost one stays remembered as sent, so that this process never sends it again.
-      if (lost && u != sent_unrecorded_.end()) u->second.lost = true;
-      // Recorded, or its lease lost: nothing left to renew.
-      auto held = held_.find(KeyOf(p));
-      if (held != held_.end()) {
-        if (recorded.ok() || lost) {
-          held_.erase(held);
-        } else {
-          held->second.recording = false;
+      if (auto u = sent_unrecorded_.find(KeyOf(p)); u != sent_unrecorded_.end()) {
+        if (recorded.ok()) {
+          sent_unrecorded_.erase(u);
+        } else if (lost) {
+          // Stays remembered as sent, so that this process never sends it again.
+          u->second.lost = true;
         }
       }
+      EndHoldUnlessUnrecorded(KeyOf(p));
     }
     if (lost) {
       spdlog::warn(
@@ -135,15 +131,7 @@ void Deliverer::RunSend(const PendingAlert& p) {
     idle_cv_.notify_all();
     // Its outcome is recorded (or given up): its lease is no longer renewed, unless it was
     // sent and its record failed, to be retried by the next Dispatch.
-    auto held = held_.find(KeyOf(p));
-    if (held != held_.end()) {
-      auto u = sent_unrecorded_.find(KeyOf(p));
-      if (u != sent_unrecorded_.end() && !u->second.lost) {
-        held->second.recording = false;
-      } else {
-        held_.erase(held);
-      }
-    }
+    EndHoldUnlessUnrecorded(KeyOf(p));
   }
   if (on_done_) on_done_();
   // Notified under the lock: once WaitIdle can return, this thread touches nothing more.
@@ -224,6 +212,17 @@ Status Deliverer::RecordSent(const PendingAlert& p) {
   // One try: when it fails, the alert is kept as sent but unrecorded, and the next
   // Dispatch records it (no sleeping retry on a sending thread).
   return Await<void>([&](Callback<void> cb) { store_.FinishAlert(p, owner_, std::move(cb)); });
+}
+
+void Deliverer::EndHoldUnlessUnrecorded(const AlertKey& key) {
+  auto held = held_.find(key);
+  if (held == held_.end()) return;
+  auto u = sent_unrecorded_.find(key);
+  if (u != sent_unrecorded_.end() && !u->second.lost) {
+    held->second.recording = false;
+  } else {
+    held_.erase(held);
+  }
 }
 
 void Deliverer::SetRecording(const PendingAlert& p, bool recording) {

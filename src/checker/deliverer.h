@@ -138,6 +138,10 @@ class Deliverer {
 
   using AlertKey = std::pair<std::string, std::int64_t>;  // (slug, id)
   static AlertKey KeyOf(const PendingAlert& p) { return {p.alert.slug, p.id}; }
+  // Once an outcome's record is over: the alert stays held (its lease renewed, its
+  // recording flag down) only while it is sent, unrecorded and not lost; otherwise its
+  // hold ends. The one rule for RunSend and Dispatch's retried records. Under mu_.
+  void EndHoldUnlessUnrecorded(const AlertKey& key);
 
   // An alert whose lease this Deliverer holds and renews.
   struct Held {
