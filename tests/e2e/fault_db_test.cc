@@ -195,5 +195,36 @@ TEST_F(FaultDb, ARequestWaitingOnALockedDatabaseAnswers503WithinStoreTimeout) {
   EXPECT_TRUE(WaitForStatus(200, "POST", "/heartbeat/after", key));
 }
 
+// SPEC §8: /healthz turns 503 within a few seconds of a stalled store. A lock held past
+// SQLite's busy timeout (5 s) fails the writes waiting on it, which turns the store
+// unhealthy, and serve says why; released, the store heals by itself.
+TEST_F(FaultDb, ALockHeldPastTheBusyTimeoutTurnsHealthz503UntilItIsReleased) {
+  const std::string db = dir_.file("hb.db");
+  const std::string key = AddKey(db);
+  auto env = Env(db);
+  env["STORE_TIMEOUT"] = "1s";
+  Served served = StartServe(env, dir_.path());
+  port_ = served.port;
+  ASSERT_NE(port_, 0) << served.process->Stderr();
+  ASSERT_EQ(Status("GET", "/healthz"), 200u);
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(other);
+  EXPECT_EQ(Status("POST", "/heartbeat/while-locked", key), 503u);
+  EXPECT_TRUE(WaitForStatus(503, "GET", "/healthz")) << served.process->Stderr();
+  EXPECT_TRUE(served.process->WaitForStderr("the store is failing", kNoticeBound));
+  EXPECT_TRUE(LineWith(served.process->Stderr(), "the store is failing", "database is locked"))
+      << served.process->Stderr();
+
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(WaitForStatus(200, "GET", "/healthz")) << served.process->Stderr();
+  EXPECT_TRUE(served.process->WaitForStderr("the store answers again", kNoticeBound))
+      << served.process->Stderr();
+  EXPECT_EQ(Status("POST", "/heartbeat/after", key), 200u);
+}
+
 }  // namespace
 }  // namespace heartbeat::testing
