@@ -61,7 +61,7 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
     }
   }
   for (const PendingAlert& p : unrecorded) {
-    SetRecording(p, true);
+    MarkRecording(p);
     const Status recorded = RecordSent(p);
     const bool lost = !recorded.ok() && recorded.error().code == ErrorCode::kConflict;
     {
@@ -225,10 +225,10 @@ void Deliverer::EndHoldUnlessUnrecorded(const AlertKey& key) {
   }
 }
 
-void Deliverer::SetRecording(const PendingAlert& p, bool recording) {
+void Deliverer::MarkRecording(const PendingAlert& p) {
   std::lock_guard lock(mu_);
   auto held = held_.find(KeyOf(p));
-  if (held != held_.end()) held->second.recording = recording;
+  if (held != held_.end()) held->second.recording = true;
 }
 
 void Deliverer::RenewLoop() {
@@ -304,7 +304,7 @@ void Deliverer::SendOne(const PendingAlert& p) {
     outcome = notifier_.Send(p.alert);
   }
   const std::string text = AlertPlainText(p.alert, clock_.Now());
-  SetRecording(p, true);
+  MarkRecording(p);
   Status recorded;
   switch (outcome.kind) {
     case SendOutcome::Kind::kSent:

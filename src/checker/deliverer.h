@@ -127,9 +127,9 @@ class Deliverer {
   void SendOne(const PendingAlert& p);
   // Records a delivered alert once; a failure is left for the next Dispatch to retry.
   Status RecordSent(const PendingAlert& p);
-  // Marks a held alert as being recorded (or no longer); a renewal refused meanwhile is
-  // then the record's doing, not a lost lease.
-  void SetRecording(const PendingAlert& p, bool recording);
+  // Marks a held alert as being recorded (EndHoldUnlessUnrecorded clears the mark); a
+  // renewal refused meanwhile is then the record's doing, not a lost lease.
+  void MarkRecording(const PendingAlert& p);
 
   // The renewing thread: every lease_ms / 3 while alerts are held, renews their leases.
   void RenewLoop();
