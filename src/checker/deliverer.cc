@@ -271,6 +271,11 @@ void Deliverer::Renewed(const PendingAlert& p, const Status& status) {
         // retried, rejected), or it will say itself that the lease was lost.
         if (!held->second.recording) {
           held_.erase(held);
+          // Sent and not yet recorded: its record would be refused as well, so Dispatch does
+          // not try it again (only a new claim of this process records it).
+          if (auto u = sent_unrecorded_.find(KeyOf(p)); u != sent_unrecorded_.end()) {
+            u->second.lost = true;
+          }
           report = Report::kLost;
         }
       } else if (!status.ok()) {

@@ -26,7 +26,8 @@
 // one that fails otherwise (the store unavailable) is tried again at the next tick. The
 // renewals are asynchronous: a slow store never delays the next tick's other renewals.
 // An alert this Deliverer sent is never sent by it again, even when its lease was lost
-// before the removal was recorded: it is remembered, and recorded if claimed again.
+// before the removal was recorded: it is remembered, and recorded if claimed again (not
+// before: once a renewal or a record was refused, the store would refuse the record too).
 
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
