@@ -12,9 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
+#include <future>
 #include <thread>
 
 #include "app/commands.h"
@@ -124,19 +123,21 @@ int RunServe(const Config& config) {
                      [dynamo] { return static_cast<double>(dynamo->MaxOnConnections()); });
   }
   CurlHttpClient http_client;
-  std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);
   CheckerOptions checker_options = CheckerOptionsFrom(config);
   checker_options.metrics = &metrics;
   Checker checker(*store, clock, checker_options);
+  // The notifier and the deliverer (its sending threads, its lease renewer) serve only the
+  // in-process checker: `--no-checker` starts none of them.
+  std::unique_ptr<Notifier> notifier;
   std::unique_ptr<Deliverer> deliverer;
-  if (notifier) {
-    DelivererOptions deliverer_options;
-    deliverer_options.metrics = &metrics;
-    deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, deliverer_options);
-  }
   std::unique_ptr<CheckerService> service;
   if (!config.no_checker) {
-    if (!notifier) {
+    notifier = MakeNotifier(config, http_client);
+    if (notifier) {
+      DelivererOptions deliverer_options;
+      deliverer_options.metrics = &metrics;
+      deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, deliverer_options);
+    } else {
       spdlog::warn(
           "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID): alerts are "
           "decided and kept pending, but NOT delivered until it is");
@@ -263,12 +264,9 @@ int RunServe(const Config& config) {
   // A store that stalls would hold each phase below for up to STORE_TIMEOUT (requests in
   // flight, the checker's pass, the key uses, Close): past a short grace its waiting
   // operations are cut, so that the process stops within a container runtime's grace.
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool stopped = false;
-  std::thread interrupter([&] {
-    std::unique_lock lock(stop_mu);
-    if (!stop_cv.wait_for(lock, kStoreStopGrace, [&] { return stopped; })) {
+  std::promise<void> store_closed;
+  std::thread interrupter([&, closed = store_closed.get_future()] {
+    if (closed.wait_for(kStoreStopGrace) == std::future_status::timeout) {
       spdlog::warn("the store has not finished within {} s of the stop: cutting what waits on it",
                    std::chrono::duration_cast<std::chrono::seconds>(kStoreStopGrace).count());
       store->Interrupt();
@@ -284,11 +282,7 @@ int RunServe(const Config& config) {
   if (deliverer) deliverer->Stop();
   (void)Await<void>([&](Callback<void> cb) { keys.FlushUses(std::move(cb)); });
   store->Close();
-  {
-    std::lock_guard lock(stop_mu);
-    stopped = true;
-  }
-  stop_cv.notify_all();
+  store_closed.set_value();
   interrupter.join();
   // A housekeeping step whose store operation was still in flight at the signal has had
   // its answer since (Close completes what it accepted), left in this thread's completion

@@ -61,24 +61,20 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
     }
   }
   for (const PendingAlert& p : unrecorded) {
-    SetRecording(p, true);
+    MarkRecording(p);
     const Status recorded = RecordSent(p);
     const bool lost = !recorded.ok() && recorded.error().code == ErrorCode::kConflict;
     {
       std::lock_guard lock(mu_);
-      auto u = sent_unrecorded_.find(KeyOf(p));
-      if (recorded.ok() && u != sent_unrecorded_.end()) sent_unrecorded_.erase(u);
-      // A lost one stays remembered as sent, so that this process never sends it again.
-      if (lost && u != sent_unrecorded_.end()) u->second.lost = true;
-      // Recorded, or its lease lost: nothing left to renew.
-      auto held = held_.find(KeyOf(p));
-      if (held != held_.end()) {
-        if (recorded.ok() || lost) {
-          held_.erase(held);
-        } else {
-          held->second.recording = false;
+      if (auto u = sent_unrecorded_.find(KeyOf(p)); u != sent_unrecorded_.end()) {
+        if (recorded.ok()) {
+          sent_unrecorded_.erase(u);
+        } else if (lost) {
+          // Stays remembered as sent, so that this process never sends it again.
+          u->second.lost = true;
         }
       }
+      EndHoldUnlessUnrecorded(KeyOf(p));
     }
     if (lost) {
       spdlog::warn(
@@ -135,15 +131,7 @@ void Deliverer::RunSend(const PendingAlert& p) {
     idle_cv_.notify_all();
     // Its outcome is recorded (or given up): its lease is no longer renewed, unless it was
     // sent and its record failed, to be retried by the next Dispatch.
-    auto held = held_.find(KeyOf(p));
-    if (held != held_.end()) {
-      auto u = sent_unrecorded_.find(KeyOf(p));
-      if (u != sent_unrecorded_.end() && !u->second.lost) {
-        held->second.recording = false;
-      } else {
-        held_.erase(held);
-      }
-    }
+    EndHoldUnlessUnrecorded(KeyOf(p));
   }
   if (on_done_) on_done_();
   // Notified under the lock: once WaitIdle can return, this thread touches nothing more.
@@ -226,10 +214,21 @@ Status Deliverer::RecordSent(const PendingAlert& p) {
   return Await<void>([&](Callback<void> cb) { store_.FinishAlert(p, owner_, std::move(cb)); });
 }
 
-void Deliverer::SetRecording(const PendingAlert& p, bool recording) {
+void Deliverer::EndHoldUnlessUnrecorded(const AlertKey& key) {
+  auto held = held_.find(key);
+  if (held == held_.end()) return;
+  auto u = sent_unrecorded_.find(key);
+  if (u != sent_unrecorded_.end() && !u->second.lost) {
+    held->second.recording = false;
+  } else {
+    held_.erase(held);
+  }
+}
+
+void Deliverer::MarkRecording(const PendingAlert& p) {
   std::lock_guard lock(mu_);
   auto held = held_.find(KeyOf(p));
-  if (held != held_.end()) held->second.recording = recording;
+  if (held != held_.end()) held->second.recording = true;
 }
 
 void Deliverer::RenewLoop() {
@@ -272,6 +271,11 @@ void Deliverer::Renewed(const PendingAlert& p, const Status& status) {
         // retried, rejected), or it will say itself that the lease was lost.
         if (!held->second.recording) {
           held_.erase(held);
+          // Sent and not yet recorded: its record would be refused as well, so Dispatch does
+          // not try it again (only a new claim of this process records it).
+          if (auto u = sent_unrecorded_.find(KeyOf(p)); u != sent_unrecorded_.end()) {
+            u->second.lost = true;
+          }
           report = Report::kLost;
         }
       } else if (!status.ok()) {
@@ -305,7 +309,7 @@ void Deliverer::SendOne(const PendingAlert& p) {
     outcome = notifier_.Send(p.alert);
   }
   const std::string text = AlertPlainText(p.alert, clock_.Now());
-  SetRecording(p, true);
+  MarkRecording(p);
   Status recorded;
   switch (outcome.kind) {
     case SendOutcome::Kind::kSent:

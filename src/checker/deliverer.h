@@ -26,7 +26,8 @@
 // one that fails otherwise (the store unavailable) is tried again at the next tick. The
 // renewals are asynchronous: a slow store never delays the next tick's other renewals.
 // An alert this Deliverer sent is never sent by it again, even when its lease was lost
-// before the removal was recorded: it is remembered, and recorded if claimed again.
+// before the removal was recorded: it is remembered, and recorded if claimed again (not
+// before: once a renewal or a record was refused, the store would refuse the record too).
 
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
@@ -127,9 +128,9 @@ class Deliverer {
   void SendOne(const PendingAlert& p);
   // Records a delivered alert once; a failure is left for the next Dispatch to retry.
   Status RecordSent(const PendingAlert& p);
-  // Marks a held alert as being recorded (or no longer); a renewal refused meanwhile is
-  // then the record's doing, not a lost lease.
-  void SetRecording(const PendingAlert& p, bool recording);
+  // Marks a held alert as being recorded (EndHoldUnlessUnrecorded clears the mark); a
+  // renewal refused meanwhile is then the record's doing, not a lost lease.
+  void MarkRecording(const PendingAlert& p);
 
   // The renewing thread: every lease_ms / 3 while alerts are held, renews their leases.
   void RenewLoop();
@@ -138,6 +139,10 @@ class Deliverer {
 
   using AlertKey = std::pair<std::string, std::int64_t>;  // (slug, id)
   static AlertKey KeyOf(const PendingAlert& p) { return {p.alert.slug, p.id}; }
+  // Once an outcome's record is over: the alert stays held (its lease renewed, its
+  // recording flag down) only while it is sent, unrecorded and not lost; otherwise its
+  // hold ends. The one rule for RunSend and Dispatch's retried records. Under mu_.
+  void EndHoldUnlessUnrecorded(const AlertKey& key);
 
   // An alert whose lease this Deliverer holds and renews.
   struct Held {

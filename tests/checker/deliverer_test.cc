@@ -198,6 +198,7 @@ class ObservedStore final : public ForwardingStore {
   }
 
   std::atomic<int> fail_finish{0};      // this many FinishAlert calls fail (kUnavailable)
+  std::atomic<int> finish_calls{0};     // FinishAlert calls, failed or not
   std::atomic<bool> fail_renew{false};  // RenewAlert fails (kUnavailable) while set
 
   void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
@@ -211,19 +212,18 @@ class ObservedStore final : public ForwardingStore {
       done(Unavailable("the store is stalled (injected by the test)"));
       return;
     }
+    // Counted once the Deliverer has taken the answer: a test that saw a renewal refused
+    // sees what the Deliverer made of it.
     inner_.RenewAlert(alert, std::move(owner), lease_until,
                       [this, lease_until, done = std::move(done)](Status s) {
-                        {
-                          std::lock_guard lock(mu_);
-                          if (s.ok()) {
-                            renewed_until_ = std::max(renewed_until_, lease_until);
-                          } else if (s.error().code == ErrorCode::kConflict) {
-                            ++renewals_refused_;
-                          }
-                          ++renewals_;
-                          renew_cv_.notify_all();
-                        }
+                        const bool ok = s.ok();
+                        const bool refused = !ok && s.error().code == ErrorCode::kConflict;
                         done(std::move(s));
+                        std::lock_guard lock(mu_);
+                        if (ok) renewed_until_ = std::max(renewed_until_, lease_until);
+                        if (refused) ++renewals_refused_;
+                        ++renewals_;
+                        renew_cv_.notify_all();
                       });
   }
   // Waits until a renewal the store accepted set a lease to end at `until` or later.
@@ -261,6 +261,7 @@ class ObservedStore final : public ForwardingStore {
     inner_.DueMonitors(now, limit, std::move(done));
   }
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override {
+    ++finish_calls;
     if (fail_finish.fetch_sub(1) > 0) {
       done(Unavailable("database is locked (injected by the test)"));
       return;
@@ -701,6 +702,50 @@ TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped
   EXPECT_NE(lines.find("renewing the lease of alert"), std::string::npos) << lines;
   EXPECT_NE(lines.find("was lost to another sender: it may be sent twice"), std::string::npos)
       << lines;
+}
+
+// Telegram took the message, its record failed, and the sender's renewals failed too,
+// until another sender claimed the alert and sent it again ("Never twice", window 3). The
+// first sender's next renewal is refused: that says once that the alert may have gone out
+// twice, and the first sender does not try a record the store could only refuse.
+TEST_P(DelivererTest, ASentAlertWhoseRenewalWasRefusedIsNotRecordedAgain) {
+  std::ostringstream log;
+  auto previous_logger = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  ObservedStore observed(*store_);
+  {
+    Deliverer a(observed, notifier_, clock_, ShortLease());
+    QueueFailed("job", kT0);
+    observed.fail_finish = 1'000'000;
+    observed.fail_renew = true;
+    DeliveryStats s = DeliverAt(a, kT0);
+    EXPECT_EQ(s.sent, 1u);
+    EXPECT_EQ(s.errors, 1u);
+    EXPECT_TRUE(observed.WaitForFailedRenewals(1, milliseconds(3000)));
+    clock_.Advance(milliseconds(kShortLeaseMs));
+    ScriptedNotifier telegram_b;
+    Deliverer b(*store_, telegram_b, clock_, ShortLease());
+    Result<DeliveryStats> other = b.DeliverReady();
+    EXPECT_TRUE(other.ok() && other->sent == 1u);
+
+    // The store answers the first sender again.
+    observed.fail_finish = 0;
+    observed.fail_renew = false;
+    EXPECT_TRUE(observed.WaitForRefusedRenewals(1, milliseconds(3000)));
+    const int finishes = observed.finish_calls.load();
+    EXPECT_TRUE(a.DeliverReady().ok());
+    EXPECT_EQ(observed.finish_calls.load(), finishes) << "a record bound to be refused was tried";
+    EXPECT_EQ(notifier_.Calls().size(), 1u);
+  }
+  spdlog::set_default_logger(previous_logger);
+  const std::string lines = log.str();
+  std::size_t warnings = 0;
+  for (std::size_t at = lines.find("it may be sent twice"); at != std::string::npos;
+       at = lines.find("it may be sent twice", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 1u) << lines;
 }
 
 // A process never sends an alert twice itself, even when it lost the lease meanwhile:

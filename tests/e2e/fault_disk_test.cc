@@ -13,8 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 #include <vector>
 
 #include "support/http_client.h"
@@ -67,22 +65,12 @@ class FaultDisk : public ::testing::Test {
     EXPECT_NE(port_, 0) << served.process->Stderr();
     return std::move(served.process);
   }
-  // One request on a connection of its own; status 0 when the server did not answer.
   HttpResponse Ask(const std::string& method, const std::string& target, const std::string& key) {
-    try {
-      HttpClient client(port_);
-      return key.empty() ? client.Request(method, target) : client.Authed(method, target, key);
-    } catch (const std::exception&) {
-      return HttpResponse{};
-    }
+    return AskOnce(port_, method, target, key);
   }
   bool WaitForStatus(unsigned want, const std::string& method, const std::string& target,
                      const std::string& key) {
-    for (auto deadline = Steady::now() + kBound; Steady::now() < deadline;) {
-      if (Ask(method, target, key).status == want) return true;
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return false;
+    return testing::WaitForStatus(port_, want, method, target, key, kBound);
   }
   // Fills the file system of `dir` up to its last block.
   static void Fill(const std::string& path) {

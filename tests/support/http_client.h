@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace heartbeat::testing {
 
@@ -131,5 +132,29 @@ class HttpClient {
   std::optional<boost::asio::ip::tcp::socket> socket_;
   boost::beast::flat_buffer buffer_;
 };
+
+// One request on a connection of its own, with `key` as its bearer token unless empty;
+// status 0 when the server did not answer (not listening, or the connection cut).
+inline HttpResponse AskOnce(unsigned short port, const std::string& method,
+                            const std::string& target, const std::string& key = "") {
+  try {
+    HttpClient client(port);
+    return key.empty() ? client.Request(method, target) : client.Authed(method, target, key);
+  } catch (const std::exception&) {
+    return HttpResponse{};
+  }
+}
+
+// Asks (AskOnce) every 50 ms until the status is `want`; whether it was within `bound`.
+inline bool WaitForStatus(unsigned short port, unsigned want, const std::string& method,
+                          const std::string& target, const std::string& key,
+                          std::chrono::milliseconds bound) {
+  for (auto deadline = std::chrono::steady_clock::now() + bound;
+       std::chrono::steady_clock::now() < deadline;) {
+    if (AskOnce(port, method, target, key).status == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 }  // namespace heartbeat::testing
