@@ -68,6 +68,10 @@ base="http://127.0.0.1:$port"
 : >"$work/rows"
 wrk_run ping_c256 256 "$base/" bench/ping.lua
 wrk_run ping_c64 64 "$base/" bench/ping.lua
+# Pings that carry 1 KiB of output, as `heartbeat run` sends them: kept in the history.
+export HEARTBEAT_BODY_BYTES=1024
+wrk_run ping_1k_body_c256 256 "$base/" bench/ping.lua
+unset HEARTBEAT_BODY_BYTES
 wrk_run healthz_c256 256 "$base/healthz"
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server_pid/status)
 monitors=$(sqlite3 "$work/heartbeat.db" "select count(*) from monitors")

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   SqliteStore& s = **store;
+  // PINGS_KEPT, as serve reads it: 0 measures the writer without the history.
+  if (const char* kept = std::getenv("PINGS_KEPT")) s.KeepPings(std::atoll(kept));
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> done{0};
   std::atomic<std::uint64_t> failed{0};
