@@ -1161,6 +1161,47 @@ TEST_P(StoreContractTest, FlipsAreWrittenWithTheFirstAlertAndTheRecovery) {
   EXPECT_FALSE(none->has_value());
 }
 
+// The outbox keeps what SPEC §12's alert texts say: a failure's exit code and quoted tail,
+// a timed-out run's start and limit.
+TEST_P(StoreContractTest, TheOutboxKeepsTheExitCodeTheTailAndTheRunOfAnAlert) {
+  auto receive = [&](const std::string& slug, Signal signal, UnixMillis now) {
+    ASSERT_TRUE(Await<Monitor>([&](Callback<Monitor> cb) {
+                  store().Receive(slug, Store::SignalCall{.signal = std::move(signal)}, now,
+                                  std::move(cb));
+                }).ok());
+  };
+  receive("failing", {.kind = SignalKind::kFail, .exit_code = 3, .body_tail = "disk `full`\n\\x"},
+          kT0);
+  receive(
+      "slow",
+      {.kind = SignalKind::kStart, .settings = {.interval_secs = 86'400, .max_runtime_secs = 60}},
+      kT0);
+  const UnixMillis later = kT0 + 61 * kSecond;
+  for (const std::string slug : {"failing", "slow"}) {
+    std::optional<Monitor> m = Get(slug, later);
+    ASSERT_TRUE(m.has_value());
+    CheckStep step = Check(*m, later, kHour);
+    ASSERT_TRUE(step.decision.has_value()) << slug;
+    ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                  store().ApplyCheck(*m, step, later, std::move(cb));
+                }).ok());
+  }
+  std::vector<PendingAlert> claimed = Claim(later, "owner");
+  ASSERT_EQ(claimed.size(), 2u);
+  std::sort(claimed.begin(), claimed.end(), [](const PendingAlert& a, const PendingAlert& b) {
+    return a.alert.slug < b.alert.slug;
+  });
+  const Alert& failed = claimed[0].alert;
+  EXPECT_EQ(failed.kind, AlertKind::kFailed);
+  EXPECT_EQ(failed.exit_code, 3);
+  EXPECT_EQ(failed.body_tail, "disk `full`\n\\x");
+  const Alert& slow = claimed[1].alert;
+  EXPECT_EQ(slow.kind, AlertKind::kTimedOut);
+  EXPECT_EQ(slow.run_started_at, kT0);
+  EXPECT_EQ(slow.max_runtime_secs, 60);
+  EXPECT_EQ(slow.down_since, kT0 + 60 * kSecond);
+}
+
 TEST_P(StoreContractTest, HealthyOnAWorkingStore) {
   EXPECT_TRUE(store().Healthy());
   MustPing("backup", std::nullopt, kT0);
