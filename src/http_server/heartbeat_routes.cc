@@ -12,7 +12,11 @@ using bhttp::status;
 
 HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write,
                                  std::int64_t body_limit)
-    : store_(store), calls_(calls), on_write_(std::move(on_write)), body_limit_(body_limit) {
+    : store_(store),
+      calls_(calls),
+      on_write_(std::move(on_write)),
+      body_limit_(body_limit),
+      body_limit_text_(std::to_string(body_limit)) {
   if (calls_.metrics != nullptr) {
     ping_op_ = calls_.metrics->RegisterStoreOperation("ping");
     fail_op_ = calls_.metrics->RegisterStoreOperation("fail");
@@ -107,7 +111,7 @@ asio::awaitable<Response> HeartbeatRoutes::StoreSignal(unsigned v, std::string s
   if (kind == SignalKind::kStart) body.append(R"("running":true,)");
   body.append(R"("status":")").append(ToString(DeriveStatus(*m, now))).append(R"("})");
   Response res = Json(v, status::ok, std::move(body));
-  res.set("Ping-Body-Limit", std::to_string(body_limit_));
+  res.set("Ping-Body-Limit", body_limit_text_);
   co_return res;
 }
 

@@ -57,6 +57,7 @@ class HeartbeatRoutes {
   StoreCalls calls_;
   WriteHook on_write_;
   std::int64_t body_limit_;
+  std::string body_limit_text_;  // the Ping-Body-Limit header, made once
   StoreOpLabel ping_op_;
   StoreOpLabel fail_op_;
   StoreOpLabel signal_op_;
