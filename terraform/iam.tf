@@ -48,15 +48,12 @@ data "aws_iam_policy_document" "checker" {
     ]
   }
 
-  # The ping history (PINGS_TABLE), the operations agreed with the store's history code (see
-  # the top of this file); narrow them to what a checker pass calls once that code is merged.
+  # The ping history (PINGS_TABLE): a checker pass writes status changes (BatchWriteItem) and
+  # removes an expired monitor's history (Query, then BatchWriteItem).
   statement {
     sid = "PingHistory"
     actions = [
       "dynamodb:BatchWriteItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
       "dynamodb:Query",
     ]
     resources = [aws_dynamodb_table.pings.arn]
@@ -131,13 +128,12 @@ data "aws_iam_policy_document" "api" {
 
   statement {
     sid = "PingHistory"
-    # A ping's history entry (PutItem) and the pruning of the oldest (DeleteItem), the history
-    # (Query), a ping's body (GetItem), a deleted monitor's history (BatchWriteItem).
+    # A signal's entry with the pruning of the oldest, a status change, a deleted monitor's
+    # history (BatchWriteItem); the history and a deletion's reading of it (Query); a ping's
+    # body (GetItem).
     actions = [
       "dynamodb:BatchWriteItem",
-      "dynamodb:DeleteItem",
       "dynamodb:GetItem",
-      "dynamodb:PutItem",
       "dynamodb:Query",
     ]
     resources = [aws_dynamodb_table.pings.arn]

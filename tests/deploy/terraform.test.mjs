@@ -17,9 +17,8 @@
 // When `terraform` is on PATH, `terraform fmt -check` runs too; without it (it is not in
 // Debian's archive), that step is reported SKIPPED.
 //
-// The ping history table (SPEC §12) is granted the operations agreed with the store's history
-// code (PINGS_TABLE_OPS below) while that code is not merged, i.e. while no source under src/
-// names PINGS_TABLE; once one does, its grants are held to the code's calls like the others.
+// The ping history table (SPEC §12) is granted, to each principal, the operations its code
+// calls on it (PINGS_TABLE_OPS below), in statements of its own.
 //
 // Exit code 0 when no step failed (a skipped one is reported SKIPPED, with its reason), 1
 // otherwise; the last line is "N passed, N failed, N skipped".
@@ -389,33 +388,15 @@ await step("the code: SSM operations called by src/aws/ssm.cc", () => {
   return sorted(ops).join(" ");
 });
 
-// The ping history table: the operations agreed with the store's history code, granted to both
-// principals: a ping's entry (PutItem) and the pruning of the oldest (DeleteItem), the history
-// (Query), a ping's body (GetItem), a deleted monitor's history (BatchWriteItem).
-const PINGS_TABLE_OPS = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
-                         "dynamodb:Query"];
+// The ping history table, read off src/store/dynamo/dynamo_history.cc: a signal's entry and
+// the pruning of the oldest, a status change, a deleted monitor's history (BatchWriteItem),
+// the history and a monitor's deletion (Query), a ping's body (GetItem). A checker pass
+// writes flips and removes expired monitors' history: BatchWriteItem and Query only.
+const PINGS_TABLE_OPS = {
+  "the API user": ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query"],
+  "the Lambda": ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+};
 const PINGS_ARN = "${aws_dynamodb_table.pings.arn}";
-
-let historyMerged = null; // whether a source under src/ names PINGS_TABLE (in code, not in a comment)
-
-function sourcesUnder(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return sourcesUnder(path);
-    return /\.(cc|h)$/.test(e.name) ? [path] : [];
-  });
-}
-
-await step("the code: is the ping history merged (a source under src/ names PINGS_TABLE)?", () => {
-  const files = sourcesUnder(join(SOURCE_DIR, "src"));
-  assert(files.length > 0, `no source under ${join(SOURCE_DIR, "src")}`);
-  const naming = files.filter((f) => /\bPINGS_TABLE\b/.test(stripComments(readFileSync(f, "utf8"))));
-  historyMerged = naming.length > 0;
-  return historyMerged
-    ? `yes (${naming.map((f) => relative(SOURCE_DIR, f)).join(", ")}): the pings table's grants must be called`
-    : "not yet: the pings table's grants are held to PINGS_TABLE_OPS only, not to the code's calls";
-});
 
 // ------------------------------------------------------------------ the grants
 
@@ -489,40 +470,25 @@ await step("IAM: no wildcard action or resource anywhere", () => {
 
 const runtimeCalled = () => new Set([...dynamoCalled].filter((a) => !INIT_ONLY.has(a)));
 
-// While the history code is not merged, the actions that `statements` grant on the pings table
-// alone: the code cannot call them yet, so the checks against its calls leave them to the
-// pings table's own step. Once it is merged, none (they must be called like any other).
-function pendingHistoryOps(statements) {
-  if (historyMerged !== false) return new Set();
-  const onPings = new Set();
-  const elsewhere = new Set();
-  for (const s of statements) {
-    const target = s.resources.length > 0 && s.resources.every((r) => r === PINGS_ARN) ? onPings : elsewhere;
-    for (const a of s.actions) target.add(a);
-  }
-  return new Set([...onPings].filter((a) => !elsewhere.has(a)));
-}
-
-await step("IAM: the ping history table: both principals get exactly PINGS_TABLE_OPS on it, in statements of its own", () => {
-  const notKnown = PINGS_TABLE_OPS.filter((a) => !DYNAMO_OPS.includes(a.replace(/^dynamodb:/, "")));
-  equal(notKnown, [], "PINGS_TABLE_OPS that DynamoClient has no call for");
+await step("IAM: the ping history table: each principal gets exactly its PINGS_TABLE_OPS on it, in statements of its own", () => {
   for (const [who, grants] of [["the Lambda", checkerGrants], ["the API user", apiGrants]]) {
+    const notCalled = PINGS_TABLE_OPS[who].filter((a) => !runtimeCalled().has(a));
+    equal(notCalled, [], `PINGS_TABLE_OPS of ${who} that src/ does not call`);
     assert(grants, `${who}'s grants are unknown (see above)`);
     const onPings = grants.filter((s) => s.resources.some((r) => r.startsWith(PINGS_ARN)));
     assert(onPings.length > 0, `${who} cannot reach the pings table`);
     for (const s of onPings) {
       equal(s.resources, [PINGS_ARN], `${who}'s statement ${s.sid}: resources (the pings table alone, no index)`);
     }
-    equal(sorted(actionsOf(onPings)), PINGS_TABLE_OPS, `${who}'s actions on the pings table`);
+    equal(sorted(actionsOf(onPings)), PINGS_TABLE_OPS[who], `${who}'s actions on the pings table`);
   }
 });
 
 await step("IAM: the API replicas are granted exactly the DynamoDB operations the code calls (store init aside)", () => {
   assert(dynamoCalled, "the code's DynamoDB calls are unknown (see above)");
   const granted = actionsOf(apiGrants, "dynamodb:");
-  const pending = pendingHistoryOps(apiGrants);
   const missing = sorted(runtimeCalled()).filter((a) => !granted.has(a));
-  const extra = sorted(granted).filter((a) => !runtimeCalled().has(a) && !pending.has(a));
+  const extra = sorted(granted).filter((a) => !runtimeCalled().has(a));
   assert(missing.length === 0 && extra.length === 0,
          `called but not granted: [${missing.join(", ")}]; granted but never called: [${extra.join(", ")}]`);
   const others = sorted(actionsOf(apiGrants)).filter((a) => !a.startsWith("dynamodb:"));
@@ -533,7 +499,6 @@ await step("IAM: the API replicas are granted exactly the DynamoDB operations th
            `the API user is granted access to ${r}`);
   }
   assert(resources.has("${aws_dynamodb_table.api_keys.arn}"), "the API user cannot reach the keys table");
-  if (pending.size) return `not called yet, granted on the pings table only: ${sorted(pending).join(" ")}`;
 });
 
 // What a checker pass (RunCheckPass: Checker::RunCycle, then Deliverer::DeliverReady) calls
@@ -620,11 +585,9 @@ await step("IAM: nothing anywhere grants an action the code does not call (logs,
   const extra = [];
   for (const [name, doc] of Object.entries(tf.data.aws_iam_policy_document || {})) {
     if (assumeDocs.has(name)) continue;
-    const pending = pendingHistoryOps((doc.statement || []).map((s) => ({
-      actions: new Set(s.actions || []), resources: s.resources || [] })));
     for (const s of doc.statement || []) {
       for (const a of s.actions || []) {
-        if (a.startsWith("logs:") || (ownKey && a === "kms:Decrypt") || pending.has(a)) continue;
+        if (a.startsWith("logs:") || (ownKey && a === "kms:Decrypt")) continue;
         if (INIT_ONLY.has(a) || !(runtimeCalled().has(a) || ssmCalled.has(a))) extra.push(`${name}: ${a}`);
       }
     }
