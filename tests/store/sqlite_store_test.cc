@@ -308,6 +308,94 @@ TEST(SqliteStoreTest, MigratesAVersion1Database) {
   store->Close();
 }
 
+// Version 6 rebuilt `monitors` as a rowid table: every column of a version 5 row, its
+// history and the checker's index come through.
+TEST(SqliteStoreTest, MigratesAVersion5Database) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  {
+    RawDb raw(path);
+    ASSERT_TRUE(raw.ok());
+    for (std::size_t v = 0; v < 5; ++v) ASSERT_EQ(raw.Exec(sqlite::Migrations()[v]), "");
+    ASSERT_EQ(raw.Exec("PRAGMA user_version=5"), "");
+    const std::string t = std::to_string(kT0);
+    ASSERT_EQ(raw.Exec("INSERT INTO monitors (slug, interval_secs, last_ping, next_due, "
+                       "created_at, expires_at, paused, failed_at, first_alerted_at, "
+                       "last_alerted_at, alert_count, check_at, down_since, schedule, tz, "
+                       "grace_secs, max_runtime_secs, last_start, running, run_rid, "
+                       "last_duration_ms, last_exit_code, fail_tail, pings_seq) VALUES "
+                       "('nightly', 86400, " +
+                       t + ", " + t + " + 1000, " + t + " - 5000, " + t + " + 9000000, 0, " + t +
+                       " + 2, " + t + " + 3, " + t + " + 4, 2, " + t + " + 6, " + t +
+                       " + 3, '0 3 * * *', 'Europe/Riga', 900, 3600, " + t +
+                       " + 1, 1, 'run-7', 4200, 3, 'disk full', 2)"),
+              "");
+    ASSERT_EQ(raw.Exec("INSERT INTO pings (slug, n, at, kind, exit_code, rid, duration_ms, "
+                       "method, remote_addr, user_agent, body_bytes, body) VALUES "
+                       "('nightly', 1, " +
+                       t +
+                       ", 'start', NULL, 'run-7', NULL, 'GET', "
+                       "'10.0.0.1', 'curl', 0, NULL), ('nightly', 2, " +
+                       t +
+                       " + 1, 'fail', 3, NULL, NULL, 'POST', '10.0.0.1', 'curl', 9, "
+                       "'disk full')"),
+              "");
+  }
+
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::CurrentSchemaVersion());
+  }
+  std::optional<Monitor> m = Get(*store, "nightly", kT0 + 1);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->interval_secs, 86400);
+  EXPECT_EQ(m->last_ping, kT0);
+  EXPECT_EQ(m->next_due, kT0 + 1000);
+  EXPECT_EQ(m->created_at, kT0 - 5000);
+  EXPECT_EQ(m->expires_at, kT0 + 9'000'000);
+  EXPECT_FALSE(m->paused);
+  EXPECT_EQ(m->failed_at, kT0 + 2);
+  EXPECT_EQ(m->alert.first_alerted_at, kT0 + 3);
+  EXPECT_EQ(m->alert.last_alerted_at, kT0 + 4);
+  EXPECT_EQ(m->alert.alert_count, 2);
+  EXPECT_EQ(m->check_at, kT0 + 6);
+  EXPECT_EQ(m->alert.down_since, kT0 + 3);
+  EXPECT_EQ(m->schedule, "0 3 * * *");
+  EXPECT_EQ(m->tz, "Europe/Riga");
+  EXPECT_EQ(m->grace_secs, 900);
+  EXPECT_EQ(m->max_runtime_secs, 3600);
+  EXPECT_EQ(m->last_start, kT0 + 1);
+  EXPECT_TRUE(m->running);
+  EXPECT_EQ(m->run_rid, "run-7");
+  EXPECT_EQ(m->last_duration_ms, 4200);
+  EXPECT_EQ(m->last_exit_code, 3);
+  EXPECT_EQ(m->fail_tail, "disk full");
+  EXPECT_EQ(m->pings_seq, 2);
+
+  // The history reads as before, and the checker's index finds the monitor.
+  auto pings = Await<std::optional<std::vector<PingRecord>>>(
+      [&](Callback<std::optional<std::vector<PingRecord>>> cb) {
+        store->ListPings("nightly", 10, kT0 + 1, std::move(cb));
+      });
+  ASSERT_TRUE(pings.ok() && pings->has_value());
+  ASSERT_EQ((*pings)->size(), 2u);
+  EXPECT_EQ((**pings)[0].n, 2);
+  EXPECT_EQ((**pings)[0].exit_code, 3);
+  EXPECT_EQ((**pings)[1].rid, "run-7");
+  auto due = Await<std::vector<Monitor>>(
+      [&](Callback<std::vector<Monitor>> cb) { store->DueMonitors(kT0 + 7, 10, std::move(cb)); });
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].slug, "nightly");
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'monitors_check_at'"), 1);
+  }
+  store->Close();
+}
+
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerHeartbeat) {
   testing::TempDir dir;
   const std::string path = dir.file("heartbeat.db");

@@ -658,34 +658,50 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
         // One statement for the monitor. Left to the rules of core (the slow path below):
         // an expired row (it starts afresh, its history gone), a running one (the ping may
         // end its run), and a scheduled one pinged without an interval (its next deadline
-        // is the schedule's, not a sum SQL can make).
+        // is the schedule's, not a sum SQL can make). An UPDATE first, not an upsert: an
+        // upsert builds the whole new row for its INSERT before it finds the conflict,
+        // and nearly every ping is to a monitor that exists.
         Result<Statement*> st = db.Prepare(
-            "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-            "expires_at, check_at, last_exit_code, pings_seq) VALUES (?1, ?2, ?3, "
-            "?3 + ?2 * 1000, ?3, ?3 + ?5, ?3 + ?2 * 1000 + 1, ?6, 1) "
-            "ON CONFLICT (slug) DO UPDATE SET "
-            "interval_secs = coalesce(?4, interval_secs), "
+            "UPDATE monitors SET "
+            "interval_secs = coalesce(?2, interval_secs), "
             "last_ping = ?3, "
-            "next_due = ?3 + coalesce(?4, interval_secs) * 1000, "
+            "next_due = ?3 + coalesce(?2, interval_secs) * 1000, "
             "schedule = NULL, "
-            "expires_at = ?3 + ?5, failed_at = NULL, fail_tail = '', last_exit_code = ?6, "
+            "expires_at = ?3 + ?4, failed_at = NULL, fail_tail = '', last_exit_code = ?5, "
             "pings_seq = pings_seq + 1, "
             // Paused: never. Alerted: the recovery is due now. Else once the grace after
             // next_due has passed.
             "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN ?3 "
-            "ELSE ?3 + coalesce(?4, interval_secs) * 1000 + grace_secs * 1000 + 1 END "
-            "WHERE monitors.expires_at > ?3 AND monitors.running = 0 "
-            "AND (monitors.schedule IS NULL OR ?4 IS NOT NULL)");
+            "ELSE ?3 + coalesce(?2, interval_secs) * 1000 + grace_secs * 1000 + 1 END "
+            "WHERE slug = ?1 AND expires_at > ?3 AND running = 0 "
+            "AND (schedule IS NULL OR ?2 IS NOT NULL)");
         if (!st.ok()) return st.error();
-        // The slug outlives both statements' runs: no copy into SQLite (the busiest
+        // The slug outlives the statements' runs: no copy into SQLite (the busiest
         // statements of all).
+        const std::optional<std::int64_t> code =
+            exit_code ? std::optional<std::int64_t>(*exit_code) : std::nullopt;
         (*st)->BindView(1, slug);
-        (*st)->Bind(2, interval_secs.value_or(kDefaultIntervalSecs));
+        (*st)->Bind(2, interval_secs);
         (*st)->Bind(3, now);
-        (*st)->Bind(4, interval_secs);
-        (*st)->Bind(5, kExpiryMillis);
-        (*st)->Bind(6, exit_code ? std::optional<std::int64_t>(*exit_code) : std::nullopt);
+        (*st)->Bind(4, kExpiryMillis);
+        (*st)->Bind(5, code);
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
+        if (db.Changes() == 0) {
+          // No such row, or one the WHERE above leaves to core: a new monitor is made
+          // here, unless the slug is taken.
+          Result<Statement*> ins = db.Prepare(
+              "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
+              "expires_at, check_at, last_exit_code, pings_seq) VALUES (?1, ?2, ?3, "
+              "?3 + ?2 * 1000, ?3, ?3 + ?4, ?3 + ?2 * 1000 + 1, ?5, 1) "
+              "ON CONFLICT (slug) DO NOTHING");
+          if (!ins.ok()) return ins.error();
+          (*ins)->BindView(1, slug);
+          (*ins)->Bind(2, interval_secs.value_or(kDefaultIntervalSecs));
+          (*ins)->Bind(3, now);
+          (*ins)->Bind(4, kExpiryMillis);
+          (*ins)->Bind(5, code);
+          if (Status s = (*ins)->Run(); !s.ok()) return s.error();
+        }
         if (db.Changes() == 0) {
           // The WHERE above: the rules of core, in this transaction.
           Result<Mutated> m = MutateRow(
