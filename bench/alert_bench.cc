@@ -3,9 +3,12 @@
 //   alert_bench latency DIR        100 monitors due in the same second, a Telegram fake
 //                                  that answers at once: time from each deadline to the
 //                                  sent alert (median, max).
-//   alert_bench wakeup DIR N       a store of N monitors: cost of a checker wake-up with 0
+//   alert_bench wakeup DIR N [cron]
+//                                  a store of N monitors: cost of a checker wake-up with 0
 //                                  and with 100 monitors due. Leaves DIR/monitors-N.db for
-//                                  the RSS measurement of a server on it.
+//                                  the RSS measurement of a server on it. With `cron`, the
+//                                  monitors follow cron schedules in four time zones, with
+//                                  a grace, each deadline the schedule's next match.
 //
 // Prints one JSON object.
 
@@ -24,6 +27,8 @@
 #include "checker/deliverer.h"
 #include "checker/service.h"
 #include "core/clock.h"
+#include "core/cron.h"
+#include "core/time_zone.h"
 #include "http_client/http_client.h"
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
@@ -90,6 +95,53 @@ bool Populate(const std::string& path, std::int64_t n, UnixMillis due, UnixMilli
   return ok;
 }
 
+// Inserts n monitors "job-0".. on cron schedules (four expressions in four zones, a
+// 15-minute grace), each due at its schedule's next match after `now`, as a ping at `now`
+// leaves it. None of the matches is within the hour, so none is due during the bench.
+bool PopulateScheduled(const std::string& path, std::int64_t n, UnixMillis now) {
+  struct Kind {
+    const char* expr;
+    const char* tz;
+    UnixMillis next = 0;
+  };
+  Kind kinds[] = {{"0 3 * * *", "Europe/Riga"},
+                  {"30 2 * * 1-5", "America/New_York"},
+                  {"0 4 1 * *", "Asia/Tokyo"},
+                  {"15 5 * * 0", "UTC"}};
+  for (Kind& k : kinds) {
+    Result<CronSchedule> cron = CronSchedule::Parse(k.expr);
+    Result<TimeZone> zone = TimeZone::Load(k.tz);
+    if (!cron.ok() || !zone.ok()) return false;
+    std::optional<UnixMillis> next = Next(*cron, *zone, now + 3'600'000);
+    if (!next) return false;
+    k.next = *next;
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return false;
+  bool ok = Exec(db, "BEGIN");
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
+                     "expires_at, check_at, schedule, tz, grace_secs) VALUES (?1, 86400, ?2, ?3, "
+                     "?2, ?2 + 7776000000, ?3 + 900000 + 1, ?4, ?5, 900)",
+                     -1, &st, nullptr);
+  for (std::int64_t i = 0; ok && i < n; ++i) {
+    const Kind& k = kinds[i % 4];
+    std::string slug = "job-" + std::to_string(i);
+    sqlite3_bind_text(st, 1, slug.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, k.next);
+    sqlite3_bind_text(st, 4, k.expr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, k.tz, -1, SQLITE_STATIC);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  ok = ok && Exec(db, "COMMIT");
+  sqlite3_close(db);
+  return ok;
+}
+
 int Latency(const std::string& dir) {
   const std::string path = dir + "/latency.db";
   auto opened = SqliteStore::Open({.path = path});
@@ -144,15 +196,18 @@ double MeanCycleMillis(Checker& checker, int rounds, CycleStats* last) {
          rounds;
 }
 
-int Wakeup(const std::string& dir, std::int64_t n) {
-  const std::string path = dir + "/monitors-" + std::to_string(n) + ".db";
+int Wakeup(const std::string& dir, std::int64_t n, bool scheduled) {
+  const std::string path =
+      dir + "/monitors-" + std::to_string(n) + (scheduled ? "-cron" : "") + ".db";
   std::remove(path.c_str());
   {
     auto opened = SqliteStore::Open({.path = path});
     if (!opened.ok()) return 1;
   }
   const UnixMillis now = RealClock().Now();
-  if (!Populate(path, n, now + 3'600'000, now)) return 1;
+  if (!(scheduled ? PopulateScheduled(path, n, now) : Populate(path, n, now + 3'600'000, now))) {
+    return 1;
+  }
   auto opened = SqliteStore::Open({.path = path});
   if (!opened.ok()) return 1;
   SqliteStore& store = **opened;
@@ -160,21 +215,22 @@ int Wakeup(const std::string& dir, std::int64_t n) {
   CycleStats idle;
   double idle_ms = MeanCycleMillis(checker, 50, &idle);
 
-  // Make 100 of them due now, as a deadline passing would.
+  // Make 100 of them due now, as a deadline (and its grace) passing would.
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_busy_timeout(db, 5000);
   Exec(db, "UPDATE monitors SET next_due = " + std::to_string(now - 1000) +
-               ", check_at = " + std::to_string(now - 999) +
+               " - grace_secs * 1000, check_at = " + std::to_string(now - 999) +
                " WHERE slug IN (SELECT slug FROM monitors ORDER BY slug LIMIT 100)");
   sqlite3_close(db);
   CycleStats busy;
   double busy_ms = MeanCycleMillis(checker, 1, &busy);
   store.Close();
   std::printf(
-      "{\"monitors\":%ld,\"wakeup_0_due_ms\":%.3f,\"examined_0_due\":%zu,"
+      "{\"monitors\":%ld,\"schedules\":%s,\"wakeup_0_due_ms\":%.3f,\"examined_0_due\":%zu,"
       "\"wakeup_100_due_ms\":%.3f,\"examined_100_due\":%zu,\"alerts_queued\":%zu}\n",
-      static_cast<long>(n), idle_ms, idle.examined, busy_ms, busy.examined, busy.alerts_queued);
+      static_cast<long>(n), scheduled ? "\"cron\"" : "\"interval\"", idle_ms, idle.examined,
+      busy_ms, busy.examined, busy.alerts_queued);
   return busy.alerts_queued == 100 ? 0 : 1;
 }
 
@@ -184,7 +240,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "latency" && argc == 3) return Latency(argv[2]);
-  if (mode == "wakeup" && argc == 4) return Wakeup(argv[2], std::stoll(argv[3]));
-  std::fprintf(stderr, "usage: alert_bench latency DIR | alert_bench wakeup DIR N\n");
+  if (mode == "wakeup" && argc == 4) return Wakeup(argv[2], std::stoll(argv[3]), false);
+  if (mode == "wakeup" && argc == 5 && std::string(argv[4]) == "cron") {
+    return Wakeup(argv[2], std::stoll(argv[3]), true);
+  }
+  std::fprintf(stderr, "usage: alert_bench latency DIR | alert_bench wakeup DIR N [cron]\n");
   return 2;
 }
