@@ -339,6 +339,55 @@ TEST_P(Alerts, AScheduleZoneAndGraceSurviveAPlainPingAndARestart) {
 // waits for the answer (the timeout is 60 s) and the message arrives once; a send timeout
 // shorter than the answer (it was 15 s) cut it and sent it again, one copy per attempt.
 // On SQLite only: ~21 s of waiting, once, and the store plays no part in it.
+// SPEC §12: a run that has not ended max_runtime after its start alerts once (the repeat
+// interval is an hour here), with its start and how long it has run, and its end is the
+// recovery. max_runtime's least value is 30 s, so this test waits that long.
+TEST_P(Alerts, ARunPastItsMaxRuntimeAlertsRunTimedOutOnceAndItsEndRecovers) {
+  AddKey();
+  Process& serve = Serve(Env(true, "1h"));
+  std::this_thread::sleep_for(milliseconds(200));
+
+  const std::string before = ClockUtcNow();
+  auto started = Steady::now();
+  HttpResponse start = Post("/heartbeat/backup/start?max_runtime=30s");
+  ASSERT_EQ(start.status, 200u) << start.body;
+  EXPECT_EQ(start.body, R"({"ok":true,"running":true,"status":"ok"})");
+  const std::string after = ClockUtcNow();
+
+  // Nothing while the run is within its limit; the alert within a second after it.
+  EXPECT_FALSE(telegram_.WaitForDelivered(1, milliseconds(29'000)))
+      << ::testing::PrintToString(Texts(telegram_.Delivered()));
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(3'000)))
+      << "no RUN TIMED OUT within 32 s of the start\n"
+      << serve.Stderr();
+  EXPECT_GE(Steady::now() - started, milliseconds(30'000));
+  std::vector<TelegramMessage> got = telegram_.Delivered();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].parse_mode, "MarkdownV2");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      got[0].text, m,
+      std::regex("⏱️ RUN TIMED OUT: `backup` \\\\\\| started ([0-9:]+ UTC) \\\\\\| running "
+                 "(3[0-2])s \\\\\\(max 30s\\\\\\)")))
+      << got[0].text;
+  EXPECT_THAT(m[1].str(), ::testing::AnyOf(before, after));
+
+  // The monitor says so, and the run's end brings it back with one RECOVERED.
+  HttpClient client(port_);
+  HttpResponse monitor = client.Authed("GET", "/monitors/backup", key_);
+  EXPECT_THAT(monitor.body, HasSubstr(R"("status":"overdue")"));
+  EXPECT_THAT(monitor.body, HasSubstr(R"("running":true)"));
+  HttpResponse end = PingSlug("backup");
+  EXPECT_THAT(end.body, HasSubstr(R"("status":"ok")"));
+  ASSERT_TRUE(telegram_.WaitForDelivered(2, milliseconds(1000))) << serve.Stderr();
+  got = telegram_.Delivered();
+  EXPECT_THAT(got[1].text, ::testing::StartsWith("✅ RECOVERED: `backup` \\(was down "));
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(telegram_.Delivered().size(), 2u)
+      << ::testing::PrintToString(Texts(telegram_.Delivered()));
+  Stop(serve);
+}
+
 class SlowTelegram : public Alerts {};
 INSTANTIATE_TEST_SUITE_P(Stores, SlowTelegram, ::testing::Values(StoreKind::kSqlite),
                          StoreKindParamName);

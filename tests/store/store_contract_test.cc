@@ -1202,6 +1202,43 @@ TEST_P(StoreContractTest, TheOutboxKeepsTheExitCodeTheTailAndTheRunOfAnAlert) {
   EXPECT_EQ(slow.down_since, kT0 + 60 * kSecond);
 }
 
+// A run's limit comes long before the next deadline (a daily job allowed a minute): the
+// checker must still find the monitor by it, and the wake-up must be set for it.
+TEST_P(StoreContractTest, ARunningMonitorIsDueAtItsRunDeadlineBeforeItsNextDeadline) {
+  auto receive = [&](Signal signal, UnixMillis now) {
+    Result<Monitor> m = Await<Monitor>([&](Callback<Monitor> cb) {
+      store().Receive("nightly", Store::SignalCall{.signal = std::move(signal)}, now,
+                      std::move(cb));
+    });
+    EXPECT_TRUE(m.ok());
+    return m;
+  };
+  auto due = [&](UnixMillis at) {
+    Result<std::vector<Monitor>> r = Await<std::vector<Monitor>>(
+        [&](Callback<std::vector<Monitor>> cb) { store().DueMonitors(at, 100, std::move(cb)); });
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> slugs;
+    for (const Monitor& m : r.value()) slugs.push_back(m.slug);
+    return slugs;
+  };
+  MustPing("nightly", 86'400, kT0);
+  Result<Monitor> started =
+      receive({.kind = SignalKind::kStart, .settings = {.max_runtime_secs = 60}}, kT0 + kSecond);
+  ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(started->check_at.has_value());
+  EXPECT_LT(*started->check_at, started->next_due);
+  EXPECT_EQ(due(*started->check_at - 1), std::vector<std::string>{});
+  EXPECT_EQ(due(*started->check_at), std::vector<std::string>{"nightly"});
+  Result<std::optional<UnixMillis>> earliest = Await<std::optional<UnixMillis>>(
+      [&](Callback<std::optional<UnixMillis>> cb) { store().EarliestCheck(std::move(cb)); });
+  ASSERT_TRUE(earliest.ok());
+  EXPECT_EQ(*earliest, started->check_at);
+
+  // Its end: back to the next deadline.
+  ASSERT_TRUE(receive({.kind = SignalKind::kSuccess}, kT0 + 30 * kSecond).ok());
+  EXPECT_EQ(due(*started->check_at), std::vector<std::string>{});
+}
+
 TEST_P(StoreContractTest, HealthyOnAWorkingStore) {
   EXPECT_TRUE(store().Healthy());
   MustPing("backup", std::nullopt, kT0);

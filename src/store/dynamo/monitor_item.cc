@@ -137,6 +137,7 @@ std::string PartitionFor(const MonitorRecord& r, const std::string& home) {
   if (r.Head() != nullptr) return kAlertingPartition;
   if (r.monitor.paused) return kPausedPartition;
   if (r.monitor.alert.alert_count > 0) return kAlertingPartition;
+  if (r.monitor.run_deadline()) return kAlertingPartition;
   return home;
 }
 

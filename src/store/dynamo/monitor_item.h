@@ -24,9 +24,12 @@
 // next_due), which is how the checker finds work without scanning:
 //   "CHECK" (or "CHECK#i" of N)  a monitor that is neither alerting nor paused: due once
 //                                next_due passes, so the checker queries next_due <= now;
-//   "ALERTING"                   an alert is active or alerts wait in the outbox: the
-//                                checker reads this whole partition (recoveries, repeats,
-//                                deliveries), whose size is what is going wrong right now;
+//   "ALERTING"                   an alert is active or alerts wait in the outbox, or a
+//                                run is under way with a max_runtime (its deadline comes
+//                                before next_due, so a query by next_due would miss it):
+//                                the checker reads this whole partition (recoveries,
+//                                repeats, deliveries, run limits), whose size is what is
+//                                going wrong or running with a limit right now;
 //   "PAUSED"                     never looked at by the checker.
 // A ping keeps the partition (if_not_exists); every read-modify-write puts the item where
 // its new state belongs.
