@@ -396,6 +396,88 @@ TEST(SqliteStoreTest, MigratesAVersion5Database) {
   store->Close();
 }
 
+// The history is a log swept from its old end (ping_log.h). With a small window: busy
+// monitors' old entries go, so the log stays near twice what it keeps, and a monitor
+// pinged rarely keeps its entries (with their bodies), moved to the end as the sweep
+// reaches them; a deleted monitor's and a fresh start's entries go too.
+TEST(SqliteStoreTest, TheHistoryLogStaysBoundedAndKeepsARareMonitorsEntries) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  Result<std::unique_ptr<SqliteStore>> opened =
+      SqliteStore::Open({.path = path, .pings_min_window = 8});
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  SqliteStore& store = **opened;
+  store.KeepPings(5);
+  auto signal = [&](const std::string& slug, SignalKind kind, std::string body, UnixMillis at) {
+    Result<Monitor> m = Await<Monitor>([&](Callback<Monitor> cb) {
+      store.Receive(slug,
+                    Store::SignalCall{.signal = {.kind = kind},
+                                      .source = {"POST", "10.0.0.1", "test"},
+                                      .body = std::move(body)},
+                    at, std::move(cb));
+    });
+    ASSERT_TRUE(m.ok()) << m.error().message;
+  };
+  auto history = [&](const std::string& slug, UnixMillis at) {
+    auto r = Await<std::optional<std::vector<PingRecord>>>(
+        [&](Callback<std::optional<std::vector<PingRecord>>> cb) {
+          store.ListPings(slug, 100, at, std::move(cb));
+        });
+    EXPECT_TRUE(r.ok());
+    std::vector<std::int64_t> ns;
+    if (r.ok() && r->has_value()) {
+      for (const PingRecord& p : **r) ns.push_back(p.n);
+    }
+    return ns;
+  };
+  auto body = [&](const std::string& slug, std::int64_t n, UnixMillis at) {
+    auto r = Await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
+      store.PingBody(slug, n, at, std::move(cb));
+    });
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->value_or("(none)") : "(error)";
+  };
+
+  // The rare monitor: a start, a failure with a body (core's path), three plain pings.
+  UnixMillis t = kT0;
+  signal("rare", SignalKind::kStart, "", ++t);
+  signal("rare", SignalKind::kFail, "disk full", ++t);
+  for (int i = 0; i < 3; ++i) signal("rare", SignalKind::kSuccess, "ok " + std::to_string(i), ++t);
+  signal("gone", SignalKind::kSuccess, "", ++t);
+  ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) { store.Delete("gone", t, std::move(cb)); }).ok());
+  // Three busy monitors, 400 pings each.
+  for (int i = 0; i < 400; ++i) {
+    for (const char* slug : {"a", "b", "c"}) signal(slug, SignalKind::kSuccess, "", ++t);
+  }
+
+  EXPECT_EQ(history("rare", t), (std::vector<std::int64_t>{5, 4, 3, 2, 1}));
+  EXPECT_EQ(body("rare", 2, t), "disk full");
+  EXPECT_EQ(body("rare", 5, t), "ok 2");
+  for (const char* slug : {"a", "b", "c"}) {
+    EXPECT_EQ(history(slug, t), (std::vector<std::int64_t>{400, 399, 398, 397, 396})) << slug;
+  }
+  // 1,206 entries were written; the log keeps about twice the 20 it must (the window is
+  // 2 × 5 × 4 monitors), plus what arrives between two sweeps.
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    const std::int64_t rows = raw.Int("SELECT count(*) FROM pings").value_or(-1);
+    EXPECT_GT(rows, 20);
+    EXPECT_LE(rows, 40 + 64);
+  }
+  // The rare monitor's entries were moved (its generation moved on) and read the same.
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    EXPECT_GE(raw.Int("SELECT pings_gen FROM monitors WHERE slug = 'rare'").value_or(-1), 1);
+  }
+
+  // Past its expiry, a monitor starts afresh: its old entries are not its history.
+  const UnixMillis later = t + kExpiryMillis + 1;
+  signal("rare", SignalKind::kSuccess, "", later);
+  EXPECT_EQ(history("rare", later), std::vector<std::int64_t>{1});
+  EXPECT_EQ(body("rare", 1, later), "(none)");
+  store.Close();
+}
+
 TEST(SqliteStoreTest, RefusesADatabaseFromANewerHeartbeat) {
   testing::TempDir dir;
   const std::string path = dir.file("heartbeat.db");

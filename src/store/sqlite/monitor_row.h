@@ -14,6 +14,10 @@
 
 namespace heartbeat::sqlite {
 
+// How many columns HEARTBEAT_MONITOR_COLUMNS names (what a query selects after them
+// starts at this index).
+inline constexpr int kMonitorColumnCount = 24;
+
 inline Monitor ReadMonitor(const Statement& st) {
   Monitor m;
   m.slug = st.Text(0);

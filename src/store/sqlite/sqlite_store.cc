@@ -13,6 +13,7 @@
 #include "core/interval.h"
 #include "store/sqlite/coalescing_vfs.h"
 #include "store/sqlite/monitor_row.h"
+#include "store/sqlite/ping_log.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store_ops.h"
 
@@ -23,16 +24,6 @@ using sqlite::ReadMonitor;
 using sqlite::Statement;
 
 namespace {
-
-// Runs a statement expected to return one monitor row.
-Result<Monitor> OneMonitor(Statement* st) {
-  Result<bool> row = st->Step();
-  if (!row.ok()) return row.error();
-  if (!*row) return Internal("statement returned no row");
-  Monitor m = ReadMonitor(*st);
-  st->Reset();
-  return m;
-}
 
 // Runs a parameterless statement through the connection's statement cache (not parsed
 // again each time, as Exec would).
@@ -77,50 +68,9 @@ Status DropMonitorData(Connection& db, std::string_view slug, bool keep_alerts) 
   if (!keep_alerts) {
     if (Status s = RunForSlug(db, "DELETE FROM outbox WHERE slug = ?1", slug); !s.ok()) return s;
   }
-  if (Status s = RunForSlug(db, "DELETE FROM pings WHERE slug = ?1", slug); !s.ok()) return s;
+  // Its history: left to the log's sweep (ping_log.h), once no row names it.
+  if (Status s = sqlite::PingLog::Forget(db, slug); !s.ok()) return s;
   return RunForSlug(db, "DELETE FROM flips WHERE slug = ?1", slug);
-}
-
-// History entries are pruned every this many: a ping does not pay a delete each time, and
-// readers skip what is past the last `kept` (n <= pings_seq - kept) until then.
-constexpr std::int64_t kPruneEvery = 16;
-
-// Adds history entry `r` of `slug` and, every kPruneEvery entries, removes those past the
-// last `kept`.
-Status AddPing(Connection& db, std::string_view slug, const PingRecord& r, std::int64_t kept) {
-  Result<Statement*> ins = db.Prepare(
-      "INSERT OR REPLACE INTO pings (slug, n, at, kind, exit_code, rid, duration_ms, method, "
-      "remote_addr, user_agent, body_bytes, body) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-  if (!ins.ok()) return ins.error();
-  Statement& st = **ins;
-  st.BindView(1, slug);
-  st.Bind(2, r.n);
-  st.Bind(3, r.at);
-  st.BindView(4, ToString(r.kind));
-  st.Bind(5, r.exit_code ? std::optional<std::int64_t>(*r.exit_code) : std::nullopt);
-  if (r.rid) {
-    st.BindView(6, *r.rid);
-  } else {
-    st.BindNull(6);
-  }
-  st.Bind(7, r.duration_ms);
-  st.BindView(8, r.source.method);
-  st.BindView(9, r.source.remote_addr);
-  st.BindView(10, r.source.user_agent);
-  st.Bind(11, r.body_bytes);
-  if (r.body.empty()) {
-    st.BindNull(12);
-  } else {
-    st.BindBlobView(12, r.body);
-  }
-  if (Status s = st.Run(); !s.ok()) return s;
-  if (r.n % kPruneEvery != 0 || r.n <= kept) return Ok{};
-  Result<Statement*> prune = db.Prepare("DELETE FROM pings WHERE slug = ?1 AND n <= ?2");
-  if (!prune.ok()) return prune.error();
-  (*prune)->BindView(1, slug);
-  (*prune)->Bind(2, r.n - kept);
-  return (*prune)->Run();
 }
 
 // Adds a status change of `slug`, and forgets those older than kFlipsKeptMillis.
@@ -142,7 +92,7 @@ Status AddFlip(Connection& db, std::string_view slug, const Flip& flip) {
 // The one read-modify-write of a monitor, inside the writer's transaction (Mutate, and a
 // ping the fast path leaves to the rules of core). `kept`: PINGS_KEPT.
 Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const Store::MutateFn& fn,
-                                 std::int64_t kept) {
+                                 sqlite::PingLog& log, std::int64_t kept) {
   Result<Statement*> read =
       db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
   if (!read.ok()) return read.error();
@@ -191,7 +141,7 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const 
     if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
   }
   if (change->record) {
-    if (Status s = AddPing(db, slug, *change->record, kept); !s.ok()) return s.error();
+    if (Status s = log.Append(db, slug, *change->record, kept); !s.ok()) return s.error();
   }
   if (change->flip) {
     if (Status s = AddFlip(db, slug, *change->flip); !s.ok()) return s.error();
@@ -609,7 +559,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   return store;
 }
 
-SqliteStore::SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+SqliteStore::SqliteStore(SqliteStoreOptions options)
+    : options_(std::move(options)), ping_log_(options_.pings_min_window) {}
 
 SqliteStore::~SqliteStore() { Close(); }
 
@@ -651,7 +602,7 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
                             Callback<Monitor> done) {
   Write<Monitor>(
       std::move(done),
-      [slug = std::move(slug), call = std::move(call), now,
+      [this, slug = std::move(slug), call = std::move(call), now,
        kept = PingsKept()](Connection& db) -> Result<Monitor> {
         const std::optional<std::int64_t>& interval_secs = call.signal.settings.interval_secs;
         const std::optional<int>& exit_code = call.signal.exit_code;
@@ -669,6 +620,10 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
             "schedule = NULL, "
             "expires_at = ?3 + ?4, failed_at = NULL, fail_tail = '', last_exit_code = ?5, "
             "pings_seq = pings_seq + 1, "
+            // With the history kept, the entry appended below becomes the head.
+            "pings_prev = pings_head, "
+            "pings_head = CASE WHEN ?6 THEN " HEARTBEAT_PINGS_NEXT_ID
+            " ELSE pings_head END, "
             // Paused: never. Alerted: the recovery is due now. Else once the grace after
             // next_due has passed.
             "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN ?3 "
@@ -685,14 +640,17 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
         (*st)->Bind(3, now);
         (*st)->Bind(4, kExpiryMillis);
         (*st)->Bind(5, code);
+        (*st)->Bind(6, static_cast<std::int64_t>(kept > 0 ? 1 : 0));
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
         if (db.Changes() == 0) {
           // No such row, or one the WHERE above leaves to core: a new monitor is made
           // here, unless the slug is taken.
           Result<Statement*> ins = db.Prepare(
               "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-              "expires_at, check_at, last_exit_code, pings_seq) VALUES (?1, ?2, ?3, "
-              "?3 + ?2 * 1000, ?3, ?3 + ?4, ?3 + ?2 * 1000 + 1, ?5, 1) "
+              "expires_at, check_at, last_exit_code, pings_seq, pings_head) VALUES (?1, ?2, "
+              "?3, ?3 + ?2 * 1000, ?3, ?3 + ?4, ?3 + ?2 * 1000 + 1, ?5, 1, "
+              "CASE WHEN ?6 THEN " HEARTBEAT_PINGS_NEXT_ID
+              " END) "
               "ON CONFLICT (slug) DO NOTHING");
           if (!ins.ok()) return ins.error();
           (*ins)->BindView(1, slug);
@@ -700,6 +658,7 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
           (*ins)->Bind(3, now);
           (*ins)->Bind(4, kExpiryMillis);
           (*ins)->Bind(5, code);
+          (*ins)->Bind(6, static_cast<std::int64_t>(kept > 0 ? 1 : 0));
           if (Status s = (*ins)->Run(); !s.ok()) return s.error();
         }
         if (db.Changes() == 0) {
@@ -710,7 +669,7 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
                 return Result<Mutation>(SignalMutation(current, slug, call.signal, call.source,
                                                        call.body, kept > 0, now));
               },
-              kept);
+              ping_log_, kept);
           if (!m.ok()) return m.error();
           return std::move(*m->after);
         }
@@ -720,12 +679,20 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
         // write that failed after the upsert leaves the ping recorded and reports an
         // error: the same as an answer lost on the way back, which a client retries
         // harmlessly (the history then skips a number).
-        Result<Statement*> read =
-            db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
+        Result<Statement*> read = db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                                             ", pings_head, pings_prev, pings_gen "
+                                             "FROM monitors WHERE slug = ?1");
         if (!read.ok()) return read.error();
         (*read)->BindView(1, slug);
-        Result<Monitor> m = OneMonitor(*read);
-        if (!m.ok() || kept == 0) return m;
+        Result<bool> found = (*read)->Step();
+        if (!found.ok()) return found.error();
+        if (!*found) return Internal("the monitor just written is not there");
+        Result<Monitor> m = ReadMonitor(**read);
+        const std::optional<std::int64_t> id = (*read)->OptionalInt(sqlite::kMonitorColumnCount);
+        const sqlite::PingChain chain{.prev = (*read)->OptionalInt(sqlite::kMonitorColumnCount + 1),
+                                      .gen = (*read)->Int(sqlite::kMonitorColumnCount + 2)};
+        (*read)->Reset();
+        if (kept == 0 || !id) return m;
         PingRecord r{.n = m->pings_seq,
                      .at = now,
                      .kind = SignalKind::kSuccess,
@@ -736,16 +703,19 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
                      .body_bytes = static_cast<std::int64_t>(call.body.size()),
                      .body = {}};
         r.body = std::move(call.body);
-        if (Status s = AddPing(db, slug, r, kept); !s.ok()) return s.error();
+        if (Status s = ping_log_.AppendAt(db, slug, r, *id, chain, kept); !s.ok()) {
+          return s.error();
+        }
         return m;
       },
       Atomicity::kOneStatement);
 }
 
 void SqliteStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
-  Write<Mutated>(std::move(done),
-                 [slug = std::move(slug), fn = std::move(fn), kept = PingsKept()](
-                     Connection& db) -> Result<Mutated> { return MutateRow(db, slug, fn, kept); });
+  Write<Mutated>(
+      std::move(done),
+      [this, slug = std::move(slug), fn = std::move(fn), kept = PingsKept()](
+          Connection& db) -> Result<Mutated> { return MutateRow(db, slug, fn, ping_log_, kept); });
 }
 
 void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
@@ -821,68 +791,17 @@ void SqliteStore::ListPings(std::string slug, std::size_t limit, UnixMillis now,
       std::move(done),
       [slug = std::move(slug), limit, now,
        kept = PingsKept()](Connection& db) -> Result<std::optional<std::vector<PingRecord>>> {
-        Result<Statement*> mon =
-            db.Prepare("SELECT pings_seq FROM monitors WHERE slug = ?1 AND expires_at > ?2");
-        if (!mon.ok()) return mon.error();
-        (*mon)->Bind(1, slug);
-        (*mon)->Bind(2, now);
-        Result<bool> found = (*mon)->Step();
-        if (!found.ok()) return found.error();
-        if (!*found) return std::optional<std::vector<PingRecord>>();
-        std::int64_t seq = (*mon)->Int(0);
-        (*mon)->Reset();
-        Result<Statement*> st = db.Prepare(
-            "SELECT n, at, kind, exit_code, rid, duration_ms, method, remote_addr, user_agent, "
-            "body_bytes FROM pings WHERE slug = ?1 AND n > ?2 ORDER BY n DESC LIMIT ?3");
-        if (!st.ok()) return st.error();
-        (*st)->Bind(1, slug);
-        (*st)->Bind(2, seq - kept);
-        (*st)->Bind(3, static_cast<std::int64_t>(limit));
-        std::vector<PingRecord> out;
-        for (;;) {
-          Result<bool> row = (*st)->Step();
-          if (!row.ok()) return row.error();
-          if (!*row) break;
-          PingRecord r;
-          r.n = (*st)->Int(0);
-          r.at = (*st)->Int(1);
-          r.kind = SignalKindFromString((*st)->Text(2)).value_or(SignalKind::kSuccess);
-          if (std::optional<std::int64_t> code = (*st)->OptionalInt(3)) {
-            r.exit_code = static_cast<int>(*code);
-          }
-          r.rid = (*st)->OptionalText(4);
-          r.duration_ms = (*st)->OptionalInt(5);
-          r.source = {(*st)->Text(6), (*st)->Text(7), (*st)->Text(8)};
-          r.body_bytes = (*st)->Int(9);
-          out.push_back(std::move(r));
-        }
-        (*st)->Reset();
-        return std::optional<std::vector<PingRecord>>(std::move(out));
+        return sqlite::PingLog::Newest(db, slug, limit, now, kept);
       });
 }
 
 void SqliteStore::PingBody(std::string slug, std::int64_t n, UnixMillis now,
                            Callback<std::optional<std::string>> done) {
-  Read<std::optional<std::string>>(
-      std::move(done),
-      [slug = std::move(slug), n, now,
-       kept = PingsKept()](Connection& db) -> Result<std::optional<std::string>> {
-        Result<Statement*> st = db.Prepare(
-            "SELECT p.body FROM pings p JOIN monitors m ON m.slug = p.slug "
-            "WHERE p.slug = ?1 AND p.n = ?2 AND m.expires_at > ?3 AND p.n > m.pings_seq - ?4 "
-            "AND p.body IS NOT NULL");
-        if (!st.ok()) return st.error();
-        (*st)->Bind(1, slug);
-        (*st)->Bind(2, n);
-        (*st)->Bind(3, now);
-        (*st)->Bind(4, kept);
-        Result<bool> row = (*st)->Step();
-        if (!row.ok()) return row.error();
-        if (!*row) return std::optional<std::string>();
-        std::string body = (*st)->Blob(0);
-        (*st)->Reset();
-        return std::optional<std::string>(std::move(body));
-      });
+  Read<std::optional<std::string>>(std::move(done),
+                                   [slug = std::move(slug), n, now, kept = PingsKept()](
+                                       Connection& db) -> Result<std::optional<std::string>> {
+                                     return sqlite::PingLog::Body(db, slug, n, now, kept);
+                                   });
 }
 
 void SqliteStore::ListFlips(std::string slug, UnixMillis since, UnixMillis now,

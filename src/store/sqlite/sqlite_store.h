@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/ping_log.h"
 #include "store/store.h"
 
 namespace heartbeat {
@@ -76,6 +77,9 @@ struct SqliteStoreOptions {
   // pass, copied by the writer while it pauses) to the writer once a pass copied at most
   // this many pages (or no commit arrived during it); until then it goes again.
   int checkpoint_handoff_pages = 1024;
+  // The history's log is swept only once it is longer than this many entries (and than
+  // twice what it keeps): see ping_log.h.
+  std::int64_t pings_min_window = sqlite::PingLog::kDefaultMinWindow;
 };
 
 class SqliteStore final : public Store {
@@ -223,6 +227,7 @@ class SqliteStore final : public Store {
   std::condition_variable checkpoint_cv_;
   int wal_pages_ = 0;         // guarded by checkpoint_mu_: WAL size after the last commit
   int writer_wal_pages_ = 0;  // writer thread only: WAL size after its last commit
+  sqlite::PingLog ping_log_;  // writer thread only
   // Set (under checkpoint_mu_) by the checkpointer after a complete pass, cleared by the
   // writer after its own; while set, commits do not wake the checkpointer.
   std::atomic<bool> finish_checkpoint_{false};
