@@ -71,21 +71,19 @@ bool Exec(sqlite3* db, const std::string& sql) {
   return true;
 }
 
-// Inserts n monitors "job-0".. with their deadline at `due` (check_at = due + 1).
-bool Populate(const std::string& path, std::int64_t n, UnixMillis due, UnixMillis now) {
+// Inserts n monitors "job-0".. in one transaction with `sql`, whose ?1 is the slug;
+// `bind(st, i)` binds the rest for monitor i.
+template <class Bind>
+bool InsertMonitors(const std::string& path, std::int64_t n, const char* sql, Bind bind) {
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return false;
   bool ok = Exec(db, "BEGIN");
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-                     "expires_at, check_at) VALUES (?1, 3600, ?2, ?3, ?2, ?2 + 7776000000, ?3 + 1)",
-                     -1, &st, nullptr);
+  ok = ok && sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK;
   for (std::int64_t i = 0; ok && i < n; ++i) {
     std::string slug = "job-" + std::to_string(i);
     sqlite3_bind_text(st, 1, slug.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, due);
+    bind(st, i);
     ok = sqlite3_step(st) == SQLITE_DONE;
     sqlite3_reset(st);
   }
@@ -95,9 +93,21 @@ bool Populate(const std::string& path, std::int64_t n, UnixMillis due, UnixMilli
   return ok;
 }
 
-// Inserts n monitors "job-0".. on cron schedules (four expressions in four zones, a
-// 15-minute grace), each due at its schedule's next match after `now`, as a ping at `now`
-// leaves it. None of the matches is within the hour, so none is due during the bench.
+// Inserts n interval monitors with their deadline at `due` (check_at = due + 1).
+bool Populate(const std::string& path, std::int64_t n, UnixMillis due, UnixMillis now) {
+  return InsertMonitors(
+      path, n,
+      "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, expires_at, "
+      "check_at) VALUES (?1, 3600, ?2, ?3, ?2, ?2 + 7776000000, ?3 + 1)",
+      [&](sqlite3_stmt* st, std::int64_t) {
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, due);
+      });
+}
+
+// Inserts n monitors on cron schedules (four expressions in four zones, a 15-minute
+// grace), each due at its schedule's next match after `now`, as a ping at `now` leaves
+// it. None of the matches is within the hour, so none is due during the bench.
 bool PopulateScheduled(const std::string& path, std::int64_t n, UnixMillis now) {
   struct Kind {
     const char* expr;
@@ -116,30 +126,18 @@ bool PopulateScheduled(const std::string& path, std::int64_t n, UnixMillis now) 
     if (!next) return false;
     k.next = *next;
   }
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return false;
-  bool ok = Exec(db, "BEGIN");
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-                     "expires_at, check_at, schedule, tz, grace_secs) VALUES (?1, 86400, ?2, ?3, "
-                     "?2, ?2 + 7776000000, ?3 + 900000 + 1, ?4, ?5, 900)",
-                     -1, &st, nullptr);
-  for (std::int64_t i = 0; ok && i < n; ++i) {
-    const Kind& k = kinds[i % 4];
-    std::string slug = "job-" + std::to_string(i);
-    sqlite3_bind_text(st, 1, slug.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, k.next);
-    sqlite3_bind_text(st, 4, k.expr, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, k.tz, -1, SQLITE_STATIC);
-    ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_reset(st);
-  }
-  sqlite3_finalize(st);
-  ok = ok && Exec(db, "COMMIT");
-  sqlite3_close(db);
-  return ok;
+  return InsertMonitors(
+      path, n,
+      "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, expires_at, "
+      "check_at, schedule, tz, grace_secs) VALUES (?1, 86400, ?2, ?3, ?2, ?2 + 7776000000, "
+      "?3 + 900000 + 1, ?4, ?5, 900)",
+      [&](sqlite3_stmt* st, std::int64_t i) {
+        const Kind& k = kinds[i % 4];
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, k.next);
+        sqlite3_bind_text(st, 4, k.expr, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, k.tz, -1, SQLITE_STATIC);
+      });
 }
 
 int Latency(const std::string& dir) {
