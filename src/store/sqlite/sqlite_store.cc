@@ -606,7 +606,8 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
        kept = PingsKept()](Connection& db) -> Result<Monitor> {
         const std::optional<std::int64_t>& interval_secs = call.signal.settings.interval_secs;
         const std::optional<int>& exit_code = call.signal.exit_code;
-        // One statement for the monitor. Left to the rules of core (the slow path below):
+        // One statement for the monitor (and one more for a new one). Left to the rules of
+        // core (the slow path below):
         // an expired row (it starts afresh, its history gone), a running one (the ping may
         // end its run), and a scheduled one pinged without an interval (its next deadline
         // is the schedule's, not a sum SQL can make). An UPDATE first, not an upsert: an
@@ -676,7 +677,7 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
         // The row is read back by its key rather than with RETURNING, which passes it
         // through a temporary table: callgrind counts ~60k instructions per ping with
         // RETURNING and ~40k this way, the writer's largest cost. A read or a history
-        // write that failed after the upsert leaves the ping recorded and reports an
+        // write that failed after the UPDATE leaves the ping recorded and reports an
         // error: the same as an answer lost on the way back, which a client retries
         // harmlessly (the history then skips a number).
         Result<Statement*> read = db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
