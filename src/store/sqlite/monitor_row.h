@@ -1,6 +1,8 @@
 #pragma once
 // The monitors table's columns as every query selects them, and their decoding.
 
+#include <string_view>
+
 #include "core/monitor.h"
 #include "store/sqlite/db.h"
 
@@ -15,8 +17,13 @@
 namespace heartbeat::sqlite {
 
 // How many columns HEARTBEAT_MONITOR_COLUMNS names (what a query selects after them
-// starts at this index).
-inline constexpr int kMonitorColumnCount = 24;
+// starts at this index): counted from the list itself, so that it follows a new column.
+inline constexpr int kMonitorColumnCount = [] {
+  int n = 1;
+  for (const char c : std::string_view(HEARTBEAT_MONITOR_COLUMNS)) n += c == ',' ? 1 : 0;
+  return n;
+}();
+static_assert(kMonitorColumnCount == 24, "ReadMonitor and BindMonitor name every column");
 
 inline Monitor ReadMonitor(const Statement& st) {
   Monitor m;
