@@ -4,7 +4,6 @@
 // the in-process checker of `serve`, end to end with the real clock.
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -16,7 +15,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +25,7 @@
 #include "http_client/http_client.h"
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/captured_log.h"
 #include "support/fake_clock.h"
 #include "support/fake_telegram.h"
 #include "support/forwarding_store.h"
@@ -669,10 +668,7 @@ TEST_P(DelivererOnTwoStores, ASentAlertWhoseRecordKeepsFailingStaysLeasedWhileIt
 // store refuses (the lease was lost: another sender took the alert meanwhile) is logged
 // as a warning and not tried again.
 TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped) {
-  std::ostringstream log;
-  auto previous_logger = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  CapturedLog log;
   ObservedStore observed(*store_);
   {
     Deliverer a(observed, notifier_, clock_, ShortLease());
@@ -697,8 +693,7 @@ TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped
     notifier_.Release("job");
     a.WaitIdle();
   }
-  spdlog::set_default_logger(previous_logger);
-  const std::string lines = log.str();
+  const std::string lines = log.Release();
   EXPECT_NE(lines.find("renewing the lease of alert"), std::string::npos) << lines;
   EXPECT_NE(lines.find("was lost to another sender: it may be sent twice"), std::string::npos)
       << lines;
@@ -709,10 +704,7 @@ TEST_P(DelivererTest, AFailedRenewalIsTriedAgainAndARefusedOneIsLoggedAndDropped
 // first sender's next renewal is refused: that says once that the alert may have gone out
 // twice, and the first sender does not try a record the store could only refuse.
 TEST_P(DelivererTest, ASentAlertWhoseRenewalWasRefusedIsNotRecordedAgain) {
-  std::ostringstream log;
-  auto previous_logger = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  CapturedLog log;
   ObservedStore observed(*store_);
   {
     Deliverer a(observed, notifier_, clock_, ShortLease());
@@ -738,8 +730,7 @@ TEST_P(DelivererTest, ASentAlertWhoseRenewalWasRefusedIsNotRecordedAgain) {
     EXPECT_EQ(observed.finish_calls.load(), finishes) << "a record bound to be refused was tried";
     EXPECT_EQ(notifier_.Calls().size(), 1u);
   }
-  spdlog::set_default_logger(previous_logger);
-  const std::string lines = log.str();
+  const std::string lines = log.Release();
   std::size_t warnings = 0;
   for (std::size_t at = lines.find("it may be sent twice"); at != std::string::npos;
        at = lines.find("it may be sent twice", at + 1)) {

@@ -9,11 +9,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "support/captured_log.h"
 #include "support/sanitizers.h"
 
 #include <algorithm>
@@ -998,10 +998,7 @@ TEST_F(ServerLargeResponse, ClientThatStopsReadingIsCutOffAfterTheWriteTimeout) 
 // process's soft limit is lowered to leave room for 60 accepted connections only.
 TEST(ServerOutOfDescriptors, IdleKeepAliveConnectionsMakeRoomWhenAcceptRunsOut) {
   HEARTBEAT_SKIP_UNDER_ASAN();
-  std::ostringstream log;
-  auto previous_logger = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  CapturedLog log;
   http::ServerOptions options;
   options.bind = "127.0.0.1:0";
   options.threads = 2;
@@ -1055,8 +1052,7 @@ TEST(ServerOutOfDescriptors, IdleKeepAliveConnectionsMakeRoomWhenAcceptRunsOut) 
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
   for (int fd : clients) ::close(fd);
   server.Stop();
-  spdlog::set_default_logger(previous_logger);
-  std::string lines = log.str();
+  std::string lines = log.Release();
   EXPECT_NE(lines.find("made room for new connections: closed"), std::string::npos) << lines;
   EXPECT_NE(lines.find("Too many open files"), std::string::npos) << lines;
   EXPECT_LE(std::count(lines.begin(), lines.end(), '\n'), 4) << lines;
