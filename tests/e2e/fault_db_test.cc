@@ -27,6 +27,31 @@ using Steady = std::chrono::steady_clock;
 // Generous: the machine may be loaded (2 cores, other suites running).
 constexpr milliseconds kNoticeBound{10'000};
 
+// The write lock of `db` held by another connection (an operator's sqlite3 shell, a backup
+// tool) until Release or the end of the scope.
+class HeldWriteLock {
+ public:
+  explicit HeldWriteLock(const std::string& db) {
+    EXPECT_EQ(sqlite3_open(db.c_str(), &db_), SQLITE_OK);
+    held_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+    EXPECT_TRUE(held_) << sqlite3_errmsg(db_);
+  }
+  ~HeldWriteLock() { Release(); }
+  HeldWriteLock(const HeldWriteLock&) = delete;
+  HeldWriteLock& operator=(const HeldWriteLock&) = delete;
+  bool held() const { return held_; }
+  void Release() {
+    if (db_ == nullptr) return;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool held_ = false;
+};
+
 class FaultDb : public ::testing::Test {
  protected:
   std::map<std::string, std::string> Env(const std::string& db) {
@@ -40,9 +65,13 @@ class FaultDb : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out.substr(0, r.out.find('\n'));
   }
-  // Starts `serve` on a free port of 127.0.0.1 and sets port_.
-  std::unique_ptr<Process> Serve(const std::string& db) {
-    Served served = StartServe(Env(db), dir_.path());
+  // Starts `serve` on a free port of 127.0.0.1 (with `extra` in its environment) and sets
+  // port_.
+  std::unique_ptr<Process> Serve(const std::string& db,
+                                 const std::map<std::string, std::string>& extra = {}) {
+    std::map<std::string, std::string> env = Env(db);
+    env.insert(extra.begin(), extra.end());
+    Served served = StartServe(std::move(env), dir_.path());
     port_ = served.port;
     EXPECT_NE(port_, 0) << served.process->Stderr();
     return std::move(served.process);
@@ -170,19 +199,14 @@ TEST_F(FaultDb, FileReplacedUnderServeIsNoticedRefusedWith503AndServeExitsNonZer
 TEST_F(FaultDb, ARequestWaitingOnALockedDatabaseAnswers503WithinStoreTimeout) {
   const std::string db = dir_.file("hb.db");
   const std::string key = AddKey(db);
-  auto env = Env(db);
-  env["STORE_TIMEOUT"] = "1s";
-  Served served = StartServe(env, dir_.path());
-  port_ = served.port;
-  ASSERT_NE(port_, 0) << served.process->Stderr();
+  std::unique_ptr<Process> serve = Serve(db, {{"STORE_TIMEOUT", "1s"}});
+  ASSERT_NE(port_, 0);
   ASSERT_EQ(Status("POST", "/heartbeat/before", key), 200u);
 
-  // Another process (an operator's sqlite3 shell, a backup tool) holds the write lock: the
-  // server's writer waits on it (SQLite's own busy timeout is 5 s).
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(other);
+  // Another process holds the write lock: the server's writer waits on it (SQLite's own
+  // busy timeout is 5 s).
+  HeldWriteLock other(db);
+  ASSERT_TRUE(other.held());
   const auto start = Steady::now();
   const HttpResponse r = AskOnce(port_, "POST", "/heartbeat/while-locked", key);
   const auto took = std::chrono::duration_cast<milliseconds>(Steady::now() - start);
@@ -190,8 +214,7 @@ TEST_F(FaultDb, ARequestWaitingOnALockedDatabaseAnswers503WithinStoreTimeout) {
   EXPECT_THAT(r.body, HasSubstr("STORE_TIMEOUT")) << r.body;
   EXPECT_LT(took, milliseconds(4000)) << "answered after " << took.count() << " ms";
 
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  other.Release();
   EXPECT_TRUE(WaitForStatus(200, "POST", "/heartbeat/after", key));
 }
 
@@ -201,28 +224,21 @@ TEST_F(FaultDb, ARequestWaitingOnALockedDatabaseAnswers503WithinStoreTimeout) {
 TEST_F(FaultDb, ALockHeldPastTheBusyTimeoutTurnsHealthz503UntilItIsReleased) {
   const std::string db = dir_.file("hb.db");
   const std::string key = AddKey(db);
-  auto env = Env(db);
-  env["STORE_TIMEOUT"] = "1s";
-  Served served = StartServe(env, dir_.path());
-  port_ = served.port;
-  ASSERT_NE(port_, 0) << served.process->Stderr();
+  std::unique_ptr<Process> serve = Serve(db, {{"STORE_TIMEOUT", "1s"}});
+  ASSERT_NE(port_, 0);
   ASSERT_EQ(Status("GET", "/healthz"), 200u);
 
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(other);
+  HeldWriteLock other(db);
+  ASSERT_TRUE(other.held());
   EXPECT_EQ(Status("POST", "/heartbeat/while-locked", key), 503u);
-  EXPECT_TRUE(WaitForStatus(503, "GET", "/healthz")) << served.process->Stderr();
-  EXPECT_TRUE(served.process->WaitForStderr("the store is failing", kNoticeBound));
-  EXPECT_TRUE(LineWith(served.process->Stderr(), "the store is failing", "database is locked"))
-      << served.process->Stderr();
+  EXPECT_TRUE(WaitForStatus(503, "GET", "/healthz")) << serve->Stderr();
+  EXPECT_TRUE(serve->WaitForStderr("the store is failing", kNoticeBound));
+  EXPECT_TRUE(LineWith(serve->Stderr(), "the store is failing", "database is locked"))
+      << serve->Stderr();
 
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
-  EXPECT_TRUE(WaitForStatus(200, "GET", "/healthz")) << served.process->Stderr();
-  EXPECT_TRUE(served.process->WaitForStderr("the store answers again", kNoticeBound))
-      << served.process->Stderr();
+  other.Release();
+  EXPECT_TRUE(WaitForStatus(200, "GET", "/healthz")) << serve->Stderr();
+  EXPECT_TRUE(serve->WaitForStderr("the store answers again", kNoticeBound)) << serve->Stderr();
   EXPECT_EQ(Status("POST", "/heartbeat/after", key), 200u);
 }
 
