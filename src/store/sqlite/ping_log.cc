@@ -100,6 +100,50 @@ Status Walk(Connection& db, std::string_view slug, const MonitorChain& chain, st
   return Ok{};
 }
 
+// Copies the kept entries of `slug` (whose row says `chain`) to the end of the log in a
+// new generation, and makes the newest copy its head; the old entries are then past
+// keeping.
+Status MoveToEnd(Connection& db, std::string_view slug, const MonitorChain& chain,
+                 std::int64_t kept) {
+  std::vector<std::int64_t> ids;  // newest first
+  if (Status s = Walk(db, slug, chain, kept,
+                      [&](Link link) {
+                        ids.push_back(link.id);
+                        return true;
+                      });
+      !s.ok()) {
+    return s;
+  }
+  Result<std::int64_t> next = NextId(db);
+  if (!next.ok()) return next.error();
+  const std::int64_t gen = chain.gen + 1;
+  Result<Statement*> copy = db.Prepare(
+      "INSERT INTO pings (rowid, slug, n, prev, gen, at, kind, exit_code, rid, duration_ms, "
+      "method, remote_addr, user_agent, body_bytes, body) "
+      "SELECT ?1, slug, n, ?2, ?3, at, kind, exit_code, rid, duration_ms, method, remote_addr, "
+      "user_agent, body_bytes, body FROM pings WHERE rowid = ?4");
+  if (!copy.ok()) return copy.error();
+  std::optional<std::int64_t> prev;
+  std::int64_t id = *next;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it, ++id) {
+    (*copy)->Bind(1, id);
+    (*copy)->Bind(2, prev);
+    (*copy)->Bind(3, gen);
+    (*copy)->Bind(4, *it);
+    Status copied = (*copy)->Run();
+    (*copy)->Reset();  // bound again in the next round
+    if (!copied.ok()) return copied;
+    prev = id;
+  }
+  Result<Statement*> head =
+      db.Prepare("UPDATE monitors SET pings_head = ?2, pings_gen = ?3 WHERE slug = ?1");
+  if (!head.ok()) return head.error();
+  (*head)->BindView(1, slug);
+  (*head)->Bind(2, prev);
+  (*head)->Bind(3, gen);
+  return (*head)->Run();
+}
+
 }  // namespace
 
 Status PingLog::AppendAt(Connection& db, std::string_view slug, const PingRecord& r,
@@ -215,7 +259,7 @@ Status PingLog::Sweep(Connection& db, std::int64_t newest, std::int64_t kept) {
       monitors_ = -1;  // the window may be too small: count again next time
       if (relocations++ == kRelocationsPerSweep) break;
       // A monitor pinged rarely: its kept entries (this one with them) go to the end.
-      if (Status s = Relocate(db, o.slug, kept); !s.ok()) return s;
+      if (Status s = MoveToEnd(db, o.slug, **chain, kept); !s.ok()) return s;
     }
     (*del)->Bind(1, o.id);
     Status deleted = (*del)->Run();
@@ -223,49 +267,6 @@ Status PingLog::Sweep(Connection& db, std::int64_t newest, std::int64_t kept) {
     if (!deleted.ok()) return deleted;
   }
   return Ok{};
-}
-
-Status PingLog::Relocate(Connection& db, const std::string& slug, std::int64_t kept) {
-  Result<std::optional<MonitorChain>> chain = ReadChain(db, slug, std::nullopt);
-  if (!chain.ok()) return chain.error();
-  if (!*chain) return Ok{};
-  std::vector<std::int64_t> ids;  // newest first
-  if (Status s = Walk(db, slug, **chain, kept,
-                      [&](Link link) {
-                        ids.push_back(link.id);
-                        return true;
-                      });
-      !s.ok()) {
-    return s;
-  }
-  Result<std::int64_t> next = NextId(db);
-  if (!next.ok()) return next.error();
-  const std::int64_t gen = (*chain)->gen + 1;
-  Result<Statement*> copy = db.Prepare(
-      "INSERT INTO pings (rowid, slug, n, prev, gen, at, kind, exit_code, rid, duration_ms, "
-      "method, remote_addr, user_agent, body_bytes, body) "
-      "SELECT ?1, slug, n, ?2, ?3, at, kind, exit_code, rid, duration_ms, method, remote_addr, "
-      "user_agent, body_bytes, body FROM pings WHERE rowid = ?4");
-  if (!copy.ok()) return copy.error();
-  std::optional<std::int64_t> prev;
-  std::int64_t id = *next;
-  for (auto it = ids.rbegin(); it != ids.rend(); ++it, ++id) {
-    (*copy)->Bind(1, id);
-    (*copy)->Bind(2, prev);
-    (*copy)->Bind(3, gen);
-    (*copy)->Bind(4, *it);
-    Status copied = (*copy)->Run();
-    (*copy)->Reset();  // bound again in the next round
-    if (!copied.ok()) return copied;
-    prev = id;
-  }
-  Result<Statement*> head =
-      db.Prepare("UPDATE monitors SET pings_head = ?2, pings_gen = ?3 WHERE slug = ?1");
-  if (!head.ok()) return head.error();
-  (*head)->BindView(1, slug);
-  (*head)->Bind(2, prev);
-  (*head)->Bind(3, gen);
-  return (*head)->Run();
 }
 
 Result<std::optional<std::vector<PingRecord>>> PingLog::Newest(Connection& db,

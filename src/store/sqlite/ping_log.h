@@ -75,8 +75,6 @@ class PingLog {
  private:
   // Removes or moves up to a few entries from the old end of the log, if it is long.
   Status Sweep(Connection& db, std::int64_t newest, std::int64_t kept);
-  // Copies the kept entries of `slug` to the end of the log in a new generation.
-  Status Relocate(Connection& db, const std::string& slug, std::int64_t kept);
   Result<std::int64_t> Monitors(Connection& db);
 
   std::int64_t min_window_;
