@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -53,23 +55,14 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), size);
 }
 
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
-// AWS's URI encoding: unreserved bytes kept, every other byte as %XX (upper-case hex).
+// AWS's URI encoding: unreserved bytes kept (and '/' in a path), every other byte as %XX
+// in upper-case hex, a space included: Boost.URL's encoding with its defaults, as
+// `heartbeat run` uses it (app/run_support.cc).
 void AppendUriEncoded(std::string& out, std::string_view s, bool keep_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xf];
-    }
+  if (keep_slash) {
+    out += boost::urls::encode(s, boost::urls::unreserved_chars + '/');
+  } else {
+    out += boost::urls::encode(s, boost::urls::unreserved_chars);
   }
 }
 
