@@ -73,9 +73,16 @@ int Main(int argc, char** argv) {
 
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);
-  std::string description;
+  KeysAddOptions keys_add_options;
   CLI::App* keys_add = keys->add_subcommand("add", "Create an API key and print it on stdout");
-  keys_add->add_option("--description", description, "what the key is for")->required();
+  keys_add->add_option("--description", keys_add_options.description, "what the key is for")
+      ->required();
+  keys_add
+      ->add_option("--project", keys_add_options.project,
+                   "the project the key acts in (default: default)")
+      ->capture_default_str();
+  keys_add->add_flag("--read-only", keys_add_options.read_only,
+                     "the key may read monitors and their history, and change nothing");
   AddStoreOptions(*keys_add, config);
   bool json = false;
   CLI::App* keys_list = keys->add_subcommand("list", "List API keys (never the keys themselves)");
@@ -85,6 +92,28 @@ int Main(int argc, char** argv) {
   CLI::App* keys_revoke = keys->add_subcommand("revoke", "Revoke an API key by its ID");
   keys_revoke->add_option("ID", key_id, "the key ID shown by `keys list`")->required();
   AddStoreOptions(*keys_revoke, config);
+
+  ProjectsOptions projects_options;
+  CLI::App* projects = app.add_subcommand("projects", "Manage projects and their ping keys");
+  projects->require_subcommand(1);
+  CLI::App* projects_add =
+      projects->add_subcommand("add", "Create a project and print its ping key on stdout");
+  projects_add->add_option("NAME", projects_options.name, "a-z, 0-9 and '-'")->required();
+  AddStoreOptions(*projects_add, config);
+  CLI::App* projects_list =
+      projects->add_subcommand("list", "List the projects with their ping keys");
+  projects_list->add_flag("--json", projects_options.json, "print JSON for scripts");
+  AddStoreOptions(*projects_list, config);
+  CLI::App* projects_remove =
+      projects->add_subcommand("remove", "Remove a project that has no monitors and no keys");
+  projects_remove->add_option("NAME", projects_options.name, "the project")->required();
+  AddStoreOptions(*projects_remove, config);
+  CLI::App* projects_ping_key = projects->add_subcommand(
+      "ping-key", "Print a project's ping key (for /ping/<ping_key>/<slug>), or rotate it");
+  projects_ping_key->add_option("NAME", projects_options.name, "the project")->required();
+  projects_ping_key->add_flag("--rotate", projects_options.rotate,
+                              "replace it with a new one and print that");
+  AddStoreOptions(*projects_ping_key, config);
 
   CLI::App* store = app.add_subcommand("store", "Manage the store");
   store->require_subcommand(1);
@@ -164,7 +193,12 @@ int Main(int argc, char** argv) {
 
   if (*serve) return RunServe(config);
   if (*check) return RunCheck(config);
-  if (*keys_add) return RunKeysAdd(config, description);
+  if (*keys_add) return RunKeysAdd(config, keys_add_options);
+  using ProjectsAction = ProjectsOptions::Action;
+  if (*projects_add) projects_options.action = ProjectsAction::kAdd;
+  if (*projects_remove) projects_options.action = ProjectsAction::kRemove;
+  if (*projects_ping_key) projects_options.action = ProjectsAction::kPingKey;
+  if (*projects) return RunProjects(config, projects_options);
   if (*keys_list) return RunKeysList(config, json);
   if (*keys_revoke) return RunKeysRevoke(config, key_id);
   if (*store_init) return RunStoreInit(config);

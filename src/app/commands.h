@@ -18,10 +18,26 @@ inline constexpr int kExitUsage = 2;  // invalid setting or command line
 
 int RunServe(const Config& config);
 int RunCheck(const Config& config);
-int RunKeysAdd(const Config& config, const std::string& description);
+struct KeysAddOptions {
+  std::string description;
+  std::string project{kDefaultProject};
+  bool read_only = false;
+};
+int RunKeysAdd(const Config& config, const KeysAddOptions& options);
 int RunKeysList(const Config& config, bool json);
 int RunKeysRevoke(const Config& config, const std::string& id);
 int RunStoreInit(const Config& config);
+
+// `projects add NAME | list | remove NAME | ping-key NAME [--rotate]` (SPEC §13). `add`
+// and `ping-key` print the ping key alone on stdout.
+struct ProjectsOptions {
+  enum class Action { kAdd, kList, kRemove, kPingKey };
+  Action action = Action::kList;
+  std::string name;
+  bool rotate = false;
+  bool json = false;
+};
+int RunProjects(const Config& config, const ProjectsOptions& options);
 
 // `schedule`: prints the next `count` times `expression` fires in `tz`, after `after` (RFC
 // 3339; now when absent), one a line with the zone's offset. A bad expression, zone or time

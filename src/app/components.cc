@@ -63,12 +63,14 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config, CreateStore creat
         return NotFound(store.error().message + "; create it with `heartbeat store init`");
       }
       (*store)->KeepPings(config.pings_kept);
+      (*store)->LimitMonitors(config.max_monitors_per_project);
       return std::unique_ptr<Store>(std::move(*store));
     }
     case StoreSpec::Kind::kDynamo: {
       auto store = OpenDynamoStore(config);
       if (!store.ok()) return store.error();
       (*store)->KeepPings(config.pings_kept);
+      (*store)->LimitMonitors(config.max_monitors_per_project);
       return std::unique_ptr<Store>(std::move(*store));
     }
   }

@@ -78,6 +78,18 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   if (Status s = count("PINGS_KEPT", 10'000, c.pings_kept); !s.ok()) return s;
   // DynamoDB's items end at 400 KB; a ping's body is at most 1 MiB anyway.
   if (Status s = count("PING_BODY_LIMIT", 100'000, c.ping_body_limit); !s.ok()) return s;
+  if (Status s = count("MAX_MONITORS_PER_PROJECT", 100'000'000, c.max_monitors_per_project);
+      !s.ok()) {
+    return s;
+  }
+  if (auto it = env.find("PUBLIC_URL"); it != env.end() && !it->second.empty()) {
+    const std::string& u = it->second;
+    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) {
+      return InvalidArgument("PUBLIC_URL: '" + u + "' must start with http:// or https://");
+    }
+    c.public_url = u;
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  }
   if (auto it = env.find("HEARTBEAT_THREADS"); it != env.end()) {
     const std::string& t = it->second;
     if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/project.h"
 #include "core/result.h"
 #include "core/signal.h"
 
@@ -27,6 +28,11 @@ struct Config {
   // of a signal's body kept.
   std::int64_t pings_kept = kDefaultPingsKept;
   std::int64_t ping_body_limit = kDefaultPingBodyLimit;
+  // MAX_MONITORS_PER_PROJECT (SPEC §13).
+  std::int64_t max_monitors_per_project = kDefaultMaxMonitorsPerProject;
+  // PUBLIC_URL: the base of the absolute URLs Healthchecks' API answers with (ping_url,
+  // update_url); empty: the request's Host.
+  std::string public_url;
   std::string aws_region;
   // Whether AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are set (non-empty); the values stay
   // in the environment, where aws::ResolveCredentials reads them.

@@ -1,5 +1,6 @@
 // `heartbeat keys ...` and `heartbeat store init`.
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -10,21 +11,58 @@
 #include "app/commands.h"
 #include "app/components.h"
 #include "core/api_key.h"
+#include "core/project.h"
 #include "core/time_format.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace heartbeat::app {
 
-int RunKeysAdd(const Config& config, const std::string& description) {
+namespace {
+
+// The projects of the store, the default one made when missing; an error is reported.
+Result<std::vector<ProjectRecord>> Projects(Store& store) {
+  Status ensured = Await<void>(
+      [&](Callback<void> cb) { store.EnsureDefaultProject(RealClock().Now(), std::move(cb)); });
+  if (!ensured.ok()) return ensured.error();
+  return Await<std::vector<ProjectRecord>>(
+      [&](Callback<std::vector<ProjectRecord>> cb) { store.ListProjects(std::move(cb)); });
+}
+
+int Failed(std::string_view what, const Error& e) {
+  std::cerr << "heartbeat: " << what << e.message << "\n";
+  return kExitFailure;
+}
+
+}  // namespace
+
+int RunKeysAdd(const Config& config, const KeysAddOptions& options) {
   auto store = OpenStoreOrReport(config, CreateStore::kYes);
   if (!store.ok()) return kExitFailure;
+  Result<std::vector<ProjectRecord>> projects = Projects(**store);
+  if (!projects.ok()) {
+    (*store)->Close();
+    return Failed("cannot read the projects: ", projects.error());
+  }
+  if (std::none_of(projects->begin(), projects->end(),
+                   [&](const ProjectRecord& p) { return p.name == options.project; })) {
+    (*store)->Close();
+    std::cerr << "heartbeat: no project named " << options.project
+              << "; create it with `heartbeat projects add " << options.project << "`\n";
+    return kExitFailure;
+  }
   Result<std::string> key = GenerateApiKey();
   if (!key.ok()) {
     std::cerr << "heartbeat: " << key.error().message << "\n";
     return kExitFailure;
   }
-  ApiKeyRecord record{HashApiKey(*key), description, RealClock().Now(), std::nullopt};
+  const std::string& description = options.description;
+  ApiKeyRecord record{.key_hash = HashApiKey(*key),
+                      .description = description,
+                      .created_at = RealClock().Now(),
+                      .last_used_at = std::nullopt,
+                      .project = options.project,
+                      .read_only = options.read_only};
   std::string id = KeyIdFromHash(record.key_hash);
   Status added = Await<void>([&](Callback<void> cb) { (*store)->AddKey(record, std::move(cb)); });
   (*store)->Close();
@@ -32,8 +70,8 @@ int RunKeysAdd(const Config& config, const std::string& description) {
     std::cerr << "heartbeat: cannot save the key: " << added.error().message << "\n";
     return kExitFailure;
   }
-  std::cerr << "Created API key " << id << " (" << description
-            << "). It is shown once; store it now.\n";
+  std::cerr << "Created " << RoleName(options.read_only) << " API key " << id << " of project "
+            << options.project << " (" << description << "). It is shown once; store it now.\n";
   std::cout << *key << std::endl;
   return kExitOk;
 }
@@ -54,6 +92,8 @@ int RunKeysList(const Config& config, bool json) {
       boost::json::object o;
       o["id"] = KeyIdFromHash(k.key_hash);
       o["description"] = k.description;
+      o["project"] = k.project;
+      o["role"] = RoleName(k.read_only);
       o["created_at"] = FormatRfc3339(k.created_at);
       o["last_used_at"] = k.last_used_at ? boost::json::value(FormatRfc3339(*k.last_used_at))
                                          : boost::json::value(nullptr);
@@ -63,15 +103,20 @@ int RunKeysList(const Config& config, bool json) {
     return kExitOk;
   }
   std::size_t width = 11;
-  for (const ApiKeyRecord& k : *keys) width = std::max(width, k.description.size());
+  std::size_t project_width = 7;
+  for (const ApiKeyRecord& k : *keys) {
+    width = std::max(width, k.description.size());
+    project_width = std::max(project_width, k.project.size());
+  }
   auto pad = [](std::string s, std::size_t w) {
     if (s.size() < w) s.append(w - s.size(), ' ');
     return s;
   };
-  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("CREATED", 22)
-            << "LAST USED\n";
+  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("PROJECT", project_width + 2)
+            << pad("ROLE", 12) << pad("CREATED", 22) << "LAST USED\n";
   for (const ApiKeyRecord& k : *keys) {
     std::cout << pad(KeyIdFromHash(k.key_hash), 14) << pad(k.description, width + 2)
+              << pad(k.project, project_width + 2) << pad(std::string(RoleName(k.read_only)), 12)
               << pad(FormatRfc3339(k.created_at), 22)
               << (k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never")) << "\n";
   }
@@ -112,9 +157,86 @@ int RunStoreInit(const Config& config) {
   }
   auto store = OpenStoreOrReport(config, CreateStore::kYes);
   if (!store.ok()) return kExitFailure;
+  Result<std::vector<ProjectRecord>> projects = Projects(**store);
   (*store)->Close();
+  if (!projects.ok()) return Failed("cannot make the default project: ", projects.error());
   std::cerr << "Store ready: " << config.store << "\n";
   return kExitOk;
+}
+
+int RunProjects(const Config& config, const ProjectsOptions& options) {
+  if (!options.name.empty() && options.action != ProjectsOptions::Action::kList) {
+    if (Status s = ValidateProjectName(options.name); !s.ok()) {
+      std::cerr << "heartbeat: " << s.error().message << "\n";
+      return kExitUsage;
+    }
+  }
+  auto store = OpenStoreOrReport(config, CreateStore::kNo);
+  if (!store.ok()) return kExitFailure;
+  Store& s = **store;
+  const UnixMillis now = RealClock().Now();
+  auto finish = [&](Status result, std::string done_message) {
+    s.Close();
+    if (!result.ok()) return Failed("", result.error());
+    if (!done_message.empty()) std::cerr << done_message << "\n";
+    return kExitOk;
+  };
+  Result<std::vector<ProjectRecord>> projects = Projects(s);
+  if (!projects.ok()) return finish(projects.error(), "");
+  switch (options.action) {
+    case ProjectsOptions::Action::kAdd: {
+      Result<std::string> ping_key = GeneratePingKey();
+      if (!ping_key.ok()) return finish(ping_key.error(), "");
+      ProjectRecord p{.name = options.name, .ping_key = *ping_key, .created_at = now};
+      Status added = Await<void>([&](Callback<void> cb) { s.AddProject(p, std::move(cb)); });
+      if (added.ok()) std::cout << p.ping_key << std::endl;
+      return finish(added, "Created project " + p.name + "; its ping key is printed above.");
+    }
+    case ProjectsOptions::Action::kRemove: {
+      Status removed = Await<void>(
+          [&](Callback<void> cb) { s.RemoveProject(options.name, now, std::move(cb)); });
+      return finish(removed, "Removed project " + options.name + ".");
+    }
+    case ProjectsOptions::Action::kPingKey: {
+      auto it = std::find_if(projects->begin(), projects->end(),
+                             [&](const ProjectRecord& p) { return p.name == options.name; });
+      if (it == projects->end()) return finish(NotFound("no project named " + options.name), "");
+      if (!options.rotate) {
+        std::cout << it->ping_key << std::endl;
+        return finish(Ok{}, "");
+      }
+      Result<std::string> ping_key = GeneratePingKey();
+      if (!ping_key.ok()) return finish(ping_key.error(), "");
+      Status set = Await<void>(
+          [&](Callback<void> cb) { s.SetPingKey(options.name, *ping_key, std::move(cb)); });
+      if (set.ok()) std::cout << *ping_key << std::endl;
+      return finish(set, "Rotated the ping key of project " + options.name +
+                             "; URLs with the old key stop working within a second.");
+    }
+    case ProjectsOptions::Action::kList:
+      break;
+  }
+  if (options.json) {
+    boost::json::array out;
+    for (const ProjectRecord& p : *projects) {
+      out.push_back(boost::json::object{
+          {"name", p.name}, {"ping_key", p.ping_key}, {"created_at", FormatRfc3339(p.created_at)}});
+    }
+    std::cout << boost::json::serialize(out) << std::endl;
+  } else {
+    std::size_t width = 4;
+    for (const ProjectRecord& p : *projects) width = std::max(width, p.name.size());
+    auto pad = [](std::string text, std::size_t w) {
+      if (text.size() < w) text.append(w - text.size(), ' ');
+      return text;
+    };
+    std::cout << pad("NAME", width + 2) << pad("PING KEY", kPingKeyLength + 2) << "CREATED\n";
+    for (const ProjectRecord& p : *projects) {
+      std::cout << pad(p.name, width + 2) << pad(p.ping_key, kPingKeyLength + 2)
+                << FormatRfc3339(p.created_at) << "\n";
+    }
+  }
+  return finish(Ok{}, "");
 }
 
 }  // namespace heartbeat::app

@@ -99,6 +99,13 @@ int RunServe(const Config& config) {
   Clock& clock = RealClock();
 
   KeyCache keys(*store);
+  // The default project and its ping key (SPEC §13), for a store made before projects.
+  if (Status s = Await<void>(
+          [&](Callback<void> cb) { store->EnsureDefaultProject(clock.Now(), std::move(cb)); });
+      !s.ok()) {
+    spdlog::error("cannot make the default project: {}", s.error().message);
+    return kExitFailure;
+  }
   if (Status s = Await<void>([&](Callback<void> cb) { keys.Refresh(std::move(cb)); }); !s.ok()) {
     spdlog::error("cannot read API keys: {}", s.error().message);
     return kExitFailure;

@@ -24,6 +24,8 @@ std::string ErrorTypeFor(const Error& error) {
       return "Heartbeat.InvalidArgument";
     case ErrorCode::kNotFound:
       return "Heartbeat.NotFound";
+    case ErrorCode::kForbidden:
+      return "Heartbeat.Forbidden";
     case ErrorCode::kConflict:
       return "Heartbeat.Conflict";
     case ErrorCode::kUnavailable:

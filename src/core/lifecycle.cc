@@ -9,6 +9,7 @@
 
 #include "core/cron.h"
 #include "core/interval.h"
+#include "core/project.h"
 #include "core/time_zone.h"
 
 namespace heartbeat {
@@ -75,6 +76,17 @@ Status ValidateSettings(const MonitorSettings& s) {
       (*s.max_runtime_secs < kMinRuntimeSecs || *s.max_runtime_secs > kMaxRuntimeSecs)) {
     return InvalidArgument("max_runtime: must be between 30s and 365d (or 0 for no limit)");
   }
+  for (auto [field, value, most] :
+       {std::tuple{"name", &s.name, 100}, {"tags", &s.tags, 500}, {"desc", &s.desc, 10'000}}) {
+    if (*value && (*value)->size() > static_cast<std::size_t>(most)) {
+      return InvalidArgument(std::string(field) + ": at most " + std::to_string(most) +
+                             " characters");
+    }
+  }
+  if (s.methods && !s.methods->empty() && *s.methods != "POST") {
+    return InvalidArgument("methods: must be \"\" or \"POST\"");
+  }
+  if (s.uuid && !IsUuid(*s.uuid)) return InvalidArgument("uuid: not a lowercase UUID");
   return Ok{};
 }
 
@@ -113,6 +125,11 @@ void ApplySettings(Monitor& m, const MonitorSettings& s) {
   if (s.max_runtime_secs) {
     m.max_runtime_secs = *s.max_runtime_secs == 0 ? std::nullopt : s.max_runtime_secs;
   }
+  if (s.name) m.name = *s.name;
+  if (s.tags) m.tags = *s.tags;
+  if (s.desc) m.desc = *s.desc;
+  if (s.methods) m.methods = *s.methods;
+  if (s.manual_resume) m.manual_resume = *s.manual_resume;
 }
 
 UnixMillis NextDue(const Monitor& m, UnixMillis from) {
@@ -164,10 +181,25 @@ std::optional<std::int64_t> EndedRunMillis(const Monitor& m, const Signal& s, Un
   return std::max<std::int64_t>(0, now - *m.last_start);
 }
 
+Status CheckTarget(const std::optional<Monitor>& current, const Signal& s, UnixMillis now) {
+  const bool live = IsLive(current, now);
+  if (live ? s.target_uuid && current->uuid != *s.target_uuid : s.target_uuid || !s.may_create) {
+    return NotFound("not found");
+  }
+  return Ok{};
+}
+
 Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, const Signal& s,
                  UnixMillis now) {
   const bool live = IsLive(current, now);
   Monitor m = live ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
+  if (!live) m.uuid = s.settings.uuid.value_or("");
+  // A check that does not wait for a manual resume is resumed by its job's success or
+  // failure (Healthchecks' rule; the seed's monitors wait).
+  if (m.paused && !m.manual_resume &&
+      (s.kind == SignalKind::kSuccess || s.kind == SignalKind::kFail)) {
+    m.paused = false;
+  }
   // (A monitor created by a start with ?interval=1h expects its first ping an hour after
   // its creation, not five minutes.)
   Reconfigure(m, s.settings, live);
@@ -218,6 +250,7 @@ Monitor Configured(const std::optional<Monitor>& current, std::string_view slug,
                    const MonitorSettings& s, UnixMillis now) {
   const bool live = IsLive(current, now);
   Monitor m = live ? *current : NewMonitor(slug, kDefaultIntervalSecs, now);
+  if (!live) m.uuid = s.uuid.value_or("");
   Reconfigure(m, s, live);
   m.expires_at = std::max(m.expires_at, now + kExpiryMillis);
   m.check_at = CheckAtAfterChange(m, now);

@@ -72,13 +72,20 @@ Monitor Pinged(const std::optional<Monitor>& current, std::string_view slug,
 // the running run's limit, when that comes first).
 std::optional<UnixMillis> CheckAtAfterPing(const Monitor& m);
 
+// Whether a signal may reach the monitor as stored (Signal::target_uuid, may_create):
+// NotFound ("not found") when it names another uuid, or there is no live monitor and it
+// may not create one. Checked before Signaled.
+Status CheckTarget(const std::optional<Monitor>& current, const Signal& s, UnixMillis now);
+
 // Any signal (SPEC §12), with the settings it carries applied first. A success is Pinged; a
 // failure is Failed; both end a run: the one they name (the same rid, or none for a run
 // started without one) with its duration, and a failure, or a success without a rid, ends
 // any other run without one; a success with another run's rid leaves that run running. A
 // start begins a run (last_ping and status unchanged); a log changes nothing but the
-// history's count. Each creates the monitor when there is none (counting from now) and
-// moves its expiry forward; each numbers one more history entry (pings_seq).
+// history's count. Each creates the monitor when there is none (counting from now, with
+// the uuid of its settings) and moves its expiry forward; each numbers one more history
+// entry (pings_seq). A success or a failure resumes a paused monitor without
+// manual_resume.
 Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, const Signal& s,
                  UnixMillis now);
 

@@ -31,7 +31,19 @@ struct AlertState {
 };
 
 struct Monitor {
+  // The key it is stored under (core/project.h): its slug in the default project,
+  // "project/slug" in another.
   std::string slug;
+  // Random, lowercase, fixed at creation (SPEC §13): Healthchecks' /ping/<uuid> names it.
+  std::string uuid;
+  // What Healthchecks' API shows and sets (SPEC §13); kept and shown, no rule reads them.
+  std::string name;
+  std::string tags;  // space-separated
+  std::string desc;
+  std::string methods;  // "" or "POST"
+  // Whether a paused monitor stays paused when pinged (the seed's rule, and the default);
+  // false: a success or a failure resumes it (Healthchecks' default for its checks).
+  bool manual_resume = true;
   // How the next ping is expected (SPEC §12): `interval_secs` after the last one, or, with a
   // `schedule` (a cron expression, core/cron.h), at its next match in the time zone `tz`.
   // The monitor alerts `grace_secs` after that (alert_at()).

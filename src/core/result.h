@@ -12,6 +12,7 @@ namespace heartbeat {
 enum class ErrorCode {
   kInvalidArgument,  // the caller sent something we refuse (400)
   kNotFound,         // no such monitor / key (404)
+  kForbidden,        // the caller may not do this: a read-only key, a full project (403)
   kConflict,         // a conditional write lost (alert state moved under us)
   kUnavailable,      // the store or a remote service does not answer (503)
   kInternal,         // a bug or an unexpected answer
@@ -31,6 +32,7 @@ inline Error InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgumen
 inline Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
 inline Error Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 inline Error Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
+inline Error Forbidden(std::string m) { return {ErrorCode::kForbidden, std::move(m)}; }
 inline Error Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
 
 template <class T>

@@ -28,14 +28,22 @@ struct MonitorSettings {
   std::optional<std::int64_t> grace_secs = std::nullopt;  // 0 to 365 days
   // 30 s to 365 days; 0 clears it (no limit on a run).
   std::optional<std::int64_t> max_runtime_secs = std::nullopt;
+  // What Healthchecks' API sets (Monitor): name up to 100 characters, tags up to 500, desc
+  // up to 10,000, methods "" or "POST".
+  std::optional<std::string> name = std::nullopt;
+  std::optional<std::string> tags = std::nullopt;
+  std::optional<std::string> desc = std::nullopt;
+  std::optional<std::string> methods = std::nullopt;
+  std::optional<bool> manual_resume = std::nullopt;
+  // The uuid of a monitor this write creates (a lowercase UUID); ignored for one that
+  // exists. The store draws a random one when none is given (Store::Receive, Configure).
+  std::optional<std::string> uuid = std::nullopt;
 
-  bool empty() const {
-    return !interval_secs && !schedule && !clear_schedule && !tz && !grace_secs &&
-           !max_runtime_secs;
-  }
+  bool empty() const { return at_most_interval() && !interval_secs; }
   // Whether only the interval is given (or nothing): what a store's fast ping path handles.
   bool at_most_interval() const {
-    return !schedule && !clear_schedule && !tz && !grace_secs && !max_runtime_secs;
+    return !schedule && !clear_schedule && !tz && !grace_secs && !max_runtime_secs && !name &&
+           !tags && !desc && !methods && !manual_resume;
   }
 };
 
@@ -55,6 +63,11 @@ struct Signal {
   std::optional<std::string> rid = std::nullopt;  // the run it belongs to (?rid=)
   std::optional<int> exit_code = std::nullopt;    // /{code}: 0 with kSuccess, 1-255 with kFail
   std::string body_tail = {};  // BodyTail of the body: a failure's alert quotes it
+  // Which monitor it may reach (Healthchecks' URLs, SPEC §13): only the one with this uuid
+  // (/ping/<uuid>), and none it would create unless `may_create` (/ping/<key>/<slug>
+  // without ?create=1). CheckTarget says whether the monitor as stored is one.
+  std::optional<std::string> target_uuid = std::nullopt;
+  bool may_create = true;
 };
 
 // Where a signal came from, for the history.

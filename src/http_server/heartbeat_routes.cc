@@ -87,7 +87,7 @@ asio::awaitable<Response> HeartbeatRoutes::Receive(RouteCall& call, SignalKind k
       signal.source.user_agent = std::string(ua->value().substr(0, kUserAgentKept));
     }
   }
-  return StoreSignal(call.version(), std::move(call.slug), std::move(signal), call.now);
+  return StoreSignal(call.version(), call.key(), std::move(signal), call.now);
 }
 
 asio::awaitable<Response> HeartbeatRoutes::StoreSignal(unsigned v, std::string slug,

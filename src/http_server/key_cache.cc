@@ -21,26 +21,36 @@ void KeyCache::Touch(Entry& entry, UnixMillis now) {
   }
 }
 
-bool KeyCache::Authenticate(std::string_view key, UnixMillis now) const {
-  if (key.empty()) return false;
+std::optional<KeyGrant> KeyCache::Authenticate(std::string_view key, UnixMillis now) const {
+  if (key.empty()) return std::nullopt;
   thread_local Remembered remembered;
   const std::uint64_t generation = generation_.load(std::memory_order_acquire);
   if (remembered.generation == generation && ConstantTimeEquals(remembered.key, key)) {
     Touch(*remembered.entry, now);
-    return true;
+    return remembered.entry->grant;
   }
   std::string hash = HashApiKey(key);
   std::shared_ptr<const KeySet> keys = keys_.load();
   auto it = keys->find(hash);
   // The lookup works on SHA-256 digests, whose timing says nothing useful about the key;
   // the final comparison is constant-time all the same.
-  if (it == keys->end() || !ConstantTimeEquals(it->first, hash)) return false;
+  if (it == keys->end() || !ConstantTimeEquals(it->first, hash)) return std::nullopt;
   Touch(*it->second, now);
   // Remembered only if no refresh came between the generation read above and the set
   // the key was found in; if one did, the next request looks the key up again.
   remembered = {generation, std::string(key), it->second};
-  return true;
+  return it->second->grant;
 }
+
+std::optional<std::string> KeyCache::ProjectOfPingKey(std::string_view ping_key) const {
+  std::shared_ptr<const std::vector<ProjectRecord>> projects = projects_.load();
+  for (const ProjectRecord& p : *projects) {
+    if (ConstantTimeEquals(p.ping_key, ping_key)) return p.name;
+  }
+  return std::nullopt;
+}
+
+std::vector<ProjectRecord> KeyCache::Projects() const { return *projects_.load(); }
 
 void KeyCache::Refresh(Callback<void> done) {
   store_.ListKeys([this, done = std::move(done)](Result<std::vector<ApiKeyRecord>> records) {
@@ -51,20 +61,30 @@ void KeyCache::Refresh(Callback<void> done) {
     std::shared_ptr<const KeySet> old = keys_.load();
     auto fresh = std::make_shared<KeySet>();
     for (const ApiKeyRecord& r : *records) {
+      KeyGrant grant{.project = r.project, .read_only = r.read_only};
       auto it = old->find(r.key_hash);
-      if (it != old->end()) {
+      if (it != old->end() && it->second->grant == grant) {
         fresh->emplace(r.key_hash, it->second);
       } else {
         auto entry = std::make_shared<Entry>();
+        entry->grant = std::move(grant);
         UnixMillis used = r.last_used_at.value_or(0);
         entry->last_used.store(used);
         entry->flushed = used;
         fresh->emplace(r.key_hash, std::move(entry));
       }
     }
-    keys_.store(std::move(fresh));
-    generation_.store(NewGeneration(), std::memory_order_release);
-    done(Ok{});
+    store_.ListProjects([this, fresh = std::move(fresh), done = std::move(done)](
+                            Result<std::vector<ProjectRecord>> projects) mutable {
+      if (!projects.ok()) {
+        done(projects.error());
+        return;
+      }
+      projects_.store(std::make_shared<const std::vector<ProjectRecord>>(std::move(*projects)));
+      keys_.store(std::move(fresh));
+      generation_.store(NewGeneration(), std::memory_order_release);
+      done(Ok{});
+    });
   });
 }
 

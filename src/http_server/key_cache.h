@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/store.h"
@@ -27,11 +28,17 @@ class KeyCache {
  public:
   explicit KeyCache(Store& store);
 
-  // True when `key` is a current API key; records its use at `now`.
-  bool Authenticate(std::string_view key, UnixMillis now) const;
+  // What `key` may do when it is a current API key (its project and role); records its
+  // use at `now`. Nothing for any other.
+  std::optional<KeyGrant> Authenticate(std::string_view key, UnixMillis now) const;
 
-  // Reloads the key set from the store; `done` runs on a store thread. Until the first
-  // successful refresh no key is accepted.
+  // The project whose ping key is `ping_key` (SPEC §13), as of the last refresh.
+  std::optional<std::string> ProjectOfPingKey(std::string_view ping_key) const;
+  // The projects, as of the last refresh.
+  std::vector<ProjectRecord> Projects() const;
+
+  // Reloads the key set and the projects from the store; `done` runs on a store thread.
+  // Until the first successful refresh no key is accepted.
   void Refresh(Callback<void> done);
 
   // Writes last-used times that moved since the previous flush.
@@ -41,6 +48,7 @@ class KeyCache {
 
  private:
   struct Entry {
+    KeyGrant grant;
     std::atomic<UnixMillis> last_used{0};
     UnixMillis flushed = 0;  // written by FlushUses only
   };
@@ -55,6 +63,8 @@ class KeyCache {
 
   Store& store_;
   std::atomic<std::shared_ptr<const KeySet>> keys_{std::make_shared<const KeySet>()};
+  std::atomic<std::shared_ptr<const std::vector<ProjectRecord>>> projects_{
+      std::make_shared<const std::vector<ProjectRecord>>()};
   // Changes at every refresh, after keys_, to a value no refresh of any KeyCache in the
   // process had before, so that what a thread remembers never outlives its key set.
   std::atomic<std::uint64_t> generation_;

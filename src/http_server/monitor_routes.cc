@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/project.h"
 #include "core/time_format.h"
 
 namespace heartbeat::http {
@@ -114,7 +115,9 @@ std::string PingsJson(const std::vector<PingRecord>& pings) {
 
 std::string MonitorJson(const Monitor& m, UnixMillis now) {
   boost::json::object o;
-  o["slug"] = m.slug;
+  o["slug"] = SlugOfKey(m.slug);
+  o["project"] = ProjectOfKey(m.slug);
+  o["uuid"] = m.uuid;
   o["status"] = ToString(DeriveStatus(m, now));
   o["last_ping"] = OptionalSeconds(m.last_ping);
   o["next_due"] = ToUnixSeconds(m.next_due);
@@ -156,19 +159,19 @@ MonitorRoutes::MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write)
 }
 
 asio::awaitable<Response> MonitorRoutes::List(RouteCall& call) {
-  return ListAll(call.version(), call.now);
+  return ListAll(call.version(), call.grant.project, call.now);
 }
 
 asio::awaitable<Response> MonitorRoutes::GetOrDelete(RouteCall& call) {
   if (call.req.method() == bhttp::verb::delete_) {
-    return Delete(call.version(), std::move(call.slug), call.now);
+    return Delete(call.version(), call.key(), call.now);
   }
   if (call.req.method() == bhttp::verb::put) {
     Result<MonitorSettings> settings = SettingsFromJson(call.req.body());
     if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
-    return Put(call.version(), std::move(call.slug), std::move(*settings), call.now);
+    return Put(call.version(), call.key(), std::move(*settings), call.now);
   }
-  return Get(call.version(), std::move(call.slug), call.now);
+  return Get(call.version(), call.key(), call.now);
 }
 
 asio::awaitable<Response> MonitorRoutes::Pings(RouteCall& call) {
@@ -182,15 +185,15 @@ asio::awaitable<Response> MonitorRoutes::Pings(RouteCall& call) {
     }
     limit = n;
   }
-  return ListPings(call.version(), std::move(call.slug), limit, call.now);
+  return ListPings(call.version(), call.key(), limit, call.now);
 }
 
 asio::awaitable<Response> MonitorRoutes::PingBody(RouteCall& call) {
-  return ReadBody(call.version(), std::move(call.slug), call.number.value_or(0), call.now);
+  return ReadBody(call.version(), call.key(), call.number.value_or(0), call.now);
 }
 
 asio::awaitable<Response> MonitorRoutes::Flips(RouteCall& call) {
-  return ListFlips(call.version(), std::move(call.slug), call.now);
+  return ListFlips(call.version(), call.key(), call.now);
 }
 
 asio::awaitable<Response> MonitorRoutes::Put(unsigned v, std::string slug, MonitorSettings settings,
@@ -254,21 +257,22 @@ asio::awaitable<Response> MonitorRoutes::ListFlips(unsigned v, std::string slug,
 }
 
 asio::awaitable<Response> MonitorRoutes::Pause(RouteCall& call) {
-  return SetPaused(call.version(), std::move(call.slug), true, call.now);
+  return SetPaused(call.version(), call.key(), true, call.now);
 }
 
 asio::awaitable<Response> MonitorRoutes::Unpause(RouteCall& call) {
-  return SetPaused(call.version(), std::move(call.slug), false, call.now);
+  return SetPaused(call.version(), call.key(), false, call.now);
 }
 
-asio::awaitable<Response> MonitorRoutes::ListAll(unsigned v, UnixMillis now) {
+asio::awaitable<Response> MonitorRoutes::ListAll(unsigned v, std::string project, UnixMillis now) {
   std::string body = R"({"monitors":[)";
   std::string after;
   bool first = true;
   for (;;) {
-    Result<MonitorPage> page = co_await TimedStoreCall<MonitorPage>(
-        calls_, list_op_,
-        [&](Callback<MonitorPage> cb) { store_.List(after, kListPageSize, now, std::move(cb)); });
+    Result<MonitorPage> page =
+        co_await TimedStoreCall<MonitorPage>(calls_, list_op_, [&](Callback<MonitorPage> cb) {
+          store_.List(project, after, kListPageSize, now, std::move(cb));
+        });
     if (!page.ok()) co_return FromError(v, page.error());
     for (const Monitor& m : page->monitors) {
       if (!first) body += ',';

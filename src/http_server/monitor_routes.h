@@ -42,7 +42,7 @@ class MonitorRoutes {
 
  private:
   // Coroutines, one each: a coroutine keeps in its frame every local of every branch.
-  boost::asio::awaitable<Response> ListAll(unsigned v, UnixMillis now);
+  boost::asio::awaitable<Response> ListAll(unsigned v, std::string project, UnixMillis now);
   boost::asio::awaitable<Response> Get(unsigned v, std::string slug, UnixMillis now);
   boost::asio::awaitable<Response> Delete(unsigned v, std::string slug, UnixMillis now);
   boost::asio::awaitable<Response> Put(unsigned v, std::string slug, MonitorSettings settings,

@@ -22,6 +22,8 @@ Response FromError(unsigned version, const Error& e) {
       return ErrorResponse(version, status::bad_request, e.message);
     case ErrorCode::kNotFound:
       return ErrorResponse(version, status::not_found, e.message);
+    case ErrorCode::kForbidden:
+      return ErrorResponse(version, status::forbidden, e.message);
     case ErrorCode::kUnavailable:
     case ErrorCode::kConflict:
       return ErrorResponse(version, status::service_unavailable,

@@ -7,7 +7,10 @@
 #include <span>
 #include <stdexcept>
 
+#include <boost/json/parse.hpp>
+
 #include "core/api_key.h"
+#include "core/project.h"
 #include "core/slug.h"
 #include "http_server/route_support.h"
 
@@ -20,12 +23,15 @@ namespace {
 
 // The status codes the API answers with, each counted under its own `code` label; any
 // other is counted as "other".
-constexpr unsigned kCountedStatusCodes[] = {200, 201, 204, 400, 401, 404, 405,
-                                            408, 413, 414, 429, 431, 500, 503};
+constexpr unsigned kCountedStatusCodes[] = {200, 201, 204, 400, 401, 403, 404, 405,
+                                            409, 408, 413, 414, 429, 431, 500, 503};
 
 // No pattern has more than five segments: a sixth is kept only to tell longer paths apart.
 constexpr std::size_t kMaxSegments = 6;
 constexpr std::string_view kSlugParameter = "{slug}";
+constexpr std::string_view kUuidParameter = "{uuid}";
+constexpr std::string_view kAnyParameter = "{any}";
+constexpr std::string_view kVersionParameter = "{v}";
 constexpr std::string_view kNumberParameters[] = {"{code}", "{n}"};
 constexpr std::size_t kMaxNumberDigits = 10;
 
@@ -38,6 +44,25 @@ Response Unauthorized(unsigned version, std::string_view message, std::string_vi
   Response res = ErrorResponse(version, status::unauthorized, message);
   res.set(bhttp::field::www_authenticate, challenge);
   return res;
+}
+
+std::optional<int> ApiVersion(std::string_view segment) {
+  if (segment == "v1") return 1;
+  if (segment == "v2") return 2;
+  if (segment == "v3") return 3;
+  return std::nullopt;
+}
+
+// The API key of a Healthchecks API request: X-Api-Key, else "api_key" in a JSON body.
+std::string HcApiKey(const Request& req) {
+  if (auto it = req.find("X-Api-Key"); it != req.end()) return std::string(it->value());
+  if (req.body().empty()) return {};
+  boost::system::error_code ec;
+  boost::json::value body = boost::json::parse(req.body(), ec);
+  if (ec || !body.is_object()) return {};
+  const boost::json::value* key = body.as_object().if_contains("api_key");
+  if (key == nullptr || !key->is_string()) return {};
+  return std::string(key->as_string());
 }
 
 }  // namespace
@@ -74,6 +99,17 @@ Router::Router(std::vector<Route> routes, const KeyCache& keys, const Clock& clo
           }
           entry.number_at = entry.segments.size();
           segment = {};
+        } else if (segment == kUuidParameter || segment == kVersionParameter) {
+          std::optional<std::size_t>& at =
+              segment == kUuidParameter ? entry.uuid_at : entry.version_at;
+          if (at)
+            throw std::invalid_argument("two " + std::string(segment) + " in " +
+                                        std::string(route.pattern));
+          at = entry.segments.size();
+          segment = {};
+        } else if (segment == kAnyParameter) {
+          entry.any_at.push_back(entry.segments.size());
+          segment = {};
         } else if (segment.find_first_of("{}") != std::string_view::npos) {
           throw std::invalid_argument("unknown parameter in " + std::string(route.pattern));
         }
@@ -100,7 +136,13 @@ Router::Router(std::vector<Route> routes, const KeyCache& keys, const Clock& clo
 boost::asio::awaitable<Response> Router::Handle(const Request& req, const RequestContext& context) {
   auto begin = clock_.Steady();
   RouteLabel label = unknown_label_;
-  Response res = co_await Dispatch(req, context, label);
+  const Entry* entry = nullptr;
+  Response res = co_await Dispatch(req, context, label, entry);
+  if (entry != nullptr && entry->route.cors) {
+    res.set(bhttp::field::access_control_allow_origin, "*");
+    res.set(bhttp::field::access_control_allow_headers, "X-Api-Key");
+    res.set(bhttp::field::access_control_allow_methods, entry->allow);
+  }
   if (options_.metrics != nullptr) {
     options_.metrics->ObserveRequest(
         label, res.result_int(), std::chrono::duration<double>(clock_.Steady() - begin).count());
@@ -115,11 +157,25 @@ const Router::Entry* Router::Match(std::span<std::string> segments,
       if (entry.route.matches_path(url.path())) return &entry;
       continue;
     }
-    if (entry.segments.size() != segments.size()) continue;
+    std::size_t n = segments.size();
+    if (entry.route.trailing_slash && n == entry.segments.size() + 1 && segments[n - 1].empty()) {
+      --n;
+    }
+    if (entry.segments.size() != n) continue;
     bool match = true;
-    for (std::size_t i = 0; i < segments.size() && match; ++i) {
-      match = entry.slug_at == i ||
-              (entry.number_at == i ? IsNumber(segments[i]) : entry.segments[i] == segments[i]);
+    for (std::size_t i = 0; i < n && match; ++i) {
+      if (entry.slug_at == i) continue;
+      if (entry.number_at == i) {
+        match = IsNumber(segments[i]);
+      } else if (entry.uuid_at == i) {
+        match = IsUuid(segments[i]);
+      } else if (entry.version_at == i) {
+        match = ApiVersion(segments[i]).has_value();
+      } else if (std::find(entry.any_at.begin(), entry.any_at.end(), i) != entry.any_at.end()) {
+        match = !segments[i].empty();
+      } else {
+        match = entry.segments[i] == segments[i];
+      }
     }
     if (match) return &entry;
   }
@@ -127,7 +183,8 @@ const Router::Entry* Router::Match(std::span<std::string> segments,
 }
 
 std::optional<Response> Router::Authorize(const Entry& entry, const Request& req,
-                                          const RequestContext& context, UnixMillis now) {
+                                          const RequestContext& context, UnixMillis now,
+                                          KeyGrant& grant) {
   const unsigned v = req.version();
   const Access access = entry.route.access;
   if (access == Access::kPublic) return std::nullopt;
@@ -135,6 +192,25 @@ std::optional<Response> Router::Authorize(const Entry& entry, const Request& req
   // An address that failed too often waits, whatever it sends now.
   if (auto wait = auth_limiter_.RetryAfter(context.client_address, now)) {
     return TooManyFailures(v, *wait);
+  }
+  // A route that writes, or any method but GET and HEAD (PUT and DELETE share a path
+  // with GET): never for a read-only key.
+  const bool writes = access == Access::kApiKeyWrite || access == Access::kHcApiKeyWrite ||
+                      (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head);
+  auto accepted = [&](std::optional<KeyGrant> key) -> std::optional<Response> {
+    grant = std::move(*key);
+    if (writes && grant.read_only) return FromError(v, ReadOnlyKey());
+    return std::nullopt;
+  };
+  if (access == Access::kHcApiKey || access == Access::kHcApiKeyWrite) {
+    std::string token = HcApiKey(req);
+    if (token.empty()) return ErrorResponse(v, status::unauthorized, "missing api key");
+    std::optional<KeyGrant> key = keys_.Authenticate(token, now);
+    if (!key) {
+      auth_limiter_.RecordFailure(context.client_address, now);
+      return ErrorResponse(v, status::unauthorized, "wrong api key");
+    }
+    return accepted(std::move(key));
   }
   auto auth = req.find(bhttp::field::authorization);
   if (access == Access::kMetricsToken) {
@@ -154,15 +230,16 @@ std::optional<Response> Router::Authorize(const Entry& entry, const Request& req
     auth_limiter_.RecordFailure(context.client_address, now);
     return Unauthorized(v, "malformed Authorization header: expected Bearer <api_key>", "Bearer");
   }
-  if (!keys_.Authenticate(token, now)) {
+  std::optional<KeyGrant> key = keys_.Authenticate(token, now);
+  if (!key) {
     auth_limiter_.RecordFailure(context.client_address, now);
     return Unauthorized(v, "invalid or revoked API key", "Bearer error=\"invalid_token\"");
   }
-  return std::nullopt;
+  return accepted(std::move(key));
 }
 
 boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const RequestContext& context,
-                                                  RouteLabel& label) {
+                                                  RouteLabel& label, const Entry*& matched) {
   const unsigned v = req.version();
   auto parsed = boost::urls::parse_origin_form(req.target());
   if (!parsed) return Ready(ErrorResponse(v, status::bad_request, "malformed request target"));
@@ -180,26 +257,34 @@ boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const Requ
         ErrorResponse(v, status::not_found, "no such endpoint: " + std::string(url.path())));
   }
   label = entry->label;
+  matched = entry;
   const Route& route = entry->route;
 
-  RouteCall call{req, context, {}, {}, {}, clock_.Now()};
-  if (route.access == Access::kApiKey) {
-    if (auto refused = Authorize(*entry, req, context, call.now)) {
+  RouteCall call{req, context, {}, {}, {}, clock_.Now(), {}, {}, {}, 0};
+  if (route.cors && req.method() == bhttp::verb::options) {
+    Response res(status::no_content, v);
+    res.set(bhttp::field::allow, entry->allow);
+    return Ready(std::move(res));
+  }
+  if (route.access != Access::kPublic && route.access != Access::kMetricsToken) {
+    if (auto refused = Authorize(*entry, req, context, call.now, call.grant)) {
       return Ready(std::move(*refused));
     }
   }
 
   if (route.query.kind != QuerySpec::Kind::kIgnored) {
+    const bool lenient = route.query.kind == QuerySpec::Kind::kLenient;
     for (auto param : url.params(boost::urls::encoding_opts(true))) {
       auto known = std::find(route.query.names.begin(), route.query.names.end(), param.key);
-      if (route.query.kind == QuerySpec::Kind::kParameters && !param.key.empty() &&
-          known != route.query.names.end()) {
+      if (!param.key.empty() && known != route.query.names.end()) {
         if (call.Param(*known)) {
+          if (lenient) continue;
           return Ready(ErrorResponse(v, status::bad_request, param.key + " given twice"));
         }
         call.params.emplace_back(*known, param.has_value ? param.value : std::string());
         continue;
       }
+      if (lenient) continue;
       return Ready(
           ErrorResponse(v, status::bad_request, "unknown query parameter '" + param.key + "'"));
     }
@@ -214,10 +299,13 @@ boost::asio::awaitable<Response> Router::Dispatch(const Request& req, const Requ
   }
 
   if (route.access == Access::kMetricsToken) {
-    if (auto refused = Authorize(*entry, req, context, call.now)) {
+    if (auto refused = Authorize(*entry, req, context, call.now, call.grant)) {
       return Ready(std::move(*refused));
     }
   }
+  if (entry->uuid_at) call.uuid = std::move(segments[*entry->uuid_at]);
+  if (entry->version_at) call.api_version = *ApiVersion(segments[*entry->version_at]);
+  for (std::size_t at : entry->any_at) call.args.push_back(std::move(segments[at]));
 
   if (entry->number_at) {
     const std::string& digits = segments[*entry->number_at];

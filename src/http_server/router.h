@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/project.h"
 #include "http_server/auth_limiter.h"
 #include "http_server/key_cache.h"
 #include "http_server/server.h"
@@ -27,8 +28,15 @@ namespace heartbeat::http {
 enum class Access {
   kPublic,  // anyone
   // Authorization: Bearer <api key>, checked before anything else about the request (a
-  // caller without a key learns nothing of the route: no 400, no 405).
+  // caller without a key learns nothing of the route: no 400, no 405). Any key may read;
+  // the handler acts in the key's project (RouteCall::grant).
   kApiKey,
+  // The same, for a route that writes: a read-only key is refused with 403.
+  kApiKeyWrite,
+  // Healthchecks' management API (SPEC §13): the key in X-Api-Key (or "api_key" in a JSON
+  // body), refused with Healthchecks' 401 {"error":"missing api key"} or "wrong api key".
+  kHcApiKey,
+  kHcApiKeyWrite,  // the same, for a route that writes
   // Authorization: Bearer <METRICS_TOKEN> when a token is configured, else anyone; checked
   // after the method.
   kMetricsToken,
@@ -40,6 +48,9 @@ struct QuerySpec {
     kNothing,     // any parameter is a 400
     kParameters,  // each of `names` at most once; any other parameter is a 400
     kIgnored,     // anything, unread
+    // each of `names` (the first time it is given); any other parameter is ignored
+    // (Healthchecks' URLs, whose clients add what they like)
+    kLenient,
   };
   Kind kind = Kind::kNothing;
   std::array<std::string_view, 8> names{};  // the empty ones are unused
@@ -50,6 +61,11 @@ template <class... Names>
 constexpr QuerySpec QueryParameters(Names... names) {
   static_assert(sizeof...(Names) <= 8, "at most 8 query parameters");
   return {QuerySpec::Kind::kParameters, {std::string_view(names)...}};
+}
+template <class... Names>
+constexpr QuerySpec LenientParameters(Names... names) {
+  static_assert(sizeof...(Names) <= 8, "at most 8 query parameters");
+  return {QuerySpec::Kind::kLenient, {std::string_view(names)...}};
 }
 
 // What a handler gets: the request and what the router read from it.
@@ -62,8 +78,16 @@ struct RouteCall {
   // The route's query parameters that were given (each at most once), with their values.
   std::vector<std::pair<std::string_view, std::string>> params;
   UnixMillis now;  // the clock's time when the request was routed
+  // The caller's key's project and role (a route of Access kApiKey*, kHcApiKey*); the
+  // default project for the others.
+  KeyGrant grant = {};
+  std::string uuid;               // the {uuid} of the path (lowercase); empty if none
+  std::vector<std::string> args;  // the {any} segments of the path, in order
+  int api_version = 0;            // {v}: 1, 2 or 3 (Healthchecks' /api/v1/...)
 
   unsigned version() const { return req.version(); }
+  // The key of the {slug}'s monitor in the caller's project (core/project.h).
+  std::string key() const { return MonitorKey(grant.project, slug); }
   // The value of query parameter `name`, if it was given.
   std::optional<std::string> Param(std::string_view name) const {
     for (const auto& [key, value] : params) {
@@ -82,7 +106,9 @@ using RouteHandler = std::function<boost::asio::awaitable<Response>(RouteCall& c
 struct Route {
   // "/monitors/{slug}/pause": literal segments, at most one {slug} and at most one number
   // ({code} or {n}, which match 1 to 10 decimal digits only), compared with the path's
-  // percent-decoded segments. Also the route's name in error messages.
+  // percent-decoded segments. Also the route's name in error messages. Healthchecks'
+  // routes may also have a {uuid} (a lowercase UUID, else no match), {any} segments
+  // (any non-empty text) and a {v} (v1, v2 or v3).
   std::string_view pattern;
   // Instead of the pattern, a predicate on the path (the dashboard's files); tried in
   // table order like the patterns.
@@ -94,6 +120,11 @@ struct Route {
   std::string_view label;
   QuerySpec query = kNoQuery;
   RouteHandler handler;
+  // The path also matches with one '/' more at its end (Healthchecks' clients send both).
+  bool trailing_slash = false;
+  // Every answer carries Healthchecks' CORS headers, and OPTIONS answers 204 before
+  // anything else is checked.
+  bool cors = false;
 };
 
 struct RouterOptions {
@@ -118,9 +149,12 @@ class Router {
  private:
   struct Entry {
     Route route;
-    std::vector<std::string> segments;  // the pattern's; the {slug} and number ones are empty
+    std::vector<std::string> segments;  // the pattern's; the parameters' are empty
     std::optional<std::size_t> slug_at;
     std::optional<std::size_t> number_at;
+    std::optional<std::size_t> uuid_at;
+    std::optional<std::size_t> version_at;
+    std::vector<std::size_t> any_at;
     std::string allow;  // the Allow header of a 405
     RouteLabel label;
   };
@@ -128,12 +162,13 @@ class Router {
   // Checks the request and returns the coroutine of its handler, or a ready answer; sets
   // `label` to the matched route's. Not a coroutine: its locals do not swell a frame.
   boost::asio::awaitable<Response> Dispatch(const Request& req, const RequestContext& context,
-                                            RouteLabel& label);
+                                            RouteLabel& label, const Entry*& matched);
   // The first entry that matches; the path is decoded only for a predicate.
   const Entry* Match(std::span<std::string> segments, const boost::urls::url_view& url) const;
-  // A 401 or 429 when the request may not call `entry`'s route, or nothing.
+  // A 401, 403 or 429 when the request may not call `entry`'s route, or nothing; sets
+  // `grant` to the key's.
   std::optional<Response> Authorize(const Entry& entry, const Request& req,
-                                    const RequestContext& context, UnixMillis now);
+                                    const RequestContext& context, UnixMillis now, KeyGrant& grant);
 
   std::vector<Entry> entries_;
   const KeyCache& keys_;

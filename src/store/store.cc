@@ -41,6 +41,19 @@ void Store::PlainPing(std::string slug, SignalCall call, UnixMillis now, Callbac
   MutateSignal(std::move(slug), std::move(call), now, std::move(done));
 }
 
+Result<Mutation> Store::SignalWriteOf(const std::optional<Monitor>& current, std::string_view slug,
+                                      const SignalCall& call, bool keep_history, UnixMillis now) {
+  if (Status s = CheckTarget(current, call.signal, now); !s.ok()) return s.error();
+  if (IsLive(current, now) || call.signal.settings.uuid) {
+    return SignalMutation(current, slug, call.signal, call.source, call.body, keep_history, now);
+  }
+  Signal creating = call.signal;
+  Result<std::string> uuid = GenerateUuid();
+  if (!uuid.ok()) return uuid.error();
+  creating.settings.uuid = std::move(*uuid);
+  return SignalMutation(current, slug, creating, call.source, call.body, keep_history, now);
+}
+
 void Store::MutateSignal(std::string slug, SignalCall call, UnixMillis now,
                          Callback<Monitor> done) {
   std::string key = slug;
@@ -48,8 +61,7 @@ void Store::MutateSignal(std::string slug, SignalCall call, UnixMillis now,
       std::move(key),
       [slug = std::move(slug), call = std::move(call), keep = PingsKept() > 0,
        now](const std::optional<Monitor>& current) {
-        return Result<Mutation>(
-            SignalMutation(current, slug, call.signal, call.source, call.body, keep, now));
+        return SignalWriteOf(current, slug, call, keep, now);
       },
       AnswerAfter(std::move(done)));
 }
@@ -76,11 +88,29 @@ void Store::Configure(std::string slug, MonitorSettings settings, UnixMillis now
   Mutate(
       std::move(key),
       [slug = std::move(slug), settings = std::move(settings),
-       now](const std::optional<Monitor>& current) {
-        return Result<Mutation>(
-            SignalWrite(current, Configured(current, slug, settings, now), now));
+       now](const std::optional<Monitor>& current) -> Result<Mutation> {
+        if (IsLive(current, now) || settings.uuid) {
+          return SignalWrite(current, Configured(current, slug, settings, now), now);
+        }
+        MonitorSettings creating = settings;
+        Result<std::string> uuid = GenerateUuid();
+        if (!uuid.ok()) return uuid.error();
+        creating.uuid = std::move(*uuid);
+        return SignalWrite(current, Configured(current, slug, creating, now), now);
       },
       std::move(done));
+}
+
+void Store::EnsureDefaultProject(UnixMillis now, Callback<void> done) {
+  Result<std::string> ping_key = GeneratePingKey();
+  if (!ping_key.ok()) return done(ping_key.error());
+  AddProject(ProjectRecord{.name = std::string(kDefaultProject),
+                           .ping_key = std::move(*ping_key),
+                           .created_at = now},
+             [done = std::move(done)](Result<void> r) {
+               if (!r.ok() && r.error().code != ErrorCode::kConflict) return done(r.error());
+               done(Ok{});
+             });
 }
 
 void Store::Pause(std::string slug, UnixMillis now, Callback<bool> done) {

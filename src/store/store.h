@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/monitor.h"
+#include "core/project.h"
 #include "core/result.h"
 #include "core/signal.h"
 
@@ -52,6 +53,18 @@ struct ApiKeyRecord {
   std::string description;
   UnixMillis created_at = 0;
   std::optional<UnixMillis> last_used_at;
+  std::string project{kDefaultProject};  // the one project it acts in
+  bool read_only = false;
+  // A key of the original Rust service's table, stored there in clear (DynamoDB only):
+  // accepted as it is until `heartbeat keys migrate` hashes it.
+  bool clear_text = false;
+};
+
+// A project (SPEC §13) and the ping key of its Healthchecks-style ping URLs.
+struct ProjectRecord {
+  std::string name;
+  std::string ping_key;  // 22 characters of [a-z0-9]
+  UnixMillis created_at = 0;
 };
 
 class Store {
@@ -128,9 +141,21 @@ class Store {
   // The monitor, or nullopt if absent or expired.
   virtual void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) = 0;
 
-  // Up to `limit` monitors with slug > `after` (all from the start when empty), by slug.
-  virtual void List(std::string after, std::size_t limit, UnixMillis now,
+  // The live monitor whose uuid is `uuid`, or nullopt. (DynamoDB reads an index that may
+  // lag a creation by a moment.)
+  virtual void FindByUuid(std::string uuid, UnixMillis now,
+                          Callback<std::optional<Monitor>> done) = 0;
+
+  // Up to `limit` monitors of `project` with key > `after` (all from the start when
+  // empty), by key (core/project.h: MonitorKey).
+  virtual void List(std::string project, std::string after, std::size_t limit, UnixMillis now,
                     Callback<MonitorPage> done) = 0;
+
+  // The most monitors a project may hold (MAX_MONITORS_PER_PROJECT): a write that would
+  // create one more fails with core's MonitorLimitReached and changes nothing. Set before
+  // the first operation.
+  void LimitMonitors(std::int64_t limit) { max_monitors_ = limit; }
+  std::int64_t MaxMonitors() const { return max_monitors_; }
 
   // Deletes the monitor and its alerts; reports false when it was absent or expired.
   virtual void Delete(std::string slug, UnixMillis now, Callback<bool> done) = 0;
@@ -203,6 +228,20 @@ class Store {
   virtual void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                          Callback<void> done) = 0;
 
+  // --- projects ---
+
+  // Adds a project: kConflict when its name (or ping key) is taken.
+  virtual void AddProject(ProjectRecord project, Callback<void> done) = 0;
+  // Every project, by name. The default one is there once EnsureDefaultProject ran.
+  virtual void ListProjects(Callback<std::vector<ProjectRecord>> done) = 0;
+  // Removes an empty project: NotFound when there is none, kConflict when it still holds a
+  // live monitor or a key, InvalidArgument for the default project.
+  virtual void RemoveProject(std::string name, UnixMillis now, Callback<void> done) = 0;
+  // Replaces the project's ping key: NotFound when there is no such project.
+  virtual void SetPingKey(std::string name, std::string ping_key, Callback<void> done) = 0;
+  // Adds the default project, with a new ping key, unless it exists.
+  void EnsureDefaultProject(UnixMillis now, Callback<void> done);
+
   // --- health and lifetime ---
 
   // Cheap and non-blocking: whether the store answered its latest operation or probe.
@@ -234,11 +273,17 @@ class Store {
   // write exactly what SignalMutation writes (tests/store/fast_ping_property_test.cc holds
   // each store to it). The default is Mutate.
   virtual void PlainPing(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
+  // The write of a signal on the monitor as stored (a store's slow path): CheckTarget, then
+  // SignalMutation, with a new random uuid for a monitor it creates.
+  static Result<Mutation> SignalWriteOf(const std::optional<Monitor>& current,
+                                        std::string_view slug, const SignalCall& call,
+                                        bool keep_history, UnixMillis now);
   // Receive through Mutate.
   void MutateSignal(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
 
  private:
   std::int64_t pings_kept_ = kDefaultPingsKept;
+  std::int64_t max_monitors_ = kDefaultMaxMonitorsPerProject;
 };
 
 // Runs an asynchronous store call and waits for its result. For the CLI and tests only:

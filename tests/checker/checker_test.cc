@@ -623,12 +623,13 @@ TEST_P(CheckerOnSqlite, ExpiryRemovesExpiredMonitorsInBoundedBatches) {
   }
   EXPECT_EQ(removed, 30u);
   auto page = Await<MonitorPage>(
-      [&](Callback<MonitorPage> cb) { store_->List("", 1000, now, std::move(cb)); });
+      [&](Callback<MonitorPage> cb) { store_->List("default", "", 1000, now, std::move(cb)); });
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->monitors.size(), 30u);
   // Removed for real, not only hidden: a later time still finds only the odd ones.
-  auto page2 = Await<MonitorPage>(
-      [&](Callback<MonitorPage> cb) { store_->List("", 1000, kT0 + kDay, std::move(cb)); });
+  auto page2 = Await<MonitorPage>([&](Callback<MonitorPage> cb) {
+    store_->List("default", "", 1000, kT0 + kDay, std::move(cb));
+  });
   ASSERT_TRUE(page2.ok());
   EXPECT_EQ(page2->monitors.size(), 30u);
   for (const Monitor& m : page2->monitors) EXPECT_EQ((m.slug.back() - '0') % 2, 1) << m.slug;

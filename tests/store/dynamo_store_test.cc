@@ -284,7 +284,7 @@ TEST_F(DynamoStoreTest, ListingReadsPastDynamoDbsOneMegabytePages) {
     PutRaw(std::move(item));
   }
   auto page = Await<MonitorPage>(
-      [&](Callback<MonitorPage> cb) { store_->List("", 5000, kBase, std::move(cb)); });
+      [&](Callback<MonitorPage> cb) { store_->List("default", "", 5000, kBase, std::move(cb)); });
   ASSERT_TRUE(page.ok()) << page.error().message;
   ASSERT_EQ(page->monitors.size(), slugs.size());
   for (std::size_t i = 0; i < slugs.size(); ++i) EXPECT_EQ(page->monitors[i].slug, slugs[i]);
@@ -420,7 +420,7 @@ TEST_F(DynamoStoreTest, ListingSkipsAnItemItCannotReadInsteadOfFailing) {
   broken["interval_secs"] = AttributeValue::S("five minutes");
   PutRaw(broken);
   auto page = Await<MonitorPage>(
-      [&](Callback<MonitorPage> cb) { store_->List("", 100, kBase, std::move(cb)); });
+      [&](Callback<MonitorPage> cb) { store_->List("default", "", 100, kBase, std::move(cb)); });
   ASSERT_TRUE(page.ok()) << page.error().message;
   ASSERT_EQ(page->monitors.size(), 1u);
   EXPECT_EQ(page->monitors[0].slug, "good");

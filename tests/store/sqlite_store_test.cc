@@ -708,7 +708,7 @@ TEST(SqliteStoreTest, ReadsAreNotBlockedByQueuedWrites) {
              [&got](Result<std::optional<Monitor>> r) { got.set_value(std::move(r)); });
   std::promise<Result<MonitorPage>> listed;
   auto listed_future = listed.get_future();
-  store->List("", 10, kT0 + 2,
+  store->List("default", "", 10, kT0 + 2,
               [&listed](Result<MonitorPage> r) { listed.set_value(std::move(r)); });
   bool read_done = got_future.wait_for(2s) == std::future_status::ready &&
                    listed_future.wait_for(2s) == std::future_status::ready;

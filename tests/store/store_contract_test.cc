@@ -104,8 +104,9 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
     return r.ok() ? *r : std::nullopt;
   }
   Result<MonitorPage> List(const std::string& after, std::size_t limit, UnixMillis now) {
-    return Await<MonitorPage>(
-        [&](Callback<MonitorPage> cb) { store_->List(after, limit, now, std::move(cb)); });
+    return Await<MonitorPage>([&](Callback<MonitorPage> cb) {
+      store_->List("default", after, limit, now, std::move(cb));
+    });
   }
   // Every slug listed at `now`, following next_after page by page.
   std::vector<std::string> ListAll(std::size_t limit, UnixMillis now) {
@@ -702,7 +703,7 @@ TEST_P(StoreContractTest, ListWithLimitZeroReturnsNoMonitors) {
     std::unique_ptr<Store> s = GetParam().make(dir_.path());
     if (!s) return 10;
     Result<MonitorPage> page = Await<MonitorPage>(
-        [&](Callback<MonitorPage> cb) { s->List("", 0, kT0 + 1, std::move(cb)); });
+        [&](Callback<MonitorPage> cb) { s->List("default", "", 0, kT0 + 1, std::move(cb)); });
     int rc = !page.ok() ? 11 : !page->monitors.empty() ? 12 : 0;
     s->Close();
     return rc;
@@ -1067,7 +1068,7 @@ TEST_P(StoreContractTest, CallbacksRunOnAStoreThreadNeverInsideTheCall) {
   EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Ping("a", std::nullopt, kT0, cb); }), me);
   EXPECT_NE(CallbackThread<Monitor>([&](auto cb) { s.Fail("b", kT0, cb); }), me);
   EXPECT_NE(CallbackThread<std::optional<Monitor>>([&](auto cb) { s.Get("a", kT0, cb); }), me);
-  EXPECT_NE(CallbackThread<MonitorPage>([&](auto cb) { s.List("", 10, kT0, cb); }), me);
+  EXPECT_NE(CallbackThread<MonitorPage>([&](auto cb) { s.List("default", "", 10, kT0, cb); }), me);
   EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Pause("a", kT0, cb); }), me);
   EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Unpause("a", kT0, cb); }), me);
   EXPECT_NE(CallbackThread<bool>([&](auto cb) { s.Delete("a", kT0, cb); }), me);

@@ -32,9 +32,13 @@ class ForwardingStore : public Store {
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override {
     inner_.Get(std::move(slug), now, std::move(done));
   }
-  void List(std::string after, std::size_t limit, UnixMillis now,
+  void FindByUuid(std::string uuid, UnixMillis now,
+                  Callback<std::optional<Monitor>> done) override {
+    inner_.FindByUuid(std::move(uuid), now, std::move(done));
+  }
+  void List(std::string project, std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override {
-    inner_.List(std::move(after), limit, now, std::move(done));
+    inner_.List(std::move(project), std::move(after), limit, now, std::move(done));
   }
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override {
     inner_.Delete(std::move(slug), now, std::move(done));
@@ -89,6 +93,18 @@ class ForwardingStore : public Store {
   void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                  Callback<void> done) override {
     inner_.TouchKeys(std::move(uses), std::move(done));
+  }
+  void AddProject(ProjectRecord project, Callback<void> done) override {
+    inner_.AddProject(std::move(project), std::move(done));
+  }
+  void ListProjects(Callback<std::vector<ProjectRecord>> done) override {
+    inner_.ListProjects(std::move(done));
+  }
+  void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override {
+    inner_.RemoveProject(std::move(name), now, std::move(done));
+  }
+  void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override {
+    inner_.SetPingKey(std::move(name), std::move(ping_key), std::move(done));
   }
   bool Healthy() const override { return inner_.Healthy(); }
   std::optional<std::string> Fatal() const override { return inner_.Fatal(); }

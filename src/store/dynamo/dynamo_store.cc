@@ -587,9 +587,24 @@ void DynamoStore::Get(std::string slug, UnixMillis now, Callback<std::optional<M
   impl_->Run(std::move(done), GetMonitor(*impl_, std::move(slug), now));
 }
 
-void DynamoStore::List(std::string after, std::size_t limit, UnixMillis now,
+void DynamoStore::List(std::string project, std::string after, std::size_t limit, UnixMillis now,
                        Callback<MonitorPage> done) {
+  (void)project;  // TODO(projects): filter
   impl_->Run(std::move(done), ListMonitors(*impl_, std::move(after), limit, now));
+}
+
+void DynamoStore::FindByUuid(std::string, UnixMillis, Callback<std::optional<Monitor>> done) {
+  done(Internal("TODO"));
+}
+void DynamoStore::AddProject(ProjectRecord, Callback<void> done) { done(Internal("TODO")); }
+void DynamoStore::ListProjects(Callback<std::vector<ProjectRecord>> done) {
+  done(std::vector<ProjectRecord>{});
+}
+void DynamoStore::RemoveProject(std::string, UnixMillis, Callback<void> done) {
+  done(Internal("TODO"));
+}
+void DynamoStore::SetPingKey(std::string, std::string, Callback<void> done) {
+  done(Internal("TODO"));
 }
 
 void DynamoStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {

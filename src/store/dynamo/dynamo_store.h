@@ -95,7 +95,8 @@ class DynamoStore final : public Store {
 
   void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override;
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
-  void List(std::string after, std::size_t limit, UnixMillis now,
+  void FindByUuid(std::string uuid, UnixMillis now, Callback<std::optional<Monitor>> done) override;
+  void List(std::string project, std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override;
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
@@ -128,6 +129,11 @@ class DynamoStore final : public Store {
   void RevokeKey(std::string id, Callback<void> done) override;
   void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                  Callback<void> done) override;
+
+  void AddProject(ProjectRecord project, Callback<void> done) override;
+  void ListProjects(Callback<std::vector<ProjectRecord>> done) override;
+  void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override;
+  void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override;
 
   // False when the latest operation failed with kUnavailable (a timeout too), or when
   // requests have waited stall_after with no answer from DynamoDB. When DynamoDB has not

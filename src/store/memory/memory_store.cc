@@ -105,6 +105,11 @@ void MemoryStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) 
     if (auto it = monitors_.find(slug); it != monitors_.end()) m.before = it->second;
     Result<Mutation> mutation = fn(m.before);
     if (!mutation.ok()) return mutation.error();
+    if (mutation->kind == Mutation::Kind::kPut && !m.before) {
+      std::int64_t count = 0;
+      ForEachInProject(ProjectOfKey(slug), [&](const Monitor&) { ++count; });
+      if (count >= MaxMonitors()) return MonitorLimitReached(ProjectOfKey(slug), MaxMonitors());
+    }
     switch (mutation->kind) {
       case Mutation::Kind::kKeep:
         m.after = m.before;
@@ -148,13 +153,37 @@ void MemoryStore::Get(std::string slug, UnixMillis now, Callback<std::optional<M
   });
 }
 
-void MemoryStore::List(std::string after, std::size_t limit, UnixMillis now,
+template <class Fn>
+void MemoryStore::ForEachInProject(std::string_view project, Fn fn) const {
+  if (project == kDefaultProject) {
+    for (const auto& [key, m] : monitors_) {
+      if (key.find('/') == std::string::npos) fn(m);
+    }
+    return;
+  }
+  for (auto it = monitors_.lower_bound(KeyRangeBegin(project));
+       it != monitors_.end() && it->first < KeyRangeEnd(project); ++it) {
+    fn(it->second);
+  }
+}
+
+void MemoryStore::FindByUuid(std::string uuid, UnixMillis now,
+                             Callback<std::optional<Monitor>> done) {
+  Run<std::optional<Monitor>>(std::move(done), [&]() -> std::optional<Monitor> {
+    for (const auto& [key, m] : monitors_) {
+      if (m.uuid == uuid && !m.expired(now)) return m;
+    }
+    return std::nullopt;
+  });
+}
+
+void MemoryStore::List(std::string project, std::string after, std::size_t limit, UnixMillis now,
                        Callback<MonitorPage> done) {
   Run<MonitorPage>(std::move(done), [&] {
     MonitorPage page;
     if (limit == 0) return page;
     for (auto it = monitors_.upper_bound(after); it != monitors_.end(); ++it) {
-      if (it->second.expired(now)) continue;
+      if (it->second.expired(now) || ProjectOfKey(it->first) != project) continue;
       if (page.monitors.size() == limit) {
         page.next_after = page.monitors.back().slug;
         break;
@@ -422,6 +451,57 @@ void MemoryStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses
       std::optional<UnixMillis>& last = it->second.last_used_at;
       if (!last || when > *last) last = when;
     }
+    return Ok{};
+  });
+}
+
+// ---- projects ----
+
+void MemoryStore::AddProject(ProjectRecord project, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    for (const auto& [name, p] : projects_) {
+      if (name == project.name) return Conflict("project " + name + " exists already");
+      if (p.ping_key == project.ping_key) return Conflict("that ping key is taken");
+    }
+    std::string name = project.name;
+    projects_.emplace(std::move(name), std::move(project));
+    return Ok{};
+  });
+}
+
+void MemoryStore::ListProjects(Callback<std::vector<ProjectRecord>> done) {
+  Run<std::vector<ProjectRecord>>(std::move(done), [&] {
+    std::vector<ProjectRecord> out;
+    for (const auto& [name, p] : projects_) out.push_back(p);
+    return out;
+  });
+}
+
+void MemoryStore::RemoveProject(std::string name, UnixMillis now, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    if (name == kDefaultProject) return InvalidArgument("the default project cannot be removed");
+    if (!projects_.contains(name)) return NotFound("no project named " + name);
+    std::int64_t live = 0;
+    ForEachInProject(name, [&](const Monitor& m) { live += m.expired(now) ? 0 : 1; });
+    if (live > 0) {
+      return Conflict("project " + name + " still has " + std::to_string(live) +
+                      " monitors; delete them first");
+    }
+    for (const auto& [hash, k] : keys_) {
+      if (k.project == name) {
+        return Conflict("project " + name + " still has API keys; revoke them first");
+      }
+    }
+    projects_.erase(name);
+    return Ok{};
+  });
+}
+
+void MemoryStore::SetPingKey(std::string name, std::string ping_key, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    auto it = projects_.find(name);
+    if (it == projects_.end()) return NotFound("no project named " + name);
+    it->second.ping_key = std::move(ping_key);
     return Ok{};
   });
 }

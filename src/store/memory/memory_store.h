@@ -50,7 +50,8 @@ class MemoryStore final : public Store {
 
   void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override;
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
-  void List(std::string after, std::size_t limit, UnixMillis now,
+  void FindByUuid(std::string uuid, UnixMillis now, Callback<std::optional<Monitor>> done) override;
+  void List(std::string project, std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override;
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
@@ -83,6 +84,11 @@ class MemoryStore final : public Store {
   void RevokeKey(std::string id, Callback<void> done) override;
   void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                  Callback<void> done) override;
+
+  void AddProject(ProjectRecord project, Callback<void> done) override;
+  void ListProjects(Callback<std::vector<ProjectRecord>> done) override;
+  void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override;
+  void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override;
 
   // True until Close.
   bool Healthy() const override;
@@ -120,6 +126,9 @@ class MemoryStore final : public Store {
   // The live monitor's history, or nullptr; under mu_.
   const History* LiveHistory(const std::string& slug, UnixMillis now);
   void DropAlerts(const std::string& slug);  // every alert of the monitor, rejected ones too
+  // Calls `fn` on each stored monitor of `project` (expired ones too), by key; under mu_.
+  template <class Fn>
+  void ForEachInProject(std::string_view project, Fn fn) const;
   // The outbox entry `alert` names, if `owner` holds its lease; under mu_.
   Result<OutboxEntry*> Leased(const PendingAlert& alert, const std::string& owner);
   // The oldest pending alert of each monitor, in id order; under mu_.
@@ -134,8 +143,9 @@ class MemoryStore final : public Store {
   std::map<std::int64_t, OutboxEntry> outbox_;             // by id
   std::map<std::string, History> history_;                 // by slug
   std::int64_t next_alert_id_ = 1;
-  std::map<std::string, ApiKeyRecord> keys_;  // by key_hash
-  std::string expiry_cursor_;                 // where DeleteExpired goes on from
+  std::map<std::string, ApiKeyRecord> keys_;       // by key_hash
+  std::map<std::string, ProjectRecord> projects_;  // by name
+  std::string expiry_cursor_;                      // where DeleteExpired goes on from
 
   std::atomic<bool> healthy_{true};  // false once closed; read without mu_ by Healthy
   std::mutex close_mu_;  // serialises Close, so that every caller returns after the join

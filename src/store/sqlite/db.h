@@ -78,5 +78,19 @@ Error SqliteError(sqlite3* db, int rc, std::string_view context);
 // Runs a single-row, single-column query (through the statement cache) whose value may
 // be NULL or missing.
 Result<std::optional<std::int64_t>> OptionalScalar(Connection& db, const char* sql);
+// The same with parameters, bound in order to ?1, ?2, ... (integers or text).
+template <class... Args>
+Result<std::optional<std::int64_t>> OptionalScalar(Connection& db, const char* sql,
+                                                   const Args&... args) {
+  Result<Statement*> st = db.Prepare(sql);
+  if (!st.ok()) return st.error();
+  int index = 0;
+  ((*st)->Bind(++index, args), ...);
+  Result<bool> row = (*st)->Step();
+  if (!row.ok()) return row.error();
+  std::optional<std::int64_t> v = *row ? (*st)->OptionalInt(0) : std::nullopt;
+  (*st)->Reset();
+  return v;
+}
 
 }  // namespace heartbeat::sqlite

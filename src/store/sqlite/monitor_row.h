@@ -12,7 +12,8 @@
   "slug, interval_secs, last_ping, next_due, created_at, expires_at, paused, failed_at, " \
   "first_alerted_at, last_alerted_at, alert_count, check_at, down_since, schedule, tz, "  \
   "grace_secs, max_runtime_secs, last_start, running, run_rid, last_duration_ms, "        \
-  "last_exit_code, fail_tail, pings_seq"
+  "last_exit_code, fail_tail, pings_seq, uuid, name, tags, description, methods, "        \
+  "manual_resume"
 
 namespace heartbeat::sqlite {
 
@@ -23,7 +24,7 @@ inline constexpr int kMonitorColumnCount = [] {
   for (const char c : std::string_view(HEARTBEAT_MONITOR_COLUMNS)) n += c == ',' ? 1 : 0;
   return n;
 }();
-static_assert(kMonitorColumnCount == 24, "ReadMonitor and BindMonitor name every column");
+static_assert(kMonitorColumnCount == 30, "ReadMonitor and BindMonitor name every column");
 
 inline Monitor ReadMonitor(const Statement& st) {
   Monitor m;
@@ -52,10 +53,16 @@ inline Monitor ReadMonitor(const Statement& st) {
     m.last_exit_code = static_cast<int>(*code);
   m.fail_tail = st.Text(22);
   m.pings_seq = st.Int(23);
+  m.uuid = st.Text(24);
+  m.name = st.Text(25);
+  m.tags = st.Text(26);
+  m.desc = st.Text(27);
+  m.methods = st.Text(28);
+  m.manual_resume = st.Int(29) != 0;
   return m;
 }
 
-// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?24.
+// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?30.
 inline void BindMonitor(Statement& st, const Monitor& m) {
   st.BindView(1, m.slug);
   st.Bind(2, m.interval_secs);
@@ -89,6 +96,12 @@ inline void BindMonitor(Statement& st, const Monitor& m) {
   st.Bind(22, m.last_exit_code ? std::optional<std::int64_t>(*m.last_exit_code) : std::nullopt);
   st.BindView(23, m.fail_tail);
   st.Bind(24, m.pings_seq);
+  st.BindView(25, m.uuid);
+  st.BindView(26, m.name);
+  st.BindView(27, m.tags);
+  st.BindView(28, m.desc);
+  st.BindView(29, m.methods);
+  st.Bind(30, static_cast<std::int64_t>(m.manual_resume ? 1 : 0));
 }
 
 }  // namespace heartbeat::sqlite

@@ -173,7 +173,32 @@ CREATE INDEX monitors_check_at ON monitors (check_at) WHERE check_at IS NOT NULL
 DROP INDEX pings_by_monitor;
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6};
+// v7: projects, read-only keys and Healthchecks' identifiers (SPEC §13). Every monitor gets
+// a random version-4 uuid, fixed from then on; a monitor of a project other than the
+// default is stored under "project/slug" (core/project.h), so the slug index serves both.
+// Keys belong to a project ("default" for those made before) with a role.
+constexpr std::string_view kV7 = R"sql(
+ALTER TABLE monitors ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+ALTER TABLE monitors ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE monitors ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+ALTER TABLE monitors ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE monitors ADD COLUMN methods TEXT NOT NULL DEFAULT '';
+ALTER TABLE monitors ADD COLUMN manual_resume INTEGER NOT NULL DEFAULT 1;
+UPDATE monitors SET uuid = lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) ||
+  '-4' || substr(lower(hex(randomblob(2))), 2) || '-' ||
+  substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' ||
+  lower(hex(randomblob(6)));
+CREATE UNIQUE INDEX monitors_by_uuid ON monitors (uuid);
+ALTER TABLE api_keys ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE projects (
+  name       TEXT PRIMARY KEY NOT NULL,
+  ping_key   TEXT NOT NULL UNIQUE,  -- 22 characters of [a-z0-9]: /ping/<ping_key>/<slug>
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "store/sqlite/coalescing_vfs.h"
 #include "store/sqlite/monitor_row.h"
 #include "store/sqlite/ping_log.h"
+#include "store/sqlite/project_counts.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/store_ops.h"
 
@@ -90,9 +91,10 @@ Status AddFlip(Connection& db, std::string_view slug, const Flip& flip) {
 }
 
 // The one read-modify-write of a monitor, inside the writer's transaction (Mutate, and a
-// ping the fast path leaves to the rules of core). `kept`: PINGS_KEPT.
+// ping the fast path leaves to the rules of core). A creation counts against the
+// project's MAX_MONITORS_PER_PROJECT.
 Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const Store::MutateFn& fn,
-                                 sqlite::PingLog& log, std::int64_t kept) {
+                                 const sqlite::WriterState& w) {
   Result<Statement*> read =
       db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS " FROM monitors WHERE slug = ?1");
   if (!read.ok()) return read.error();
@@ -113,6 +115,7 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const 
       if (Status s = RunForSlug(db, "DELETE FROM monitors WHERE slug = ?1", slug); !s.ok()) {
         return s.error();
       }
+      if (result.before) w.counts.Release(slug);
       if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/true); !s.ok()) return s.error();
       return result;
     }
@@ -121,16 +124,20 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const 
   }
   Monitor& next = change->monitor;
   next.slug = slug;
+  if (!result.before) {
+    if (Status s = w.counts.Reserve(db, slug, w.max_monitors); !s.ok()) return s.error();
+  }
   Result<Statement*> put = db.Prepare(
       "INSERT INTO monitors (" HEARTBEAT_MONITOR_COLUMNS
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18, ?19, ?20, ?21, ?22, ?23, ?24) "
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) "
       "ON CONFLICT (slug) DO UPDATE SET interval_secs = ?2, last_ping = ?3, next_due = ?4, "
       "created_at = ?5, expires_at = ?6, paused = ?7, failed_at = ?8, first_alerted_at = ?9, "
       "last_alerted_at = ?10, alert_count = ?11, check_at = ?12, down_since = ?13, "
       "schedule = ?14, tz = ?15, grace_secs = ?16, max_runtime_secs = ?17, last_start = ?18, "
       "running = ?19, run_rid = ?20, last_duration_ms = ?21, last_exit_code = ?22, "
-      "fail_tail = ?23, pings_seq = ?24");
+      "fail_tail = ?23, pings_seq = ?24, uuid = ?25, name = ?26, tags = ?27, "
+      "description = ?28, methods = ?29, manual_resume = ?30");
   if (!put.ok()) return put.error();
   sqlite::BindMonitor(**put, next);
   if (Status s = (*put)->Run(); !s.ok()) return s.error();
@@ -141,7 +148,7 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const 
     if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
   }
   if (change->record) {
-    if (Status s = log.Append(db, slug, *change->record, kept); !s.ok()) return s.error();
+    if (Status s = w.log.Append(db, slug, *change->record, w.kept); !s.ok()) return s.error();
   }
   if (change->flip) {
     if (Status s = AddFlip(db, slug, *change->flip); !s.ok()) return s.error();
@@ -630,7 +637,8 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
             "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN ?3 "
             "ELSE ?3 + coalesce(?2, interval_secs) * 1000 + grace_secs * 1000 + 1 END "
             "WHERE slug = ?1 AND expires_at > ?3 AND running = 0 "
-            "AND (schedule IS NULL OR ?2 IS NOT NULL)");
+            "AND (schedule IS NULL OR ?2 IS NOT NULL) AND (paused = 0 OR manual_resume = 1) "
+            "AND (?7 IS NULL OR uuid = ?7)");
         if (!st.ok()) return st.error();
         // The slug outlives the statements' runs: no copy into SQLite (the busiest
         // statements of all).
@@ -642,16 +650,28 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
         (*st)->Bind(4, kExpiryMillis);
         (*st)->Bind(5, code);
         (*st)->Bind(6, static_cast<std::int64_t>(kept > 0 ? 1 : 0));
+        const std::optional<std::string>& target_uuid = call.signal.target_uuid;
+        if (target_uuid) {
+          (*st)->BindView(7, *target_uuid);
+        } else {
+          (*st)->BindNull(7);
+        }
         if (Status s = (*st)->Run(); !s.ok()) return s.error();
-        if (db.Changes() == 0) {
-          // No such row, or one the WHERE above leaves to core: a new monitor is made
-          // here, unless the slug is taken.
+        bool written = db.Changes() > 0;
+        sqlite::WriterState w = Writer();
+        // No such row, or one the WHERE above leaves to core: a new monitor is made here,
+        // unless the slug is taken, the signal may not create one, or its project is full
+        // (core then says why).
+        if (!written && call.signal.may_create && !target_uuid &&
+            w.counts.Reserve(db, slug, w.max_monitors).ok()) {
+          Result<std::string> uuid = GenerateUuid();
+          if (!uuid.ok()) return uuid.error();
           Result<Statement*> ins = db.Prepare(
               "INSERT INTO monitors (slug, interval_secs, last_ping, next_due, created_at, "
-              "expires_at, check_at, last_exit_code, pings_seq, pings_head) VALUES (?1, ?2, "
-              "?3, ?3 + ?2 * 1000, ?3, ?3 + ?4, ?3 + ?2 * 1000 + 1, ?5, 1, "
+              "expires_at, check_at, last_exit_code, pings_seq, pings_head, uuid) VALUES (?1, "
+              "?2, ?3, ?3 + ?2 * 1000, ?3, ?3 + ?4, ?3 + ?2 * 1000 + 1, ?5, 1, "
               "CASE WHEN ?6 THEN " HEARTBEAT_PINGS_NEXT_ID
-              " END) "
+              " END, ?7) "
               "ON CONFLICT (slug) DO NOTHING");
           if (!ins.ok()) return ins.error();
           (*ins)->BindView(1, slug);
@@ -660,17 +680,19 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
           (*ins)->Bind(4, kExpiryMillis);
           (*ins)->Bind(5, code);
           (*ins)->Bind(6, static_cast<std::int64_t>(kept > 0 ? 1 : 0));
+          (*ins)->BindView(7, *uuid);
           if (Status s = (*ins)->Run(); !s.ok()) return s.error();
+          written = db.Changes() > 0;
+          if (!written) w.counts.Release(slug);
         }
-        if (db.Changes() == 0) {
+        if (!written) {
           // The WHERE above: the rules of core, in this transaction.
           Result<Mutated> m = MutateRow(
               db, slug,
               [&](const std::optional<Monitor>& current) {
-                return Result<Mutation>(SignalMutation(current, slug, call.signal, call.source,
-                                                       call.body, kept > 0, now));
+                return SignalWriteOf(current, slug, call, kept > 0, now);
               },
-              ping_log_, kept);
+              w);
           if (!m.ok()) return m.error();
           return std::move(*m->after);
         }
@@ -715,8 +737,9 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
 void SqliteStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
   Write<Mutated>(
       std::move(done),
-      [this, slug = std::move(slug), fn = std::move(fn), kept = PingsKept()](
-          Connection& db) -> Result<Mutated> { return MutateRow(db, slug, fn, ping_log_, kept); });
+      [this, slug = std::move(slug), fn = std::move(fn)](Connection& db) -> Result<Mutated> {
+        return MutateRow(db, slug, fn, Writer());
+      });
 }
 
 void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
@@ -738,44 +761,75 @@ void SqliteStore::Get(std::string slug, UnixMillis now, Callback<std::optional<M
       });
 }
 
-void SqliteStore::List(std::string after, std::size_t limit, UnixMillis now,
-                       Callback<MonitorPage> done) {
-  Read<MonitorPage>(
+void SqliteStore::FindByUuid(std::string uuid, UnixMillis now,
+                             Callback<std::optional<Monitor>> done) {
+  Read<std::optional<Monitor>>(
       std::move(done),
-      [after = std::move(after), limit, now](Connection& db) -> Result<MonitorPage> {
-        Result<Statement*> st =
-            db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
-                       " "
-                       "FROM monitors WHERE slug > ?1 AND expires_at > ?2 ORDER BY slug LIMIT ?3");
+      [uuid = std::move(uuid), now](Connection& db) -> Result<std::optional<Monitor>> {
+        Result<Statement*> st = db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                                           " FROM monitors WHERE uuid = ?1 AND expires_at > ?2");
         if (!st.ok()) return st.error();
-        (*st)->Bind(1, after);
+        (*st)->Bind(1, uuid);
         (*st)->Bind(2, now);
-        (*st)->Bind(3, static_cast<std::int64_t>(limit) + 1);
-        MonitorPage page;
-        if (limit == 0) return page;
-        for (;;) {
-          Result<bool> row = (*st)->Step();
-          if (!row.ok()) return row.error();
-          if (!*row) break;
-          if (page.monitors.size() == limit) {
-            page.next_after = page.monitors.back().slug;
-            break;
-          }
-          page.monitors.push_back(ReadMonitor(**st));
-        }
+        Result<bool> row = (*st)->Step();
+        if (!row.ok()) return row.error();
+        std::optional<Monitor> m;
+        if (*row) m = ReadMonitor(**st);
         (*st)->Reset();
-        return page;
+        return m;
       });
 }
 
+void SqliteStore::List(std::string project, std::string after, std::size_t limit, UnixMillis now,
+                       Callback<MonitorPage> done) {
+  Read<MonitorPage>(std::move(done),
+                    [project = std::move(project), after = std::move(after), limit,
+                     now](Connection& db) -> Result<MonitorPage> {
+                      // Another project's keys are a range of the slug index; the default project's
+                      // are those without a '/'.
+                      const bool is_default = project == kDefaultProject;
+                      Result<Statement*> st =
+                          is_default
+                              ? db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                                           " FROM monitors WHERE slug > ?1 AND expires_at > ?2 "
+                                           "AND instr(slug, '/') = 0 ORDER BY slug LIMIT ?3")
+                              : db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                                           " FROM monitors WHERE slug > max(?1, ?4) AND slug < ?5 "
+                                           "AND expires_at > ?2 ORDER BY slug LIMIT ?3");
+                      if (!st.ok()) return st.error();
+                      (*st)->Bind(1, after);
+                      (*st)->Bind(2, now);
+                      (*st)->Bind(3, static_cast<std::int64_t>(limit) + 1);
+                      if (!is_default) {
+                        (*st)->Bind(4, KeyRangeBegin(project));
+                        (*st)->Bind(5, KeyRangeEnd(project));
+                      }
+                      MonitorPage page;
+                      if (limit == 0) return page;
+                      for (;;) {
+                        Result<bool> row = (*st)->Step();
+                        if (!row.ok()) return row.error();
+                        if (!*row) break;
+                        if (page.monitors.size() == limit) {
+                          page.next_after = page.monitors.back().slug;
+                          break;
+                        }
+                        page.monitors.push_back(ReadMonitor(**st));
+                      }
+                      (*st)->Reset();
+                      return page;
+                    });
+}
+
 void SqliteStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {
-  Write<bool>(std::move(done), [slug = std::move(slug), now](Connection& db) -> Result<bool> {
+  Write<bool>(std::move(done), [this, slug = std::move(slug), now](Connection& db) -> Result<bool> {
     Result<Statement*> st = db.Prepare("DELETE FROM monitors WHERE slug = ?1 RETURNING expires_at");
     if (!st.ok()) return st.error();
     (*st)->Bind(1, slug);
     Result<bool> row = (*st)->Step();
     if (!row.ok()) return row.error();
     bool found = *row && (*st)->Int(0) > now;
+    if (*row) project_counts_.Release(slug);
     if (Status s = (*st)->Run(); !s.ok()) return s.error();
     // Its alerts go with it (a sender holding one finds its lease gone), as in the
     // DynamoDB store, where they live in the monitor's item; so does its history.
@@ -868,6 +922,7 @@ void SqliteStore::DeleteExpired(UnixMillis now, std::size_t limit, Callback<std:
       (*del)->Bind(1, slug);
       (*del)->Bind(2, now);
       if (Status s = (*del)->Run(); !s.ok()) return s.error();
+      if (db.Changes() > 0) project_counts_.Release(slug);
       if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/true); !s.ok()) return s.error();
     }
     return expired.size();
@@ -881,11 +936,14 @@ void SqliteStore::AddKey(ApiKeyRecord key, Callback<void> done) {
       std::move(done),
       [key = std::move(key)](Connection& db) -> Status {
         Result<Statement*> st = db.Prepare(
-            "INSERT INTO api_keys (key_hash, description, created_at) VALUES (?1, ?2, ?3)");
+            "INSERT INTO api_keys (key_hash, description, created_at, project, read_only) "
+            "VALUES (?1, ?2, ?3, ?4, ?5)");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, key.key_hash);
         (*st)->Bind(2, key.description);
         (*st)->Bind(3, key.created_at);
+        (*st)->Bind(4, key.project);
+        (*st)->Bind(5, static_cast<std::int64_t>(key.read_only ? 1 : 0));
         return (*st)->Run();
       },
       Atomicity::kOneStatement);
@@ -895,16 +953,22 @@ void SqliteStore::ListKeys(Callback<std::vector<ApiKeyRecord>> done) {
   Read<std::vector<ApiKeyRecord>>(
       std::move(done), [](Connection& db) -> Result<std::vector<ApiKeyRecord>> {
         Result<Statement*> st = db.Prepare(
-            "SELECT key_hash, description, created_at, last_used_at FROM api_keys "
-            "ORDER BY created_at, key_hash");
+            "SELECT key_hash, description, created_at, last_used_at, project, read_only "
+            "FROM api_keys ORDER BY created_at, key_hash");
         if (!st.ok()) return st.error();
         std::vector<ApiKeyRecord> keys;
         for (;;) {
           Result<bool> row = (*st)->Step();
           if (!row.ok()) return row.error();
           if (!*row) break;
-          keys.push_back({(*st)->Text(0), (*st)->Text(1), (*st)->Int(2), (*st)->OptionalInt(3)});
+          keys.push_back({.key_hash = (*st)->Text(0),
+                          .description = (*st)->Text(1),
+                          .created_at = (*st)->Int(2),
+                          .last_used_at = (*st)->OptionalInt(3),
+                          .project = (*st)->Text(4),
+                          .read_only = (*st)->Int(5) != 0});
         }
+        (*st)->Reset();
         return keys;
       });
 }
@@ -951,6 +1015,85 @@ void SqliteStore::TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses
     }
     return Ok{};
   });
+}
+
+// ---- projects ----
+
+void SqliteStore::AddProject(ProjectRecord project, Callback<void> done) {
+  Write<void>(std::move(done), [project = std::move(project)](Connection& db) -> Status {
+    Result<std::optional<std::int64_t>> taken =
+        sqlite::OptionalScalar(db, "SELECT count(*) FROM projects WHERE name = ?1 OR ping_key = ?2",
+                               project.name, project.ping_key);
+    if (!taken.ok()) return taken.error();
+    if (taken->value_or(0) > 0) return Conflict("project " + project.name + " exists already");
+    Result<Statement*> st =
+        db.Prepare("INSERT INTO projects (name, ping_key, created_at) VALUES (?1, ?2, ?3)");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, project.name);
+    (*st)->Bind(2, project.ping_key);
+    (*st)->Bind(3, project.created_at);
+    return (*st)->Run();
+  });
+}
+
+void SqliteStore::ListProjects(Callback<std::vector<ProjectRecord>> done) {
+  Read<std::vector<ProjectRecord>>(
+      std::move(done), [](Connection& db) -> Result<std::vector<ProjectRecord>> {
+        Result<Statement*> st =
+            db.Prepare("SELECT name, ping_key, created_at FROM projects ORDER BY name");
+        if (!st.ok()) return st.error();
+        std::vector<ProjectRecord> out;
+        for (;;) {
+          Result<bool> row = (*st)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          out.push_back({(*st)->Text(0), (*st)->Text(1), (*st)->Int(2)});
+        }
+        (*st)->Reset();
+        return out;
+      });
+}
+
+void SqliteStore::RemoveProject(std::string name, UnixMillis now, Callback<void> done) {
+  Write<void>(std::move(done), [name = std::move(name), now](Connection& db) -> Status {
+    if (name == kDefaultProject) return InvalidArgument("the default project cannot be removed");
+    Result<std::optional<std::int64_t>> found =
+        sqlite::OptionalScalar(db, "SELECT count(*) FROM projects WHERE name = ?1", name);
+    if (!found.ok()) return found.error();
+    if (found->value_or(0) == 0) return NotFound("no project named " + name);
+    Result<std::optional<std::int64_t>> live = sqlite::OptionalScalar(
+        db, "SELECT count(*) FROM monitors WHERE slug >= ?1 AND slug < ?2 AND expires_at > ?3",
+        KeyRangeBegin(name), KeyRangeEnd(name), now);
+    if (!live.ok()) return live.error();
+    if (live->value_or(0) > 0) {
+      return Conflict("project " + name + " still has " + std::to_string(**live) +
+                      " monitors; delete them first");
+    }
+    Result<std::optional<std::int64_t>> keys =
+        sqlite::OptionalScalar(db, "SELECT count(*) FROM api_keys WHERE project = ?1", name);
+    if (!keys.ok()) return keys.error();
+    if (keys->value_or(0) > 0) {
+      return Conflict("project " + name + " still has API keys; revoke them first");
+    }
+    Result<Statement*> st = db.Prepare("DELETE FROM projects WHERE name = ?1");
+    if (!st.ok()) return st.error();
+    (*st)->Bind(1, name);
+    return (*st)->Run();
+  });
+}
+
+void SqliteStore::SetPingKey(std::string name, std::string ping_key, Callback<void> done) {
+  Write<void>(std::move(done),
+              [name = std::move(name), ping_key = std::move(ping_key)](Connection& db) -> Status {
+                Result<Statement*> st =
+                    db.Prepare("UPDATE projects SET ping_key = ?2 WHERE name = ?1");
+                if (!st.ok()) return st.error();
+                (*st)->Bind(1, name);
+                (*st)->Bind(2, ping_key);
+                if (Status s = (*st)->Run(); !s.ok()) return s;
+                if (db.Changes() == 0) return NotFound("no project named " + name);
+                return Ok{};
+              });
 }
 
 }  // namespace heartbeat

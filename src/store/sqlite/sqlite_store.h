@@ -50,6 +50,7 @@
 
 #include "store/sqlite/db.h"
 #include "store/sqlite/ping_log.h"
+#include "store/sqlite/project_counts.h"
 #include "store/store.h"
 
 namespace heartbeat {
@@ -92,7 +93,8 @@ class SqliteStore final : public Store {
 
   void Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) override;
   void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) override;
-  void List(std::string after, std::size_t limit, UnixMillis now,
+  void FindByUuid(std::string uuid, UnixMillis now, Callback<std::optional<Monitor>> done) override;
+  void List(std::string project, std::string after, std::size_t limit, UnixMillis now,
             Callback<MonitorPage> done) override;
   void Delete(std::string slug, UnixMillis now, Callback<bool> done) override;
   void CountMonitors(UnixMillis now, Callback<MonitorCounts> done) override;
@@ -124,6 +126,11 @@ class SqliteStore final : public Store {
   void RevokeKey(std::string id, Callback<void> done) override;
   void TouchKeys(std::vector<std::pair<std::string, UnixMillis>> uses,
                  Callback<void> done) override;
+
+  void AddProject(ProjectRecord project, Callback<void> done) override;
+  void ListProjects(Callback<std::vector<ProjectRecord>> done) override;
+  void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override;
+  void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override;
 
   bool Healthy() const override {
     return healthy_.load(std::memory_order_relaxed) && !fatal_.load(std::memory_order_acquire);
@@ -228,6 +235,9 @@ class SqliteStore final : public Store {
   int wal_pages_ = 0;         // guarded by checkpoint_mu_: WAL size after the last commit
   int writer_wal_pages_ = 0;  // writer thread only: WAL size after its last commit
   sqlite::PingLog ping_log_;  // writer thread only
+  sqlite::ProjectCounts project_counts_;  // writer thread only
+  // The writer thread's state for one write.
+  sqlite::WriterState Writer() { return {ping_log_, project_counts_, PingsKept(), MaxMonitors()}; }
   // Set (under checkpoint_mu_) by the checkpointer after a complete pass, cleared by the
   // writer after its own; while set, commits do not wake the checkpointer.
   std::atomic<bool> finish_checkpoint_{false};
