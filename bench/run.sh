@@ -27,7 +27,10 @@ export HEARTBEAT_STORE="sqlite:$work/heartbeat.db"
 key=$($bin keys add --description bench 2>/dev/null)
 
 start_server() {
-  BIND_ADDR=127.0.0.1:0 LOG_LEVEL=warn $bin serve --no-checker 2>"$work/serve.log" &
+  # The ping pool (SLUGS, 100,000 by default) is more monitors than a project holds by
+  # default (MAX_MONITORS_PER_PROJECT, 10,000).
+  MAX_MONITORS_PER_PROJECT=100000000 BIND_ADDR=127.0.0.1:0 LOG_LEVEL=warn \
+    $bin serve --no-checker 2>"$work/serve.log" &
   server_pid=$!
   # The port is only logged at info level: ask the kernel instead.
   for _ in $(seq 100); do
@@ -45,7 +48,8 @@ wrk_run() {
   local name=$1 conns=$2 url=$3 script=${4:-}
   local args=(-t2 -c"$conns" -d"${duration}s" --latency)
   [ -n "$script" ] && args+=(-s "$script")
-  HEARTBEAT_KEY="$key" HEARTBEAT_SLUGS="$slugs" wrk "${args[@]}" "$url" >"$work/$name.txt" 2>&1
+  HEARTBEAT_KEY="$key" HEARTBEAT_SLUGS="$slugs" HEARTBEAT_HC_FILE="${HEARTBEAT_HC_FILE:-}" \
+    wrk "${args[@]}" "$url" >"$work/$name.txt" 2>&1
   local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$work/$name.txt")
@@ -73,6 +77,13 @@ export HEARTBEAT_BODY_BYTES=1024
 wrk_run ping_1k_body_c256 256 "$base/" bench/ping.lua
 unset HEARTBEAT_BODY_BYTES
 wrk_run healthz_c256 256 "$base/healthz"
+# Healthchecks' ping URLs over the same monitors, which the rows above created: by uuid, and
+# by the default project's ping key and the slug.
+sqlite3 "$work/heartbeat.db" "SELECT '/ping/' || uuid FROM monitors" >"$work/hc_uuid"
+ping_key=$($bin projects ping-key default 2>/dev/null)
+sqlite3 "$work/heartbeat.db" "SELECT '/ping/$ping_key/' || slug FROM monitors" >"$work/hc_slug"
+HEARTBEAT_HC_FILE="$work/hc_uuid" wrk_run hc_uuid_c256 256 "$base/" bench/ping_hc.lua
+HEARTBEAT_HC_FILE="$work/hc_slug" wrk_run hc_slug_c256 256 "$base/" bench/ping_hc.lua
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server_pid/status)
 monitors=$(sqlite3 "$work/heartbeat.db" "select count(*) from monitors")
 
@@ -156,6 +167,18 @@ if [ -x ./build/bench/cron_bench ]; then
     "$work/cron.json" >"$work/cron"
 fi
 
+# What a request's key costs (bench/key_bench.cc): an API key to its project and role,
+# remembered and looked up; a ping key to its project with 1, 10, 100 projects.
+: >"$work/keys"
+if [ -x ./build/bench/key_bench ]; then
+  ./build/bench/key_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_format=json >"$work/keys.json"
+  node -e "const r = require(process.argv[1]);
+    for (const b of r.benchmarks) if (b.aggregate_name === 'median')
+      console.log(b.run_name.replace('BM_', '') + ' ' + b.real_time.toFixed(0));" \
+    "$work/keys.json" >"$work/keys"
+fi
+
 ping=$(awk '$1 == "ping_c256" {print $3}' "$work/rows")
 ceiling=$(awk '$1 == "healthz_c256" {print $3}' "$work/rows")
 ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
@@ -181,6 +204,10 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   if [ -s "$work/cron" ]; then
     printf '%-32s %14s\n' "cron Next()" "median ns"
     while read -r name ns; do printf '%-32s %14s\n' "$name" "$ns"; done <"$work/cron"
+  fi
+  if [ -s "$work/keys" ]; then
+    printf '%-32s %14s\n' "key lookup" "median ns"
+    while read -r name ns; do printf '%-32s %14s\n' "$name" "$ns"; done <"$work/keys"
   fi
 } | tee "$out_dir/results.txt"
 
@@ -216,6 +243,14 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
     printf '%s    "%s": %s' "$sep" "$name" "$ns"
     sep=$',\n'
   done <"$work/cron"
+  echo ""
+  echo "  },"
+  echo "  \"key_lookup_median_ns\": {"
+  sep=""
+  while read -r name ns; do
+    printf '%s    "%s": %s' "$sep" "$name" "$ns"
+    sep=$',\n'
+  done <"$work/keys"
   echo ""
   echo "  }"
   echo "}"

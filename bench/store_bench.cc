@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   SqliteStore& s = **store;
   // PINGS_KEPT, as serve reads it: 0 measures the writer without the history.
   if (const char* kept = std::getenv("PINGS_KEPT")) s.KeepPings(std::atoll(kept));
+  s.LimitMonitors(1'000'000'000);  // a pool of slugs larger than a project holds by default
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> done{0};
   std::atomic<std::uint64_t> failed{0};

@@ -112,13 +112,14 @@ int RunKeysList(const Config& config, bool json) {
     if (s.size() < w) s.append(w - s.size(), ' ');
     return s;
   };
-  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("PROJECT", project_width + 2)
-            << pad("ROLE", 12) << pad("CREATED", 22) << "LAST USED\n";
+  // SPEC §3's columns first (ID, description, created, last used), then §13's.
+  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("CREATED", 22)
+            << pad("LAST USED", 22) << pad("PROJECT", project_width + 2) << "ROLE\n";
   for (const ApiKeyRecord& k : *keys) {
     std::cout << pad(KeyIdFromHash(k.key_hash), 14) << pad(k.description, width + 2)
-              << pad(k.project, project_width + 2) << pad(std::string(RoleName(k.read_only)), 12)
               << pad(FormatRfc3339(k.created_at), 22)
-              << (k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never")) << "\n";
+              << pad(k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never"), 22)
+              << pad(k.project, project_width + 2) << RoleName(k.read_only) << "\n";
   }
   return kExitOk;
 }

@@ -2,6 +2,10 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <algorithm>
+#include <cctype>
+
+#include "core/project.h"
 #include "core/time_format.h"
 
 namespace heartbeat::http {
@@ -11,8 +15,9 @@ namespace bhttp = boost::beast::http;
 using bhttp::status;
 
 HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write,
-                                 std::int64_t body_limit)
+                                 std::int64_t body_limit, const KeyCache* keys)
     : store_(store),
+      keys_(keys),
       calls_(calls),
       on_write_(std::move(on_write)),
       body_limit_(body_limit),
@@ -21,6 +26,7 @@ HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_wr
     ping_op_ = calls_.metrics->RegisterStoreOperation("ping");
     fail_op_ = calls_.metrics->RegisterStoreOperation("fail");
     signal_op_ = calls_.metrics->RegisterStoreOperation("signal");
+    lookup_op_ = calls_.metrics->RegisterStoreOperation("lookup");
   }
 }
 
@@ -59,19 +65,12 @@ asio::awaitable<Response> HeartbeatRoutes::ExitCode(RouteCall& call) {
                  static_cast<int>(code));
 }
 
-// Not a coroutine: bad input is answered at once, and the coroutine that stores the
-// signal keeps only what it needs in its frame.
-asio::awaitable<Response> HeartbeatRoutes::Receive(RouteCall& call, SignalKind kind,
-                                                   std::optional<int> exit_code) {
-  Result<MonitorSettings> settings = SettingsFromQuery(call);
-  if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
-  Store::SignalCall signal{.signal = {.kind = kind,
-                                      .settings = std::move(*settings),
-                                      .rid = std::nullopt,
-                                      .exit_code = exit_code}};
+Result<Store::SignalCall> HeartbeatRoutes::ReadSignal(const RouteCall& call, SignalKind kind,
+                                                      std::optional<int> exit_code) const {
+  Store::SignalCall signal{.signal = {.kind = kind, .rid = std::nullopt, .exit_code = exit_code}};
   if (std::optional<std::string> rid = call.Param("rid")) {
     Result<std::string> parsed = ParseRunId(*rid);
-    if (!parsed.ok()) return Ready(FromError(call.version(), parsed.error()));
+    if (!parsed.ok()) return parsed.error();
     signal.signal.rid = std::move(*parsed);
   }
   std::string_view body = call.req.body();
@@ -87,7 +86,19 @@ asio::awaitable<Response> HeartbeatRoutes::Receive(RouteCall& call, SignalKind k
       signal.source.user_agent = std::string(ua->value().substr(0, kUserAgentKept));
     }
   }
-  return StoreSignal(call.version(), call.key(), std::move(signal), call.now);
+  return signal;
+}
+
+// Not a coroutine: bad input is answered at once, and the coroutine that stores the
+// signal keeps only what it needs in its frame.
+asio::awaitable<Response> HeartbeatRoutes::Receive(RouteCall& call, SignalKind kind,
+                                                   std::optional<int> exit_code) {
+  Result<MonitorSettings> settings = SettingsFromQuery(call);
+  if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
+  Result<Store::SignalCall> signal = ReadSignal(call, kind, exit_code);
+  if (!signal.ok()) return Ready(FromError(call.version(), signal.error()));
+  signal->signal.settings = std::move(*settings);
+  return StoreSignal(call.version(), call.key(), std::move(*signal), call.now);
 }
 
 asio::awaitable<Response> HeartbeatRoutes::StoreSignal(unsigned v, std::string slug,
@@ -113,6 +124,123 @@ asio::awaitable<Response> HeartbeatRoutes::StoreSignal(unsigned v, std::string s
   Response res = Json(v, status::ok, std::move(body));
   res.set("Ping-Body-Limit", body_limit_text_);
   co_return res;
+}
+
+// ---- Healthchecks' ping URLs ----
+
+Response HeartbeatRoutes::HcText(unsigned v, status code, std::string_view text) const {
+  Response res{code, v};
+  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.set("Ping-Body-Limit", body_limit_text_);
+  res.body() = std::string(text);
+  return res;
+}
+
+asio::awaitable<Response> HeartbeatRoutes::HcPing(RouteCall& call, std::optional<SignalKind> kind) {
+  const unsigned v = call.version();
+  HcTarget target;
+  if (call.uuid.empty()) {
+    // /ping/<ping_key>/<slug>: a slug with capitals is a bad URL, one with other characters
+    // no URL of Healthchecks' at all; then the ping key names the project.
+    const std::string& slug = call.args.at(1);
+    std::string lower = slug;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!IsCheckSlug(lower)) return Ready(HcText(v, status::not_found, "not found"));
+    if (lower != slug) return Ready(HcText(v, status::bad_request, "invalid url format"));
+    std::optional<std::string> project = keys_ != nullptr && IsPingKey(call.args[0])
+                                             ? keys_->ProjectOfPingKey(call.args[0])
+                                             : std::nullopt;
+    if (!project) return Ready(HcText(v, status::not_found, "not found"));
+    target.key = MonitorKey(*project, slug);
+    target.create = call.Param("create") == "1";
+  } else {
+    target.uuid = std::move(call.uuid);
+  }
+  std::optional<int> exit_code;
+  bool bad_code = false;
+  if (!kind) {
+    const std::int64_t code = call.number.value_or(0);
+    bad_code = code > 255;
+    exit_code = static_cast<int>(bad_code ? 0 : code);
+    kind = code == 0 ? SignalKind::kSuccess : SignalKind::kFail;
+  }
+  Result<Store::SignalCall> signal = ReadSignal(call, *kind, exit_code);
+  if (!signal.ok()) return Ready(HcText(v, status::bad_request, "invalid uuid format"));
+  return HcStore(v, std::move(target), std::move(*signal), bad_code, call.now);
+}
+
+asio::awaitable<Result<std::optional<std::string>>> HeartbeatRoutes::KeyOfUuid(
+    const std::string& uuid, bool fresh, UnixMillis now) {
+  if (!fresh) {
+    std::shared_lock lock(uuid_mu_);
+    if (auto it = uuid_keys_.find(uuid); it != uuid_keys_.end()) co_return it->second;
+  }
+  Result<std::optional<Monitor>> m = co_await TimedStoreCall<std::optional<Monitor>>(
+      calls_, lookup_op_,
+      [&](Callback<std::optional<Monitor>> cb) { store_.FindByUuid(uuid, now, std::move(cb)); });
+  if (!m.ok()) co_return m.error();
+  std::unique_lock lock(uuid_mu_);
+  if (!m->has_value()) {
+    uuid_keys_.erase(uuid);
+    co_return std::optional<std::string>();
+  }
+  constexpr std::size_t kMaxRemembered = 100'000;
+  if (uuid_keys_.size() >= kMaxRemembered) uuid_keys_.clear();
+  uuid_keys_.insert_or_assign(uuid, (*m)->slug);
+  co_return std::optional<std::string>((*m)->slug);
+}
+
+asio::awaitable<Response> HeartbeatRoutes::HcStore(unsigned v, HcTarget target,
+                                                   Store::SignalCall signal, bool bad_code,
+                                                   UnixMillis now) {
+  const bool by_uuid = !target.uuid.empty();
+  // A uuid's monitor may have been deleted (or its key reused) since it was remembered: a
+  // "not found" from a remembered key looks the uuid up once more.
+  for (bool fresh : {false, true}) {
+    if (by_uuid) {
+      Result<std::optional<std::string>> key = co_await KeyOfUuid(target.uuid, fresh, now);
+      if (!key.ok()) co_return FromError(v, key.error());
+      if (!key->has_value()) co_return HcText(v, status::not_found, "not found");
+      target.key = std::move(**key);
+      signal.signal.target_uuid = target.uuid;
+      signal.signal.may_create = false;
+    } else {
+      signal.signal.may_create = target.create;
+    }
+    if (bad_code) {
+      // An exit status above 255 is a bad URL, but only for a monitor that exists.
+      Result<std::optional<Monitor>> m = co_await TimedStoreCall<std::optional<Monitor>>(
+          calls_, lookup_op_,
+          [&](Callback<std::optional<Monitor>> cb) { store_.Get(target.key, now, std::move(cb)); });
+      if (!m.ok()) co_return FromError(v, m.error());
+      if (!m->has_value()) co_return HcText(v, status::not_found, "not found");
+      co_return HcText(v, status::bad_request, "invalid url format");
+    }
+    const SignalKind kind = signal.signal.kind;
+    const StoreOpLabel op = kind == SignalKind::kSuccess ? ping_op_
+                            : kind == SignalKind::kFail  ? fail_op_
+                                                         : signal_op_;
+    Store::SignalCall attempt = fresh || !by_uuid ? std::move(signal) : signal;
+    Result<Monitor> m = co_await TimedStoreCall<Monitor>(calls_, op, [&](Callback<Monitor> cb) {
+      store_.Receive(target.key, std::move(attempt), now, std::move(cb));
+    });
+    if (!m.ok()) {
+      const ErrorCode code = m.error().code;
+      if (code == ErrorCode::kNotFound && by_uuid && !fresh) continue;
+      // A project at its limit: Healthchecks answers a refused creation as not found.
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kForbidden) {
+        co_return HcText(v, status::not_found, "not found");
+      }
+      co_return FromError(v, m.error());
+    }
+    if (on_write_ && m->check_at) on_write_(*m->check_at);
+    if (kind == SignalKind::kSuccess && calls_.metrics != nullptr) calls_.metrics->CountPing();
+    const bool created = target.create && m->created_at == now && m->pings_seq == 1;
+    co_return created ? HcText(v, status::created, "Created") : HcText(v, status::ok, "OK");
+  }
+  co_return HcText(v, status::not_found, "not found");
 }
 
 }  // namespace heartbeat::http

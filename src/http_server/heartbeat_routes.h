@@ -7,11 +7,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/metrics.h"
+#include "http_server/key_cache.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
 #include "store/store.h"
@@ -22,6 +25,9 @@ namespace heartbeat::http {
 inline constexpr QuerySpec kSignalQuery =
     QueryParameters("interval", "schedule", "tz", "grace", "max_runtime", "rid");
 
+// The query parameters of Healthchecks' ping URLs; others are ignored, as it does.
+inline constexpr QuerySpec kHcPingQuery = LenientParameters("rid", "create");
+
 // User-Agent headers are kept up to this many bytes.
 inline constexpr std::size_t kUserAgentKept = 200;
 
@@ -29,8 +35,9 @@ class HeartbeatRoutes {
  public:
   // Registers the store operations "ping" and "fail" (and "signal": start, log, exit codes)
   // in `calls.metrics` (when set). `body_limit`: PING_BODY_LIMIT, the bytes of a body kept.
+  // `keys`: the projects' ping keys, for Healthchecks' /ping/<ping_key>/<slug>.
   HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write,
-                  std::int64_t body_limit = kDefaultPingBodyLimit);
+                  std::int64_t body_limit = kDefaultPingBodyLimit, const KeyCache* keys = nullptr);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> Ping(RouteCall& call);
@@ -38,6 +45,13 @@ class HeartbeatRoutes {
   boost::asio::awaitable<Response> Fail(RouteCall& call);
   boost::asio::awaitable<Response> Log(RouteCall& call);
   boost::asio::awaitable<Response> ExitCode(RouteCall& call);  // call.number: the status
+
+  // Healthchecks' ping URLs (SPEC §13, spec/healthchecks-compat.md): no API key; the
+  // monitor named by its uuid (/ping/{uuid}…: call.uuid) or by its project's ping key and
+  // its slug (/ping/{any}/{any}…: call.args), `kind` from the route, or an exit status
+  // (call.number) when `kind` is none. Plain-text answers: OK, Created, not found, invalid
+  // url format, invalid uuid format.
+  boost::asio::awaitable<Response> HcPing(RouteCall& call, std::optional<SignalKind> kind);
 
   std::int64_t body_limit() const { return body_limit_; }
 
@@ -53,12 +67,34 @@ class HeartbeatRoutes {
   boost::asio::awaitable<Response> StoreSignal(unsigned v, std::string slug,
                                                Store::SignalCall signal, UnixMillis now);
 
+  // Where a Healthchecks ping goes.
+  struct HcTarget {
+    std::string key;   // the monitor's key, for the slug form
+    std::string uuid;  // the monitor's uuid, for the uuid form
+    bool create = false;
+  };
+  // The signal of a request (the settings aside): rid, exit code, body and source.
+  Result<Store::SignalCall> ReadSignal(const RouteCall& call, SignalKind kind,
+                                       std::optional<int> exit_code) const;
+  boost::asio::awaitable<Response> HcStore(unsigned v, HcTarget target, Store::SignalCall signal,
+                                           bool bad_code, UnixMillis now);
+  // The key of the monitor with `uuid`: remembered (a uuid never changes monitor while it
+  // lives), else looked up. nullopt when there is none.
+  boost::asio::awaitable<Result<std::optional<std::string>>> KeyOfUuid(const std::string& uuid,
+                                                                       bool fresh, UnixMillis now);
+  Response HcText(unsigned v, boost::beast::http::status code, std::string_view text) const;
+
   Store& store_;
+  const KeyCache* keys_;
   StoreCalls calls_;
   WriteHook on_write_;
   std::int64_t body_limit_;
   std::string body_limit_text_;  // the Ping-Body-Limit header, made once
+  // uuid → key of the monitors pinged by uuid; bounded (cleared when full).
+  mutable std::shared_mutex uuid_mu_;
+  std::unordered_map<std::string, std::string> uuid_keys_;
   StoreOpLabel ping_op_;
+  StoreOpLabel lookup_op_;
   StoreOpLabel fail_op_;
   StoreOpLabel signal_op_;
 };

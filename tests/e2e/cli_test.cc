@@ -128,6 +128,7 @@ TEST_F(Cli, KeysListShowsIdDescriptionCreatedLastUsedButNeverTheKey) {
   EXPECT_TRUE(std::regex_search(table.out, std::regex("^ID +DESCRIPTION +CREATED +LAST USED")))
       << table.out;
   EXPECT_THAT(table.out, HasSubstr("nightly backup"));
+  EXPECT_THAT(table.out, HasSubstr("read-write"));
   EXPECT_THAT(table.out, HasSubstr("never"));
 
   RunResult json = Heartbeat({"keys", "list", "--json"});
@@ -155,6 +156,114 @@ TEST_F(Cli, KeysRevokeRemovesTheKeyAndUnknownIdExitsOne) {
   EXPECT_EQ(Heartbeat({"keys", "revoke", "NOT-AN-ID"}).exit_code, 1);
   EXPECT_EQ(Heartbeat({"keys", "revoke", id}).exit_code, 0);
   EXPECT_EQ(Heartbeat({"keys", "list", "--json"}).out, "[]\n");
+}
+
+TEST_F(Cli, ProjectsAddListRemoveAndRotateTheirPingKeys) {
+  InitStore();
+  RunResult added = Heartbeat({"projects", "add", "billing"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_TRUE(std::regex_match(added.out, std::regex("[a-z0-9]{22}\n"))) << added.out;
+  const std::string ping_key = added.out.substr(0, 22);
+  EXPECT_EQ(Heartbeat({"projects", "add", "billing"}).exit_code, 1);  // taken
+  RunResult bad = Heartbeat({"projects", "add", "Bad_Name"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("project name"));
+
+  RunResult table = Heartbeat({"projects", "list"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("^NAME +PING KEY +CREATED"))) << table.out;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("\nbilling +" + ping_key)));
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("\ndefault +[a-z0-9]{22} ")));
+  auto list = boost::json::parse(Heartbeat({"projects", "list", "--json"}).out).as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].at("name").as_string(), "billing");
+  EXPECT_EQ(list[0].at("ping_key").as_string(), ping_key);
+
+  RunResult shown = Heartbeat({"projects", "ping-key", "billing"});
+  EXPECT_EQ(shown.out, ping_key + "\n");
+  RunResult rotated = Heartbeat({"projects", "ping-key", "billing", "--rotate"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_TRUE(std::regex_match(rotated.out, std::regex("[a-z0-9]{22}\n")));
+  EXPECT_NE(rotated.out, shown.out);
+  EXPECT_EQ(Heartbeat({"projects", "ping-key", "billing"}).out, rotated.out);
+  EXPECT_EQ(Heartbeat({"projects", "ping-key", "nope"}).exit_code, 1);
+
+  // Only an empty project goes; never the default one.
+  RunResult key = Heartbeat({"keys", "add", "--description", "b", "--project", "billing"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  RunResult busy = Heartbeat({"projects", "remove", "billing"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_THAT(busy.err, HasSubstr("keys"));
+  auto keys = boost::json::parse(Heartbeat({"keys", "list", "--json"}).out).as_array();
+  ASSERT_EQ(keys.size(), 1u);
+  ASSERT_EQ(Heartbeat({"keys", "revoke", std::string(keys[0].at("id").as_string())}).exit_code, 0);
+  EXPECT_EQ(Heartbeat({"projects", "remove", "billing"}).exit_code, 0);
+  EXPECT_EQ(Heartbeat({"projects", "remove", "billing"}).exit_code, 1);
+  RunResult keep = Heartbeat({"projects", "remove", "default"});
+  EXPECT_EQ(keep.exit_code, 1);
+  EXPECT_THAT(keep.err, HasSubstr("default"));
+}
+
+TEST_F(Cli, KeysOfAProjectAndReadOnlyKeysAreListedWithTheirProjectAndRole) {
+  InitStore();
+  ASSERT_EQ(Heartbeat({"projects", "add", "ops"}).exit_code, 0);
+  RunResult missing = Heartbeat({"keys", "add", "--description", "x", "--project", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("projects add nope"));
+  const std::string writer = AddKey("default writer");
+  RunResult ro =
+      Heartbeat({"keys", "add", "--description", "wall", "--project", "ops", "--read-only"});
+  ASSERT_EQ(ro.exit_code, 0) << ro.err;
+  EXPECT_THAT(ro.err, HasSubstr("read-only"));
+  const std::string reader = ro.out.substr(0, 64);
+  RunResult table = Heartbeat({"keys", "list"});
+  EXPECT_TRUE(std::regex_search(table.out,
+                                std::regex("^ID +DESCRIPTION +CREATED +LAST USED +PROJECT +ROLE")))
+      << table.out;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("wall +\\S+ +never +ops +read-only")))
+      << table.out;
+  EXPECT_TRUE(
+      std::regex_search(table.out, std::regex("default writer +\\S+ +never +default +read-write")))
+      << table.out;
+  auto list = boost::json::parse(Heartbeat({"keys", "list", "--json"}).out).as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].at("project").as_string(), "ops");
+  EXPECT_EQ(list[1].at("role").as_string(), "read-only");
+  EXPECT_EQ(list[0].at("role").as_string(), "read-write");
+
+  // Served: the read-only key reads its project only and writes nothing.
+  std::unique_ptr<Process> server;
+  unsigned short port = Serve(server);
+  ASSERT_NE(port, 0);
+  HttpClient client(port);
+  EXPECT_EQ(client.Authed("GET", "/heartbeat/job", writer).status, 200u);
+  HttpResponse refused = client.Authed("GET", "/heartbeat/job", reader);
+  EXPECT_EQ(refused.status, 403u);
+  EXPECT_THAT(refused.body, HasSubstr("read-only"));
+  EXPECT_EQ(client.Authed("GET", "/monitors/job", reader).status, 404u);  // default's
+  EXPECT_EQ(client.Authed("GET", "/monitors", reader).body, "{\"monitors\":[]}");
+  client.Close();
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(), 0);
+}
+
+TEST_F(Cli, MaxMonitorsPerProjectLimitsCreationsAndIsValidated) {
+  const std::string key = AddKey();
+  RunResult bad = Heartbeat({"serve"}, {{"MAX_MONITORS_PER_PROJECT", "many"}});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("MAX_MONITORS_PER_PROJECT"));
+  std::unique_ptr<Process> server;
+  unsigned short port = Serve(server, {{"MAX_MONITORS_PER_PROJECT", "1"}});
+  ASSERT_NE(port, 0);
+  HttpClient client(port);
+  EXPECT_EQ(client.Authed("GET", "/heartbeat/first", key).status, 200u);
+  HttpResponse second = client.Authed("GET", "/heartbeat/second", key);
+  EXPECT_EQ(second.status, 403u);
+  EXPECT_THAT(second.body, HasSubstr("limit"));
+  EXPECT_EQ(client.Authed("GET", "/heartbeat/first", key).status, 200u);
+  client.Close();
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(), 0);
 }
 
 TEST_F(Cli, StoreInitCreatesTheDatabase) {

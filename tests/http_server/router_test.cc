@@ -46,6 +46,14 @@ const ExpectedRoute kExpectedRoutes[] = {
     {"/monitors/job/flips", "flips", "GET, HEAD", "DELETE", true},
     {"/monitors/job/pause", "pause", "POST", "GET", true},
     {"/monitors/job/unpause", "unpause", "POST", "DELETE", true},
+    {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201", "hc_ping", "GET, POST, HEAD", "DELETE", false},
+    {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201/start", "hc_start", "GET, POST, HEAD", "PUT",
+     false},
+    {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201/fail", "hc_fail", "GET, POST, HEAD", "DELETE",
+     false},
+    {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201/log", "hc_log", "GET, POST, HEAD", "PUT", false},
+    {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201/7", "hc_exit_code", "GET, POST, HEAD", "DELETE",
+     false},
     {"/healthz", "healthz", "GET, HEAD", "POST", false},
     {"/metrics", "metrics", "GET, HEAD", "PUT", false},
     {"/ui/", "dashboard", "GET, HEAD", "POST", false},
@@ -88,6 +96,10 @@ TEST(RouteTable, EachAllowedMethodReachesTheHandlerUnderItsLabel) {
       // The handler's own 404: "job" has no body numbered 3.
       EXPECT_EQ(res.status, 404u) << res.body;
       EXPECT_THAT(res.body, HasSubstr("no body of ping 3"));
+    } else if (std::string(r.label).starts_with("hc_")) {
+      // The handler's own 404: no monitor has that uuid.
+      EXPECT_EQ(res.status, 404u) << res.body;
+      EXPECT_EQ(res.body, "not found");
     } else {
       EXPECT_THAT(res.status, ::testing::AnyOf(200u, 204u)) << method << " " << r.target;
     }
@@ -178,6 +190,65 @@ TEST_F(RouterTest, PatternsMatchWholeSegmentsAndCaptureAValidSlug) {
   http::Response post = Call(router, verb::post, "/things/abc/poke");
   EXPECT_EQ(post.result_int(), 405u);
   EXPECT_EQ(post[boost::beast::http::field::allow], "GET");
+}
+
+TEST_F(RouterTest, UuidAnyAndVersionSegmentsAreCapturedAndATrailingSlashIsOptional) {
+  http::RouteHandler echo = [](http::RouteCall& c) {
+    std::string args;
+    for (const std::string& a : c.args) args += a + ",";
+    return http::Ready(http::Json(c.version(), boost::beast::http::status::ok,
+                                  std::to_string(c.api_version) + "|" + c.uuid + "|" + args));
+  };
+  http::Router router({{.pattern = "/u/{uuid}",
+                        .methods = {verb::get},
+                        .access = http::Access::kPublic,
+                        .label = "u",
+                        .handler = echo,
+                        .trailing_slash = true},
+                       {.pattern = "/a/{any}/{any}",
+                        .methods = {verb::get},
+                        .access = http::Access::kPublic,
+                        .label = "a",
+                        .handler = echo},
+                       {.pattern = "/api/{v}/x",
+                        .methods = {verb::get},
+                        .access = http::Access::kPublic,
+                        .label = "v",
+                        .handler = echo,
+                        .trailing_slash = true}},
+                      keys_, clock_);
+  const std::string uuid = "0f0e0d0c-0b0a-4009-8807-060504030201";
+  EXPECT_EQ(Call(router, verb::get, "/u/" + uuid).body(), "0|" + uuid + "|");
+  EXPECT_EQ(Call(router, verb::get, "/u/" + uuid + "/").body(), "0|" + uuid + "|");
+  EXPECT_EQ(Call(router, verb::get, "/u/" + uuid + "//").result_int(), 404u);
+  EXPECT_EQ(Call(router, verb::get, "/u/0F0E0D0C-0B0A-4009-8807-060504030201").result_int(), 404u);
+  EXPECT_EQ(Call(router, verb::get, "/u/not-a-uuid").result_int(), 404u);
+  EXPECT_EQ(Call(router, verb::get, "/a/k1/Some_Slug").body(), "0||k1,Some_Slug,");
+  EXPECT_EQ(Call(router, verb::get, "/a//x").result_int(), 404u);
+  EXPECT_EQ(Call(router, verb::get, "/a/k1/x/").result_int(), 404u);  // no trailing slash here
+  EXPECT_EQ(Call(router, verb::get, "/api/v1/x").body(), "1||");
+  EXPECT_EQ(Call(router, verb::get, "/api/v3/x/").body(), "3||");
+  EXPECT_EQ(Call(router, verb::get, "/api/v4/x").result_int(), 404u);
+}
+
+TEST_F(RouterTest, ALenientQueryTakesItsParametersOnceAndIgnoresTheRest) {
+  http::Router router({Echo("/p", "p", http::LenientParameters("n"))}, keys_, clock_);
+  EXPECT_EQ(Call(router, verb::get, "/p?n=1&other=2&n=3").body(), "|1");
+  EXPECT_EQ(Call(router, verb::get, "/p?x").body(), "|-");
+}
+
+TEST_F(RouterTest, ACorsRouteAnswersOptions204AndEveryAnswerCarriesTheHeaders) {
+  http::Route route = Echo("/c", "c");
+  route.cors = true;
+  route.access = http::Access::kApiKey;
+  http::Router router({route}, keys_, clock_);
+  http::Response options = Call(router, verb::options, "/c");
+  EXPECT_EQ(options.result_int(), 204u);  // before the key is asked for
+  EXPECT_EQ(options[boost::beast::http::field::access_control_allow_origin], "*");
+  http::Response refused = Call(router, verb::get, "/c");
+  EXPECT_EQ(refused.result_int(), 401u);
+  EXPECT_EQ(refused[boost::beast::http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(refused[boost::beast::http::field::access_control_allow_headers], "X-Api-Key");
 }
 
 TEST_F(RouterTest, AQueryParameterIsTakenOnceAndAnyOtherRefused) {

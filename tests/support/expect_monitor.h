@@ -18,6 +18,13 @@ inline void ExpectSameMonitor(const Monitor& a, const Monitor& b) {
   EXPECT_EQ(a.failed_at, b.failed_at);
   EXPECT_EQ(a.alert, b.alert);
   EXPECT_EQ(a.check_at, b.check_at);
+  EXPECT_EQ(a.uuid, b.uuid);
+  EXPECT_EQ(a.manual_resume, b.manual_resume);
+  EXPECT_EQ(a.pings_seq, b.pings_seq);
+  EXPECT_EQ(a.running, b.running);
+  EXPECT_EQ(a.last_exit_code, b.last_exit_code);
+  EXPECT_EQ(a.schedule, b.schedule);
+  EXPECT_EQ(a.fail_tail, b.fail_tail);
   EXPECT_TRUE(a == b) << "a field the comparisons above do not name differs";
 }
 

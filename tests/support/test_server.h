@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/api_key.h"
+#include "core/project.h"
 #include "http_server/api.h"
 #include "http_server/key_cache.h"
 #include "http_server/server.h"
@@ -35,20 +36,48 @@ class TestServer {
         });
     Status started = server_->Start();
     if (!started.ok()) throw std::runtime_error(started.error().message);
+    Status ensured = Await<void>(
+        [&](Callback<void> cb) { store_->EnsureDefaultProject(clock_.Now(), std::move(cb)); });
+    if (!ensured.ok()) throw std::runtime_error(ensured.error().message);
+    RefreshKeys();
   }
   ~TestServer() {
     server_->Stop();
     store_->Close();
   }
 
-  // Creates a key, makes the server accept it, and returns it.
-  std::string AddKey(const std::string& description = "test") {
+  // Creates a key (of `project`, read-only or not), makes the server accept it, and
+  // returns it.
+  std::string AddKey(const std::string& description = "test",
+                     const std::string& project = "default", bool read_only = false) {
     std::string key = *GenerateApiKey();
-    ApiKeyRecord record{HashApiKey(key), description, clock_.Now(), std::nullopt};
+    ApiKeyRecord record{.key_hash = HashApiKey(key),
+                        .description = description,
+                        .created_at = clock_.Now(),
+                        .last_used_at = std::nullopt,
+                        .project = project,
+                        .read_only = read_only};
     Status s = Await<void>([&](Callback<void> cb) { store_->AddKey(record, std::move(cb)); });
     if (!s.ok()) throw std::runtime_error(s.error().message);
     RefreshKeys();
     return key;
+  }
+  // Creates a project, makes the server know it, and returns its ping key.
+  std::string AddProject(const std::string& name) {
+    std::string ping_key = *GeneratePingKey();
+    Status s = Await<void>([&](Callback<void> cb) {
+      store_->AddProject({name, ping_key, clock_.Now()}, std::move(cb));
+    });
+    if (!s.ok()) throw std::runtime_error(s.error().message);
+    RefreshKeys();
+    return ping_key;
+  }
+  // The ping key of `project`, as the server knows it.
+  std::string PingKey(const std::string& project) const {
+    for (const ProjectRecord& p : keys_->Projects()) {
+      if (p.name == project) return p.ping_key;
+    }
+    return {};
   }
   void RefreshKeys() {
     Status s = Await<void>([&](Callback<void> cb) { keys_->Refresh(std::move(cb)); });

@@ -188,7 +188,7 @@ UPDATE monitors SET uuid = lower(hex(randomblob(4))) || '-' || lower(hex(randomb
   '-4' || substr(lower(hex(randomblob(2))), 2) || '-' ||
   substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' ||
   lower(hex(randomblob(6)));
-CREATE UNIQUE INDEX monitors_by_uuid ON monitors (uuid);
+CREATE UNIQUE INDEX monitors_by_uuid ON monitors (uuid) WHERE uuid != '';
 ALTER TABLE api_keys ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
 ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE projects (

@@ -766,8 +766,9 @@ void SqliteStore::FindByUuid(std::string uuid, UnixMillis now,
   Read<std::optional<Monitor>>(
       std::move(done),
       [uuid = std::move(uuid), now](Connection& db) -> Result<std::optional<Monitor>> {
-        Result<Statement*> st = db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
-                                           " FROM monitors WHERE uuid = ?1 AND expires_at > ?2");
+        Result<Statement*> st =
+            db.Prepare("SELECT " HEARTBEAT_MONITOR_COLUMNS
+                       " FROM monitors WHERE uuid = ?1 AND uuid != '' AND expires_at > ?2");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, uuid);
         (*st)->Bind(2, now);
