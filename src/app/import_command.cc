@@ -174,7 +174,7 @@ Result<Mutation> ImportWrite(const std::optional<Monitor>& current, const std::s
                              const ImportedCheck& check, UnixMillis now) {
   const bool live = IsLive(current, now);
   if (live && current->uuid != check.uuid) {
-    return Conflict(std::string(kSlugTaken) + " (uuid " + current->uuid + "); not overwritten");
+    return Conflict(std::string(kSlugTaken) + ", uuid " + current->uuid + "; not overwritten");
   }
   if (live) {
     Monitor wanted = *current;

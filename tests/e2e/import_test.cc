@@ -252,13 +252,30 @@ TEST_F(Import, ASlugTakenByAnotherMonitorIsSkippedNeverOverwritten) {
   other.SetChecks({twin});
   RunResult r = RunImport(other.url(), "other-key");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("skipped backups (the slug is taken by another monitor (uuid "
-                               "0b4f8e2a-55a1-4e0c-9d4b-2f1c3e5a7b90)"));
+  EXPECT_EQ(r.out,
+            "skipped backups (the slug is taken by another monitor, uuid "
+            "0b4f8e2a-55a1-4e0c-9d4b-2f1c3e5a7b90; not overwritten)\n");
   EXPECT_THAT(r.err, HasSubstr("0 created, 0 updated, 1 skipped, 0 failed"));
   std::optional<Monitor> backups = Stored("backups");
   ASSERT_TRUE(backups);
   EXPECT_EQ(backups->uuid, "0b4f8e2a-55a1-4e0c-9d4b-2f1c3e5a7b90");
   EXPECT_EQ(backups->name, "Nightly backups");
+}
+
+TEST_F(Import, TwoChecksOfOneSlugMakeOneMonitor) {
+  // Healthchecks allows it (its slug URLs then answer 409); the first one wins here.
+  std::vector<FakeCheck> checks = Checks();
+  checks[4].slug = "backups";
+  hc_.SetChecks(checks);
+  RunResult r = RunImport();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 5u) << r.out;
+  EXPECT_EQ(lines[0], "created backups");
+  EXPECT_EQ(lines[4],
+            "skipped backups (the slug is taken by another monitor, uuid "
+            "0b4f8e2a-55a1-4e0c-9d4b-2f1c3e5a7b90; not overwritten)");
+  EXPECT_EQ(Stored("backups")->uuid, "0b4f8e2a-55a1-4e0c-9d4b-2f1c3e5a7b90");
 }
 
 TEST_F(Import, IntoANamedProjectThatMustExist) {
@@ -364,6 +381,16 @@ TEST_F(Import, AServerThatIsNotHealthchecksIsNamed) {
   EXPECT_EQ(page.exit_code, 1);
   EXPECT_THAT(page.err, HasSubstr(html.url() + " does not look like a Healthchecks server"));
   EXPECT_THAT(page.err, HasSubstr("not JSON"));
+
+  LoopbackHttpServer redirect([](const LoopbackRequest&) {
+    LoopbackReply r = LoopbackReply::With(301, "");
+    r.headers = {{"Location", "https://hc.example/api/v3/checks/"}};
+    return r;
+  });
+  RunResult moved = RunImport(redirect.url(), kKey);
+  EXPECT_EQ(moved.exit_code, 1);
+  EXPECT_THAT(moved.err, HasSubstr(redirect.url() + " redirects GET /api/v3/checks/ to "
+                                                    "https://hc.example/api/v3/checks/"));
 
   LoopbackHttpServer other_json([](const LoopbackRequest&) { return LoopbackReply::Ok("[]"); });
   RunResult json = RunImport(other_json.url(), kKey);
