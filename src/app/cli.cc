@@ -115,6 +115,30 @@ int Main(int argc, char** argv) {
                               "replace it with a new one and print that");
   AddStoreOptions(*projects_ping_key, config);
 
+  ImportOptions import_options;
+  CLI::App* import = app.add_subcommand("import", "Copy monitors from another service");
+  import->require_subcommand(1);
+  CLI::App* import_healthchecks = import->add_subcommand(
+      "healthchecks",
+      "Copy every check of a Healthchecks project (its v3 API, a read-write key) with the same "
+      "uuid, slug and settings; running it again changes nothing");
+  import_healthchecks
+      ->add_option("--url", import_options.url,
+                   "the Healthchecks server's base URL, e.g. https://healthchecks.io")
+      ->required();
+  import_healthchecks
+      ->add_option("--api-key", import_options.api_key,
+                   "the read-write API key of the Healthchecks project")
+      ->required();
+  import_healthchecks
+      ->add_option("--project", import_options.project,
+                   "the project of ours to import into; it must exist (default: default)")
+      ->capture_default_str();
+  import_healthchecks->footer(
+      "Prints one line per check on stdout (created, updated, skipped or failed, with the "
+      "slug), then the counts on stderr. Exits 0 when no check failed, 1 otherwise.");
+  AddStoreOptions(*import_healthchecks, config);
+
   CLI::App* store = app.add_subcommand("store", "Manage the store");
   store->require_subcommand(1);
   CLI::App* store_init = store->add_subcommand("init", "Create tables and indexes if missing");
@@ -202,6 +226,7 @@ int Main(int argc, char** argv) {
   if (*keys_list) return RunKeysList(config, json);
   if (*keys_revoke) return RunKeysRevoke(config, key_id);
   if (*store_init) return RunStoreInit(config);
+  if (*import_healthchecks) return RunImportHealthchecks(config, import_options);
   return kExitUsage;
 }
 

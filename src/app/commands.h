@@ -39,6 +39,23 @@ struct ProjectsOptions {
 };
 int RunProjects(const Config& config, const ProjectsOptions& options);
 
+// `import healthchecks` (app/import_command.cc, SPEC §13): copies every check of the
+// Healthchecks project that `api_key` (a read-write key) belongs to, read with GET
+// <url>/api/v3/checks/, into `project` (which must exist), each with its uuid, slug, name,
+// tags, description, timeout or schedule and tz, grace and pause state. A check whose
+// uuid is a monitor of the project already is updated when it differs, else skipped; a
+// check whose slug is a monitor with another uuid is skipped, never overwritten. Prints one
+// line per check on stdout ("created S", "updated S", "skipped S (why)", "failed S (why)"),
+// then the counts on stderr. kExitOk when no check failed; kExitFailure when one did, or
+// nothing could be read (unreachable, key refused, not Healthchecks, read-only key: one
+// line on stderr saying which); kExitUsage for a bad URL or project name.
+struct ImportOptions {
+  std::string url;
+  std::string api_key;
+  std::string project{kDefaultProject};
+};
+int RunImportHealthchecks(const Config& config, const ImportOptions& options);
+
 // `schedule`: prints the next `count` times `expression` fires in `tz`, after `after` (RFC
 // 3339; now when absent), one a line with the zone's offset. A bad expression, zone or time
 // is one line on stderr naming it, and kExitUsage. Needs no configuration.
