@@ -46,6 +46,7 @@ const ExpectedRoute kExpectedRoutes[] = {
     {"/monitors/job/flips", "flips", "GET, HEAD", "DELETE", true},
     {"/monitors/job/pause", "pause", "POST", "GET", true},
     {"/monitors/job/unpause", "unpause", "POST", "DELETE", true},
+    {"/whoami", "whoami", "GET, HEAD", "POST", true},
     {"/healthz", "healthz", "GET, HEAD", "POST", false},
     {"/metrics", "metrics", "GET, HEAD", "PUT", false},
     {"/ui/", "dashboard", "GET, HEAD", "POST", false},
