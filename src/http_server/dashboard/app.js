@@ -362,6 +362,7 @@
       ui.projectSelect.replaceChildren();
     }
     ui.readOnly.hidden = !state.readOnly;
+    ui.topbar.classList.toggle("is-crowded", several || state.readOnly);
     ui.mpActions.hidden = state.readOnly;
     document.body.classList.toggle("is-read-only", state.readOnly);
     setAttr(ui.forgetKey, "title", `Forget the key of project ${state.project} in this browser`);
@@ -1003,6 +1004,7 @@
       loginTitle: $("login-title"),
       loginIntro: $("login-intro"),
       loginAddIntro: $("login-add-intro"),
+      topbar: document.querySelector(".topbar"),
       projectName: $("project-name"),
       projectSelect: $("project-select"),
       readOnly: $("read-only"),
