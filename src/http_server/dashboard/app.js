@@ -4,9 +4,9 @@
 // by monitor.js). It keeps one key per project (GET /whoami names a key's project and
 // role); a select in the header switches between them when there are several, and a
 // read-only key is shown no button that writes. Plain DOM, no framework, no build step.
-// The page is served with a
-// strict Content-Security-Policy: nothing inline, nothing from elsewhere, and every piece
-// of data goes into the page through textContent or attributes, never HTML.
+// The page is served with a strict Content-Security-Policy: nothing inline, nothing from
+// elsewhere, and every piece of data goes into the page through textContent or
+// attributes, never HTML.
 "use strict";
 
 (() => {
