@@ -160,6 +160,12 @@ std::vector<Route> Api::Routes() {
        .access = kApiKey,
        .label = "unpause",
        .handler = [this](RouteCall& c) { return monitors_.Unpause(c); }},
+      // The caller's key's project and role (the dashboard labels its keys with them).
+      {.pattern = "/whoami",
+       .methods = {verb::get, verb::head},
+       .access = kApiKey,
+       .label = "whoami",
+       .handler = &ServiceRoutes::Whoami},
       {.pattern = "/healthz",
        .methods = {verb::get, verb::head},
        .access = kPublic,

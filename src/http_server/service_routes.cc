@@ -1,7 +1,10 @@
 #include "http_server/service_routes.h"
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "core/project.h"
 #include "http_server/route_support.h"
 #include "http_server/static_files.h"
 
@@ -41,6 +44,13 @@ asio::awaitable<Response> ServiceRoutes::Scrape(unsigned v, UnixMillis now) {
   res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = calls_.metrics->Render(*counts, *pending);
   co_return res;
+}
+
+asio::awaitable<Response> ServiceRoutes::Whoami(RouteCall& call) {
+  boost::json::object o;
+  o["project"] = call.grant.project;
+  o["role"] = RoleName(call.grant.read_only);
+  return Ready(Json(call.version(), status::ok, boost::json::serialize(o)));
 }
 
 bool ServiceRoutes::IsStaticFile(std::string_view path) { return FindStaticFile(path).has_value(); }

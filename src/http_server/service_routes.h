@@ -1,6 +1,7 @@
 #pragma once
-// The routes about the service itself: GET /healthz, GET /metrics (SPEC §10) and the
-// dashboard's static files under / and /ui/.
+// The routes about the service itself: GET /healthz, GET /metrics (SPEC §10), GET /whoami
+// (the caller's key's project and role, for the dashboard) and the dashboard's static files
+// under / and /ui/.
 
 #include <boost/asio/awaitable.hpp>
 #include <string_view>
@@ -23,6 +24,8 @@ class ServiceRoutes {
   boost::asio::awaitable<Response> Healthz(RouteCall& call);
   // 404 when metrics are not enabled.
   boost::asio::awaitable<Response> ServeMetrics(RouteCall& call);
+  // 200 {"project":"<name>","role":"read-write"|"read-only"}: the caller's key's grant.
+  static boost::asio::awaitable<Response> Whoami(RouteCall& call);
   static boost::asio::awaitable<Response> ServeStaticFile(RouteCall& call);
 
   // Whether `path` is one of the dashboard's files (a Route::matches_path).

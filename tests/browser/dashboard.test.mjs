@@ -255,16 +255,19 @@ await step("a wrong key is refused with a clear message", async () => {
   await page.click("#login-submit");
   await waitText(page.locator("#login-error"), /That key was not accepted/, "login error");
   assert(await page.locator("#dashboard-view").isHidden(), "the dashboard stays hidden");
-  equal(await page.evaluate(() => sessionStorage.getItem("heartbeat.apiKey")), null, "no key stored");
+  equal(await page.evaluate(() => localStorage.getItem("heartbeat.keys")), null, "no key stored");
   expected = [];
 });
 
-await step("logs in with the right key; the key is kept in sessionStorage", async () => {
+await step("logs in with the right key; the key is kept in localStorage with its project", async () => {
   await page.fill("#api-key", key);
   await page.press("#api-key", "Enter");
   await page.locator("#dashboard-view").waitFor({ state: "visible" });
   assert(await page.locator("#login-view").isHidden(), "the login view is hidden");
-  equal(await page.evaluate(() => sessionStorage.getItem("heartbeat.apiKey")), key, "stored key");
+  equal(await page.evaluate(() => localStorage.getItem("heartbeat.keys")),
+        JSON.stringify([{ project: "default", role: "read-write", key }]), "stored key");
+  equal(await page.textContent("#project-name"), "default", "the project's name");
+  assert(await page.locator("#project-select").isHidden(), "no project switcher with one key");
   await row("nightly-sync").waitFor();
   await waitText(page.locator("#count-total"), /^2$/, "total count");
   equal(await page.inputValue("#api-key"), "", "the key field is cleared");
@@ -788,7 +791,7 @@ await step("SIGTERM stops the server; the page says it is not answering", async 
 await step("logs out", async () => {
   await page.click("#logout");
   await page.locator("#login-view").waitFor({ state: "visible" });
-  equal(await page.evaluate(() => sessionStorage.getItem("heartbeat.apiKey")), null, "key forgotten");
+  equal(await page.evaluate(() => localStorage.getItem("heartbeat.keys")), null, "key forgotten");
   equal(await page.locator("#monitor-rows tr").count(), 0, "no monitor left in the page");
   const unexpected = consoleProblems.filter((p) => !expected.some((re) => re.test(p)));
   equal(unexpected.length, 0, `console: ${unexpected.join("; ")}`);

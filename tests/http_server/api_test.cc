@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/api_key.h"
+#include "core/project.h"
 #include "support/test_server.h"
 
 namespace heartbeat {
@@ -121,6 +122,25 @@ class ApiTest : public ::testing::TestWithParam<StoreKind> {
 
   UnixMillis Now() { return server_.clock().Now(); }
   void Advance(milliseconds d) { server_.clock().Advance(d); }
+
+  // Creates project `project` (unless it is the default one) and a key acting in it.
+  std::string AddKeyIn(const std::string& project, bool read_only) {
+    if (project != kDefaultProject) {
+      Status added = Await<void>([&](Callback<void> cb) {
+        server_.store().AddProject({project, *GeneratePingKey(), Now()}, std::move(cb));
+      });
+      EXPECT_TRUE(added.ok() || added.error().code == ErrorCode::kConflict);
+    }
+    std::string key = *GenerateApiKey();
+    ApiKeyRecord record{HashApiKey(key), project + " key", Now(), std::nullopt};
+    record.project = project;
+    record.read_only = read_only;
+    Status s =
+        Await<void>([&](Callback<void> cb) { server_.store().AddKey(record, std::move(cb)); });
+    EXPECT_TRUE(s.ok());
+    server_.RefreshKeys();
+    return key;
+  }
 
   TestServer server_{{}, "", GetParam()};
   std::string key_ = server_.AddKey();
@@ -793,6 +813,45 @@ TEST_P(ApiTest, SeveralKeysAreAcceptedAtOnce) {
   EXPECT_EQ(client_.Authed("GET", "/heartbeat/a", key_).status, 200u);
   EXPECT_EQ(client_.Authed("GET", "/heartbeat/b", second).status, 200u);
   EXPECT_EQ(ListedSlugs(), (std::vector<std::string>{"a", "b"}));
+}
+
+// --- whoami -----------------------------------------------------------------------------
+
+TEST_P(ApiTest, WhoamiNamesTheProjectAndRoleOfTheCallersKey) {
+  EXPECT_EQ(Get("/whoami").json(), json::parse(R"({"project":"default","role":"read-write"})"));
+  const std::string writer = AddKeyIn("ops", false);
+  const std::string reader = AddKeyIn("ops", true);
+  const std::string default_reader = AddKeyIn(std::string(kDefaultProject), true);
+
+  HttpResponse res = client_.Authed("GET", "/whoami", writer);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.header("content-type").rfind("application/json", 0), 0u);
+  EXPECT_EQ(res.json(), json::parse(R"({"project":"ops","role":"read-write"})"));
+  res = client_.Authed("GET", "/whoami", reader);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.json(), json::parse(R"({"project":"ops","role":"read-only"})"));
+  res = client_.Authed("GET", "/whoami", default_reader);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.json(), json::parse(R"({"project":"default","role":"read-only"})"));
+  // HEAD: the same answer without its body, to a read-only key too.
+  res = client_.Authed("HEAD", "/whoami", reader);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_TRUE(res.body.empty());
+}
+
+TEST_P(ApiTest, WhoamiWithoutAValidKeyIs401) {
+  HttpResponse res = client_.Request("GET", "/whoami");
+  ExpectJsonError(res, 401);
+  EXPECT_EQ(res.header("www-authenticate"), "Bearer");
+  ExpectJsonError(client_.Authed("GET", "/whoami", key_ + "0"), 401);
+  ExpectJsonError(client_.Request("GET", "/whoami", {{"Authorization", "Basic " + key_}}), 401);
+  ExpectJsonError(client_.Request("HEAD", "/whoami"), 401, /*head=*/true);
+}
+
+TEST_P(ApiTest, WhoamiOnlyReads) {
+  HttpResponse res = client_.Authed("POST", "/whoami", key_);
+  ExpectJsonError(res, 405);
+  EXPECT_EQ(res.header("allow"), "GET, HEAD");
 }
 
 TEST_P(ApiTest, KeyUseReachesTheStore) {

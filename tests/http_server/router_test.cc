@@ -46,6 +46,7 @@ const ExpectedRoute kExpectedRoutes[] = {
     {"/monitors/job/flips", "flips", "GET, HEAD", "DELETE", true},
     {"/monitors/job/pause", "pause", "POST", "GET", true},
     {"/monitors/job/unpause", "unpause", "POST", "DELETE", true},
+    {"/whoami", "whoami", "GET, HEAD", "POST", true},
     {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201", "hc_ping", "GET, POST, HEAD", "DELETE", false},
     {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201/start", "hc_start", "GET, POST, HEAD", "PUT",
      false},

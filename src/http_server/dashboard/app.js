@@ -1,13 +1,19 @@
 // The heartbeat dashboard: a login view asking for an API key, then every monitor of
 // GET /monitors in one table (#/), refreshed every 5 s in place (rows keyed by slug), with
 // pause / unpause / delete; a click on a monitor opens its page (#/monitors/<slug>, drawn
-// by monitor.js). Plain DOM, no framework, no build step. The page is served with a
-// strict Content-Security-Policy: nothing inline, nothing from elsewhere, and every piece
-// of data goes into the page through textContent or attributes, never HTML.
+// by monitor.js). It keeps one key per project (GET /whoami names a key's project and
+// role); a select in the header switches between them when there are several, and a
+// read-only key is shown no button that writes. Plain DOM, no framework, no build step.
+// The page is served with a strict Content-Security-Policy: nothing inline, nothing from
+// elsewhere, and every piece of data goes into the page through textContent or
+// attributes, never HTML.
 "use strict";
 
 (() => {
-  const KEY_STORAGE = "heartbeat.apiKey";
+  // The saved keys, [{project, role, key}] by project, and the project last shown.
+  const KEYS_STORAGE = "heartbeat.keys";
+  const PROJECT_STORAGE = "heartbeat.project";
+  const ROLES = new Set(["read-write", "read-only"]);
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 10000;
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -22,7 +28,12 @@
   };
 
   const state = {
-    key: null,
+    keys: [], // the saved keys: { project, role, key }, one per project, by project name
+    key: null, // the key every call uses: the current project's
+    project: null, // the current project
+    readOnly: false, // the current key may only read: no button that writes is shown
+    adding: false, // the login view adds another project's key (Cancel goes back)
+    loaded: false, // a list arrived for the current key
     monitors: [], // the last list the server sent
     rows: new Map(), // slug -> row record (see createRow)
     sort: { key: "slug", dir: 1 },
@@ -217,22 +228,206 @@
 
   const monitorPath = (slug) => `/monitors/${encodeURIComponent(slug)}`;
 
-  // ---------------------------------------------------------------- views
+  // ---------------------------------------------------------------- saved keys
 
-  function showLogin(message) {
-    stopRefreshing();
-    state.key = null;
+  // localStorage: the keys outlive the tab, and every tab of this origin shares them. None
+  // when the browser refuses storage (the keys then last as long as the page).
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  const byProject = (a, b) => (a.project < b.project ? -1 : a.project > b.project ? 1 : 0);
+
+  // The saved keys, each checked; a second key of a project is dropped.
+  function loadKeys() {
+    let list = [];
+    try {
+      list = JSON.parse(storage()?.getItem(KEYS_STORAGE) || "[]");
+    } catch (err) {
+      list = [];
+    }
+    if (!Array.isArray(list)) return [];
+    const seen = new Set();
+    const keys = [];
+    for (const k of list) {
+      if (!k || typeof k.key !== "string" || !plausibleKey(k.key) || typeof k.project !== "string" ||
+          k.project === "" || !ROLES.has(k.role) || seen.has(k.project)) continue;
+      seen.add(k.project);
+      keys.push({ project: k.project, role: k.role, key: k.key });
+    }
+    return keys.sort(byProject);
+  }
+
+  // Changes the saved keys: `change` maps the list as stored now (another tab may have
+  // changed it since this one read it) to the new one.
+  function updateKeys(change) {
+    const store = storage();
+    state.keys = change(store ? loadKeys() : state.keys).sort(byProject);
+    if (!store) return;
+    try {
+      if (state.keys.length === 0) {
+        store.removeItem(KEYS_STORAGE);
+        store.removeItem(PROJECT_STORAGE);
+      } else {
+        store.setItem(KEYS_STORAGE, JSON.stringify(state.keys));
+      }
+    } catch (err) {
+      // storage full or refused: the keys last as long as the page
+    }
+  }
+
+  function saveProject() {
+    try {
+      storage()?.setItem(PROJECT_STORAGE, state.project);
+    } catch (err) {
+      // the next visit opens the first project
+    }
+  }
+
+  // Another tab changed the saved keys: this one follows (a key forgotten there is
+  // forgotten here; logging out there logs out here).
+  function onStorage(event) {
+    if (event.key !== KEYS_STORAGE && event.key !== null) return;
+    state.keys = loadKeys();
+    if (!ui.login.hidden) {
+      state.adding = state.adding && state.keys.length > 0;
+      ui.loginCancel.hidden = !state.adding;
+      return;
+    }
+    if (state.keys.some((k) => k.key === state.key)) {
+      renderProjectBar();
+      return;
+    }
+    // This key was forgotten or replaced there: the project's new key, else another's.
+    const next = state.keys.find((k) => k.project === state.project) ?? state.keys[0];
+    if (next) {
+      activate(next, { toList: next.project !== state.project });
+    } else {
+      state.project = null;
+      showLogin(null);
+    }
+  }
+
+  function savedProject() {
+    try {
+      return storage()?.getItem(PROJECT_STORAGE) ?? null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  // Empties the list and the monitor's page: another key's monitors are another project's.
+  function resetMonitors() {
     state.monitors = [];
-    sessionStorage.removeItem(KEY_STORAGE);
+    state.loaded = false;
     for (const row of state.rows.values()) row.tr.remove();
     state.rows.clear();
     page.clear();
+  }
+
+  // Makes `entry` the current key and shows its project: the list the address names, from
+  // `list` (an answer of GET /monitors for this key) or asked anew; `toList`: the list
+  // whatever the address (another project has other monitors).
+  function activate(entry, { list = null, toList = false } = {}) {
+    stopRefreshing();
+    if (state.key !== entry.key) resetMonitors();
+    state.key = entry.key;
+    state.project = entry.project;
+    state.readOnly = entry.role === "read-only";
+    state.adding = false;
+    saveProject();
+    renderProjectBar();
+    showDashboard();
+    if (toList && parseRoute(location.hash).view !== "list") history.pushState(null, "", "#/");
+    applyRoute(null, list);
+  }
+
+  // The header's project: its name, or a select of every saved project's when there are
+  // several; its role; the buttons and rows that write only for a key that may write.
+  function renderProjectBar() {
+    const several = state.keys.length > 1;
+    setText(ui.projectName, state.project ?? "");
+    ui.projectName.hidden = several;
+    ui.projectSelect.hidden = !several;
+    if (several) {
+      ui.projectSelect.replaceChildren(...state.keys.map((k) => el("option", {
+        value: k.project, text: k.role === "read-only" ? `${k.project} (read-only)` : k.project,
+      })));
+      ui.projectSelect.value = state.project;
+    } else {
+      ui.projectSelect.replaceChildren();
+    }
+    ui.readOnly.hidden = !state.readOnly;
+    ui.topbar.classList.toggle("is-crowded", several || state.readOnly);
+    ui.mpActions.hidden = state.readOnly;
+    document.body.classList.toggle("is-read-only", state.readOnly);
+    setAttr(ui.forgetKey, "title", `Forget the key of project ${state.project} in this browser`);
+  }
+
+  function switchProject(project) {
+    const entry = state.keys.find((k) => k.project === project);
+    if (entry && entry.key !== state.key) activate(entry, { toList: true });
+  }
+
+  // The current key was refused (revoked): it is forgotten; another project's key, if any,
+  // takes over.
+  function keyRefused() {
+    const { project, key } = state;
+    updateKeys((keys) => keys.filter((k) => k.key !== key));
+    const next = state.keys[0];
+    if (next) {
+      activate(next, { toList: true });
+      toast(`The key of project ${project} was not accepted (it may have been revoked) and is ` +
+            `forgotten. This is project ${next.project}.`, "error");
+    } else {
+      state.project = null;
+      showLogin("That key was not accepted. It may have been revoked: sign in with another key.");
+    }
+  }
+
+  async function forgetKey() {
+    const project = state.project;
+    const yes = await confirmDialog({
+      title: `Forget the key of ${project}?`,
+      text: "This browser no longer keeps it: to see this project again, enter its key anew. " +
+            "The key itself still works.",
+      ok: "Forget", danger: false,
+    });
+    if (!yes || state.project !== project) return;
+    updateKeys((keys) => keys.filter((k) => k.project !== project));
+    if (state.keys.length > 0) {
+      activate(state.keys[0], { toList: true });
+      toast(`Forgot the key of project ${project}.`, "ok");
+    } else {
+      state.project = null;
+      showLogin(null);
+    }
+  }
+
+  // ---------------------------------------------------------------- views
+
+  // The login view: to sign in, or, while other keys are saved, to add one (Cancel goes
+  // back to the current project).
+  function showLogin(message) {
+    stopRefreshing();
+    state.key = null;
+    state.adding = state.keys.length > 0;
+    resetMonitors();
     if (ui.confirm.open) ui.confirm.close("cancel");
     hideBanner();
     hideToast();
     ui.dashboard.hidden = true;
     ui.login.hidden = false;
-    document.title = "Sign in · heartbeat";
+    setText(ui.loginTitle, state.adding ? "Add a key" : "Sign in");
+    ui.loginIntro.hidden = state.adding;
+    ui.loginAddIntro.hidden = !state.adding;
+    ui.loginCancel.hidden = !state.adding;
+    setText(ui.loginSubmit, state.adding ? "Add key" : "Sign in");
+    document.title = `${state.adding ? "Add a key" : "Sign in"} · heartbeat`;
     if (message) {
       ui.loginError.textContent = message;
       ui.loginError.hidden = false;
@@ -268,11 +463,21 @@
     ui.loginSubmit.disabled = true;
     ui.loginSubmit.textContent = "Checking…";
     try {
+      const who = await api("GET", "/whoami", { key });
+      if (!who || typeof who.project !== "string" || who.project === "" || !ROLES.has(who.role)) {
+        return fail("The server's answer about this key is not understood.");
+      }
       const list = await api("GET", "/monitors", { key });
-      state.key = key;
-      sessionStorage.setItem(KEY_STORAGE, key);
-      showDashboard();
-      applyRoute(null, list); // the list or the monitor page the address names, from this answer
+      const entry = { project: who.project, role: who.role, key };
+      const adding = state.adding;
+      // One key per project: a new key of a saved project replaces the old one.
+      updateKeys((keys) => [...keys.filter((k) => k.project !== entry.project), entry]);
+      // The list or the monitor page the address names (at sign-in), from this answer.
+      activate(entry, { list, toList: adding });
+      if (adding) {
+        toast(`Added the key of project ${entry.project}` +
+              `${entry.role === "read-only" ? " (read-only)" : ""}.`, "ok");
+      }
     } catch (err) {
       if (err.kind === "unauthorized") fail("That key was not accepted.");
       else if (err.kind === "rate-limited") {
@@ -281,11 +486,20 @@
       else fail(`The server answered: ${err.message}`);
     } finally {
       ui.loginSubmit.disabled = false;
-      ui.loginSubmit.textContent = "Sign in";
+      ui.loginSubmit.textContent = state.adding ? "Add key" : "Sign in";
     }
   }
 
+  // Back from adding a key: the project shown before.
+  function cancelLogin() {
+    const entry = state.keys.find((k) => k.project === state.project) ?? state.keys[0];
+    if (entry) activate(entry);
+  }
+
+  // Forgets every saved key.
   function logout() {
+    updateKeys(() => []);
+    state.project = null;
     showLogin(null);
   }
 
@@ -331,7 +545,7 @@
     } catch (err) {
       if (generation !== state.generation || !state.key) return;
       if (err.kind === "unauthorized") {
-        showLogin("That key was not accepted. It may have been revoked: sign in with another key.");
+        keyRefused();
         return;
       }
       if (err.kind === "rate-limited") {
@@ -437,6 +651,7 @@
     const list = data && Array.isArray(data.monitors) ? data.monitors : [];
     state.monitors = list.filter((m) => m && typeof m.slug === "string");
     state.refreshes++;
+    state.loaded = true;
     document.body.dataset.refreshes = String(state.refreshes);
     render();
     if (state.route.view === "monitor") {
@@ -466,9 +681,11 @@
       el("td", { class: "cell-next", dataset: { label: "Next due" } }, nextDue),
       el("td", { class: "cell-interval", dataset: { label: "Schedule" } }, intervalText),
       el("td", { class: "cell-alerts num", dataset: { label: "Alerts sent" } }, alerts),
-      el("td", { class: "cell-actions" }, el("div", { class: "actions" }, toggle, remove)));
+      // A read-only key is shown no button that writes.
+      el("td", { class: "cell-actions" },
+         el("div", { class: "actions" }, ...(state.readOnly ? [] : [toggle, remove]))));
     return { tr, link, badge, extras, extrasKey: "", lastPing, nextDue, intervalText, alerts,
-             toggle, status: null, monitor: null };
+             toggle: state.readOnly ? null : toggle, status: null, monitor: null };
   }
 
   function updateRow(row, m, now) {
@@ -481,7 +698,7 @@
       row.badge.replaceWith(badge);
       row.badge = badge;
     }
-    setPauseButton(row.toggle, m.slug, status === "paused");
+    if (row.toggle) setPauseButton(row.toggle, m.slug, status === "paused");
     setText(row.intervalText, setting(m));
     setAttr(row.intervalText, "title",
       scheduled(m) || Number.isFinite(m.interval_secs) ? expectation(m) : null);
@@ -633,7 +850,13 @@
     setText(ui.shownCount, filtered ? `${shown} of ${total} shown`
       : `${total} monitor${total === 1 ? "" : "s"}`);
     ui.table.classList.toggle("is-empty", shown === 0);
-    if (total === 0) {
+    if (total === 0 && !state.loaded) {
+      ui.empty.hidden = true; // another project's list is on its way
+    } else if (total === 0 && state.readOnly) {
+      showEmpty("No monitors yet",
+        `Project ${state.project} has no monitor yet. A job's first ping creates one, with a ` +
+        "read-write key of the project: this key can only look.", null, false);
+    } else if (total === 0) {
       showEmpty("No monitors yet",
         "A monitor is created by its first ping. From a cron job, for example:",
         `curl -fsS -H "Authorization: Bearer $KEY" \\\n  "${location.origin}/heartbeat/nightly-backup?interval=1h"`, false);
@@ -699,6 +922,7 @@
 
   // Pause (asks first), unpause or delete (asks first) one monitor, from the list or its page.
   async function runAction(button, action, slug) {
+    if (state.readOnly) return; // no such button is shown; the server would refuse anyway
     if (action === "pause") {
       const yes = await confirmDialog({
         title: `Pause ${slug}?`,
@@ -735,7 +959,7 @@
       ok = true;
     } catch (err) {
       if (err.kind === "unauthorized") {
-        showLogin("That key was not accepted. It may have been revoked: sign in with another key.");
+        keyRefused();
         return false;
       }
       if (err.status === 404) toast("That monitor no longer exists.", "error");
@@ -776,6 +1000,17 @@
       keyInput: $("api-key"),
       loginError: $("login-error"),
       loginSubmit: $("login-submit"),
+      loginCancel: $("login-cancel"),
+      loginTitle: $("login-title"),
+      loginIntro: $("login-intro"),
+      loginAddIntro: $("login-add-intro"),
+      topbar: document.querySelector(".topbar"),
+      projectName: $("project-name"),
+      projectSelect: $("project-select"),
+      readOnly: $("read-only"),
+      addKey: $("add-key"),
+      forgetKey: $("forget-key"),
+      mpActions: $("mp-actions"),
       dashboard: $("dashboard-view"),
       live: $("live"),
       liveText: $("live-text"),
@@ -813,6 +1048,10 @@
 
     ui.loginForm.addEventListener("submit", onLogin);
     $("logout").addEventListener("click", logout);
+    ui.loginCancel.addEventListener("click", cancelLogin);
+    ui.addKey.addEventListener("click", () => showLogin(null));
+    ui.forgetKey.addEventListener("click", forgetKey);
+    ui.projectSelect.addEventListener("change", () => switchProject(ui.projectSelect.value));
     ui.rows.addEventListener("click", onRowAction);
     ui.table.tHead.addEventListener("click", onHeaderClick);
     ui.filterText.addEventListener("input", () => {
@@ -836,6 +1075,7 @@
       });
     }
     window.addEventListener("hashchange", applyRoute);
+    window.addEventListener("storage", onStorage);
     ui.clearFilters.addEventListener("click", () => {
       ui.filterText.value = "";
       state.filterText = "";
@@ -851,14 +1091,11 @@
       else if (state.key) refresh();
     });
 
-    const key = sessionStorage.getItem(KEY_STORAGE);
-    if (key && plausibleKey(key)) {
-      state.key = key;
-      showDashboard();
-      applyRoute();
-    } else {
-      showLogin(null);
-    }
+    state.keys = loadKeys();
+    const saved = savedProject();
+    const entry = state.keys.find((k) => k.project === saved) ?? state.keys[0];
+    if (entry) activate(entry);
+    else showLogin(null);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
