@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/api_key.h"
+#include "core/project.h"
 #include "http_server/api.h"
 #include "http_server/key_cache.h"
 #include "http_server/server.h"
@@ -19,13 +20,15 @@ namespace heartbeat::testing {
 
 class TestServer {
  public:
+  // `public_url`: PUBLIC_URL, for the absolute URLs of Healthchecks' API.
   explicit TestServer(http::ServerOptions options = {}, std::string metrics_token = "",
-                      StoreKind kind = StoreKind::kSqlite) {
+                      StoreKind kind = StoreKind::kSqlite, std::string public_url = "") {
     store_ = OpenTestStore(kind, dir_.path());
     keys_ = std::make_unique<KeyCache>(*store_);
     http::ApiOptions api_options;
     api_options.metrics = &metrics_;
     api_options.metrics_token = metrics_token;
+    api_options.public_url = std::move(public_url);
     api_ = std::make_unique<http::Api>(*store_, *keys_, clock_, std::move(api_options));
     options.bind = "127.0.0.1:0";
     if (options.threads == 0) options.threads = 2;
@@ -41,14 +44,25 @@ class TestServer {
     store_->Close();
   }
 
-  // Creates a key, makes the server accept it, and returns it.
-  std::string AddKey(const std::string& description = "test") {
+  // Creates a key (of `project`, read-only or not), makes the server accept it, and
+  // returns it.
+  std::string AddKey(const std::string& description = "test",
+                     const std::string& project = std::string(kDefaultProject),
+                     bool read_only = false) {
     std::string key = *GenerateApiKey();
     ApiKeyRecord record{HashApiKey(key), description, clock_.Now(), std::nullopt};
+    record.project = project;
+    record.read_only = read_only;
     Status s = Await<void>([&](Callback<void> cb) { store_->AddKey(record, std::move(cb)); });
     if (!s.ok()) throw std::runtime_error(s.error().message);
     RefreshKeys();
     return key;
+  }
+  // Adds a project (with a fresh ping key).
+  void AddProject(const std::string& name) {
+    ProjectRecord record{name, *GeneratePingKey(), clock_.Now()};
+    Status s = Await<void>([&](Callback<void> cb) { store_->AddProject(record, std::move(cb)); });
+    if (!s.ok()) throw std::runtime_error(s.error().message);
   }
   void RefreshKeys() {
     Status s = Await<void>([&](Callback<void> cb) { keys_->Refresh(std::move(cb)); });
