@@ -496,23 +496,38 @@ asio::awaitable<Response> HcApiRoutes::PingBody(RouteCall& call) {
   return ReadBody(ContextOf(call), call.uuid, call.number.value_or(0));
 }
 
-asio::awaitable<Response> HcApiRoutes::Flips(RouteCall& call) {
-  Context c = ContextOf(call);
-  UnixMillis since = c.now - kFlipsKeptMillis;
+Result<std::pair<UnixMillis, std::optional<UnixMillis>>> HcApiRoutes::FlipsWindow(
+    const RouteCall& call) {
+  UnixMillis since = call.now - kFlipsKeptMillis;
   std::optional<UnixMillis> until;
   for (std::string_view name : {"seconds", "start", "end"}) {
     std::optional<std::string> text = call.Param(name);
     if (!text) continue;
     std::optional<std::int64_t> n = WholeNumber(*text);
     if (!n || *n > kMaxTimeoutSecs * 1000) {
-      return Ready(ErrorResponse(c.http_version, status::bad_request,
-                                 std::string(name) + ": must be a whole number of seconds"));
+      return InvalidArgument(std::string(name) + ": must be a whole number of seconds");
     }
-    if (name == "seconds") since = std::max(since, c.now - *n * 1000);
+    if (name == "seconds") since = std::max(since, call.now - *n * 1000);
     if (name == "start") since = std::max(since, *n * 1000);
     if (name == "end") until = *n * 1000;
   }
-  return ListFlips(std::move(c), call.uuid, since, until);
+  return std::pair(since, until);
+}
+
+asio::awaitable<Response> HcApiRoutes::Flips(RouteCall& call) {
+  auto window = FlipsWindow(call);
+  if (!window.ok()) return Ready(FromError(call.version(), window.error()));
+  return ListFlips(ContextOf(call), call.uuid, window->first, window->second);
+}
+
+asio::awaitable<Response> HcApiRoutes::CheckByUniqueKey(RouteCall& call) {
+  return ByUniqueKey(ContextOf(call), call.args.at(0), false, 0, std::nullopt);
+}
+
+asio::awaitable<Response> HcApiRoutes::FlipsByUniqueKey(RouteCall& call) {
+  auto window = FlipsWindow(call);
+  if (!window.ok()) return Ready(FromError(call.version(), window.error()));
+  return ByUniqueKey(ContextOf(call), call.args.at(0), true, window->first, window->second);
 }
 
 asio::awaitable<Response> HcApiRoutes::Channels(RouteCall& call) {
@@ -569,6 +584,23 @@ asio::awaitable<Response> HcApiRoutes::List(Context c, std::vector<std::string> 
   }
   body += "]}";
   co_return Json(c.http_version, status::ok, std::move(body));
+}
+
+asio::awaitable<Response> HcApiRoutes::ByUniqueKey(Context c, std::string unique_key, bool flips,
+                                                   UnixMillis since,
+                                                   std::optional<UnixMillis> until) {
+  const bool sha1 = unique_key.size() == 40 &&
+                    unique_key.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!sha1) co_return NotFoundAnswer(c.http_version);
+  // Healthchecks looks through the project's checks too: a key is a hash, not an index.
+  Result<std::vector<Monitor>> all = co_await All(c);
+  if (!all.ok()) co_return FromError(c.http_version, all.error());
+  for (const Monitor& m : *all) {
+    if (UniqueKey(m.uuid) != unique_key) continue;
+    if (!flips) co_return Json(c.http_version, status::ok, CheckJson(m, c.now, c.view));
+    co_return co_await ListFlips(std::move(c), m.uuid, since, until);
+  }
+  co_return NotFoundAnswer(c.http_version);
 }
 
 asio::awaitable<Response> HcApiRoutes::Create(Context c, CheckSpec spec) {

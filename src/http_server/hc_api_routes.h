@@ -76,6 +76,10 @@ class HcApiRoutes {
   boost::asio::awaitable<Response> Pings(RouteCall& call);
   boost::asio::awaitable<Response> PingBody(RouteCall& call);  // call.number: n
   boost::asio::awaitable<Response> Flips(RouteCall& call);     // ?seconds= ?start= ?end=
+  // GET /api/vN/checks/<unique_key> and …/<unique_key>/flips (call.args[0]), the look-ups
+  // of read-only keys: 404 for anything that is no unique_key of a check of the project.
+  boost::asio::awaitable<Response> CheckByUniqueKey(RouteCall& call);
+  boost::asio::awaitable<Response> FlipsByUniqueKey(RouteCall& call);
   static boost::asio::awaitable<Response> Channels(RouteCall& call);
   static boost::asio::awaitable<Response> ServiceStatus(RouteCall& call);  // "OK"
 
@@ -100,6 +104,12 @@ class HcApiRoutes {
   boost::asio::awaitable<Response> ReadBody(Context c, std::string uuid, std::int64_t n);
   boost::asio::awaitable<Response> ListFlips(Context c, std::string uuid, UnixMillis since,
                                              std::optional<UnixMillis> until);
+  // The check whose unique_key is `unique_key`, read (`flips` false) or its flips.
+  boost::asio::awaitable<Response> ByUniqueKey(Context c, std::string unique_key, bool flips,
+                                               UnixMillis since, std::optional<UnixMillis> until);
+  // The flips window of ?seconds=, ?start= and ?end=, or a 400.
+  static Result<std::pair<UnixMillis, std::optional<UnixMillis>>> FlipsWindow(
+      const RouteCall& call);
 
   // The live monitor of the caller's project whose uuid is `uuid`, or nullopt.
   boost::asio::awaitable<Result<std::optional<Monitor>>> Find(const Context& c,

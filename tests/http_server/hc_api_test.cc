@@ -642,6 +642,10 @@ TEST_F(HcApiTest, AKeySeesOnlyTheChecksOfItsProject) {
   ExpectError(Hc("GET", other + "/pings/", {}, team_key), 404, "not found");
   ExpectError(Hc("GET", other + "/pings/1/body", {}, team_key), 404, "not found");
   ExpectError(Hc("GET", other + "/flips/", {}, team_key), 404, "not found");
+  const std::string by_unique_key = "/api/v3/checks/" + http::UniqueKey(ours);
+  ExpectError(Hc("GET", by_unique_key, {}, team_key), 404, "not found");
+  ExpectError(Hc("GET", by_unique_key + "/flips", {}, team_key), 404, "not found");
+  EXPECT_EQ(Hc("GET", by_unique_key).status, 200u);
   // Unique lookups stay in the project too.
   HttpResponse unique =
       Hc("POST", "/api/v3/checks/", R"({"slug":"same","unique":["slug"],"desc":"t"})", team_key);
@@ -665,6 +669,17 @@ TEST_F(HcApiTest, ReadOnlyKeysReadChecksAndFlipsOnly) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_FALSE(listed[0].as_object().contains("uuid"));
   EXPECT_EQ(Hc("GET", "/api/v3/checks/" + uuid + "/flips/", {}, ro).status, 200u);
+  // Healthchecks' look-ups by unique_key, for any key of the project.
+  const std::string unique_key = http::UniqueKey(uuid);
+  EXPECT_EQ(Read(unique_key, 3, ro), seen);
+  EXPECT_EQ(Read(unique_key + "/", 1, key_).at("uuid"), json::value(uuid));
+  HttpResponse flips = Hc("GET", "/api/v3/checks/" + unique_key + "/flips/", {}, ro);
+  EXPECT_EQ(flips.status, 200u);
+  EXPECT_EQ(flips.body, R"({"flips":[]})");
+  ExpectError(Hc("GET", "/api/v3/checks/" + std::string(40, 'a'), {}, ro), 404, "not found");
+  ExpectError(Hc("GET", "/api/v3/checks/" + std::string(40, 'a') + "/flips", {}, ro), 404,
+              "not found");
+  ExpectError(Hc("GET", "/api/v3/checks/not-a-key", {}, ro), 404, "not found");
   // Every write, and what Healthchecks keeps for read-write keys: 403.
   const std::vector<std::pair<std::string, std::string>> refused = {
       {"POST", "/api/v3/checks/"},
