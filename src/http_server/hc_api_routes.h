@@ -5,10 +5,7 @@
 // clients work unchanged. A check is one of our monitors, seen only by keys of its project
 // and found by its uuid; its slug is its key, so it never changes here.
 //
-// The mapping: a check's `timeout` is our interval, its `schedule` and `tz` ours, its `grace`
-// our grace and also our max_runtime (a started run is down `grace` after its start, as
-// Healthchecks has it). Statuses: `new` (never pinged), `up`, `grace` (our late), `down`
-// (our overdue), `paused`, and in v1 `started` while a run runs.
+// The check itself (its JSON, a body, the mapping to our settings) is hc_check.h's.
 
 #include <boost/asio/awaitable.hpp>
 #include <optional>
@@ -20,46 +17,12 @@
 #include "core/monitor.h"
 #include "core/result.h"
 #include "core/signal.h"
+#include "http_server/hc_check.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
 #include "store/store.h"
 
 namespace heartbeat::http {
-
-// A create or update body, read with Healthchecks' strict types (any field may be absent;
-// unknown fields are ignored).
-struct CheckSpec {
-  std::optional<std::string> name, slug, tags, desc, schedule, tz, methods, channels;
-  std::optional<std::int64_t> timeout, grace;
-  std::optional<bool> manual_resume;
-  std::vector<std::string> unique;  // of name, slug, tags, timeout, grace
-};
-
-// Parses a body: an empty one is an empty spec. Errors (kInvalidArgument) are Healthchecks'
-// messages: "could not parse request body", "json validation error: <field> is not a
-// string", "… is too long", "… is too small", "… has unexpected value", and for what
-// Healthchecks takes and we do not, "json validation error: schedule …" naming it.
-Result<CheckSpec> ParseCheckSpec(std::string_view body);
-
-// Django's slugify on ASCII (letters and digits lowercased, runs of spaces and '-' become
-// one '-', anything else but '_' dropped, '-' and '_' trimmed from the ends); other
-// characters are dropped. What v1 and v2 use as the slug of a check created with a name
-// and no slug.
-std::string Slugify(std::string_view name);
-
-// The check's "unique_key" (what read-only keys see instead of its uuid): Healthchecks'
-// hex SHA-1 of the first 16 hex digits of the uuid.
-std::string UniqueKey(std::string_view uuid);
-
-// How a check is shown.
-struct CheckView {
-  int api_version = 3;
-  bool read_only = false;  // unique_key instead of uuid and the URLs
-  std::string base_url;    // PUBLIC_URL, else http://<Host>
-};
-std::string CheckJson(const Monitor& m, UnixMillis now, const CheckView& view);
-// Its Healthchecks status: new, up, grace, down, paused (and started, v1).
-std::string_view CheckStatus(const Monitor& m, UnixMillis now, int api_version);
 
 class HcApiRoutes {
  public:

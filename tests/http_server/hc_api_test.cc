@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/lifecycle.h"
-#include "http_server/hc_api_routes.h"
+#include "http_server/hc_check.h"
 #include "support/test_server.h"
 
 namespace heartbeat {
