@@ -159,6 +159,7 @@ int RunServe(const Config& config) {
   api_options.metrics_token = config.metrics_token;
   api_options.store_timeout = std::chrono::milliseconds(config.store_timeout_ms);
   api_options.ping_body_limit = config.ping_body_limit;
+  api_options.public_url = config.public_url;
   http::Api api(*store, keys, clock, std::move(api_options));
   http::ServerOptions options;
   options.bind = config.bind_addr;

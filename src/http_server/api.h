@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "core/signal.h"
 #include "http_server/auth_limiter.h"
+#include "http_server/hc_api_routes.h"
 #include "http_server/heartbeat_routes.h"
 #include "http_server/key_cache.h"
 #include "http_server/monitor_routes.h"
@@ -32,6 +33,9 @@ struct ApiOptions {
   std::chrono::milliseconds store_timeout{5000};
   // PING_BODY_LIMIT: the bytes of a signal's body kept in the history.
   std::int64_t ping_body_limit = kDefaultPingBodyLimit;
+  // PUBLIC_URL, without a final '/': the base of the absolute URLs of Healthchecks' API
+  // (ping_url, update_url); empty: "http://" + the request's Host.
+  std::string public_url;
 };
 
 class Api {
@@ -51,6 +55,7 @@ class Api {
  private:
   HeartbeatRoutes heartbeats_;
   MonitorRoutes monitors_;
+  HcApiRoutes hc_api_;
   ServiceRoutes service_;
   Router router_;  // last: built from the handlers above
 };

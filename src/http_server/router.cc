@@ -26,8 +26,11 @@ namespace {
 constexpr unsigned kCountedStatusCodes[] = {200, 201, 204, 400, 401, 403, 404, 405,
                                             409, 408, 413, 414, 429, 431, 500, 503};
 
-// No pattern has more than five segments: a sixth is kept only to tell longer paths apart.
-constexpr std::size_t kMaxSegments = 6;
+// No pattern has more than seven segments (Healthchecks' /api/v3/checks/<uuid>/pings/<n>/body);
+// a path has one more with a trailing slash, and one more again is kept only to tell longer
+// paths apart (a longer path cut there must not end in the empty segment of a slash).
+constexpr std::size_t kMaxPatternSegments = 7;
+constexpr std::size_t kMaxSegments = kMaxPatternSegments + 2;
 constexpr std::string_view kSlugParameter = "{slug}";
 constexpr std::string_view kUuidParameter = "{uuid}";
 constexpr std::string_view kAnyParameter = "{any}";
@@ -115,7 +118,7 @@ Router::Router(std::vector<Route> routes, const KeyCache& keys, const Clock& clo
         }
         entry.segments.emplace_back(segment);
       }
-      if (entry.segments.size() >= kMaxSegments) {
+      if (entry.segments.size() > kMaxPatternSegments) {
         throw std::invalid_argument("too many segments in " + std::string(route.pattern));
       }
     }

@@ -20,13 +20,15 @@ namespace heartbeat::testing {
 
 class TestServer {
  public:
+  // `public_url`: PUBLIC_URL, for the absolute URLs of Healthchecks' API.
   explicit TestServer(http::ServerOptions options = {}, std::string metrics_token = "",
-                      StoreKind kind = StoreKind::kSqlite) {
+                      StoreKind kind = StoreKind::kSqlite, std::string public_url = "") {
     store_ = OpenTestStore(kind, dir_.path());
     keys_ = std::make_unique<KeyCache>(*store_);
     http::ApiOptions api_options;
     api_options.metrics = &metrics_;
     api_options.metrics_token = metrics_token;
+    api_options.public_url = std::move(public_url);
     api_ = std::make_unique<http::Api>(*store_, *keys_, clock_, std::move(api_options));
     options.bind = "127.0.0.1:0";
     if (options.threads == 0) options.threads = 2;
