@@ -1,5 +1,8 @@
 #include "http_server/api.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace heartbeat::http {
 
 using boost::beast::http::verb;
@@ -18,7 +21,54 @@ Api::Api(Store& store, const KeyCache& keys, const Clock& clock, ApiOptions opti
                             .metrics = options.metrics,
                             .metrics_token = std::move(options.metrics_token)}) {}
 
+namespace {
+
+// Healthchecks' ping URLs (SPEC §13): no key, the uuid or the ping key is the secret; a
+// signal per suffix, by uuid (first: a uuid is no ping key) or by ping key and slug. Each
+// is a row of the table, made from this list.
+struct HcPingRow {
+  std::string_view pattern;
+  std::string_view label;
+  std::optional<SignalKind> kind;  // none: an exit status, {code}
+};
+constexpr HcPingRow kHcPingRows[] = {
+    {"/ping/{uuid}", "hc_ping", SignalKind::kSuccess},
+    {"/ping/{uuid}/start", "hc_start", SignalKind::kStart},
+    {"/ping/{uuid}/fail", "hc_fail", SignalKind::kFail},
+    {"/ping/{uuid}/log", "hc_log", SignalKind::kLog},
+    {"/ping/{uuid}/{code}", "hc_exit_code", std::nullopt},
+    {"/ping/{any}/{any}", "hc_ping", SignalKind::kSuccess},
+    {"/ping/{any}/{any}/start", "hc_start", SignalKind::kStart},
+    {"/ping/{any}/{any}/fail", "hc_fail", SignalKind::kFail},
+    {"/ping/{any}/{any}/log", "hc_log", SignalKind::kLog},
+    {"/ping/{any}/{any}/{code}", "hc_exit_code", std::nullopt},
+};
+
+}  // namespace
+
 std::vector<Route> Api::Routes() {
+  std::vector<Route> routes = Table();
+  // After the signals of /heartbeat, before /monitors: the order of the series in /metrics.
+  auto at = std::find_if(routes.begin(), routes.end(),
+                         [](const Route& r) { return r.pattern == "/monitors"; });
+  std::vector<Route> hc;
+  for (const HcPingRow& row : kHcPingRows) {
+    hc.push_back(
+        {.pattern = row.pattern,
+         .methods = {verb::get, verb::post, verb::head},
+         .access = Access::kPublic,
+         .label = row.label,
+         .query = kHcPingQuery,
+         .handler = [this, kind = row.kind](RouteCall& c) { return heartbeats_.HcPing(c, kind); },
+         // Healthchecks takes /ping/<uuid>/ too, and only that one.
+         .trailing_slash = row.pattern == "/ping/{uuid}",
+         .cors = true});
+  }
+  routes.insert(at, std::make_move_iterator(hc.begin()), std::make_move_iterator(hc.end()));
+  return routes;
+}
+
+std::vector<Route> Api::Table() {
   using enum Access;
   return {
       // The signals (SPEC §4, §12); {code} matches digits only, so it comes after the
@@ -53,79 +103,6 @@ std::vector<Route> Api::Routes() {
        .label = "exit_code",
        .query = kSignalQuery,
        .handler = [this](RouteCall& c) { return heartbeats_.ExitCode(c); }},
-      // Healthchecks' ping URLs (SPEC §13): no key, the uuid or the ping key is the secret;
-      // the uuid form first (a uuid is no ping key).
-      {.pattern = "/ping/{uuid}",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_ping",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kSuccess); },
-       .trailing_slash = true,
-       .cors = true},
-      {.pattern = "/ping/{uuid}/start",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_start",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kStart); },
-       .cors = true},
-      {.pattern = "/ping/{uuid}/fail",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_fail",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kFail); },
-       .cors = true},
-      {.pattern = "/ping/{uuid}/log",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_log",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kLog); },
-       .cors = true},
-      {.pattern = "/ping/{uuid}/{code}",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_exit_code",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, std::nullopt); },
-       .cors = true},
-      {.pattern = "/ping/{any}/{any}",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_ping",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kSuccess); },
-       .cors = true},
-      {.pattern = "/ping/{any}/{any}/start",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_start",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kStart); },
-       .cors = true},
-      {.pattern = "/ping/{any}/{any}/fail",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_fail",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kFail); },
-       .cors = true},
-      {.pattern = "/ping/{any}/{any}/log",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_log",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, SignalKind::kLog); },
-       .cors = true},
-      {.pattern = "/ping/{any}/{any}/{code}",
-       .methods = {verb::get, verb::post, verb::head},
-       .access = kPublic,
-       .label = "hc_exit_code",
-       .query = kHcPingQuery,
-       .handler = [this](RouteCall& c) { return heartbeats_.HcPing(c, std::nullopt); },
-       .cors = true},
       {.pattern = "/monitors",
        .methods = {verb::get, verb::head},
        .access = kApiKey,

@@ -50,7 +50,9 @@ class Api {
   }
 
   // The route table: every route of the API, declared once.
+  // The route table: Table()'s rows and those of Healthchecks' ping URLs.
   std::vector<Route> Routes();
+  std::vector<Route> Table();
 
  private:
   HeartbeatRoutes heartbeats_;
