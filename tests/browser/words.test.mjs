@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
+import { steps } from "../support/harness.mjs";
 
 const source = join(dirname(fileURLToPath(import.meta.url)), "../../src/http_server/dashboard/words.js");
 const sandbox = {};
@@ -16,16 +17,7 @@ sandbox.globalThis = sandbox;
 vm.runInNewContext(readFileSync(source, "utf8"), sandbox, { filename: source });
 const W = sandbox.HeartbeatWords;
 
-let passed = 0;
-let failed = 0;
-function check(what, actual, expected) {
-  if (actual === expected) {
-    passed++;
-  } else {
-    failed++;
-    console.log(`FAILED   ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
+const { check, finish } = steps();
 
 // Common shapes, in words.
 for (const [expr, words] of [
@@ -103,5 +95,4 @@ check("setting of an interval", W.setting({ schedule: null, interval_secs: 5400 
 check("setting of neither", W.setting({}), "—");
 check("utc(0)", W.utc(0), "1970-01-01 00:00:00 UTC");
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();
