@@ -12,46 +12,15 @@
 //
 // Exit code 0 when every step passed, 1 otherwise; the last line is "N passed, N failed".
 
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { addKey, assert, equalJson as equal, heartbeat, serve, sqliteStore, steps } from "../support/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "..", "tools", "package.json"));
 
-let passed = 0;
-let failed = 0;
-let aborted = null; // the first failure: later steps depend on earlier ones
-
-async function step(name, fn) {
-  if (aborted) {
-    failed++;
-    console.log(`not run  ${name} (after "${aborted}" failed)`);
-    return;
-  }
-  try {
-    await fn();
-    passed++;
-    console.log(`ok       ${name}`);
-  } catch (err) {
-    failed++;
-    aborted = name;
-    console.log(`FAILED   ${name}\n         ${String(err && err.stack ? err.stack : err).replace(/\n/g, "\n         ")}`);
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
-function equal(actual, expected, message) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message}: expected ${e}, got ${a}`);
-}
+const { step, finish: tally } = steps();
 
 // The status of the StatusCodeError a client call throws.
 async function statusOf(promise) {
@@ -65,29 +34,17 @@ async function statusOf(promise) {
 }
 
 const binary = process.env.HEARTBEAT_BINARY;
-const dir = mkdtempSync(join(tmpdir(), "heartbeat-hc-client-"));
-const env = {
-  ...process.env,
-  HEARTBEAT_STORE: `sqlite:${join(dir, "h.db")}`,
-  BIND_ADDR: "127.0.0.1:0",
-  LOG_LEVEL: "info",
-};
-delete env.TELEGRAM_BOT_TOKEN;
-delete env.TELEGRAM_CHAT_ID;
-delete env.PUBLIC_URL;
+const store = sqliteStore("heartbeat-hc-client-", {}, ["PUBLIC_URL"]);
 delete process.env.HC_API_KEY; // the client would prefer it to the key it is given
 
 let server = null;
-let serverExit = null;
-let serverLog = "";
 let base = "";
 let key = "";
 
 function finish() {
-  if (server && serverExit === null) server.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+  if (server && server.exit === null) server.kill("SIGKILL");
+  store.remove();
+  tally();
 }
 
 let HealthChecksApiClient;
@@ -98,28 +55,10 @@ await step("preconditions: heartbeat binary and healthchecks-io-client are insta
 });
 
 await step("store init, keys add, and `heartbeat serve` on loopback", async () => {
-  const init = spawnSync(binary, ["store", "init"], { env, encoding: "utf8" });
-  equal(init.status, 0, `store init failed: ${init.stderr}`);
-  const add = spawnSync(binary, ["keys", "add", "--description", "hc-client"], { env, encoding: "utf8" });
-  equal(add.status, 0, `keys add failed: ${add.stderr}`);
-  key = add.stdout.trim();
-  assert(/^[\x21-\x7e]{16,}$/.test(key), `keys add printed ${JSON.stringify(add.stdout)}`);
-  server = spawn(binary, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
-  const exited = new Promise((resolve) => server.on("exit", (code, signal) => {
-    serverExit = { code, signal };
-    resolve(serverExit);
-  }));
-  const port = await new Promise((resolve, reject) => {
-    server.stderr.setEncoding("utf8");
-    server.stderr.on("data", (chunk) => {
-      serverLog += chunk;
-      const m = /\(port (\d+)\)/.exec(serverLog);
-      if (m) resolve(Number(m[1]));
-    });
-    exited.then(({ code, signal }) => reject(new Error(`serve exited (${code ?? signal}): ${serverLog}`)));
-    setTimeout(() => reject(new Error(`no "(port N)" line within 10 s: ${serverLog}`)), 10000);
-  });
-  base = `http://127.0.0.1:${port}`;
+  heartbeat(binary, store.env, "store", "init");
+  key = addKey(binary, store.env, "--description", "hc-client");
+  server = serve(binary, store.env);
+  base = `http://127.0.0.1:${await server.port}`;
 });
 
 let v3 = null;
