@@ -8,58 +8,14 @@
 // A missing chromium or playwright-core is a failure, not a skip: scripts/install-deps.sh
 // installs both.
 
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { assert, equal, heartbeat, serve, sqliteStore, steps } from "../support/harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_TIMEOUT_MS = 15000;
 
-let passed = 0;
-let failed = 0;
-let aborted = null; // the first failure: later steps depend on earlier ones
-
-async function step(name, fn, timeoutMs = STEP_TIMEOUT_MS) {
-  if (aborted) {
-    failed++;
-    console.log(`not run  ${name} (after "${aborted}" failed)`);
-    return;
-  }
-  const started = Date.now();
-  try {
-    await withTimeout(fn(), timeoutMs, name);
-    passed++;
-    console.log(`ok       ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed++;
-    aborted = name;
-    console.log(`FAILED   ${name}\n         ${String(err && err.stack ? err.stack : err).replace(/\n/g, "\n         ")}`);
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
-function equal(actual, expected, message) {
-  if (actual !== expected) {
-    throw new Error(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
-function finish() {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
-}
+const runner = steps({ timeoutMs: STEP_TIMEOUT_MS, timed: true });
+const { step, finish } = runner;
 
 // ------------------------------------------------------------------ preconditions
 
@@ -76,45 +32,26 @@ await step("preconditions: heartbeat binary, chromium and playwright-core are in
     throw new Error(`playwright-core is missing: run "npm ci" in tests/browser (scripts/install-deps.sh does): ${err.message}`);
   }
 });
-if (aborted) finish();
+if (runner.aborted) finish();
 
 // ------------------------------------------------------------------ the server
 
-const dir = mkdtempSync(join(tmpdir(), "heartbeat-projects-"));
-const env = {
-  ...process.env,
-  HEARTBEAT_STORE: `sqlite:${join(dir, "h.db")}`,
-  BIND_ADDR: "127.0.0.1:0",
-  LOG_LEVEL: "info",
-};
-delete env.TELEGRAM_BOT_TOKEN;
-delete env.TELEGRAM_CHAT_ID;
+const store = sqliteStore("heartbeat-projects-");
 
 let server = null;
-let serverExit = null;
-let serverLog = "";
 let base = "";
 let browser = null;
 const keys = {}; // opsWriter, webWriter, webReader
 
 async function cleanup() {
   if (browser) await browser.close().catch(() => {});
-  if (server && serverExit === null) server.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  if (server && server.exit === null) server.kill("SIGKILL");
+  store.remove();
 }
 
-process.on("uncaughtException", async (err) => {
-  console.log(`FAILED   uncaught: ${err.stack || err}`);
-  failed++;
-  await cleanup();
-  finish();
-});
+runner.finishOnUncaught(cleanup);
 
-function cli(...args) {
-  const r = spawnSync(binary, args, { env, encoding: "utf8" });
-  equal(r.status, 0, `heartbeat ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const cli = (...args) => heartbeat(binary, store.env, ...args);
 
 await step("creates projects ops and web, their keys, and starts `heartbeat serve`", async () => {
   cli("store", "init");
@@ -127,22 +64,8 @@ await step("creates projects ops and web, their keys, and starts `heartbeat serv
     assert(/^[\x21-\x7e]{16,}$/.test(key), `keys add printed ${JSON.stringify(key)} for ${name}`);
   }
 
-  server = spawn(binary, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
-  server.exited = new Promise((resolve) => server.on("exit", (code, signal) => {
-    serverExit = { code, signal };
-    resolve(serverExit);
-  }));
-  const port = await new Promise((resolve, reject) => {
-    server.stderr.setEncoding("utf8");
-    server.stderr.on("data", (chunk) => {
-      serverLog += chunk;
-      const m = /\(port (\d+)\)/.exec(serverLog);
-      if (m) resolve(Number(m[1]));
-    });
-    server.exited.then(({ code, signal }) => reject(new Error(`serve exited (${code ?? signal}): ${serverLog}`)));
-    setTimeout(() => reject(new Error(`no "(port N)" line within 10 s: ${serverLog}`)), 10000);
-  });
-  base = `http://127.0.0.1:${port}`;
+  server = serve(binary, store.env);
+  base = `http://127.0.0.1:${await server.port}`;
 });
 
 async function call(method, path, key) {
