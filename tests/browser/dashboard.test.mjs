@@ -11,61 +11,16 @@
 // A missing chromium or playwright-core is a failure, not a skip: scripts/install-deps.sh
 // installs both.
 
-import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { addKey, assert, equal, serve, sleep, sqliteStore, steps, withTimeout } from "../support/harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_TIMEOUT_MS = 15000;
 
-let passed = 0;
-let failed = 0;
-let aborted = null; // the first failure: later steps depend on earlier ones
-
-async function step(name, fn, timeoutMs = STEP_TIMEOUT_MS) {
-  if (aborted) {
-    failed++;
-    console.log(`not run  ${name} (after "${aborted}" failed)`);
-    return;
-  }
-  const started = Date.now();
-  try {
-    await withTimeout(fn(), timeoutMs, name);
-    passed++;
-    console.log(`ok       ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    failed++;
-    aborted = name;
-    console.log(`FAILED   ${name}\n         ${String(err && err.stack ? err.stack : err).replace(/\n/g, "\n         ")}`);
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
-function equal(actual, expected, message) {
-  if (actual !== expected) {
-    throw new Error(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function finish() {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
-}
+const runner = steps({ timeoutMs: STEP_TIMEOUT_MS, timed: true });
+const { step, finish } = runner;
 
 // ------------------------------------------------------------------ preconditions
 
@@ -86,64 +41,31 @@ await step("preconditions: heartbeat binary, chromium and playwright-core are in
     throw new Error(`playwright-core is missing: run "npm ci" in tests/browser (scripts/install-deps.sh does): ${err.message}`);
   }
 });
-if (aborted) finish();
+if (runner.aborted) finish();
 
 // ------------------------------------------------------------------ the server
 
-const dir = mkdtempSync(join(tmpdir(), "heartbeat-browser-"));
-const env = {
-  ...process.env,
-  HEARTBEAT_STORE: `sqlite:${join(dir, "h.db")}`,
-  BIND_ADDR: "127.0.0.1:0",
-  LOG_LEVEL: "info",
+const store = sqliteStore("heartbeat-browser-", {
   PINGS_KEPT: "12", // small, so that a test can push a body out of the history
-};
-delete env.TELEGRAM_BOT_TOKEN;
-delete env.TELEGRAM_CHAT_ID;
+});
 
 let server = null;
-let serverExit = null;
-let serverLog = "";
 let base = "";
 let key = "";
 let browser = null;
 
 async function cleanup() {
   if (browser) await browser.close().catch(() => {});
-  if (server && serverExit === null) server.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  if (server && server.exit === null) server.kill("SIGKILL");
+  store.remove();
 }
 
-process.on("uncaughtException", async (err) => {
-  console.log(`FAILED   uncaught: ${err.stack || err}`);
-  failed++;
-  await cleanup();
-  finish();
-});
+runner.finishOnUncaught(cleanup);
 
 await step("creates an API key and starts `heartbeat serve`", async () => {
-  const add = spawnSync(binary, ["keys", "add", "--description", "browser"], { env, encoding: "utf8" });
-  equal(add.status, 0, `keys add failed: ${add.stderr}`);
-  key = add.stdout.trim();
-  assert(/^[\x21-\x7e]{16,}$/.test(key), `keys add printed ${JSON.stringify(add.stdout)}`);
-
-  server = spawn(binary, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
-  const exited = new Promise((resolve) => server.on("exit", (code, signal) => {
-    serverExit = { code, signal };
-    resolve(serverExit);
-  }));
-  server.exited = exited;
-  const port = await new Promise((resolve, reject) => {
-    server.stderr.setEncoding("utf8");
-    server.stderr.on("data", (chunk) => {
-      serverLog += chunk;
-      const m = /\(port (\d+)\)/.exec(serverLog);
-      if (m) resolve(Number(m[1]));
-    });
-    exited.then(({ code, signal }) => reject(new Error(`serve exited (${code ?? signal}): ${serverLog}`)));
-    setTimeout(() => reject(new Error(`no "(port N)" line within 10 s: ${serverLog}`)), 10000);
-  });
-  base = `http://127.0.0.1:${port}`;
+  key = addKey(binary, store.env, "--description", "browser");
+  server = serve(binary, store.env);
+  base = `http://127.0.0.1:${await server.port}`;
 });
 
 async function call(method, path, withKey = key) {
