@@ -12,11 +12,10 @@
 // installs both.
 
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { addKey, assert, equal, serve, sleep, sqliteStore, steps, withTimeout } from "../support/harness.mjs";
+import { browserPreconditions, launchChromium } from "./chromium.mjs";
 
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_TIMEOUT_MS = 15000;
 
 const runner = steps({ timeoutMs: STEP_TIMEOUT_MS, timed: true });
@@ -32,14 +31,7 @@ const monitorScreenshot = join(dirname(screenshot), "monitor-page.png");
 
 let chromium;
 await step("preconditions: heartbeat binary, chromium and playwright-core are installed", async () => {
-  assert(binary, "HEARTBEAT_BINARY is not set");
-  assert(existsSync(binary), `HEARTBEAT_BINARY=${binary} does not exist`);
-  assert(existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/install-deps.sh installs chromium)`);
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (err) {
-    throw new Error(`playwright-core is missing: run "npm ci" in tests/browser (scripts/install-deps.sh does): ${err.message}`);
-  }
+  chromium = await browserPreconditions(binary);
 });
 if (runner.aborted) finish();
 
@@ -116,12 +108,7 @@ const consoleProblems = [];
 let expected = [];
 
 await step("launches chromium", async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium(chromium);
   context = await browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1,
                                        colorScheme: "light", locale: "en-GB", timezoneId: "UTC" });
   // Collects CSP violations as the page sees them (init scripts are not subject to the CSP).

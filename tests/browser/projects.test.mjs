@@ -8,10 +8,9 @@
 // A missing chromium or playwright-core is a failure, not a skip: scripts/install-deps.sh
 // installs both.
 
-import { existsSync } from "node:fs";
 import { assert, equal, heartbeat, serve, sqliteStore, steps } from "../support/harness.mjs";
+import { browserPreconditions, launchChromium } from "./chromium.mjs";
 
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_TIMEOUT_MS = 15000;
 
 const runner = steps({ timeoutMs: STEP_TIMEOUT_MS, timed: true });
@@ -23,14 +22,7 @@ const binary = process.env.HEARTBEAT_BINARY;
 
 let chromium;
 await step("preconditions: heartbeat binary, chromium and playwright-core are installed", async () => {
-  assert(binary, "HEARTBEAT_BINARY is not set");
-  assert(existsSync(binary), `HEARTBEAT_BINARY=${binary} does not exist`);
-  assert(existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/install-deps.sh installs chromium)`);
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (err) {
-    throw new Error(`playwright-core is missing: run "npm ci" in tests/browser (scripts/install-deps.sh does): ${err.message}`);
-  }
+  chromium = await browserPreconditions(binary);
 });
 if (runner.aborted) finish();
 
@@ -98,12 +90,7 @@ let page;
 const consoleProblems = [];
 
 await step("launches chromium", async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium(chromium);
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, locale: "en-GB",
                                              timezoneId: "UTC" });
   page = await context.newPage();
