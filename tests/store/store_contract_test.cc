@@ -1370,6 +1370,28 @@ TEST_P(StoreContractTest, EveryMonitorGetsAUuidAtCreationThatNoLaterWriteChanges
   EXPECT_NE(MustFail("failed-first", kT0).uuid, "");
 }
 
+// A Mutate whose rule creates a monitor without a uuid (core's functions called directly)
+// still leaves it one, and a distinct one each time.
+TEST_P(StoreContractTest, AWriteWithoutAUuidGivesTheMonitorOne) {
+  std::set<std::string> uuids;
+  for (const std::string slug : {"one", "two"}) {
+    Result<Store::Mutated> r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+      store().Mutate(
+          slug,
+          [&](const std::optional<Monitor>& current) {
+            return Result<Mutation>(
+                SignalWrite(current, Pinged(current, slug, std::nullopt, kT0), kT0));
+          },
+          std::move(cb));
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(IsUuid(r->after->uuid)) << r->after->uuid;
+    EXPECT_EQ(Get(slug, kT0)->uuid, r->after->uuid);
+    uuids.insert(r->after->uuid);
+  }
+  EXPECT_EQ(uuids.size(), 2u);
+}
+
 TEST_P(StoreContractTest, ACreationKeepsTheUuidItIsGiven) {
   const std::string uuid = "0f1e2d3c-4b5a-4968-8776-655443322110";
   Result<Store::Mutated> created =
