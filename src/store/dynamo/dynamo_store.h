@@ -24,6 +24,11 @@
 //   in the monitor's own item (its outbox), so a decision and the alert it queues are one
 //   conditional write: DynamoDB has no cross-item transaction that dynalite also offers.
 // - Deleting a monitor drops the alerts still waiting for it, as the SQLite store does.
+// - A write that creates a monitor is held to MAX_MONITORS_PER_PROJECT by this process's
+//   count of the project's items (dynamo_impl.h, ProjectCount): per process, so replicas
+//   creating at the same moment may pass the limit by a few. The ping's UpdateItem creates
+//   only while that count is known and leaves room; otherwise it only updates an existing
+//   item, and a creation goes through the read-modify-write, which counts first.
 //
 // Reads are strongly consistent where it matters (Get, the read of a read-modify-write);
 // the checker's queries go to the GSI, which is eventually consistent: a monitor changed a
