@@ -236,7 +236,8 @@ TEST_F(Crash, KilledMidLoadLosesNoAcknowledgedPing) {
   std::vector<std::string> all_acked;
   std::vector<int> next(kClients, 0);  // per client, across cycles: slugs never repeat
   unsigned short port = 0;
-  std::unique_ptr<Process> server = Serve(Env(), port);
+  // Every ping creates a monitor, more than MAX_MONITORS_PER_PROJECT's default in all.
+  std::unique_ptr<Process> server = Serve(Env({{"MAX_MONITORS_PER_PROJECT", "100000000"}}), port);
   ASSERT_NE(port, 0);
 
   for (int cycle = 0; cycle < kCycles; ++cycle) {
@@ -290,7 +291,7 @@ TEST_F(Crash, KilledMidLoadLosesNoAcknowledgedPing) {
 
     // Restart on the same file: every acknowledged ping is there. This server is the one
     // the next cycle loads and kills.
-    server = Serve(Env(), port);
+    server = Serve(Env({{"MAX_MONITORS_PER_PROJECT", "100000000"}}), port);
     ASSERT_NE(port, 0) << "the store did not reopen after kill -9";
     std::vector<std::vector<std::string>> missing(kClients);
     std::vector<std::thread> checkers;
