@@ -23,6 +23,11 @@ resource "aws_dynamodb_table" "monitors" {
     type = "N"
   }
 
+  attribute {
+    name = "uuid"
+    type = "S"
+  }
+
   # The checker's query: every monitor of a partition ("CHECK", or CHECK#0 .. CHECK#N-1)
   # whose next_due has passed.
   global_secondary_index {
@@ -30,6 +35,14 @@ resource "aws_dynamodb_table" "monitors" {
     hash_key        = "check_partition"
     range_key       = "next_due"
     projection_type = "ALL"
+  }
+
+  # Healthchecks' /ping/<uuid>: the key of the monitor with that uuid, whose item is then
+  # read by its slug (SPEC §13).
+  global_secondary_index {
+    name            = "uuid-index"
+    hash_key        = "uuid"
+    projection_type = "KEYS_ONLY"
   }
 
   # Monitors expire 90 days after their last ping.

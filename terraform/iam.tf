@@ -2,8 +2,8 @@
 # (src/store/dynamo/*.cc, SSM in src/aws/ssm.cc); tests/deploy/terraform.test.mjs compares
 # the two, so a new call in the code fails that test until it is granted here.
 #
-# Nobody gets CreateTable, DescribeTable or UpdateTimeToLive (`heartbeat store init`):
-# Terraform creates the tables.
+# Nobody gets CreateTable, DescribeTable, UpdateTable or UpdateTimeToLive (`heartbeat store
+# init`): Terraform creates the tables.
 #
 # The ping history table's grants (both principals) are the operations agreed with the store's
 # history code (record a ping and prune the oldest, list, read a body, delete a monitor's
@@ -110,6 +110,7 @@ data "aws_iam_policy_document" "api" {
     resources = [
       aws_dynamodb_table.monitors.arn,
       "${aws_dynamodb_table.monitors.arn}/index/overdue-check-index",
+      "${aws_dynamodb_table.monitors.arn}/index/uuid-index",
     ]
   }
 

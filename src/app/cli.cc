@@ -92,6 +92,10 @@ int Main(int argc, char** argv) {
   CLI::App* keys_revoke = keys->add_subcommand("revoke", "Revoke an API key by its ID");
   keys_revoke->add_option("ID", key_id, "the key ID shown by `keys list`")->required();
   AddStoreOptions(*keys_revoke, config);
+  CLI::App* keys_migrate = keys->add_subcommand(
+      "migrate",
+      "Hash the keys that the original Rust service's keys table (DynamoDB) holds in clear");
+  AddStoreOptions(*keys_migrate, config);
 
   ProjectsOptions projects_options;
   CLI::App* projects = app.add_subcommand("projects", "Manage projects and their ping keys");
@@ -225,6 +229,7 @@ int Main(int argc, char** argv) {
   if (*projects) return RunProjects(config, projects_options);
   if (*keys_list) return RunKeysList(config, json);
   if (*keys_revoke) return RunKeysRevoke(config, key_id);
+  if (*keys_migrate) return RunKeysMigrate(config);
   if (*store_init) return RunStoreInit(config);
   if (*import_healthchecks) return RunImportHealthchecks(config, import_options);
   return kExitUsage;

@@ -26,6 +26,9 @@ struct KeysAddOptions {
 int RunKeysAdd(const Config& config, const KeysAddOptions& options);
 int RunKeysList(const Config& config, bool json);
 int RunKeysRevoke(const Config& config, const std::string& id);
+// `keys migrate`: hashes the keys an original Rust service's keys table holds in clear
+// (DynamoDB); prints "Migrated N keys", or that there is nothing to migrate.
+int RunKeysMigrate(const Config& config);
 int RunStoreInit(const Config& config);
 
 // `projects add NAME | list | remove NAME | ping-key NAME [--rotate]` (SPEC §13). `add`

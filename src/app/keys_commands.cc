@@ -137,6 +137,32 @@ int RunKeysRevoke(const Config& config, const std::string& id) {
   return kExitOk;
 }
 
+int RunKeysMigrate(const Config& config) {
+  if (config.store_spec.kind != StoreSpec::Kind::kDynamo) {
+    std::cerr << "Nothing to migrate: this store keeps only hashes of keys.\n";
+    return kExitOk;
+  }
+  auto store = OpenDynamoStore(config);
+  if (!store.ok()) {
+    std::cerr << "heartbeat: cannot open the store: " << store.error().message << "\n";
+    return kExitFailure;
+  }
+  auto migrated = Await<std::optional<std::size_t>>(
+      [&](Callback<std::optional<std::size_t>> cb) { (*store)->MigrateKeys(std::move(cb)); });
+  (*store)->Close();
+  if (!migrated.ok()) {
+    std::cerr << "heartbeat: keys migrate failed: " << migrated.error().message << "\n";
+    return kExitFailure;
+  }
+  if (!*migrated) {
+    std::cerr << "Nothing to migrate: " << config.keys_table
+              << " keeps only hashes of keys (hash key key_hash).\n";
+    return kExitOk;
+  }
+  std::cout << "Migrated " << **migrated << " keys" << std::endl;
+  return kExitOk;
+}
+
 int RunStoreInit(const Config& config) {
   if (config.store_spec.kind == StoreSpec::Kind::kDynamo) {
     auto store = OpenDynamoStore(config);
@@ -145,13 +171,20 @@ int RunStoreInit(const Config& config) {
       return kExitFailure;
     }
     std::string ttl_note;
-    Status init = (*store)->InitTables(&ttl_note);
+    std::vector<std::string> notes;
+    Status init = (*store)->InitTables(&ttl_note, &notes);
+    if (init.ok()) {
+      // The default project and its ping key, as on SQLite.
+      Result<std::vector<ProjectRecord>> projects = Projects(**store);
+      if (!projects.ok()) init = projects.error().Wrap("make the default project");
+    }
     (*store)->Close();
     if (!init.ok()) {
       std::cerr << "heartbeat: store init failed: " << init.error().message << "\n";
       return kExitFailure;
     }
     if (!ttl_note.empty()) std::cerr << "heartbeat: note: " << ttl_note << "\n";
+    for (const std::string& n : notes) std::cerr << "heartbeat: note: " << n << "\n";
     std::cerr << "Store ready: DynamoDB tables " << config.monitors_table << " and "
               << config.keys_table << "\n";
     return kExitOk;

@@ -110,6 +110,14 @@ int RunServe(const Config& config) {
     spdlog::error("cannot read API keys: {}", s.error().message);
     return kExitFailure;
   }
+  if (auto* dynamo = dynamic_cast<DynamoStore*>(store.get())) {
+    if (std::size_t clear = dynamo->ClearTextKeys(); clear > 0) {
+      spdlog::warn(
+          "{} API keys are stored in clear in {} (the original Rust service's keys table); "
+          "they are accepted as they are: `heartbeat keys migrate` hashes them",
+          clear, config.keys_table);
+    }
+  }
   if (keys.size() == 0) {
     spdlog::warn(
         "no API keys yet: every API request will get 401; create one with "

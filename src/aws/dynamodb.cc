@@ -476,6 +476,12 @@ void DynamoClient::UpdateTimeToLive(std::string table, std::string attribute,
               [](const json::object&, int) { return DynamoResult<Nothing>(Nothing{}); });
 }
 
+void DynamoClient::CreateIndex(std::string table, GlobalSecondaryIndex index,
+                               DynamoCallback<Nothing> done) {
+  impl_->Call("UpdateTable", protocol::CreateIndexBody(table, index), std::move(done),
+              [](const json::object&, int) { return DynamoResult<Nothing>(Nothing{}); });
+}
+
 std::int64_t DynamoClient::InFlight() const { return impl_->in_flight.load(); }
 std::int64_t DynamoClient::MaxInFlight() const { return impl_->max_in_flight.load(); }
 std::int64_t DynamoClient::RequestsSent() const { return impl_->requests_sent.load(); }

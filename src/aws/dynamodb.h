@@ -179,6 +179,7 @@ struct ScanRequest {
   std::optional<std::int32_t> limit{};
   bool consistent_read = false;
   std::optional<Item> exclusive_start_key{};
+  bool select_count = false;  // Select COUNT: no items, only the page's Count
 };
 
 // One page of a Query or a Scan.
@@ -186,6 +187,7 @@ struct Page {
   std::vector<Item> items{};
   std::optional<Item> last_evaluated_key{};  // none on the last page
   std::int64_t scanned_count = 0;
+  std::int64_t count = 0;  // the items that matched (Count), also under Select COUNT
 };
 
 struct WriteRequest {
@@ -202,7 +204,7 @@ struct GlobalSecondaryIndex {
   std::string name{};
   KeyAttribute hash{};
   std::optional<KeyAttribute> range{};
-  // Projection ALL.
+  bool keys_only = false;  // projection KEYS_ONLY; ALL otherwise
 };
 
 // What `heartbeat store init` checks of an existing table.
@@ -211,6 +213,8 @@ struct TableDescription {
   // Its global secondary indexes: name -> IndexStatus ("ACTIVE", "CREATING", ...; empty
   // when the engine does not say).
   std::map<std::string, std::string> indexes{};
+  // The name of its hash key attribute (KeySchema's HASH); empty when the engine does not say.
+  std::string hash_key{};
 };
 
 struct CreateTableRequest {
@@ -274,6 +278,9 @@ class DynamoClient {
   void CreateTable(CreateTableRequest request, DynamoCallback<Nothing> done);
   void DescribeTable(std::string table, DynamoCallback<TableDescription> done);
   void UpdateTimeToLive(std::string table, std::string attribute, DynamoCallback<Nothing> done);
+  // UpdateTable with GlobalSecondaryIndexUpdates [Create `index`] (its key attributes
+  // defined as `index` says): DynamoDB builds it from the existing items.
+  void CreateIndex(std::string table, GlobalSecondaryIndex index, DynamoCallback<Nothing> done);
 
   // How many requests are in flight right now, and the most there ever were (bench).
   std::int64_t InFlight() const;

@@ -78,6 +78,14 @@ json::object AttributeDefinition(const KeyAttribute& k) {
   return {{"AttributeName", k.name}, {"AttributeType", std::string(1, k.type)}};
 }
 
+json::object IndexObject(const GlobalSecondaryIndex& gsi) {
+  json::array ks{KeySchemaElement(gsi.hash, "HASH")};
+  if (gsi.range) ks.push_back(KeySchemaElement(*gsi.range, "RANGE"));
+  return json::object{{"IndexName", gsi.name},
+                      {"KeySchema", std::move(ks)},
+                      {"Projection", {{"ProjectionType", gsi.keys_only ? "KEYS_ONLY" : "ALL"}}}};
+}
+
 std::variant<std::vector<std::string>, std::string> StringArray(const json::value& v,
                                                                 const char* type) {
   const json::array* a = v.if_array();
@@ -305,6 +313,7 @@ std::string ScanBody(const ScanRequest& r) {
   if (r.limit) o["Limit"] = *r.limit;
   o["ConsistentRead"] = r.consistent_read;
   if (r.exclusive_start_key) o["ExclusiveStartKey"] = ToJson(*r.exclusive_start_key);
+  if (r.select_count) o["Select"] = "COUNT";
   return json::serialize(o);
 }
 
@@ -355,11 +364,7 @@ std::string CreateTableBody(const CreateTableRequest& r) {
   if (!r.indexes.empty()) {
     json::array gsis;
     for (const auto& gsi : r.indexes) {
-      json::array ks{KeySchemaElement(gsi.hash, "HASH")};
-      if (gsi.range) ks.push_back(KeySchemaElement(*gsi.range, "RANGE"));
-      gsis.push_back(json::object{{"IndexName", gsi.name},
-                                  {"KeySchema", std::move(ks)},
-                                  {"Projection", {{"ProjectionType", "ALL"}}}});
+      gsis.push_back(IndexObject(gsi));
     }
     o["GlobalSecondaryIndexes"] = std::move(gsis);
   }
@@ -374,6 +379,18 @@ std::string UpdateTimeToLiveBody(const std::string& table, const std::string& at
   json::object o;
   o["TableName"] = table;
   o["TimeToLiveSpecification"] = {{"Enabled", true}, {"AttributeName", attribute}};
+  return json::serialize(o);
+}
+
+std::string CreateIndexBody(const std::string& table, const GlobalSecondaryIndex& index) {
+  json::array defs{AttributeDefinition(index.hash)};
+  if (index.range && index.range->name != index.hash.name) {
+    defs.push_back(AttributeDefinition(*index.range));
+  }
+  json::object o;
+  o["TableName"] = table;
+  o["AttributeDefinitions"] = std::move(defs);
+  o["GlobalSecondaryIndexUpdates"] = json::array{json::object{{"Create", IndexObject(index)}}};
   return json::serialize(o);
 }
 
@@ -468,6 +485,17 @@ std::variant<Page, std::string> PageFromJson(const json::object& body) {
       return std::string("ScannedCount: not an integer");
     }
   }
+  if (const json::value* n = body.if_contains("Count")) {
+    if (const std::int64_t* i = n->if_int64()) {
+      page.count = *i;
+    } else if (const std::uint64_t* u = n->if_uint64()) {
+      page.count = static_cast<std::int64_t>(std::min<std::uint64_t>(*u, INT64_MAX));
+    } else {
+      return std::string("Count: not an integer");
+    }
+  } else {
+    page.count = static_cast<std::int64_t>(page.items.size());
+  }
   return page;
 }
 
@@ -528,6 +556,16 @@ std::optional<TableDescription> TableDescriptionFromJson(const json::object& bod
       const json::value* status = g.as_object().if_contains("IndexStatus");
       if (status != nullptr && !status->is_string()) return std::nullopt;
       d.indexes[Printable(name->as_string())] = status ? Printable(status->as_string()) : "";
+    }
+  }
+  if (const json::value* schema = table.if_contains("KeySchema"); schema && schema->is_array()) {
+    for (const json::value& k : schema->as_array()) {
+      const json::object* ko = k.if_object();
+      const json::value* name = ko ? ko->if_contains("AttributeName") : nullptr;
+      const json::value* type = ko ? ko->if_contains("KeyType") : nullptr;
+      if (name && name->is_string() && type && type->is_string() && type->as_string() == "HASH") {
+        d.hash_key = Printable(name->as_string());
+      }
     }
   }
   return d;

@@ -39,6 +39,7 @@ std::string BatchWriteItemBody(const std::string& table, const std::vector<Write
 std::string CreateTableBody(const CreateTableRequest& r);
 std::string DescribeTableBody(const std::string& table);
 std::string UpdateTimeToLiveBody(const std::string& table, const std::string& attribute);
+std::string CreateIndexBody(const std::string& table, const GlobalSecondaryIndex& index);
 
 // --- answers -------------------------------------------------------------------------
 
@@ -59,7 +60,8 @@ std::variant<Page, std::string> PageFromJson(const boost::json::object& body);
 // BatchWriteItem's UnprocessedItems for `table` (empty when none).
 std::variant<std::vector<WriteRequest>, std::string> UnprocessedWrites(
     const boost::json::object& body, const std::string& table);
-// DescribeTable's Table.TableStatus and Table.GlobalSecondaryIndexes[].IndexName; nullopt
+// DescribeTable's Table.TableStatus, Table.GlobalSecondaryIndexes[].IndexName and the
+// HASH element of Table.KeySchema; nullopt
 // when the status is missing or not a string, or the indexes are malformed.
 std::optional<TableDescription> TableDescriptionFromJson(const boost::json::object& body);
 

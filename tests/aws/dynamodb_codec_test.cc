@@ -263,6 +263,45 @@ std::string ErrorBody(const std::string& type, const std::string& message = "m")
   return R"({"__type":")" + type + R"(","message":")" + message + R"("})";
 }
 
+TEST(RequestBody, AKeysOnlyIndexAndItsAdditionToAnExistingTable) {
+  GlobalSecondaryIndex by_uuid{
+      .name = "uuid-index", .hash = {"uuid", 'S'}, .range = std::nullopt, .keys_only = true};
+  json::value created = json::parse(protocol::CreateTableBody(
+      {.table = "t", .hash = {"slug", 'S'}, .range = std::nullopt, .indexes = {by_uuid}}));
+  EXPECT_EQ(created.at("GlobalSecondaryIndexes").at(0).at("Projection"),
+            json::parse(R"({"ProjectionType":"KEYS_ONLY"})"));
+  json::value added = json::parse(protocol::CreateIndexBody("t", by_uuid));
+  EXPECT_EQ(added, json::parse(R"({"TableName":"t",
+      "AttributeDefinitions":[{"AttributeName":"uuid","AttributeType":"S"}],
+      "GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"uuid-index",
+        "KeySchema":[{"AttributeName":"uuid","KeyType":"HASH"}],
+        "Projection":{"ProjectionType":"KEYS_ONLY"}}}]})"));
+}
+
+TEST(RequestBody, ScanSelectCountAndThePagesCount) {
+  json::value body = json::parse(protocol::ScanBody({.table = "t", .select_count = true}));
+  EXPECT_EQ(body.at("Select"), "COUNT");
+  EXPECT_FALSE(json::parse(protocol::ScanBody({.table = "t"})).as_object().contains("Select"));
+  auto page = protocol::PageFromJson(json::parse(R"({"Count":7,"ScannedCount":9})").as_object());
+  ASSERT_TRUE(std::holds_alternative<Page>(page));
+  EXPECT_EQ(std::get<Page>(page).count, 7);
+  EXPECT_TRUE(std::get<Page>(page).items.empty());
+  page = protocol::PageFromJson(json::parse(R"({"Items":[{"a":{"S":"x"}}]})").as_object());
+  ASSERT_TRUE(std::holds_alternative<Page>(page));
+  EXPECT_EQ(std::get<Page>(page).count, 1) << "without Count, the items";
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      protocol::PageFromJson(json::parse(R"({"Count":"7"})").as_object())));
+}
+
+TEST(Answers, DescribeTableNamesTheHashKey) {
+  auto described = protocol::TableDescriptionFromJson(
+      json::parse(R"({"Table":{"TableStatus":"ACTIVE","KeySchema":[)"
+                  R"({"AttributeName":"api_key","KeyType":"HASH"}]}})")
+          .as_object());
+  ASSERT_TRUE(described.has_value());
+  EXPECT_EQ(described->hash_key, "api_key");
+}
+
 TEST(ClassifyResponse, SortsDynamoDbErrorsIntoKinds) {
   struct Case {
     long status;

@@ -164,18 +164,22 @@ await step("variables: region, alert e-mail, schedule, zip, partitions, repeat, 
   equal(variableDefault("log_retention_days"), 14, "log_retention_days default");
 });
 
-await step("DynamoDB: heartbeat-monitors (slug, overdue-check-index, TTL on expires_at, on demand)", () => {
+await step("DynamoDB: heartbeat-monitors (slug, overdue-check-index, uuid-index, TTL on expires_at, on demand)", () => {
   const t = resource("aws_dynamodb_table", "monitors");
   equal(resolve(t.name), "heartbeat-monitors", "name with the default prefix");
   equal(t.billing_mode, "PAY_PER_REQUEST", "billing_mode");
   equal(t.hash_key, "slug", "hash_key");
   assert(!t.range_key, "the monitors table has no range key");
   const types = (t.attribute || []).map((a) => `${a.name}:${a.type}`).sort();
-  equal(types, ["check_partition:S", "next_due:N", "slug:S"], "attribute definitions (the key attributes only)");
-  equal(t.global_secondary_index?.length, 1, "one GSI");
+  equal(types, ["check_partition:S", "next_due:N", "slug:S", "uuid:S"],
+        "attribute definitions (the key attributes only)");
+  equal(t.global_secondary_index?.length, 2, "two GSIs");
   const gsi = t.global_secondary_index[0];
   equal([gsi.name, gsi.hash_key, gsi.range_key, gsi.projection_type],
         ["overdue-check-index", "check_partition", "next_due", "ALL"], "the GSI's name, keys and projection");
+  const byUuid = t.global_secondary_index[1];
+  equal([byUuid.name, byUuid.hash_key, byUuid.range_key, byUuid.projection_type],
+        ["uuid-index", "uuid", undefined, "KEYS_ONLY"], "uuid-index: name, keys and projection");
   equal(t.ttl?.[0]?.attribute_name, "expires_at", "ttl.attribute_name");
   equal(t.ttl?.[0]?.enabled, true, "ttl.enabled");
   assert(t.point_in_time_recovery?.[0]?.enabled !== undefined, "point_in_time_recovery is not set");
@@ -330,9 +334,10 @@ function stripComments(text) {
 }
 
 const DYNAMO_OPS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "QueryAll", "ScanAll", "Query", "Scan",
-                    "BatchWriteItem", "CreateTable", "DescribeTable", "UpdateTimeToLive"];
-const IAM_NAME = { QueryAll: "Query", ScanAll: "Scan" };
-const INIT_ONLY = new Set(["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTimeToLive"]);
+                    "BatchWriteItem", "CreateTable", "DescribeTable", "UpdateTimeToLive", "CreateIndex"];
+const IAM_NAME = { QueryAll: "Query", ScanAll: "Scan", CreateIndex: "UpdateTable" };
+const INIT_ONLY = new Set(["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTimeToLive",
+                           "dynamodb:UpdateTable"]);
 const SSM_OPS = ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory", "PutParameter",
                  "DeleteParameter", "DeleteParameters", "DescribeParameters"];
 
@@ -495,7 +500,7 @@ await step("IAM: the API replicas are granted exactly the DynamoDB operations th
   equal(others, [], "the API user's non-DynamoDB actions");
   const resources = new Set(apiGrants.flatMap((s) => s.resources));
   for (const r of resources) {
-    assert(/^\$\{aws_dynamodb_table\.(monitors|api_keys|pings)\.arn\}(\/index\/overdue-check-index)?$/.test(r),
+    assert(/^\$\{aws_dynamodb_table\.(monitors|api_keys|pings)\.arn\}(\/index\/(overdue-check-index|uuid-index))?$/.test(r),
            `the API user is granted access to ${r}`);
   }
   assert(resources.has("${aws_dynamodb_table.api_keys.arn}"), "the API user cannot reach the keys table");

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "support/dynalite.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -125,7 +126,8 @@ TEST_F(Cli, KeysListShowsIdDescriptionCreatedLastUsedButNeverTheKey) {
   RunResult table = Heartbeat({"keys", "list"});
   ASSERT_EQ(table.exit_code, 0);
   EXPECT_THAT(table.out, Not(HasSubstr(key)));
-  EXPECT_TRUE(std::regex_search(table.out, std::regex("^ID +DESCRIPTION +CREATED +LAST USED")))
+  EXPECT_TRUE(std::regex_search(table.out,
+                                std::regex("^ID +DESCRIPTION +PROJECT +ROLE +CREATED +LAST USED")))
       << table.out;
   EXPECT_THAT(table.out, HasSubstr("nightly backup"));
   EXPECT_THAT(table.out, HasSubstr("read-write"));
@@ -361,6 +363,87 @@ TEST_F(Cli, LastUsedIsRecordedAndNoKeyIsEverLogged) {
   EXPECT_THAT(server->Stderr(), Not(HasSubstr(key)));
   auto list = boost::json::parse(Heartbeat({"keys", "list", "--json"}).out).as_array();
   EXPECT_FALSE(list[0].as_object().at("last_used_at").is_null());
+}
+
+// The original Rust service's keys table (hash key api_key, its keys in clear, as its
+// add-api-key wrote them): serve accepts its keys as they are, with one warning at start;
+// `keys migrate` hashes them, after which they still work and no item holds one in clear.
+TEST_F(Cli, TheRustServicesKeysWorkInClearUntilKeysMigrateHashesThem) {
+  Dynalite& db = Dynalite::Shared();
+  std::unique_ptr<AsyncHttpClient> http = MakeCurlMultiHttpClient();
+  aws::DynamoClient client(*http, db.ClientOptions());
+  const std::string keys_table = Dynalite::UniqueTableName("rust-keys");
+  Dynalite::CreateTable(client, Dynalite::TableRequest(keys_table, "api_key"));
+  const std::string key = "5e1f" + std::string(60, 'a');
+  auto put = AwaitDynamo<aws::Nothing>([&](auto cb) {
+    client.PutItem({.table = keys_table,
+                    .item = {{"api_key", aws::AttributeValue::S(key)},
+                             {"description", aws::AttributeValue::S("from the Rust version")},
+                             {"created_at", aws::AttributeValue::N(1'700'000'000)}}},
+                   std::move(cb));
+  });
+  ASSERT_TRUE(put.ok()) << put.error().message;
+  std::map<std::string, std::string> env{
+      {"HEARTBEAT_STORE", "dynamodb"},
+      {"DYNAMODB_ENDPOINT", db.endpoint()},
+      {"AWS_REGION", "us-east-1"},
+      {"AWS_ACCESS_KEY_ID", "AKIDCLITEST"},
+      {"AWS_SECRET_ACCESS_KEY", "cli-test-secret-key"},
+      {"MONITORS_TABLE", Dynalite::UniqueTableName("cli-monitors")},
+      {"KEYS_TABLE", keys_table},
+      {"PINGS_TABLE", Dynalite::UniqueTableName("cli-pings")}};
+  RunResult init = RunHeartbeat({"store", "init"}, env, dir_.path());
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+
+  auto serve_and_ping = [&](bool expect_warning) {
+    Served served = StartServe(env, dir_.path(), {.timeout = std::chrono::seconds(30)});
+    ASSERT_NE(served.port, 0) << served.process->Stderr();
+    {
+      HttpClient c(served.port);
+      EXPECT_EQ(c.Authed("GET", "/heartbeat/rust-job", key).status, 200u);
+    }
+    served.process->Signal(SIGTERM);
+    EXPECT_EQ(served.process->Wait(), 0);
+    const std::string log = served.process->Stderr();
+    if (expect_warning) {
+      EXPECT_THAT(log, HasSubstr("1 API keys are stored in clear"));
+      EXPECT_THAT(log, HasSubstr("heartbeat keys migrate"));
+    } else {
+      EXPECT_THAT(log, Not(HasSubstr("stored in clear")));
+    }
+    EXPECT_THAT(log, Not(HasSubstr(key)));
+  };
+  serve_and_ping(true);
+
+  RunResult migrated = RunHeartbeat({"keys", "migrate"}, env, dir_.path());
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
+  EXPECT_THAT(migrated.out, HasSubstr("Migrated 1 keys"));
+  RunResult again = RunHeartbeat({"keys", "migrate"}, env, dir_.path());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Migrated 0 keys"));
+
+  auto items = AwaitDynamo<std::vector<aws::Item>>(
+      [&](auto cb) { client.ScanAll({.table = keys_table}, std::move(cb)); });
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  for (const aws::Item& item : items.value()) {
+    EXPECT_NE(*item.at("api_key").AsString(), key) << "a key is still stored in clear";
+  }
+  RunResult list = RunHeartbeat({"keys", "list", "--json"}, env, dir_.path());
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto listed = boost::json::parse(list.out).as_array();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].at("description"), "from the Rust version");
+  EXPECT_EQ(listed[0].at("project"), "default");
+  EXPECT_EQ(listed[0].at("role"), "read-write");
+
+  serve_and_ping(false);
+}
+
+TEST_F(Cli, KeysMigrateOnSqliteHasNothingToDo) {
+  InitStore();
+  RunResult r = Heartbeat({"keys", "migrate"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Nothing to migrate"));
 }
 
 TEST_F(Cli, JsonLogsAreOneObjectPerLine) {

@@ -236,7 +236,7 @@ TEST_F(Crash, KilledMidLoadLosesNoAcknowledgedPing) {
   std::vector<std::string> all_acked;
   std::vector<int> next(kClients, 0);  // per client, across cycles: slugs never repeat
   unsigned short port = 0;
-  // Every ping makes a new monitor: more than a project holds by default.
+  // Every ping creates a monitor, more than MAX_MONITORS_PER_PROJECT's default in all.
   std::unique_ptr<Process> server = Serve(Env({{"MAX_MONITORS_PER_PROJECT", "100000000"}}), port);
   ASSERT_NE(port, 0);
 

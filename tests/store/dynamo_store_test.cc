@@ -20,6 +20,8 @@
 #include <boost/json/parse.hpp>
 
 #include "core/alert.h"
+#include "core/api_key.h"
+#include "core/project.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/dynamo/monitor_item.h"
 #include "support/dynalite.h"
@@ -463,6 +465,234 @@ TEST_F(DynamoStoreTest, CountsAreReusedForTheirMaxAgeThenCountedAfresh) {
   (*counting)->Close();
 }
 
+// The original Rust service's keys table: hash key api_key holding each key in clear, with
+// description and created_at (Unix seconds), as its add-api-key wrote them.
+class RustKeysTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tables_ = {Dynalite::UniqueTableName("monitors"), Dynalite::UniqueTableName("rust-keys"),
+               Dynalite::UniqueTableName("pings")};
+    Dynalite::CreateTable(client_, Dynalite::TableRequest(tables_.keys, "api_key"));
+    PutClear(kKey1, "backup host", 1'700'000'000);
+    PutClear(kKey2, "ci", 1'700'000'100);
+    auto store = DynamoStore::Open(testing::TestDynamoOptions(tables_));
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    std::string note;
+    Status init = store_->InitTables(&note);  // the monitors and pings tables
+    ASSERT_TRUE(init.ok()) << init.error().message;
+  }
+  void TearDown() override {
+    if (store_) store_->Close();
+  }
+
+  void PutClear(const std::string& key, const std::string& description, std::int64_t created_s) {
+    auto r = AwaitDynamo<aws::Nothing>([&](auto cb) {
+      client_.PutItem({.table = tables_.keys,
+                       .item = {{"api_key", AttributeValue::S(key)},
+                                {"description", AttributeValue::S(description)},
+                                {"created_at", AttributeValue::N(created_s)}}},
+                      std::move(cb));
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  std::vector<Item> RawKeys() {
+    auto r = AwaitDynamo<std::vector<Item>>(
+        [&](auto cb) { client_.ScanAll({.table = tables_.keys}, std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? r.value() : std::vector<Item>{};
+  }
+  std::map<std::string, ApiKeyRecord> Keys() {
+    auto r = Await<std::vector<ApiKeyRecord>>(
+        [&](Callback<std::vector<ApiKeyRecord>> cb) { store_->ListKeys(std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    std::map<std::string, ApiKeyRecord> out;
+    if (r.ok()) {
+      for (ApiKeyRecord& k : *r) out.emplace(k.key_hash, std::move(k));
+    }
+    return out;
+  }
+  std::optional<std::size_t> Migrate() {
+    auto r = Await<std::optional<std::size_t>>(
+        [&](Callback<std::optional<std::size_t>> cb) { store_->MigrateKeys(std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  static constexpr char kKey1[] =
+      "0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000";
+  static constexpr char kKey2[] =
+      "1111111111111111111111111111111111111111111111111111111111111111";
+  testing::DynamoTables tables_;
+  std::unique_ptr<DynamoStore> store_;
+  std::unique_ptr<AsyncHttpClient> http_ = MakeCurlMultiHttpClient();
+  aws::DynamoClient client_{*http_, Dynalite::Shared().ClientOptions()};
+};
+
+TEST_F(RustKeysTableTest, ItsKeysAreAcceptedAsTheyAreThenHashedByMigrate) {
+  std::map<std::string, ApiKeyRecord> keys = Keys();
+  ASSERT_EQ(keys.size(), 2u);
+  const std::string hash1 = HashApiKey(kKey1);
+  const std::string hash2 = HashApiKey(kKey2);
+  ASSERT_EQ(keys.count(hash1), 1u);
+  EXPECT_TRUE(keys[hash1].clear_text);
+  EXPECT_EQ(keys[hash1].description, "backup host");
+  EXPECT_EQ(keys[hash1].created_at, 1'700'000'000'000);
+  EXPECT_EQ(keys[hash1].project, "default");
+  EXPECT_FALSE(keys[hash1].read_only);
+  EXPECT_EQ(store_->ClearTextKeys(), 2u);
+
+  // The last use of a key in clear is recorded on its item.
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store_->TouchKeys({{hash2, 1'800'000'000'000}}, std::move(cb));
+              }).ok());
+  EXPECT_EQ(Keys()[hash2].last_used_at, 1'800'000'000'000);
+
+  // Projects and new keys go into the same table, hashed.
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store_->EnsureDefaultProject(1'800'000'000'000, std::move(cb));
+              }).ok());
+  const std::string hash3 = HashApiKey("a new key of ours");
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store_->AddKey({.key_hash = hash3,
+                                .description = "new",
+                                .created_at = 1'800'000'000'000,
+                                .last_used_at = std::nullopt,
+                                .project = "default",
+                                .read_only = true},
+                               std::move(cb));
+              }).ok());
+  keys = Keys();
+  ASSERT_EQ(keys.size(), 3u) << "the project is no key";
+  EXPECT_FALSE(keys[hash3].clear_text);
+  EXPECT_TRUE(keys[hash3].read_only);
+  auto projects = Await<std::vector<ProjectRecord>>(
+      [&](Callback<std::vector<ProjectRecord>> cb) { store_->ListProjects(std::move(cb)); });
+  ASSERT_TRUE(projects.ok());
+  ASSERT_EQ(projects->size(), 1u);
+  EXPECT_EQ((*projects)[0].name, "default");
+
+  EXPECT_EQ(Migrate(), std::optional<std::size_t>(2));
+  EXPECT_EQ(store_->ClearTextKeys(), 0u);
+  keys = Keys();
+  ASSERT_EQ(keys.size(), 3u);
+  for (const std::string& h : {hash1, hash2}) {
+    EXPECT_FALSE(keys[h].clear_text);
+    EXPECT_EQ(keys[h].project, "default");
+    EXPECT_FALSE(keys[h].read_only);
+  }
+  EXPECT_EQ(keys[hash1].description, "backup host");
+  EXPECT_EQ(keys[hash1].created_at, 1'700'000'000'000);
+  EXPECT_EQ(keys[hash2].last_used_at, 1'800'000'000'000);
+  for (const Item& item : RawKeys()) {
+    const std::string* key = item.at("api_key").AsString();
+    ASSERT_NE(key, nullptr);
+    EXPECT_NE(*key, kKey1);
+    EXPECT_NE(*key, kKey2);
+    EXPECT_TRUE(key->starts_with("hash:") || key->find("project:") != std::string::npos) << *key;
+  }
+  EXPECT_EQ(Migrate(), std::optional<std::size_t>(0)) << "a second run changes nothing";
+  EXPECT_EQ(Keys().size(), 3u);
+
+  // Revoking works on hashed entries too.
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store_->RevokeKey(KeyIdFromHash(hash1), std::move(cb));
+              }).ok());
+  EXPECT_EQ(Keys().count(hash1), 0u);
+}
+
+TEST_F(RustKeysTableTest, AKeyInClearCanBeRevoked) {
+  const std::string hash1 = HashApiKey(kKey1);
+  Status revoked = Await<void>([&](Callback<void> cb) { store_->RevokeKey(hash1, std::move(cb)); });
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  EXPECT_EQ(Keys().size(), 1u);
+  EXPECT_EQ(RawKeys().size(), 1u);
+}
+
+TEST_F(RustKeysTableTest, AnEmptyTableOfThatLayoutTakesOurItemsUnderApiKey) {
+  const std::string table = Dynalite::UniqueTableName("rust-keys-empty");
+  Dynalite::CreateTable(client_, Dynalite::TableRequest(table, "api_key"));
+  testing::DynamoTables tables = tables_;
+  tables.keys = table;
+  auto store = DynamoStore::Open(testing::TestDynamoOptions(tables));
+  ASSERT_TRUE(store.ok());
+  Status added = Await<void>([&](Callback<void> cb) {
+    (*store)->AddProject({.name = "ops", .ping_key = "abcdefghij0123456789ab", .created_at = 1},
+                         std::move(cb));
+  });
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  auto projects = Await<std::vector<ProjectRecord>>(
+      [&](Callback<std::vector<ProjectRecord>> cb) { (*store)->ListProjects(std::move(cb)); });
+  ASSERT_TRUE(projects.ok()) << projects.error().message;
+  ASSERT_EQ(projects->size(), 1u);
+  EXPECT_EQ((*projects)[0].ping_key, "abcdefghij0123456789ab");
+  (*store)->Close();
+}
+
+TEST_F(DynamoStoreTest, MigrateHasNothingToDoOnATableOfOurLayout) {
+  auto r = Await<std::optional<std::size_t>>(
+      [&](Callback<std::optional<std::size_t>> cb) { store_->MigrateKeys(std::move(cb)); });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, std::nullopt);
+}
+
+// A monitor the Rust version wrote has no uuid: `store init` gives it one, so that
+// /ping/<uuid> finds it without its ever being pinged; a table that had no uuid-index and
+// an engine that cannot add one (dynalite) still find it, by a scan.
+TEST_F(DynamoStoreTest, StoreInitGivesSeedItemsAUuidThatFindsThem) {
+  PutRaw(SeedItem("seed", 300, kBase / 1000, kBase / 1000));
+  EXPECT_TRUE(Get("seed", kBase)->uuid.empty());
+  std::string note;
+  std::vector<std::string> notes;
+  Status init = store_->InitTables(&note, &notes);
+  ASSERT_TRUE(init.ok()) << init.error().message;
+  ASSERT_EQ(notes, std::vector<std::string>{"gave 1 monitors a uuid"});
+  std::string uuid = Get("seed", kBase)->uuid;
+  EXPECT_TRUE(IsUuid(uuid)) << uuid;
+  auto found = Await<std::optional<Monitor>>(
+      [&](Callback<std::optional<Monitor>> cb) { store_->FindByUuid(uuid, kBase, std::move(cb)); });
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->slug, "seed");
+  EXPECT_EQ(Ping("seed", std::nullopt, kBase + 1000).uuid, uuid) << "kept by the fast ping";
+
+  // A monitors table made before uuid-index.
+  const std::string old_table = Dynalite::UniqueTableName("old-monitors");
+  Dynalite::CreateTable(
+      client_, Dynalite::TableRequest(old_table, "slug", "overdue-check-index", "check_partition"));
+  testing::DynamoTables tables = tables_;
+  tables.monitors = old_table;
+  auto old = DynamoStore::Open(testing::TestDynamoOptions(tables));
+  ASSERT_TRUE(old.ok());
+  Monitor pinged;
+  auto r =
+      Await<Monitor>([&](Callback<Monitor> cb) { (*old)->Ping("old", 60, kBase, std::move(cb)); });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  found = Await<std::optional<Monitor>>([&](Callback<std::optional<Monitor>> cb) {
+    (*old)->FindByUuid(r->uuid, kBase, std::move(cb));
+  });
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->slug, "old");
+  (*old)->Close();
+}
+
+// The seed's items take every new attribute of ours as additive: a Mutate of one gives it
+// a uuid, and the fields Healthchecks' API sets are written only when set.
+TEST_F(DynamoStoreTest, AWriteOfASeedItemGivesItAUuidAndOmitsEmptyFields) {
+  PutRaw(SeedItem("seed", 300, kBase / 1000, kBase / 1000));
+  auto failed =
+      Await<Monitor>([&](Callback<Monitor> cb) { store_->Fail("seed", kBase, std::move(cb)); });
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  EXPECT_TRUE(IsUuid(failed->uuid));
+  std::optional<Item> raw = Raw("seed");
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(*raw->at("uuid").AsString(), failed->uuid);
+  for (const char* absent : {"name", "tags", "desc", "methods", "manual_resume"}) {
+    EXPECT_EQ(raw->count(absent), 0u) << absent;
+  }
+}
+
 // A stalled DynamoDB (issue #14): it accepts connections and never answers. Every operation
 // answers kUnavailable by store_timeout, whatever its requests and retries, and Healthy()
 // turns false within about stall_after, also on a store nobody calls but /healthz (its
@@ -561,7 +791,8 @@ TEST_F(DynamoStallTest, HealthyTurnsFalseWithinSecondsOfAStallAndBackOnceAnswere
 class InitTablesTest : public ::testing::Test {
  protected:
   struct Script {
-    std::string existing_indexes = R"([{"IndexName":"overdue-check-index"}])";
+    std::string existing_indexes =
+        R"([{"IndexName":"overdue-check-index"},{"IndexName":"uuid-index"}])";
     int index_creating_for = 0;  // DescribeTable calls on the monitors table that say CREATING
     bool tables_exist = false;
     unsigned ttl_status = 200;
@@ -569,7 +800,7 @@ class InitTablesTest : public ::testing::Test {
                              R"("AttributeName":"expires_at"}})";
   };
 
-  Status Init(const Script& script, std::string* note) {
+  Status Init(const Script& script, std::string* note, std::vector<std::string>* notes = nullptr) {
     testing::LoopbackHttpServer server([&](const testing::LoopbackRequest& req) {
       const std::string op = testing::DynamoOperation(req);
       std::lock_guard lock(mu_);
@@ -586,11 +817,21 @@ class InitTablesTest : public ::testing::Test {
         bool monitors = req.body.find("\"monitors\"") != std::string::npos;
         std::string indexes = script.existing_indexes;
         if (monitors && described_monitors_++ < script.index_creating_for) {
-          indexes = R"([{"IndexName":"overdue-check-index","IndexStatus":"CREATING"}])";
+          indexes = R"([{"IndexName":"overdue-check-index","IndexStatus":"CREATING"},)"
+                    R"({"IndexName":"uuid-index"}])";
+        }
+        if (monitors && !update_table_body_.empty()) {
+          indexes = R"([{"IndexName":"overdue-check-index"},)"
+                    R"({"IndexName":"uuid-index","IndexStatus":"CREATING"}])";
         }
         return json(200, std::string(R"({"Table":{"TableStatus":"ACTIVE")") +
                              (monitors ? ",\"GlobalSecondaryIndexes\":" + indexes : "") + "}}");
       }
+      if (op == "UpdateTable") {
+        update_table_body_ = req.body;
+        return json(200, R"({"TableDescription":{"TableStatus":"UPDATING"}})");
+      }
+      if (op == "Scan") return json(200, R"({"Items":[],"Count":0,"ScannedCount":0})");
       if (op == "UpdateTimeToLive") {
         ttl_body_ = req.body;
         return json(script.ttl_status, script.ttl_answer);
@@ -603,7 +844,7 @@ class InitTablesTest : public ::testing::Test {
     o.pings_table = "pings";
     auto store = DynamoStore::Open(o);
     if (!store.ok()) return store.error();
-    Status s = (*store)->InitTables(note);
+    Status s = (*store)->InitTables(note, notes);
     (*store)->Close();
     return s;
   }
@@ -611,6 +852,7 @@ class InitTablesTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> ops_;
   std::string ttl_body_;
+  std::string update_table_body_;
   int described_monitors_ = 0;
 };
 
@@ -620,7 +862,7 @@ TEST_F(InitTablesTest, CreatesBothTablesWithTheIndexAndTurnsTtlOnForExpiresAt) {
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(note, "");
   EXPECT_EQ(ops_, (std::vector<std::string>{"CreateTable", "DescribeTable", "CreateTable",
-                                            "DescribeTable", "CreateTable", "DescribeTable",
+                                            "DescribeTable", "CreateTable", "DescribeTable", "Scan",
                                             "UpdateTimeToLive", "UpdateTimeToLive"}));
   // The last TTL request: the history's (the monitors' came first).
   boost::json::value ttl = boost::json::parse(ttl_body_);
@@ -670,6 +912,30 @@ TEST_F(InitTablesTest, TtlRefusedIsAFailure) {
   Status s = Init(script, &note);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("not authorized"), std::string::npos) << s.error().message;
+}
+
+// A monitors table of the seed, or of a version before uuids: uuid-index is added
+// (KEYS_ONLY on uuid S) and not waited for, since DynamoDB builds it from every item.
+TEST_F(InitTablesTest, AnExistingTableWithoutTheUuidIndexGetsIt) {
+  Script script;
+  script.tables_exist = true;
+  script.existing_indexes = R"([{"IndexName":"overdue-check-index"}])";
+  std::string note;
+  std::vector<std::string> notes;
+  Status s = Init(script, &note, &notes);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_FALSE(update_table_body_.empty());
+  boost::json::value body = boost::json::parse(update_table_body_);
+  EXPECT_EQ(body.at("TableName"), "monitors");
+  EXPECT_EQ(body.at("AttributeDefinitions"),
+            boost::json::parse(R"([{"AttributeName":"uuid","AttributeType":"S"}])"));
+  const boost::json::value& create = body.at("GlobalSecondaryIndexUpdates").at(0).at("Create");
+  EXPECT_EQ(create.at("IndexName"), "uuid-index");
+  EXPECT_EQ(create.at("KeySchema"),
+            boost::json::parse(R"([{"AttributeName":"uuid","KeyType":"HASH"}])"));
+  EXPECT_EQ(create.at("Projection").at("ProjectionType"), "KEYS_ONLY");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("added the index uuid-index"), std::string::npos) << notes[0];
 }
 
 TEST_F(InitTablesTest, AnExistingTableWithoutTheIndexIsAFailure) {

@@ -166,8 +166,8 @@ void ExpectSameState(const std::optional<Monitor>& fast, const std::optional<Mon
   ASSERT_EQ(fast.has_value(), core.has_value());
   if (!fast) return;
   Monitor a = *fast;
-  // The fields that differ by construction: the key, and the random uuid (each creation
-  // draws its own; CorePing's have none).
+  // The fields that differ by construction: the key, and the random uuid each was given
+  // at creation (the contract suite holds uuids to their rules).
   a.slug = core->slug;
   a.uuid = core->uuid;
   ExpectSameMonitor(a, *core);

@@ -27,6 +27,7 @@
 
 #include "core/interval.h"
 #include "core/monitor.h"
+#include "core/project.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
@@ -1292,6 +1293,330 @@ TEST_P(StoreContractTest, OperationsAfterCloseFailUnavailable) {
   expect_unavailable(RevokeKey(kHashA.substr(0, 12)), "RevokeKey");
   expect_unavailable(TouchKeys({{kHashA, kT0 + 1}}), "TouchKeys");
   store().Close();  // still idempotent
+}
+
+// ---------------------------------------------------------------------------------------
+// Projects, uuids, the limit, keys' projects and roles (SPEC §13)
+
+Result<std::optional<Monitor>> FindByUuid(Store& store, const std::string& uuid, UnixMillis now) {
+  return Await<std::optional<Monitor>>(
+      [&](Callback<std::optional<Monitor>> cb) { store.FindByUuid(uuid, now, std::move(cb)); });
+}
+
+Result<Monitor> Signal(Store& store, const std::string& slug, heartbeat::Signal signal,
+                       UnixMillis now) {
+  return Await<Monitor>([&](Callback<Monitor> cb) {
+    store.Receive(slug, Store::SignalCall{.signal = std::move(signal)}, now, std::move(cb));
+  });
+}
+
+Result<Store::Mutated> Configure(Store& store, const std::string& slug, MonitorSettings settings,
+                                 UnixMillis now) {
+  return Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+    store.Configure(slug, std::move(settings), now, std::move(cb));
+  });
+}
+
+std::vector<std::string> ListProjectSlugs(Store& store, const std::string& project,
+                                          std::size_t limit, UnixMillis now) {
+  std::vector<std::string> slugs;
+  std::string after;
+  for (int pages = 0; pages < 100; ++pages) {
+    Result<MonitorPage> page = Await<MonitorPage>(
+        [&](Callback<MonitorPage> cb) { store.List(project, after, limit, now, std::move(cb)); });
+    EXPECT_TRUE(page.ok()) << (page.ok() ? "" : page.error().message);
+    if (!page.ok()) break;
+    for (const Monitor& m : page->monitors) slugs.push_back(m.slug);
+    if (!page->next_after) break;
+    after = *page->next_after;
+  }
+  return slugs;
+}
+
+std::vector<ProjectRecord> ListProjects(Store& store) {
+  Result<std::vector<ProjectRecord>> r = Await<std::vector<ProjectRecord>>(
+      [&](Callback<std::vector<ProjectRecord>> cb) { store.ListProjects(std::move(cb)); });
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? *r : std::vector<ProjectRecord>{};
+}
+
+Status AddProject(Store& store, const std::string& name, const std::string& ping_key,
+                  UnixMillis now) {
+  return Await<void>([&](Callback<void> cb) {
+    store.AddProject(ProjectRecord{.name = name, .ping_key = ping_key, .created_at = now},
+                     std::move(cb));
+  });
+}
+
+Status RemoveProject(Store& store, const std::string& name, UnixMillis now) {
+  return Await<void>([&](Callback<void> cb) { store.RemoveProject(name, now, std::move(cb)); });
+}
+
+TEST_P(StoreContractTest, EveryMonitorGetsAUuidAtCreationThatNoLaterWriteChanges) {
+  Monitor created = MustPing("backup", 300, kT0);
+  EXPECT_TRUE(IsUuid(created.uuid)) << created.uuid;
+  EXPECT_EQ(MustPing("backup", std::nullopt, kT0 + kMinute).uuid, created.uuid);
+  EXPECT_EQ(MustPing("backup", 60, kT0 + 2 * kMinute).uuid, created.uuid);
+  EXPECT_EQ(MustFail("backup", kT0 + 3 * kMinute).uuid, created.uuid);
+  ASSERT_TRUE(Pause("backup", kT0 + 4 * kMinute).ok());
+  ASSERT_TRUE(Unpause("backup", kT0 + 5 * kMinute).ok());
+  Result<Store::Mutated> configured = Configure(
+      store(), "backup", {.grace_secs = 60, .uuid = "00000000-0000-4000-8000-000000000000"},
+      kT0 + 6 * kMinute);
+  ASSERT_TRUE(configured.ok()) << configured.error().message;
+  EXPECT_EQ(configured->after->uuid, created.uuid) << "a uuid is fixed at creation";
+  EXPECT_EQ(Get("backup", kT0 + 7 * kMinute)->uuid, created.uuid);
+  EXPECT_NE(MustPing("other", 300, kT0).uuid, created.uuid);
+  EXPECT_NE(MustFail("failed-first", kT0).uuid, "");
+}
+
+// A Mutate whose rule creates a monitor without a uuid (core's functions called directly)
+// still leaves it one, and a distinct one each time.
+TEST_P(StoreContractTest, AWriteWithoutAUuidGivesTheMonitorOne) {
+  std::set<std::string> uuids;
+  for (const std::string slug : {"one", "two"}) {
+    Result<Store::Mutated> r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+      store().Mutate(
+          slug,
+          [&](const std::optional<Monitor>& current) {
+            return Result<Mutation>(
+                SignalWrite(current, Pinged(current, slug, std::nullopt, kT0), kT0));
+          },
+          std::move(cb));
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(IsUuid(r->after->uuid)) << r->after->uuid;
+    EXPECT_EQ(Get(slug, kT0)->uuid, r->after->uuid);
+    uuids.insert(r->after->uuid);
+  }
+  EXPECT_EQ(uuids.size(), 2u);
+}
+
+TEST_P(StoreContractTest, ACreationKeepsTheUuidItIsGiven) {
+  const std::string uuid = "0f1e2d3c-4b5a-4968-8776-655443322110";
+  Result<Store::Mutated> created =
+      Configure(store(), "imported", {.interval_secs = 600, .uuid = uuid}, kT0);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created->after->uuid, uuid);
+  EXPECT_EQ(Get("imported", kT0)->uuid, uuid);
+}
+
+TEST_P(StoreContractTest, FindByUuidFindsOnlyALiveMonitorWithThatUuid) {
+  Monitor a = MustPing("alpha", 300, kT0);
+  Monitor b = MustPing("ops/beta", 300, kT0);
+  Result<std::optional<Monitor>> found = FindByUuid(store(), a.uuid, kT0 + 1);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->slug, "alpha");
+  found = FindByUuid(store(), b.uuid, kT0 + 1);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->slug, "ops/beta");
+  found = FindByUuid(store(), "12345678-1234-4234-8234-123456789abc", kT0 + 1);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+  found = FindByUuid(store(), a.uuid, kT0 + kExpiryMillis);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value()) << "expired";
+  ASSERT_TRUE(*Delete("ops/beta", kT0 + 2));
+  found = FindByUuid(store(), b.uuid, kT0 + 3);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value()) << "deleted";
+}
+
+TEST_P(StoreContractTest, ASignalForAUuidReachesOnlyThatMonitorAndCreatesNothing) {
+  Monitor a = MustPing("alpha", 300, kT0);
+  Result<Monitor> r =
+      Signal(store(), "alpha", {.target_uuid = "12345678-1234-4234-8234-123456789abc"}, kT0 + 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Get("alpha", kT0 + 2)->last_ping, kT0) << "another uuid's ping changed it";
+  r = Signal(store(), "alpha", {.target_uuid = a.uuid}, kT0 + 3);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->last_ping, kT0 + 3);
+  r = Signal(store(), "absent", {.target_uuid = a.uuid}, kT0 + 4);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(Get("absent", kT0 + 5).has_value());
+  r = Signal(store(), "absent", {.may_create = false}, kT0 + 6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(Get("absent", kT0 + 7).has_value());
+  r = Signal(store(), "alpha", {.may_create = false}, kT0 + 8);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->last_ping, kT0 + 8);
+}
+
+TEST_P(StoreContractTest, APingResumesAPausedMonitorWithoutManualResume) {
+  ASSERT_TRUE(Configure(store(), "hc", {.interval_secs = 300, .manual_resume = false}, kT0).ok());
+  EXPECT_FALSE(Get("hc", kT0)->manual_resume);
+  ASSERT_TRUE(*Pause("hc", kT0 + 1));
+  Monitor pinged = MustPing("hc", std::nullopt, kT0 + 2);
+  EXPECT_FALSE(pinged.paused);
+  EXPECT_FALSE(Get("hc", kT0 + 3)->paused);
+  // The seed's rule stays the default.
+  MustPing("seedlike", 300, kT0);
+  EXPECT_TRUE(Get("seedlike", kT0)->manual_resume);
+  ASSERT_TRUE(*Pause("seedlike", kT0 + 1));
+  EXPECT_TRUE(MustPing("seedlike", std::nullopt, kT0 + 2).paused);
+}
+
+TEST_P(StoreContractTest, HealthchecksFieldsRoundTrip) {
+  ASSERT_TRUE(Configure(store(), "hc",
+                        {.interval_secs = 300,
+                         .name = "Nightly backup",
+                         .tags = "prod db",
+                         .desc = "the dump",
+                         .methods = "POST",
+                         .manual_resume = false},
+                        kT0)
+                  .ok());
+  MustPing("hc", std::nullopt, kT0 + 1);
+  std::optional<Monitor> m = Get("hc", kT0 + 2);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->name, "Nightly backup");
+  EXPECT_EQ(m->tags, "prod db");
+  EXPECT_EQ(m->desc, "the dump");
+  EXPECT_EQ(m->methods, "POST");
+  EXPECT_FALSE(m->manual_resume);
+  ASSERT_TRUE(Configure(store(), "hc", {.name = "", .tags = ""}, kT0 + 3).ok());
+  m = Get("hc", kT0 + 4);
+  EXPECT_EQ(m->name, "");
+  EXPECT_EQ(m->tags, "");
+  EXPECT_EQ(m->desc, "the dump");
+}
+
+TEST_P(StoreContractTest, ListShowsOnlyTheProjectsMonitors) {
+  PingMany({"alpha", "beta", "ops/alpha", "ops/gamma", "ops/delta", "dev/alpha", "opsx/alpha"}, 300,
+           kT0);
+  EXPECT_EQ(ListProjectSlugs(store(), "default", 10, kT0 + 1),
+            (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_EQ(ListProjectSlugs(store(), "ops", 10, kT0 + 1),
+            (std::vector<std::string>{"ops/alpha", "ops/delta", "ops/gamma"}));
+  EXPECT_EQ(ListProjectSlugs(store(), "ops", 1, kT0 + 1),
+            (std::vector<std::string>{"ops/alpha", "ops/delta", "ops/gamma"}))
+      << "page by page";
+  EXPECT_EQ(ListProjectSlugs(store(), "dev", 10, kT0 + 1), (std::vector<std::string>{"dev/alpha"}));
+  EXPECT_TRUE(ListProjectSlugs(store(), "none", 10, kT0 + 1).empty());
+}
+
+TEST_P(StoreContractTest, ProjectsAreAddedListedGivenANewPingKeyAndRemovedWhenEmpty) {
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store().EnsureDefaultProject(kT0, std::move(cb));
+              }).ok());
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store().EnsureDefaultProject(kT0 + 1, std::move(cb));
+              }).ok())
+      << "idempotent";
+  const std::string key1 = "abcdefghij0123456789ab";
+  const std::string key2 = "bbcdefghij0123456789ab";
+  ASSERT_TRUE(AddProject(store(), "ops", key1, kT0 + 2).ok());
+  Status again = AddProject(store(), "ops", key2, kT0 + 3);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  std::vector<ProjectRecord> projects = ListProjects(store());
+  ASSERT_EQ(projects.size(), 2u);
+  EXPECT_EQ(projects[0].name, "default");
+  EXPECT_EQ(projects[0].created_at, kT0);
+  EXPECT_TRUE(IsPingKey(projects[0].ping_key)) << projects[0].ping_key;
+  EXPECT_EQ(projects[1].name, "ops");
+  EXPECT_EQ(projects[1].ping_key, key1);
+  EXPECT_EQ(projects[1].created_at, kT0 + 2);
+
+  ASSERT_TRUE(
+      Await<void>([&](Callback<void> cb) { store().SetPingKey("ops", key2, std::move(cb)); }).ok());
+  EXPECT_EQ(ListProjects(store())[1].ping_key, key2);
+  Status missing =
+      Await<void>([&](Callback<void> cb) { store().SetPingKey("nope", key1, std::move(cb)); });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  Status removed = RemoveProject(store(), "default", kT0 + 4);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, ErrorCode::kInvalidArgument);
+  removed = RemoveProject(store(), "nope", kT0 + 4);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, ErrorCode::kNotFound);
+
+  MustPing("ops/job", 300, kT0 + 5);
+  removed = RemoveProject(store(), "ops", kT0 + 6);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, ErrorCode::kConflict) << "a live monitor";
+  ASSERT_TRUE(*Delete("ops/job", kT0 + 7));
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store().AddKey(ApiKeyRecord{.key_hash = kHashA,
+                                            .description = "ops key",
+                                            .created_at = kT0,
+                                            .last_used_at = std::nullopt,
+                                            .project = "ops"},
+                               std::move(cb));
+              }).ok());
+  removed = RemoveProject(store(), "ops", kT0 + 8);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, ErrorCode::kConflict) << "a key";
+  ASSERT_TRUE(RevokeKey(kHashA).ok());
+  removed = RemoveProject(store(), "ops", kT0 + 9);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  projects = ListProjects(store());
+  ASSERT_EQ(projects.size(), 1u);
+  EXPECT_EQ(projects[0].name, "default");
+  EXPECT_TRUE(ListKeys().empty()) << "projects are no keys";
+}
+
+TEST_P(StoreContractTest, AProjectWhoseMonitorsExpiredCanBeRemoved) {
+  ASSERT_TRUE(AddProject(store(), "ops", "abcdefghij0123456789ab", kT0).ok());
+  MustPing("ops/old", 300, kT0);
+  Status removed = RemoveProject(store(), "ops", kT0 + kExpiryMillis);
+  EXPECT_TRUE(removed.ok()) << removed.error().message;
+}
+
+TEST_P(StoreContractTest, KeysKeepTheirProjectAndRole) {
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store().AddKey(ApiKeyRecord{.key_hash = kHashA,
+                                            .description = "reader",
+                                            .created_at = kT0,
+                                            .last_used_at = std::nullopt,
+                                            .project = "ops",
+                                            .read_only = true},
+                               std::move(cb));
+              }).ok());
+  ASSERT_TRUE(AddKey(kHashB, "writer", kT0).ok());
+  std::vector<ApiKeyRecord> keys = ListKeys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].project, "ops");
+  EXPECT_TRUE(keys[0].read_only);
+  EXPECT_FALSE(keys[0].clear_text);
+  EXPECT_EQ(keys[1].project, "default");
+  EXPECT_FALSE(keys[1].read_only);
+  ASSERT_TRUE(TouchKeys({{kHashA, kT0 + 5}}).ok());
+  EXPECT_EQ(FindKey(kHashA)->last_used_at, kT0 + 5);
+  EXPECT_TRUE(FindKey(kHashA)->read_only);
+}
+
+TEST_P(StoreContractTest, TheLimitRefusesACreationPastItAndChangesNothing) {
+  store().LimitMonitors(2);
+  MustPing("first", 300, kT0);
+  MustPing("second", std::nullopt, kT0 + 1);
+  Result<Monitor> third = Ping("third", 300, kT0 + 2);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kForbidden) << third.error().message;
+  EXPECT_NE(third.error().message.find("limit"), std::string::npos) << third.error().message;
+  EXPECT_FALSE(Get("third", kT0 + 3).has_value());
+  Result<Monitor> failed = Fail("third", kT0 + 3);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kForbidden);
+  Result<Store::Mutated> put = Configure(store(), "third", {.interval_secs = 60}, kT0 + 3);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code, ErrorCode::kForbidden);
+  EXPECT_FALSE(Get("third", kT0 + 4).has_value());
+  EXPECT_EQ(ListAll(10, kT0 + 4), (std::vector<std::string>{"first", "second"}));
+  // What exists still takes every signal.
+  EXPECT_EQ(MustPing("first", std::nullopt, kT0 + 5).last_ping, kT0 + 5);
+  EXPECT_TRUE(MustFail("second", kT0 + 6).failed());
+  // Another project has room of its own.
+  MustPing("ops/third", 300, kT0 + 7);
+  // A deletion makes room.
+  ASSERT_TRUE(*Delete("first", kT0 + 8));
+  EXPECT_TRUE(Ping("third", 300, kT0 + 9).ok());
 }
 
 // ---------------------------------------------------------------------------------------

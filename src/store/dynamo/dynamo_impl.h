@@ -11,6 +11,7 @@
 //   result back to `ioc` (aws/dynamodb_awaitable.h).
 // - Callers' threads only start operations (Run) and read Healthy().
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,6 +24,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,6 +94,9 @@ struct WriteCondition {
 // false when there was no item.
 WriteCondition AsRead(bool exists, std::optional<std::int64_t> rev);
 
+// Restricts a scan of the monitors table to the items of `project` (core/project.h's keys).
+void FilterProject(aws::ScanRequest& scan, std::string_view project);
+
 }  // namespace dynamo
 
 struct DynamoStore::Impl {
@@ -119,6 +125,55 @@ struct DynamoStore::Impl {
   std::optional<aws::Item> expiry_cursor;
   // The latest count of monitors, and when it was counted; on the store's thread only.
   std::optional<std::pair<UnixMillis, MonitorCounts>> counts;
+
+  // --- MAX_MONITORS_PER_PROJECT ---
+  //
+  // How many monitor items each project has, as this process knows it: counted by a Scan
+  // (Select COUNT) when first needed and again once older than kProjectCountMaxAge, and
+  // moved by the creations and deletions this process makes in between. A creating write
+  // is allowed while count + pending (creations in flight) is under the limit; past it,
+  // a write may only change an existing item (attribute_exists). Per process, and so
+  // approximate across replicas: two replicas may each create up to the limit before their
+  // next count sees the other's monitors. On the store's thread only.
+  struct ProjectCount {
+    std::int64_t count = 0;
+    std::optional<UnixMillis> counted_at;  // none: never counted
+    std::int64_t pending = 0;              // creating writes in flight
+    bool Fresh(UnixMillis now) const {
+      return counted_at && now >= *counted_at && now - *counted_at < kProjectCountMaxAge;
+    }
+  };
+  static constexpr UnixMillis kProjectCountMaxAge = 60'000;
+  std::map<std::string, ProjectCount, std::less<>> project_counts;
+  // Counts the project's monitor items afresh (at `now`, for its age).
+  Task<Ok> CountProject(std::string project, UnixMillis now);
+  // Moves a known count by a creation (+1) or a deletion (-1) of this process.
+  void MoveCount(std::string_view project, std::int64_t by) {
+    auto it = project_counts.find(project);
+    if (it != project_counts.end() && it->second.counted_at) {
+      it->second.count = std::max<std::int64_t>(0, it->second.count + by);
+    }
+  }
+
+  // --- the keys table's layout ---
+
+  // Whether KEYS_TABLE is the original Rust service's (hash key api_key, keys in clear),
+  // as its items show (none while the table is empty); on the store's thread only.
+  std::optional<bool> rust_keys;
+  void LearnKeysLayout(const aws::Item& item);
+  // A PutItem of a new item of the keys table (attribute_not_exists), built by `build` for
+  // the layout (true: the Rust service's); on an empty table, the layout the table takes.
+  boost::asio::awaitable<aws::DynamoResult<aws::Nothing>> PutNew(
+      std::function<aws::Item(bool rust)> build);
+  // The hash of each key stored in clear, and the clear key that is its item's hash key
+  // (as of the latest scan of the keys table); on the store's thread only.
+  std::map<std::string, std::string> clear_items;
+  // How many keys the latest scan found stored in clear (any thread).
+  std::atomic<std::size_t> clear_keys{0};
+  Task<bool> RustKeys();
+  std::string KeysHashAttribute() const {
+    return rust_keys.value_or(false) ? "api_key" : "key_hash";
+  }
 
   std::string Home(const std::string& slug) const {
     return dynamo::HomePartition(slug, options.check_partitions);
@@ -165,8 +220,17 @@ struct DynamoStore::Impl {
     return QueryPartition(dynamo::kAlertingPartition, std::nullopt);
   }
 
-  // --- keys ---
+  // --- keys (dynamo_keys.cc) ---
 
+  // An item of the keys table: an API key (hashed, or in clear in a table of the Rust
+  // service) or a project.
+  struct KeyItem {
+    enum class Kind { kKey, kProject } kind = Kind::kKey;
+    ApiKeyRecord key;
+    ProjectRecord project;
+    std::string item_key;  // the value of its hash key attribute
+  };
+  Task<std::vector<KeyItem>> ScanKeyItems();
   Task<std::vector<ApiKeyRecord>> ScanKeys();
 
   // --- the history table (dynamo_history.cc) ---

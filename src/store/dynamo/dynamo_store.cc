@@ -109,6 +109,13 @@ Result<Outcome<Store::Mutated>> ApplyMutation(const std::string& slug,
   }
   Monitor& next = change->monitor;
   next.slug = slug;
+  // An item of the seed (or of a version before uuids) gets its uuid with its first write
+  // of ours; a creation has it from core (SignalWriteOf, Configure).
+  if (next.uuid.empty()) {
+    Result<std::string> uuid = GenerateUuid();
+    if (!uuid.ok()) return uuid.error();
+    next.uuid = std::move(*uuid);
+  }
   MonitorRecord r =
       current && !change->fresh ? std::move(*current) : FreshRecord(slug, next.created_at);
   r.monitor = next;
@@ -183,6 +190,43 @@ Task<std::vector<MonitorRecord>> DynamoStore::Impl::QueryPartition(
     // for every other monitor (and shows in Get as an error).
   }
   co_return records;
+}
+
+namespace dynamo {
+
+// Restricts a scan of the monitors table to the items of `project` (core/project.h's
+// keys): without '/' for the default project, "project/..." for another.
+void FilterProject(aws::ScanRequest& scan, std::string_view project) {
+  std::string part;
+  scan.names["#slug"] = "slug";
+  if (project == kDefaultProject) {
+    part = "NOT contains(#slug, :slash)";
+    scan.values[":slash"] = S("/");
+  } else {
+    part = "begins_with(#slug, :prefix)";
+    scan.values[":prefix"] = S(KeyRangeBegin(project));
+  }
+  scan.filter = scan.filter ? "(" + *scan.filter + ") AND " + part : part;
+}
+
+}  // namespace dynamo
+
+Task<Ok> DynamoStore::Impl::CountProject(std::string project, UnixMillis now) {
+  aws::ScanRequest scan{.table = options.monitors_table, .consistent_read = true};
+  scan.select_count = true;
+  dynamo::FilterProject(scan, project);
+  std::int64_t n = 0;
+  for (;;) {
+    DynamoResult<aws::Page> r = co_await Call(&DynamoClient::Scan, scan);
+    if (!r.ok()) co_return ToError(r.error(), "count the monitors of project " + project);
+    n += r.value().count;
+    if (!r.value().last_evaluated_key) break;
+    scan.exclusive_start_key = std::move(r.value().last_evaluated_key);
+  }
+  ProjectCount& c = project_counts[project];
+  c.count = n;
+  c.counted_at = now;
+  co_return Ok{};
 }
 
 // ---- lifetime ----
@@ -269,32 +313,71 @@ namespace {
 // Store::Mutate: the read-modify-write, then what the write adds to the history table (or,
 // for a monitor deleted or started afresh, removes from it).
 Task<Store::Mutated> MutateMonitor(DynamoStore::Impl& impl, std::string slug, Store::MutateFn fn,
-                                   std::int64_t kept) {
-  // What the write that landed (the last decision) asked of the history.
+                                   std::int64_t kept, std::int64_t limit) {
+  // What the write that landed (the last decision) asked of the history, and whether it
+  // creates or removes an item (the project's count).
   struct History {
     std::optional<PingRecord> record;
     std::optional<Flip> flip;
     bool drop = false;
+    bool creates = false;
+    bool removes = false;
+    bool reserved = false;                  // holds one of the project's pending creations
+    std::optional<UnixMillis> count_first;  // a creation needs the project's count (at)
   };
   auto history = std::make_shared<History>();
+  const std::string project(ProjectOfKey(slug));
+  // A creation past MAX_MONITORS_PER_PROJECT is refused here (see ProjectCount); one that
+  // finds the count unknown or old asks for it first (count_first), then decides again.
+  static const Error kCountFirst = Unavailable("the project's count is needed first");
   // Named, not a temporary in the co_await expression: GCC 12 destroys such temporaries
   // of a coroutine call wrongly (a double free was seen).
-  auto decide = [slug, fn = std::move(fn), history](std::optional<MonitorRecord> current) {
+  auto decide = [&impl, slug, project, limit, fn = std::move(fn),
+                 history](std::optional<MonitorRecord> current) {
     return ApplyMutation(
         slug, std::move(current), [&](const std::optional<Monitor>& m) -> Result<Mutation> {
           Result<Mutation> out = fn(m);
+          const bool reserved = history->reserved;
           *history = {};
-          if (out.ok()) {
-            history->record = out->record;
-            history->flip = out->flip;
-            history->drop = m && (out->fresh || out->kind == Mutation::Kind::kDelete);
+          history->reserved = reserved;
+          if (!out.ok()) return out;
+          history->record = out->record;
+          history->flip = out->flip;
+          history->drop = m && (out->fresh || out->kind == Mutation::Kind::kDelete);
+          history->removes = m && out->kind == Mutation::Kind::kDelete;
+          if (!m && out->kind == Mutation::Kind::kPut) {
+            DynamoStore::Impl::ProjectCount& c = impl.project_counts[project];
+            const UnixMillis at = out->monitor.created_at;
+            if (!c.Fresh(at)) {
+              history->count_first = at;
+              return kCountFirst;
+            }
+            if (c.count + c.pending - (reserved ? 1 : 0) >= limit) {
+              return MonitorLimitReached(project, limit);
+            }
+            if (!reserved) {
+              ++c.pending;
+              history->reserved = true;
+            }
+            history->creates = true;
           }
           return out;
         });
   };
-  Result<Store::Mutated> r =
-      co_await impl.Mutate<Store::Mutated>(slug, std::move(decide), kMutateAttempts);
+  Result<Store::Mutated> r = Unavailable("not tried");
+  for (int counts = 0; counts < 3; ++counts) {
+    r = co_await impl.Mutate<Store::Mutated>(slug, decide, kMutateAttempts);
+    if (history->reserved) {
+      --impl.project_counts[project].pending;
+      history->reserved = false;
+    }
+    if (r.ok() || !history->count_first) break;
+    Result<Ok> counted = co_await impl.CountProject(project, *history->count_first);
+    if (!counted.ok()) co_return counted.error();
+  }
   if (!r.ok()) co_return r;
+  if (history->creates) impl.MoveCount(project, +1);
+  if (history->removes) impl.MoveCount(project, -1);
   if (history->drop) {
     if (Result<Ok> dropped = co_await impl.DropHistory(slug); !dropped.ok()) {
       co_return dropped.error();
@@ -312,10 +395,16 @@ Task<Store::Mutated> MutateMonitor(DynamoStore::Impl& impl, std::string slug, St
 // given, is the stored one, read by the expression itself. An expired item fails the
 // condition, and so does a scheduled one pinged without an interval (its deadline is the
 // schedule's next match, which core computes): both go through the read-modify-write.
+// `uuid`: the one a monitor the ping creates (or a seed item without one) gets.
+// `target_uuid`: only the item with that uuid (Healthchecks' /ping/<uuid>); `must_exist`:
+// never create. An item neither may change fails the condition, and the read-modify-write
+// then answers (NotFound, or the limit's refusal).
 aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& slug,
                                   const std::string& home,
                                   std::optional<std::int64_t> interval_secs,
-                                  std::optional<int> exit_code, UnixMillis now) {
+                                  std::optional<int> exit_code, const std::string& uuid,
+                                  const std::optional<std::string>& target_uuid, bool must_exist,
+                                  std::int64_t rev0, UnixMillis now) {
   const std::int64_t now_s = FloorDiv(now, 1000);
   const std::int64_t frac = now - now_s * 1000;
   const std::int64_t expiry_s = now_s + kExpiryMillis / 1000;
@@ -332,11 +421,18 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
              {"#fa", "failed_at"},       {"#cat", "check_at"},
              {"#sch", "schedule"},       {"#run", "running"},
              {"#ps", "pings_seq"},       {"#lec", "last_exit_code"},
-             {"#ft", "fail_tail"}};
-  u.values = {{":now_s", N(now_s)}, {":frac", N(frac)},
-              {":ex", N(expiry_s)}, {":false", AttributeValue::Bool(false)},
-              {":zero", N(0)},      {":one", N(1)},
-              {":home", S(home)},   {":rev0", N(dynamo::FirstRevision(now))}};
+             {"#ft", "fail_tail"},       {"#uuid", "uuid"},
+             {"#mr", "manual_resume"}};
+  u.values = {{":now_s", N(now_s)},
+              {":frac", N(frac)},
+              {":ex", N(expiry_s)},
+              {":false", AttributeValue::Bool(false)},
+              {":zero", N(0)},
+              {":one", N(1)},
+              {":home", S(home)},
+              {":rev0", N(rev0)},
+              {":true", AttributeValue::Bool(true)},
+              {":fresh", S(uuid)}};
   std::string interval_set;
   if (interval_secs) {
     u.values[":iv"] = N(*interval_secs);
@@ -358,7 +454,7 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
              "#ca = if_not_exists(#ca, :now_s), #caf = if_not_exists(#caf, :frac), "
              "#pa = if_not_exists(#pa, :false), #ac = if_not_exists(#ac, :zero), "
              "#cp = if_not_exists(#cp, :home), #rev = if_not_exists(#rev, :rev0) + :one, "
-             "#ps = if_not_exists(#ps, :zero) + :one "
+             "#ps = if_not_exists(#ps, :zero) + :one, #uuid = if_not_exists(#uuid, :fresh) "
              "REMOVE " +
              remove;
   // A running item (the ping may end its run) goes through the read-modify-write too.
@@ -366,31 +462,59 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
       "(attribute_not_exists(#slug) OR #ex > :now_s OR (#ex = :now_s AND #exf > :frac)) AND "
       "(attribute_not_exists(#run) OR #run = :false)";
   if (!interval_secs) *u.condition += " AND attribute_not_exists(#sch)";
+  // A paused monitor without manual_resume: the ping resumes it, which core decides.
+  *u.condition += " AND NOT (#pa = :true AND #mr = :false)";
+  if (target_uuid) {
+    u.values[":target"] = S(*target_uuid);
+    *u.condition += " AND #uuid = :target";
+  }
+  if (must_exist || target_uuid) *u.condition += " AND attribute_exists(#slug)";
   u.return_values = aws::ReturnValues::kAllNew;
   return u;
 }
 
+// `slow`: the signal's write through the read-modify-write (Store::SignalWriteOf).
 Task<Monitor> PlainPingTask(DynamoStore::Impl& impl, std::string slug, Store::SignalCall call,
-                            UnixMillis now, std::int64_t kept) {
+                            UnixMillis now, std::int64_t kept, std::int64_t limit,
+                            Store::MutateFn slow) {
   const std::string home = impl.Home(slug);
+  const std::string project(ProjectOfKey(slug));
+  // Whether the update may create the monitor: the signal allows it, and the project's
+  // count (ProjectCount) is known and leaves room. When it is not known, the update only
+  // changes an existing item, and a creation goes through the read-modify-write, which
+  // counts first.
+  bool reserved = false;
+  if (call.signal.may_create && !call.signal.target_uuid) {
+    DynamoStore::Impl::ProjectCount& c = impl.project_counts[project];
+    if (c.Fresh(now) && c.count + c.pending < limit) {
+      ++c.pending;
+      reserved = true;
+    }
+  }
+  Result<std::string> uuid = GenerateUuid();
+  if (!uuid.ok()) co_return uuid.error();
+  const std::int64_t rev0 = dynamo::FirstRevision(now);
   aws::UpdateItemRequest update =
       PingUpdate(impl.options.monitors_table, slug, home, call.signal.settings.interval_secs,
-                 call.signal.exit_code, now);
+                 call.signal.exit_code, *uuid, call.signal.target_uuid, !reserved, rev0, now);
   DynamoResult<std::optional<Item>> r =
       co_await impl.Call(&DynamoClient::UpdateItem, std::move(update));
+  if (reserved) {
+    --impl.project_counts[project].pending;
+    // Created by this update: the first revision and the creation time are this update's.
+    if (r.ok() && r.value() && dynamo::GetInt(*r.value(), "rev") == rev0 + 1 &&
+        dynamo::GetTime(*r.value(), "created_at") == now) {
+      impl.MoveCount(project, +1);
+    }
+  }
   if (!r.ok()) {
     if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
       co_return ToError(r.error(), "ping " + slug);
     }
-    // An expired, running or scheduled item: the ping through the read-modify-write, as
-    // every other change.
-    // Named, not a temporary in the co_await expression (see MutateMonitor).
-    Store::MutateFn signal = [slug, call = std::move(call), now,
-                              kept](const std::optional<Monitor>& m) {
-      return Result<Mutation>(
-          SignalMutation(m, slug, call.signal, call.source, call.body, kept > 0, now));
-    };
-    Result<Store::Mutated> started = co_await MutateMonitor(impl, slug, std::move(signal), kept);
+    // An expired, running, scheduled or resuming item, another uuid, or none that this
+    // update could create: the ping through the read-modify-write, as every other change.
+    Result<Store::Mutated> started =
+        co_await MutateMonitor(impl, slug, std::move(slow), kept, limit);
     if (!started.ok()) co_return started.error();
     co_return std::move(*started->after);
   }
@@ -448,8 +572,8 @@ Task<std::optional<Monitor>> GetMonitor(DynamoStore::Impl& impl, std::string slu
   co_return std::optional<Monitor>(std::move((*r)->monitor));
 }
 
-Task<MonitorPage> ListMonitors(DynamoStore::Impl& impl, std::string after, std::size_t limit,
-                               UnixMillis now) {
+Task<MonitorPage> ListMonitors(DynamoStore::Impl& impl, std::string project, std::string after,
+                               std::size_t limit, UnixMillis now) {
   // DynamoDB keeps no order across hash keys: a page sorted by slug needs every item.
   // The scan follows LastEvaluatedKey to the end (1 MB a page).
   aws::ScanRequest scan;
@@ -460,6 +584,7 @@ Task<MonitorPage> ListMonitors(DynamoStore::Impl& impl, std::string after, std::
     scan.names["#slug"] = "slug";
     scan.values[":after"] = S(after);
   }
+  dynamo::FilterProject(scan, project);
   DynamoResult<std::vector<Item>> r = co_await impl.Call(&DynamoClient::ScanAll, std::move(scan));
   if (!r.ok()) co_return ToError(r.error(), "list monitors");
   std::vector<Monitor> live;
@@ -489,6 +614,7 @@ Task<bool> DeleteMonitor(DynamoStore::Impl& impl, std::string slug, UnixMillis n
       co_await impl.Call(&DynamoClient::DeleteItem, std::move(del));
   if (!r.ok()) co_return ToError(r.error(), "delete monitor " + slug);
   if (!r.value()) co_return false;
+  impl.MoveCount(ProjectOfKey(slug), -1);
   if (Result<Ok> dropped = co_await impl.DropHistory(slug); !dropped.ok()) {
     co_return dropped.error();
   }
@@ -541,6 +667,7 @@ Task<std::size_t> DeleteExpiredMonitors(DynamoStore::Impl& impl, UnixMillis now,
   const std::int64_t now_s = FloorDiv(now, 1000);
   const std::int64_t frac = now - now_s * 1000;
   std::vector<boost::asio::awaitable<DynamoResult<std::optional<Item>>>> deletes;
+  std::vector<std::string> slugs;  // of `deletes`
   for (const Item& item : r.value().items) {
     Result<MonitorRecord> parsed = dynamo::ParseMonitorItem(item);
     if (!parsed.ok() || Live(*parsed, now)) continue;
@@ -554,13 +681,16 @@ Task<std::size_t> DeleteExpiredMonitors(DynamoStore::Impl& impl, UnixMillis now,
         .names = {{"#ex", "expires_at"}, {"#exf", "expires_at_frac_ms"}},
         .values = {{":now_s", N(now_s)}, {":frac", N(frac)}}};
     deletes.push_back(impl.Call(&DynamoClient::DeleteItem, std::move(del)));
+    slugs.push_back(parsed->monitor.slug);
   }
   std::vector<DynamoResult<std::optional<Item>>> deleted = co_await AwaitAll(std::move(deletes));
   std::size_t removed = 0;
   std::optional<Error> error;
-  for (const DynamoResult<std::optional<Item>>& d : deleted) {
+  for (std::size_t i = 0; i < deleted.size(); ++i) {
+    const DynamoResult<std::optional<Item>>& d = deleted[i];
     if (d.ok()) {
       ++removed;
+      impl.MoveCount(ProjectOfKey(slugs[i]), -1);
     } else if (d.error().kind != DynamoErrorKind::kConditionalCheckFailed && !error) {
       // (A failed condition: revived by a ping meanwhile, rightly kept.)
       error = ToError(d.error(), "delete an expired monitor");
@@ -571,16 +701,55 @@ Task<std::size_t> DeleteExpiredMonitors(DynamoStore::Impl& impl, UnixMillis now,
   co_return removed;
 }
 
+Task<std::optional<Monitor>> FindMonitorByUuid(DynamoStore::Impl& impl, std::string uuid,
+                                               UnixMillis now) {
+  if (!IsUuid(uuid)) co_return std::optional<Monitor>();
+  // The index has the item's key (KEYS_ONLY), and may lag a write by a moment: the item
+  // itself is read again, strongly, and must still carry the uuid.
+  aws::QueryRequest q{.table = impl.options.monitors_table,
+                      .index = dynamo::kUuidIndex,
+                      .key_condition = "#u = :u",
+                      .names = {{"#u", "uuid"}},
+                      .values = {{":u", S(uuid)}}};
+  DynamoResult<std::vector<Item>> found = co_await impl.Call(&DynamoClient::QueryAll, std::move(q));
+  if (!found.ok() && found.error().kind == DynamoErrorKind::kValidation) {
+    // A table without the index yet (being built, or an engine that cannot add it to an
+    // existing table): a scan finds the item instead.
+    aws::ScanRequest scan{.table = impl.options.monitors_table,
+                          .filter = "#u = :u",
+                          .projection = "#slug",
+                          .names = {{"#u", "uuid"}, {"#slug", "slug"}},
+                          .values = {{":u", S(uuid)}},
+                          .consistent_read = true};
+    found = co_await impl.Call(&DynamoClient::ScanAll, std::move(scan));
+  }
+  if (!found.ok()) co_return ToError(found.error(), "find monitor by uuid");
+  for (const Item& key : found.value()) {
+    std::optional<std::string> slug = dynamo::GetString(key, "slug");
+    if (!slug) continue;
+    Result<std::optional<MonitorRecord>> r = co_await impl.GetRecord(*slug);
+    if (!r.ok()) co_return r.error();
+    if (*r && Live(**r, now) && (*r)->monitor.uuid == uuid) {
+      co_return std::optional<Monitor>(std::move((*r)->monitor));
+    }
+  }
+  co_return std::optional<Monitor>();
+}
+
 }  // namespace
 
 void DynamoStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
                             Callback<Monitor> done) {
-  impl_->Run(std::move(done),
-             PlainPingTask(*impl_, std::move(slug), std::move(call), now, PingsKept()));
+  MutateFn slow = [slug, call, keep = PingsKept() > 0, now](const std::optional<Monitor>& m) {
+    return SignalWriteOf(m, slug, call, keep, now);
+  };
+  impl_->Run(std::move(done), PlainPingTask(*impl_, std::move(slug), std::move(call), now,
+                                            PingsKept(), MaxMonitors(), std::move(slow)));
 }
 
 void DynamoStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
-  impl_->Run(std::move(done), MutateMonitor(*impl_, std::move(slug), std::move(fn), PingsKept()));
+  impl_->Run(std::move(done),
+             MutateMonitor(*impl_, std::move(slug), std::move(fn), PingsKept(), MaxMonitors()));
 }
 
 void DynamoStore::Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) {
@@ -589,22 +758,13 @@ void DynamoStore::Get(std::string slug, UnixMillis now, Callback<std::optional<M
 
 void DynamoStore::List(std::string project, std::string after, std::size_t limit, UnixMillis now,
                        Callback<MonitorPage> done) {
-  (void)project;  // TODO(projects): filter
-  impl_->Run(std::move(done), ListMonitors(*impl_, std::move(after), limit, now));
+  impl_->Run(std::move(done),
+             ListMonitors(*impl_, std::move(project), std::move(after), limit, now));
 }
 
-void DynamoStore::FindByUuid(std::string, UnixMillis, Callback<std::optional<Monitor>> done) {
-  done(Internal("TODO"));
-}
-void DynamoStore::AddProject(ProjectRecord, Callback<void> done) { done(Internal("TODO")); }
-void DynamoStore::ListProjects(Callback<std::vector<ProjectRecord>> done) {
-  done(std::vector<ProjectRecord>{});
-}
-void DynamoStore::RemoveProject(std::string, UnixMillis, Callback<void> done) {
-  done(Internal("TODO"));
-}
-void DynamoStore::SetPingKey(std::string, std::string, Callback<void> done) {
-  done(Internal("TODO"));
+void DynamoStore::FindByUuid(std::string uuid, UnixMillis now,
+                             Callback<std::optional<Monitor>> done) {
+  impl_->Run(std::move(done), FindMonitorByUuid(*impl_, std::move(uuid), now));
 }
 
 void DynamoStore::Delete(std::string slug, UnixMillis now, Callback<bool> done) {

@@ -1,7 +1,10 @@
 #pragma once
 // Store on Amazon DynamoDB (or any engine that speaks its JSON protocol), with the seed's
-// two tables: monitors (see monitor_item.h for the item layout and how the GSI
-// overdue-check-index is used) and API keys (hash key key_hash; only hashes are stored).
+// two tables: monitors (see monitor_item.h for the item layout and how the GSIs
+// overdue-check-index and uuid-index are used) and API keys (hash key key_hash; only
+// hashes are stored), which also holds the projects (items "project:<name>"). A keys table
+// of the original Rust service (hash key api_key, keys in clear) is read as it is: its
+// keys are accepted until `heartbeat keys migrate` hashes them (dynamo_keys.cc).
 //
 // Threads: the store has one of its own, on which every operation runs as a coroutine
 // (boost::asio::awaitable) that reads top to bottom: it starts there, awaits its DynamoDB
@@ -21,6 +24,11 @@
 //   in the monitor's own item (its outbox), so a decision and the alert it queues are one
 //   conditional write: DynamoDB has no cross-item transaction that dynalite also offers.
 // - Deleting a monitor drops the alerts still waiting for it, as the SQLite store does.
+// - A write that creates a monitor is held to MAX_MONITORS_PER_PROJECT by this process's
+//   count of the project's items (dynamo_impl.h, ProjectCount): per process, so replicas
+//   creating at the same moment may pass the limit by a few. The ping's UpdateItem creates
+//   only while that count is known and leaves room; otherwise it only updates an existing
+//   item, and a creation goes through the read-modify-write, which counts first.
 //
 // Reads are strongly consistent where it matters (Get, the read of a read-modify-write);
 // the checker's queries go to the GSI, which is eventually consistent: a monitor changed a
@@ -37,6 +45,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "aws/dynamodb.h"
 #include "http_client/async_http_client.h"
@@ -74,12 +83,25 @@ class DynamoStore final : public Store {
   static Result<std::unique_ptr<DynamoStore>> Open(DynamoStoreOptions options);
   ~DynamoStore() override;
 
-  // `heartbeat store init`: creates both tables (with the GSI) when missing, waits until
-  // they are ACTIVE, checks that an existing monitors table has the GSI, and turns TTL on
-  // expires_at on. An engine without TTL support (dynalite: UnknownOperationException) is
-  // reported in `ttl_note` rather than failing, as expired monitors are also removed by
-  // heartbeat itself; any other refusal of TTL is an error.
-  Status InitTables(std::string* ttl_note);
+  // `heartbeat store init`: creates the tables (with both GSIs) when missing, waits until
+  // they are ACTIVE, checks that an existing monitors table has the GSI overdue-check-index,
+  // adds uuid-index to one that lacks it (DynamoDB builds it in the background; until then
+  // a lookup by uuid scans), gives every monitor item without a uuid one (items of the
+  // seed), and turns TTL on expires_at on. An engine without TTL support (dynalite:
+  // UnknownOperationException) is reported in `ttl_note` rather than failing, as expired
+  // monitors are also removed by heartbeat itself; any other refusal of TTL is an error.
+  // `notes` (optional) gets one line for each other thing worth telling the operator.
+  Status InitTables(std::string* ttl_note, std::vector<std::string>* notes = nullptr);
+
+  // `heartbeat keys migrate`: when KEYS_TABLE is the original Rust service's (hash key
+  // api_key, keys in clear), copies each key stored in clear into a hashed entry (default
+  // project, read-write, the same description and created_at) and deletes the clear item;
+  // answers how many it moved (0 once done). nullopt: the table is of our own layout, and
+  // there is nothing to migrate.
+  void MigrateKeys(Callback<std::optional<std::size_t>> done);
+  // How many keys the latest read of the keys table found stored in clear (the Rust
+  // service's layout); 0 before the first. Thread-safe.
+  std::size_t ClearTextKeys() const;
 
   // Requests to DynamoDB in flight now, and the most at once so far.
   std::int64_t InFlight() const;

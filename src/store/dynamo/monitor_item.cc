@@ -210,6 +210,16 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   }
   m.fail_tail = GetString(item, "fail_tail").value_or("");
   m.pings_seq = GetInt(item, "pings_seq").value_or(0);
+  // Projects and Healthchecks' fields (SPEC §13), additive: absent strings are empty, an
+  // absent manual_resume is true (the seed's rule: a paused monitor stays paused).
+  m.uuid = GetString(item, "uuid").value_or("");
+  m.name = GetString(item, "name").value_or("");
+  m.tags = GetString(item, "tags").value_or("");
+  m.desc = GetString(item, "desc").value_or("");
+  m.methods = GetString(item, "methods").value_or("");
+  if (auto mr = item.find("manual_resume"); mr != item.end()) {
+    m.manual_resume = mr->second.AsBool().value_or(true);
+  }
   // The seed keeps alert state without a count of ours: an alert was sent if it says so.
   if (m.alert.alert_count == 0 && m.alert.first_alerted_at) m.alert.alert_count = 1;
   if (m.alert.alert_count > 0 && !m.alert.down_since) m.alert.down_since = m.alert.first_alerted_at;
@@ -287,6 +297,23 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
   }
   SetInt(item, "pings_seq",
          m.pings_seq != 0 ? std::optional<std::int64_t>(m.pings_seq) : std::nullopt);
+  auto set_string = [&](const char* name, const std::string& v) {
+    if (!v.empty()) {
+      item[name] = AttributeValue::S(v);
+    } else {
+      item.erase(name);  // an empty string is no value (and no GSI key) to DynamoDB
+    }
+  };
+  set_string("uuid", m.uuid);
+  set_string("name", m.name);
+  set_string("tags", m.tags);
+  set_string("desc", m.desc);
+  set_string("methods", m.methods);
+  if (!m.manual_resume) {
+    item["manual_resume"] = AttributeValue::Bool(false);
+  } else {
+    item.erase("manual_resume");
+  }
   item["rev"] = AttributeValue::N(r.rev + 1);
 
   // Rejected alerts are kept for inspection, the newest few only: an item has a size limit.

@@ -15,6 +15,11 @@
 //   schedule S, tz S (absent: UTC), grace_secs N (absent: 0), max_runtime_secs N
 //   last_start N (ms), running BOOL (absent: false), run_rid S, last_duration_ms N,
 //   last_exit_code N, fail_tail S, pings_seq N (the last history number used)
+//   uuid S (the GSI uuid-index's hash key; seed items get one at their first write or at
+//   `store init`), name S, tags S, desc S, methods S (each absent when empty),
+//   manual_resume BOOL (absent: true)
+// A monitor of a project other than the default lives under slug "project/slug"
+// (core/project.h's MonitorKey).
 //
 // The history (SPEC §12) is in its own table (PINGS_TABLE; dynamo_history.cc): hash key
 // slug S, range key sk S: "p#<n, 20 digits>" for a signal, "f#<Unix ms, 20 digits>" for a
@@ -49,6 +54,9 @@ namespace heartbeat::dynamo {
 inline constexpr char kAlertingPartition[] = "ALERTING";
 inline constexpr char kPausedPartition[] = "PAUSED";
 inline constexpr char kCheckIndex[] = "overdue-check-index";
+// The GSI that finds a monitor by its uuid (hash key uuid S, KEYS_ONLY): Healthchecks'
+// /ping/<uuid>.
+inline constexpr char kUuidIndex[] = "uuid-index";
 
 // An alert in a monitor's outbox.
 struct OutboxEntry {

@@ -118,6 +118,12 @@ void MemoryStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) 
         if (mutation->monitor.slug != slug) {
           return Internal("a write of monitor " + slug + " names " + mutation->monitor.slug);
         }
+        // A write that leaves a monitor without a uuid gives it one (as SQLite, DynamoDB).
+        if (mutation->monitor.uuid.empty()) {
+          Result<std::string> uuid = GenerateUuid();
+          if (!uuid.ok()) return uuid.error();
+          mutation->monitor.uuid = std::move(*uuid);
+        }
         m.after = mutation->monitor;
         PutMonitor(std::move(mutation->monitor));
         if (mutation->fresh) {

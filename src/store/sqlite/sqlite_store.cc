@@ -124,6 +124,13 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const 
   }
   Monitor& next = change->monitor;
   next.slug = slug;
+  // A write that leaves a monitor without a uuid (a Mutate that creates one without it, or
+  // changes one from before uuids) gives it one: uuids are unique, '' too.
+  if (next.uuid.empty()) {
+    Result<std::string> uuid = GenerateUuid();
+    if (!uuid.ok()) return uuid.error();
+    next.uuid = std::move(*uuid);
+  }
   if (!result.before) {
     if (Status s = w.counts.Reserve(db, slug, w.max_monitors); !s.ok()) return s.error();
   }
