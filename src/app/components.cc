@@ -102,4 +102,12 @@ CheckerOptions CheckerOptionsFrom(const Config& config) {
   return options;
 }
 
+Result<std::vector<ProjectRecord>> StoreProjects(Store& store) {
+  Status ensured = Await<void>(
+      [&](Callback<void> cb) { store.EnsureDefaultProject(RealClock().Now(), std::move(cb)); });
+  if (!ensured.ok()) return ensured.error();
+  return Await<std::vector<ProjectRecord>>(
+      [&](Callback<std::vector<ProjectRecord>> cb) { store.ListProjects(std::move(cb)); });
+}
+
 }  // namespace heartbeat::app

@@ -29,6 +29,9 @@ Result<std::unique_ptr<Store>> OpenStore(const Config& config, CreateStore creat
 // OpenStore, saying why on stderr when it fails.
 Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config, CreateStore create);
 
+// The store's projects (SPEC §13), the default one made first when missing. For commands.
+Result<std::vector<ProjectRecord>> StoreProjects(Store& store);
+
 // The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
 // `send_timeout` bounds each sendMessage (connecting takes at most 5 s of it).
 std::unique_ptr<Notifier> MakeNotifier(

@@ -288,15 +288,6 @@ Result<json::array> FetchChecks(HttpClient& http, const std::string& base,
   return checks->get_array();
 }
 
-// The projects of the store, the default one made when missing.
-Result<std::vector<ProjectRecord>> Projects(Store& store) {
-  Status ensured = Await<void>(
-      [&](Callback<void> cb) { store.EnsureDefaultProject(RealClock().Now(), std::move(cb)); });
-  if (!ensured.ok()) return ensured.error();
-  return Await<std::vector<ProjectRecord>>(
-      [&](Callback<std::vector<ProjectRecord>> cb) { store.ListProjects(std::move(cb)); });
-}
-
 }  // namespace
 
 int RunImportHealthchecks(const Config& config, const ImportOptions& options) {
@@ -320,7 +311,7 @@ int RunImportHealthchecks(const Config& config, const ImportOptions& options) {
     std::cerr << "heartbeat: " << message << "\n";
     return kExitFailure;
   };
-  Result<std::vector<ProjectRecord>> projects = Projects(store);
+  Result<std::vector<ProjectRecord>> projects = StoreProjects(store);
   if (!projects.ok()) return fail("cannot read the projects: " + projects.error().message);
   if (std::none_of(projects->begin(), projects->end(),
                    [&](const ProjectRecord& p) { return p.name == options.project; })) {

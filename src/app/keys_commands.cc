@@ -20,15 +20,6 @@ namespace heartbeat::app {
 
 namespace {
 
-// The projects of the store, the default one made when missing; an error is reported.
-Result<std::vector<ProjectRecord>> Projects(Store& store) {
-  Status ensured = Await<void>(
-      [&](Callback<void> cb) { store.EnsureDefaultProject(RealClock().Now(), std::move(cb)); });
-  if (!ensured.ok()) return ensured.error();
-  return Await<std::vector<ProjectRecord>>(
-      [&](Callback<std::vector<ProjectRecord>> cb) { store.ListProjects(std::move(cb)); });
-}
-
 int Failed(std::string_view what, const Error& e) {
   std::cerr << "heartbeat: " << what << e.message << "\n";
   return kExitFailure;
@@ -39,7 +30,7 @@ int Failed(std::string_view what, const Error& e) {
 int RunKeysAdd(const Config& config, const KeysAddOptions& options) {
   auto store = OpenStoreOrReport(config, CreateStore::kYes);
   if (!store.ok()) return kExitFailure;
-  Result<std::vector<ProjectRecord>> projects = Projects(**store);
+  Result<std::vector<ProjectRecord>> projects = StoreProjects(**store);
   if (!projects.ok()) {
     (*store)->Close();
     return Failed("cannot read the projects: ", projects.error());
@@ -175,7 +166,7 @@ int RunStoreInit(const Config& config) {
     Status init = (*store)->InitTables(&ttl_note, &notes);
     if (init.ok()) {
       // The default project and its ping key, as on SQLite.
-      Result<std::vector<ProjectRecord>> projects = Projects(**store);
+      Result<std::vector<ProjectRecord>> projects = StoreProjects(**store);
       if (!projects.ok()) init = projects.error().Wrap("make the default project");
     }
     (*store)->Close();
@@ -191,7 +182,7 @@ int RunStoreInit(const Config& config) {
   }
   auto store = OpenStoreOrReport(config, CreateStore::kYes);
   if (!store.ok()) return kExitFailure;
-  Result<std::vector<ProjectRecord>> projects = Projects(**store);
+  Result<std::vector<ProjectRecord>> projects = StoreProjects(**store);
   (*store)->Close();
   if (!projects.ok()) return Failed("cannot make the default project: ", projects.error());
   std::cerr << "Store ready: " << config.store << "\n";
@@ -215,7 +206,7 @@ int RunProjects(const Config& config, const ProjectsOptions& options) {
     if (!done_message.empty()) std::cerr << done_message << "\n";
     return kExitOk;
   };
-  Result<std::vector<ProjectRecord>> projects = Projects(s);
+  Result<std::vector<ProjectRecord>> projects = StoreProjects(s);
   if (!projects.ok()) return finish(projects.error(), "");
   switch (options.action) {
     case ProjectsOptions::Action::kAdd: {
