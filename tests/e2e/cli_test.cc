@@ -127,7 +127,7 @@ TEST_F(Cli, KeysListShowsIdDescriptionCreatedLastUsedButNeverTheKey) {
   ASSERT_EQ(table.exit_code, 0);
   EXPECT_THAT(table.out, Not(HasSubstr(key)));
   EXPECT_TRUE(std::regex_search(table.out,
-                                std::regex("^ID +DESCRIPTION +PROJECT +ROLE +CREATED +LAST USED")))
+                                std::regex("^ID +DESCRIPTION +CREATED +LAST USED +PROJECT +ROLE")))
       << table.out;
   EXPECT_THAT(table.out, HasSubstr("nightly backup"));
   EXPECT_THAT(table.out, HasSubstr("read-write"));
