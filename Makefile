@@ -32,7 +32,7 @@ build-server: $(BUILD)/build.ninja
 
 # What bench/run.sh runs: the server and the benchmark programs of bench/.
 build-bench: $(BUILD)/build.ninja
-	cmake --build $(BUILD) -j $(JOBS) --target heartbeat store_bench alert_bench cron_bench
+	cmake --build $(BUILD) -j $(JOBS) --target heartbeat store_bench alert_bench cron_bench key_bench
 
 # Installs what is missing, builds the server, makes sure there is an API key, serves on :3000.
 run: deps
