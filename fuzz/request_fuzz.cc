@@ -14,7 +14,9 @@
 //  - Handle completes and does not throw (the server would answer 500);
 //  - the status is never 5xx except 503;
 //  - every error (4xx, 503) is application/json {"error": "<non-empty string>"}, with
-//    Allow on 405, WWW-Authenticate on 401 and Retry-After on 429;
+//    Allow on 405, WWW-Authenticate on 401 (but on Healthchecks' API, /api/…, which has
+//    none) and Retry-After on 429; but on Healthchecks' ping URLs (/ping/…), whose errors
+//    are text/plain and non-empty, as Healthchecks answers them;
 //  - every other application/json body is valid JSON, and a 204 has no body;
 //  - the on_write hook is only called with a time at or after the request's.
 //
@@ -54,6 +56,7 @@
 #include "core/api_key.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/project.h"
 #include "http_server/api.h"
 #include "http_server/key_cache.h"
 #include "http_server/server.h"
@@ -175,7 +178,9 @@ void ResetStore(heartbeat::Store& store) {
   for (;;) {
     heartbeat::MonitorPage page =
         Must(Sync<heartbeat::MonitorPage>(
-                 [&](Callback<heartbeat::MonitorPage> cb) { store.List(after, 1000, kNow, cb); }),
+                 [&](Callback<heartbeat::MonitorPage> cb) {
+                   store.List(std::string(heartbeat::kDefaultProject), after, 1000, kNow, cb);
+                 }),
              "list");
     for (const heartbeat::Monitor& m : page.monitors) {
       Must(Sync<bool>([&](Callback<bool> cb) { store.Delete(m.slug, kNow, cb); }), "delete");
@@ -257,7 +262,12 @@ void CheckResponse(const heartbeat::http::Request& req, const heartbeat::http::R
   const std::string_view content_type = res[bhttp::field::content_type];
   const bool is_json = content_type.substr(0, 16) == "application/json";
   if (status == 204 && !res.body().empty()) fail("a 204 with a body");
-  if (status >= 400) {
+  const std::string_view target = req.target();
+  const bool hc_ping = target.substr(0, 6) == "/ping/";
+  const bool hc_api = target.substr(0, 5) == "/api/";
+  if (status >= 400 && hc_ping && content_type.substr(0, 10) == "text/plain") {
+    if (res.body().empty() && req.method() != bhttp::verb::head) fail("an empty text error");
+  } else if (status >= 400) {
     if (!is_json) fail("an error that is not application/json");
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(res.body(), ec);
@@ -267,7 +277,7 @@ void CheckResponse(const heartbeat::http::Request& req, const heartbeat::http::R
     if (error == nullptr || !error->is_string()) fail("an error body without an \"error\" string");
     if (error->as_string().empty()) fail("an empty \"error\" message");
     if (status == 405 && res[bhttp::field::allow].empty()) fail("a 405 without Allow");
-    if (status == 401 && res[bhttp::field::www_authenticate].empty()) {
+    if (status == 401 && !hc_api && res[bhttp::field::www_authenticate].empty()) {
       fail("a 401 without WWW-Authenticate");
     }
     if (status == 429 && res[bhttp::field::retry_after].empty()) fail("a 429 without Retry-After");
