@@ -36,7 +36,8 @@ struct MonitorSettings {
   std::optional<std::string> methods = std::nullopt;
   std::optional<bool> manual_resume = std::nullopt;
   // The uuid of a monitor this write creates (a lowercase UUID); ignored for one that
-  // exists. The store draws a random one when none is given (Store::Receive, Configure).
+  // exists. The store draws a random one when none is given (its write of any monitor
+  // without a uuid).
   std::optional<std::string> uuid = std::nullopt;
 
   bool empty() const { return at_most_interval() && !interval_secs; }

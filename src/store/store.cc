@@ -44,14 +44,7 @@ void Store::PlainPing(std::string slug, SignalCall call, UnixMillis now, Callbac
 Result<Mutation> Store::SignalWriteOf(const std::optional<Monitor>& current, std::string_view slug,
                                       const SignalCall& call, bool keep_history, UnixMillis now) {
   if (Status s = CheckTarget(current, call.signal, now); !s.ok()) return s.error();
-  if (IsLive(current, now) || call.signal.settings.uuid) {
-    return SignalMutation(current, slug, call.signal, call.source, call.body, keep_history, now);
-  }
-  Signal creating = call.signal;
-  Result<std::string> uuid = GenerateUuid();
-  if (!uuid.ok()) return uuid.error();
-  creating.settings.uuid = std::move(*uuid);
-  return SignalMutation(current, slug, creating, call.source, call.body, keep_history, now);
+  return SignalMutation(current, slug, call.signal, call.source, call.body, keep_history, now);
 }
 
 void Store::MutateSignal(std::string slug, SignalCall call, UnixMillis now,
@@ -88,15 +81,9 @@ void Store::Configure(std::string slug, MonitorSettings settings, UnixMillis now
   Mutate(
       std::move(key),
       [slug = std::move(slug), settings = std::move(settings),
-       now](const std::optional<Monitor>& current) -> Result<Mutation> {
-        if (IsLive(current, now) || settings.uuid) {
-          return SignalWrite(current, Configured(current, slug, settings, now), now);
-        }
-        MonitorSettings creating = settings;
-        Result<std::string> uuid = GenerateUuid();
-        if (!uuid.ok()) return uuid.error();
-        creating.uuid = std::move(*uuid);
-        return SignalWrite(current, Configured(current, slug, creating, now), now);
+       now](const std::optional<Monitor>& current) {
+        return Result<Mutation>(
+            SignalWrite(current, Configured(current, slug, settings, now), now));
       },
       std::move(done));
 }

@@ -274,7 +274,8 @@ class Store {
   // each store to it). The default is Mutate.
   virtual void PlainPing(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
   // The write of a signal on the monitor as stored (a store's slow path): CheckTarget, then
-  // SignalMutation, with a new random uuid for a monitor it creates.
+  // SignalMutation. (A monitor it creates without a uuid gets one from the store's write,
+  // as every write that leaves a monitor without one.)
   static Result<Mutation> SignalWriteOf(const std::optional<Monitor>& current,
                                         std::string_view slug, const SignalCall& call,
                                         bool keep_history, UnixMillis now);
