@@ -213,8 +213,6 @@ struct TableDescription {
   // Its global secondary indexes: name -> IndexStatus ("ACTIVE", "CREATING", ...; empty
   // when the engine does not say).
   std::map<std::string, std::string> indexes{};
-  // The name of its hash key attribute (KeySchema's HASH); empty when the engine does not say.
-  std::string hash_key{};
 };
 
 struct CreateTableRequest {

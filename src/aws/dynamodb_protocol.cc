@@ -558,16 +558,6 @@ std::optional<TableDescription> TableDescriptionFromJson(const json::object& bod
       d.indexes[Printable(name->as_string())] = status ? Printable(status->as_string()) : "";
     }
   }
-  if (const json::value* schema = table.if_contains("KeySchema"); schema && schema->is_array()) {
-    for (const json::value& k : schema->as_array()) {
-      const json::object* ko = k.if_object();
-      const json::value* name = ko ? ko->if_contains("AttributeName") : nullptr;
-      const json::value* type = ko ? ko->if_contains("KeyType") : nullptr;
-      if (name && name->is_string() && type && type->is_string() && type->as_string() == "HASH") {
-        d.hash_key = Printable(name->as_string());
-      }
-    }
-  }
   return d;
 }
 

@@ -60,8 +60,7 @@ std::variant<Page, std::string> PageFromJson(const boost::json::object& body);
 // BatchWriteItem's UnprocessedItems for `table` (empty when none).
 std::variant<std::vector<WriteRequest>, std::string> UnprocessedWrites(
     const boost::json::object& body, const std::string& table);
-// DescribeTable's Table.TableStatus, Table.GlobalSecondaryIndexes[].IndexName and the
-// HASH element of Table.KeySchema; nullopt
+// DescribeTable's Table.TableStatus and Table.GlobalSecondaryIndexes[].IndexName; nullopt
 // when the status is missing or not a string, or the indexes are malformed.
 std::optional<TableDescription> TableDescriptionFromJson(const boost::json::object& body);
 

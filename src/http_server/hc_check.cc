@@ -90,12 +90,6 @@ Result<std::optional<std::int64_t>> SecondsField(const json::object& o, std::str
   return std::optional<std::int64_t>(n);
 }
 
-bool SlugCharacters(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 // A schedule Healthchecks takes: a cron expression (one line of 5 fields), else OnCalendar.
 // We take the cron expressions core/cron.h reads.
 Status CheckSchedule(std::string_view expr) {
@@ -264,7 +258,9 @@ Result<CheckSpec> ParseCheckSpec(std::string_view body) {
     if (Status s = CheckSchedule(*spec.schedule); !s.ok()) return s.error();
   }
   if (Status s = read({"slug", &spec.slug, kMaxFieldLength}); !s.ok()) return s.error();
-  if (spec.slug && !SlugCharacters(*spec.slug)) return Invalid("slug", "does not match pattern");
+  if (spec.slug && !spec.slug->empty() && !IsCheckSlug(*spec.slug)) {
+    return Invalid("slug", "does not match pattern");
+  }
   if (Status s = read({"tags", &spec.tags, 0}); !s.ok()) return s.error();
   {
     Result<std::optional<std::int64_t>> timeout = SecondsField(*o, "timeout");

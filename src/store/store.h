@@ -119,6 +119,13 @@ class Store {
   void KeepPings(std::int64_t kept) { pings_kept_ = kept; }
   std::int64_t PingsKept() const { return pings_kept_; }
 
+  // The write of a signal on the monitor as stored (a store's slow path): CheckTarget, then
+  // SignalMutation. (A monitor it creates without a uuid gets one from the store's write,
+  // as every write that leaves a monitor without one.)
+  static Result<Mutation> SignalWriteOf(const std::optional<Monitor>& current,
+                                        std::string_view slug, const SignalCall& call,
+                                        bool keep_history, UnixMillis now);
+
   // --- history ---
 
   // The monitor's history, newest first, at most `limit` entries, bodies not read (only
@@ -273,12 +280,6 @@ class Store {
   // write exactly what SignalMutation writes (tests/store/fast_ping_property_test.cc holds
   // each store to it). The default is Mutate.
   virtual void PlainPing(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
-  // The write of a signal on the monitor as stored (a store's slow path): CheckTarget, then
-  // SignalMutation. (A monitor it creates without a uuid gets one from the store's write,
-  // as every write that leaves a monitor without one.)
-  static Result<Mutation> SignalWriteOf(const std::optional<Monitor>& current,
-                                        std::string_view slug, const SignalCall& call,
-                                        bool keep_history, UnixMillis now);
   // Receive through Mutate.
   void MutateSignal(std::string slug, SignalCall call, UnixMillis now, Callback<Monitor> done);
 

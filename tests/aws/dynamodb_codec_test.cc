@@ -293,15 +293,6 @@ TEST(RequestBody, ScanSelectCountAndThePagesCount) {
       protocol::PageFromJson(json::parse(R"({"Count":"7"})").as_object())));
 }
 
-TEST(Answers, DescribeTableNamesTheHashKey) {
-  auto described = protocol::TableDescriptionFromJson(
-      json::parse(R"({"Table":{"TableStatus":"ACTIVE","KeySchema":[)"
-                  R"({"AttributeName":"api_key","KeyType":"HASH"}]}})")
-          .as_object());
-  ASSERT_TRUE(described.has_value());
-  EXPECT_EQ(described->hash_key, "api_key");
-}
-
 TEST(ClassifyResponse, SortsDynamoDbErrorsIntoKinds) {
   struct Case {
     long status;

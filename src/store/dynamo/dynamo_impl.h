@@ -142,6 +142,11 @@ struct DynamoStore::Impl {
     bool Fresh(UnixMillis now) const {
       return counted_at && now >= *counted_at && now - *counted_at < kProjectCountMaxAge;
     }
+    // Whether one more monitor fits under `limit` (MAX_MONITORS_PER_PROJECT), counting the
+    // creations in flight but `own` (1 when the asking write has reserved its place).
+    bool HasRoom(std::int64_t limit, std::int64_t own = 0) const {
+      return count + pending - own < limit;
+    }
   };
   static constexpr UnixMillis kProjectCountMaxAge = 60'000;
   std::map<std::string, ProjectCount, std::less<>> project_counts;

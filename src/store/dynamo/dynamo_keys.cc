@@ -102,7 +102,7 @@ Task<std::vector<DynamoStore::Impl::KeyItem>> DynamoStore::Impl::ScanKeyItems() 
   DynamoResult<std::vector<Item>> r = co_await Call(&DynamoClient::ScanAll, std::move(scan));
   if (!r.ok()) co_return ToError(r.error(), "list API keys");
   for (const Item& item : r.value()) LearnKeysLayout(item);
-  const std::optional<bool> rust = rust_keys.value_or(false);
+  const bool rust = rust_keys.value_or(false);
   const std::string attribute = KeysHashAttribute();
   std::vector<KeyItem> out;
   std::map<std::string, std::string> clear;
@@ -111,16 +111,16 @@ Task<std::vector<DynamoStore::Impl::KeyItem>> DynamoStore::Impl::ScanKeyItems() 
     if (!value) continue;
     KeyItem k;
     k.item_key = *value;
-    if (value->starts_with(ProjectPrefix(*rust))) {
+    if (value->starts_with(ProjectPrefix(rust))) {
       k.kind = KeyItem::Kind::kProject;
       k.project.name =
-          dynamo::GetString(item, "name").value_or(value->substr(ProjectPrefix(*rust).size()));
+          dynamo::GetString(item, "name").value_or(value->substr(ProjectPrefix(rust).size()));
       k.project.ping_key = dynamo::GetString(item, "ping_key").value_or("");
       k.project.created_at = dynamo::GetTime(item, "created_at").value_or(0);
       out.push_back(std::move(k));
       continue;
     }
-    if (!*rust) {
+    if (!rust) {
       k.key.key_hash = *value;
     } else if (value->starts_with(kRustHashPrefix)) {
       k.key.key_hash = value->substr(kRustHashPrefix.size());
@@ -133,9 +133,7 @@ Task<std::vector<DynamoStore::Impl::KeyItem>> DynamoStore::Impl::ScanKeyItems() 
     }
     k.key.description = dynamo::GetString(item, "description").value_or("");
     k.key.created_at = dynamo::GetTime(item, "created_at").value_or(0);
-    if (auto u = item.find("last_used_at_ms"); u != item.end()) {
-      k.key.last_used_at = u->second.AsInt64();
-    }
+    k.key.last_used_at = dynamo::GetInt(item, "last_used_at_ms");
     k.key.project = dynamo::GetString(item, "project").value_or(std::string(kDefaultProject));
     k.key.read_only = dynamo::GetBool(item, "read_only");
     out.push_back(std::move(k));

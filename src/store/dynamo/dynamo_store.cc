@@ -352,7 +352,7 @@ Task<Store::Mutated> MutateMonitor(DynamoStore::Impl& impl, std::string slug, St
               history->count_first = at;
               return kCountFirst;
             }
-            if (c.count + c.pending - (reserved ? 1 : 0) >= limit) {
+            if (!c.HasRoom(limit, reserved ? 1 : 0)) {
               return MonitorLimitReached(project, limit);
             }
             if (!reserved) {
@@ -473,10 +473,8 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
   return u;
 }
 
-// `slow`: the signal's write through the read-modify-write (Store::SignalWriteOf).
 Task<Monitor> PlainPingTask(DynamoStore::Impl& impl, std::string slug, Store::SignalCall call,
-                            UnixMillis now, std::int64_t kept, std::int64_t limit,
-                            Store::MutateFn slow) {
+                            UnixMillis now, std::int64_t kept, std::int64_t limit) {
   const std::string home = impl.Home(slug);
   const std::string project(ProjectOfKey(slug));
   // Whether the update may create the monitor: the signal allows it, and the project's
@@ -486,7 +484,7 @@ Task<Monitor> PlainPingTask(DynamoStore::Impl& impl, std::string slug, Store::Si
   bool reserved = false;
   if (call.signal.may_create && !call.signal.target_uuid) {
     DynamoStore::Impl::ProjectCount& c = impl.project_counts[project];
-    if (c.Fresh(now) && c.count + c.pending < limit) {
+    if (c.Fresh(now) && c.HasRoom(limit)) {
       ++c.pending;
       reserved = true;
     }
@@ -513,6 +511,10 @@ Task<Monitor> PlainPingTask(DynamoStore::Impl& impl, std::string slug, Store::Si
     }
     // An expired, running, scheduled or resuming item, another uuid, or none that this
     // update could create: the ping through the read-modify-write, as every other change.
+    // (Store::SignalWriteOf, made only here: a ping that takes the update copies nothing.)
+    Store::MutateFn slow = [&slug, &call, kept, now](const std::optional<Monitor>& m) {
+      return Store::SignalWriteOf(m, slug, call, kept > 0, now);
+    };
     Result<Store::Mutated> started =
         co_await MutateMonitor(impl, slug, std::move(slow), kept, limit);
     if (!started.ok()) co_return started.error();
@@ -740,11 +742,8 @@ Task<std::optional<Monitor>> FindMonitorByUuid(DynamoStore::Impl& impl, std::str
 
 void DynamoStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
                             Callback<Monitor> done) {
-  MutateFn slow = [slug, call, keep = PingsKept() > 0, now](const std::optional<Monitor>& m) {
-    return SignalWriteOf(m, slug, call, keep, now);
-  };
   impl_->Run(std::move(done), PlainPingTask(*impl_, std::move(slug), std::move(call), now,
-                                            PingsKept(), MaxMonitors(), std::move(slow)));
+                                            PingsKept(), MaxMonitors()));
 }
 
 void DynamoStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) {
