@@ -18,6 +18,7 @@
 #include "core/project.h"
 #include "core/utf8.h"
 #include "http_client/http_client.h"
+#include "http_server/hc_check.h"
 
 namespace heartbeat::app {
 
@@ -119,39 +120,42 @@ Result<ImportedCheck> ReadCheck(const json::object& check, std::string uuid) {
   if (!IsCheckSlug(out.slug)) {
     return InvalidArgument("slug: only a-z, 0-9, '-' and '_', at most 100 characters");
   }
-  MonitorSettings& s = out.settings;
-  s.uuid = out.uuid;
-  for (auto [field, target] : {std::pair{"name", &s.name}, std::pair{"tags", &s.tags},
-                               std::pair{"desc", &s.desc}, std::pair{"methods", &s.methods}}) {
+  // Healthchecks' fields, mapped to ours by the rule its API's creations use
+  // (http_server/hc_check.h: CheckSettings, with its defaults).
+  http::CheckSpec spec;
+  for (auto [field, target] :
+       {std::pair{"name", &spec.name}, std::pair{"tags", &spec.tags}, std::pair{"desc", &spec.desc},
+        std::pair{"methods", &spec.methods}}) {
     Result<std::string> value = StringField(check, field);
     if (!value.ok()) return value.error();
     *target = std::move(*value);
   }
   if (const json::value* v = check.if_contains("manual_resume")) {
     if (!v->is_bool()) return InvalidArgument("manual_resume: not a boolean");
-    s.manual_resume = v->get_bool();
-  } else {
-    s.manual_resume = false;  // Healthchecks' default
+    spec.manual_resume = v->get_bool();
   }
   Result<std::int64_t> grace = SecondsField(check, "grace");
   if (!grace.ok()) return grace.error();
-  s.grace_secs = *grace;
-  s.max_runtime_secs = *grace;
+  spec.grace = *grace;
   if (check.contains("schedule")) {
     Result<std::string> schedule = StringField(check, "schedule");
     if (!schedule.ok()) return schedule.error();
     Result<std::string> tz = StringField(check, "tz");
     if (!tz.ok()) return tz.error();
-    s.schedule = std::move(*schedule);
-    s.tz = tz->empty() ? std::string("UTC") : std::move(*tz);
-  } else {
+    spec.schedule = std::move(*schedule);
+    if (!tz->empty()) spec.tz = std::move(*tz);
+  }
+  if (!spec.schedule || spec.schedule->empty()) {
     Result<std::int64_t> timeout = SecondsField(check, "timeout");
     if (!timeout.ok()) return timeout.error();
     // ParseInterval holds our interval's bounds (and names the interval in its error).
     Result<std::int64_t> interval = ParseInterval(std::to_string(*timeout));
     if (!interval.ok()) return InvalidArgument("timeout: " + interval.error().message);
-    s.interval_secs = *interval;
+    spec.timeout = *interval;
   }
+  MonitorSettings& s = out.settings;
+  s = http::CheckSettings(spec, /*creating=*/true);
+  s.uuid = out.uuid;
   Result<std::string> status = StringField(check, "status");
   if (!status.ok()) return status.error();
   out.paused = *status == "paused";
