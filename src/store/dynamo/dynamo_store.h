@@ -2,7 +2,8 @@
 // Store on Amazon DynamoDB (or any engine that speaks its JSON protocol), with the seed's
 // two tables: monitors (see monitor_item.h for the item layout and how the GSIs
 // overdue-check-index and uuid-index are used) and API keys (hash key key_hash; only
-// hashes are stored), which also holds the projects (items "project:<name>"). A keys table
+// hashes are stored, but for the clear keys of a Rust-layout table until migrated), which
+// also holds the projects (items "project:<name>"). A keys table
 // of the original Rust service (hash key api_key, keys in clear) is read as it is: its
 // keys are accepted until `heartbeat keys migrate` hashes them (dynamo_keys.cc).
 //
