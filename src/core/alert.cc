@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/lifecycle.h"
+
 namespace heartbeat {
 
 std::string_view ToString(AlertKind kind) {
@@ -41,7 +43,7 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
               .down_since = state.down_since.value_or(state.first_alerted_at.value_or(now))};
 
   if (!state.active()) {
-    if (!overdue) return std::nullopt;
+    if (!overdue || now < FirstAlertDueAt(m) || m.snoozed(now)) return std::nullopt;
     std::optional<UnixMillis> run_deadline = m.run_deadline();
     if (m.failed()) {
       alert.kind = AlertKind::kFailed;
@@ -67,24 +69,47 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
     alert.kind = AlertKind::kRecovered;
     return Decision{alert, state, AlertState{}};
   }
+  const std::optional<std::int64_t> repeat = RepeatMillis(m, repeat_ms);
   UnixMillis last = state.last_alerted_at.value_or(now);
-  if (now < last + repeat_ms) return std::nullopt;
+  if (!repeat || now < last + *repeat || m.snoozed(now)) return std::nullopt;
   alert.kind = AlertKind::kRepeat;
   return Decision{alert, state,
                   AlertState{state.first_alerted_at, now, state.alert_count + 1, state.down_since}};
 }
 
+std::optional<std::int64_t> RepeatMillis(const Monitor& m, std::int64_t repeat_ms) {
+  if (m.alert.acknowledged) return std::nullopt;
+  if (!m.repeat_secs) return repeat_ms;
+  if (*m.repeat_secs <= 0) return std::nullopt;
+  return *m.repeat_secs * 1000;
+}
+
 UnixMillis FirstAlertDueAt(const Monitor& m) {
-  if (m.failed()) return *m.failed_at;
-  UnixMillis at = m.alert_at() + 1;  // due once now passes alert_at
+  const std::int64_t down_after = std::clamp<std::int64_t>(m.down_after, 1, kMaxDownAfter);
+  std::int64_t misses = down_after;
+  UnixMillis deadline = m.next_due;
+  if (m.failed()) {
+    // (A failure stored before streaks were counted is one.)
+    const std::int64_t streak = std::max<std::int64_t>(m.fail_streak, 1);
+    if (streak >= down_after) return *m.failed_at;
+    // The failures count as misses; the rest are the deadlines after the latest one.
+    misses -= streak;
+    deadline = NextDue(m, *m.failed_at);
+  }
+  for (std::int64_t i = 1; i < misses; ++i) deadline = NextDue(m, deadline);
+  UnixMillis at = deadline + m.grace_secs * 1000 + 1;  // due once now passes its alert_at
   if (std::optional<UnixMillis> run = m.run_deadline()) at = std::min(at, *run + 1);
   return at;
 }
 
 std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) {
   if (m.paused) return std::nullopt;
+  // A snooze holds what is due before it ends, but a recovery.
+  auto held = [&m](UnixMillis at) {
+    return m.snoozed_until ? std::max(at, *m.snoozed_until) : at;
+  };
   if (!m.alert.first_alerted_at.has_value() && m.alert.alert_count == 0) {
-    return FirstAlertDueAt(m);
+    return held(FirstAlertDueAt(m));
   }
   // Alerted: either it recovered (a ping moved next_due past the last alert), which must
   // be announced at once, or the next repeat is due.
@@ -95,7 +120,9 @@ std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) 
   if (!m.failed() && !m.run_timed_out(last) && m.next_due > last) {
     return m.last_ping.value_or(last);
   }
-  return last + repeat_ms;
+  const std::optional<std::int64_t> repeat = RepeatMillis(m, repeat_ms);
+  if (!repeat) return std::nullopt;  // nothing until a ping (CheckAtAfterPing)
+  return held(last + *repeat);
 }
 
 }  // namespace heartbeat

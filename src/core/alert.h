@@ -40,6 +40,8 @@ struct Alert {
   // kTimedOut: when the run started, and its limit.
   std::optional<UnixMillis> run_started_at = std::nullopt;
   std::optional<std::int64_t> max_runtime_secs = std::nullopt;
+  // Where it goes: a channel's key (core/channel.h), one outbox entry per channel.
+  std::string channel = {};
 
   friend bool operator==(const Alert&, const Alert&) = default;
 };
@@ -50,11 +52,21 @@ struct Decision {
   AlertState next;      // the state to write
 };
 
-// What to do for `m` at `now`, or nothing. `repeat_ms` > 0.
+// What to do for `m` at `now`, or nothing. `repeat_ms` > 0: ALERT_REPEAT_INTERVAL, for a
+// monitor without a repeat of its own. The policies (SPEC §14): the first alert waits for
+// down_after misses (FirstAlertDueAt); a repeat waits for the monitor's period, and never
+// comes when it is `never` or the outage was acknowledged; a snooze holds a first alert
+// and repeats until it ends, never a recovery.
 std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t repeat_ms);
 
-// When a monitor that has not alerted needs its first alert decided: at a reported
-// failure, else once alert_at passes or the running run's limit does, whichever is first.
+// The repeat period of `m` in milliseconds (its own, else `repeat_ms`), or none: never
+// (repeat `never`, or acknowledged).
+std::optional<std::int64_t> RepeatMillis(const Monitor& m, std::int64_t repeat_ms);
+
+// When a monitor that has not alerted needs its first alert decided: at a reported failure
+// that makes down_after consecutive ones, else once the alert_at of its down_after-th
+// missed deadline passes (counting a failure's misses, then the deadlines after it), or
+// the running run's limit does, whichever is first.
 UnixMillis FirstAlertDueAt(const Monitor& m);
 
 // When the checker must next look at `m` (it is due once now >= the result), or nullopt

@@ -1,6 +1,7 @@
 #include "core/lifecycle.h"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -10,6 +11,7 @@
 #include "core/cron.h"
 #include "core/interval.h"
 #include "core/project.h"
+#include "core/utf8.h"
 #include "core/time_zone.h"
 
 namespace heartbeat {
@@ -83,6 +85,21 @@ Status ValidateSettings(const MonitorSettings& s) {
                              " characters");
     }
   }
+  if (s.down_after && (*s.down_after < 1 || *s.down_after > kMaxDownAfter)) {
+    return InvalidArgument("down_after: must be between 1 and " + std::to_string(kMaxDownAfter));
+  }
+  if (s.repeat_secs && *s.repeat_secs != 0 &&
+      (*s.repeat_secs < kMinRepeatSecs || *s.repeat_secs > kMaxRuntimeSecs)) {
+    return InvalidArgument("repeat: must be between 30s and 365d, or never");
+  }
+  if (s.channels) {
+    for (const std::string& name : *s.channels) {
+      if (!IsChannelName(name)) {
+        return InvalidArgument("channels: \"" + ValidUtf8(name.substr(0, 80)) +
+                               "\" is not a channel name (1 to 64 of a-z, 0-9, '-')");
+      }
+    }
+  }
   if (s.methods && !s.methods->empty() && *s.methods != "POST") {
     return InvalidArgument("methods: must be \"\" or \"POST\"");
   }
@@ -108,6 +125,38 @@ Result<MonitorSettings> ParseSettings(const SettingsText& text) {
     if (!parsed.ok()) return InvalidArgument(std::string(field) + ": " + parsed.error().message);
     *out = *parsed;
   }
+  if (text.repeat) {
+    if (*text.repeat == "never") {
+      s.repeat_secs = 0;
+    } else {
+      Result<std::int64_t> parsed = ParseDuration(*text.repeat);
+      if (!parsed.ok()) return InvalidArgument("repeat: " + parsed.error().message);
+      s.repeat_secs = *parsed;
+    }
+  }
+  if (text.down_after) {
+    std::int64_t n = 0;
+    const std::string& d = *text.down_after;
+    auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), n);
+    if (d.empty() || ec != std::errc{} || end != d.data() + d.size()) {
+      return InvalidArgument("down_after: must be a whole number between 1 and " +
+                             std::to_string(kMaxDownAfter));
+    }
+    s.down_after = n;
+  }
+  if (text.channels) {
+    std::vector<std::string> names;
+    std::string_view rest = *text.channels;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+      if (!name.empty()) names.emplace_back(name);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    s.channels = std::move(names);
+  }
   if (s.clear_schedule && s.schedule) return InvalidArgument("schedule: given twice");
   if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
   return s;
@@ -130,6 +179,10 @@ void ApplySettings(Monitor& m, const MonitorSettings& s) {
   if (s.desc) m.desc = *s.desc;
   if (s.methods) m.methods = *s.methods;
   if (s.manual_resume) m.manual_resume = *s.manual_resume;
+  if (s.all_channels) m.channels = std::nullopt;
+  if (s.channels) m.channels = *s.channels;
+  if (s.repeat_secs) m.repeat_secs = *s.repeat_secs;
+  if (s.down_after) m.down_after = *s.down_after;
 }
 
 UnixMillis NextDue(const Monitor& m, UnixMillis from) {
@@ -218,6 +271,7 @@ Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, c
       m.last_ping = now;
       m.next_due = NextDue(m, now);
       m.failed_at = std::nullopt;
+      m.fail_streak = 0;
       m.fail_tail.clear();
       m.last_exit_code = s.exit_code;
       m.check_at = CheckAtAfterPing(m);
@@ -225,6 +279,7 @@ Monitor Signaled(const std::optional<Monitor>& current, std::string_view slug, c
     case SignalKind::kFail:
       m.next_due = std::min(m.next_due, now);
       if (!m.failed_at) m.failed_at = now;
+      ++m.fail_streak;
       m.last_exit_code = s.exit_code;
       m.fail_tail = s.body_tail;
       if (m.paused) {
@@ -282,13 +337,40 @@ std::optional<Monitor> Unpaused(const std::optional<Monitor>& current, UnixMilli
   return m;
 }
 
-CheckStep Check(const Monitor& seen, UnixMillis now, std::int64_t repeat_ms) {
+std::optional<Monitor> Snoozed(const std::optional<Monitor>& current, UnixMillis until,
+                               UnixMillis now) {
+  if (!IsLive(current, now)) return std::nullopt;
+  Monitor m = *current;
+  m.snoozed_until = until;
+  return m;
+}
+
+std::optional<Monitor> Unsnoozed(const std::optional<Monitor>& current, UnixMillis now) {
+  if (!IsLive(current, now)) return std::nullopt;
+  Monitor m = *current;
+  if (!m.snoozed_until) return m;
+  m.snoozed_until = std::nullopt;
+  // What the snooze held is due now.
+  if (!m.paused) m.check_at = now;
+  return m;
+}
+
+std::optional<Monitor> Acknowledged(const std::optional<Monitor>& current, UnixMillis now) {
+  if (!IsLive(current, now)) return std::nullopt;
+  Monitor m = *current;
+  if (m.alert.active()) m.alert.acknowledged = true;
+  return m;
+}
+
+CheckStep Check(const Monitor& seen, UnixMillis now, std::int64_t repeat_ms,
+                const std::vector<std::string>& project_channels) {
   CheckStep step;
   if (seen.expired(now)) {
     step.remove = true;
     return step;
   }
   step.decision = Decide(seen, now, repeat_ms);
+  if (step.decision) step.channels = RouteAlert(seen, project_channels);
   step.next = seen;
   if (step.decision) step.next.alert = step.decision->next;
   step.next.check_at = NextCheckAt(step.next, repeat_ms);
@@ -303,7 +385,9 @@ bool SameForCheck(const Monitor& current, const Monitor& seen) {
          current.grace_secs == seen.grace_secs && current.failed_at == seen.failed_at &&
          current.running == seen.running && current.last_start == seen.last_start &&
          current.max_runtime_secs == seen.max_runtime_secs && current.alert == seen.alert &&
-         current.check_at == seen.check_at;
+         current.check_at == seen.check_at && current.channels == seen.channels &&
+         current.repeat_secs == seen.repeat_secs && current.down_after == seen.down_after &&
+         current.fail_streak == seen.fail_streak && current.snoozed_until == seen.snoozed_until;
 }
 
 Mutation SignalWrite(const std::optional<Monitor>& current, Monitor next, UnixMillis now) {
@@ -349,7 +433,12 @@ Result<Mutation> ApplyCheck(const std::optional<Monitor>& current, const Monitor
   next.alert = step.next.alert;
   next.check_at = step.next.check_at;
   if (!step.decision) return Mutation::Put(std::move(next));
-  Mutation write = Mutation::Put(std::move(next), step.decision->alert);
+  Mutation write = Mutation::Put(std::move(next));
+  for (const std::string& channel : step.channels) {
+    Alert alert = step.decision->alert;
+    alert.channel = channel;
+    write.alerts.push_back(std::move(alert));
+  }
   switch (step.decision->alert.kind) {
     case AlertKind::kOverdue:
     case AlertKind::kFailed:

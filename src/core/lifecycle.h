@@ -11,8 +11,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/alert.h"
+#include "core/channel.h"
 #include "core/clock.h"
 #include "core/monitor.h"
 #include "core/result.h"
@@ -35,6 +37,10 @@ struct SettingsText {
   std::optional<std::string> tz = std::nullopt;
   std::optional<std::string> grace = std::nullopt;
   std::optional<std::string> max_runtime = std::nullopt;
+  // Alert policies (SPEC §14): "a,b" (names; "" for none), a duration or "never", a count.
+  std::optional<std::string> channels = std::nullopt;
+  std::optional<std::string> repeat = std::nullopt;
+  std::optional<std::string> down_after = std::nullopt;
 };
 
 // Parses and validates (ValidateSettings) settings given as text. The error is
@@ -114,19 +120,32 @@ std::optional<Monitor> Paused(const std::optional<Monitor>& current, UnixMillis 
 // live monitor.
 std::optional<Monitor> Unpaused(const std::optional<Monitor>& current, UnixMillis now);
 
+// Snooze (SPEC §14): alerts wait until `until` (a recovery does not), the state is kept.
+// nullopt when there is no live monitor.
+std::optional<Monitor> Snoozed(const std::optional<Monitor>& current, UnixMillis until,
+                               UnixMillis now);
+// Unsnooze: what the snooze held is due at once. nullopt when there is no live monitor.
+std::optional<Monitor> Unsnoozed(const std::optional<Monitor>& current, UnixMillis now);
+// Acknowledge (Telegram's button): no more repeats of the current outage; nothing when
+// the monitor is not alerting. nullopt when there is no live monitor.
+std::optional<Monitor> Acknowledged(const std::optional<Monitor>& current, UnixMillis now);
+
 // --- the checker's step ---
 
 // What the checker does with a monitor it found due at `now`.
 struct CheckStep {
   bool remove = false;               // expired: delete it (it is gone for every reader)
   std::optional<Decision> decision;  // an alert to queue with the new alert state
-  Monitor next;                      // the monitor to write (when not removed)
+  std::vector<std::string> channels;  // the decision's alert goes to these (keys: RouteAlert)
+  Monitor next;                       // the monitor to write (when not removed)
 };
 
 // The checker's step for `seen` (as the due-monitor query returned it): the alert decision
-// (core/alert.h) and the next time to look, never in the past for a monitor that needed
-// nothing (the next cycle would find it again at once).
-CheckStep Check(const Monitor& seen, UnixMillis now, std::int64_t repeat_ms);
+// (core/alert.h), the channels it goes to (RouteAlert over `project_channels`, the names of
+// the channels of seen's project) and the next time to look, never in the past for a
+// monitor that needed nothing (the next cycle would find it again at once).
+CheckStep Check(const Monitor& seen, UnixMillis now, std::int64_t repeat_ms,
+                const std::vector<std::string>& project_channels);
 
 // Whether `current` is still the monitor a check step was decided on: every field the
 // decision read (alert state, deadline, failure, pause, check time). A step applied to a
@@ -140,8 +159,10 @@ bool SameForCheck(const Monitor& current, const Monitor& seen);
 struct Mutation {
   enum class Kind { kKeep, kPut, kDelete };
   Kind kind = Kind::kKeep;
-  Monitor monitor;             // kPut: the state to write
-  std::optional<Alert> alert;  // kPut: queued in the monitor's outbox with the write
+  Monitor monitor;  // kPut: the state to write
+  // kPut: queued in the monitor's outbox with the write, one entry per alert (each to its
+  // Alert::channel; in order per monitor and channel).
+  std::vector<Alert> alerts;
   // kPut: the monitor starts anew; whatever was kept under its slug (an expired monitor and
   // the alerts and history it left) goes.
   bool fresh = false;
@@ -152,11 +173,10 @@ struct Mutation {
   std::optional<Flip> flip;
 
   static Mutation Keep() { return {}; }
-  static Mutation Put(Monitor m, std::optional<Alert> alert = std::nullopt) {
+  static Mutation Put(Monitor m) {
     Mutation out;
     out.kind = Kind::kPut;
     out.monitor = std::move(m);
-    out.alert = std::move(alert);
     return out;
   }
   static Mutation Delete() {

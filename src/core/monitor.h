@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -25,6 +26,9 @@ struct AlertState {
   // When the current outage began (the missed deadline, or the reported failure); set
   // with the first alert, cleared with the alert state. Messages count "down" from it.
   std::optional<UnixMillis> down_since;
+  // Someone acknowledged the outage (Telegram's Acknowledge, SPEC §14): no more repeats
+  // until it recovers. Cleared with the rest of the alert state.
+  bool acknowledged = false;
 
   bool active() const { return alert_count > 0; }
   friend bool operator==(const AlertState&, const AlertState&) = default;
@@ -69,6 +73,17 @@ struct Monitor {
   std::string fail_tail;              // the tail of the latest failure's body, for its alert
   std::int64_t pings_seq = 0;         // history entries numbered so far (PingRecord::n)
   AlertState alert;                   // owned by the checker
+  // Alert policies (SPEC §14). Where alerts go: the names of channels of the monitor's
+  // project; none: all of them.
+  std::optional<std::vector<std::string>> channels;
+  // The repeat period while down, in seconds; none: ALERT_REPEAT_INTERVAL; 0: never.
+  std::optional<std::int64_t> repeat_secs;
+  // How many consecutive missed deadlines or failures before the first alert (1 to 100).
+  std::int64_t down_after = 1;
+  // Consecutive failures reported since the last success.
+  std::int64_t fail_streak = 0;
+  // Until when alerts wait (a recovery never does); the state is kept meanwhile.
+  std::optional<UnixMillis> snoozed_until;
   // When the checker must next look at this monitor (core/lifecycle.h keeps it with every
   // transition); none while paused. Kept by the store so that finding due monitors costs
   // time in proportion to how many are due.
@@ -89,6 +104,7 @@ struct Monitor {
     return deadline && now > *deadline;
   }
   bool expired(UnixMillis now) const { return expires_at <= now; }
+  bool snoozed(UnixMillis now) const { return snoozed_until && now < *snoozed_until; }
   friend bool operator==(const Monitor&, const Monitor&) = default;
 };
 

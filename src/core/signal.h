@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -39,12 +40,19 @@ struct MonitorSettings {
   // exists. The store draws a random one when none is given (its write of any monitor
   // without a uuid).
   std::optional<std::string> uuid = std::nullopt;
+  // Alert policies (SPEC §14): the channels' names (an empty list: none; `all_channels`:
+  // back to all of the project's), the repeat period (0: never), down_after (1 to 100).
+  std::optional<std::vector<std::string>> channels = std::nullopt;
+  bool all_channels = false;
+  std::optional<std::int64_t> repeat_secs = std::nullopt;
+  std::optional<std::int64_t> down_after = std::nullopt;
 
   bool empty() const { return at_most_interval() && !interval_secs; }
   // Whether only the interval is given (or nothing): what a store's fast ping path handles.
   bool at_most_interval() const {
     return !schedule && !clear_schedule && !tz && !grace_secs && !max_runtime_secs && !name &&
-           !tags && !desc && !methods && !manual_resume;
+           !tags && !desc && !methods && !manual_resume && !channels && !all_channels &&
+           !repeat_secs && !down_after;
   }
 };
 
@@ -54,6 +62,8 @@ inline constexpr std::int64_t kDefaultPingBodyLimit = 10'000;
 inline constexpr std::int64_t kDefaultPingsKept = 100;
 
 inline constexpr std::int64_t kMaxGraceSecs = 365LL * 24 * 3600;
+inline constexpr std::int64_t kMaxDownAfter = 100;  // down_after: 1 to 100
+inline constexpr std::int64_t kMinRepeatSecs = 30;  // repeat: 30 s to 365 days, or never
 inline constexpr std::int64_t kMinRuntimeSecs = 30;
 inline constexpr std::int64_t kMaxRuntimeSecs = 365LL * 24 * 3600;
 

@@ -119,6 +119,37 @@ void Store::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
       AnswerFound(now, std::move(done)));
 }
 
+void Store::Snooze(std::string slug, UnixMillis until, UnixMillis now, Callback<bool> done) {
+  Mutate(
+      std::move(slug),
+      [until, now](const std::optional<Monitor>& current) {
+        return PutOrKeep(Snoozed(current, until, now));
+      },
+      AnswerFound(now, std::move(done)));
+}
+
+void Store::Unsnooze(std::string slug, UnixMillis now, Callback<bool> done) {
+  Mutate(
+      std::move(slug),
+      [now](const std::optional<Monitor>& current) {
+        std::optional<Monitor> next = Unsnoozed(current, now);
+        if (next && current && *next == *current) return Result<Mutation>(Mutation::Keep());
+        return PutOrKeep(std::move(next));
+      },
+      AnswerFound(now, std::move(done)));
+}
+
+void Store::Acknowledge(std::string slug, UnixMillis now, Callback<bool> done) {
+  Mutate(
+      std::move(slug),
+      [now](const std::optional<Monitor>& current) {
+        std::optional<Monitor> next = Acknowledged(current, now);
+        if (next && current && *next == *current) return Result<Mutation>(Mutation::Keep());
+        return PutOrKeep(std::move(next));
+      },
+      AnswerFound(now, std::move(done)));
+}
+
 void Store::ApplyCheck(const Monitor& seen, const CheckStep& step, UnixMillis now,
                        Callback<void> done) {
   Mutate(

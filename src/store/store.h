@@ -38,10 +38,12 @@ struct MonitorPage {
   std::optional<std::string> next_after;  // pass as `after` to get the next page; none at the end
 };
 
-// An alert waiting in the outbox, claimed by one sender for a while (its lease).
+// An alert waiting in the outbox, claimed by one sender for a while (its lease). The
+// outbox holds one entry per (alert, channel): each channel's queue of a monitor goes out
+// in order, independently of its other channels.
 struct PendingAlert {
-  // Increasing per monitor: alerts go out in id order. Unique per monitor (alert.slug),
-  // not necessarily across monitors.
+  // Increasing per monitor and channel: alerts go out in id order. Unique per monitor
+  // (alert.slug) and channel (alert.channel), not necessarily across them.
   std::int64_t id = 0;
   Alert alert;
   std::int64_t attempts = 0;
@@ -144,6 +146,11 @@ class Store {
   // Paused and Unpaused; each reports false when the monitor is absent or expired.
   void Pause(std::string slug, UnixMillis now, Callback<bool> done);
   void Unpause(std::string slug, UnixMillis now, Callback<bool> done);
+  // Snoozed (until `until`), Unsnoozed and Acknowledged; each reports false when the
+  // monitor is absent or expired.
+  void Snooze(std::string slug, UnixMillis until, UnixMillis now, Callback<bool> done);
+  void Unsnooze(std::string slug, UnixMillis now, Callback<bool> done);
+  void Acknowledge(std::string slug, UnixMillis now, Callback<bool> done);
 
   // The monitor, or nullopt if absent or expired.
   virtual void Get(std::string slug, UnixMillis now, Callback<std::optional<Monitor>> done) = 0;
@@ -194,12 +201,14 @@ class Store {
 
   // --- the outbox of alerts ---
 
-  // Claims, for `owner` until now + lease_ms, the oldest pending alert of each monitor
-  // that is ready (next attempt due, not leased by another), up to `limit`. An alert
-  // whose older sibling of the same monitor is still pending is never claimed: per
-  // monitor, alerts go out in order.
+  // Claims, for `owner` until now + lease_ms, the oldest pending alert of each monitor and
+  // channel that is ready (next attempt due, not leased by another), up to `limit`,
+  // skipping the channels (keys) in `skip` (the sender's busy or rate-limited ones). An
+  // alert whose older sibling of the same monitor and channel is still pending is never
+  // claimed: per monitor and channel, alerts go out in order.
   virtual void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                           std::string owner, Callback<std::vector<PendingAlert>> done) = 0;
+                           std::string owner, std::vector<std::string> skip,
+                           Callback<std::vector<PendingAlert>> done) = 0;
   // The next four take an alert as ClaimAlerts returned it (its id and its monitor).
   // Removes a delivered alert. kConflict when `owner` no longer holds its lease (or the
   // monitor, and with it its alerts, was deleted).
@@ -248,6 +257,16 @@ class Store {
   virtual void SetPingKey(std::string name, std::string ping_key, Callback<void> done) = 0;
   // Adds the default project, with a new ping key, unless it exists.
   void EnsureDefaultProject(UnixMillis now, Callback<void> done);
+
+  // --- channels (SPEC §14) ---
+
+  // Adds a channel: kConflict when its project has one of that name.
+  virtual void AddChannel(ChannelRecord channel, Callback<void> done) = 0;
+  // Every channel of every project, by project and name.
+  virtual void ListChannels(Callback<std::vector<ChannelRecord>> done) = 0;
+  // Removes a channel: NotFound when the project has none of that name. Alerts queued to
+  // it stay, and are refused when their turn comes.
+  virtual void RemoveChannel(std::string project, std::string name, Callback<void> done) = 0;
 
   // --- health and lifetime ---
 

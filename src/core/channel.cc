@@ -1,0 +1,44 @@
+#include "core/channel.h"
+
+#include <algorithm>
+
+#include "core/project.h"
+
+namespace heartbeat {
+
+bool IsChannelName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+Status ValidateChannelName(std::string_view name) {
+  if (!IsChannelName(name)) {
+    return InvalidArgument("name: a channel name is 1 to 64 characters of a-z, 0-9 and '-'");
+  }
+  return Ok{};
+}
+
+std::string ChannelKey(std::string_view project, std::string_view name) {
+  return MonitorKey(project, name);
+}
+
+std::vector<std::string> RouteAlert(const Monitor& m,
+                                    const std::vector<std::string>& project_channels) {
+  const std::string_view project = ProjectOfKey(m.slug);
+  std::vector<std::string> keys;
+  if (!m.channels) {
+    for (const std::string& name : project_channels) keys.push_back(ChannelKey(project, name));
+    return keys;
+  }
+  for (const std::string& name : *m.channels) {
+    if (std::find(project_channels.begin(), project_channels.end(), name) !=
+        project_channels.end()) {
+      keys.push_back(ChannelKey(project, name));
+    }
+  }
+  return keys;
+}
+
+}  // namespace heartbeat
