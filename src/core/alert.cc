@@ -36,6 +36,7 @@ std::optional<Decision> Decide(const Monitor& m, UnixMillis now, std::int64_t re
   const bool overdue = DeriveStatus(m, now) == MonitorStatus::kOverdue;
   Alert alert{.kind = AlertKind::kOverdue,
               .slug = m.slug,
+              .uuid = m.uuid,
               .interval_secs = m.interval_secs,
               .last_ping = m.last_ping,
               .deadline = m.next_due,

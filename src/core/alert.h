@@ -29,6 +29,7 @@ std::optional<AlertKind> AlertKindFromString(std::string_view text);
 struct Alert {
   AlertKind kind = AlertKind::kOverdue;
   std::string slug;
+  std::string uuid = {};  // the monitor's (Telegram's buttons name it)
   std::int64_t interval_secs = 0;
   std::optional<UnixMillis> last_ping;
   UnixMillis deadline = 0;    // next_due; the failure time for kFailed; the run's for kTimedOut
