@@ -29,7 +29,7 @@ Monitor PingedAtT0() { return Pinged(std::nullopt, "job", 300, kT0); }
 
 // The monitor after the checker's step at `now` (no concurrent change).
 Monitor Checked(const Monitor& m, UnixMillis now) {
-  CheckStep step = Check(m, now, kRepeatMs);
+  CheckStep step = Check(m, now, kRepeatMs, {"telegram"});
   Result<Mutation> w = ApplyCheck(m, m, step, now);
   EXPECT_TRUE(w.ok());
   EXPECT_EQ(w->kind, Mutation::Kind::kPut);
@@ -200,21 +200,21 @@ TEST(Unpaused, ANotPausedMonitorComesBackUnchangedAndAnAbsentOneNotAtAll) {
 
 TEST(Check, NothingDueBeforeTheDeadlineIsRescheduledNeverIntoThePast) {
   Monitor m = PingedAtT0();
-  CheckStep step = Check(m, kT0 + 5 * kMinute, kRepeatMs);  // at the deadline: still ok
+  CheckStep step = Check(m, kT0 + 5 * kMinute, kRepeatMs, {"telegram"});  // at the deadline: still ok
   EXPECT_FALSE(step.remove);
   EXPECT_FALSE(step.decision.has_value());
   EXPECT_EQ(step.next.check_at, kT0 + 5 * kMinute + 1);
   // Looked at late with nothing to do: the next look is after now, never at or before it.
   m.check_at = kT0;
   m.next_due = kT0 + kHour;
-  CheckStep late = Check(m, kT0 + kHour, kRepeatMs);
+  CheckStep late = Check(m, kT0 + kHour, kRepeatMs, {"telegram"});
   EXPECT_FALSE(late.decision.has_value());
   EXPECT_GT(*late.next.check_at, kT0 + kHour);
 }
 
 TEST(Check, PastTheDeadlineDecidesTheFirstAlertAndSchedulesTheRepeat) {
   const UnixMillis now = kT0 + 5 * kMinute + 1;
-  CheckStep step = Check(PingedAtT0(), now, kRepeatMs);
+  CheckStep step = Check(PingedAtT0(), now, kRepeatMs, {"telegram"});
   ASSERT_TRUE(step.decision.has_value());
   EXPECT_EQ(step.decision->alert.kind, AlertKind::kOverdue);
   EXPECT_EQ(step.next.alert, step.decision->next);
@@ -226,14 +226,14 @@ TEST(Check, AWholeOutageRepeatsThenRecoversThenIsOkAgain) {
   FakeClock clock(kT0 + 5 * kMinute + 1);
   Monitor m = Checked(PingedAtT0(), clock.Now());
   clock.Advance(std::chrono::hours(1));
-  CheckStep repeat = Check(m, clock.Now(), kRepeatMs);
+  CheckStep repeat = Check(m, clock.Now(), kRepeatMs, {"telegram"});
   ASSERT_TRUE(repeat.decision.has_value());
   EXPECT_EQ(repeat.decision->alert.kind, AlertKind::kRepeat);
   m = Checked(m, clock.Now());
   EXPECT_EQ(m.alert.alert_count, 2);
   clock.Advance(std::chrono::minutes(3));
   m = Pinged(m, "job", std::nullopt, clock.Now());
-  CheckStep recovery = Check(m, clock.Now(), kRepeatMs);
+  CheckStep recovery = Check(m, clock.Now(), kRepeatMs, {"telegram"});
   ASSERT_TRUE(recovery.decision.has_value());
   EXPECT_EQ(recovery.decision->alert.kind, AlertKind::kRecovered);
   m = Checked(m, clock.Now());
@@ -243,7 +243,7 @@ TEST(Check, AWholeOutageRepeatsThenRecoversThenIsOkAgain) {
 }
 
 TEST(Check, AnExpiredMonitorIsRemoved) {
-  CheckStep step = Check(PingedAtT0(), kT0 + kExpiryMillis, kRepeatMs);
+  CheckStep step = Check(PingedAtT0(), kT0 + kExpiryMillis, kRepeatMs, {"telegram"});
   EXPECT_TRUE(step.remove);
   EXPECT_FALSE(step.decision.has_value());
 }
@@ -279,12 +279,13 @@ TEST(SameForCheck, EveryFieldTheDecisionReadCounts) {
 TEST(ApplyCheck, WritesTheStepAndQueuesItsAlertTogether) {
   const Monitor seen = PingedAtT0();
   const UnixMillis now = kT0 + 5 * kMinute + 1;
-  CheckStep step = Check(seen, now, kRepeatMs);
+  CheckStep step = Check(seen, now, kRepeatMs, {"telegram"});
   Result<Mutation> w = ApplyCheck(seen, seen, step, now);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->kind, Mutation::Kind::kPut);
-  ASSERT_TRUE(w->alert.has_value());
-  EXPECT_EQ(w->alert->kind, AlertKind::kOverdue);
+  ASSERT_EQ(w->alerts.size(), 1u);
+  EXPECT_EQ(w->alerts[0].kind, AlertKind::kOverdue);
+  EXPECT_EQ(w->alerts[0].channel, "telegram");
   EXPECT_EQ(w->monitor.alert, step.next.alert);
   EXPECT_FALSE(w->fresh);
 }
@@ -292,7 +293,7 @@ TEST(ApplyCheck, WritesTheStepAndQueuesItsAlertTogether) {
 TEST(ApplyCheck, AMonitorThatChangedMeanwhileIsAConflictAndNothingIsWritten) {
   const Monitor seen = PingedAtT0();
   const UnixMillis now = kT0 + 5 * kMinute + 1;
-  CheckStep step = Check(seen, now, kRepeatMs);
+  CheckStep step = Check(seen, now, kRepeatMs, {"telegram"});
   Monitor pinged = Pinged(seen, "job", std::nullopt, now);  // a ping won the race
   Result<Mutation> w = ApplyCheck(pinged, seen, step, now);
   ASSERT_FALSE(w.ok());
@@ -305,7 +306,7 @@ TEST(ApplyCheck, AMonitorThatChangedMeanwhileIsAConflictAndNothingIsWritten) {
 TEST(ApplyCheck, AnExpiredMonitorIsDeletedUnlessAPingRevivedIt) {
   const Monitor seen = PingedAtT0();
   const UnixMillis now = kT0 + kExpiryMillis;
-  CheckStep step = Check(seen, now, kRepeatMs);
+  CheckStep step = Check(seen, now, kRepeatMs, {"telegram"});
   ASSERT_TRUE(step.remove);
   EXPECT_EQ(ApplyCheck(seen, seen, step, now)->kind, Mutation::Kind::kDelete);
   Monitor revived = Pinged(seen, "job", std::nullopt, now);

@@ -140,7 +140,7 @@ TEST(RunLifecycle, ARunPastMaxRuntimeAlertsRunTimedOutAndRecoversWhenItEnds) {
   EXPECT_EQ(DeriveStatus(run, limit), MonitorStatus::kOk);
   EXPECT_FALSE(Decide(run, limit, kRepeat).has_value());
   EXPECT_EQ(DeriveStatus(run, limit + 1), MonitorStatus::kOverdue);
-  CheckStep step = Check(run, limit + 1, kRepeat);
+  CheckStep step = Check(run, limit + 1, kRepeat, {"telegram"});
   ASSERT_TRUE(step.decision.has_value());
   EXPECT_EQ(step.decision->alert.kind, AlertKind::kTimedOut);
   EXPECT_EQ(step.decision->alert.run_started_at, kT0 + kMin);
@@ -162,13 +162,13 @@ TEST(RunLifecycle, ARunPastMaxRuntimeAlertsRunTimedOutAndRecoversWhenItEnds) {
 
 TEST(RunLifecycle, AFlipIsWrittenWithTheFirstAlertAndWithTheRecovery) {
   Monitor m = Failed(std::nullopt, "job", kT0);
-  CheckStep first = Check(m, kT0, kRepeat);
+  CheckStep first = Check(m, kT0, kRepeat, {"telegram"});
   Result<Mutation> w = ApplyCheck(m, m, first, kT0);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->flip, (Flip{.at = kT0, .overdue = true}));
   Monitor alerted = w->monitor;
   Monitor pinged = Pinged(alerted, "job", std::nullopt, kT0 + kMin);
-  CheckStep rec = Check(pinged, kT0 + kMin, kRepeat);
+  CheckStep rec = Check(pinged, kT0 + kMin, kRepeat, {"telegram"});
   Result<Mutation> back = ApplyCheck(pinged, pinged, rec, kT0 + kMin);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->flip, (Flip{.at = kT0 + kMin, .overdue = false}));
@@ -178,7 +178,7 @@ TEST(RunLifecycle, ACheckKeepsWhatASignalChangedMeanwhileOutsideItsDecision) {
   // A log between the checker's read and its write bumps the history number: the write
   // must not take it back.
   Monitor m = Failed(std::nullopt, "job", kT0);
-  CheckStep step = Check(m, kT0, kRepeat);
+  CheckStep step = Check(m, kT0, kRepeat, {"telegram"});
   Monitor logged = Signaled(m, "job", Signal{.kind = SignalKind::kLog}, kT0);
   Result<Mutation> w = ApplyCheck(logged, m, step, kT0);
   ASSERT_TRUE(w.ok());
