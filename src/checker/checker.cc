@@ -1,5 +1,6 @@
 #include "checker/checker.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -32,6 +33,7 @@ Result<CycleStats> Checker::RunCycleAt(UnixMillis now) {
     struct Pending {
       const Monitor* monitor;
       std::optional<Decision> decision;
+      std::vector<std::string> channels;  // the decision's alert went to these
       std::promise<Status> done;
       std::future<Status> result = done.get_future();
     };
@@ -41,8 +43,12 @@ Result<CycleStats> Checker::RunCycleAt(UnixMillis now) {
       ++stats.examined;
       Pending& p = pending[i];
       p.monitor = &m;
-      CheckStep step = Check(m, now, options_.repeat_ms);
+      CheckStep step =
+          Check(m, now, options_.repeat_ms,
+                options_.channels_of ? options_.channels_of(ProjectOfKey(m.slug))
+                                     : std::vector<std::string>{std::string(kEnvironmentChannel)});
       p.decision = step.decision;
+      p.channels = step.channels;
       store_.ApplyCheck(m, step, now, [&p](Status s) { p.done.set_value(std::move(s)); });
     }
     std::size_t handled = 0;
@@ -50,9 +56,13 @@ Result<CycleStats> Checker::RunCycleAt(UnixMillis now) {
       Status applied = p.result.get();
       if (applied.ok()) {
         ++handled;
-        if (p.decision) {
-          ++stats.alerts_queued;
-          spdlog::info("alert queued: {}", AlertPlainText(p.decision->alert, p.decision->alert.at));
+        if (p.decision && p.channels.empty()) {
+          spdlog::warn("alert not queued, no channel to send it to: {}",
+                       AlertPlainText(p.decision->alert, p.decision->alert.at));
+        } else if (p.decision) {
+          stats.alerts_queued += p.channels.size();
+          spdlog::info("alert queued for {}: {}", fmt::join(p.channels, ", "),
+                       AlertPlainText(p.decision->alert, p.decision->alert.at));
         }
       } else if (applied.error().code == ErrorCode::kConflict) {
         ++stats.conflicts;

@@ -7,6 +7,10 @@
 // on CheckerService's check loop; `heartbeat check` and the Lambda on their main thread).
 
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -19,6 +23,10 @@ struct CheckerOptions {
   std::int64_t repeat_ms = 3600 * 1000;  // ALERT_REPEAT_INTERVAL
   std::size_t batch = 500;               // monitors read per query
   Metrics* metrics = nullptr;            // cycle durations, when set
+  // The names of a project's channels (ChannelDirectory::Names), where its monitors' alerts
+  // go unless a monitor names its own (core's RouteAlert). Unset: the environment's
+  // `telegram` alone, whatever the project (tests that need no other).
+  std::function<std::vector<std::string>(std::string_view project)> channels_of;
 };
 
 struct CycleStats {

@@ -94,27 +94,69 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
     busy_ += reserved;
   }
   if (reserved == 0) return std::size_t{0};
-  auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-    store_.ClaimAlerts(clock_.Now(), options_.lease_ms, reserved, owner_, std::move(cb));
-  });
-  const std::size_t n = claimed.ok() ? std::min(claimed->size(), reserved) : 0;
+  const UnixMillis now = clock_.Now();
+  std::vector<std::string> skip;
   {
     std::lock_guard lock(mu_);
+    skip = BusyChannels(now);
+  }
+  auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+    store_.ClaimAlerts(now, options_.lease_ms, reserved, owner_, std::move(skip), std::move(cb));
+  });
+  std::vector<PendingAlert> sends, handed_back;
+  {
+    std::lock_guard lock(mu_);
+    if (claimed.ok()) {
+      for (PendingAlert& p : *claimed) {
+        // One claim may bring more of a channel than it may have in flight.
+        std::size_t& on_channel = channel_sends_[p.alert.channel];
+        if (sends.size() < reserved && on_channel < options_.per_channel) {
+          ++on_channel;
+          sends.push_back(std::move(p));
+        } else {
+          handed_back.push_back(std::move(p));
+        }
+      }
+    }
+    const std::size_t n = sends.size();
     busy_ -= reserved - n;
     inflight_ += n;
     idle_cv_.notify_all();
-    for (std::size_t i = 0; i < n; ++i) {
-      Held& held = held_[KeyOf((*claimed)[i])];
-      held.alert = (*claimed)[i];
+    for (const PendingAlert& p : sends) {
+      Held& held = held_[KeyOf(p)];
+      held.alert = p;
       held.recording = false;
     }
     if (n > 0) renew_cv_.notify_all();
   }
-  if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
-  for (std::size_t i = 0; i < n; ++i) {
-    boost::asio::post(pool_, [this, p = std::move((*claimed)[i])] { RunSend(p); });
+  for (const PendingAlert& p : handed_back) {
+    // Ready again at once, for the next claim once its channel has room.
+    Status s = Await<void>([&](Callback<void> cb) {
+      store_.RetryAlert(p, owner_, now, "handed back: its channel was busy", std::move(cb));
+    });
+    if (!s.ok()) spdlog::warn("handing back alert {} failed: {}", p.id, s.error().message);
   }
-  return n;
+  if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
+  for (PendingAlert& p : sends) {
+    boost::asio::post(pool_, [this, p = std::move(p)] { RunSend(p); });
+  }
+  return sends.size();
+}
+
+std::vector<std::string> Deliverer::BusyChannels(UnixMillis now) {
+  std::vector<std::string> busy;
+  for (const auto& [channel, n] : channel_sends_) {
+    if (n >= options_.per_channel) busy.push_back(channel);
+  }
+  for (auto w = channel_wait_.begin(); w != channel_wait_.end();) {
+    if (w->second <= now) {
+      w = channel_wait_.erase(w);
+    } else {
+      busy.push_back(w->first);
+      ++w;
+    }
+  }
+  return busy;
 }
 
 void Deliverer::RunSend(const PendingAlert& p) {
@@ -128,6 +170,9 @@ void Deliverer::RunSend(const PendingAlert& p) {
   {
     std::lock_guard lock(mu_);
     --busy_;
+    if (auto c = channel_sends_.find(p.alert.channel); c != channel_sends_.end()) {
+      if (--c->second == 0) channel_sends_.erase(c);
+    }
     idle_cv_.notify_all();
     // Its outcome is recorded (or given up): its lease is no longer renewed, unless it was
     // sent and its record failed, to be retried by the next Dispatch.
@@ -338,6 +383,10 @@ void Deliverer::SendOne(const PendingAlert& p) {
       std::int64_t wait = 0;
       if (outcome.retry_after) {
         wait = outcome.retry_after->count() * 1000;
+        // The service asked the whole channel to wait: no other alert to it before then.
+        std::lock_guard lock(mu_);
+        UnixMillis& until = channel_wait_[p.alert.channel];
+        until = std::max(until, clock_.Now() + wait);
       } else {
         std::lock_guard lock(mu_);
         wait = BackoffMillis(p.attempts, options_, rng_);

@@ -1,6 +1,6 @@
 #pragma once
-// Delivers the outbox: claims ready alerts (the oldest of each monitor, leased so that no
-// other sender takes it meanwhile), sends them in parallel, and records each outcome:
+// Delivers the outbox: claims ready alerts (the oldest of each monitor and channel, leased
+// so that no other sender takes it meanwhile), sends them in parallel, and records each outcome:
 // sent -> removed; refused (Telegram's 400) -> kept as rejected, logged loudly, never
 // retried; anything else -> retried with exponential backoff and jitter (capped), or
 // after the receiver's own retry_after. One slow or failing send never holds up the
@@ -11,7 +11,9 @@
 // alert. An alert is claimed only when a sender is free to take it at once, so no
 // claimed alert waits in a queue while its lease runs out, and a send that hangs for its
 // whole timeout holds one sender: with N senders, up to N - 1 hanging sends leave the
-// others' alerts going out without delay. Dispatch, DeliverReady, NextAttempt and
+// others' alerts going out without delay. One channel never has more than `per_channel`
+// sends in flight (a claim skips it; an alert claimed beyond that is handed back at once),
+// and a channel that answered 429 is not claimed for until its retry_after has passed. Dispatch, DeliverReady, NextAttempt and
 // RecordSent's store calls block the calling thread (run them on a thread that may
 // block); the outcome of a send is recorded on its sending thread. No call sleeps: a
 // failed record is retried by the next Dispatch.
@@ -61,6 +63,9 @@ struct DelivererOptions {
   // sends (Telegram down: each waits its whole timeout) leave plenty for other monitors;
   // an alert claimed beyond this waits for the next free sender, unclaimed.
   std::size_t senders = 16;
+  // Sends to one channel at once, at most: a channel that hangs holds this many senders,
+  // never all of them, so the other channels' alerts go out meanwhile (SPEC §14).
+  std::size_t per_channel = 4;
   Metrics* metrics = nullptr;  // alerts sent and failed, when set
 };
 
@@ -132,6 +137,10 @@ class Deliverer {
   // renewal refused meanwhile is then the record's doing, not a lost lease.
   void MarkRecording(const PendingAlert& p);
 
+  // The channels not to claim for now (ClaimAlerts' `skip`): those with per_channel sends
+  // in flight, and those whose service asked to wait (a 429's retry_after). Under mu_.
+  std::vector<std::string> BusyChannels(UnixMillis now);
+
   // The renewing thread: every lease_ms / 3 while alerts are held, renews their leases.
   void RenewLoop();
   // A renewal's answer, on a store thread.
@@ -165,6 +174,8 @@ class Deliverer {
   // outcome is recorded. Never more than options_.senders.
   std::size_t busy_ = 0;      // guarded by mu_
   std::size_t inflight_ = 0;  // guarded by mu_: sends started and not yet fully done
+  std::map<std::string, std::size_t> channel_sends_;  // guarded by mu_: in flight, by channel
+  std::map<std::string, UnixMillis> channel_wait_;    // guarded by mu_: its 429's end
   DeliveryStats totals_;      // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them
   // (also when this process claims them again). `lost`: the lease went to another sender, so

@@ -49,7 +49,7 @@ std::vector<PendingAlert> DrainOutbox(Store& s, UnixMillis now) {
   std::vector<PendingAlert> all;
   for (;;) {
     auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-      s.ClaimAlerts(now, 60 * kSecond, 10'000, "test-drain", std::move(cb));
+      s.ClaimAlerts(now, 60 * kSecond, 10'000, "test-drain", {}, std::move(cb));
     });
     if (!claimed.ok()) throw std::runtime_error(claimed.error().message);
     if (claimed->empty()) return all;

@@ -1258,7 +1258,7 @@ TEST_P(Service, WithoutDelivererAlertsAreDecidedAndKeptPending) {
   // Whoever delivers later finds it intact.
   std::vector<PendingAlert> claimed =
       *Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-        store_->ClaimAlerts(RealClock().Now(), 1000, 10, "later", std::move(cb));
+        store_->ClaimAlerts(RealClock().Now(), 1000, 10, "later", {}, std::move(cb));
       });
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].alert.kind, AlertKind::kFailed);

@@ -54,8 +54,8 @@ class ForwardingStore : public Store {
     inner_.EarliestCheck(std::move(done));
   }
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
-                   Callback<std::vector<PendingAlert>> done) override {
-    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(done));
+                   std::vector<std::string> skip, Callback<std::vector<PendingAlert>> done) override {
+    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(skip), std::move(done));
   }
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override {
     inner_.FinishAlert(alert, std::move(owner), std::move(done));
@@ -102,6 +102,15 @@ class ForwardingStore : public Store {
   }
   void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override {
     inner_.RemoveProject(std::move(name), now, std::move(done));
+  }
+  void AddChannel(ChannelRecord channel, Callback<void> done) override {
+    inner_.AddChannel(std::move(channel), std::move(done));
+  }
+  void ListChannels(Callback<std::vector<ChannelRecord>> done) override {
+    inner_.ListChannels(std::move(done));
+  }
+  void RemoveChannel(std::string project, std::string name, Callback<void> done) override {
+    inner_.RemoveChannel(std::move(project), std::move(name), std::move(done));
   }
   void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override {
     inner_.SetPingKey(std::move(name), std::move(ping_key), std::move(done));
