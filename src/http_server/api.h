@@ -36,6 +36,11 @@ struct ApiOptions {
   // PUBLIC_URL, without a final '/': the base of the absolute URLs of Healthchecks' API
   // (ping_url, update_url); empty: "http://" + the request's Host.
   std::string public_url;
+  // The projects' channels (SPEC §14), kept by the caller (loaded from the store and
+  // refreshed); none: the Api keeps its own, loaded by its channel routes' changes.
+  ChannelDirectory* channels = nullptr;
+  // Sends POST /channels/{name}/test's message.
+  ChannelTester channel_tester;
 };
 
 class Api {
@@ -58,6 +63,8 @@ class Api {
   HeartbeatRoutes heartbeats_;
   MonitorRoutes monitors_;
   HcApiRoutes hc_api_;
+  ChannelDirectory own_channels_;  // when ApiOptions::channels is none
+  ChannelRoutes channels_;
   ServiceRoutes service_;
   Router router_;  // last: built from the handlers above
 };

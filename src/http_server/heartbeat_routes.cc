@@ -15,9 +15,11 @@ namespace bhttp = boost::beast::http;
 using bhttp::status;
 
 HeartbeatRoutes::HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write,
-                                 std::int64_t body_limit, const KeyCache* keys)
+                                 std::int64_t body_limit, const KeyCache* keys,
+                                 const ChannelDirectory* channels)
     : store_(store),
       keys_(keys),
+      channels_(channels),
       calls_(calls),
       on_write_(std::move(on_write)),
       body_limit_(body_limit),
@@ -35,7 +37,10 @@ Result<MonitorSettings> HeartbeatRoutes::SettingsFromQuery(const RouteCall& call
                         .schedule = call.Param("schedule"),
                         .tz = call.Param("tz"),
                         .grace = call.Param("grace"),
-                        .max_runtime = call.Param("max_runtime")});
+                        .max_runtime = call.Param("max_runtime"),
+                        .channels = call.Param("channels"),
+                        .repeat = call.Param("repeat"),
+                        .down_after = call.Param("down_after")});
 }
 
 asio::awaitable<Response> HeartbeatRoutes::Ping(RouteCall& call) {
@@ -95,6 +100,11 @@ asio::awaitable<Response> HeartbeatRoutes::Receive(RouteCall& call, SignalKind k
                                                    std::optional<int> exit_code) {
   Result<MonitorSettings> settings = SettingsFromQuery(call);
   if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
+  if (channels_ != nullptr) {
+    if (Status named = CheckChannelNames(*settings, call.grant.project, *channels_); !named.ok()) {
+      return Ready(FromError(call.version(), named.error()));
+    }
+  }
   Result<Store::SignalCall> signal = ReadSignal(call, kind, exit_code);
   if (!signal.ok()) return Ready(FromError(call.version(), signal.error()));
   signal->signal.settings = std::move(*settings);

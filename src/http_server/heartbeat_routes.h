@@ -15,6 +15,7 @@
 #include "core/lifecycle.h"
 #include "core/metrics.h"
 #include "http_server/key_cache.h"
+#include "http_server/channel_routes.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
 #include "store/store.h"
@@ -23,7 +24,8 @@ namespace heartbeat::http {
 
 // The query parameters every signal takes.
 inline constexpr QuerySpec kSignalQuery =
-    QueryParameters("interval", "schedule", "tz", "grace", "max_runtime", "rid");
+    QueryParameters("interval", "schedule", "tz", "grace", "max_runtime", "rid", "channels",
+                    "repeat", "down_after");
 
 // The query parameters of Healthchecks' ping URLs; others are ignored, as it does.
 inline constexpr QuerySpec kHcPingQuery = LenientParameters("rid", "create");
@@ -37,7 +39,8 @@ class HeartbeatRoutes {
   // in `calls.metrics` (when set). `body_limit`: PING_BODY_LIMIT, the bytes of a body kept.
   // `keys`: the projects' ping keys, for Healthchecks' /ping/<ping_key>/<slug>.
   HeartbeatRoutes(Store& store, StoreCalls calls, WriteHook on_write,
-                  std::int64_t body_limit = kDefaultPingBodyLimit, const KeyCache* keys = nullptr);
+                  std::int64_t body_limit = kDefaultPingBodyLimit, const KeyCache* keys = nullptr,
+                  const ChannelDirectory* channels = nullptr);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> Ping(RouteCall& call);
@@ -86,6 +89,7 @@ class HeartbeatRoutes {
 
   Store& store_;
   const KeyCache* keys_;
+  const ChannelDirectory* channels_;  // `channels=` must name the project's (none: unchecked)
   StoreCalls calls_;
   WriteHook on_write_;
   std::int64_t body_limit_;

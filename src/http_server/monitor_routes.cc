@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/interval.h"
 #include "core/project.h"
 #include "core/time_format.h"
 
@@ -21,6 +22,7 @@ namespace {
 constexpr std::size_t kListPageSize = 1000;
 constexpr std::size_t kDefaultPingsLimit = 100;
 constexpr std::size_t kMaxPingsLimit = 1000;
+constexpr std::int64_t kMaxSnoozeSecs = 365LL * 24 * 3600;
 
 boost::json::value OptionalSeconds(const std::optional<UnixMillis>& t) {
   if (!t) return nullptr;
@@ -47,6 +49,7 @@ Result<std::string> DurationText(const boost::json::value& v, std::string_view f
 
 Result<MonitorSettings> SettingsFromJson(std::string_view body) {
   SettingsText text;
+  bool settings_all_channels = false;  // "channels": null
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return MonitorSettings{};
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(body, ec);
@@ -75,16 +78,51 @@ Result<MonitorSettings> SettingsFromJson(std::string_view body) {
       } else {
         return InvalidArgument("schedule: must be a cron expression as text, or null");
       }
+    } else if (key == "channels") {
+      if (value.is_null()) {
+        settings_all_channels = true;
+      } else if (const boost::json::string* names = value.if_string()) {
+        text.channels = std::string(*names);
+      } else if (const boost::json::array* list = value.if_array()) {
+        std::string names_text;
+        for (const boost::json::value& name : *list) {
+          const boost::json::string* n = name.if_string();
+          if (n == nullptr || n->find(',') != boost::json::string::npos) {
+            return InvalidArgument("channels: must be a list of channel names");
+          }
+          if (!names_text.empty()) names_text += ',';
+          names_text += *n;
+        }
+        // An empty list: no channel at all (the empty text).
+        text.channels = std::move(names_text);
+      } else {
+        return InvalidArgument("channels: must be a list of channel names, or null for all");
+      }
+    } else if (key == "repeat") {
+      Result<std::string> d = DurationText(value, key);
+      if (!d.ok()) return d.error();
+      text.repeat = std::move(*d);
+    } else if (key == "down_after") {
+      if (const std::int64_t* n = value.if_int64()) {
+        text.down_after = std::to_string(*n);
+      } else if (const boost::json::string* n = value.if_string()) {
+        text.down_after = std::string(*n);
+      } else {
+        return InvalidArgument("down_after: must be a whole number");
+      }
     } else if (key == "tz") {
       const boost::json::string* zone = value.if_string();
       if (zone == nullptr) return InvalidArgument("tz: must be a time zone name as text");
       text.tz = std::string(*zone);
     } else {
       return InvalidArgument("unknown field '" + std::string(key) +
-                             "' (known: interval, schedule, tz, grace, max_runtime)");
+                             "' (known: interval, schedule, tz, grace, max_runtime, channels, "
+                             "repeat, down_after)");
     }
   }
-  return ParseSettings(text);
+  Result<MonitorSettings> settings = ParseSettings(text);
+  if (settings.ok()) settings->all_channels = settings_all_channels;
+  return settings;
 }
 
 namespace {
@@ -140,13 +178,27 @@ std::string MonitorJson(const Monitor& m, UnixMillis now) {
   o["alert_count"] = m.alert.alert_count;
   o["first_alerted_at"] = OptionalSeconds(m.alert.first_alerted_at);
   o["last_alerted_at"] = OptionalSeconds(m.alert.last_alerted_at);
+  // Alert policies (SPEC §14): channels (null: all of the project's), repeat (null: the
+  // server's ALERT_REPEAT_INTERVAL, 0: never), down_after, snooze, acknowledgement.
+  if (m.channels) {
+    boost::json::array names;
+    for (const std::string& name : *m.channels) names.emplace_back(name);
+    o["channels"] = std::move(names);
+  } else {
+    o["channels"] = nullptr;
+  }
+  o["repeat_secs"] = OrNull(m.repeat_secs);
+  o["down_after"] = m.down_after;
+  o["snoozed_until"] = m.snoozed(now) ? OptionalSeconds(m.snoozed_until) : nullptr;
+  o["acknowledged"] = m.alert.acknowledged;
   o["created_at"] = ToUnixSeconds(m.created_at);
   o["expires_at"] = ToUnixSeconds(m.expires_at);
   return boost::json::serialize(o);
 }
 
-MonitorRoutes::MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write)
-    : store_(store), calls_(calls), on_write_(std::move(on_write)) {
+MonitorRoutes::MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write,
+                             const ChannelDirectory* channels)
+    : store_(store), calls_(calls), on_write_(std::move(on_write)), channels_(channels) {
   if (calls_.metrics != nullptr) {
     get_op_ = calls_.metrics->RegisterStoreOperation("get");
     list_op_ = calls_.metrics->RegisterStoreOperation("list");
@@ -155,6 +207,7 @@ MonitorRoutes::MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write)
     unpause_op_ = calls_.metrics->RegisterStoreOperation("unpause");
     put_op_ = calls_.metrics->RegisterStoreOperation("configure");
     history_op_ = calls_.metrics->RegisterStoreOperation("history");
+    snooze_op_ = calls_.metrics->RegisterStoreOperation("snooze");
   }
 }
 
@@ -169,6 +222,10 @@ asio::awaitable<Response> MonitorRoutes::GetOrDelete(RouteCall& call) {
   if (call.req.method() == bhttp::verb::put) {
     Result<MonitorSettings> settings = SettingsFromJson(call.req.body());
     if (!settings.ok()) return Ready(FromError(call.version(), settings.error()));
+    if (channels_ != nullptr) {
+      Status named = CheckChannelNames(*settings, call.grant.project, *channels_);
+      if (!named.ok()) return Ready(FromError(call.version(), named.error()));
+    }
     return Put(call.version(), call.key(), std::move(*settings), call.now);
   }
   return Get(call.version(), call.key(), call.now);
@@ -257,11 +314,28 @@ asio::awaitable<Response> MonitorRoutes::ListFlips(unsigned v, std::string slug,
 }
 
 asio::awaitable<Response> MonitorRoutes::Pause(RouteCall& call) {
-  return SetPaused(call.version(), call.key(), true, call.now);
+  return SetState(call.version(), call.key(), StateChange::kPause, call.now, 0);
 }
 
 asio::awaitable<Response> MonitorRoutes::Unpause(RouteCall& call) {
-  return SetPaused(call.version(), call.key(), false, call.now);
+  return SetState(call.version(), call.key(), StateChange::kUnpause, call.now, 0);
+}
+
+asio::awaitable<Response> MonitorRoutes::Snooze(RouteCall& call) {
+  std::optional<std::string> text = call.Param("for");
+  if (!text) return Ready(ErrorResponse(call.version(), status::bad_request,
+                                        "for: how long to snooze is required (?for=2h)"));
+  Result<std::int64_t> secs = ParseDuration(*text);
+  if (!secs.ok() || *secs < 60 || *secs > kMaxSnoozeSecs) {
+    return Ready(ErrorResponse(call.version(), status::bad_request,
+                               "for: must be a duration from 1m to 365d (e.g. 2h)"));
+  }
+  return SetState(call.version(), call.key(), StateChange::kSnooze, call.now,
+                  call.now + *secs * 1000);
+}
+
+asio::awaitable<Response> MonitorRoutes::Unsnooze(RouteCall& call) {
+  return SetState(call.version(), call.key(), StateChange::kUnsnooze, call.now, 0);
 }
 
 asio::awaitable<Response> MonitorRoutes::ListAll(unsigned v, std::string project, UnixMillis now) {
@@ -303,21 +377,30 @@ asio::awaitable<Response> MonitorRoutes::Delete(unsigned v, std::string slug, Un
   co_return NoContent(v);
 }
 
-asio::awaitable<Response> MonitorRoutes::SetPaused(unsigned v, std::string slug, bool pause,
-                                                   UnixMillis now) {
-  Result<bool> found = co_await TimedStoreCall<bool>(calls_, pause ? pause_op_ : unpause_op_,
-                                                     [&](Callback<bool> cb) {
-                                                       if (pause) {
-                                                         store_.Pause(slug, now, std::move(cb));
-                                                       } else {
-                                                         store_.Unpause(slug, now, std::move(cb));
-                                                       }
-                                                     });
+asio::awaitable<Response> MonitorRoutes::SetState(unsigned v, std::string slug, StateChange change,
+                                                  UnixMillis now, UnixMillis until) {
+  const StoreOpLabel op = change == StateChange::kPause     ? pause_op_
+                          : change == StateChange::kUnpause ? unpause_op_
+                                                            : snooze_op_;
+  Result<bool> found = co_await TimedStoreCall<bool>(calls_, op, [&](Callback<bool> cb) {
+    switch (change) {
+      case StateChange::kPause:
+        return store_.Pause(slug, now, std::move(cb));
+      case StateChange::kUnpause:
+        return store_.Unpause(slug, now, std::move(cb));
+      case StateChange::kSnooze:
+        return store_.Snooze(slug, until, now, std::move(cb));
+      case StateChange::kUnsnooze:
+        return store_.Unsnooze(slug, now, std::move(cb));
+    }
+  });
   if (!found.ok()) co_return FromError(v, found.error());
   if (!*found) co_return ErrorResponse(v, status::not_found, "no monitor " + slug);
-  // Unpause restarts the deadline, perhaps at once (a failure reported while paused): let
-  // the checker look.
-  if (!pause && on_write_) on_write_(now);
+  // Unpause restarts the deadline, perhaps at once (a failure reported while paused), and
+  // unsnooze releases what the snooze held: let the checker look.
+  if ((change == StateChange::kUnpause || change == StateChange::kUnsnooze) && on_write_) {
+    on_write_(now);
+  }
   co_return NoContent(v);
 }
 

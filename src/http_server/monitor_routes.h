@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/metrics.h"
+#include "http_server/channel_routes.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
 #include "store/store.h"
@@ -28,7 +29,9 @@ class MonitorRoutes {
  public:
   // Registers the store operations "get", "list", "delete", "pause" and "unpause" in
   // `metrics` (when set). `on_write` is told of an unpause (its deadline restarts).
-  MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write);
+  // `channels`: a PUT's "channels" must name the project's (none: unchecked).
+  MonitorRoutes(Store& store, StoreCalls calls, WriteHook on_write,
+                const ChannelDirectory* channels = nullptr);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> List(RouteCall& call);
@@ -39,6 +42,8 @@ class MonitorRoutes {
   boost::asio::awaitable<Response> Flips(RouteCall& call);
   boost::asio::awaitable<Response> Pause(RouteCall& call);
   boost::asio::awaitable<Response> Unpause(RouteCall& call);
+  boost::asio::awaitable<Response> Snooze(RouteCall& call);  // ?for=2h
+  boost::asio::awaitable<Response> Unsnooze(RouteCall& call);
 
  private:
   // Coroutines, one each: a coroutine keeps in its frame every local of every branch.
@@ -52,8 +57,10 @@ class MonitorRoutes {
   boost::asio::awaitable<Response> ReadBody(unsigned v, std::string slug, std::int64_t n,
                                             UnixMillis now);
   boost::asio::awaitable<Response> ListFlips(unsigned v, std::string slug, UnixMillis now);
-  boost::asio::awaitable<Response> SetPaused(unsigned v, std::string slug, bool pause,
-                                             UnixMillis now);
+  enum class StateChange { kPause, kUnpause, kSnooze, kUnsnooze };
+  // `until`: the snooze's end.
+  boost::asio::awaitable<Response> SetState(unsigned v, std::string slug, StateChange change,
+                                            UnixMillis now, UnixMillis until);
 
   Store& store_;
   StoreCalls calls_;
@@ -65,6 +72,8 @@ class MonitorRoutes {
   StoreOpLabel unpause_op_;
   StoreOpLabel put_op_;
   StoreOpLabel history_op_;
+  StoreOpLabel snooze_op_;
+  const ChannelDirectory* channels_;
 };
 
 }  // namespace heartbeat::http

@@ -53,18 +53,18 @@ struct QuerySpec {
     kLenient,
   };
   Kind kind = Kind::kNothing;
-  std::array<std::string_view, 8> names{};  // the empty ones are unused
+  std::array<std::string_view, 12> names{};  // the empty ones are unused
 };
 inline constexpr QuerySpec kNoQuery{};
 inline constexpr QuerySpec kAnyQuery{QuerySpec::Kind::kIgnored, {}};
 template <class... Names>
 constexpr QuerySpec QueryParameters(Names... names) {
-  static_assert(sizeof...(Names) <= 8, "at most 8 query parameters");
+  static_assert(sizeof...(Names) <= 12, "at most 12 query parameters");
   return {QuerySpec::Kind::kParameters, {std::string_view(names)...}};
 }
 template <class... Names>
 constexpr QuerySpec LenientParameters(Names... names) {
-  static_assert(sizeof...(Names) <= 8, "at most 8 query parameters");
+  static_assert(sizeof...(Names) <= 12, "at most 12 query parameters");
   return {QuerySpec::Kind::kLenient, {std::string_view(names)...}};
 }
 
