@@ -1,6 +1,8 @@
 // `heartbeat check`: one checker cycle and one delivery pass, for cron or a systemd
 // timer.
 
+#include <spdlog/spdlog.h>
+
 #include "app/commands.h"
 #include "app/components.h"
 #include "checker/check_pass.h"
@@ -13,9 +15,15 @@ int RunCheck(const Config& config) {
   if (!opened.ok()) return kExitFailure;
   std::unique_ptr<Store> store = std::move(*opened);
   CurlHttpClient http_client;
-  std::unique_ptr<Notifier> notifier = MakeNotifier(config, http_client);
+  Result<Alerting> alerting = MakeAlerting(config, http_client, *store);
+  if (!alerting.ok()) {
+    spdlog::error("{}", alerting.error().message);
+    store->Close();
+    return kExitFailure;
+  }
   CheckPassReport report =
-      RunCheckPass(*store, notifier.get(), RealClock(), CheckerOptionsFrom(config));
+      RunCheckPass(*store, *alerting->notifier, alerting->environment_telegram, RealClock(),
+                   CheckerOptionsFrom(config, *alerting->channels));
   store->Close();
   return report.failed() ? kExitFailure : kExitOk;
 }

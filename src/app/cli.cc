@@ -97,6 +97,39 @@ int Main(int argc, char** argv) {
       "Hash the keys that the original Rust service's keys table (DynamoDB) holds in clear");
   AddStoreOptions(*keys_migrate, config);
 
+  ChannelsOptions channels_options;
+  CLI::App* channels =
+      app.add_subcommand("channels", "Manage a project's alert channels (SPEC §14)");
+  channels->require_subcommand(1);
+  CLI::App* channels_add = channels->add_subcommand("add", "Add a channel");
+  channels_add->add_option("NAME", channels_options.name, "1-64 of a-z, 0-9 and '-'");
+  channels_add->add_option(
+      "--kind", channels_options.kind,
+      "telegram, webhook, slack, discord, ntfy, mattermost, teams or email");
+  channels_add->add_option("--url", channels_options.url, "webhook, preset or ntfy topic URL");
+  channels_add->add_option("--method", channels_options.method, "webhook: POST (default), PUT...");
+  channels_add->add_option("--header", channels_options.headers,
+                           "webhook: 'Name: value', repeatable");
+  channels_add->add_option("--body", channels_options.body,
+                           "webhook: the body template ($SLUG, $STATUS, $MESSAGE...)");
+  channels_add->add_option("--to", channels_options.to, "email: a recipient, repeatable");
+  channels_add->add_option("--bot-token", channels_options.bot_token, "telegram: the bot token");
+  channels_add->add_option("--chat-id", channels_options.chat_id, "telegram: the chat id");
+  channels_add->add_option("--json", channels_options.spec_json,
+                           "the channel as POST /channels takes it, instead of the flags");
+  CLI::App* channels_list = channels->add_subcommand("list", "List the channels (no secrets)");
+  channels_list->add_flag("--json", channels_options.json, "print JSON for scripts");
+  CLI::App* channels_remove = channels->add_subcommand("remove", "Remove a channel");
+  channels_remove->add_option("NAME", channels_options.name, "the channel")->required();
+  CLI::App* channels_test =
+      channels->add_subcommand("test", "Send a test message to a channel, now");
+  channels_test->add_option("NAME", channels_options.name, "the channel")->required();
+  for (CLI::App* sub : {channels_add, channels_list, channels_remove, channels_test}) {
+    sub->add_option("--project", channels_options.project, "the project (default: default)")
+        ->capture_default_str();
+    AddStoreOptions(*sub, config);
+  }
+
   ProjectsOptions projects_options;
   CLI::App* projects = app.add_subcommand("projects", "Manage projects and their ping keys");
   projects->require_subcommand(1);
@@ -227,6 +260,11 @@ int Main(int argc, char** argv) {
   if (*projects_remove) projects_options.action = ProjectsAction::kRemove;
   if (*projects_ping_key) projects_options.action = ProjectsAction::kPingKey;
   if (*projects) return RunProjects(config, projects_options);
+  using ChannelsAction = ChannelsOptions::Action;
+  if (*channels_add) channels_options.action = ChannelsAction::kAdd;
+  if (*channels_remove) channels_options.action = ChannelsAction::kRemove;
+  if (*channels_test) channels_options.action = ChannelsAction::kTest;
+  if (*channels) return RunChannels(config, channels_options);
   if (*keys_list) return RunKeysList(config, json);
   if (*keys_revoke) return RunKeysRevoke(config, key_id);
   if (*keys_migrate) return RunKeysMigrate(config);

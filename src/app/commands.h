@@ -42,6 +42,21 @@ struct ProjectsOptions {
 };
 int RunProjects(const Config& config, const ProjectsOptions& options);
 
+// `channels add NAME --kind K ... | list | remove NAME | test NAME` (SPEC §14), in `project`.
+// `add` reads the channel from its flags, or from --json (the body POST /channels takes).
+struct ChannelsOptions {
+  enum class Action { kAdd, kList, kRemove, kTest };
+  Action action = Action::kList;
+  std::string name;
+  std::string project{kDefaultProject};
+  bool json = false;  // list: print JSON
+  std::string spec_json;  // add --json
+  std::string kind, url, method, body, bot_token, chat_id;
+  std::vector<std::string> headers;  // "Name: value"
+  std::vector<std::string> to;
+};
+int RunChannels(const Config& config, const ChannelsOptions& options);
+
 // `import healthchecks` (app/import_command.cc, SPEC §13): copies every check of the
 // Healthchecks project that `api_key` (a read-write key) belongs to, read with GET
 // <url>/api/v3/checks/, into `project` (which must exist), each with its uuid, slug, name,

@@ -7,8 +7,12 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <mutex>
 
 #include "aws/credentials.h"
+#include "aws/ssm.h"
+#include "core/channel.h"
 #include "notify/telegram.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -84,16 +88,86 @@ Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config, CreateSto
   return store;
 }
 
-std::unique_ptr<Notifier> MakeNotifier(const Config& config, HttpClient& http,
-                                       std::chrono::milliseconds send_timeout) {
-  if (config.telegram_bot_token.empty() || config.telegram_chat_id.empty()) return nullptr;
-  TelegramOptions options;
-  options.api_url = config.telegram_api_url;
-  options.bot_token = config.telegram_bot_token;
-  options.chat_id = config.telegram_chat_id;
-  options.total_timeout = send_timeout;
+namespace {
+
+// A channel's "ssm:NAME" secrets, read from SSM Parameter Store and kept for a while.
+class SsmSecrets {
+ public:
+  explicit SsmSecrets(HttpClient& http) : http_(http) {}
+
+  Result<std::string> Get(const std::string& name) {
+    std::lock_guard lock(mu_);
+    const UnixMillis now = RealClock().Now();
+    if (auto it = cache_.find(name); it != cache_.end() && it->second.second > now) {
+      return it->second.first;
+    }
+    if (!client_) {
+      Environment env = ProcessEnvironment();
+      Result<aws::SsmOptions> options = aws::SsmOptionsFromEnv(
+          [env](std::string_view key) -> std::optional<std::string> {
+            auto it = env.find(std::string(key));
+            if (it == env.end()) return std::nullopt;
+            return it->second;
+          });
+      if (!options.ok()) return options.error().Wrap("SSM");
+      client_ = std::make_unique<aws::SsmClient>(http_, RealClock(), std::move(*options));
+    }
+    Result<std::string> value = client_->GetParameter(name, true);
+    if (value.ok()) cache_[name] = {*value, now + kKeptMillis};
+    return value;
+  }
+
+ private:
+  static constexpr std::int64_t kKeptMillis = 5 * 60 * 1000;
+  HttpClient& http_;
+  std::mutex mu_;
+  std::unique_ptr<aws::SsmClient> client_;                                  // guarded by mu_
+  std::map<std::string, std::pair<std::string, UnixMillis>> cache_;  // guarded by mu_
+};
+
+}  // namespace
+
+Status ReloadChannels(Store& store, ChannelDirectory& channels) {
+  auto records = Await<std::vector<ChannelRecord>>(
+      [&](Callback<std::vector<ChannelRecord>> cb) { store.ListChannels(std::move(cb)); });
+  if (!records.ok()) return records.error().Wrap("read the channels");
+  channels.Replace(*records);
+  return Ok{};
+}
+
+Result<Alerting> MakeAlerting(const Config& config, HttpClient& http, Store& store,
+                              std::chrono::milliseconds send_timeout) {
+  Alerting out;
+  std::optional<Channel> environment;
+  if (!config.telegram_bot_token.empty() && !config.telegram_chat_id.empty()) {
+    Channel tg;
+    tg.project = std::string(kDefaultProject);
+    tg.name = std::string(kEnvironmentChannel);
+    tg.kind = ChannelKind::kTelegram;
+    tg.bot_token = config.telegram_bot_token;
+    tg.chat_id = config.telegram_chat_id;
+    tg.from_environment = true;
+    environment = std::move(tg);
+    out.environment_telegram = true;
+  }
+  out.channels = std::make_unique<ChannelDirectory>(std::move(environment));
+  if (Status s = ReloadChannels(store, *out.channels); !s.ok()) return s.error();
+  ChannelSendOptions options;
+  options.telegram_api_url = config.telegram_api_url;
+  options.smtp = SmtpOptions{config.smtp_url, config.smtp_tls, config.smtp_from};
+  options.telegram_timeout = send_timeout;
+  options.webhook_timeout = std::min(options.webhook_timeout, send_timeout);
   options.connect_timeout = std::min(options.connect_timeout, send_timeout);
-  return std::make_unique<TelegramNotifier>(http, options);
+  auto secrets = std::make_shared<SsmSecrets>(http);
+  options.resolve_ssm = [secrets](const std::string& name) { return secrets->Get(name); };
+  out.notifier = std::make_unique<ChannelNotifier>(http, *out.channels, std::move(options));
+  return out;
+}
+
+CheckerOptions CheckerOptionsFrom(const Config& config, const ChannelDirectory& channels) {
+  CheckerOptions options = CheckerOptionsFrom(config);
+  options.channels_of = [&channels](std::string_view project) { return channels.Names(project); };
+  return options;
 }
 
 CheckerOptions CheckerOptionsFrom(const Config& config) {

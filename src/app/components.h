@@ -7,6 +7,8 @@
 #include "app/config.h"
 #include "checker/checker.h"
 #include "http_client/http_client.h"
+#include "notify/channel_directory.h"
+#include "notify/channel_notifier.h"
 #include "notify/notifier.h"
 #include "notify/telegram.h"
 #include "store/dynamo/dynamo_store.h"
@@ -32,11 +34,27 @@ Result<std::unique_ptr<Store>> OpenStoreOrReport(const Config& config, CreateSto
 // The store's projects (SPEC §13), the default one made first when missing. For commands.
 Result<std::vector<ProjectRecord>> StoreProjects(Store& store);
 
-// The Telegram notifier when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set, else null.
-// `send_timeout` bounds each sendMessage (connecting takes at most 5 s of it).
-std::unique_ptr<Notifier> MakeNotifier(
-    const Config& config, HttpClient& http,
-    std::chrono::milliseconds send_timeout = kTelegramSendTimeout);
+// Where alerts go (SPEC §14): the projects' channels, the environment's Telegram settings
+// among them, and the notifier that sends to each. For serve, check and the Lambda.
+struct Alerting {
+  std::unique_ptr<ChannelDirectory> channels;
+  std::unique_ptr<ChannelNotifier> notifier;
+  // Whether TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set.
+  bool environment_telegram = false;
+};
+
+// The directory (loaded from the store) and the notifier. `send_timeout` bounds each
+// Telegram send (connecting takes at most 5 s of it); webhooks and e-mail get at most 30 s
+// of it. Secrets given as "ssm:NAME" are read from SSM Parameter Store (SSM_ENDPOINT,
+// AWS_REGION and the credentials of the environment), each kept for 5 minutes.
+Result<Alerting> MakeAlerting(const Config& config, HttpClient& http, Store& store,
+                              std::chrono::milliseconds send_timeout = kTelegramSendTimeout);
+
+// Loads the store's channels into `channels` again.
+Status ReloadChannels(Store& store, ChannelDirectory& channels);
+
+// CheckerOptionsFrom, with alerts routed over `channels`.
+CheckerOptions CheckerOptionsFrom(const Config& config, const ChannelDirectory& channels);
 
 CheckerOptions CheckerOptionsFrom(const Config& config);
 

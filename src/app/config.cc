@@ -49,6 +49,10 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   take("TELEGRAM_BOT_TOKEN_PARAM", c.telegram_bot_token_param);
   take("TELEGRAM_CHAT_ID_PARAM", c.telegram_chat_id_param);
   take("TELEGRAM_API_URL", c.telegram_api_url);
+  take("SMTP_URL", c.smtp_url);
+  take("SMTP_URL_PARAM", c.smtp_url_param);
+  take("SMTP_TLS", c.smtp_tls);
+  take("SMTP_FROM", c.smtp_from);
   take("ALERT_REPEAT_INTERVAL", c.alert_repeat_interval);
   take("STORE_TIMEOUT", c.store_timeout);
   take("LOG_LEVEL", c.log_level);
@@ -144,6 +148,17 @@ Status Validate(Config& c) {
   }
   if (c.log_format != "text" && c.log_format != "json") {
     return InvalidArgument("LOG_FORMAT: '" + c.log_format + "' is neither text nor json");
+  }
+  if (c.smtp_tls != "starttls" && c.smtp_tls != "tls" && c.smtp_tls != "none") {
+    return InvalidArgument("SMTP_TLS: '" + c.smtp_tls + "' is not one of starttls, tls, none");
+  }
+  if (!c.smtp_url.empty() && c.smtp_url.rfind("smtp://", 0) != 0 &&
+      c.smtp_url.rfind("smtps://", 0) != 0) {
+    // The value may hold a password: not quoted.
+    return InvalidArgument("SMTP_URL: must start with smtp:// or smtps://");
+  }
+  if (!c.smtp_url.empty() && c.smtp_from.empty()) {
+    return InvalidArgument("SMTP_FROM: must be set with SMTP_URL (the sender's address)");
   }
   // URLs: TELEGRAM_API_URL always, the endpoint overrides when given.
   for (const auto& [name, url, optional] : {std::tuple<const char*, const std::string&, bool>{

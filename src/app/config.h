@@ -48,6 +48,12 @@ struct Config {
   std::string telegram_bot_token_param;
   std::string telegram_chat_id_param;
   std::string telegram_api_url = "https://api.telegram.org";
+  // E-mail channels (SPEC §14): SMTP_URL (secret: its password; or SMTP_URL_PARAM, an SSM
+  // name), SMTP_TLS (starttls, tls or none), SMTP_FROM.
+  std::string smtp_url;
+  std::string smtp_url_param;
+  std::string smtp_tls = "starttls";
+  std::string smtp_from;
   std::string alert_repeat_interval = "1h";
   // STORE_TIMEOUT: the most a request waits on the store, retries included, before a 503.
   std::string store_timeout = "5s";

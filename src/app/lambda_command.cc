@@ -43,7 +43,8 @@ aws::EnvLookup LookupIn(const Environment& env) {
 Status ReadSecretsFromSsm(const Environment& env, Config& config, HttpClient& http) {
   bool need_token = config.telegram_bot_token.empty() && !config.telegram_bot_token_param.empty();
   bool need_chat = config.telegram_chat_id.empty() && !config.telegram_chat_id_param.empty();
-  if (!need_token && !need_chat) return Ok{};
+  bool need_smtp = config.smtp_url.empty() && !config.smtp_url_param.empty();
+  if (!need_token && !need_chat && !need_smtp) return Ok{};
   Result<aws::SsmOptions> options = aws::SsmOptionsFromEnv(LookupIn(env));
   if (!options.ok()) return options.error();
   aws::SsmClient ssm(http, RealClock(), std::move(*options));
@@ -57,15 +58,19 @@ Status ReadSecretsFromSsm(const Environment& env, Config& config, HttpClient& ht
     if (!chat.ok()) return chat.error().Wrap("TELEGRAM_CHAT_ID_PARAM");
     config.telegram_chat_id = std::move(*chat);
   }
-  spdlog::info("Telegram settings read from SSM Parameter Store");
+  if (need_smtp) {
+    Result<std::string> url = ssm.GetParameter(config.smtp_url_param, true);
+    if (!url.ok()) return url.error().Wrap("SMTP_URL_PARAM");
+    config.smtp_url = std::move(*url);
+  }
+  spdlog::info("secrets read from SSM Parameter Store");
   return Ok{};
 }
 
 // The handler's state for the life of the execution environment.
 class CheckerFunction {
  public:
-  CheckerFunction(const Config& config, Notifier& notifier)
-      : config_(config), notifier_(notifier) {}
+  CheckerFunction(const Config& config, HttpClient& http) : config_(config), http_(http) {}
   ~CheckerFunction() {
     if (store_) store_->Close();
   }
@@ -78,12 +83,21 @@ class CheckerFunction {
       if (!opened.ok()) return opened.error().Wrap("cannot open the store");
       store_ = std::move(*opened);
     }
+    // The channels, read again at each invocation (one query): one added since is used.
+    if (!alerting_) {
+      Result<Alerting> made = MakeAlerting(config_, http_, *store_, kLambdaSendTimeout);
+      if (!made.ok()) return made.error();
+      alerting_ = std::move(*made);
+    } else if (Status s = ReloadChannels(*store_, *alerting_->channels); !s.ok()) {
+      return s.error();
+    }
     CheckPassOptions options;
     if (invocation.deadline_ms > 0) {
       options.stop_delivery_at = invocation.deadline_ms - kDeliveryReserve.count();
     }
     CheckPassReport report =
-        RunCheckPass(*store_, &notifier_, RealClock(), CheckerOptionsFrom(config_), options);
+        RunCheckPass(*store_, *alerting_->notifier, alerting_->environment_telegram, RealClock(),
+                     CheckerOptionsFrom(config_, *alerting_->channels), options);
     if (report.failed()) {
       std::string message;
       for (const std::string& f : report.failures) message += (message.empty() ? "" : "; ") + f;
@@ -100,8 +114,9 @@ class CheckerFunction {
 
  private:
   const Config& config_;
-  Notifier& notifier_;
+  HttpClient& http_;
   std::unique_ptr<Store> store_;
+  std::optional<Alerting> alerting_;
 };
 
 }  // namespace
@@ -141,18 +156,16 @@ int RunLambda(const Environment& env) {
   if (Status s = ReadSecretsFromSsm(env, config, http); !s.ok()) {
     return init_failed(aws::ErrorTypeFor(s.error()), s.error().message, kExitFailure);
   }
-  std::unique_ptr<Notifier> notifier = MakeNotifier(config, http, kLambdaSendTimeout);
-  if (!notifier) {
-    return init_failed("Heartbeat.ConfigError",
-                       "Telegram is not configured: set TELEGRAM_BOT_TOKEN_PARAM and "
-                       "TELEGRAM_CHAT_ID_PARAM (SSM parameter names), or TELEGRAM_BOT_TOKEN "
-                       "and TELEGRAM_CHAT_ID",
-                       kExitUsage);
+  if (config.telegram_bot_token.empty() || config.telegram_chat_id.empty()) {
+    spdlog::warn(
+        "Telegram is not configured (TELEGRAM_BOT_TOKEN_PARAM and TELEGRAM_CHAT_ID_PARAM, SSM "
+        "parameter names, or TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID): the default project's "
+        "alerts to `telegram` stay pending; channels of the store deliver");
   }
 
   spdlog::info("bootstrap ready: store {}, one checker pass per invocation",
                config.store_spec.kind == StoreSpec::Kind::kSqlite ? "sqlite" : "dynamodb");
-  CheckerFunction function(config, *notifier);
+  CheckerFunction function(config, http);
   Status served = aws::ServeInvocations(
       runtime, [&](const aws::Invocation& invocation) { return function(invocation); });
   if (!served.ok()) {

@@ -34,6 +34,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kKeyRefreshPeriod = std::chrono::milliseconds(500);
+// How soon a channel added or removed on another replica is seen here.
+constexpr auto kChannelRefreshPeriod = std::chrono::seconds(1);
 constexpr auto kKeyUsePeriod = std::chrono::seconds(5);
 constexpr auto kExpiryPeriod = std::chrono::seconds(10);
 constexpr std::size_t kExpiryBatch = 5000;
@@ -138,27 +140,42 @@ int RunServe(const Config& config) {
                      [dynamo] { return static_cast<double>(dynamo->MaxOnConnections()); });
   }
   CurlHttpClient http_client;
-  CheckerOptions checker_options = CheckerOptionsFrom(config);
+  // The channels (the environment's Telegram among them) and their sender.
+  Result<app::Alerting> alerting = MakeAlerting(config, http_client, *store);
+  if (!alerting.ok()) {
+    spdlog::error("cannot read the channels: {}", alerting.error().message);
+    return kExitFailure;
+  }
+  ChannelDirectory& channels = *alerting->channels;
+  CheckerOptions checker_options = CheckerOptionsFrom(config, channels);
   checker_options.metrics = &metrics;
   Checker checker(*store, clock, checker_options);
-  // The notifier and the deliverer (its sending threads, its lease renewer) serve only the
-  // in-process checker: `--no-checker` starts none of them.
-  std::unique_ptr<Notifier> notifier;
+  // The deliverer (its sending threads, its lease renewer) serves only the in-process
+  // checker: `--no-checker` starts none of it.
   std::unique_ptr<Deliverer> deliverer;
   std::unique_ptr<CheckerService> service;
   if (!config.no_checker) {
-    notifier = MakeNotifier(config, http_client);
-    if (notifier) {
-      DelivererOptions deliverer_options;
-      deliverer_options.metrics = &metrics;
-      deliverer = std::make_unique<Deliverer>(*store, *notifier, clock, deliverer_options);
-    } else {
+    DelivererOptions deliverer_options;
+    deliverer_options.metrics = &metrics;
+    if (!alerting->environment_telegram) {
+      deliverer_options.skip_channels = {std::string(kEnvironmentChannel)};
+    }
+    deliverer = std::make_unique<Deliverer>(*store, *alerting->notifier, clock, deliverer_options);
+    if (!alerting->environment_telegram) {
       spdlog::warn(
-          "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID): alerts are "
-          "decided and kept pending, but NOT delivered until it is");
+          "Telegram is not configured (TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID): the default "
+          "project's alerts to its channel `telegram` are kept pending, NOT delivered, until "
+          "it is; other channels deliver as usual");
     }
     service = std::make_unique<CheckerService>(checker, deliverer.get(), clock);
     service->Start();
+  }
+  // Telegram's buttons (Snooze 1 h, Pause, Acknowledge): their presses, read by long
+  // polling, with the in-process checker.
+  std::unique_ptr<TelegramButtons> buttons;
+  if (!config.no_checker) {
+    buttons = MakeButtons(config, http_client, channels, *store, clock);
+    buttons->Start();
   }
 
   http::ApiOptions api_options;
@@ -168,6 +185,10 @@ int RunServe(const Config& config) {
   api_options.store_timeout = std::chrono::milliseconds(config.store_timeout_ms);
   api_options.ping_body_limit = config.ping_body_limit;
   api_options.public_url = config.public_url;
+  api_options.channels = &channels;
+  api_options.channel_tester = [notifier = alerting->notifier.get()](const Channel& c) {
+    return notifier->SendTest(c);
+  };
   http::Api api(*store, keys, clock, std::move(api_options));
   http::ServerOptions options;
   options.bind = config.bind_addr;
@@ -211,6 +232,19 @@ int RunServe(const Config& config) {
                          Status s = co_await AwaitStore<void>(
                              [&](Callback<void> cb) { keys.Refresh(std::move(cb)); });
                          if (!s.ok()) spdlog::warn("API key refresh failed: {}", s.error().message);
+                       }),
+                 asio::detached);
+  asio::co_spawn(main_ioc,
+                 Every(kChannelRefreshPeriod,
+                       [&]() -> asio::awaitable<void> {
+                         using Records = std::vector<ChannelRecord>;
+                         Result<Records> records = co_await AwaitStore<Records>(
+                             [&](Callback<Records> cb) { store->ListChannels(std::move(cb)); });
+                         if (records.ok()) {
+                           channels.Replace(*records);
+                         } else {
+                           spdlog::warn("channel refresh failed: {}", records.error().message);
+                         }
                        }),
                  asio::detached);
   asio::co_spawn(main_ioc,
@@ -293,6 +327,7 @@ int RunServe(const Config& config) {
   // a container runtime's stop grace): it ends as a failed attempt, so its alert stays
   // pending and goes out after the restart.
   http_client.CancelAll();
+  if (buttons) buttons->Stop();
   if (service) service->Stop();
   // Its lease renewals end before the store closes.
   if (deliverer) deliverer->Stop();

@@ -3,11 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "checker/deliverer.h"
+#include "core/channel.h"
 
 namespace heartbeat {
 
-CheckPassReport RunCheckPass(Store& store, Notifier* notifier, const Clock& clock,
-                             const CheckerOptions& checker_options,
+CheckPassReport RunCheckPass(Store& store, Notifier& notifier, bool environment_telegram,
+                             const Clock& clock, const CheckerOptions& checker_options,
                              const CheckPassOptions& options) {
   CheckPassReport report;
   auto fail = [&](ErrorCode code, std::string sentence) {
@@ -32,8 +33,11 @@ CheckPassReport RunCheckPass(Store& store, Notifier* notifier, const Clock& cloc
     }
   }
 
-  if (notifier != nullptr) {
-    Deliverer deliverer(store, *notifier, clock, DelivererOptions{});
+  {
+    DelivererOptions deliverer_options;
+    // Unconfigured, the environment's Telegram keeps its alerts pending, untried.
+    if (!environment_telegram) deliverer_options.skip_channels = {std::string(kEnvironmentChannel)};
+    Deliverer deliverer(store, notifier, clock, deliverer_options);
     for (int round = 0; round < options.max_delivery_rounds; ++round) {
       if (options.stop_delivery_at && clock.Now() >= *options.stop_delivery_at) {
         report.delivery_stopped_by_deadline = true;
@@ -59,7 +63,8 @@ CheckPassReport RunCheckPass(Store& store, Notifier* notifier, const Clock& cloc
       fail(ErrorCode::kUnavailable,
            std::to_string(d.errors) + " delivery outcome(s) could not be recorded");
     }
-  } else {
+  }
+  if (!environment_telegram) {
     auto pending = Await<std::int64_t>(
         [&](Callback<std::int64_t> cb) { store.CountPendingAlerts(std::move(cb)); });
     if (pending.ok() && *pending > 0) {

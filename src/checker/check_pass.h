@@ -36,8 +36,10 @@ struct CheckPassReport {
 
 // Runs the pass, logging each step. `notifier` may be null (Telegram not configured): a
 // pending alert is then a failure.
-CheckPassReport RunCheckPass(Store& store, Notifier* notifier, const Clock& clock,
-                             const CheckerOptions& checker_options,
+// `environment_telegram`: whether the environment's Telegram is configured; when it is not
+// and alerts are pending, the pass fails (saying so) after delivering what it can.
+CheckPassReport RunCheckPass(Store& store, Notifier& notifier, bool environment_telegram,
+                             const Clock& clock, const CheckerOptions& checker_options,
                              const CheckPassOptions& options = {});
 
 }  // namespace heartbeat

@@ -144,7 +144,7 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
 }
 
 std::vector<std::string> Deliverer::BusyChannels(UnixMillis now) {
-  std::vector<std::string> busy;
+  std::vector<std::string> busy = options_.skip_channels;
   for (const auto& [channel, n] : channel_sends_) {
     if (n >= options_.per_channel) busy.push_back(channel);
   }

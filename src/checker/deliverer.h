@@ -66,6 +66,9 @@ struct DelivererOptions {
   // Sends to one channel at once, at most: a channel that hangs holds this many senders,
   // never all of them, so the other channels' alerts go out meanwhile (SPEC §14).
   std::size_t per_channel = 4;
+  // Channels (keys) never claimed: their alerts stay pending, untried (the environment's
+  // `telegram` while TELEGRAM_* is not set).
+  std::vector<std::string> skip_channels;
   Metrics* metrics = nullptr;  // alerts sent and failed, when set
 };
 

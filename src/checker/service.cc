@@ -18,6 +18,8 @@ constexpr std::chrono::milliseconds kErrorPause{1000};
 // Not less between two looks at the outbox when the next attempt is already due: the
 // store's answer may run a few milliseconds behind a claim made elsewhere.
 constexpr std::chrono::milliseconds kMinDeliverSleep{5};
+// How often alerts ready for a channel that cannot take them now are looked at again.
+constexpr std::chrono::milliseconds kBusyChannelPause{250};
 // One for each loop: a long checker cycle never holds up delivery, nor the reverse.
 constexpr int kThreads = 2;
 
@@ -154,7 +156,14 @@ asio::awaitable<void> CheckerService::DeliverLoop() {
       sleep = kMaxSleep;  // a send that ends wakes this loop
     } else {
       Result<std::optional<UnixMillis>> next = deliverer_->NextAttempt();
-      if (next.ok()) sleep = std::max(Until(*next, clock_.Now()), kMinDeliverSleep);
+      const UnixMillis now = clock_.Now();
+      if (next.ok() && *next && **next <= now) {
+        // Ready, and yet nothing was claimed: its channel is busy, waiting out a 429 or
+        // skipped. A send that ends wakes this loop; the rest waits a little.
+        sleep = kBusyChannelPause;
+      } else if (next.ok()) {
+        sleep = std::max(Until(*next, now), kMinDeliverSleep);
+      }
     }
     co_await Sleep(deliver_timer_, deliver_woken_, sleep);
   }
