@@ -1201,7 +1201,7 @@ class RunsApiTest : public ApiTest {
         [&](Callback<std::vector<heartbeat::Monitor>> cb) { store.DueMonitors(Now(), 100, cb); });
     ASSERT_TRUE(due.ok());
     for (const heartbeat::Monitor& m : *due) {
-      CheckStep step = Check(m, Now(), 3'600'000);
+      CheckStep step = Check(m, Now(), 3'600'000, {"telegram"});
       Status s = Await<void>([&](Callback<void> cb) { store.ApplyCheck(m, step, Now(), cb); });
       EXPECT_TRUE(s.ok());
     }

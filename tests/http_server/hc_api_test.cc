@@ -586,7 +586,7 @@ TEST_F(HcApiTest, FlipsAreTimestampAndUp) {
         [&](Callback<std::vector<heartbeat::Monitor>> cb) { store.DueMonitors(Now(), 100, cb); });
     ASSERT_TRUE(due.ok());
     for (const heartbeat::Monitor& m : *due) {
-      CheckStep step = Check(m, Now(), 3'600'000);
+      CheckStep step = Check(m, Now(), 3'600'000, {"telegram"});
       Status s = Await<void>([&](Callback<void> cb) { store.ApplyCheck(m, step, Now(), cb); });
       ASSERT_TRUE(s.ok());
     }
