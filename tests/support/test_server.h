@@ -11,6 +11,8 @@
 #include "http_server/api.h"
 #include "http_server/key_cache.h"
 #include "http_server/server.h"
+#include "notify/channel_directory.h"
+#include "notify/channel_notifier.h"
 #include "support/fake_clock.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -29,6 +31,12 @@ class TestServer {
     api_options.metrics = &metrics_;
     api_options.metrics_token = metrics_token;
     api_options.public_url = std::move(public_url);
+    // Channels: the store's (no environment Telegram), sent for real by a ChannelNotifier
+    // (POST /channels/{name}/test).
+    channels_ = std::make_unique<ChannelDirectory>();
+    notifier_ = std::make_unique<ChannelNotifier>(http_client_, *channels_, ChannelSendOptions{});
+    api_options.channels = channels_.get();
+    api_options.channel_tester = [this](const Channel& c) { return notifier_->SendTest(c); };
     api_ = std::make_unique<http::Api>(*store_, *keys_, clock_, std::move(api_options));
     options.bind = "127.0.0.1:0";
     if (options.threads == 0) options.threads = 2;
@@ -92,6 +100,7 @@ class TestServer {
   Metrics& metrics() { return metrics_; }
   Store& store() { return *store_; }
   KeyCache& keys() { return *keys_; }
+  ChannelDirectory& channels() { return *channels_; }
   http::Server& server() { return *server_; }
   const TempDir& dir() const { return dir_; }
 
@@ -101,6 +110,9 @@ class TestServer {
   Metrics metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyCache> keys_;
+  CurlHttpClient http_client_;
+  std::unique_ptr<ChannelDirectory> channels_;
+  std::unique_ptr<ChannelNotifier> notifier_;
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
 };
