@@ -46,6 +46,11 @@ const ExpectedRoute kExpectedRoutes[] = {
     {"/monitors/job/flips", "flips", "GET, HEAD", "DELETE", true},
     {"/monitors/job/pause", "pause", "POST", "GET", true},
     {"/monitors/job/unpause", "unpause", "POST", "DELETE", true},
+    {"/monitors/job/snooze?for=1h", "snooze", "POST", "GET", true},
+    {"/monitors/job/unsnooze", "unsnooze", "POST", "PUT", true},
+    {"/channels", "channels", "GET, HEAD, POST", "DELETE", true},
+    {"/channels/ops", "channel", "DELETE", "GET", true},
+    {"/channels/ops/test", "channel_test", "POST", "GET", true},
     {"/whoami", "whoami", "GET, HEAD", "POST", true},
     {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201", "hc_ping", "GET, POST, HEAD", "DELETE", false},
     {"/ping/0f0e0d0c-0b0a-4009-8807-060504030201/start", "hc_start", "GET, POST, HEAD", "PUT",
@@ -97,6 +102,10 @@ TEST(RouteTable, EachAllowedMethodReachesTheHandlerUnderItsLabel) {
       // The handler's own 404: "job" has no body numbered 3.
       EXPECT_EQ(res.status, 404u) << res.body;
       EXPECT_THAT(res.body, HasSubstr("no body of ping 3"));
+    } else if (std::string(r.label) == "channel" || std::string(r.label) == "channel_test") {
+      // The handler's own 404: the project has no channel "ops".
+      EXPECT_EQ(res.status, 404u) << res.body;
+      EXPECT_THAT(res.body, HasSubstr("no channel ops"));
     } else if (std::string(r.label).starts_with("hc_")) {
       // The handler's own 404: no monitor has that uuid.
       EXPECT_EQ(res.status, 404u) << res.body;
