@@ -30,9 +30,13 @@
 #include "core/cron.h"
 #include "core/time_zone.h"
 #include "http_client/http_client.h"
+#include "notify/channel.h"
+#include "notify/channel_directory.h"
+#include "notify/channel_notifier.h"
 #include "notify/telegram.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_telegram.h"
+#include "support/loopback_http_server.h"
 
 using namespace heartbeat;
 
@@ -182,6 +186,122 @@ int Latency(const std::string& dir) {
   return 0;
 }
 
+// 100 monitors due in the same second, each alerting to 5 channels: the environment's
+// Telegram (a fake that answers at once) and 4 webhooks on a loopback sink. With `hang`,
+// one of the webhooks never answers (each of its sends waits its whole timeout): the
+// other channels' latency must not move. Time from the deadline to each delivery, per
+// channel; the hanging channel's are not waited for.
+int ChannelLatency(const std::string& dir, bool hang) {
+  const std::string path = dir + (hang ? "/channels-hang.db" : "/channels.db");
+  std::remove(path.c_str());
+  auto opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) return 1;
+  SqliteStore& store = **opened;
+  testing::FakeTelegram telegram;
+  testing::LoopbackHttpServer sink([](const testing::LoopbackRequest& r) {
+    if (r.target.starts_with("/hang")) return testing::LoopbackReply::NeverAnswer();
+    return testing::LoopbackReply::Ok("ok");
+  });
+  const UnixMillis now = RealClock().Now();
+  const std::vector<std::string> webhooks = {"hook-a", "hook-b", "hook-c", "hook-d"};
+  for (const std::string& name : webhooks) {
+    Channel c;
+    c.name = name;
+    c.kind = ChannelKind::kWebhook;
+    c.url = sink.url() + (hang && name == "hook-d" ? "/hang" : "/ok/" + name);
+    c.body = R"({"text":"$MESSAGE"})";
+    c.created_at = now;
+    Status added =
+        Await<void>([&](Callback<void> cb) { store.AddChannel(ToRecord(c), std::move(cb)); });
+    if (!added.ok()) return 1;
+  }
+  Channel tg;
+  tg.name = "telegram";
+  tg.kind = ChannelKind::kTelegram;
+  tg.bot_token = "bench";
+  tg.chat_id = "1";
+  tg.from_environment = true;
+  ChannelDirectory channels(tg);
+  auto records = Await<std::vector<ChannelRecord>>(
+      [&](Callback<std::vector<ChannelRecord>> cb) { store.ListChannels(std::move(cb)); });
+  if (!records.ok()) return 1;
+  channels.Replace(*records);
+  store.Close();
+  const UnixMillis deadline = (RealClock().Now() / 1000 + 2) * 1000;
+  if (!Populate(path, 100, deadline, now)) return 1;
+  opened = SqliteStore::Open({.path = path});
+  if (!opened.ok()) return 1;
+  SqliteStore& reopened = **opened;
+
+  CurlHttpClient http;
+  ChannelSendOptions send;
+  send.telegram_api_url = telegram.url();
+  send.webhook_timeout = std::chrono::milliseconds(10'000);
+  ChannelNotifier channel_notifier(http, channels, send);
+  struct Delivery {
+    std::string channel;
+    UnixMillis at;
+  };
+  std::mutex mu;
+  std::vector<Delivery> delivered;
+  class Timing final : public Notifier {
+   public:
+    Timing(Notifier& inner, std::mutex& mu, std::vector<Delivery>& out)
+        : inner_(inner), mu_(mu), out_(out) {}
+    SendOutcome Send(const Alert& alert) override {
+      SendOutcome o = inner_.Send(alert);
+      if (o.kind == SendOutcome::Kind::kSent) {
+        std::lock_guard lock(mu_);
+        out_.push_back({alert.channel, RealClock().Now()});
+      }
+      return o;
+    }
+
+   private:
+    Notifier& inner_;
+    std::mutex& mu_;
+    std::vector<Delivery>& out_;
+  } notifier(channel_notifier, mu, delivered);
+  CheckerOptions checker_options;
+  checker_options.channels_of = [&](std::string_view project) { return channels.Names(project); };
+  Checker checker(reopened, RealClock(), checker_options);
+  Deliverer deliverer(reopened, notifier, RealClock(), DelivererOptions{.batch = 128});
+  CheckerService service(checker, &deliverer, RealClock());
+  service.Start();
+  const std::size_t expected = hang ? 400 : 500;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return delivered.size();
+  };
+  while (count() < expected && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  http.CancelAll();  // the hanging sends end now
+  service.Stop();
+  deliverer.Stop();
+  reopened.Close();
+  std::vector<std::int64_t> latencies;
+  {
+    std::lock_guard lock(mu);
+    for (const Delivery& d : delivered) {
+      if (hang && d.channel == "hook-d") continue;
+      latencies.push_back(d.at - deadline);
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  if (latencies.size() < expected) {
+    std::fprintf(stderr, "only %zu of %zu alerts were delivered\n", latencies.size(), expected);
+    return 1;
+  }
+  std::printf(
+      "{\"monitors_due\":100,\"channels\":5,\"hanging_channel\":%s,\"measured_alerts\":%zu,"
+      "\"latency_median_ms\":%ld,\"latency_max_ms\":%ld}\n",
+      hang ? "true" : "false", latencies.size(),
+      static_cast<long>(latencies[latencies.size() / 2]), static_cast<long>(latencies.back()));
+  return 0;
+}
+
 double MeanCycleMillis(Checker& checker, int rounds, CycleStats* last) {
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < rounds; ++i) {
@@ -238,10 +358,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "latency" && argc == 3) return Latency(argv[2]);
+  if (mode == "channels" && argc == 3) return ChannelLatency(argv[2], false);
+  if (mode == "channels-hang" && argc == 3) return ChannelLatency(argv[2], true);
   if (mode == "wakeup" && argc == 4) return Wakeup(argv[2], std::stoll(argv[3]), false);
   if (mode == "wakeup" && argc == 5 && std::string(argv[4]) == "cron") {
     return Wakeup(argv[2], std::stoll(argv[3]), true);
   }
-  std::fprintf(stderr, "usage: alert_bench latency DIR | alert_bench wakeup DIR N [cron]\n");
+  std::fprintf(stderr, "usage: alert_bench latency|channels|channels-hang DIR | alert_bench wakeup DIR N [cron]\n");
   return 2;
 }

@@ -135,6 +135,9 @@ dynamo_onconn=$(cat "$work/dynamo_onconn")
 # The checker: alert latency, wake-up cost, and a server's memory with many monitors.
 mkdir -p "$work/alerts"
 latency_json=$(./build/bench/alert_bench latency "$work/alerts")
+# 5 channels per monitor, 100 monitors due at once; then with one channel hanging.
+channels_json=$(./build/bench/alert_bench channels "$work/alerts")
+channels_hang_json=$(./build/bench/alert_bench channels-hang "$work/alerts")
 : >"$work/wakeups"
 # The last row: a million monitors on cron schedules (in four time zones, with a grace).
 for spec in 10000 100000 1000000 1000000-cron; do
@@ -198,6 +201,8 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "store writer alone:    $store_json"
   echo "DynamoDB (dynalite):   at most $dynamo_inflight requests in flight at once, $dynamo_onconn of them on connections"
   echo "alert latency:         $latency_json"
+  echo "5 channels:            $channels_json"
+  echo "5 channels, 1 hanging: $channels_hang_json"
   printf '%-10s %16s %18s %14s %16s\n' monitors "wake 0 due ms" "wake 100 due ms" "RSS 0 due MiB" "RSS 100 due MiB"
   while read -r n json rss0 rss100 pending; do
     w0=$(echo "$json" | sed -E 's/.*"wakeup_0_due_ms":([0-9.]+).*/\1/')
@@ -231,6 +236,8 @@ ratio=$(awk -v a="$ping" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')
   echo "  \"dynamodb_max_in_flight\": ${dynamo_inflight:-null},"
   echo "  \"dynamodb_max_on_connections\": ${dynamo_onconn:-null},"
   echo "  \"alert_latency\": $latency_json,"
+  echo "  \"alert_latency_5_channels\": $channels_json,"
+  echo "  \"alert_latency_5_channels_1_hanging\": $channels_hang_json,"
   echo "  \"checker\": ["
   sep=""
   while read -r n json rss0 rss100 pending; do
