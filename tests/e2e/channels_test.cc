@@ -213,8 +213,8 @@ TEST_P(Channels, EveryAlertReachesEachChannelOnceAndInOrder) {
   for (const std::string path : {"/slack-secret-path/a", "/slack-secret-path/b"}) {
     std::vector<std::string> texts = Texts(sink_.Delivered(path));
     ASSERT_EQ(texts.size(), 2u) << path;
-    EXPECT_TRUE(StartsWith(texts[0], "❌ FAILED: backup")) << texts[0];
-    EXPECT_TRUE(StartsWith(texts[1], "✅ RECOVERED: backup")) << texts[1];
+    EXPECT_TRUE(StartsWith(texts[0], "❌ FAILED: `backup`")) << texts[0];
+    EXPECT_TRUE(StartsWith(texts[1], "✅ RECOVERED: `backup`")) << texts[1];
   }
   std::vector<std::string> tg = TelegramTexts();
   ASSERT_EQ(tg.size(), 2u);
@@ -333,7 +333,7 @@ TEST_P(ChannelsSqlite, ARestartMidDeliveryLosesNothingAndRepeatsNothingDelivered
   std::this_thread::sleep_for(milliseconds(700));
   const std::vector<std::string> slow = Texts(sink_.Delivered("/slack-secret-path/slow"));
   ASSERT_EQ(slow.size(), 1u);
-  EXPECT_TRUE(StartsWith(slow[0], "❌ FAILED: backup")) << slow[0];
+  EXPECT_TRUE(StartsWith(slow[0], "❌ FAILED: `backup`")) << slow[0];
   EXPECT_EQ(telegram_.Delivered().size(), 1u);  // Telegram's copy: not sent again
 }
 
