@@ -172,13 +172,9 @@ int RunChannels(const Config& config, const ChannelsOptions& options) {
   }
   std::size_t width = 4;
   for (const Channel& c : list) width = std::max(width, c.name.size());
-  auto pad = [](std::string text, std::size_t w) {
-    if (text.size() < w) text.append(w - text.size(), ' ');
-    return text;
-  };
-  std::cout << pad("NAME", width + 2) << pad("KIND", 12) << "DESTINATION\n";
+  std::cout << PadRight("NAME", width + 2) << PadRight("KIND", 12) << "DESTINATION\n";
   for (const Channel& c : list) {
-    std::cout << pad(c.name, width + 2) << pad(std::string(ToString(c.kind)), 12)
+    std::cout << PadRight(c.name, width + 2) << PadRight(std::string(ToString(c.kind)), 12)
               << Destination(PublicJson(c)) << (c.from_environment ? " (environment)" : "")
               << "\n";
   }

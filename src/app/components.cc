@@ -164,6 +164,11 @@ Result<Alerting> MakeAlerting(const Config& config, HttpClient& http, Store& sto
   return out;
 }
 
+std::string PadRight(std::string text, std::size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
 CheckerOptions CheckerOptionsFrom(const Config& config, const ChannelDirectory& channels) {
   CheckerOptions options = CheckerOptionsFrom(config);
   options.channels_of = [&channels](std::string_view project) { return channels.Names(project); };

@@ -58,4 +58,7 @@ CheckerOptions CheckerOptionsFrom(const Config& config, const ChannelDirectory& 
 
 CheckerOptions CheckerOptionsFrom(const Config& config);
 
+// `text` with spaces appended up to `width` characters, for the commands' tables.
+std::string PadRight(std::string text, std::size_t width);
+
 }  // namespace heartbeat::app

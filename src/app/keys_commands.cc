@@ -99,18 +99,14 @@ int RunKeysList(const Config& config, bool json) {
     width = std::max(width, k.description.size());
     project_width = std::max(project_width, k.project.size());
   }
-  auto pad = [](std::string s, std::size_t w) {
-    if (s.size() < w) s.append(w - s.size(), ' ');
-    return s;
-  };
   // SPEC §3's columns first (ID, description, created, last used), then §13's.
-  std::cout << pad("ID", 14) << pad("DESCRIPTION", width + 2) << pad("CREATED", 22)
-            << pad("LAST USED", 22) << pad("PROJECT", project_width + 2) << "ROLE\n";
+  std::cout << PadRight("ID", 14) << PadRight("DESCRIPTION", width + 2) << PadRight("CREATED", 22)
+            << PadRight("LAST USED", 22) << PadRight("PROJECT", project_width + 2) << "ROLE\n";
   for (const ApiKeyRecord& k : *keys) {
-    std::cout << pad(KeyIdFromHash(k.key_hash), 14) << pad(k.description, width + 2)
-              << pad(FormatRfc3339(k.created_at), 22)
-              << pad(k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never"), 22)
-              << pad(k.project, project_width + 2) << RoleName(k.read_only) << "\n";
+    std::cout << PadRight(KeyIdFromHash(k.key_hash), 14) << PadRight(k.description, width + 2)
+              << PadRight(FormatRfc3339(k.created_at), 22)
+              << PadRight(k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never"), 22)
+              << PadRight(k.project, project_width + 2) << RoleName(k.read_only) << "\n";
   }
   return kExitOk;
 }
@@ -251,13 +247,9 @@ int RunProjects(const Config& config, const ProjectsOptions& options) {
   } else {
     std::size_t width = 4;
     for (const ProjectRecord& p : *projects) width = std::max(width, p.name.size());
-    auto pad = [](std::string text, std::size_t w) {
-      if (text.size() < w) text.append(w - text.size(), ' ');
-      return text;
-    };
-    std::cout << pad("NAME", width + 2) << pad("PING KEY", kPingKeyLength + 2) << "CREATED\n";
+    std::cout << PadRight("NAME", width + 2) << PadRight("PING KEY", kPingKeyLength + 2) << "CREATED\n";
     for (const ProjectRecord& p : *projects) {
-      std::cout << pad(p.name, width + 2) << pad(p.ping_key, kPingKeyLength + 2)
+      std::cout << PadRight(p.name, width + 2) << PadRight(p.ping_key, kPingKeyLength + 2)
                 << FormatRfc3339(p.created_at) << "\n";
     }
   }
