@@ -37,6 +37,10 @@ Status ValidateChannelName(std::string_view name);
 // MonitorKey). An alert in the outbox names its channel by key.
 std::string ChannelKey(std::string_view project, std::string_view name);
 
+// A channel's id in Healthchecks' API (its /channels/ and a check's "channels"): a UUID
+// derived from its key (SHA-256), so the same channel always has the same one.
+std::string ChannelUuid(std::string_view key);
+
 // Where an alert of `m` goes: the keys of the channels it names that its project has, in
 // its order, or of all of `project_channels` (names, the project's) when it names none.
 std::vector<std::string> RouteAlert(const Monitor& m,

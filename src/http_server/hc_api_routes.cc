@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 #include <charconv>
 
+#include "core/channel.h"
 #include "core/lifecycle.h"
 #include "core/project.h"
 
@@ -37,11 +38,13 @@ using Mutated = Store::Mutated;
 
 }  // namespace
 
-HcApiRoutes::HcApiRoutes(Store& store, StoreCalls calls, WriteHook on_write, std::string public_url)
+HcApiRoutes::HcApiRoutes(Store& store, StoreCalls calls, WriteHook on_write, std::string public_url,
+                         const ChannelDirectory* channels)
     : store_(store),
       calls_(calls),
       on_write_(std::move(on_write)),
-      public_url_(std::move(public_url)) {
+      public_url_(std::move(public_url)),
+      channels_(channels) {
   if (calls_.metrics != nullptr) {
     find_op_ = calls_.metrics->RegisterStoreOperation("hc_find");
     list_op_ = calls_.metrics->RegisterStoreOperation("hc_list");
@@ -58,6 +61,11 @@ HcApiRoutes::Context HcApiRoutes::ContextOf(const RouteCall& call) const {
   c.now = call.now;
   c.view.api_version = call.api_version;
   c.view.read_only = call.grant.read_only;
+  if (channels_ != nullptr) {
+    for (const Channel& ch : channels_->Of(call.grant.project)) {
+      c.view.channels.push_back({ch.name, ChannelUuid(ch.key())});
+    }
+  }
   if (!public_url_.empty()) {
     c.view.base_url = public_url_;
   } else if (auto host = call.req.find(bhttp::field::host); host != call.req.end()) {
@@ -153,8 +161,22 @@ asio::awaitable<Response> HcApiRoutes::FlipsByUniqueKey(RouteCall& call) {
 }
 
 asio::awaitable<Response> HcApiRoutes::Channels(RouteCall& call) {
-  // No channels until SPEC §14's arrive.
-  return Ready(Json(call.version(), status::ok, R"({"channels":[]})"));
+  json::array list;
+  if (channels_ != nullptr) {
+    for (const Channel& ch : channels_->Of(call.grant.project)) {
+      list.push_back(json::object{
+          {"id", ChannelUuid(ch.key())}, {"name", ch.name}, {"kind", ToString(ch.kind)}});
+    }
+  }
+  return Ready(
+      Json(call.version(), status::ok, json::serialize(json::object{{"channels", std::move(list)}})));
+}
+
+Result<MonitorSettings> HcApiRoutes::SettingsOf(const Context& c, const CheckSpec& spec,
+                                                bool creating) {
+  MonitorSettings settings = CheckSettings(spec, creating);
+  if (Status s = ApplyCheckChannels(spec, c.view.channels, settings); !s.ok()) return s.error();
+  return settings;
 }
 
 asio::awaitable<Response> HcApiRoutes::ServiceStatus(RouteCall& call) {
@@ -236,7 +258,9 @@ asio::awaitable<Response> HcApiRoutes::Create(Context c, CheckSpec spec) {
         co_return ErrorResponse(c.http_version, status::bad_request,
                                 "slug: a check's slug cannot be changed here (it is its key)");
       }
-      co_return co_await Apply(std::move(c), m.slug, m.uuid, CheckSettings(spec, false));
+      Result<MonitorSettings> update = SettingsOf(c, spec, false);
+      if (!update.ok()) co_return FromError(c.http_version, update.error());
+      co_return co_await Apply(std::move(c), m.slug, m.uuid, std::move(*update));
     }
   }
   Result<std::string> uuid = GenerateUuid();
@@ -246,7 +270,9 @@ asio::awaitable<Response> HcApiRoutes::Create(Context c, CheckSpec spec) {
                      : (c.view.api_version < 3 && spec.name) ? Slugify(*spec.name)
                                                              : std::string();
   if (slug.empty()) slug = *uuid;
-  MonitorSettings settings = CheckSettings(spec, true);
+  Result<MonitorSettings> created = SettingsOf(c, spec, true);
+  if (!created.ok()) co_return FromError(c.http_version, created.error());
+  MonitorSettings settings = std::move(*created);
   settings.uuid = *uuid;
   if (Status valid = ValidateSettings(settings); !valid.ok()) {
     co_return FromError(c.http_version, valid.error());
@@ -290,7 +316,9 @@ asio::awaitable<Response> HcApiRoutes::Update(Context c, std::string uuid, Check
                             "one's is '" +
                                 std::string(ShownSlug(check)) + "')");
   }
-  co_return co_await Apply(std::move(c), check.slug, check.uuid, CheckSettings(spec, false));
+  Result<MonitorSettings> update = SettingsOf(c, spec, false);
+  if (!update.ok()) co_return FromError(c.http_version, update.error());
+  co_return co_await Apply(std::move(c), check.slug, check.uuid, std::move(*update));
 }
 
 asio::awaitable<Response> HcApiRoutes::Apply(Context c, std::string key, std::string uuid,

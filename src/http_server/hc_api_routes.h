@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/monitor.h"
+#include "notify/channel_directory.h"
 #include "core/result.h"
 #include "core/signal.h"
 #include "http_server/hc_check.h"
@@ -29,7 +30,9 @@ class HcApiRoutes {
   // Registers the store operations "hc_find", "hc_list", "hc_write", "hc_delete" and
   // "hc_history" in the metrics (when set). `public_url`: PUBLIC_URL, without a final '/'
   // (empty: the request's Host). `on_write` is told of every write that moves a deadline.
-  HcApiRoutes(Store& store, StoreCalls calls, WriteHook on_write, std::string public_url);
+  // `channels`: the projects' channels (GET /api/v3/channels/, a check's "channels").
+  HcApiRoutes(Store& store, StoreCalls calls, WriteHook on_write, std::string public_url,
+              const ChannelDirectory* channels = nullptr);
 
   // Route handlers (see RouteHandler).
   boost::asio::awaitable<Response> Checks(RouteCall& call);  // GET: list, POST: create
@@ -43,7 +46,7 @@ class HcApiRoutes {
   // of read-only keys: 404 for anything that is no unique_key of a check of the project.
   boost::asio::awaitable<Response> CheckByUniqueKey(RouteCall& call);
   boost::asio::awaitable<Response> FlipsByUniqueKey(RouteCall& call);
-  static boost::asio::awaitable<Response> Channels(RouteCall& call);
+  boost::asio::awaitable<Response> Channels(RouteCall& call);
   static boost::asio::awaitable<Response> ServiceStatus(RouteCall& call);  // "OK"
 
  private:
@@ -53,6 +56,8 @@ class HcApiRoutes {
     UnixMillis now = 0;
     CheckView view;
   };
+  // CheckSettings with the spec's channels (ApplyCheckChannels).
+  static Result<MonitorSettings> SettingsOf(const Context& c, const CheckSpec& spec, bool creating);
   Context ContextOf(const RouteCall& call) const;
 
   // Coroutines, one each: a coroutine keeps in its frame every local of every branch.
@@ -88,6 +93,7 @@ class HcApiRoutes {
   StoreCalls calls_;
   WriteHook on_write_;
   std::string public_url_;
+  const ChannelDirectory* channels_;
   StoreOpLabel find_op_;
   StoreOpLabel list_op_;
   StoreOpLabel write_op_;

@@ -12,6 +12,7 @@
 
 #include "core/cron.h"
 #include "core/project.h"
+#include "core/utf8.h"
 #include "core/time_format.h"
 #include "core/time_zone.h"
 
@@ -338,6 +339,33 @@ std::string_view CheckStatus(const Monitor& m, UnixMillis now, int api_version) 
   return "up";
 }
 
+Status ApplyCheckChannels(const CheckSpec& spec, const std::vector<HcChannel>& channels,
+                          MonitorSettings& settings) {
+  if (!spec.channels) return Ok{};
+  if (*spec.channels == "*") {
+    settings.all_channels = true;
+    return Ok{};
+  }
+  std::vector<std::string> names;
+  std::string_view rest = *spec.channels;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view id = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!id.empty() && id.front() == ' ') id.remove_prefix(1);
+    while (!id.empty() && id.back() == ' ') id.remove_suffix(1);
+    if (id.empty()) continue;
+    auto it = std::find_if(channels.begin(), channels.end(),
+                           [&](const HcChannel& c) { return c.id == id || c.name == id; });
+    if (it == channels.end()) {
+      return InvalidArgument("invalid channel identifier: " + ValidUtf8(id.substr(0, 100)));
+    }
+    names.push_back(it->name);
+  }
+  settings.channels = std::move(names);
+  return Ok{};
+}
+
 std::string CheckJson(const Monitor& m, UnixMillis now, const CheckView& view) {
   const std::string_view status = CheckStatus(m, now, view.api_version);
   json::object o;
@@ -377,7 +405,17 @@ std::string CheckJson(const Monitor& m, UnixMillis now, const CheckView& view) {
     o["update_url"] = update_url;
     o["pause_url"] = update_url + "/pause";
     o["resume_url"] = update_url + "/resume";
-    o["channels"] = "";  // no channels yet (SPEC §14)
+    // The ids of the channels its alerts go to (SPEC §14: all of the project's by default).
+    std::string ids;
+    for (const HcChannel& ch : view.channels) {
+      if (m.channels && std::find(m.channels->begin(), m.channels->end(), ch.name) ==
+                            m.channels->end()) {
+        continue;
+      }
+      if (!ids.empty()) ids += ',';
+      ids += ch.id;
+    }
+    o["channels"] = ids;
   }
   if (m.schedule) {
     o["schedule"] = *m.schedule;

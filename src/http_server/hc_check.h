@@ -51,10 +51,17 @@ std::string Slugify(std::string_view name);
 std::string UniqueKey(std::string_view uuid);
 
 // How a check is shown.
+// A channel as Healthchecks' API names it: its name and its id (core's ChannelUuid).
+struct HcChannel {
+  std::string name;
+  std::string id;
+};
+
 struct CheckView {
   int api_version = 3;
   bool read_only = false;  // unique_key instead of uuid and the URLs
   std::string base_url;    // PUBLIC_URL, else http://<Host>
+  std::vector<HcChannel> channels;  // the project's: a check's "channels" lists their ids
 };
 std::string CheckJson(const Monitor& m, UnixMillis now, const CheckView& view);
 // Its Healthchecks status: new, up, grace, down, paused (and started, v1).
@@ -64,6 +71,10 @@ std::string_view CheckStatus(const Monitor& m, UnixMillis now, int api_version);
 // check created through Healthchecks' API (timeout 86400, grace 3600, tz UTC,
 // manual_resume false, name "").
 MonitorSettings CheckSettings(const CheckSpec& spec, bool creating);
+// A spec's "channels" into `settings`: "*" all of the project's, "" none, else a comma list
+// of `channels`' ids or names; kInvalidArgument "invalid channel identifier: X" otherwise.
+Status ApplyCheckChannels(const CheckSpec& spec, const std::vector<HcChannel>& channels,
+                          MonitorSettings& settings);
 // Whether spec.unique is non-empty and the spec gives each of its fields (else Healthchecks
 // looks nothing up), and whether `m` has each of them as the spec gives it.
 bool UniqueFieldsGiven(const CheckSpec& spec);
