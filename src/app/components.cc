@@ -13,6 +13,7 @@
 #include "aws/credentials.h"
 #include "aws/ssm.h"
 #include "core/channel.h"
+#include "core/project.h"
 #include "notify/telegram.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -162,6 +163,44 @@ Result<Alerting> MakeAlerting(const Config& config, HttpClient& http, Store& sto
   options.resolve_ssm = [secrets](const std::string& name) { return secrets->Get(name); };
   out.notifier = std::make_unique<ChannelNotifier>(http, *out.channels, std::move(options));
   return out;
+}
+
+std::unique_ptr<TelegramButtons> MakeButtons(const Config& config, HttpClient& http,
+                                             const ChannelDirectory& channels, Store& store,
+                                             const Clock& clock) {
+  TelegramButtonsOptions options;
+  options.api_url = config.telegram_api_url;
+  auto bots = [&channels] { return TelegramBotsOf(channels.All()); };
+  auto act = [&store, &clock](const ButtonAction& press) -> Result<std::string> {
+    const UnixMillis now = clock.Now();
+    auto found = Await<std::optional<Monitor>>([&](Callback<std::optional<Monitor>> cb) {
+      store.FindByUuid(press.uuid, now, std::move(cb));
+    });
+    if (!found.ok()) return found.error();
+    if (!*found) return NotFound("no monitor with that uuid (deleted?)");
+    const std::string key = (*found)->slug;
+    Result<bool> done = Await<bool>([&](Callback<bool> cb) {
+      switch (press.kind) {
+        case ButtonAction::Kind::kSnooze:
+          return store.Snooze(key, now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             kButtonSnooze)
+                                             .count(),
+                              now, std::move(cb));
+        case ButtonAction::Kind::kPause:
+          return store.Pause(key, now, std::move(cb));
+        case ButtonAction::Kind::kAck:
+          return store.Acknowledge(key, now, std::move(cb));
+      }
+    });
+    if (!done.ok()) return done.error();
+    if (!*done) return NotFound("no monitor with that uuid (deleted?)");
+    spdlog::info("Telegram button: {} {} by {}", ToString(press.kind), key, press.who);
+    const std::string_view project = ProjectOfKey(key);
+    return project == kDefaultProject
+               ? std::string(SlugOfKey(key))
+               : std::string(project) + "/" + std::string(SlugOfKey(key));
+  };
+  return std::make_unique<TelegramButtons>(http, options, bots, act);
 }
 
 std::string PadRight(std::string text, std::size_t width) {

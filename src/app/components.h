@@ -10,6 +10,7 @@
 #include "notify/channel_directory.h"
 #include "notify/channel_notifier.h"
 #include "notify/notifier.h"
+#include "notify/telegram_updates.h"
 #include "notify/telegram.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/store.h"
@@ -49,6 +50,12 @@ struct Alerting {
 // AWS_REGION and the credentials of the environment), each kept for 5 minutes.
 Result<Alerting> MakeAlerting(const Config& config, HttpClient& http, Store& store,
                               std::chrono::milliseconds send_timeout = kTelegramSendTimeout);
+
+// Telegram's buttons (SPEC §14): the presses read for the bots of every project's telegram
+// channels, applied to the store (snooze 1 h, pause, acknowledge).
+std::unique_ptr<TelegramButtons> MakeButtons(const Config& config, HttpClient& http,
+                                             const ChannelDirectory& channels, Store& store,
+                                             const Clock& clock);
 
 // Loads the store's channels into `channels` again.
 Status ReloadChannels(Store& store, ChannelDirectory& channels);
