@@ -188,6 +188,13 @@ void ResetStore(heartbeat::Store& store) {
     if (!page.next_after) break;
     after = *page.next_after;
   }
+  // Channels an input added (POST /channels).
+  for (const heartbeat::ChannelRecord& c :
+       Must(Sync<std::vector<heartbeat::ChannelRecord>>(
+                [&](Callback<std::vector<heartbeat::ChannelRecord>> cb) { store.ListChannels(cb); }),
+            "list channels")) {
+    (void)Sync<void>([&](Callback<void> cb) { store.RemoveChannel(c.project, c.name, cb); });
+  }
   Seed(store);
 }
 
