@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <exception>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -24,6 +25,9 @@ struct TelegramButtons::Poller {
 };
 
 namespace {
+
+// The texts say "1 h".
+static_assert(kButtonSnooze == std::chrono::hours(1));
 
 // The answers shown to whoever pressed (answerCallbackQuery: up to 200 characters).
 constexpr char kNotAllowed[] = "Not allowed here";
@@ -179,6 +183,19 @@ std::string DoneAnswer(ButtonAction::Kind kind, const std::string& name) {
 
 }  // namespace
 
+std::vector<TelegramBot> TelegramBotsOf(const std::vector<Channel>& channels) {
+  std::map<std::string, std::set<std::string>> chats;  // by token
+  for (const Channel& c : channels) {
+    if (c.kind != ChannelKind::kTelegram || c.bot_token.empty() || c.chat_id.empty()) continue;
+    chats[c.bot_token].insert(c.chat_id);
+  }
+  std::vector<TelegramBot> bots;
+  for (auto& [token, ids] : chats) {
+    bots.push_back(TelegramBot{token, std::vector<std::string>(ids.begin(), ids.end())});
+  }
+  return bots;
+}
+
 std::string_view ToString(ButtonAction::Kind kind) {
   switch (kind) {
     case ButtonAction::Kind::kSnooze:
@@ -288,6 +305,8 @@ void TelegramButtons::Supervise() {
         } catch (const std::exception& e) {
           spdlog::critical("Telegram buttons of {}: the poller ended: {}", BotLabel(ref.token),
                            e.what());
+        } catch (...) {
+          spdlog::critical("Telegram buttons of {}: the poller ended", BotLabel(ref.token));
         }
         ref.done.store(true);
       });
@@ -352,10 +371,10 @@ void TelegramButtons::Poll(Poller& p) {
       // wrong token. Nothing to do but wait for someone to fix it.
       if (!refused) {
         spdlog::warn(
-            "Telegram getUpdates of {} {}{}: its buttons are not read; trying again every {} s",
+            "Telegram getUpdates of {} {}{}: its buttons are not read; trying again every {:g} s",
             label, a.What(),
             status == 409 ? " (another process reads this bot's updates, or a webhook is set)" : "",
-            std::chrono::duration_cast<std::chrono::seconds>(options_.slow_retry).count());
+            std::chrono::duration<double>(options_.slow_retry).count());
       }
       refused = true;
       wait = options_.slow_retry;

@@ -27,6 +27,7 @@
 
 #include "core/result.h"
 #include "http_client/http_client.h"
+#include "notify/channel.h"
 
 namespace boost::json {
 class object;
@@ -64,6 +65,10 @@ struct TelegramBot {
   std::string token;  // secret: never logged
   std::vector<std::string> chat_ids;
 };
+
+// The bots of `channels` (their telegram ones with a token and a chat), each token once,
+// with its channels' chats: what BotsFn returns, from the ChannelDirectory's channels.
+std::vector<TelegramBot> TelegramBotsOf(const std::vector<Channel>& channels);
 
 struct TelegramButtonsOptions {
   std::string api_url = "https://api.telegram.org";  // TELEGRAM_API_URL
@@ -104,7 +109,7 @@ class TelegramButtons {
   // Stops every thread and returns when they ended: within about poll_timeout (a poll in
   // flight), at once when `http` is cancelled (CurlHttpClient::CancelAll). Presses received
   // but not yet applied are confirmed and applied first when Telegram answers at once, else
-  // left to the next poller. Idempotent.
+  // left to the next poller. Idempotent; call it from one thread at a time.
   void Stop();
 
  private:

@@ -171,6 +171,31 @@ TEST(ButtonsData, LinesSayWhoDidWhat) {
   EXPECT_EQ(ButtonDoneLine(Kind::kAck, "@alice"), "👌 Acknowledged by @alice");
 }
 
+Channel TelegramChannel(std::string name, std::string token, std::string chat) {
+  Channel c;
+  c.name = std::move(name);
+  c.kind = ChannelKind::kTelegram;
+  c.bot_token = std::move(token);
+  c.chat_id = std::move(chat);
+  return c;
+}
+
+TEST(ButtonsData, BotsOfChannelsAreEachTokenOnceWithItsChats) {
+  Channel hook;
+  hook.name = "hook";
+  hook.kind = ChannelKind::kWebhook;
+  hook.url = "https://example.com/x";
+  const auto bots = TelegramBotsOf(
+      {TelegramChannel("a", kToken, "-1002"), hook, TelegramChannel("b", kOtherToken, "-1003"),
+       TelegramChannel("c", kToken, "-1001"), TelegramChannel("d", kToken, "-1002"),
+       TelegramChannel("e", "", "-1004"), TelegramChannel("f", kToken, "")});
+  ASSERT_EQ(bots.size(), 2u);
+  EXPECT_EQ(bots[0].token, kToken);
+  EXPECT_EQ(bots[0].chat_ids, (std::vector<std::string>{"-1001", "-1002"}));
+  EXPECT_EQ(bots[1].token, kOtherToken);
+  EXPECT_EQ(bots[1].chat_ids, (std::vector<std::string>{"-1003"}));
+}
+
 TEST_F(TelegramButtonsTest, SnoozeFromTheChannelsChatIsAppliedAnsweredAndWritten) {
   StartButtons();
   const std::int64_t id = fake_.Press(Press(std::string("snooze:") + kUuid));
