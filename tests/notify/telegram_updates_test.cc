@@ -408,6 +408,15 @@ TEST_F(TelegramButtonsTest, ConflictIsLoggedOnceAndRetriedSlowly) {
   EXPECT_EQ(lines.find("AAH-secret"), std::string::npos) << lines;
 }
 
+TEST_F(TelegramButtonsTest, TooManyRequestsWaitsRetryAfter) {
+  fake_.EnqueueUpdatesReply(TelegramReply::TooManyRequests(1));
+  StartButtons();
+  ASSERT_TRUE(fake_.WaitForPolls(1));
+  const auto refused = std::chrono::steady_clock::now();
+  ASSERT_TRUE(fake_.WaitForPolls(2));
+  EXPECT_GE(std::chrono::steady_clock::now() - refused, milliseconds(900));
+}
+
 TEST_F(TelegramButtonsTest, TelegramDownThenUpIsRetried) {
   StartButtons();
   ASSERT_TRUE(fake_.WaitForPolls(1));

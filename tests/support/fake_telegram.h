@@ -429,7 +429,8 @@ class FakeTelegram {
       if (v != nullptr && v->is_int64()) return v->as_int64();
       return std::nullopt;
     };
-    auto answer = [&](unsigned status, json::value result, const std::string& description) {
+    auto answer = [&](unsigned status, json::value result, const std::string& description,
+                      int retry_after = 0) {
       http::response<http::string_body> res{static_cast<http::status>(status), 11};
       res.set(http::field::content_type, "application/json");
       json::object o;
@@ -437,6 +438,7 @@ class FakeTelegram {
         o = {{"ok", true}, {"result", std::move(result)}};
       } else {
         o = {{"ok", false}, {"error_code", status}, {"description", description}};
+        if (status == 429) o["parameters"] = {{"retry_after", retry_after}};
       }
       res.body() = json::serialize(o);
       res.prepare_payload();
@@ -465,7 +467,7 @@ class FakeTelegram {
     if (!updates_replies_.empty()) {
       TelegramReply r = updates_replies_.front();
       updates_replies_.pop_front();
-      if (r.status != 200) return answer(r.status, nullptr, r.description);
+      if (r.status != 200) return answer(r.status, nullptr, r.description, r.retry_after);
     }
     if (polling_[token] > 0) {
       ++concurrent_polls_;
