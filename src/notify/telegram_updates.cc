@@ -234,11 +234,12 @@ std::string ButtonDoneLine(ButtonAction::Kind kind, std::string_view who) {
 }
 
 TelegramButtons::TelegramButtons(HttpClient& http, TelegramButtonsOptions options, BotsFn bots,
-                                 ActionFn action)
+                                 ActionFn action, const Clock& clock)
     : http_(http),
       options_(std::move(options)),
       bots_(std::move(bots)),
-      action_(std::move(action)) {}
+      action_(std::move(action)),
+      clock_(clock) {}
 
 TelegramButtons::~TelegramButtons() { Stop(); }
 
@@ -339,6 +340,7 @@ void TelegramButtons::Poll(Poller& p) {
     body["allowed_updates"] = boost::json::array{"callback_query"};
     const auto timeout =
         options_.call_timeout + (quick ? std::chrono::milliseconds(0) : options_.poll_timeout);
+    const auto sent = clock_.Steady();
     ApiAnswer a = Call(http_, url, body, options_.connect_timeout, timeout);
     if (a.ok() && a.result->is_array()) {
       if (failing || refused) spdlog::info("Telegram getUpdates of {} works again", label);
@@ -361,6 +363,11 @@ void TelegramButtons::Poll(Poller& p) {
         pending.push_back(v.as_object());
         offset = std::max(offset.value_or(*id + 1), *id + 1);
       }
+      // Telegram holds an empty poll for its timeout; one that did not wait is not repeated
+      // at once.
+      const bool at_once =
+          options_.poll_timeout.count() == 0 || clock_.Steady() - sent < options_.poll_timeout / 2;
+      if (!quick && pending.empty() && at_once) Wait(&p, options_.min_backoff);
       continue;
     }
     if (stopping) return;  // the batch stays unconfirmed: the next poller applies it

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "http_client/http_client.h"
 #include "notify/channel.h"
@@ -73,7 +74,8 @@ std::vector<TelegramBot> TelegramBotsOf(const std::vector<Channel>& channels);
 struct TelegramButtonsOptions {
   std::string api_url = "https://api.telegram.org";  // TELEGRAM_API_URL
   // getUpdates' long-poll timeout. Stop waits for the polls in flight, so it is short: an
-  // idle bot costs one request per poll_timeout.
+  // idle bot costs one request per poll_timeout. A poll that comes back empty at once (a
+  // proxy or fake that does not wait) is followed by min_backoff, never a busy loop.
   std::chrono::seconds poll_timeout{2};
   std::chrono::milliseconds connect_timeout{5000};
   // answerCallbackQuery and editMessageText; getUpdates gets poll_timeout plus this.
@@ -98,8 +100,10 @@ class TelegramButtons {
   // that uuid). Called from the pollers' threads, concurrently for different bots.
   using ActionFn = std::function<Result<std::string>(const ButtonAction&)>;
 
-  // `http` (blocking) outlives this.
-  TelegramButtons(HttpClient& http, TelegramButtonsOptions options, BotsFn bots, ActionFn action);
+  // `http` (blocking) and `clock` (its Steady time, to tell a poll that came back at once)
+  // outlive this.
+  TelegramButtons(HttpClient& http, TelegramButtonsOptions options, BotsFn bots, ActionFn action,
+                  const Clock& clock = RealClock());
   ~TelegramButtons();  // Stop()
   TelegramButtons(const TelegramButtons&) = delete;
   TelegramButtons& operator=(const TelegramButtons&) = delete;
@@ -129,6 +133,7 @@ class TelegramButtons {
   const TelegramButtonsOptions options_;
   const BotsFn bots_;
   const ActionFn action_;
+  const Clock& clock_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

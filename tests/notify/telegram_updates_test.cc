@@ -417,6 +417,23 @@ TEST_F(TelegramButtonsTest, TooManyRequestsWaitsRetryAfter) {
   EXPECT_GE(std::chrono::steady_clock::now() - refused, milliseconds(900));
 }
 
+TEST_F(TelegramButtonsTest, PollsThatDoNotWaitAreNotABusyLoop) {
+  // A poll timeout of 0: every empty getUpdates comes back at once.
+  TelegramButtonsOptions o = Options(fake_);
+  o.poll_timeout = std::chrono::seconds(0);
+  o.min_backoff = milliseconds(200);
+  buttons_ = std::make_unique<TelegramButtons>(
+      http_, o, [this] { return bots_.Get(); },
+      [this](const ButtonAction& a) { return actions_.Apply(a); });
+  buttons_->Start();
+  ASSERT_TRUE(fake_.WaitForPolls(1));
+  std::this_thread::sleep_for(milliseconds(1000));
+  EXPECT_LE(fake_.Polls().size(), 8u);
+  // And presses still go through.
+  fake_.Press(Press(std::string("ack:") + kUuid));
+  ASSERT_TRUE(actions_.WaitFor(1));
+}
+
 TEST_F(TelegramButtonsTest, TelegramDownThenUpIsRetried) {
   StartButtons();
   ASSERT_TRUE(fake_.WaitForPolls(1));
