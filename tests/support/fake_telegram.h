@@ -4,6 +4,8 @@
 // slow answer, or no answer at all (the port refuses connections while "down"). A TLS
 // handshake (an https:// client) is counted and the connection closed.
 // Thread-safe.
+// It also serves the buttons' getUpdates (presses queued by Press), answerCallbackQuery and
+// editMessageText, which it records.
 
 #include <sys/socket.h>
 
@@ -15,12 +17,16 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +64,65 @@ struct TelegramReply {
     return {400, 0, {}, "Bad Request: can't parse entities: character '.' is reserved"};
   }
   static TelegramReply Slow(std::chrono::milliseconds d) { return {200, 0, d, {}}; }
+};
+
+// The buttons' side of the Bot API (getUpdates, answerCallbackQuery, editMessageText).
+
+// 409, as Telegram answers a second getUpdates consumer of a bot, or one while a webhook is set.
+inline TelegramReply ConflictReply() {
+  return {409,
+          0,
+          {},
+          "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+          "is running"};
+}
+
+// Who presses a button.
+struct TelegramUser {
+  std::int64_t id = 1001;
+  std::string username;  // without '@'; empty: none
+  std::string first_name = "Alice";
+  std::string last_name;
+};
+
+// A press of an inline keyboard's button, as a callback_query update.
+struct TelegramPress {
+  std::string token;  // the bot whose message it is
+  std::string data;   // the button's callback_data
+  std::int64_t chat_id = 0;
+  std::string chat_username;  // a public chat's, without '@'; empty: none
+  TelegramUser from;
+  std::int64_t message_id = 1;
+  std::string text = "nightly-backup is DOWN";  // the message's, as Telegram gives it back
+  std::string entities;                         // the message's entities, JSON; empty: none
+  std::string reply_markup;                     // the message's keyboard, JSON; empty: none
+  bool without_message = false;  // a press on an inline message (no message, no chat)
+};
+
+// A getUpdates call received.
+struct TelegramPoll {
+  std::string token;
+  std::optional<std::int64_t> offset;
+  std::int64_t timeout = 0;
+  std::string allowed_updates;  // JSON; empty: none given
+};
+
+// An answerCallbackQuery received.
+struct TelegramCallbackAnswer {
+  std::string token;
+  std::string callback_query_id;
+  std::string text;
+};
+
+// An editMessageText received.
+struct TelegramEdit {
+  std::string token;
+  std::string chat_id;  // as sent, serialized when a number
+  std::int64_t message_id = 0;
+  std::string text;
+  std::string parse_mode;    // empty: none
+  std::string entities;      // JSON; empty: none
+  std::string reply_markup;  // JSON; empty: none (the keyboard goes)
 };
 
 class FakeTelegram {
@@ -109,6 +174,84 @@ class FakeTelegram {
                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, timeout, [&] { return delivered_.size() >= n; });
+  }
+
+  // --- The buttons: getUpdates answers like Telegram's long poll (the updates of that bot
+  // from `offset` on, at once, or when one comes, or empty after `timeout` seconds; an
+  // update below the offset given is confirmed and forgotten; a second getUpdates of a bot
+  // while one waits gets 409). answerCallbackQuery and editMessageText are recorded and
+  // answered 200. None of them is counted in Requests() or answered from Enqueue's queue.
+
+  // Queues a press as an update of its bot; returns its update_id. Its callback_query id
+  // is "cb<update_id>".
+  std::int64_t Press(const TelegramPress& press) {
+    std::lock_guard lock(mu_);
+    const std::int64_t id = next_update_id_++;
+    boost::json::object q{
+        {"id", "cb" + std::to_string(id)}, {"chat_instance", "-42"}, {"data", press.data}};
+    boost::json::object from{
+        {"id", press.from.id}, {"is_bot", false}, {"first_name", press.from.first_name}};
+    if (!press.from.last_name.empty()) from["last_name"] = press.from.last_name;
+    if (!press.from.username.empty()) from["username"] = press.from.username;
+    q["from"] = std::move(from);
+    if (!press.without_message) {
+      boost::json::object chat{{"id", press.chat_id}, {"type", "supergroup"}, {"title", "ops"}};
+      if (!press.chat_username.empty()) chat["username"] = press.chat_username;
+      boost::json::object m{{"message_id", press.message_id},
+                            {"date", 1'789'992'180},
+                            {"chat", std::move(chat)},
+                            {"text", press.text}};
+      if (!press.entities.empty()) m["entities"] = boost::json::parse(press.entities);
+      if (!press.reply_markup.empty()) m["reply_markup"] = boost::json::parse(press.reply_markup);
+      q["message"] = std::move(m);
+    }
+    updates_[press.token].push_back(boost::json::object{{"update_id", id}, {"callback_query", q}});
+    cv_.notify_all();
+    return id;
+  }
+  // getUpdates' answers to give, in order, before it answers normally again (a 200 here
+  // means "answer normally").
+  void EnqueueUpdatesReply(TelegramReply reply) {
+    std::lock_guard lock(mu_);
+    updates_replies_.push_back(reply);
+  }
+  // The updates of `token`'s bot not confirmed yet.
+  std::size_t Unconfirmed(const std::string& token) const {
+    std::lock_guard lock(mu_);
+    auto it = updates_.find(token);
+    return it == updates_.end() ? 0 : it->second.size();
+  }
+  std::vector<TelegramPoll> Polls() const {
+    std::lock_guard lock(mu_);
+    return polls_;
+  }
+  // getUpdates calls answered 409 because another one of the same bot was waiting.
+  std::size_t ConcurrentPolls() const {
+    std::lock_guard lock(mu_);
+    return concurrent_polls_;
+  }
+  std::vector<TelegramCallbackAnswer> Answers() const {
+    std::lock_guard lock(mu_);
+    return answers_;
+  }
+  std::vector<TelegramEdit> Edits() const {
+    std::lock_guard lock(mu_);
+    return edits_;
+  }
+  bool WaitForPolls(std::size_t n,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return polls_.size() >= n; });
+  }
+  bool WaitForAnswers(std::size_t n,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return answers_.size() >= n; });
+  }
+  bool WaitForEdits(std::size_t n,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return edits_.size() >= n; });
   }
 
  private:
@@ -187,6 +330,12 @@ class FakeTelegram {
       boost::system::error_code ec;
       http::read(socket, buffer, req, ec);
       if (ec) return;
+      if (auto res = ServeButtons(req)) {  // getUpdates, answerCallbackQuery, editMessageText
+        if (stopping_) return;
+        http::write(socket, *res, ec);
+        if (ec || !req.keep_alive()) return;
+        continue;
+      }
       TelegramReply reply;
       TelegramMessage msg;
       {
@@ -252,6 +401,96 @@ class FakeTelegram {
     }
   }
 
+  // The buttons' methods; nullopt for any other (sendMessage).
+  std::optional<boost::beast::http::response<boost::beast::http::string_body>> ServeButtons(
+      const boost::beast::http::request<boost::beast::http::string_body>& req) {
+    namespace http = boost::beast::http;
+    namespace json = boost::json;
+    const std::string target(req.target());
+    const auto bot = target.find("/bot");
+    if (bot == std::string::npos) return std::nullopt;
+    const auto slash = target.find('/', bot + 4);
+    if (slash == std::string::npos) return std::nullopt;
+    const std::string token = target.substr(bot + 4, slash - bot - 4);
+    const std::string method = target.substr(slash + 1);
+    if (method != "getUpdates" && method != "answerCallbackQuery" && method != "editMessageText") {
+      return std::nullopt;
+    }
+    boost::system::error_code jec;
+    json::value parsed = json::parse(req.body(), jec);
+    const json::object body = !jec && parsed.is_object() ? parsed.as_object() : json::object();
+    auto text_of = [&](const char* key) {
+      const auto* v = body.if_contains(key);
+      if (v == nullptr) return std::string();
+      return v->is_string() ? std::string(v->as_string()) : json::serialize(*v);
+    };
+    auto int_of = [&](const char* key) -> std::optional<std::int64_t> {
+      const auto* v = body.if_contains(key);
+      if (v != nullptr && v->is_int64()) return v->as_int64();
+      return std::nullopt;
+    };
+    auto answer = [&](unsigned status, json::value result, const std::string& description,
+                      int retry_after = 0) {
+      http::response<http::string_body> res{static_cast<http::status>(status), 11};
+      res.set(http::field::content_type, "application/json");
+      json::object o;
+      if (status == 200) {
+        o = {{"ok", true}, {"result", std::move(result)}};
+      } else {
+        o = {{"ok", false}, {"error_code", status}, {"description", description}};
+        if (status == 429) o["parameters"] = {{"retry_after", retry_after}};
+      }
+      res.body() = json::serialize(o);
+      res.prepare_payload();
+      res.keep_alive(req.keep_alive());
+      return res;
+    };
+
+    std::unique_lock lock(mu_);
+    if (method == "answerCallbackQuery") {
+      answers_.push_back({token, text_of("callback_query_id"), text_of("text")});
+      cv_.notify_all();
+      return answer(200, true, {});
+    }
+    if (method == "editMessageText") {
+      edits_.push_back({token, text_of("chat_id"), int_of("message_id").value_or(0),
+                        text_of("text"), text_of("parse_mode"), text_of("entities"),
+                        text_of("reply_markup")});
+      cv_.notify_all();
+      return answer(200, true, {});
+    }
+    // getUpdates
+    TelegramPoll poll{token, int_of("offset"), int_of("timeout").value_or(0),
+                      text_of("allowed_updates")};
+    polls_.push_back(poll);
+    cv_.notify_all();
+    if (!updates_replies_.empty()) {
+      TelegramReply r = updates_replies_.front();
+      updates_replies_.pop_front();
+      if (r.status != 200) return answer(r.status, nullptr, r.description, r.retry_after);
+    }
+    if (polling_[token] > 0) {
+      ++concurrent_polls_;
+      return answer(409, nullptr, ConflictReply().description);
+    }
+    auto& queue = updates_[token];
+    if (poll.offset) {
+      while (!queue.empty() && queue.front().at("update_id").as_int64() < *poll.offset) {
+        queue.pop_front();
+      }
+    }
+    ++polling_[token];
+    cv_.wait_for(lock, std::chrono::seconds(poll.timeout),
+                 [&] { return stopping_.load() || !queue.empty(); });
+    --polling_[token];
+    json::array result;
+    for (const auto& u : queue) {
+      if (result.size() == 100) break;
+      result.push_back(u);
+    }
+    return answer(200, std::move(result), {});
+  }
+
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::deque<TelegramReply> queue_;         // guarded by mu_
@@ -259,6 +498,15 @@ class FakeTelegram {
   std::vector<TelegramMessage> delivered_;  // guarded by mu_
   std::size_t requests_ = 0;                // guarded by mu_
   std::size_t tls_handshakes_ = 0;          // guarded by mu_
+  // The buttons' side, all guarded by mu_.
+  std::map<std::string, std::deque<boost::json::object>> updates_;  // by token, unconfirmed
+  std::int64_t next_update_id_ = 700'000'001;
+  std::map<std::string, int> polling_;  // getUpdates waiting, by token
+  std::deque<TelegramReply> updates_replies_;
+  std::vector<TelegramPoll> polls_;
+  std::size_t concurrent_polls_ = 0;
+  std::vector<TelegramCallbackAnswer> answers_;
+  std::vector<TelegramEdit> edits_;
 
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};
