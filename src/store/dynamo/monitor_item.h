@@ -18,6 +18,11 @@
 //   uuid S (the GSI uuid-index's hash key; seed items get one at their first write or at
 //   `store init`), name S, tags S, desc S, methods S (each absent when empty),
 //   manual_resume BOOL (absent: true)
+//   channels L of S (absent: all of the project's), repeat_secs N (absent: the default; 0:
+//   never), down_after N (absent: 1), fail_streak N (absent: 0), snoozed_until N (ms),
+//   acknowledged BOOL (absent: false)
+// An outbox entry names its channel (channel S, a channel key; absent: "telegram", the
+// environment's, for entries queued before channels) and its monitor's uuid (uuid S).
 // A monitor of a project other than the default lives under slug "project/slug"
 // (core/project.h's MonitorKey).
 //
@@ -79,9 +84,10 @@ struct MonitorRecord {
   std::string partition;
   aws::Item raw;  // the item as read: attributes we do not know are written back as they were
 
-  // The oldest pending (not rejected) alert, or nullptr.
-  const OutboxEntry* Head() const;
-  OutboxEntry* Head();
+  // The oldest pending (not rejected) alert of each channel, by id: each channel's queue
+  // goes out in order, independently of the others.
+  std::vector<const OutboxEntry*> Heads() const;
+  std::vector<OutboxEntry*> Heads();
   std::int64_t PendingCount() const;
 };
 
