@@ -261,8 +261,15 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
 
   // check_at: written by every read-modify-write; the fast ping removes it, and then it
   // is what the ping set (core/lifecycle.h).
-  std::optional<std::int64_t> check_at = GetInt(item, "check_at");
-  m.check_at = check_at && !m.paused ? check_at : CheckAtAfterPing(m);
+  // A NULL check_at is a write's "never" (an alerting monitor that repeats never, or
+  // acknowledged, waits for a ping; core/alert.h's NextCheckAt), which must not be taken
+  // for the ping's removal.
+  if (auto ca = item.find("check_at"); ca != item.end() && ca->second.IsNull()) {
+    m.check_at = std::nullopt;
+  } else {
+    std::optional<std::int64_t> check_at = GetInt(item, "check_at");
+    m.check_at = check_at && !m.paused ? check_at : CheckAtAfterPing(m);
+  }
 
   r.rev = GetInt(item, "rev").value_or(0);
   r.outbox_seq = GetInt(item, "outbox_seq").value_or(0);
@@ -297,7 +304,12 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
   item["paused"] = AttributeValue::Bool(m.paused);
   SetInt(item, "failed_at", m.failed_at);
   SetInt(item, "down_since", m.alert.down_since);
-  SetInt(item, "check_at", m.check_at);
+  // None: NULL, not absent (absent is the fast ping's "as after a ping", see the parse).
+  if (m.check_at) {
+    item["check_at"] = AttributeValue::N(*m.check_at);
+  } else {
+    item["check_at"] = AttributeValue::Null();
+  }
   if (m.schedule) {
     item["schedule"] = AttributeValue::S(*m.schedule);
   } else {

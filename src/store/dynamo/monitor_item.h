@@ -8,7 +8,8 @@
 // Ours (the Rust version ignores them):
 //   <time>_frac_ms N  the milliseconds (0-999) of each seed time above, since time is kept
 //                     to the millisecond inside; absent means 0 (an item of the seed)
-//   failed_at N, down_since N, check_at N   Unix milliseconds
+//   failed_at N, down_since N, check_at N   Unix milliseconds (check_at NULL: never;
+//                     absent: as after a ping, which removes it)
 //   rev N             bumped by every write of ours: read-modify-writes are conditional on it
 //   outbox M          alerts waiting for delivery, by id: {"7": {kind, ...}}
 //   outbox_seq N      the last outbox id used
