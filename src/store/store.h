@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/alert.h"
+#include "core/channel.h"
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/monitor.h"

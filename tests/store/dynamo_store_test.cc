@@ -230,7 +230,7 @@ TEST_F(DynamoStoreTest, TheGsiPartitionFollowsTheMonitorsState) {
   // Overdue and alerted: in ALERTING until the recovery went out.
   std::vector<Monitor> due = Due(kBase + 2 * kMinute);
   ASSERT_EQ(due.size(), 1u);
-  CheckStep step = Check(due[0], kBase + 2 * kMinute, 3'600'000);
+  CheckStep step = Check(due[0], kBase + 2 * kMinute, 3'600'000, {"telegram"});
   ASSERT_TRUE(step.decision.has_value());
   EXPECT_EQ(step.next.check_at, kBase + 62 * kMinute);
   Status applied = Await<void>([&](Callback<void> cb) {
@@ -240,7 +240,7 @@ TEST_F(DynamoStoreTest, TheGsiPartitionFollowsTheMonitorsState) {
   EXPECT_EQ(Partition("job"), "ALERTING");
   // Paused: out of every partition the checker reads, once nothing waits for delivery.
   auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-    store_->ClaimAlerts(kBase + 2 * kMinute, 30'000, 10, "me", std::move(cb));
+    store_->ClaimAlerts(kBase + 2 * kMinute, 30'000, 10, "me", {}, std::move(cb));
   });
   ASSERT_TRUE(claimed.ok());
   ASSERT_EQ(claimed->size(), 1u);

@@ -128,6 +128,12 @@ Monitor CorePing(Store& store, const std::string& slug, const MonitorSettings& s
   return *r->after;
 }
 
+template <class T>
+T Must(Result<T> r) {
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  return std::move(*r);
+}
+
 MonitorSettings RandomSettings(std::mt19937_64& rng) {
   static const char* kSchedules[] = {"*/5 * * * *", "0 3 * * *", "30 2 * * 1-5", "0 0 L * *"};
   static const char* kZones[] = {"UTC", "Europe/Riga", "America/New_York"};
@@ -143,23 +149,56 @@ MonitorSettings RandomSettings(std::mt19937_64& rng) {
   // Healthchecks' checks: a paused one without manual_resume is resumed by core's rule,
   // which the fast path must leave to it.
   if (rng() % 4 == 0) s.manual_resume = rng() % 2 == 0;
+  // Alert policies (SPEC §14): a fast ping must keep them, and wait for down_after
+  // deadlines before the first alert as core does.
+  if (rng() % 2 == 0) s.down_after = 1 + static_cast<std::int64_t>(rng() % 4);
+  if (rng() % 4 == 0)
+    s.repeat_secs = rng() % 2 == 0 ? 0 : 60 + static_cast<std::int64_t>(rng() % 3600);
+  switch (rng() % 5) {
+    case 0:
+      s.channels = std::vector<std::string>{};
+      break;
+    case 1:
+      s.channels = std::vector<std::string>{"ops", "telegram"};
+      break;
+    case 2:
+      s.all_channels = true;
+      break;
+    default:
+      break;
+  }
   return s;
+}
+
+// A snooze (until a random time ahead), an unsnooze or an acknowledgement, on both.
+void RandomPolicyAction(Store& store, const std::string& fast, const std::string& core,
+                        std::mt19937_64& rng, UnixMillis now) {
+  const std::uint64_t action = rng() % 3;
+  const UnixMillis until = now + static_cast<UnixMillis>(rng() % (2 * kHour));
+  for (const std::string* slug : {&fast, &core}) {
+    Must(Await<bool>([&](Callback<bool> cb) {
+      switch (action) {
+        case 0:
+          store.Snooze(*slug, until, now, std::move(cb));
+          break;
+        case 1:
+          store.Unsnooze(*slug, now, std::move(cb));
+          break;
+        default:
+          store.Acknowledge(*slug, now, std::move(cb));
+      }
+    }));
+  }
 }
 
 // One checker step on `slug`, as the checker makes it (a conflict cannot happen here).
 void CheckNow(Store& store, const std::string& slug, UnixMillis now) {
   std::optional<Monitor> m = Raw(store, slug);
   if (!m || !m->check_at || *m->check_at > now) return;
-  CheckStep step = Check(*m, now, kRepeatMs);
+  CheckStep step = Check(*m, now, kRepeatMs, {"telegram"});
   Status s =
       Await<void>([&](Callback<void> cb) { store.ApplyCheck(*m, step, now, std::move(cb)); });
   if (!s.ok()) throw std::runtime_error(s.error().message);
-}
-
-template <class T>
-T Must(Result<T> r) {
-  if (!r.ok()) throw std::runtime_error(r.error().message);
-  return std::move(*r);
 }
 
 void ExpectSameState(const std::optional<Monitor>& fast, const std::optional<Monitor>& core) {
@@ -203,7 +242,7 @@ TEST_P(FastPingProperty, FastPingGivesExactlyTheStateOfTheCoreRule) {
         default:
           now += static_cast<UnixMillis>(rng() % (10 * kMinute));
       }
-      const std::uint64_t signal = rng() % 10;
+      const std::uint64_t signal = rng() % 11;
       if (signal < 4) {
         const Store::SignalCall call = RandomSignal(rng);
         FastSignal(*store, fast, call, now);
@@ -222,6 +261,8 @@ TEST_P(FastPingProperty, FastPingGivesExactlyTheStateOfTheCoreRule) {
         const MonitorSettings settings = RandomSettings(rng);
         CorePing(*store, fast, settings, now);
         CorePing(*store, core, settings, now);
+      } else if (signal == 8) {
+        RandomPolicyAction(*store, fast, core, rng, now);
       } else {
         CheckNow(*store, fast, now);
         CheckNow(*store, core, now);

@@ -78,7 +78,7 @@ class MemoryStoreTest : public ::testing::Test {
         .value();
   }
   Status ApplyCheck(const Monitor& seen, UnixMillis now) {
-    CheckStep step = Check(seen, now, 60 * kMinute);
+    CheckStep step = Check(seen, now, 60 * kMinute, {"telegram"});
     return Await<void>(
         [&](Callback<void> cb) { store_.ApplyCheck(seen, step, now, std::move(cb)); });
   }
@@ -91,14 +91,17 @@ class MemoryStoreTest : public ::testing::Test {
           alert.kind = kind;
           alert.slug = slug;
           alert.at = at;
-          return Mutation::Put(*current, alert);
+          alert.channel = "telegram";
+          Mutation m = Mutation::Put(*current);
+          m.alerts.push_back(std::move(alert));
+          return m;
         });
     ASSERT_TRUE(r.ok());
   }
   std::vector<PendingAlert> Claim(UnixMillis now, const std::string& owner, std::size_t limit = 10,
                                   std::int64_t lease_ms = 30'000) {
     return Await<std::vector<PendingAlert>>(
-               [&](auto cb) { store_.ClaimAlerts(now, lease_ms, limit, owner, std::move(cb)); })
+               [&](auto cb) { store_.ClaimAlerts(now, lease_ms, limit, owner, {}, std::move(cb)); })
         .value();
   }
   Status Finish(const PendingAlert& a, const std::string& owner) {

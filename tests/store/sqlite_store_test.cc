@@ -397,6 +397,91 @@ TEST(SqliteStoreTest, MigratesAVersion5Database) {
   store->Close();
 }
 
+// Version 8 (channels and policies): a version 7 monitor reads with the policies'
+// defaults, and an alert queued before the upgrade goes to the environment's channel,
+// `telegram`, naming its monitor's uuid, still in order behind the one before it.
+TEST(SqliteStoreTest, MigratesAVersion7DatabaseWithPendingAlertsToTheTelegramChannel) {
+  testing::TempDir dir;
+  const std::string path = dir.file("heartbeat.db");
+  const std::string uuid = "0b0e6f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b";
+  {
+    RawDb raw(path);
+    ASSERT_TRUE(raw.ok());
+    for (std::size_t v = 0; v < 7; ++v) ASSERT_EQ(raw.Exec(sqlite::Migrations()[v]), "");
+    ASSERT_EQ(raw.Exec("PRAGMA user_version=7"), "");
+    const std::string t = std::to_string(kT0);
+    ASSERT_EQ(
+        raw.Exec("INSERT INTO monitors (slug, interval_secs, last_ping, next_due, "
+                 "created_at, expires_at, failed_at, first_alerted_at, last_alerted_at, "
+                 "alert_count, check_at, down_since, uuid) VALUES ('db', 300, " +
+                 t + ", " + t + " + 300000, " + t + ", " + t + " + 9000000, " + t + " + 1, " + t +
+                 " + 2, " + t + " + 2, 1, " + t + " + 3600000, " + t + " + 1, '" + uuid + "')"),
+        "");
+    const std::string entry =
+        "INSERT INTO outbox (slug, kind, interval_secs, deadline, decided_at, down_since, "
+        "next_attempt_at, state) VALUES ('db', ";
+    ASSERT_EQ(raw.Exec(entry + "'repeat', 300, " + t + ", " + t + " + 1, " + t + " + 1, " + t +
+                       " + 1, 'rejected')"),
+              "");
+    ASSERT_EQ(raw.Exec(entry + "'failed', 300, " + t + ", " + t + " + 2, " + t + " + 1, " + t +
+                       " + 2, 'pending')"),
+              "");
+    ASSERT_EQ(raw.Exec(entry + "'recovered', 300, " + t + ", " + t + " + 5, " + t + " + 1, " + t +
+                       " + 5, 'pending')"),
+              "");
+  }
+
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::CurrentSchemaVersion());
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM outbox WHERE channel = 'telegram'"), 3);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'outbox_pending' AND "
+                      "sql LIKE '%slug, channel, id%'"),
+              1);
+  }
+  std::optional<Monitor> m = Get(*store, "db", kT0 + 3);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->channels, std::nullopt);
+  EXPECT_EQ(m->repeat_secs, std::nullopt);
+  EXPECT_EQ(m->down_after, 1);
+  EXPECT_EQ(m->fail_streak, 0);
+  EXPECT_EQ(m->snoozed_until, std::nullopt);
+  EXPECT_FALSE(m->alert.acknowledged);
+  EXPECT_EQ(m->failed_at, kT0 + 1);
+
+  auto claim = [&](UnixMillis now) {
+    return Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+             store->ClaimAlerts(now, 30'000, 10, "me", {}, std::move(cb));
+           })
+        .value();
+  };
+  std::vector<PendingAlert> first = claim(kT0 + 10);
+  ASSERT_EQ(first.size(), 1u);  // the rejected one holds nothing back; the later one waits
+  EXPECT_EQ(first[0].alert.kind, AlertKind::kFailed);
+  EXPECT_EQ(first[0].alert.channel, "telegram");
+  EXPECT_EQ(first[0].alert.uuid, uuid);
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store->FinishAlert(first[0], "me", std::move(cb));
+              }).ok());
+  std::vector<PendingAlert> second = claim(kT0 + 10);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].alert.kind, AlertKind::kRecovered);
+  EXPECT_EQ(second[0].alert.channel, "telegram");
+
+  // The channels table is there.
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store->AddChannel({.project = "default",
+                                   .name = "ops",
+                                   .kind = "webhook",
+                                   .config = "{}",
+                                   .created_at = kT0},
+                                  std::move(cb));
+              }).ok());
+  store->Close();
+}
+
 // The history is a log swept from its old end (ping_log.h). With a small window: busy
 // monitors' old entries go, so the log stays near twice what it keeps, and a monitor
 // pinged rarely keeps its entries (with their bodies), moved to the end as the sweep

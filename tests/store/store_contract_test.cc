@@ -173,8 +173,10 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
   }
 
   // Queues the FAILED alert of `slug` decided at `at`, as the checker does: a fail, then
-  // the checker's step on the monitor as DueMonitors reads it.
-  void QueueFailedAlert(const std::string& slug, UnixMillis at) {
+  // the checker's step on the monitor as DueMonitors reads it, its project having the
+  // channels `channels`.
+  void QueueFailedAlert(const std::string& slug, UnixMillis at,
+                        const std::vector<std::string>& channels = {"telegram"}) {
     MustFail(slug, at);
     Result<std::vector<Monitor>> due = Await<std::vector<Monitor>>(
         [&](Callback<std::vector<Monitor>> cb) { store_->DueMonitors(at, 100, std::move(cb)); });
@@ -182,21 +184,76 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
     auto seen =
         std::find_if(due->begin(), due->end(), [&](const Monitor& m) { return m.slug == slug; });
     ASSERT_NE(seen, due->end()) << slug << " is not due after its fail";
-    CheckStep step = Check(*seen, at, 60 * kMinute);
+    CheckStep step = Check(*seen, at, 60 * kMinute, channels);
     ASSERT_TRUE(step.decision.has_value());
     Status applied =
         Await<void>([&](Callback<void> cb) { store_->ApplyCheck(*seen, step, at, std::move(cb)); });
     ASSERT_TRUE(applied.ok()) << applied.error().message;
   }
   std::vector<PendingAlert> Claim(UnixMillis now, const std::string& owner,
-                                  std::int64_t lease_ms = 30'000, std::size_t limit = 10) {
+                                  std::int64_t lease_ms = 30'000, std::size_t limit = 10,
+                                  std::vector<std::string> skip = {}) {
     Result<std::vector<PendingAlert>> r =
         Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-          store_->ClaimAlerts(now, lease_ms, limit, owner, std::move(cb));
+          store_->ClaimAlerts(now, lease_ms, limit, owner, std::move(skip), std::move(cb));
         });
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() ? *r : std::vector<PendingAlert>{};
   }
+  // Queues `alerts` in the outbox of `slug` (which must exist) in one write, as ApplyCheck
+  // queues a decision's alert to each of its channels; `fresh`: as a monitor started anew.
+  void QueueAlerts(const std::string& slug, std::vector<Alert> alerts, bool fresh = false) {
+    Result<Store::Mutated> r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+      store_->Mutate(
+          slug,
+          [&](const std::optional<Monitor>& current) -> Result<Mutation> {
+            if (!current) return NotFound("no monitor " + slug);
+            Mutation m = Mutation::Put(*current);
+            m.alerts = alerts;
+            m.fresh = fresh;
+            return m;
+          },
+          std::move(cb));
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  // An alert of `kind` decided at `at`, to the channel `channel` (a key).
+  static Alert AlertTo(const std::string& channel, AlertKind kind, UnixMillis at) {
+    return Alert{.kind = kind,
+                 .slug = "",
+                 .uuid = "11111111-2222-4333-8444-555555555555",
+                 .interval_secs = 300,
+                 .last_ping = kT0,
+                 .deadline = kT0,
+                 .at = at,
+                 .down_since = kT0,
+                 .channel = channel};
+  }
+  // The claimed alerts as "channel:kind" strings, sorted.
+  static std::vector<std::string> Names(const std::vector<PendingAlert>& claimed) {
+    std::vector<std::string> out;
+    for (const PendingAlert& p : claimed) {
+      out.push_back(p.alert.slug + "@" + p.alert.channel + ":" +
+                    std::string(ToString(p.alert.kind)));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  Status AddChannel(ChannelRecord channel) {
+    return Await<void>(
+        [&](Callback<void> cb) { store_->AddChannel(std::move(channel), std::move(cb)); });
+  }
+  std::vector<ChannelRecord> ListChannels() {
+    Result<std::vector<ChannelRecord>> r = Await<std::vector<ChannelRecord>>(
+        [&](Callback<std::vector<ChannelRecord>> cb) { store_->ListChannels(std::move(cb)); });
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : std::vector<ChannelRecord>{};
+  }
+  Status RemoveChannel(const std::string& project, const std::string& name) {
+    return Await<void>(
+        [&](Callback<void> cb) { store_->RemoveChannel(project, name, std::move(cb)); });
+  }
+
   Status Renew(const PendingAlert& a, const std::string& owner, UnixMillis lease_until) {
     return Await<void>(
         [&](Callback<void> cb) { store_->RenewAlert(a, owner, lease_until, std::move(cb)); });
@@ -1140,7 +1197,7 @@ TEST_P(StoreContractTest, FlipsAreWrittenWithTheFirstAlertAndTheRecovery) {
   auto check = [&](UnixMillis now) {
     std::optional<Monitor> m = Get("job", now);
     ASSERT_TRUE(m.has_value());
-    CheckStep step = Check(*m, now, kHour);
+    CheckStep step = Check(*m, now, kHour, {"telegram"});
     ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
                   store().ApplyCheck(*m, step, now, std::move(cb));
                 }).ok());
@@ -1182,7 +1239,7 @@ TEST_P(StoreContractTest, TheOutboxKeepsTheExitCodeTheTailAndTheRunOfAnAlert) {
   for (const std::string slug : {"failing", "slow"}) {
     std::optional<Monitor> m = Get(slug, later);
     ASSERT_TRUE(m.has_value());
-    CheckStep step = Check(*m, later, kHour);
+    CheckStep step = Check(*m, later, kHour, {"telegram"});
     ASSERT_TRUE(step.decision.has_value()) << slug;
     ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
                   store().ApplyCheck(*m, step, later, std::move(cb));
@@ -1617,6 +1674,341 @@ TEST_P(StoreContractTest, TheLimitRefusesACreationPastItAndChangesNothing) {
   // A deletion makes room.
   ASSERT_TRUE(*Delete("first", kT0 + 8));
   EXPECT_TRUE(Ping("third", 300, kT0 + 9).ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// Channels and alert policies (SPEC §14)
+
+TEST_P(StoreContractTest, EveryAlertPolicyFieldRoundTrips) {
+  MustPing("db", 300, kT0);
+  auto write = [&](std::function<void(Monitor&)> change) {
+    Result<Store::Mutated> r = Await<Store::Mutated>([&](Callback<Store::Mutated> cb) {
+      store().Mutate(
+          "db",
+          [&](const std::optional<Monitor>& current) -> Result<Mutation> {
+            Monitor m = *current;
+            change(m);
+            return Mutation::Put(std::move(m));
+          },
+          std::move(cb));
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  };
+  write([](Monitor& m) {
+    m.channels = std::vector<std::string>{"ops", "telegram", "team-mail"};
+    m.repeat_secs = 900;
+    m.down_after = 3;
+    m.fail_streak = 2;
+    m.failed_at = kT0 + 1;
+    m.snoozed_until = kT0 + kHour + 7;
+    m.alert = {.first_alerted_at = kT0 + 2,
+               .last_alerted_at = kT0 + 2,
+               .alert_count = 1,
+               .down_since = kT0 + 1,
+               .acknowledged = true};
+  });
+  std::optional<Monitor> m = Get("db", kT0 + 3);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->channels, (std::vector<std::string>{"ops", "telegram", "team-mail"}));
+  EXPECT_EQ(m->repeat_secs, 900);
+  EXPECT_EQ(m->down_after, 3);
+  EXPECT_EQ(m->fail_streak, 2);
+  EXPECT_EQ(m->snoozed_until, kT0 + kHour + 7);
+  EXPECT_TRUE(m->alert.acknowledged);
+
+  // A ping (the fast path) ends the streak of failures and keeps every policy.
+  Monitor pinged = MustPing("db", std::nullopt, kT0 + 4);
+  m = Get("db", kT0 + 5);
+  ASSERT_TRUE(m.has_value());
+  for (const Monitor* after : {&pinged, &*m}) {
+    EXPECT_EQ(after->fail_streak, 0);
+    EXPECT_EQ(after->failed_at, std::nullopt);
+    EXPECT_EQ(after->channels, (std::vector<std::string>{"ops", "telegram", "team-mail"}));
+    EXPECT_EQ(after->repeat_secs, 900);
+    EXPECT_EQ(after->down_after, 3);
+    EXPECT_EQ(after->snoozed_until, kT0 + kHour + 7);
+    EXPECT_TRUE(after->alert.acknowledged);
+  }
+
+  // No channels at all is not "all channels"; "never" (0) is not "the default".
+  write([](Monitor& m) {
+    m.channels = std::vector<std::string>{};
+    m.repeat_secs = 0;
+    m.snoozed_until = std::nullopt;
+    m.alert = {};
+  });
+  m = Get("db", kT0 + 6);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->channels, std::vector<std::string>{});
+  EXPECT_EQ(m->repeat_secs, 0);
+  EXPECT_EQ(m->snoozed_until, std::nullopt);
+  EXPECT_FALSE(m->alert.acknowledged);
+  write([](Monitor& m) {
+    m.channels = std::nullopt;
+    m.repeat_secs = std::nullopt;
+    m.down_after = 1;
+  });
+  m = Get("db", kT0 + 7);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->channels, std::nullopt);
+  EXPECT_EQ(m->repeat_secs, std::nullopt);
+  EXPECT_EQ(m->down_after, 1);
+}
+
+TEST_P(StoreContractTest, PolicySettingsAndFailuresAreKeptThroughTheStoresRules) {
+  ASSERT_TRUE(Configure(store(), "job",
+                        {.interval_secs = 300,
+                         .channels = std::vector<std::string>{"ops"},
+                         .repeat_secs = 600,
+                         .down_after = 2},
+                        kT0)
+                  .ok());
+  MustFail("job", kT0 + 1);
+  MustFail("job", kT0 + 2);
+  std::optional<Monitor> m = Get("job", kT0 + 3);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->fail_streak, 2);
+  EXPECT_EQ(m->channels, std::vector<std::string>{"ops"});
+  EXPECT_EQ(m->repeat_secs, 600);
+  EXPECT_EQ(m->down_after, 2);
+  ASSERT_TRUE(Await<bool>([&](Callback<bool> cb) {
+                store().Snooze("job", kT0 + kHour, kT0 + 3, std::move(cb));
+              }).value());
+  EXPECT_EQ(Get("job", kT0 + 4)->snoozed_until, kT0 + kHour);
+  // A success ends the streak, through whichever path the store takes.
+  MustPing("job", std::nullopt, kT0 + 5);
+  m = Get("job", kT0 + 6);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->fail_streak, 0);
+  EXPECT_EQ(m->snoozed_until, kT0 + kHour);
+  // down_after 2: the first alert waits for the second missed deadline.
+  EXPECT_EQ(m->check_at, kT0 + 5 + 2 * 300'000 + 1);
+}
+
+// Alerted with repeat `never`: nothing to look at until a ping (core's NextCheckAt says
+// none), which a store must keep as none, not take for "as after a ping".
+TEST_P(StoreContractTest, AnAlertedMonitorThatNeverRepeatsIsNotDueUntilAPing) {
+  ASSERT_TRUE(Configure(store(), "job", {.interval_secs = 300, .repeat_secs = 0}, kT0).ok());
+  QueueFailedAlert("job", kT0 + 1);
+  std::optional<Monitor> m = Get("job", kT0 + 2);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->alert.alert_count, 1);
+  EXPECT_EQ(m->check_at, std::nullopt);
+  auto due = [&](UnixMillis now) {
+    return Await<std::vector<Monitor>>([&](Callback<std::vector<Monitor>> cb) {
+             store().DueMonitors(now, 100, std::move(cb));
+           })
+        .value()
+        .size();
+  };
+  EXPECT_EQ(due(kT0 + kDay), 0u);
+  // A ping: its recovery is due at once.
+  MustPing("job", std::nullopt, kT0 + kHour);
+  EXPECT_EQ(Get("job", kT0 + kHour)->check_at, kT0 + kHour);
+  EXPECT_EQ(due(kT0 + kHour), 1u);
+}
+
+TEST_P(StoreContractTest, AnAlertFannedOutToTwoChannelsIsTwoEntries) {
+  MustPing("db", 300, kT0 - 1);
+  const std::string uuid = Get("db", kT0)->uuid;
+  QueueFailedAlert("db", kT0, {"telegram", "ops"});
+  EXPECT_EQ(PendingAlerts(), 2);
+  EXPECT_EQ(EarliestAlertAttempt(), kT0);
+  std::vector<PendingAlert> claimed = Claim(kT0, "a");
+  EXPECT_EQ(Names(claimed), (std::vector<std::string>{"db@ops:failed", "db@telegram:failed"}));
+  for (const PendingAlert& p : claimed) {
+    EXPECT_EQ(p.alert.uuid, uuid);
+    EXPECT_EQ(p.alert.at, kT0);
+    EXPECT_EQ(p.attempts, 1);
+  }
+  // Delivered to one channel, the other still waits.
+  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_TRUE(Finish(claimed[0], "a").ok());
+  EXPECT_EQ(PendingAlerts(), 1);
+}
+
+TEST_P(StoreContractTest, ChannelsOfOneMonitorAreClaimedIndependently) {
+  MustPing("db", 300, kT0 - 1);
+  QueueAlerts("db", {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0),
+                     AlertTo("a", AlertKind::kRecovered, kT0 + 1),
+                     AlertTo("b", AlertKind::kRecovered, kT0 + 1)});
+  EXPECT_EQ(PendingAlerts(), 4);
+  std::vector<PendingAlert> heads = Claim(kT0 + 1, "s1");
+  ASSERT_EQ(Names(heads), (std::vector<std::string>{"db@a:overdue", "db@b:overdue"}));
+  std::map<std::string, PendingAlert> by_channel;
+  for (const PendingAlert& p : heads) by_channel[p.alert.channel] = p;
+
+  // a's head is still leased: b's next one goes regardless once b's head is delivered.
+  ASSERT_TRUE(Finish(by_channel["b"], "s1").ok());
+  std::vector<PendingAlert> next = Claim(kT0 + 2, "s2");
+  ASSERT_EQ(Names(next), (std::vector<std::string>{"db@b:recovered"}));
+  ASSERT_TRUE(Finish(next[0], "s2").ok());
+
+  // a's head is retried later: a's recovery waits behind it, in order.
+  ASSERT_TRUE(Retry(by_channel["a"], "s1", kT0 + 20'000).ok());
+  EXPECT_TRUE(Claim(kT0 + 19'999, "s2").empty());
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 20'000);
+  std::vector<PendingAlert> again = Claim(kT0 + 20'000, "s2");
+  ASSERT_EQ(Names(again), (std::vector<std::string>{"db@a:overdue"}));
+  EXPECT_EQ(again[0].attempts, 2);
+  ASSERT_TRUE(Finish(again[0], "s2").ok());
+  std::vector<PendingAlert> last = Claim(kT0 + 20'000, "s2");
+  ASSERT_EQ(Names(last), (std::vector<std::string>{"db@a:recovered"}));
+  ASSERT_TRUE(Finish(last[0], "s2").ok());
+  EXPECT_EQ(PendingAlerts(), 0);
+  EXPECT_EQ(EarliestAlertAttempt(), std::nullopt);
+}
+
+TEST_P(StoreContractTest, ARetriedHeadOfOneChannelNeverHoldsBackAnother) {
+  MustPing("db", 300, kT0 - 1);
+  QueueAlerts("db",
+              {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0)});
+  std::vector<PendingAlert> heads = Claim(kT0, "s1");
+  ASSERT_EQ(heads.size(), 2u);
+  for (const PendingAlert& p : heads) {
+    // a's delivery fails and waits a minute; b's lease lapses (its sender died).
+    if (p.alert.channel == "a") {
+      ASSERT_TRUE(Retry(p, "s1", kT0 + kMinute).ok());
+    }
+  }
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 30'000);  // b's lease ends first
+  std::vector<PendingAlert> b = Claim(kT0 + 30'000, "s2");
+  ASSERT_EQ(Names(b), (std::vector<std::string>{"db@b:overdue"}));
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + kMinute);
+  // A later alert to b goes while a still waits.
+  ASSERT_TRUE(Finish(b[0], "s2").ok());
+  QueueAlerts("db", {AlertTo("b", AlertKind::kRepeat, kT0 + 40'000)});
+  std::vector<PendingAlert> repeat = Claim(kT0 + 40'000, "s2");
+  ASSERT_EQ(Names(repeat), (std::vector<std::string>{"db@b:repeat"}));
+}
+
+TEST_P(StoreContractTest, OrderIsKeptWithinOneMonitorAndChannel) {
+  MustPing("db", 300, kT0 - 1);
+  QueueAlerts("db", {AlertTo("a", AlertKind::kOverdue, kT0)});
+  QueueAlerts("db", {AlertTo("a", AlertKind::kRepeat, kT0 + 1)});
+  QueueAlerts("db", {AlertTo("a", AlertKind::kRecovered, kT0 + 2)});
+  std::vector<std::string> sent;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<PendingAlert> claimed = Claim(kT0 + 10, "s");
+    if (claimed.empty()) break;
+    ASSERT_EQ(claimed.size(), 1u) << "two alerts of one monitor and channel at once";
+    sent.push_back(std::string(ToString(claimed[0].alert.kind)));
+    EXPECT_TRUE(Claim(kT0 + 10, "other").empty());
+    ASSERT_TRUE(Finish(claimed[0], "s").ok());
+  }
+  EXPECT_EQ(sent, (std::vector<std::string>{"overdue", "repeat", "recovered"}));
+}
+
+TEST_P(StoreContractTest, ClaimSkipsTheChannelsItIsToldTo) {
+  MustPing("db", 300, kT0 - 1);
+  MustPing("team/db", 300, kT0 - 1);
+  QueueAlerts("db",
+              {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0)});
+  QueueAlerts("team/db", {AlertTo("team/a", AlertKind::kOverdue, kT0)});
+  EXPECT_EQ(Names(Claim(kT0, "s", 30'000, 10, {"a", "team/a"})),
+            (std::vector<std::string>{"db@b:overdue"}));
+  // The skipped ones are neither leased nor counted as attempts.
+  std::vector<PendingAlert> rest = Claim(kT0, "t", 30'000, 10, {"b"});
+  EXPECT_EQ(Names(rest), (std::vector<std::string>{"db@a:overdue", "team/db@team/a:overdue"}));
+  for (const PendingAlert& p : rest) EXPECT_EQ(p.attempts, 1);
+  EXPECT_TRUE(Claim(kT0, "u").empty());
+}
+
+TEST_P(StoreContractTest, EarliestAlertAttemptLooksAtTheHeadOfEachChannel) {
+  MustPing("db", 300, kT0 - 1);
+  QueueAlerts("db",
+              {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0)});
+  std::vector<PendingAlert> heads = Claim(kT0, "s");
+  ASSERT_EQ(heads.size(), 2u);
+  for (const PendingAlert& p : heads) {
+    ASSERT_TRUE(Retry(p, "s", p.alert.channel == "a" ? kT0 + 50'000 : kT0 + 20'000).ok());
+  }
+  // Behind a's head: ready at once, but not claimable before its head.
+  QueueAlerts("db", {AlertTo("a", AlertKind::kRecovered, kT0 + 1)});
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 20'000);
+  EXPECT_TRUE(Claim(kT0 + 19'999, "s").empty());
+  std::vector<PendingAlert> b = Claim(kT0 + 20'000, "s");
+  ASSERT_EQ(Names(b), (std::vector<std::string>{"db@b:overdue"}));
+  ASSERT_TRUE(Finish(b[0], "s").ok());
+  EXPECT_EQ(EarliestAlertAttempt(), kT0 + 50'000);
+}
+
+TEST_P(StoreContractTest, ARejectedAlertOnOneChannelHoldsBackNothing) {
+  MustPing("db", 300, kT0 - 1);
+  QueueAlerts("db", {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0),
+                     AlertTo("a", AlertKind::kRecovered, kT0 + 1)});
+  std::vector<PendingAlert> heads = Claim(kT0 + 1, "s");
+  ASSERT_EQ(heads.size(), 2u);
+  for (const PendingAlert& p : heads) {
+    if (p.alert.channel == "a") {
+      ASSERT_TRUE(Reject(p, "s").ok());
+    }
+  }
+  EXPECT_EQ(PendingAlerts(), 2);  // b's head (leased) and a's recovery
+  std::vector<PendingAlert> next = Claim(kT0 + 1, "t");
+  EXPECT_EQ(Names(next), (std::vector<std::string>{"db@a:recovered"}));
+}
+
+TEST_P(StoreContractTest, DeleteAndAFreshStartDropTheAlertsOfEveryChannel) {
+  MustPing("db", 300, kT0 - 1);
+  QueueAlerts("db",
+              {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0)});
+  ASSERT_TRUE(Delete("db", kT0).value());
+  EXPECT_EQ(PendingAlerts(), 0);
+  EXPECT_TRUE(Claim(kT0, "s").empty());
+
+  MustPing("db", 300, kT0 + 1);
+  QueueAlerts("db", {AlertTo("a", AlertKind::kOverdue, kT0 + 1),
+                     AlertTo("b", AlertKind::kOverdue, kT0 + 1)});
+  QueueAlerts("db", {AlertTo("b", AlertKind::kFailed, kT0 + 2)}, /*fresh=*/true);
+  EXPECT_EQ(PendingAlerts(), 1);
+  EXPECT_EQ(Names(Claim(kT0 + 2, "s")), (std::vector<std::string>{"db@b:failed"}));
+}
+
+TEST_P(StoreContractTest, ChannelsAreAddedListedByProjectAndNameAndRemoved) {
+  EXPECT_TRUE(ListChannels().empty());
+  const ChannelRecord tg{.project = "default",
+                         .name = "telegram",
+                         .kind = "telegram",
+                         .config = R"({"bot_token":"1:x","chat_id":"-100"})",
+                         .created_at = kT0};
+  const ChannelRecord ops{.project = "default",
+                          .name = "ops",
+                          .kind = "webhook",
+                          .config = R"({"url":"https://example.com/h?a=\"b\"","method":"POST"})",
+                          .created_at = kT0 + 1};
+  const ChannelRecord team{.project = "team",
+                           .name = "ops",
+                           .kind = "email",
+                           .config = R"({"to":["ops@example.com"]})",
+                           .created_at = kT0 + 2};
+  ASSERT_TRUE(AddChannel(tg).ok());
+  ASSERT_TRUE(AddChannel(team).ok());
+  ASSERT_TRUE(AddChannel(ops).ok());  // the same name in another project
+  EXPECT_EQ(ListChannels(), (std::vector<ChannelRecord>{ops, tg, team}));
+
+  ChannelRecord again = ops;
+  again.kind = "slack";
+  Status taken = AddChannel(again);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(taken.error().message, "a channel named ops already exists");
+  EXPECT_EQ(ListChannels(), (std::vector<ChannelRecord>{ops, tg, team}));  // unchanged
+
+  ASSERT_TRUE(RemoveChannel("default", "ops").ok());
+  EXPECT_EQ(ListChannels(), (std::vector<ChannelRecord>{tg, team}));
+  for (auto [project, name] : {std::pair<std::string, std::string>{"default", "ops"},
+                               {"default", "mail"},
+                               {"other", "telegram"}}) {
+    Status gone = RemoveChannel(project, name);
+    ASSERT_FALSE(gone.ok()) << project << "/" << name;
+    EXPECT_EQ(gone.error().code, ErrorCode::kNotFound) << project << "/" << name;
+  }
+  // Channels are neither keys nor projects.
+  EXPECT_TRUE(ListKeys().empty());
+  // Removed, the name is free again.
+  ASSERT_TRUE(AddChannel(again).ok());
+  EXPECT_EQ(ListChannels(), (std::vector<ChannelRecord>{again, tg, team}));
 }
 
 // ---------------------------------------------------------------------------------------

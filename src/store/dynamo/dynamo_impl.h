@@ -230,9 +230,10 @@ struct DynamoStore::Impl {
   // An item of the keys table: an API key (hashed, or in clear in a table of the Rust
   // service) or a project.
   struct KeyItem {
-    enum class Kind { kKey, kProject } kind = Kind::kKey;
+    enum class Kind { kKey, kProject, kChannel } kind = Kind::kKey;
     ApiKeyRecord key;
     ProjectRecord project;
+    ChannelRecord channel;
     std::string item_key;  // the value of its hash key attribute
   };
   Task<std::vector<KeyItem>> ScanKeyItems();

@@ -1,9 +1,10 @@
-// DynamoStore: API keys and projects, in the keys table (hash key key_hash, only hashes
+// DynamoStore: API keys, projects and channels, in the keys table (hash key key_hash, only hashes
 // stored; or the original Rust service's table, hash key api_key, with its keys in clear).
 // Each operation is one coroutine on the store's thread (see dynamo_impl.h).
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "asio/await_all.h"
 #include "store/dynamo/dynamo_impl.h"
@@ -30,11 +31,23 @@ namespace {
 // "\u00a7project:<name>": the Rust service takes any item's hash key as a Bearer token,
 // and a header value with a byte outside visible ASCII never reaches its lookup, so a
 // project's (guessable) item can never be used as a key while both run on the table.
+// A channel (SPEC §14) likewise: "channel:<project>/<name>", "\u00a7channel:<project>/<name>"
+// (neither a project nor a channel name holds '/'), its kind, config (JSON, secrets
+// included) and created_at beside it.
 constexpr std::string_view kProjectPrefix = "project:";
 constexpr std::string_view kRustProjectPrefix = "\xc2\xa7project:";
+constexpr std::string_view kChannelPrefix = "channel:";
+constexpr std::string_view kRustChannelPrefix =
+    "\xc2\xa7"
+    "channel:";
 constexpr std::string_view kRustHashPrefix = "hash:";
 
 std::string_view ProjectPrefix(bool rust) { return rust ? kRustProjectPrefix : kProjectPrefix; }
+std::string_view ChannelPrefix(bool rust) { return rust ? kRustChannelPrefix : kChannelPrefix; }
+
+std::string ChannelItemKey(bool rust, std::string_view project, std::string_view name) {
+  return std::string(ChannelPrefix(rust)) + std::string(project) + "/" + std::string(name);
+}
 
 std::string KeyItemKey(bool rust, const std::string& hash) {
   return rust ? std::string(kRustHashPrefix) + hash : hash;
@@ -111,6 +124,20 @@ Task<std::vector<DynamoStore::Impl::KeyItem>> DynamoStore::Impl::ScanKeyItems() 
     if (!value) continue;
     KeyItem k;
     k.item_key = *value;
+    if (value->starts_with(ChannelPrefix(rust))) {
+      k.kind = KeyItem::Kind::kChannel;
+      const std::string id = value->substr(ChannelPrefix(rust).size());
+      const std::size_t slash = id.find('/');
+      k.channel.project = dynamo::GetString(item, "project").value_or(id.substr(0, slash));
+      k.channel.name =
+          dynamo::GetString(item, "name")
+              .value_or(slash == std::string::npos ? std::string() : id.substr(slash + 1));
+      k.channel.kind = dynamo::GetString(item, "kind").value_or("");
+      k.channel.config = dynamo::GetString(item, "config").value_or("{}");
+      k.channel.created_at = dynamo::GetTime(item, "created_at").value_or(0);
+      out.push_back(std::move(k));
+      continue;
+    }
     if (value->starts_with(ProjectPrefix(rust))) {
       k.kind = KeyItem::Kind::kProject;
       k.project.name =
@@ -353,6 +380,62 @@ Task<void> ReplacePingKey(DynamoStore::Impl& impl, std::string name, std::string
   co_return ToError(r.error(), "set the ping key of project " + name);
 }
 
+Task<void> InsertChannel(DynamoStore::Impl& impl, ChannelRecord channel) {
+  DynamoResult<aws::Nothing> r = co_await impl.PutNew([&channel](bool rust) {
+    Item item;
+    item[rust ? "api_key" : "key_hash"] = S(ChannelItemKey(rust, channel.project, channel.name));
+    item["project"] = S(channel.project);
+    item["name"] = S(channel.name);
+    item["kind"] = S(channel.kind);
+    item["config"] = S(channel.config);
+    dynamo::SetTime(item, "created_at", channel.created_at);
+    return item;
+  });
+  if (r.ok()) co_return Ok{};
+  if (r.error().kind != DynamoErrorKind::kConditionalCheckFailed) {
+    co_return ToError(r.error(), "add channel " + channel.name);
+  }
+  // Ours, if the first attempt was written and its answer lost.
+  Result<std::vector<DynamoStore::Impl::KeyItem>> items = co_await impl.ScanKeyItems();
+  if (!items.ok()) co_return items.error();
+  for (const DynamoStore::Impl::KeyItem& k : *items) {
+    if (k.kind == DynamoStore::Impl::KeyItem::Kind::kChannel && k.channel == channel) {
+      co_return Ok{};
+    }
+  }
+  co_return Conflict("a channel named " + channel.name + " already exists");
+}
+
+Task<std::vector<ChannelRecord>> ScanChannels(DynamoStore::Impl& impl) {
+  Result<std::vector<DynamoStore::Impl::KeyItem>> items = co_await impl.ScanKeyItems();
+  if (!items.ok()) co_return items.error();
+  std::vector<ChannelRecord> out;
+  for (DynamoStore::Impl::KeyItem& k : *items) {
+    if (k.kind == DynamoStore::Impl::KeyItem::Kind::kChannel) out.push_back(std::move(k.channel));
+  }
+  std::sort(out.begin(), out.end(), [](const ChannelRecord& a, const ChannelRecord& b) {
+    return std::tie(a.project, a.name) < std::tie(b.project, b.name);
+  });
+  co_return out;
+}
+
+Task<void> DeleteChannel(DynamoStore::Impl& impl, std::string project, std::string name) {
+  Result<bool> rust = co_await impl.RustKeys();
+  if (!rust.ok()) co_return rust.error();
+  const std::string attribute = impl.KeysHashAttribute();
+  aws::DeleteItemRequest del{.table = impl.options.keys_table,
+                             .key = {{attribute, S(ChannelItemKey(*rust, project, name))}},
+                             .condition = "attribute_exists(#h)",
+                             .names = {{"#h", attribute}}};
+  DynamoResult<std::optional<Item>> r =
+      co_await impl.Call(&DynamoClient::DeleteItem, std::move(del));
+  if (r.ok()) co_return Ok{};
+  if (r.error().kind == DynamoErrorKind::kConditionalCheckFailed) {
+    co_return NotFound("no channel named " + name);
+  }
+  co_return ToError(r.error(), "remove channel " + name);
+}
+
 Task<std::optional<std::size_t>> MigrateClearKeys(DynamoStore::Impl& impl) {
   Result<bool> rust = co_await impl.RustKeys();
   if (!rust.ok()) co_return rust.error();
@@ -363,7 +446,8 @@ Task<std::optional<std::size_t>> MigrateClearKeys(DynamoStore::Impl& impl) {
   std::size_t migrated = 0;
   for (const Item& clear : r.value()) {
     std::optional<std::string> key = dynamo::GetString(clear, "api_key");
-    if (!key || key->starts_with(kRustHashPrefix) || key->starts_with(kRustProjectPrefix)) {
+    if (!key || key->starts_with(kRustHashPrefix) || key->starts_with(kRustProjectPrefix) ||
+        key->starts_with(kRustChannelPrefix)) {
       continue;
     }
     // The hashed entry: the same item (description, created_at, last use) under the hash
@@ -408,6 +492,18 @@ void DynamoStore::RemoveProject(std::string name, UnixMillis now, Callback<void>
 
 void DynamoStore::SetPingKey(std::string name, std::string ping_key, Callback<void> done) {
   impl_->Run(std::move(done), ReplacePingKey(*impl_, std::move(name), std::move(ping_key)));
+}
+
+void DynamoStore::AddChannel(ChannelRecord channel, Callback<void> done) {
+  impl_->Run(std::move(done), InsertChannel(*impl_, std::move(channel)));
+}
+
+void DynamoStore::ListChannels(Callback<std::vector<ChannelRecord>> done) {
+  impl_->Run(std::move(done), ScanChannels(*impl_));
+}
+
+void DynamoStore::RemoveChannel(std::string project, std::string name, Callback<void> done) {
+  impl_->Run(std::move(done), DeleteChannel(*impl_, std::move(project), std::move(name)));
 }
 
 void DynamoStore::MigrateKeys(Callback<std::optional<std::size_t>> done) {

@@ -36,11 +36,39 @@ PendingAlert ToPending(const OutboxEntry& e) {
   return p;
 }
 
-// When the head of r's outbox can be claimed; nullopt when nothing is pending.
+// When an outbox head can be claimed: its attempt time, or its lease's end.
+UnixMillis ReadyAt(const OutboxEntry& head) {
+  return std::max(head.next_attempt_at, head.lease_until.value_or(0));
+}
+
+bool Skipped(const OutboxEntry& e, const std::vector<std::string>& skip) {
+  return std::find(skip.begin(), skip.end(), e.alert.channel) != skip.end();
+}
+
+// When the first of r's heads (one per channel) can be claimed; nullopt when nothing is
+// pending.
 std::optional<UnixMillis> HeadReadyAt(const MonitorRecord& r) {
-  const OutboxEntry* head = r.Head();
-  if (head == nullptr) return std::nullopt;
-  return std::max(head->next_attempt_at, head->lease_until.value_or(0));
+  std::optional<UnixMillis> earliest;
+  for (const OutboxEntry* head : r.Heads()) {
+    if (!earliest || ReadyAt(*head) < *earliest) earliest = ReadyAt(*head);
+  }
+  return earliest;
+}
+
+// How many of r's heads, of channels not skipped, are ready at `now`.
+std::size_t ReadyHeads(const MonitorRecord& r, UnixMillis now,
+                       const std::vector<std::string>& skip) {
+  std::size_t n = 0;
+  for (const OutboxEntry* head : r.Heads()) {
+    if (ReadyAt(*head) <= now && !Skipped(*head, skip)) ++n;
+  }
+  return n;
+}
+
+// The time of r's oldest pending alert (0 when none): claims go oldest first.
+UnixMillis OldestPending(const MonitorRecord& r) {
+  std::vector<const OutboxEntry*> heads = r.Heads();
+  return heads.empty() ? 0 : heads.front()->alert.at;
 }
 
 // The records of every query, or the first error (in the order given).
@@ -122,29 +150,38 @@ Task<std::optional<UnixMillis>> FindEarliestCheck(DynamoStore::Impl& impl) {
 
 // ---- the outbox ----
 
-// Claims the head of `slug`'s outbox for `owner`, if it is ready; nullopt if not.
-Task<std::optional<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slug, UnixMillis now,
-                                        std::int64_t lease_ms, std::string owner) {
-  auto claim =
-      [now, lease_ms, owner](
-          std::optional<MonitorRecord> current) -> Result<Outcome<std::optional<PendingAlert>>> {
-    OutboxEntry* head = current ? current->Head() : nullptr;
+// Claims, in one write of `slug`'s item, up to `max` of its outbox's heads (one per channel)
+// that are ready and of channels not in `skip`, for `owner`; none if none is.
+Task<std::vector<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slug, UnixMillis now,
+                                      std::int64_t lease_ms, std::string owner,
+                                      std::vector<std::string> skip, std::size_t max) {
+  using Claimed = std::vector<PendingAlert>;
+  auto claim = [now, lease_ms, owner, skip = std::move(skip),
+                max](std::optional<MonitorRecord> current) -> Result<Outcome<Claimed>> {
+    if (!current) return Outcome<Claimed>{Change::None(), Claimed()};
+    std::vector<OutboxEntry*> heads = current->Heads();
     // Ours already: the first attempt of this very claim was written, and its answer lost
     // (the client sent it again).
-    if (head != nullptr && head->lease_owner == owner && head->lease_until == now + lease_ms) {
-      return Outcome<std::optional<PendingAlert>>{Change::None(), ToPending(*head)};
+    Claimed ours;
+    for (OutboxEntry* head : heads) {
+      if (head->lease_owner == owner && head->lease_until == now + lease_ms) {
+        ours.push_back(ToPending(*head));
+      }
     }
-    if (head == nullptr || head->next_attempt_at > now || head->lease_until.value_or(0) > now) {
-      return Outcome<std::optional<PendingAlert>>{Change::None(), std::nullopt};
+    if (!ours.empty()) return Outcome<Claimed>{Change::None(), std::move(ours)};
+    Claimed claimed;
+    for (OutboxEntry* head : heads) {
+      if (claimed.size() == max) break;
+      if (ReadyAt(*head) > now || Skipped(*head, skip)) continue;
+      head->lease_owner = owner;
+      head->lease_until = now + lease_ms;
+      ++head->attempts;
+      claimed.push_back(ToPending(*head));
     }
-    head->lease_owner = owner;
-    head->lease_until = now + lease_ms;
-    ++head->attempts;
-    PendingAlert p = ToPending(*head);
-    return Outcome<std::optional<PendingAlert>>{Change::Put(std::move(*current)), std::move(p)};
+    if (claimed.empty()) return Outcome<Claimed>{Change::None(), Claimed()};
+    return Outcome<Claimed>{Change::Put(std::move(*current)), std::move(claimed)};
   };
-  return impl.Mutate<std::optional<PendingAlert>>(std::move(slug), std::move(claim),
-                                                  kMutateAttempts);
+  return impl.Mutate<Claimed>(std::move(slug), std::move(claim), kMutateAttempts);
 }
 
 // Moves an item left in the alerting partition by an interrupted write back home (the
@@ -163,23 +200,24 @@ Task<Ok> MoveHome(DynamoStore::Impl& impl, std::string slug, UnixMillis now) {
 
 Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis now,
                                            std::int64_t lease_ms, std::size_t limit,
-                                           std::string owner) {
+                                           std::string owner, std::vector<std::string> skip) {
   Result<std::vector<MonitorRecord>> alerting = co_await impl.QueryAlerting();
   if (!alerting.ok()) co_return alerting.error();
   std::vector<MonitorRecord>& records = *alerting;
   // Oldest alerts first.
   std::sort(records.begin(), records.end(), [](const MonitorRecord& a, const MonitorRecord& b) {
-    const OutboxEntry* ha = a.Head();
-    const OutboxEntry* hb = b.Head();
-    UnixMillis ta = ha ? ha->alert.at : 0;
-    UnixMillis tb = hb ? hb->alert.at : 0;
+    UnixMillis ta = OldestPending(a);
+    UnixMillis tb = OldestPending(b);
     return std::tie(ta, a.monitor.slug) < std::tie(tb, b.monitor.slug);
   });
-  std::vector<Task<std::optional<PendingAlert>>> claims;
+  std::vector<Task<std::vector<PendingAlert>>> claims;
+  std::size_t planned = 0;  // heads found ready, at most `limit`
   for (const MonitorRecord& rec : records) {
     std::optional<UnixMillis> at = HeadReadyAt(rec);
-    if (at && *at <= now && claims.size() < limit) {
-      claims.push_back(Claim(impl, rec.monitor.slug, now, lease_ms, owner));
+    const std::size_t ready = std::min(ReadyHeads(rec, now, skip), limit - planned);
+    if (ready > 0) {
+      claims.push_back(Claim(impl, rec.monitor.slug, now, lease_ms, owner, skip, ready));
+      planned += ready;
     }
     // Nothing pending, nothing active: not alerting any more. Nobody waits for its move
     // home, but Close does.
@@ -188,19 +226,21 @@ Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis n
     }
   }
   if (claims.empty()) co_return std::vector<PendingAlert>();
-  std::vector<Result<std::optional<PendingAlert>>> results = co_await AwaitAll(std::move(claims));
+  std::vector<Result<std::vector<PendingAlert>>> results = co_await AwaitAll(std::move(claims));
   // Claimed alerts are reported even if another claim failed: their leases are held, and
   // dropping them here would only delay them by a lease. A conflict: another sender
   // claimed it first.
   std::vector<PendingAlert> claimed;
   std::optional<Error> error;
-  for (Result<std::optional<PendingAlert>>& r : results) {
-    if (r.ok() && *r) claimed.push_back(std::move(**r));
+  for (Result<std::vector<PendingAlert>>& r : results) {
+    if (r.ok()) {
+      for (PendingAlert& p : *r) claimed.push_back(std::move(p));
+    }
     if (!r.ok() && r.error().code != ErrorCode::kConflict && !error) error = r.error();
   }
   if (error && claimed.empty()) co_return std::move(*error);
   std::sort(claimed.begin(), claimed.end(), [](const PendingAlert& a, const PendingAlert& b) {
-    return std::tie(a.alert.at, a.alert.slug) < std::tie(b.alert.at, b.alert.slug);
+    return std::tie(a.alert.at, a.alert.slug, a.id) < std::tie(b.alert.at, b.alert.slug, b.id);
   });
   co_return claimed;
 }
@@ -256,8 +296,10 @@ void DynamoStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
 }
 
 void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                              std::string owner, Callback<std::vector<PendingAlert>> done) {
-  impl_->Run(std::move(done), ClaimReady(*impl_, now, lease_ms, limit, std::move(owner)));
+                              std::string owner, std::vector<std::string> skip,
+                              Callback<std::vector<PendingAlert>> done) {
+  impl_->Run(std::move(done),
+             ClaimReady(*impl_, now, lease_ms, limit, std::move(owner), std::move(skip)));
 }
 
 void DynamoStore::FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) {

@@ -119,11 +119,12 @@ Result<Outcome<Store::Mutated>> ApplyMutation(const std::string& slug,
   MonitorRecord r =
       current && !change->fresh ? std::move(*current) : FreshRecord(slug, next.created_at);
   r.monitor = next;
-  if (change->alert) {
+  for (Alert& alert : change->alerts) {
     OutboxEntry e;
     e.id = ++r.outbox_seq;
-    e.alert = *change->alert;
-    e.next_attempt_at = change->alert->at;
+    e.alert = std::move(alert);
+    e.alert.slug = slug;  // the outbox it goes into
+    e.next_attempt_at = e.alert.at;
     r.outbox.push_back(std::move(e));
   }
   answer.after = std::move(next);
@@ -422,7 +423,7 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
              {"#sch", "schedule"},       {"#run", "running"},
              {"#ps", "pings_seq"},       {"#lec", "last_exit_code"},
              {"#ft", "fail_tail"},       {"#uuid", "uuid"},
-             {"#mr", "manual_resume"}};
+             {"#mr", "manual_resume"},   {"#fs", "fail_streak"}};
   u.values = {{":now_s", N(now_s)},
               {":frac", N(frac)},
               {":ex", N(expiry_s)},
@@ -442,7 +443,8 @@ aws::UpdateItemRequest PingUpdate(const std::string& table, const std::string& s
     u.values[":def"] = N(kDefaultIntervalSecs);
     interval_set = "#iv = if_not_exists(#iv, :def), #nd = if_not_exists(#iv, :def) + :now_s";
   }
-  std::string remove = "#fa, #cat, #sch, #ft";
+  // A success ends a streak of failures (absent: 0).
+  std::string remove = "#fa, #cat, #sch, #ft, #fs";
   if (exit_code) {
     u.values[":code"] = N(*exit_code);
     interval_set += ", #lec = :code";

@@ -3,7 +3,8 @@
 // two tables: monitors (see monitor_item.h for the item layout and how the GSIs
 // overdue-check-index and uuid-index are used) and API keys (hash key key_hash; only
 // hashes are stored, but for the clear keys of a Rust-layout table until migrated), which
-// also holds the projects (items "project:<name>"). A keys table
+// also holds the projects (items "project:<name>") and the channels (items
+// "channel:<project>/<name>"). A keys table
 // of the original Rust service (hash key api_key, keys in clear) is read as it is: its
 // keys are accepted until `heartbeat keys migrate` hashes them (dynamo_keys.cc).
 //
@@ -136,6 +137,7 @@ class DynamoStore final : public Store {
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
 
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   std::vector<std::string> skip,
                    Callback<std::vector<PendingAlert>> done) override;
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
   void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
@@ -157,6 +159,10 @@ class DynamoStore final : public Store {
   void ListProjects(Callback<std::vector<ProjectRecord>> done) override;
   void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override;
   void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override;
+
+  void AddChannel(ChannelRecord channel, Callback<void> done) override;
+  void ListChannels(Callback<std::vector<ChannelRecord>> done) override;
+  void RemoveChannel(std::string project, std::string name, Callback<void> done) override;
 
   // False when the latest operation failed with kUnavailable (a timeout too), or when
   // requests have waited stall_after with no answer from DynamoDB. When DynamoDB has not

@@ -1,9 +1,12 @@
 #include "store/dynamo/monitor_item.h"
 
-#include "core/lifecycle.h"
-
 #include <algorithm>
 #include <charconv>
+#include <set>
+#include <string_view>
+
+#include "core/channel.h"
+#include "core/lifecycle.h"
 
 namespace heartbeat::dynamo {
 
@@ -37,6 +40,8 @@ std::optional<OutboxEntry> ParseEntry(const std::string& key, const AttributeVal
   e.alert.body_tail = GetString(*m, "body_tail").value_or("");
   e.alert.run_started_at = GetInt(*m, "run_started_at");
   e.alert.max_runtime_secs = GetInt(*m, "max_runtime_secs");
+  e.alert.channel = GetString(*m, "channel").value_or(std::string(kEnvironmentChannel));
+  e.alert.uuid = GetString(*m, "uuid").value_or("");
   e.attempts = GetInt(*m, "attempts").value_or(0);
   e.next_attempt_at = GetInt(*m, "next_attempt_at").value_or(0);
   e.lease_owner = GetString(*m, "lease_owner");
@@ -60,6 +65,9 @@ AttributeValue EntryValue(const OutboxEntry& e) {
   if (!e.alert.body_tail.empty()) m["body_tail"] = AttributeValue::S(e.alert.body_tail);
   SetInt(m, "run_started_at", e.alert.run_started_at);
   SetInt(m, "max_runtime_secs", e.alert.max_runtime_secs);
+  // (Absent reads as the environment's channel; an alert always names one.)
+  if (!e.alert.channel.empty()) m["channel"] = AttributeValue::S(e.alert.channel);
+  if (!e.alert.uuid.empty()) m["uuid"] = AttributeValue::S(e.alert.uuid);
   m["attempts"] = AttributeValue::N(e.attempts);
   m["next_attempt_at"] = AttributeValue::N(e.next_attempt_at);
   if (e.lease_owner) m["lease_owner"] = AttributeValue::S(*e.lease_owner);
@@ -106,14 +114,22 @@ void SetInt(Item& item, const std::string& name, std::optional<std::int64_t> v) 
   }
 }
 
-const OutboxEntry* MonitorRecord::Head() const {
+std::vector<const OutboxEntry*> MonitorRecord::Heads() const {
+  std::vector<const OutboxEntry*> heads;
+  std::set<std::string_view> seen;
   for (const OutboxEntry& e : outbox) {
-    if (!e.rejected) return &e;
+    if (!e.rejected && seen.insert(e.alert.channel).second) heads.push_back(&e);
   }
-  return nullptr;
+  return heads;
 }
 
-OutboxEntry* MonitorRecord::Head() { return const_cast<OutboxEntry*>(std::as_const(*this).Head()); }
+std::vector<OutboxEntry*> MonitorRecord::Heads() {
+  std::vector<OutboxEntry*> heads;
+  for (const OutboxEntry* e : std::as_const(*this).Heads()) {
+    heads.push_back(const_cast<OutboxEntry*>(e));
+  }
+  return heads;
+}
 
 std::int64_t MonitorRecord::PendingCount() const {
   return std::count_if(outbox.begin(), outbox.end(),
@@ -134,7 +150,7 @@ std::vector<std::string> HomePartitions(int partitions) {
 }
 
 std::string PartitionFor(const MonitorRecord& r, const std::string& home) {
-  if (r.Head() != nullptr) return kAlertingPartition;
+  if (r.PendingCount() > 0) return kAlertingPartition;
   if (r.monitor.paused) return kPausedPartition;
   if (r.monitor.alert.alert_count > 0) return kAlertingPartition;
   if (r.monitor.run_deadline()) return kAlertingPartition;
@@ -220,14 +236,40 @@ Result<MonitorRecord> ParseMonitorItem(const Item& item) {
   if (auto mr = item.find("manual_resume"); mr != item.end()) {
     m.manual_resume = mr->second.AsBool().value_or(true);
   }
+  // Alert policies (SPEC §14), additive: an item without them alerts every channel of its
+  // project after one miss, repeating every ALERT_REPEAT_INTERVAL.
+  if (auto ch = item.find("channels"); ch != item.end()) {
+    if (const std::vector<AttributeValue>* names = ch->second.AsList()) {
+      std::vector<std::string> channels;
+      for (const AttributeValue& name : *names) {
+        if (name.AsString() == nullptr) {
+          return Internal("monitor item " + m.slug + ": a name in channels is not a string");
+        }
+        channels.push_back(*name.AsString());
+      }
+      m.channels = std::move(channels);
+    }
+  }
+  m.repeat_secs = GetInt(item, "repeat_secs");
+  m.down_after = GetInt(item, "down_after").value_or(1);
+  m.fail_streak = GetInt(item, "fail_streak").value_or(0);
+  m.snoozed_until = GetInt(item, "snoozed_until");
+  m.alert.acknowledged = GetBool(item, "acknowledged");
   // The seed keeps alert state without a count of ours: an alert was sent if it says so.
   if (m.alert.alert_count == 0 && m.alert.first_alerted_at) m.alert.alert_count = 1;
   if (m.alert.alert_count > 0 && !m.alert.down_since) m.alert.down_since = m.alert.first_alerted_at;
 
   // check_at: written by every read-modify-write; the fast ping removes it, and then it
   // is what the ping set (core/lifecycle.h).
-  std::optional<std::int64_t> check_at = GetInt(item, "check_at");
-  m.check_at = check_at && !m.paused ? check_at : CheckAtAfterPing(m);
+  // A NULL check_at is a write's "never" (an alerting monitor that repeats never, or
+  // acknowledged, waits for a ping; core/alert.h's NextCheckAt), which must not be taken
+  // for the ping's removal.
+  if (auto ca = item.find("check_at"); ca != item.end() && ca->second.IsNull()) {
+    m.check_at = std::nullopt;
+  } else {
+    std::optional<std::int64_t> check_at = GetInt(item, "check_at");
+    m.check_at = check_at && !m.paused ? check_at : CheckAtAfterPing(m);
+  }
 
   r.rev = GetInt(item, "rev").value_or(0);
   r.outbox_seq = GetInt(item, "outbox_seq").value_or(0);
@@ -262,7 +304,12 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
   item["paused"] = AttributeValue::Bool(m.paused);
   SetInt(item, "failed_at", m.failed_at);
   SetInt(item, "down_since", m.alert.down_since);
-  SetInt(item, "check_at", m.check_at);
+  // None: NULL, not absent (absent is the fast ping's "as after a ping", see the parse).
+  if (m.check_at) {
+    item["check_at"] = AttributeValue::N(*m.check_at);
+  } else {
+    item["check_at"] = AttributeValue::Null();
+  }
   if (m.schedule) {
     item["schedule"] = AttributeValue::S(*m.schedule);
   } else {
@@ -313,6 +360,24 @@ Item ToItem(const MonitorRecord& r, const std::string& home) {
     item["manual_resume"] = AttributeValue::Bool(false);
   } else {
     item.erase("manual_resume");
+  }
+  if (m.channels) {
+    std::vector<AttributeValue> names;
+    for (const std::string& name : *m.channels) names.push_back(AttributeValue::S(name));
+    item["channels"] = AttributeValue::L(std::move(names));
+  } else {
+    item.erase("channels");
+  }
+  SetInt(item, "repeat_secs", m.repeat_secs);
+  SetInt(item, "down_after",
+         m.down_after != 1 ? std::optional<std::int64_t>(m.down_after) : std::nullopt);
+  SetInt(item, "fail_streak",
+         m.fail_streak != 0 ? std::optional<std::int64_t>(m.fail_streak) : std::nullopt);
+  SetInt(item, "snoozed_until", m.snoozed_until);
+  if (m.alert.acknowledged) {
+    item["acknowledged"] = AttributeValue::Bool(true);
+  } else {
+    item.erase("acknowledged");
   }
   item["rev"] = AttributeValue::N(r.rev + 1);
 

@@ -8,7 +8,8 @@
 // Ours (the Rust version ignores them):
 //   <time>_frac_ms N  the milliseconds (0-999) of each seed time above, since time is kept
 //                     to the millisecond inside; absent means 0 (an item of the seed)
-//   failed_at N, down_since N, check_at N   Unix milliseconds
+//   failed_at N, down_since N, check_at N   Unix milliseconds (check_at NULL: never;
+//                     absent: as after a ping, which removes it)
 //   rev N             bumped by every write of ours: read-modify-writes are conditional on it
 //   outbox M          alerts waiting for delivery, by id: {"7": {kind, ...}}
 //   outbox_seq N      the last outbox id used
@@ -18,6 +19,11 @@
 //   uuid S (the GSI uuid-index's hash key; seed items get one at their first write or at
 //   `store init`), name S, tags S, desc S, methods S (each absent when empty),
 //   manual_resume BOOL (absent: true)
+//   channels L of S (absent: all of the project's), repeat_secs N (absent: the default; 0:
+//   never), down_after N (absent: 1), fail_streak N (absent: 0), snoozed_until N (ms),
+//   acknowledged BOOL (absent: false)
+// An outbox entry names its channel (channel S, a channel key; absent: "telegram", the
+// environment's, for entries queued before channels) and its monitor's uuid (uuid S).
 // A monitor of a project other than the default lives under slug "project/slug"
 // (core/project.h's MonitorKey).
 //
@@ -79,9 +85,10 @@ struct MonitorRecord {
   std::string partition;
   aws::Item raw;  // the item as read: attributes we do not know are written back as they were
 
-  // The oldest pending (not rejected) alert, or nullptr.
-  const OutboxEntry* Head() const;
-  OutboxEntry* Head();
+  // The oldest pending (not rejected) alert of each channel, by id: each channel's queue
+  // goes out in order, independently of the others.
+  std::vector<const OutboxEntry*> Heads() const;
+  std::vector<OutboxEntry*> Heads();
   std::int64_t PendingCount() const;
 };
 

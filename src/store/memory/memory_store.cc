@@ -131,10 +131,10 @@ void MemoryStore::Mutate(std::string slug, MutateFn fn, Callback<Mutated> done) 
           history_.erase(slug);
         }
         AddHistory(slug, *mutation);
-        if (mutation->alert) {
+        for (Alert& alert : mutation->alerts) {
           OutboxEntry e;
           e.pending.id = next_alert_id_++;
-          e.pending.alert = std::move(*mutation->alert);
+          e.pending.alert = std::move(alert);
           e.pending.alert.slug = slug;  // the outbox it goes into
           e.pending.created_at = e.pending.alert.at;
           e.next_attempt_at = e.pending.alert.at;
@@ -316,10 +316,10 @@ void MemoryStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
 
 std::vector<MemoryStore::OutboxEntry*> MemoryStore::Heads() {
   std::vector<OutboxEntry*> heads;
-  std::set<std::string> seen;
+  std::set<std::pair<std::string, std::string>> seen;  // (slug, channel)
   for (auto& [id, e] : outbox_) {
     if (e.rejected) continue;
-    if (seen.insert(e.pending.alert.slug).second) heads.push_back(&e);
+    if (seen.emplace(e.pending.alert.slug, e.pending.alert.channel).second) heads.push_back(&e);
   }
   return heads;
 }
@@ -335,11 +335,13 @@ Result<MemoryStore::OutboxEntry*> MemoryStore::Leased(const PendingAlert& alert,
 }
 
 void MemoryStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                              std::string owner, Callback<std::vector<PendingAlert>> done) {
+                              std::string owner, std::vector<std::string> skip,
+                              Callback<std::vector<PendingAlert>> done) {
   Run<std::vector<PendingAlert>>(std::move(done), [&] {
     std::vector<PendingAlert> claimed;
     for (OutboxEntry* e : Heads()) {
       if (claimed.size() == limit) break;
+      if (std::find(skip.begin(), skip.end(), e->pending.alert.channel) != skip.end()) continue;
       if (e->next_attempt_at > now || (e->lease_until && *e->lease_until > now)) continue;
       e->lease_owner = owner;
       e->lease_until = now + lease_ms;
@@ -499,6 +501,34 @@ void MemoryStore::RemoveProject(std::string name, UnixMillis now, Callback<void>
       }
     }
     projects_.erase(name);
+    return Ok{};
+  });
+}
+
+// ---- channels ----
+
+void MemoryStore::AddChannel(ChannelRecord channel, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    std::pair<std::string, std::string> key{channel.project, channel.name};
+    if (channels_.contains(key)) {
+      return Conflict("a channel named " + channel.name + " already exists");
+    }
+    channels_.emplace(std::move(key), std::move(channel));
+    return Ok{};
+  });
+}
+
+void MemoryStore::ListChannels(Callback<std::vector<ChannelRecord>> done) {
+  Run<std::vector<ChannelRecord>>(std::move(done), [&] {
+    std::vector<ChannelRecord> out;
+    for (const auto& [key, c] : channels_) out.push_back(c);
+    return out;
+  });
+}
+
+void MemoryStore::RemoveChannel(std::string project, std::string name, Callback<void> done) {
+  Run<void>(std::move(done), [&]() -> Status {
+    if (channels_.erase({project, name}) == 0) return NotFound("no channel named " + name);
     return Ok{};
   });
 }

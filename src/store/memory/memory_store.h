@@ -16,9 +16,10 @@
 // not be called from a callback (the worker would wait for itself). After Close, every
 // operation answers kUnavailable inside the call, as store.h says. The destructor closes.
 //
-// Outbox: as the SQLite store's. Alert ids increase across the store (so per monitor
-// too). Only the oldest pending alert of each monitor is ever claimable; a rejected alert
-// is kept (counted nowhere, claimed never) and stops holding back the ones after it.
+// Outbox: as the SQLite store's. Alert ids increase across the store (so per monitor and
+// channel too). Only the oldest pending alert of each (monitor, channel) is ever
+// claimable; a rejected alert is kept (counted nowhere, claimed never) and stops holding
+// back the ones after it.
 // Delete removes a monitor's alerts, rejected ones included; a monitor removed by
 // DeleteExpired or by Mutate's kDelete (the checker's expiry) keeps its pending alerts,
 // which are still delivered.
@@ -68,6 +69,7 @@ class MemoryStore final : public Store {
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
 
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   std::vector<std::string> skip,
                    Callback<std::vector<PendingAlert>> done) override;
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
   void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
@@ -89,6 +91,10 @@ class MemoryStore final : public Store {
   void ListProjects(Callback<std::vector<ProjectRecord>> done) override;
   void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override;
   void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override;
+
+  void AddChannel(ChannelRecord channel, Callback<void> done) override;
+  void ListChannels(Callback<std::vector<ChannelRecord>> done) override;
+  void RemoveChannel(std::string project, std::string name, Callback<void> done) override;
 
   // True until Close.
   bool Healthy() const override;
@@ -131,7 +137,7 @@ class MemoryStore final : public Store {
   void ForEachInProject(std::string_view project, Fn fn) const;
   // The outbox entry `alert` names, if `owner` holds its lease; under mu_.
   Result<OutboxEntry*> Leased(const PendingAlert& alert, const std::string& owner);
-  // The oldest pending alert of each monitor, in id order; under mu_.
+  // The oldest pending alert of each (monitor, channel), in id order; under mu_.
   std::vector<OutboxEntry*> Heads();
 
   std::mutex mu_;  // guards the members from here to the blank line
@@ -143,9 +149,10 @@ class MemoryStore final : public Store {
   std::map<std::int64_t, OutboxEntry> outbox_;             // by id
   std::map<std::string, History> history_;                 // by slug
   std::int64_t next_alert_id_ = 1;
-  std::map<std::string, ApiKeyRecord> keys_;       // by key_hash
-  std::map<std::string, ProjectRecord> projects_;  // by name
-  std::string expiry_cursor_;                      // where DeleteExpired goes on from
+  std::map<std::string, ApiKeyRecord> keys_;                               // by key_hash
+  std::map<std::string, ProjectRecord> projects_;                          // by name
+  std::map<std::pair<std::string, std::string>, ChannelRecord> channels_;  // by (project, name)
+  std::string expiry_cursor_;  // where DeleteExpired goes on from
 
   std::atomic<bool> healthy_{true};  // false once closed; read without mu_ by Healthy
   std::mutex close_mu_;  // serialises Close, so that every caller returns after the join

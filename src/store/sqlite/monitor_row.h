@@ -1,7 +1,10 @@
 #pragma once
 // The monitors table's columns as every query selects them, and their decoding.
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/monitor.h"
 #include "store/sqlite/db.h"
@@ -13,7 +16,8 @@
   "first_alerted_at, last_alerted_at, alert_count, check_at, down_since, schedule, tz, "  \
   "grace_secs, max_runtime_secs, last_start, running, run_rid, last_duration_ms, "        \
   "last_exit_code, fail_tail, pings_seq, uuid, name, tags, description, methods, "        \
-  "manual_resume"
+  "manual_resume, channels, repeat_secs, down_after, fail_streak, snoozed_until, "        \
+  "alert_acknowledged"
 
 namespace heartbeat::sqlite {
 
@@ -24,7 +28,36 @@ inline constexpr int kMonitorColumnCount = [] {
   for (const char c : std::string_view(HEARTBEAT_MONITOR_COLUMNS)) n += c == ',' ? 1 : 0;
   return n;
 }();
-static_assert(kMonitorColumnCount == 30, "ReadMonitor and BindMonitor name every column");
+static_assert(kMonitorColumnCount == 36, "ReadMonitor and BindMonitor name every column");
+
+// A monitor's channels as the column holds them: NULL for none given (all of its
+// project's), else the names joined by ',' ('' for an empty list). Names never hold a
+// comma (core/channel.h).
+inline std::optional<std::string> JoinChannelNames(
+    const std::optional<std::vector<std::string>>& names) {
+  if (!names) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < names->size(); ++i) {
+    if (i > 0) out += ',';
+    out += (*names)[i];
+  }
+  return out;
+}
+
+inline std::optional<std::vector<std::string>> SplitChannelNames(
+    const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  std::vector<std::string> names;
+  if (text->empty()) return names;
+  std::string_view rest = *text;
+  for (;;) {
+    const std::size_t comma = rest.find(',');
+    names.emplace_back(rest.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return names;
+}
 
 inline Monitor ReadMonitor(const Statement& st) {
   Monitor m;
@@ -59,10 +92,16 @@ inline Monitor ReadMonitor(const Statement& st) {
   m.desc = st.Text(27);
   m.methods = st.Text(28);
   m.manual_resume = st.Int(29) != 0;
+  m.channels = SplitChannelNames(st.OptionalText(30));
+  m.repeat_secs = st.OptionalInt(31);
+  m.down_after = st.Int(32);
+  m.fail_streak = st.Int(33);
+  m.snoozed_until = st.OptionalInt(34);
+  m.alert.acknowledged = st.Int(35) != 0;
   return m;
 }
 
-// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?30.
+// Binds every column of `m`, in HEARTBEAT_MONITOR_COLUMNS order, to ?1..?36.
 inline void BindMonitor(Statement& st, const Monitor& m) {
   st.BindView(1, m.slug);
   st.Bind(2, m.interval_secs);
@@ -102,6 +141,16 @@ inline void BindMonitor(Statement& st, const Monitor& m) {
   st.BindView(28, m.desc);
   st.BindView(29, m.methods);
   st.Bind(30, static_cast<std::int64_t>(m.manual_resume ? 1 : 0));
+  if (std::optional<std::string> channels = JoinChannelNames(m.channels)) {
+    st.Bind(31, *channels);
+  } else {
+    st.BindNull(31);
+  }
+  st.Bind(32, m.repeat_secs);
+  st.Bind(33, m.down_after);
+  st.Bind(34, m.fail_streak);
+  st.Bind(35, m.snoozed_until);
+  st.Bind(36, static_cast<std::int64_t>(m.alert.acknowledged ? 1 : 0));
 }
 
 }  // namespace heartbeat::sqlite

@@ -198,7 +198,35 @@ CREATE TABLE projects (
 );
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// v8: channels and alert policies (SPEC §14). A monitor names its channels (NULL: all of
+// its project's; else the names joined by ',', '' for none: a name is [a-z0-9-]), its
+// repeat period (NULL: ALERT_REPEAT_INTERVAL; 0: never), down_after, its streak of failures,
+// a snooze, and whether its outage was acknowledged. The outbox holds one entry per
+// (alert, channel), each queue of a (monitor, channel) in id order; entries queued before
+// go to the environment's channel, `telegram`. Channels are stored per project.
+constexpr std::string_view kV8 = R"sql(
+ALTER TABLE monitors ADD COLUMN channels TEXT;
+ALTER TABLE monitors ADD COLUMN repeat_secs INTEGER;
+ALTER TABLE monitors ADD COLUMN down_after INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE monitors ADD COLUMN fail_streak INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE monitors ADD COLUMN snoozed_until INTEGER;
+ALTER TABLE monitors ADD COLUMN alert_acknowledged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'telegram';
+ALTER TABLE outbox ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+UPDATE outbox SET uuid = coalesce((SELECT m.uuid FROM monitors m WHERE m.slug = outbox.slug), '');
+DROP INDEX outbox_pending;
+CREATE INDEX outbox_pending ON outbox (slug, channel, id) WHERE state = 'pending';
+CREATE TABLE channels (
+  project    TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  config     TEXT NOT NULL,  -- JSON, as notify/ writes it (secrets included)
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project, name)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // SqliteStore: the checker's queries and the outbox of alerts.
 
 #include <string>
+#include <vector>
 
 #include "store/sqlite/monitor_row.h"
 #include "store/sqlite/sqlite_store.h"
@@ -19,6 +20,32 @@ Status UpdateLeased(Connection& db, Statement* st) {
   if (Status s = st->Run(); !s.ok()) return s;
   if (db.Changes() == 0) return Conflict("the alert's lease was lost to another sender");
   return Ok{};
+}
+
+// `names` as a JSON array of strings, for json_each.
+std::string JsonArray(const std::vector<std::string>& names) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "[";
+  for (const std::string& name : names) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (const char c : name) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (u < 0x20) {
+        out += "\\u00";
+        out += kHex[u >> 4];
+        out += kHex[u & 0xf];
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+  out += ']';
+  return out;
 }
 
 }  // namespace
@@ -77,23 +104,27 @@ void SqliteStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
 }
 
 void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                              std::string owner, Callback<std::vector<PendingAlert>> done) {
+                              std::string owner, std::vector<std::string> skip,
+                              Callback<std::vector<PendingAlert>> done) {
   Write<std::vector<PendingAlert>>(
       std::move(done),
-      [now, lease_ms, limit,
-       owner = std::move(owner)](Connection& db) -> Result<std::vector<PendingAlert>> {
-        // The head of each monitor's queue, if it is ready and not leased by another.
+      [now, lease_ms, limit, owner = std::move(owner),
+       skip = JsonArray(skip)](Connection& db) -> Result<std::vector<PendingAlert>> {
+        // The head of each (monitor, channel) queue, if it is ready, not leased by another
+        // and not of a channel to skip (the index outbox_pending finds each head).
         Result<Statement*> st = db.Prepare(
             "SELECT o.id, o.slug, o.kind, o.interval_secs, o.last_ping, o.deadline, "
             "o.decided_at, o.down_since, o.attempts, o.exit_code, o.body_tail, "
-            "o.run_started_at, o.max_runtime_secs FROM outbox o "
+            "o.run_started_at, o.max_runtime_secs, o.channel, o.uuid FROM outbox o "
             "WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 "
             "AND (o.lease_until IS NULL OR o.lease_until <= ?1) "
+            "AND o.channel NOT IN (SELECT value FROM json_each(?3)) "
             "AND o.id = (SELECT min(id) FROM outbox h WHERE h.slug = o.slug "
-            "AND h.state = 'pending') ORDER BY o.id LIMIT ?2");
+            "AND h.channel = o.channel AND h.state = 'pending') ORDER BY o.id LIMIT ?2");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, now);
         (*st)->Bind(2, static_cast<std::int64_t>(limit));
+        (*st)->Bind(3, skip);
         std::vector<PendingAlert> claimed;
         for (;;) {
           Result<bool> row = (*st)->Step();
@@ -115,6 +146,8 @@ void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
           p.alert.body_tail = (*st)->Text(10);
           p.alert.run_started_at = (*st)->OptionalInt(11);
           p.alert.max_runtime_secs = (*st)->OptionalInt(12);
+          p.alert.channel = (*st)->Text(13);
+          p.alert.uuid = (*st)->Text(14);
           p.created_at = p.alert.at;
           claimed.push_back(std::move(p));
         }
@@ -206,12 +239,12 @@ void SqliteStore::RejectAlert(const PendingAlert& alert, std::string owner, std:
 
 void SqliteStore::EarliestAlertAttempt(Callback<std::optional<UnixMillis>> done) {
   Read<std::optional<UnixMillis>>(std::move(done), [](Connection& db) {
-    // Only the head of each monitor's queue can be claimed.
+    // Only the head of each (monitor, channel) queue can be claimed.
     return OptionalScalar(
         db,
         "SELECT min(max(o.next_attempt_at, coalesce(o.lease_until, 0))) FROM outbox o "
         "WHERE o.state = 'pending' AND o.id = (SELECT min(id) FROM outbox h "
-        "WHERE h.slug = o.slug AND h.state = 'pending')");
+        "WHERE h.slug = o.slug AND h.channel = o.channel AND h.state = 'pending')");
   });
 }
 

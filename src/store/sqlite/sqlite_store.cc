@@ -34,13 +34,15 @@ Status RunCached(Connection& db, const char* sql) {
   return (*st)->Run();
 }
 
-// Queues `a` in the outbox, ready at once.
+// Queues `a` in the outbox of its monitor and channel, ready at once.
 Status QueueAlert(Connection& db, const Alert& a) {
   Result<Statement*> ins = db.Prepare(
       "INSERT INTO outbox (slug, kind, interval_secs, last_ping, deadline, decided_at, "
-      "down_since, next_attempt_at, exit_code, body_tail, run_started_at, max_runtime_secs) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8, ?9, ?10, ?11)");
+      "down_since, next_attempt_at, exit_code, body_tail, run_started_at, max_runtime_secs, "
+      "channel, uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8, ?9, ?10, ?11, ?12, ?13)");
   if (!ins.ok()) return ins.error();
+  (*ins)->Bind(12, a.channel);
+  (*ins)->Bind(13, a.uuid);
   (*ins)->Bind(8, a.exit_code ? std::optional<std::int64_t>(*a.exit_code) : std::nullopt);
   (*ins)->Bind(9, a.body_tail);
   (*ins)->Bind(10, a.run_started_at);
@@ -137,22 +139,26 @@ Result<Store::Mutated> MutateRow(Connection& db, const std::string& slug, const 
   Result<Statement*> put = db.Prepare(
       "INSERT INTO monitors (" HEARTBEAT_MONITOR_COLUMNS
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) "
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, "
+      "?35, ?36) "
       "ON CONFLICT (slug) DO UPDATE SET interval_secs = ?2, last_ping = ?3, next_due = ?4, "
       "created_at = ?5, expires_at = ?6, paused = ?7, failed_at = ?8, first_alerted_at = ?9, "
       "last_alerted_at = ?10, alert_count = ?11, check_at = ?12, down_since = ?13, "
       "schedule = ?14, tz = ?15, grace_secs = ?16, max_runtime_secs = ?17, last_start = ?18, "
       "running = ?19, run_rid = ?20, last_duration_ms = ?21, last_exit_code = ?22, "
       "fail_tail = ?23, pings_seq = ?24, uuid = ?25, name = ?26, tags = ?27, "
-      "description = ?28, methods = ?29, manual_resume = ?30");
+      "description = ?28, methods = ?29, manual_resume = ?30, channels = ?31, "
+      "repeat_secs = ?32, down_after = ?33, fail_streak = ?34, snoozed_until = ?35, "
+      "alert_acknowledged = ?36");
   if (!put.ok()) return put.error();
   sqlite::BindMonitor(**put, next);
   if (Status s = (*put)->Run(); !s.ok()) return s.error();
   if (change->fresh && result.before) {
     if (Status s = DropMonitorData(db, slug, /*keep_alerts=*/false); !s.ok()) return s.error();
   }
-  if (change->alert) {
-    if (Status s = QueueAlert(db, *change->alert); !s.ok()) return s.error();
+  for (Alert& alert : change->alerts) {
+    alert.slug = slug;  // the outbox it goes into
+    if (Status s = QueueAlert(db, alert); !s.ok()) return s.error();
   }
   if (change->record) {
     if (Status s = w.log.Append(db, slug, *change->record, w.kept); !s.ok()) return s.error();
@@ -633,16 +639,19 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
             "last_ping = ?3, "
             "next_due = ?3 + coalesce(?2, interval_secs) * 1000, "
             "schedule = NULL, "
-            "expires_at = ?3 + ?4, failed_at = NULL, fail_tail = '', last_exit_code = ?5, "
+            "expires_at = ?3 + ?4, failed_at = NULL, fail_streak = 0, fail_tail = '', "
+            "last_exit_code = ?5, "
             "pings_seq = pings_seq + 1, "
             // With the history kept, the entry appended below becomes the head.
             "pings_prev = pings_head, "
             "pings_head = CASE WHEN ?6 THEN " HEARTBEAT_PINGS_NEXT_ID
             " ELSE pings_head END, "
             // Paused: never. Alerted: the recovery is due now. Else once the grace after
-            // next_due has passed.
+            // the down_after-th deadline from now has passed (FirstAlertDueAt; down_after
+            // clamped to 1..kMaxDownAfter as there).
             "check_at = CASE WHEN paused THEN NULL WHEN alert_count > 0 THEN ?3 "
-            "ELSE ?3 + coalesce(?2, interval_secs) * 1000 + grace_secs * 1000 + 1 END "
+            "ELSE ?3 + coalesce(?2, interval_secs) * 1000 * max(1, min(down_after, ?8)) "
+            "+ grace_secs * 1000 + 1 END "
             "WHERE slug = ?1 AND expires_at > ?3 AND running = 0 "
             "AND (schedule IS NULL OR ?2 IS NOT NULL) AND (paused = 0 OR manual_resume = 1) "
             "AND (?7 IS NULL OR uuid = ?7)");
@@ -657,6 +666,7 @@ void SqliteStore::PlainPing(std::string slug, SignalCall call, UnixMillis now,
         (*st)->Bind(4, kExpiryMillis);
         (*st)->Bind(5, code);
         (*st)->Bind(6, static_cast<std::int64_t>(kept > 0 ? 1 : 0));
+        (*st)->Bind(8, kMaxDownAfter);
         const std::optional<std::string>& target_uuid = call.signal.target_uuid;
         if (target_uuid) {
           (*st)->BindView(7, *target_uuid);
@@ -1102,6 +1112,67 @@ void SqliteStore::SetPingKey(std::string name, std::string ping_key, Callback<vo
                 if (db.Changes() == 0) return NotFound("no project named " + name);
                 return Ok{};
               });
+}
+
+// ---- channels ----
+
+void SqliteStore::AddChannel(ChannelRecord channel, Callback<void> done) {
+  Write<void>(
+      std::move(done),
+      [channel = std::move(channel)](Connection& db) -> Status {
+        Result<Statement*> st = db.Prepare(
+            "INSERT INTO channels (project, name, kind, config, created_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (project, name) DO NOTHING");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, channel.project);
+        (*st)->Bind(2, channel.name);
+        (*st)->Bind(3, channel.kind);
+        (*st)->Bind(4, channel.config);
+        (*st)->Bind(5, channel.created_at);
+        if (Status s = (*st)->Run(); !s.ok()) return s;
+        if (db.Changes() == 0)
+          return Conflict("a channel named " + channel.name + " already exists");
+        return Ok{};
+      },
+      Atomicity::kOneStatement);
+}
+
+void SqliteStore::ListChannels(Callback<std::vector<ChannelRecord>> done) {
+  Read<std::vector<ChannelRecord>>(
+      std::move(done), [](Connection& db) -> Result<std::vector<ChannelRecord>> {
+        Result<Statement*> st = db.Prepare(
+            "SELECT project, name, kind, config, created_at FROM channels "
+            "ORDER BY project, name");
+        if (!st.ok()) return st.error();
+        std::vector<ChannelRecord> out;
+        for (;;) {
+          Result<bool> row = (*st)->Step();
+          if (!row.ok()) return row.error();
+          if (!*row) break;
+          out.push_back({.project = (*st)->Text(0),
+                         .name = (*st)->Text(1),
+                         .kind = (*st)->Text(2),
+                         .config = (*st)->Text(3),
+                         .created_at = (*st)->Int(4)});
+        }
+        (*st)->Reset();
+        return out;
+      });
+}
+
+void SqliteStore::RemoveChannel(std::string project, std::string name, Callback<void> done) {
+  Write<void>(
+      std::move(done),
+      [project = std::move(project), name = std::move(name)](Connection& db) -> Status {
+        Result<Statement*> st = db.Prepare("DELETE FROM channels WHERE project = ?1 AND name = ?2");
+        if (!st.ok()) return st.error();
+        (*st)->Bind(1, project);
+        (*st)->Bind(2, name);
+        if (Status s = (*st)->Run(); !s.ok()) return s;
+        if (db.Changes() == 0) return NotFound("no channel named " + name);
+        return Ok{};
+      },
+      Atomicity::kOneStatement);
 }
 
 }  // namespace heartbeat

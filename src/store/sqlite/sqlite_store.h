@@ -110,6 +110,7 @@ class SqliteStore final : public Store {
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
+                   std::vector<std::string> skip,
                    Callback<std::vector<PendingAlert>> done) override;
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
   void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
@@ -131,6 +132,10 @@ class SqliteStore final : public Store {
   void ListProjects(Callback<std::vector<ProjectRecord>> done) override;
   void RemoveProject(std::string name, UnixMillis now, Callback<void> done) override;
   void SetPingKey(std::string name, std::string ping_key, Callback<void> done) override;
+
+  void AddChannel(ChannelRecord channel, Callback<void> done) override;
+  void ListChannels(Callback<std::vector<ChannelRecord>> done) override;
+  void RemoveChannel(std::string project, std::string name, Callback<void> done) override;
 
   bool Healthy() const override {
     return healthy_.load(std::memory_order_relaxed) && !fatal_.load(std::memory_order_acquire);
