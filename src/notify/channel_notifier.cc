@@ -48,6 +48,16 @@ class Secrets {
   void Add(std::string_view secret) {
     if (secret.size() >= 6) values_.emplace_back(secret);
   }
+  // A header's value, and each long word of it ("Bearer <token>": the token alone).
+  void AddValue(std::string_view value) {
+    Add(value);
+    while (!value.empty()) {
+      std::size_t end = value.find_first_of(" ,;=");
+      if (value.substr(0, end).size() >= 8) Add(value.substr(0, end));
+      if (end == std::string_view::npos) break;
+      value.remove_prefix(end + 1);
+    }
+  }
   // A URL's secret parts: all of it, its path and query, each long path segment.
   void AddUrl(std::string_view url) {
     Add(url);
@@ -338,7 +348,7 @@ SendOutcome ChannelNotifier::SendHttp(const Channel& channel, const Outgoing& me
       for (const auto& [name, value] : channel.headers) {
         Result<std::string> resolved = Resolve(value);
         if (!resolved.ok()) return Unresolved(who, resolved.error());
-        secrets.Add(*resolved);
+        secrets.AddValue(*resolved);
         req.headers.emplace_back(name, *resolved);
       }
       if (req.method != "GET") {
