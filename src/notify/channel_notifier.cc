@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/project.h"
+#include "core/utf8.h"
 #include "notify/message.h"
 #include "notify/telegram.h"
 #include "notify/template.h"
@@ -105,7 +106,7 @@ std::string Snippet(std::string_view body) {
     out.pop_back();
     if (lead) break;
   }
-  return out;
+  return ValidUtf8(out);
 }
 
 // Retry-After: delay-seconds, or an HTTP date (IMF-fixdate) measured from `now`.
@@ -147,12 +148,18 @@ std::optional<std::int64_t> JsonRetryAfter(std::string_view body) {
 }
 
 SendOutcome HttpOutcome(std::string_view who, const HttpResult& res, UnixMillis now,
-                        const Secrets& secrets) {
+                        const Secrets& secrets, bool teams) {
   if (!res.transport_ok) {
     return Outcome(Kind::kRetry, secrets.Scrub(std::string(who) + " unreachable: " + res.error));
   }
   std::string detail = std::string(who) + " answered " + std::to_string(res.status);
   const std::string snippet = Snippet(res.body);
+  // Teams' connectors answer 200 when Teams itself throttled the message, saying so in
+  // the body ("... Microsoft Teams endpoint returned HTTP error 429 ..."): not delivered.
+  if (teams && res.status >= 200 && res.status < 300 &&
+      res.body.find("returned HTTP error 429") != std::string::npos) {
+    return Outcome(Kind::kRetry, secrets.Scrub(detail + ": " + snippet));
+  }
   if (res.status >= 200 && res.status < 300) return Outcome(Kind::kSent, detail);
   if (!snippet.empty()) detail += ": " + snippet;
   detail = secrets.Scrub(std::move(detail));
@@ -398,7 +405,8 @@ SendOutcome ChannelNotifier::SendHttp(const Channel& channel, const Outgoing& me
     return Outcome(Kind::kRejected, who + ": " + s.error().message);
   }
   const HttpResult res = http_.Send(req);
-  return HttpOutcome(who + " (" + PublicUrl(req.url) + ")", res, clock_.Now(), secrets);
+  return HttpOutcome(who + " (" + PublicUrl(req.url) + ")", res, clock_.Now(), secrets,
+                     channel.kind == ChannelKind::kTeams);
 }
 
 SendOutcome ChannelNotifier::SendEmail(const Channel& channel, const Outgoing& message) {
@@ -411,8 +419,9 @@ SendOutcome ChannelNotifier::SendEmail(const Channel& channel, const Outgoing& m
       (uuid.ok() ? *uuid : std::to_string(now)) + "@" + (domain.empty() ? "heartbeat" : domain);
   const std::string mail = BuildEmail(options_.smtp.from, channel.to, message.subject,
                                       message.values.message + "\n", now, id);
-  SendOutcome out = SendSmtp(options_.smtp, channel.to, mail,
-                             {options_.connect_timeout, options_.webhook_timeout});
+  SendOutcome out =
+      SendSmtp(options_.smtp, channel.to, mail,
+               {options_.connect_timeout, options_.webhook_timeout}, options_.cancelled);
   out.detail = who + ": " + out.detail;
   return out;
 }

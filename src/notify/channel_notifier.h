@@ -54,6 +54,9 @@ struct ChannelSendOptions {
   // A secret given as "ssm:NAME" is read from SSM Parameter Store (the Lambda): this
   // resolves NAME, when set.
   std::function<Result<std::string>(const std::string& name)> resolve_ssm;
+  // For a process that is stopping: when set and true, an e-mail in progress is abandoned
+  // within about a second (HTTP sends stop with CurlHttpClient::CancelAll).
+  std::function<bool()> cancelled;
 };
 
 class ChannelNotifier final : public Notifier {

@@ -119,6 +119,11 @@ struct Reader {
   }
 };
 
+// libcurl's progress callback (about once a second, and as data moves): non-zero aborts.
+int AbortWhenCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(cancelled))() ? 1 : 0;
+}
+
 SendOutcome Outcome(SendOutcome::Kind kind, std::string detail) {
   SendOutcome out;
   out.kind = kind;
@@ -201,7 +206,8 @@ std::string BuildEmail(std::string_view from, const std::vector<std::string>& to
 }
 
 SendOutcome SendSmtp(const SmtpOptions& options, const std::vector<std::string>& to,
-                     const std::string& message, SmtpTimeouts timeouts) {
+                     const std::string& message, SmtpTimeouts timeouts,
+                     const std::function<bool()>& cancelled) {
   using Kind = SendOutcome::Kind;
   const std::vector<std::string> secrets = {options.url, Password(options.url)};
   if (Status s = ValidateSmtpOptions(options); !s.ok()) {
@@ -242,6 +248,11 @@ SendOutcome SendSmtp(const SmtpOptions& options, const std::vector<std::string>&
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts.total.count()));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
+  if (cancelled) {
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &AbortWhenCancelled);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &cancelled);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+  }
 
   const CURLcode rc = curl_easy_perform(easy);
   long code = 0;
@@ -254,6 +265,9 @@ SendOutcome SendSmtp(const SmtpOptions& options, const std::vector<std::string>&
   if (error[0] != '\0') detail += std::string(": ") + error;
   if (code > 0) detail += " (server answered " + std::to_string(code) + ")";
   detail = Scrubbed(std::move(detail), secrets);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return Outcome(Kind::kRetry, "SMTP: cancelled: heartbeat is stopping");
+  }
   if (rc == CURLE_USE_SSL_FAILED) {
     return Outcome(Kind::kRetry, detail + "; SMTP_TLS is " + options.tls +
                                      ": the message is not sent without TLS");

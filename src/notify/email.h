@@ -3,6 +3,7 @@
 // plain text) and its sending, with SMTP_TLS's three modes.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,9 @@ struct SmtpTimeouts {
 // a server that offers no STARTTLS when SMTP_TLS is starttls (the message is never sent in
 // clear then); kRejected for 5xx answers (a refused recipient, bad credentials) and options
 // that cannot send. The detail never holds the password or the URL.
+// `cancelled`, when set, is asked about once a second: true abandons the send (kRetry).
 SendOutcome SendSmtp(const SmtpOptions& options, const std::vector<std::string>& to,
-                     const std::string& message, SmtpTimeouts timeouts);
+                     const std::string& message, SmtpTimeouts timeouts,
+                     const std::function<bool()>& cancelled = {});
 
 }  // namespace heartbeat

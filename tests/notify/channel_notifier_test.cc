@@ -294,6 +294,17 @@ TEST_F(ChannelNotifierTest, AnswersMapToOutcomesAsEachServiceMeansThem) {
   }
 }
 
+TEST_F(ChannelNotifierTest, TeamsSayingThrottledInA200IsRetried) {
+  Add(R"({"name":"t","kind":"teams","url":")" + sink_.url() + R"(/webhookb2/x"})");
+  sink_.Enqueue(Reply(200,
+                      "Webhook message delivery failed with error: Microsoft Teams endpoint "
+                      "returned HTTP error 429 with ContextId tcid=0,server=msgapi"));
+  SendOutcome out = Send(Overdue("t"));
+  EXPECT_EQ(out.kind, Kind::kRetry) << out.detail;
+  sink_.Enqueue(Reply(200, "1"));
+  EXPECT_EQ(Send(Overdue("t")).kind, Kind::kSent);
+}
+
 TEST_F(ChannelNotifierTest, AHungOrAbsentReceiverIsRetried) {
   Add(R"({"name":"s","kind":"slack","url":")" + sink_.url() + R"(/services/T/B/Z"})");
   std::string refused_url;

@@ -9,10 +9,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <string>
+#include <thread>
 
 #include "notify/channel_notifier.h"
 #include "notify/message.h"
 #include "support/fake_clock.h"
+#include "support/loopback_http_server.h"
 #include "support/smtp_sink.h"
 
 namespace heartbeat::email_test {
@@ -178,6 +180,49 @@ TEST_F(EmailChannelTest, StartTlsWithALoginDelivers) {
   SendOutcome untrusted = Send(smtp);
   EXPECT_EQ(untrusted.kind, Kind::kRetry) << untrusted.detail;
   EXPECT_EQ(sink.Messages().size(), 1u);
+}
+
+TEST_F(EmailChannelTest, ImplicitTlsTakesAnSmtpUrlAsSmtps) {
+  testing::SmtpSink sink({.tls = true, .implicit_tls = true, .login = "hb:pa55wordXYZ"});
+  AddMail(R"(["ops@example.com"])");
+  SmtpOptions smtp{.url = "smtp://hb:pa55wordXYZ@" + sink.host_port(),
+                   .tls = "tls",
+                   .from = "heartbeat@example.net",
+                   .ca_file = sink.cert_file()};
+  SendOutcome out = Send(smtp);
+  ASSERT_EQ(out.kind, Kind::kSent) << out.detail;
+  ASSERT_EQ(sink.Messages().size(), 1u);
+  // The same server spoken to in clear: no message, and the login is never sent.
+  smtp.tls = "none";
+  SendOutcome clear = Send(smtp, milliseconds(1500));
+  EXPECT_EQ(clear.kind, Kind::kRetry) << clear.detail;
+  EXPECT_FALSE(Has(clear.detail, "pa55wordXYZ")) << clear.detail;
+  EXPECT_EQ(sink.Messages().size(), 1u);
+}
+
+TEST_F(EmailChannelTest, AStoppingProcessAbandonsAnEmailInProgress) {
+  // A server that accepts the connection and never says a word.
+  testing::LoopbackHttpServer silent(
+      [](const testing::LoopbackRequest&) { return testing::LoopbackReply::NeverAnswer(); });
+  AddMail(R"(["ops@example.com"])");
+  ChannelSendOptions options;
+  options.smtp = {.url = "smtp://127.0.0.1:" + std::to_string(silent.port()),
+                  .tls = "none",
+                  .from = "hb@example.net"};
+  options.webhook_timeout = milliseconds(20'000);
+  std::atomic<bool> stopping{false};
+  options.cancelled = [&] { return stopping.load(); };
+  ChannelNotifier notifier(http_, directory_, options, clock_);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    stopping = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  SendOutcome out = notifier.Send(Failed("mail"));
+  stopper.join();
+  EXPECT_EQ(out.kind, Kind::kRetry) << out.detail;
+  EXPECT_TRUE(Has(out.detail, "stopping")) << out.detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST_F(EmailChannelTest, RefusedRecipientsAreRejectedAndBusyOnesRetried) {

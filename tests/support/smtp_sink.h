@@ -6,6 +6,7 @@
 // it) with a self-signed certificate for 127.0.0.1 made by the openssl command; with a
 // login, it requires it (over TLS only).
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -31,7 +32,8 @@ namespace heartbeat::testing {
 
 struct SmtpSinkOptions {
   bool tls = false;
-  std::string login;  // "user:password", or empty for none
+  bool implicit_tls = false;  // with tls: TLS from the first byte (smtps) instead of STARTTLS
+  std::string login;          // "user:password", or empty for none
 };
 
 class SmtpSink {
@@ -52,14 +54,21 @@ class SmtpSink {
           dir_.file("key.pem") + " -out " + dir_.file("cert.pem") + " >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
       args.insert(args.end(), {"--tls", dir_.file("cert.pem"), dir_.file("key.pem")});
+      if (options.implicit_tls) args.push_back("--implicit-tls");
     }
     if (!options.login.empty()) args.insert(args.end(), {"--auth", options.login});
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-      throw std::runtime_error("cannot start " + args[1]);
-    }
+    // The server's own log (a refused TLS handshake is a traceback there) goes to a file.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = dir_.file("log");
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) throw std::runtime_error("cannot start " + args[1]);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
       std::ifstream in(dir_.file("port"));
@@ -67,7 +76,8 @@ class SmtpSink {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        throw std::runtime_error("smtp_sink.py exited (is python3-aiosmtpd installed?)");
+        throw std::runtime_error("smtp_sink.py exited (is python3-aiosmtpd installed?): " +
+                                 ReadLog());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -106,6 +116,13 @@ class SmtpSink {
   }
 
  private:
+  std::string ReadLog() const {
+    std::ifstream in(dir_.file("log"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
   TempDir dir_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;

@@ -5,8 +5,8 @@ aiosmtpd (Debian's python3-aiosmtpd) on a port the system picks; the port is wri
 --port-file once it listens. Every message accepted is written, parsed, as one JSON file in
 --dir: mail_from, rcpt_tos, subject and body (decoded), headers, raw, tls, auth.
 Recipients starting with "reject" get 550, with "later" 451.
---tls CERT KEY offers STARTTLS and requires it; --auth USER:PASS requires that login
-(over TLS only).
+--tls CERT KEY offers STARTTLS and requires it (with --implicit-tls: TLS from the first
+byte, as smtps); --auth USER:PASS requires that login (over TLS only).
 """
 
 import argparse
@@ -23,8 +23,9 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, directory):
+    def __init__(self, directory, implicit_tls):
         self.directory = directory
+        self.implicit_tls = implicit_tls
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -47,7 +48,7 @@ class Handler:
             "body": msg.get_content(),
             "headers": {k: str(v) for k, v in msg.items()},
             "raw": raw.decode("utf-8", "replace"),
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None or self.implicit_tls,
             "auth": session.authenticated,
         }
         self.count += 1
@@ -66,6 +67,8 @@ def main():
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--dir", required=True)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--implicit-tls", action="store_true",
+                        help="with --tls: TLS from the first byte (smtps, port 465) instead")
     parser.add_argument("--auth")
     args = parser.parse_args()
 
@@ -81,7 +84,7 @@ def main():
             ok = data.login == user.encode() and data.password == password.encode()
             return AuthResult(success=ok)
 
-    handler = Handler(args.dir)
+    handler = Handler(args.dir, args.implicit_tls)
 
     async def serve():
         loop = asyncio.get_running_loop()
@@ -89,14 +92,17 @@ def main():
             lambda: SMTP(
                 handler,
                 hostname="heartbeat-test-smtp",
-                tls_context=context,
-                require_starttls=context is not None,
+                tls_context=None if args.implicit_tls else context,
+                require_starttls=context is not None and not args.implicit_tls,
                 authenticator=authenticator,
                 auth_required=authenticator is not None,
-                auth_require_tls=True,
+                # aiosmtpd 1.4 sees TLS only when it came by STARTTLS: an implicit-TLS
+                # connection is TLS from its first byte.
+                auth_require_tls=not args.implicit_tls,
             ),
             "127.0.0.1",
             0,
+            ssl=context if args.implicit_tls else None,
         )
         port = server.sockets[0].getsockname()[1]
         with open(args.port_file + ".tmp", "w") as f:
