@@ -11,6 +11,7 @@
 #include <string>
 
 #include "notify/channel_directory.h"
+#include "support/captured_log.h"
 
 namespace heartbeat::channel_test {
 namespace {
@@ -266,6 +267,25 @@ TEST(ChannelDirectoryTest, TheEnvironmentsTelegramIsDefaultsTelegramAndWins) {
   ChannelDirectory bare;
   bare.Replace({ToRecord(stored_tg)});
   EXPECT_EQ(bare.Find("telegram")->kind, ChannelKind::kSlack);
+}
+
+TEST(ChannelDirectoryTest, ASkippedOrShadowedRecordIsLoggedOnceWithoutItsSecrets) {
+  ChannelDirectory dir(EnvironmentTelegram());
+  Channel shadowed = *Parse(R"({"name":"telegram","kind":"slack","url":"https://a.example/x"})");
+  ChannelRecord broken = ToRecord(
+      *Parse(R"({"name":"broken","kind":"slack","url":"https://hooks.example/SECRETHOOK"})"));
+  broken.config = R"({"url":"ftp://hooks.example/SECRETHOOK"})";
+  testing::CapturedLog log;
+  for (int i = 0; i < 3; ++i) dir.Replace({ToRecord(shadowed), broken});
+  const std::string lines = log.Release();
+  auto count = [&](std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = lines.find(what); at != std::string::npos; at = lines.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("channel broken: url: "), 1u) << lines;
+  EXPECT_EQ(count("channel telegram is stored and also set by the environment"), 1u) << lines;
+  EXPECT_EQ(lines.find("SECRETHOOK"), std::string::npos) << lines;
 }
 
 }  // namespace
