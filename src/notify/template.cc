@@ -183,7 +183,13 @@ Status CheckJsonTemplate(std::string_view body_template) {
   hostile.last_ping = "";
   hostile.exit_code = "";
   hostile.body_tail = "\"}\n{\\\x7f\x02 \xe2\x80\xa8 \xff";
-  for (const TemplateValues& values : {hostile, TemplateValues{}}) {
+  // A number next to a bare $EXIT_CODE, or a bare $LAST_PING, breaks only with a value.
+  TemplateValues with_numbers = hostile;
+  with_numbers.exit_code = "-1";
+  with_numbers.last_ping = "2026-01-02T03:04:05Z";
+  TemplateValues zero = with_numbers;
+  zero.exit_code = "0";
+  for (const TemplateValues& values : {hostile, with_numbers, zero, TemplateValues{}}) {
     std::string rendered = RenderTemplate(body_template, values, TemplateEscape::kJson);
     boost::system::error_code ec;
     boost::json::parse(rendered, ec);

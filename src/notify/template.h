@@ -69,7 +69,9 @@ bool IsJsonBody(const std::vector<std::pair<std::string, std::string>>& headers,
 
 // kInvalidArgument ("the template does not make valid JSON: ...") unless `body_template`,
 // rendered JSON-escaped with hostile values (quotes, backslashes, new lines, control
-// characters, an empty exit code and last ping), and with every value empty, parses as JSON.
+// characters; an empty exit code and last ping, then -1, 0 and a time), and with every value
+// empty, parses as JSON. A template that passes makes valid JSON with any alert's values
+// (tests/notify/template_test.cc holds it to that on random templates).
 Status CheckJsonTemplate(std::string_view body_template);
 
 // Text for inside a JSON string: " \ and control characters escaped.

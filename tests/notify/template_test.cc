@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "core/alert.h"
 
@@ -150,6 +152,79 @@ TEST(TemplateTest, AlertValuesSplitTheKeyAndLeaveMissingValuesEmpty) {
   EXPECT_EQ(v.kind, "recovered");
   EXPECT_EQ(v.last_ping, "2026-09-21T12:03:00Z");
   EXPECT_EQ(v.exit_code, "0");
+}
+
+// Random templates made of JSON's pieces and variables: every one CheckJsonTemplate accepts
+// makes valid JSON with any values an alert can have.
+TEST(TemplateTest, AnAcceptedJsonTemplateMakesValidJsonWithAnyAlertsValues) {
+  std::mt19937 rng(20261208);
+  const std::vector<std::string> pieces = {"{",
+                                           "}",
+                                           "[",
+                                           "]",
+                                           "\"",
+                                           ":",
+                                           ",",
+                                           " ",
+                                           "1",
+                                           "0",
+                                           "-",
+                                           ".",
+                                           "e",
+                                           "\"k\":",
+                                           "\"v\"",
+                                           "\\",
+                                           "\\\"",
+                                           "$$",
+                                           "${SLUG}",
+                                           "$SLUG",
+                                           "$PROJECT",
+                                           "$STATUS",
+                                           "$KIND",
+                                           "$MESSAGE",
+                                           "$NOW",
+                                           "$LAST_PING",
+                                           "$EXIT_CODE",
+                                           "$BODY_TAIL",
+                                           "null",
+                                           "true",
+                                           "\"$EXIT_CODE\"",
+                                           "\"$MESSAGE\"",
+                                           "\"a $SLUG b\""};
+  const std::vector<std::string> texts = {"",         "\"",   "\\", "\n",  "a\"b\\c",
+                                          "\x01\x1f", "\xff", "✅",  "}",   "]",
+                                          ",",        "null", "1",  "x y", "\t\r"};
+  const std::vector<std::string> exit_codes = {"", "0", "1", "-1", "2", "137", "255"};
+  const std::vector<std::string> times = {"", "2026-09-21T12:03:00Z"};
+  auto pick = [&](const std::vector<std::string>& from) {
+    return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(rng)];
+  };
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string tmpl = "{";
+    const int n = std::uniform_int_distribution<int>(0, 8)(rng);
+    for (int k = 0; k < n; ++k) tmpl += pick(pieces);
+    if (std::uniform_int_distribution<int>(0, 1)(rng) == 0) tmpl += "}";
+    if (!CheckJsonTemplate(tmpl).ok()) continue;
+    ++accepted;
+    for (int j = 0; j < 20; ++j) {
+      TemplateValues v;
+      v.slug = pick({"a", "nightly-backup", "x_1"});
+      v.project = pick({"default", "team-a"});
+      v.status = pick({"down", "up"});
+      v.kind = pick({"overdue", "failed", "repeat", "recovered", "timed_out", "test"});
+      v.message = pick(texts) + pick(texts);
+      v.now = "2026-09-21T12:15:00Z";
+      v.last_ping = pick(times);
+      v.exit_code = pick(exit_codes);
+      v.body_tail = pick(texts) + pick(texts);
+      const std::string rendered = RenderTemplate(tmpl, v, TemplateEscape::kJson);
+      boost::system::error_code ec;
+      boost::json::parse(rendered, ec);
+      ASSERT_FALSE(ec) << "template " << tmpl << " accepted, but makes " << rendered;
+    }
+  }
+  EXPECT_GT(accepted, 100);  // the generator does make valid templates
 }
 
 }  // namespace
