@@ -24,10 +24,14 @@
 // Outcomes (webhooks and presets): 2xx sent; 429 kRetry with retry_after from the
 // Retry-After header (seconds or an HTTP date), else the JSON body's retry_after (Discord:
 // seconds, maybe fractional, rounded up; Telegram: parameters.retry_after); 408, 425, 5xx and
-// transport failures kRetry; any other status kRejected. Telegram: as TelegramNotifier.
+// transport failures kRetry; any other status kRejected (Teams: a 200 whose body says Teams
+// answered 429 is kRetry too). Telegram: as TelegramNotifier.
 // E-mail: as SendSmtp. A secret given as ssm:NAME that cannot be read: kRetry when SSM is
 // unavailable, else kRejected. Details name the channel and the URL's scheme and host,
 // never a secret (token, password, header value, the URL's path or query).
+//
+// Thread-safe: Send runs on the delivery threads, several at once; each call reads the
+// directory's snapshot and keeps nothing. SSM references are read at each send (not cached).
 
 #include <chrono>
 #include <functional>
