@@ -27,7 +27,7 @@ constexpr std::array<std::pair<ChannelKind, std::string_view>, 8> kKinds = {{
 }};
 
 constexpr std::size_t kMaxUrl = 2048;
-constexpr std::size_t kMaxBody = 16 * 1024;
+constexpr std::size_t kMaxBody = std::size_t{16} * 1024;
 constexpr std::size_t kMaxHeaders = 20;
 constexpr std::size_t kMaxHeaderValue = 1024;
 constexpr std::size_t kMaxRecipients = 20;

@@ -31,7 +31,7 @@ namespace {
 
 using Kind = SendOutcome::Kind;
 
-constexpr std::int64_t kMaxRetryAfterSecs = 24 * 3600;
+constexpr std::int64_t kMaxRetryAfterSecs = std::int64_t{24} * 3600;
 constexpr std::size_t kDiscordLimit = 2000;
 constexpr std::size_t kSnippet = 200;
 

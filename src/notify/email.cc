@@ -113,7 +113,8 @@ struct Reader {
   static std::size_t Read(char* buffer, std::size_t size, std::size_t n, void* self) {
     auto* r = static_cast<Reader*>(self);
     const std::size_t take = std::min(size * n, r->message->size() - r->offset);
-    std::memcpy(buffer, r->message->data() + r->offset, take);
+    // Bytes into curl's buffer, not a C string.
+    std::memcpy(buffer, r->message->data() + r->offset, take);  // NOLINT(bugprone-not-null-*)
     r->offset += take;
     return take;
   }

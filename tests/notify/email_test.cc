@@ -143,6 +143,21 @@ TEST_F(EmailChannelTest, PlainSmtpToALoopbackRelayDeliversTheAlert) {
   EXPECT_FALSE(m.at("tls").as_bool());
 }
 
+TEST_F(EmailChannelTest, ATestMessageSaysWhichChannel) {
+  testing::SmtpSink sink;
+  AddMail(R"(["ops@example.com"])");
+  ChannelSendOptions options;
+  options.smtp = {.url = "smtp://" + sink.host_port(), .tls = "none", .from = "hb@example.net"};
+  ChannelNotifier notifier(http_, directory_, options, clock_);
+  SendOutcome out = notifier.SendTest(*directory_.Find("mail"));
+  ASSERT_EQ(out.kind, Kind::kSent) << out.detail;
+  std::vector<boost::json::value> got = sink.Messages();
+  ASSERT_EQ(got.size(), 1u);
+  const std::string text = "✅ heartbeat test message for channel mail (project default)";
+  EXPECT_EQ(got[0].at("subject").as_string(), text);
+  EXPECT_EQ(got[0].at("body").as_string(), text + "\n");
+}
+
 TEST_F(EmailChannelTest, StartTlsRefusesToSendWhenTheServerOffersNone) {
   testing::SmtpSink sink;  // no STARTTLS
   AddMail(R"(["ops@example.com"])");
