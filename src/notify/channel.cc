@@ -84,17 +84,6 @@ Result<std::string> StringField(const boost::json::object& body, std::string_vie
   return std::string(v->as_string());
 }
 
-Status CheckBotToken(std::string_view token) {
-  if (IsSsmReference(token)) return CheckSsmReference("bot_token", token);
-  std::size_t colon = token.find(':');
-  if (token.size() > 256 || colon == std::string_view::npos || colon == 0 ||
-      colon + 1 == token.size() || !AllOf(token.substr(0, colon), IsDigit) ||
-      !AllOf(token.substr(colon + 1), IsTokenChar)) {
-    return InvalidArgument("bot_token: not a Telegram bot token (digits, ':', then letters)");
-  }
-  return Ok{};
-}
-
 Result<std::string> ChatId(const boost::json::object& body) {
   const boost::json::value* v = body.if_contains("chat_id");
   if (v == nullptr || v->is_null()) return InvalidArgument("chat_id: required");
@@ -193,14 +182,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Headers(const boost::js
       return InvalidArgument("headers: the value of " + name + " must be a string");
     }
     std::string value(kv.value().as_string());
-    // The value is a secret: the error names the header, never quotes the value.
-    if (value.size() > kMaxHeaderValue || std::any_of(value.begin(), value.end(), [](char c) {
-          const auto u = static_cast<unsigned char>(c);
-          return (u < 0x20 && c != '\t') || u == 0x7f;
-        })) {
-      return InvalidArgument("headers: the value of " + name +
-                             " must be at most 1024 characters, without control characters");
-    }
+    if (Status s = CheckHeaderValue(name, value); !s.ok()) return s.error();
     if (IsSsmReference(value)) {
       if (Status s = CheckSsmReference("headers: " + name, value); !s.ok()) return s.error();
     }
@@ -258,6 +240,29 @@ Status CheckHttpUrl(std::string_view url) {
     return InvalidArgument("url: must be an http:// or https:// URL");
   }
   if (parsed->encoded_host().empty()) return InvalidArgument("url: has no host");
+  return Ok{};
+}
+
+Status CheckBotToken(std::string_view token) {
+  if (IsSsmReference(token)) return CheckSsmReference("bot_token", token);
+  std::size_t colon = token.find(':');
+  if (token.size() > 256 || colon == std::string_view::npos || colon == 0 ||
+      colon + 1 == token.size() || !AllOf(token.substr(0, colon), IsDigit) ||
+      !AllOf(token.substr(colon + 1), IsTokenChar)) {
+    return InvalidArgument("bot_token: not a Telegram bot token (digits, ':', then letters)");
+  }
+  return Ok{};
+}
+
+Status CheckHeaderValue(std::string_view name, std::string_view value) {
+  // The value is a secret: the error names the header, never quotes the value.
+  if (value.size() > kMaxHeaderValue || std::any_of(value.begin(), value.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\t') || u == 0x7f;
+      })) {
+    return InvalidArgument("headers: the value of " + std::string(name) +
+                           " must be at most 1024 characters, without control characters");
+  }
   return Ok{};
 }
 

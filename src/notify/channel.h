@@ -87,6 +87,13 @@ std::string PublicUrl(std::string_view url);
 // ("url: ...") otherwise. The error never quotes the URL (it is a secret).
 Status CheckHttpUrl(std::string_view url);
 
+// A Telegram bot token (digits, ':', then [A-Za-z0-9_-]) or an SSM reference;
+// kInvalidArgument ("bot_token: ...") otherwise, never quoting it.
+Status CheckBotToken(std::string_view token);
+// A header's value: at most 1024 characters, no control character but tab;
+// kInvalidArgument ("headers: the value of NAME ...") otherwise, never quoting it.
+Status CheckHeaderValue(std::string_view name, std::string_view value);
+
 // The record the store keeps, and back (secrets included).
 ChannelRecord ToRecord(const Channel& channel);
 Result<Channel> FromRecord(const ChannelRecord& record);

@@ -319,6 +319,10 @@ SendOutcome ChannelNotifier::SendTelegram(const Channel& channel, const Outgoing
   const std::string who = "telegram channel " + channel.name;
   Result<std::string> token = Resolve(channel.bot_token);
   if (!token.ok()) return Unresolved(who, token.error());
+  // An SSM value was not seen on save: it goes into the URL's path, so it is checked here.
+  if (Status s = CheckBotToken(*token); !s.ok()) {
+    return Outcome(Kind::kRejected, who + ": " + s.error().message);
+  }
   Secrets secrets;
   secrets.Add(*token);
   TelegramOptions options;
@@ -355,6 +359,9 @@ SendOutcome ChannelNotifier::SendHttp(const Channel& channel, const Outgoing& me
       for (const auto& [name, value] : channel.headers) {
         Result<std::string> resolved = Resolve(value);
         if (!resolved.ok()) return Unresolved(who, resolved.error());
+        if (Status s = CheckHeaderValue(name, *resolved); !s.ok()) {
+          return Outcome(Kind::kRejected, who + ": " + s.error().message);
+        }
         secrets.AddValue(*resolved);
         req.headers.emplace_back(name, *resolved);
       }

@@ -121,6 +121,8 @@ class ChannelNotifierTest : public ::testing::Test {
       if (name == "/hb/hook") return sink_.url() + "/from-ssm/SSMSECRETPATH";
       if (name == "/hb/auth") return std::string("Bearer SSMSECRETBEARER");
       if (name == "/hb/down") return Unavailable("SSM unavailable");
+      if (name == "/hb/crlf") return std::string("x\r\nX-Injected: 1");
+      if (name == "/hb/badtoken") return std::string("123:abc/../../evil?x=");
       return NotFound("ParameterNotFound");
     };
     return o;
@@ -384,6 +386,21 @@ TEST_F(ChannelNotifierTest, SsmSecretsThatCannotBeReadRetryOrRefuse) {
   ChannelNotifier notifier(http_, directory_, no_ssm, clock_);
   EXPECT_EQ(notifier.Send(Overdue("down")).kind, Kind::kRejected);
   EXPECT_TRUE(sink_.Got().empty());
+}
+
+TEST_F(ChannelNotifierTest, SsmValuesAreCheckedAsTheyWouldBeOnSave) {
+  Add(R"({"name":"h","kind":"webhook","url":")" + sink_.url() +
+      R"(/h","headers":{"X-Auth":"ssm:/hb/crlf"}})");
+  Add(R"({"name":"tg","kind":"telegram","bot_token":"ssm:/hb/badtoken","chat_id":"-1"})");
+  SendOutcome header = Send(Overdue("h"));
+  EXPECT_EQ(header.kind, Kind::kRejected) << header.detail;
+  EXPECT_TRUE(Has(header.detail, "X-Auth")) << header.detail;
+  EXPECT_FALSE(Has(header.detail, "Injected")) << header.detail;
+  SendOutcome token = Send(Overdue("tg"));
+  EXPECT_EQ(token.kind, Kind::kRejected) << token.detail;
+  EXPECT_FALSE(Has(token.detail, "evil")) << token.detail;
+  EXPECT_TRUE(sink_.Got().empty());
+  EXPECT_EQ(telegram_.Requests(), 0u);
 }
 
 TEST_F(ChannelNotifierTest, AnAlertForARemovedChannelIsRejected) {
