@@ -153,7 +153,9 @@ SendOutcome HttpOutcome(std::string_view who, const HttpResult& res, UnixMillis 
     return Outcome(Kind::kRetry, secrets.Scrub(std::string(who) + " unreachable: " + res.error));
   }
   std::string detail = std::string(who) + " answered " + std::to_string(res.status);
-  const std::string snippet = Snippet(res.body);
+  // Secrets are cut out before the snippet is: one across its end would leave its start.
+  const std::string snippet =
+      Snippet(secrets.Scrub(res.body.substr(0, std::min<std::size_t>(res.body.size(), 4096))));
   // Teams' connectors answer 200 when Teams itself throttled the message, saying so in
   // the body ("... Microsoft Teams endpoint returned HTTP error 429 ..."): not delivered.
   if (teams && res.status >= 200 && res.status < 300 &&
