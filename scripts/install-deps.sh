@@ -17,6 +17,8 @@ packages=(
   systemd strace
   # scripts/build-lambda.sh and its tests: bootstrap.zip is made with zip and unpacked with unzip.
   zip unzip
+  # tests/notify: e-mail channels are sent to a real SMTP server on loopback (aiosmtpd).
+  python3-aiosmtpd
   chromium
   # The ASan+UBSan build and the fuzz targets (make test, make fuzz): clang and its
   # libFuzzer and sanitizer runtimes.

@@ -8,7 +8,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/channel.h"
@@ -22,7 +24,8 @@ class ChannelDirectory {
   explicit ChannelDirectory(std::optional<Channel> environment = std::nullopt);
 
   // Replaces the stored channels with `records` (a record that does not parse is skipped
-  // and logged, once).
+  // and logged, once). A stored channel with the environment channel's key is shadowed by
+  // it: the environment wins (logged once).
   void Replace(const std::vector<ChannelRecord>& records);
 
   // The channel whose key (core/channel.h: ChannelKey) is `key`, if any.
@@ -42,6 +45,7 @@ class ChannelDirectory {
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by mu_
   bool loaded_ = false;                       // guarded by mu_
+  std::set<std::string> logged_;              // guarded by mu_: problems already logged
 };
 
 }  // namespace heartbeat

@@ -1,5 +1,6 @@
 #include "notify/telegram.h"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -8,12 +9,33 @@
 
 namespace heartbeat {
 
+boost::json::value AlertKeyboard(const Alert& alert) {
+  if (alert.kind == AlertKind::kRecovered || alert.uuid.empty()) return nullptr;
+  auto button = [&](std::string_view text, std::string_view action) {
+    return boost::json::object{{"text", text},
+                               {"callback_data", std::string(action) + ":" + alert.uuid}};
+  };
+  boost::json::array row{button("Snooze 1 h", "snooze"), button("Pause", "pause"),
+                         button("Acknowledge", "ack")};
+  return boost::json::object{{"inline_keyboard", boost::json::array{std::move(row)}}};
+}
+
 SendOutcome TelegramNotifier::Send(const Alert& alert) {
+  return Post(AlertMarkdownV2(alert, clock_.Now()), AlertKeyboard(alert));
+}
+
+SendOutcome TelegramNotifier::SendText(const std::string& markdown_v2) {
+  return Post(markdown_v2, nullptr);
+}
+
+SendOutcome TelegramNotifier::Post(const std::string& markdown_v2,
+                                   const boost::json::value& reply_markup) {
   boost::json::object body;
   body["chat_id"] = options_.chat_id;
-  body["text"] = AlertMarkdownV2(alert, clock_.Now());
+  body["text"] = markdown_v2;
   body["parse_mode"] = "MarkdownV2";
   body["disable_web_page_preview"] = true;
+  if (!reply_markup.is_null()) body["reply_markup"] = reply_markup;
 
   HttpRequest req;
   req.method = "POST";

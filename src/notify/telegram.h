@@ -1,6 +1,7 @@
 #pragma once
 // Telegram Bot API sendMessage, MarkdownV2.
 
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <string>
 
@@ -25,6 +26,11 @@ struct TelegramOptions {
   std::chrono::milliseconds total_timeout = kTelegramSendTimeout;
 };
 
+// The inline keyboard of a down alert (SPEC §14): Snooze 1 h, Pause, Acknowledge, each
+// button's callback_data "snooze:<uuid>", "pause:<uuid>", "ack:<uuid>" (what the getUpdates
+// reader reads); null for a recovery or a monitor without a uuid.
+boost::json::value AlertKeyboard(const Alert& alert);
+
 class TelegramNotifier final : public Notifier {
  public:
   // The message is made with `clock`'s time at each attempt (message.h).
@@ -32,10 +38,18 @@ class TelegramNotifier final : public Notifier {
       : http_(http), options_(std::move(options)), clock_(clock) {}
 
   // 200 -> kSent; 429 -> kRetry with parameters.retry_after; 400 -> kRejected; other 4xx,
-  // 5xx and transport failures -> kRetry.
+  // 5xx and transport failures -> kRetry (a revoked token or a bot removed from its chat is
+  // mended by its operator, and the alert then goes out). A down alert of a monitor with a
+  // uuid carries the buttons (AlertKeyboard).
   SendOutcome Send(const Alert& alert) override;
 
+  // A message already in MarkdownV2 (a channel's test message), without buttons; the same
+  // outcomes as Send.
+  SendOutcome SendText(const std::string& markdown_v2);
+
  private:
+  SendOutcome Post(const std::string& markdown_v2, const boost::json::value& reply_markup);
+
   HttpClient& http_;
   TelegramOptions options_;
   const Clock& clock_;

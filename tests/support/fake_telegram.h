@@ -47,6 +47,7 @@ struct TelegramMessage {
   std::string method;        // "POST"
   std::string target;        // the request target, e.g. "/bot<token>/sendMessage"
   std::string content_type;  // the Content-Type header
+  std::string reply_markup;  // the reply_markup given, serialized, or empty
 };
 
 struct TelegramReply {
@@ -369,6 +370,7 @@ class FakeTelegram {
         if (auto* v = o.if_contains("parse_mode"); v && v->is_string()) {
           msg.parse_mode = v->as_string();
         }
+        if (auto* v = o.if_contains("reply_markup")) msg.reply_markup = boost::json::serialize(*v);
       }
       if (reply.delay.count() > 0) {
         // Answers late, but not past Down() or the end of the test: a stopping fake does
