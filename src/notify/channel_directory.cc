@@ -62,7 +62,19 @@ std::optional<Channel> ChannelDirectory::Find(std::string_view key) const {
 std::vector<std::string> ChannelDirectory::Names(std::string_view project) const {
   std::vector<std::string> names;
   for (const Channel& c : Of(project)) names.push_back(c.name);
+  // The default project without any channel: its alerts wait for the environment's
+  // Telegram (as before channels: pending until TELEGRAM_* is set).
+  if (names.empty() && project == kDefaultProject) {
+    names.emplace_back(kEnvironmentChannel);
+  }
   return names;
+}
+
+std::vector<Channel> ChannelDirectory::All() const {
+  auto snapshot = Current();
+  std::vector<Channel> out;
+  for (const auto& [key, channel] : *snapshot) out.push_back(channel);
+  return out;
 }
 
 std::vector<Channel> ChannelDirectory::Of(std::string_view project) const {

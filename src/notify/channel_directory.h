@@ -30,10 +30,14 @@ class ChannelDirectory {
 
   // The channel whose key (core/channel.h: ChannelKey) is `key`, if any.
   std::optional<Channel> Find(std::string_view key) const;
-  // The names of `project`'s channels, by name.
+  // Where `project`'s alerts go: the names of its channels, by name; for the default
+  // project without any, `telegram` (the environment's, which keeps them pending until
+  // TELEGRAM_* is set).
   std::vector<std::string> Names(std::string_view project) const;
   // `project`'s channels, by name.
   std::vector<Channel> Of(std::string_view project) const;
+  // Every project's channels.
+  std::vector<Channel> All() const;
   // Whether Replace was called once at least.
   bool Loaded() const;
 
