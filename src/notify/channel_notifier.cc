@@ -370,8 +370,9 @@ SendOutcome ChannelNotifier::SendHttp(const Channel& channel, const Outgoing& me
       if (req.method != "GET") {
         const std::string_view tmpl =
             channel.body.empty() ? kDefaultWebhookBody : std::string_view(channel.body);
-        const bool json = IsJsonBody(channel.headers, tmpl);
-        req.body = RenderTemplate(tmpl, v, json ? TemplateEscape::kJson : TemplateEscape::kPlain);
+        const TemplateEscape escape = BodyEscape(channel.headers, tmpl);
+        const bool json = escape == TemplateEscape::kJson;
+        req.body = RenderTemplate(tmpl, v, escape);
         if (!HasHeader(req.headers, "content-type")) {
           req.headers.emplace_back("Content-Type",
                                    json ? "application/json" : "text/plain; charset=utf-8");

@@ -8,9 +8,10 @@
 // What each kind sends:
 // - telegram: sendMessage as TelegramNotifier, with the channel's token and chat;
 // - webhook: its method to its URL (the template's values URL-encoded), its headers, its
-//   body template rendered (notify/template.h; kDefaultWebhookBody when empty; no body for
-//   GET) with Content-Type application/json (a JSON body) or text/plain; charset=utf-8
-//   unless a header sets it;
+//   body template rendered (notify/template.h: values JSON-escaped in a JSON body,
+//   URL-encoded in a form, as they are in plain text; kDefaultWebhookBody when empty; no
+//   body for GET) with Content-Type application/json (a JSON body) or text/plain;
+//   charset=utf-8 unless a header sets it;
 // - slack, mattermost: {"text": message}; discord: {"content": message} (cut to 2000
 //   characters); teams: {"@type":"MessageCard","@context":"https://schema.org/extensions",
 //   "summary": title, "text": message}; all POSTed as JSON;

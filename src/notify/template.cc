@@ -172,6 +172,18 @@ bool IsJsonBody(const std::vector<std::pair<std::string, std::string>>& headers,
          (body_template[first] == '{' || body_template[first] == '[');
 }
 
+TemplateEscape BodyEscape(const std::vector<std::pair<std::string, std::string>>& headers,
+                          std::string_view body_template) {
+  if (IsJsonBody(headers, body_template)) return TemplateEscape::kJson;
+  for (const auto& [name, value] : headers) {
+    if (Lower(name) == "content-type" &&
+        Lower(value).find("application/x-www-form-urlencoded") != std::string::npos) {
+      return TemplateEscape::kUrl;
+    }
+  }
+  return TemplateEscape::kPlain;
+}
+
 Status CheckJsonTemplate(std::string_view body_template) {
   TemplateValues hostile;
   hostile.slug = "a\"b\\c";

@@ -15,8 +15,8 @@
 // - any other `$` (followed by a digit, a lower-case letter, a space, the end) is itself.
 //
 // A value is escaped for where it lands: JSON-escaped in a JSON body (write "$MESSAGE",
-// inside quotes: the value is the string's content), percent-encoded in a URL, as it is in
-// a plain-text body. Pure.
+// inside quotes: the value is the string's content), percent-encoded in a URL and in a form
+// body (application/x-www-form-urlencoded), as it is in a plain-text body. Pure.
 
 #include <optional>
 #include <string>
@@ -66,6 +66,11 @@ Status ValidateTemplate(std::string_view text);
 // has none, the template starts (after white space) with '{' or '['.
 bool IsJsonBody(const std::vector<std::pair<std::string, std::string>>& headers,
                 std::string_view body_template);
+
+// How a webhook body's values are escaped: kJson for a JSON body (IsJsonBody), kUrl for a
+// form (Content-Type application/x-www-form-urlencoded), else kPlain.
+TemplateEscape BodyEscape(const std::vector<std::pair<std::string, std::string>>& headers,
+                          std::string_view body_template);
 
 // kInvalidArgument ("the template does not make valid JSON: ...") unless `body_template`,
 // rendered JSON-escaped with hostile values (quotes, backslashes, new lines, control

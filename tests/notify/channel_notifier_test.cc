@@ -250,6 +250,18 @@ TEST_F(ChannelNotifierTest, PlainTextBodyTakesValuesAsTheyAreAndGetSendsNoBody) 
   EXPECT_EQ(sink_.Last().body, "");
 }
 
+TEST_F(ChannelNotifierTest, AFormBodyGetsItsValuesUrlEncoded) {
+  Add(R"({"name":"f","kind":"webhook","url":")" + sink_.url() +
+      R"(/f","headers":{"Content-Type":"application/x-www-form-urlencoded"},)"
+      R"("body":"status=$STATUS&tail=$BODY_TAIL"})");
+  Alert failed = Overdue("f");
+  failed.kind = AlertKind::kFailed;
+  failed.body_tail = "a&b=c d";
+  ASSERT_EQ(Send(failed).kind, Kind::kSent);
+  EXPECT_EQ(sink_.Last().body, "status=down&tail=a%26b%3Dc%20d");
+  EXPECT_EQ(*sink_.Last().Header("content-type"), "application/x-www-form-urlencoded");
+}
+
 TEST_F(ChannelNotifierTest, AnEmptyTemplateSendsTheDefaultJsonBody) {
   Add(R"({"name":"w","kind":"webhook","url":")" + sink_.url() + R"(/w"})");
   ASSERT_EQ(Send(Overdue("w")).kind, Kind::kSent);

@@ -114,6 +114,14 @@ TEST(TemplateTest, ABodyIsJsonByContentTypeOrByItsFirstCharacter) {
   EXPECT_FALSE(IsJsonBody(Headers{{"Content-Type", "text/plain"}}, "{\"a\":1}"));
 }
 
+TEST(TemplateTest, AFormBodyTakesUrlEncodedValues) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(BodyEscape(Headers{{"Content-Type", "application/x-www-form-urlencoded"}}, "a=$SLUG"),
+            TemplateEscape::kUrl);
+  EXPECT_EQ(BodyEscape({}, "{\"a\":1}"), TemplateEscape::kJson);
+  EXPECT_EQ(BodyEscape({}, "a=$SLUG"), TemplateEscape::kPlain);
+}
+
 TEST(TemplateTest, AJsonTemplateWithAValueOutsideQuotesIsRefused) {
   // An empty exit code leaves `"code": ,`.
   Status bare = CheckJsonTemplate(R"({"code": $EXIT_CODE})");
