@@ -161,6 +161,7 @@ Result<Alerting> MakeAlerting(const Config& config, HttpClient& http, Store& sto
   options.connect_timeout = std::min(options.connect_timeout, send_timeout);
   auto secrets = std::make_shared<SsmSecrets>(http);
   options.resolve_ssm = [secrets](const std::string& name) { return secrets->Get(name); };
+  options.cancelled = [stopping = out.stopping] { return stopping->load(); };
   out.notifier = std::make_unique<ChannelNotifier>(http, *out.channels, std::move(options));
   return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The pieces every command builds from its configuration (app/components.cc).
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -42,6 +43,9 @@ struct Alerting {
   std::unique_ptr<ChannelNotifier> notifier;
   // Whether TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set.
   bool environment_telegram = false;
+  // Set when the process stops: an e-mail being sent is abandoned (and retried after the
+  // restart), as HttpClient::CancelAll cuts HTTP sends.
+  std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
 };
 
 // The directory (loaded from the store) and the notifier. `send_timeout` bounds each

@@ -326,6 +326,7 @@ int RunServe(const Config& config) {
   // A send to a hung Telegram is cut rather than waited out (up to its 60 s timeout, past
   // a container runtime's stop grace): it ends as a failed attempt, so its alert stays
   // pending and goes out after the restart.
+  alerting->stopping->store(true);
   http_client.CancelAll();
   if (buttons) buttons->Stop();
   if (service) service->Stop();
