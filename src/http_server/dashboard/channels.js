@@ -29,7 +29,7 @@
       table: $("ch-table"), rows: $("ch-rows"), empty: $("ch-empty"), emptyText: $("ch-empty-text"),
       add: $("ch-add"), form: $("ch-form"), name: $("ch-name"), kind: $("ch-kind"), url: $("ch-url"),
       urlLabel: $("ch-url-label"), method: $("ch-method"), headers: $("ch-headers"), body: $("ch-body"),
-      botToken: $("ch-bot-token"), chatId: $("ch-chat-id"), to: $("ch-to"), error: $("ch-form-error"),
+      bodyRow: $("ch-body-row"), botToken: $("ch-bot-token"), chatId: $("ch-chat-id"), to: $("ch-to"), error: $("ch-form-error"),
       submit: $("ch-submit"),
     };
     ui.groups = [...ui.form.querySelectorAll("[data-kinds]")];
@@ -202,9 +202,11 @@
 
     // ------------------------------------------------------------ the form
 
+    // The chosen kind's fields; a GET webhook sends no body, so it has no body template.
     function showKind() {
       const kind = ui.kind.value;
       for (const group of ui.groups) group.hidden = !group.dataset.kinds.split(" ").includes(kind);
+      if (kind === "webhook" && ui.method.value === "GET") ui.bodyRow.hidden = true;
       setText(ui.urlLabel, URL_LABELS[kind] || "URL");
       setAttr(ui.url, "placeholder", kind === "ntfy" ? "https://ntfy.sh/my-topic" : "https://hooks.example.com/…");
     }
@@ -234,7 +236,9 @@
       const body = { name, kind };
       if (URL_KINDS.has(kind)) {
         const url = ui.url.value.trim();
-        if (!/^https?:\/\/[^\s/]+/i.test(url)) return { error: "Enter the URL, http:// or https://.", field: ui.url };
+        if (!/^(https?:\/\/[^\s/]+|ssm:\S+)/i.test(url)) {
+          return { error: "Enter the URL: http://, https://, or ssm:NAME.", field: ui.url };
+        }
         body.url = url;
       }
       if (kind === "webhook") {
@@ -242,7 +246,7 @@
         const parsed = parseHeaders(ui.headers.value);
         if (parsed.error) return { error: parsed.error, field: ui.headers };
         if (Object.keys(parsed.headers).length) body.headers = parsed.headers;
-        if (ui.body.value.trim() !== "") body.body = ui.body.value;
+        if (body.method !== "GET" && ui.body.value.trim() !== "") body.body = ui.body.value;
       } else if (kind === "telegram") {
         const token = ui.botToken.value.trim();
         const chat = ui.chatId.value.trim();
@@ -328,6 +332,7 @@
       clearFormError();
       showKind();
     });
+    ui.method.addEventListener("change", showKind);
     ui.form.addEventListener("submit", onSubmit);
     showKind();
 
