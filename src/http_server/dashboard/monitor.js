@@ -12,6 +12,7 @@
   const REPEATS = ["15m", "30m", "1h", "2h", "4h", "6h", "12h", "24h"];
   const REPEAT_SECS = { "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14400, "6h": 21600,
                         "12h": 43200, "24h": 86400 };
+  const MAX_DOWN_AFTER = 100; // core's kMaxDownAfter
   const SNOOZES = { "1h": "1 hour", "4h": "4 hours", "24h": "24 hours" };
   const TIMELINE_DAYS = 90;
   const W = window.HeartbeatWords;
@@ -280,8 +281,8 @@
       }
       if (ui.repeat.value !== "") body.repeat = ui.repeat.value;
       const n = Number(ui.downAfter.value);
-      if (!Number.isInteger(n) || n < 1 || n > 1000) {
-        return { error: "Alert after: a whole number from 1 to 1000.", field: ui.downAfter };
+      if (!Number.isInteger(n) || n < 1 || n > MAX_DOWN_AFTER) {
+        return { error: `Alert after: a whole number from 1 to ${MAX_DOWN_AFTER}.`, field: ui.downAfter };
       }
       body.down_after = n;
       return { body };
