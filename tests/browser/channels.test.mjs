@@ -220,9 +220,12 @@ await step("a name taken: the form says so, nothing is added", async () => {
 await step("Send test: the sink receives it at the secret path, the row says it went out", async () => {
   const before = received.length;
   await page.locator('#ch-rows tr[data-name="ops-hook"] button[data-action="test"]').click();
-  const result = page.locator('#ch-rows tr[data-name="ops-hook"] .ch-result[data-state="ok"]');
-  await result.waitFor({ state: "visible" });
-  assert((await result.textContent()).startsWith("Sent"), "the result in words");
+  // The answer, whichever it is: a failure's words say why.
+  const result = page.locator('#ch-rows tr[data-name="ops-hook"] .ch-result:is([data-state="ok"], [data-state="error"])');
+  await result.waitFor({ state: "visible", timeout: 12000 });
+  const said = await result.textContent();
+  equal(await result.getAttribute("data-state"), "ok", `the test's answer (${said})`);
+  assert(said.startsWith("Sent"), `the result in words: ${said}`);
   const hit = received.slice(before).find((r) => r.path === `/hook/${SECRET}`);
   assert(hit, `the sink received no test at /hook/<secret>: ${JSON.stringify(received)}`);
   equal(hit.method, "POST", "the test's method");
