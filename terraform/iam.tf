@@ -68,6 +68,15 @@ data "aws_iam_policy_document" "checker" {
     ]
   }
 
+  # Every parameter under /<prefix>/: /<prefix>/smtp-url (ssm.tf, when e-mail is on) and
+  # the secrets of channels written "ssm:NAME", which the operator puts there (a webhook's
+  # URL, another bot's token).
+  statement {
+    sid       = "ChannelSecrets"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.channel_secrets_arn]
+  }
+
   statement {
     sid = "Logs"
     actions = [

@@ -35,6 +35,11 @@ resource "aws_lambda_function" "checker" {
       ALERT_REPEAT_INTERVAL         = var.alert_repeat_interval
       CHECK_PARTITIONS              = tostring(var.check_partitions)
       LOG_FORMAT                    = "json"
+      # E-mail channels: empty when e-mail is off (smtp_from unset); the URL, a secret, is
+      # read from its SSM parameter like the Telegram secrets.
+      SMTP_URL_PARAM = local.email_enabled ? aws_ssm_parameter.smtp_url[0].name : ""
+      SMTP_TLS       = var.smtp_tls
+      SMTP_FROM      = var.smtp_from
     }
   }
 
@@ -49,6 +54,11 @@ resource "aws_lambda_function" "checker" {
     precondition {
       condition     = var.lambda_timeout_seconds < coalesce(local.schedule_period_seconds, 901)
       error_message = "lambda_timeout_seconds must be shorter than the period of schedule_expression, so that one run ends before the next begins."
+    }
+
+    precondition {
+      condition     = var.smtp_url == null || local.email_enabled
+      error_message = "smtp_url needs smtp_from: e-mail from the Lambda is on when smtp_from is set."
     }
   }
 }

@@ -5,6 +5,13 @@ locals {
   function_name       = "${var.name_prefix}-checker"
   bot_token_parameter = "/${var.name_prefix}/telegram-bot-token"
   chat_id_parameter   = "/${var.name_prefix}/telegram-chat-id"
+  smtp_url_parameter  = "/${var.name_prefix}/smtp-url"
+
+  # E-mail channels on the Lambda: on when a From address is set (ssm.tf, lambda.tf).
+  email_enabled = var.smtp_from != ""
+
+  # Every SSM parameter under /<prefix>/: the secrets of channels written "ssm:NAME".
+  channel_secrets_arn = "arn:${data.aws_partition.current.partition}:ssm:${var.aws_region}:${data.aws_caller_identity.current.account_id}:parameter/${var.name_prefix}/*"
 
   # The schedule's period in seconds when it is a rate(...) expression; null for a
   # cron(...) expression, which is not parsed.
@@ -22,3 +29,7 @@ locals {
     null,
   )
 }
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}

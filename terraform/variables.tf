@@ -104,3 +104,70 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# --- secrets, optional -------------------------------------------------------------------
+#
+# Given on the command line (the Rust version's documented
+#   terraform apply -var telegram_bot_token=… -var telegram_chat_id=…
+# still works) or in terraform.tfvars, a secret becomes its SSM parameter's value when the
+# parameter is created. Left out, the parameter is created with the placeholder "unset", to
+# be set with the AWS CLI (README); either way Terraform never overwrites a value after that
+# (ssm.tf). A secret given here is in the Terraform state (as the parameter's value): keep
+# the state bucket as private as the secret, or leave these out and use the AWS CLI.
+
+variable "telegram_bot_token" {
+  description = "The Telegram bot token, stored in the SSM parameter /<prefix>/telegram-bot-token when Terraform creates it. Default: none (the placeholder \"unset\"; put the token with aws ssm put-parameter)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "telegram_chat_id" {
+  description = "The Telegram chat id alerts go to, stored in the SSM parameter /<prefix>/telegram-chat-id when Terraform creates it. Default: none (the placeholder \"unset\")."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.telegram_chat_id == null ? true : can(regex("^(-?[0-9]+|@[A-Za-z0-9_]{5,})$", var.telegram_chat_id))
+    error_message = "telegram_chat_id must be a chat id (such as -1001234567890) or a channel's @name."
+  }
+}
+
+# E-mail channels (SPEC §14): the Lambda sends through this SMTP server. E-mail is on when
+# smtp_from is set; the SMTP URL, which holds the password, goes to the SSM parameter
+# /<prefix>/smtp-url (SMTP_URL_PARAM), never into the function's environment.
+
+variable "smtp_from" {
+  description = "SMTP_FROM: the From address of e-mail alerts, such as heartbeat@example.com. Empty (the default): no e-mail from the Lambda, no smtp-url parameter."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.smtp_from == "" || can(regex("^[^@[:space:]]+@[^@[:space:]]+$", var.smtp_from))
+    error_message = "smtp_from must be an e-mail address, or empty."
+  }
+}
+
+variable "smtp_url" {
+  description = "SMTP_URL, such as smtp://user:password@smtp.example.com:587, stored in the SSM parameter /<prefix>/smtp-url when Terraform creates it (needs smtp_from). Default: none (the placeholder \"unset\"; put it with aws ssm put-parameter)."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.smtp_url == null ? true : can(regex("^smtps?://[^[:space:]]+$", var.smtp_url))
+    error_message = "smtp_url must be an smtp:// (or smtps://) URL."
+  }
+}
+
+variable "smtp_tls" {
+  description = "SMTP_TLS: starttls (the default: refuse to send without it), tls (implicit TLS, port 465) or none (a relay on loopback only)."
+  type        = string
+  default     = "starttls"
+
+  validation {
+    condition     = contains(["starttls", "tls", "none"], var.smtp_tls)
+    error_message = "smtp_tls must be starttls, tls or none."
+  }
+}

@@ -1,5 +1,6 @@
 // The dashboard's words (src/http_server/dashboard/words.js) in plain node: the cron shapes
-// it describes, the ones it leaves as the expression, and the lengths of time.
+// it describes, the ones it leaves as the expression, the lengths of time, a monitor's alert
+// policies and a channel's settings in words, and what the channel form parses.
 //
 //   node tests/browser/words.test.mjs
 //
@@ -94,5 +95,51 @@ check("setting of a schedule", W.setting({ schedule: "0 3 * * *", tz: "UTC", int
 check("setting of an interval", W.setting({ schedule: null, interval_secs: 5400 }), "1h 30m");
 check("setting of neither", W.setting({}), "—");
 check("utc(0)", W.utc(0), "1970-01-01 00:00:00 UTC");
+
+// A monitor's alert policies (repeat_secs, down_after, channels: null means the default).
+check("repeatWords(7200)", W.repeatWords(7200), "every 2 hours");
+check("repeatWords(0)", W.repeatWords(0), "never");
+check("repeatWords(null)", W.repeatWords(null), "the server's default");
+check("repeatWords(undefined)", W.repeatWords(undefined), "the server's default");
+check("downAfterWords(1)", W.downAfterWords(1), "at the first missed deadline or failure");
+check("downAfterWords(undefined)", W.downAfterWords(undefined), "at the first missed deadline or failure");
+check("downAfterWords(3)", W.downAfterWords(3), "after 3 missed deadlines or failures in a row");
+check("channelsWords(null)", W.channelsWords(null), "all of the project's channels");
+check("channelsWords([])", W.channelsWords([]), "no channel");
+check("channelsWords([a])", W.channelsWords(["ops"]), "ops");
+check("channelsWords([a, b, c])", W.channelsWords(["ops", "pager", "team-slack"]), "ops, pager and team-slack");
+check("snoozed: later", W.snoozed({ snoozed_until: 2000 }, 1000), true);
+check("snoozed: past", W.snoozed({ snoozed_until: 1000 }, 1000), false);
+check("snoozed: null", W.snoozed({ snoozed_until: null }, 1000), false);
+check("snoozeWords", W.snoozeWords(14400, 0), "snoozed until 1970-01-01 04:00:00 UTC (for 4 h more)");
+
+// A channel's settings as the server shows them, in one line.
+check("channelSettings webhook",
+      W.channelSettings({ name: "ops", kind: "webhook", url: "https://hooks.example.com", method: "POST",
+                          headers: { "X-Token": "(hidden)", Authorization: "(hidden)" }, body: "{}" }),
+      "POST https://hooks.example.com, headers X-Token, Authorization, a body template");
+check("channelSettings slack", W.channelSettings({ kind: "slack", url: "https://hooks.slack.com" }),
+      "https://hooks.slack.com");
+check("channelSettings telegram from the environment",
+      W.channelSettings({ kind: "telegram", chat_id: "-1001234567890", source: "environment" }),
+      "chat -1001234567890, from the server's environment");
+check("channelSettings email", W.channelSettings({ kind: "email", to: ["a@example.com", "b@example.com"] }),
+      "to a@example.com and b@example.com");
+check("channelSettings of nothing", W.channelSettings({ kind: "ntfy" }), "");
+check("kindName(teams)", W.kindName("teams"), "Microsoft Teams");
+check("kindName(unknown)", W.kindName("pigeon"), "pigeon");
+
+// What the channel form takes.
+for (const [name, ok] of [["ops", true], ["team-slack-2", true], ["a".repeat(64), true], ["", false],
+                          ["a".repeat(65), false], ["Ops", false], ["ops hook", false], ["ops_hook", false]]) {
+  check(`channelName(${JSON.stringify(name)})`, W.channelName(name), ok);
+}
+check("parseHeaders", JSON.stringify(W.parseHeaders("X-Token: abc:def\n\n  Authorization:Bearer x  \r\n")),
+      JSON.stringify({ headers: { "X-Token": "abc:def", Authorization: "Bearer x" } }));
+check("parseHeaders empty", JSON.stringify(W.parseHeaders("")), JSON.stringify({ headers: {} }));
+check("parseHeaders without a colon", W.parseHeaders("X-Token abc").error, 'Header line 1 is not "Name: value".');
+check("parseHeaders with a bad name", W.parseHeaders("ok: 1\nbad name: 2").error, 'Header line 2 is not "Name: value".');
+check("parseRecipients", JSON.stringify(W.parseRecipients(" a@example.com, b@example.com;c@example.com\nd@x.org ")),
+      JSON.stringify(["a@example.com", "b@example.com", "c@example.com", "d@x.org"]));
 
 finish();

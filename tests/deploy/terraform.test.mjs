@@ -14,8 +14,12 @@
 //
 // Environment: HEARTBEAT_SOURCE_DIR (default: this checkout) is where src/ is looked for, so
 // that the test can be tried on a fixture; TERRAFORM_DIR (default: <checkout>/terraform).
-// When `terraform` is on PATH, `terraform fmt -check` runs too; without it (it is not in
-// Debian's archive), that step is reported SKIPPED.
+// When `terraform` is on PATH, `terraform fmt -check` runs too, and `terraform validate` and
+// `terraform test` (terraform/tests/*.tftest.hcl: the optional secrets planned with a mock
+// provider) in a copy of terraform/ when the hashicorp/aws provider can be installed (from
+// the registry, or from TERRAFORM_PLUGIN_DIR, a directory of providers as `terraform
+// providers mirror` writes it); without them (terraform is not in Debian's archive), those
+// steps are reported SKIPPED.
 //
 // The ping history table (SPEC §12) is granted, to each principal, the operations its code
 // calls on it (PINGS_TABLE_OPS below), in statements of its own.
@@ -24,8 +28,9 @@
 // otherwise; the last line is "N passed, N failed, N skipped".
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AssertionError, assert, finish, skip, step } from "./harness.mjs";
@@ -164,6 +169,21 @@ await step("variables: region, alert e-mail, schedule, zip, partitions, repeat, 
   equal(variableDefault("log_retention_days"), 14, "log_retention_days default");
 });
 
+// The Rust version's documented `terraform apply -var telegram_bot_token=… -var
+// telegram_chat_id=…` works, and so does a plain `terraform apply`: each secret is optional,
+// and sensitive (never shown in a plan).
+await step("variables: the optional secrets (Telegram's, SMTP_URL) are sensitive and default to none; SMTP_TLS, SMTP_FROM", () => {
+  for (const name of ["telegram_bot_token", "telegram_chat_id", "smtp_url"]) {
+    const v = tf.variable[name];
+    assert(v, `variable "${name}" is missing`);
+    equal(v.sensitive, true, `${name} is sensitive`);
+    assert("default" in v && v.default === null, `${name} must default to null (optional), not ${JSON.stringify(v.default)}`);
+  }
+  equal(variableDefault("smtp_tls"), "starttls", "smtp_tls default (SPEC §14: refuse to send without it)");
+  equal(variableDefault("smtp_from"), "", "smtp_from default (no e-mail)");
+  assert(String(tf.locals.email_enabled).includes("var.smtp_from"), "e-mail is not on by smtp_from");
+});
+
 await step("DynamoDB: heartbeat-monitors (slug, overdue-check-index, uuid-index, TTL on expires_at, on demand)", () => {
   const t = resource("aws_dynamodb_table", "monitors");
   equal(resolve(t.name), "heartbeat-monitors", "name with the default prefix");
@@ -238,7 +258,8 @@ await step("Lambda: its environment (DynamoDB, tables, SSM parameter names, repe
   const env = lambda.environment?.[0]?.variables || {};
   equal(Object.keys(env).sort(), [
     "ALERT_REPEAT_INTERVAL", "CHECK_PARTITIONS", "HEARTBEAT_API_KEYS_TABLE_NAME", "HEARTBEAT_STORE",
-    "HEARTBEAT_TABLE_NAME", "LOG_FORMAT", "PINGS_TABLE", "TELEGRAM_BOT_TOKEN_PARAM", "TELEGRAM_CHAT_ID_PARAM"],
+    "HEARTBEAT_TABLE_NAME", "LOG_FORMAT", "PINGS_TABLE", "SMTP_FROM", "SMTP_TLS", "SMTP_URL_PARAM",
+    "TELEGRAM_BOT_TOKEN_PARAM", "TELEGRAM_CHAT_ID_PARAM"],
         "variables");
   equal(env.HEARTBEAT_STORE, "dynamodb", "HEARTBEAT_STORE");
   equal(env.HEARTBEAT_TABLE_NAME, "${aws_dynamodb_table.monitors.name}", "HEARTBEAT_TABLE_NAME");
@@ -250,6 +271,15 @@ await step("Lambda: its environment (DynamoDB, tables, SSM parameter names, repe
   assert(String(env.CHECK_PARTITIONS).includes("var.check_partitions"), "CHECK_PARTITIONS is not var.check_partitions");
   assert(String(env.ALERT_REPEAT_INTERVAL).includes("var.alert_repeat_interval"),
          "ALERT_REPEAT_INTERVAL is not var.alert_repeat_interval");
+  // E-mail: the URL (its password) by its SSM parameter's name, never its value.
+  assert(String(env.SMTP_URL_PARAM).includes("aws_ssm_parameter.smtp_url[0].name"),
+         `SMTP_URL_PARAM is not the smtp-url parameter's name: ${env.SMTP_URL_PARAM}`);
+  equal(env.SMTP_TLS, "${var.smtp_tls}", "SMTP_TLS");
+  equal(env.SMTP_FROM, "${var.smtp_from}", "SMTP_FROM");
+  for (const [name, value] of Object.entries(env)) {
+    assert(!/var\.(telegram_bot_token|telegram_chat_id|smtp_url)\b/.test(String(value)),
+           `the Lambda's ${name} carries a secret variable: ${value}`);
+  }
 });
 
 await step("EventBridge: a rule on var.schedule_expression, targeting the Lambda, allowed to invoke it", () => {
@@ -267,10 +297,21 @@ await step("EventBridge: a rule on var.schedule_expression, targeting the Lambda
          "no lambda permission lets this rule (and only it) invoke the function");
 });
 
-await step("SSM: the bot token and the chat id are SecureString parameters", () => {
-  for (const name of ["telegram_bot_token", "telegram_chat_id"]) {
-    equal(resource("aws_ssm_parameter", name).type, "SecureString", `aws_ssm_parameter.${name}.type`);
+// Each parameter holds its variable when one is given at creation, else the placeholder,
+// and Terraform never overwrites its value after that (the AWS CLI sets it).
+await step("SSM: the bot token, the chat id and SMTP_URL are SecureString parameters: the variable's value or the placeholder, never overwritten", () => {
+  for (const name of ["telegram_bot_token", "telegram_chat_id", "smtp_url"]) {
+    const p = resource("aws_ssm_parameter", name);
+    equal(p.type, "SecureString", `aws_ssm_parameter.${name}.type`);
+    equal(p.value, `\${coalesce(var.${name}, "unset")}`, `aws_ssm_parameter.${name}.value`);
+    equal(p.lifecycle?.[0]?.ignore_changes, ["${value}"], `aws_ssm_parameter.${name}'s lifecycle.ignore_changes`);
   }
+  equal(resource("aws_ssm_parameter", "smtp_url").count, "${local.email_enabled ? 1 : 0}",
+        "the smtp-url parameter exists only when e-mail is on");
+  equal(resolve(tf.locals.smtp_url_parameter), "/heartbeat/smtp-url", "the smtp-url parameter's name");
+  const preconditions = JSON.stringify(lambda?.lifecycle || []);
+  assert(preconditions.includes("var.smtp_url") && preconditions.includes("local.email_enabled"),
+         "no precondition refuses smtp_url without smtp_from");
 });
 
 await step("alarms: Lambda Errors -> SNS topic -> e-mail to var.alert_email", () => {
@@ -297,6 +338,55 @@ await step("terraform fmt -check (when terraform is installed)", () => {
   if (probe.error) skip("terraform is not on PATH");
   const r = spawnSync("terraform", ["fmt", "-check", "-diff", "-recursive", TERRAFORM_DIR], { encoding: "utf8" });
   assert(r.status === 0, `terraform fmt would change:\n${r.stdout}${r.stderr}`);
+});
+
+// terraform init in a copy of terraform/ (no .terraform or lock file left in the checkout),
+// without the S3 backend. Null when the provider cannot be installed here.
+let terraformCopy = null;
+function terraformInit() {
+  if (terraformCopy !== null) return terraformCopy || null;
+  terraformCopy = "";
+  const probe = spawnSync("terraform", ["version"], { encoding: "utf8" });
+  if (probe.error) return null;
+  const dir = mkdtempSync(join(tmpdir(), "heartbeat-terraform-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  cpSync(TERRAFORM_DIR, dir, { recursive: true, filter: (src) => !/[/\\]\.terraform([/\\]|$)/.test(src) });
+  rmSync(join(dir, ".terraform.lock.hcl"), { force: true });
+  const args = ["init", "-backend=false", "-input=false", "-no-color"];
+  if (process.env.TERRAFORM_PLUGIN_DIR) args.push(`-plugin-dir=${process.env.TERRAFORM_PLUGIN_DIR}`);
+  const r = spawnSync("terraform", args, { cwd: dir, encoding: "utf8", timeout: 120000 });
+  const out = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0) {
+    // No network and no local copy of the provider: not this configuration's fault.
+    if (/Failed to query available provider packages|Failed to install provider|could not connect to registry|no available releases match|provider registry\.terraform\.io\/hashicorp\/aws was not found/i.test(out)) {
+      terraformCopy = "";
+      terraformInit.reason = "the hashicorp/aws provider cannot be installed here (no network; set TERRAFORM_PLUGIN_DIR to a provider mirror)";
+      return null;
+    }
+    terraformInit.reason = "terraform init failed (see the step above)";
+    throw new AssertionError(`terraform init failed:\n${out}`);
+  }
+  terraformCopy = dir;
+  return dir;
+}
+
+await step("terraform validate (when terraform and the aws provider are installed)", () => {
+  if (spawnSync("terraform", ["version"], { encoding: "utf8" }).error) skip("terraform is not on PATH");
+  const dir = terraformInit();
+  if (!dir) skip(terraformInit.reason);
+  const r = spawnSync("terraform", ["validate", "-no-color"], { cwd: dir, encoding: "utf8" });
+  assert(r.status === 0, `terraform validate:\n${r.stdout}${r.stderr}`);
+});
+
+await step("terraform test: the optional secrets planned with a mock provider (terraform/tests/)", () => {
+  if (spawnSync("terraform", ["version"], { encoding: "utf8" }).error) skip("terraform is not on PATH");
+  assert(existsSync(join(TERRAFORM_DIR, "tests", "variables.tftest.hcl")), "terraform/tests/variables.tftest.hcl is missing");
+  const dir = terraformInit();
+  if (!dir) skip(terraformInit.reason);
+  const r = spawnSync("terraform", ["test", "-no-color"], { cwd: dir, encoding: "utf8", timeout: 300000 });
+  const out = `${r.stdout}${r.stderr}`;
+  assert(r.status === 0, `terraform test:\n${out}`);
+  return (out.match(/^(Success|Failure)!.*$/m) || [""])[0];
 });
 
 // ------------------------------------------------------------------ the calls in the code
@@ -547,7 +637,7 @@ await step("IAM: the Lambda gets exactly the DynamoDB operations of a checker pa
          "the Lambda cannot query overdue-check-index");
 });
 
-await step("IAM: the Lambda reads exactly the SSM operations the code calls, on the two parameters only", () => {
+await step("IAM: the Lambda reads exactly the SSM operations the code calls, on its parameters and the channel secrets' path", () => {
   assert(ssmCalled, "the code's SSM calls are unknown (see above)");
   // bootstrap reads its two parameters with GetParameter (ReadSecretsFromSsm in
   // src/app/lambda_command.cc), and that is all src/aws/ssm.cc can call.
@@ -555,7 +645,16 @@ await step("IAM: the Lambda reads exactly the SSM operations the code calls, on 
   const ssm = checkerGrants.filter((s) => [...s.actions].some((a) => a.startsWith("ssm:")));
   equal(sorted(actionsOf(ssm, "ssm:")), ["ssm:GetParameter"], "ssm actions granted to the Lambda");
   equal(sorted(new Set(ssm.flatMap((s) => s.resources))),
-        ["${aws_ssm_parameter.telegram_bot_token.arn}", "${aws_ssm_parameter.telegram_chat_id.arn}"], "ssm resources");
+        ["${aws_ssm_parameter.telegram_bot_token.arn}", "${aws_ssm_parameter.telegram_chat_id.arn}",
+         "${local.channel_secrets_arn}"], "ssm resources");
+  // The channels' "ssm:NAME" secrets and /<prefix>/smtp-url: the parameters under /<prefix>/
+  // of this account and region, and no others.
+  equal(tf.locals.channel_secrets_arn,
+        "arn:${data.aws_partition.current.partition}:ssm:${var.aws_region}:" +
+        "${data.aws_caller_identity.current.account_id}:parameter/${var.name_prefix}/*",
+        "local.channel_secrets_arn");
+  assert(resolve(tf.locals.smtp_url_parameter).startsWith(`/${variableDefault("name_prefix")}/`),
+         "the smtp-url parameter is not under the channel secrets' path");
   equal(sorted(actionsOf(apiGrants, "ssm:")), [], "ssm actions granted to the API user");
 });
 

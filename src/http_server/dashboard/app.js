@@ -1,7 +1,8 @@
 // The heartbeat dashboard: a login view asking for an API key, then every monitor of
 // GET /monitors in one table (#/), refreshed every 5 s in place (rows keyed by slug), with
-// pause / unpause / delete; a click on a monitor opens its page (#/monitors/<slug>, drawn
-// by monitor.js). It keeps one key per project (GET /whoami names a key's project and
+// pause / unpause / delete, and badges for a snoozed or acknowledged monitor; a click on a
+// monitor opens its page (#/monitors/<slug>, drawn by monitor.js); #/channels is the
+// project's alert channels (channels.js). It keeps one key per project (GET /whoami names a key's project and
 // role); a select in the header switches between them when there are several, and a
 // read-only key is shown no button that writes. Plain DOM, no framework, no build step.
 // The page is served with a strict Content-Security-Policy: nothing inline, nothing from
@@ -17,7 +18,7 @@
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 10000;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const { pad, utc, span, ago, scheduled, setting, expectation } = window.HeartbeatWords;
+  const { pad, utc, span, ago, scheduled, setting, expectation, snoozed } = window.HeartbeatWords;
 
   // Display statuses, worst first (the order of an ascending sort by status).
   const STATUS = {
@@ -45,11 +46,13 @@
     problems: 0, // overdue and failed monitors in the last list, for the tab's title
     toastTimer: 0,
     route: { view: "list", slug: null },
+    channelsKey: null, // the key the channels' page was opened with
   };
 
   const $ = (id) => document.getElementById(id);
   const ui = {};
   let page = null; // the monitor's page (monitor.js), made in init()
+  let channels = null; // the channels' page (channels.js), made in init()
 
   // ---------------------------------------------------------------- formatting
 
@@ -109,6 +112,16 @@
       { ...stroke, "stroke-width": "1.6", d: "M3.5 1.8h6l3 3v9.4h-9Z" },
       { ...stroke, "stroke-width": "1.4", d: "M5.8 8h4.4M5.8 10.8h4.4" },
     ]),
+    // A bell with a stroke through it: alerts wait.
+    snoozed: () => svg("0 0 16 16", [
+      { ...stroke, "stroke-width": "1.5", d: "M4 11.5V7.5a4 4 0 0 1 8 0v4l1 1H3Z" },
+      { ...stroke, "stroke-width": "1.5", d: "M6.6 14h2.8M2.5 2.5l11 11" },
+    ]),
+    // A check in a circle: someone has seen it, no more repeats until it recovers.
+    acknowledged: () => svg("0 0 16 16", [
+      { ...stroke, "stroke-width": "1.5", d: "M8 2a6 6 0 1 0 0 12A6 6 0 0 0 8 2Z" },
+      { ...stroke, "stroke-width": "1.7", d: "M5.4 8.2l1.8 1.8 3.5-3.6" },
+    ]),
   };
 
   // A badge: an icon of ICONS and a word, coloured by its class (style.css).
@@ -120,9 +133,18 @@
   const statusBadge = (status) => badge(`badge-${status}`, status, STATUS[status].label, STATUS[status].title);
 
   // The badges after the status of a monitor: "late" between its deadline and alert_at,
-  // "running 3 min" while a started run has not ended (red once past max_runtime).
+  // "running 3 min" while a started run has not ended (red once past max_runtime),
+  // "snoozed" while its alerts wait, "acknowledged" when someone has seen its alert.
   function extraBadges(m, now) {
     const out = [];
+    if (snoozed(m, now)) {
+      out.push(badge("badge-snoozed", "snoozed", "snoozed",
+        `Alerts wait until ${utc(m.snoozed_until)}; a recovery is never held`, { badge: "snoozed" }));
+    }
+    if (m.acknowledged === true) {
+      out.push(badge("badge-acknowledged", "acknowledged", "acknowledged",
+        "Someone has seen its alert: no more repeats until it recovers", { badge: "acknowledged" }));
+    }
     if (m.late === true && displayStatus(m) !== "paused") {
       out.push(badge("badge-late", "late", "late", Number.isFinite(m.alert_at)
         ? `Past its expected time; alerts at ${utc(m.alert_at)} unless a ping comes first`
@@ -178,18 +200,22 @@
   // A key goes into an HTTP header: anything but printable ASCII cannot be a key.
   const plausibleKey = (key) => /^[\x21-\x7e]{1,512}$/.test(key);
 
-  // One API call. `as: "bytes"` answers an ArrayBuffer (a ping's body) instead of JSON.
-  async function api(method, path, { key = state.key, as = "json" } = {}) {
+  // One API call. `as: "bytes"` answers an ArrayBuffer (a ping's body) instead of JSON;
+  // `body`, a value sent as JSON.
+  async function api(method, path, { key = state.key, as = "json", body = undefined } = {}) {
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
     let res;
+    const headers = {
+      Authorization: `Bearer ${key}`,
+      Accept: as === "bytes" ? "application/octet-stream" : "application/json",
+    };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
       res = await fetch(path, {
         method,
-        headers: {
-          Authorization: `Bearer ${key}`,
-          Accept: as === "bytes" ? "application/octet-stream" : "application/json",
-        },
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
         credentials: "omit",
         signal: controller.signal,
@@ -327,6 +353,8 @@
     for (const row of state.rows.values()) row.tr.remove();
     state.rows.clear();
     page.clear();
+    channels.clear();
+    state.channelsKey = null;
   }
 
   // Makes `entry` the current key and shows its project: the list the address names, from
@@ -541,6 +569,7 @@
       if (extra && extra.unauthorized) throw extra.unauthorized;
       applyList(data);
       if (extra && listed && state.route.slug === slug) page.applyDetail(extra);
+      if (state.route.view === "channels") channels.refresh();
       setOnline(true);
     } catch (err) {
       if (generation !== state.generation || !state.key) return;
@@ -564,8 +593,10 @@
 
   // ---------------------------------------------------------------- routes
 
-  // "#/monitors/<slug>" is a monitor's page; anything else is the list.
+  // "#/monitors/<slug>" is a monitor's page, "#/channels" the channels'; anything else is
+  // the list.
   function parseRoute(hash) {
+    if (/^#\/channels\/?$/.test(hash)) return { view: "channels", slug: null };
     const m = /^#\/monitors\/([^/?#]+)\/?$/.exec(hash);
     if (m) {
       let slug = null;
@@ -590,12 +621,29 @@
     if (!state.key) return;
     if (ui.confirm.open) ui.confirm.close("cancel");
     const onMonitor = route.view === "monitor";
-    ui.listView.hidden = onMonitor;
+    const onChannels = route.view === "channels";
+    ui.listView.hidden = onMonitor || onChannels;
     ui.monitorView.hidden = !onMonitor;
+    ui.channelsView.hidden = !onChannels;
+    setAttr(ui.navMonitors, "aria-current", onChannels ? null : "page");
+    setAttr(ui.navChannels, "aria-current", onChannels ? "page" : null);
+    if (!onChannels && state.channelsKey !== null) {
+      channels.clear();
+      state.channelsKey = null;
+    }
     if (onMonitor) {
       if (page.current() !== route.slug) page.open(route.slug);
       page.applyMonitor(state.monitors.find((m) => m.slug === route.slug) ?? null, state.refreshes > 0);
       if (event) page.focusTitle();
+      updateTitle();
+    } else if (onChannels) {
+      page.clear();
+      // Opened again for another key: another project's channels, or another role.
+      if (state.channelsKey !== state.key) {
+        state.channelsKey = state.key;
+        channels.open();
+      }
+      if (event) channels.focusTitle();
       updateTitle();
     } else {
       page.clear();
@@ -761,6 +809,7 @@
     const now = Date.now() / 1000;
     for (const row of state.rows.values()) updateTimes(row, now);
     if (state.route.view === "monitor") page.renderTimes(now);
+    if (state.route.view === "channels") channels.renderTimes(now);
   }
 
   function compare(a, b) {
@@ -824,7 +873,9 @@
   }
 
   function updateTitle() {
-    const name = state.route.view === "monitor" ? `${state.route.slug} · heartbeat` : "heartbeat";
+    let name = "heartbeat";
+    if (state.route.view === "monitor") name = `${state.route.slug} · heartbeat`;
+    else if (state.route.view === "channels") name = "Channels · heartbeat";
     document.title = state.problems ? `(${state.problems}) ${name}` : name;
   }
 
@@ -1022,6 +1073,9 @@
       shownCount: $("shown-count"),
       listView: $("list-view"),
       monitorView: $("monitor-view"),
+      channelsView: $("channels-view"),
+      navMonitors: $("nav-monitors"),
+      navChannels: $("nav-channels"),
       table: $("monitors"),
       rows: $("monitor-rows"),
       empty: $("empty"),
@@ -1040,9 +1094,13 @@
       },
     });
     ui.sortHeaders = [...document.querySelectorAll("#monitors th[data-sort]")];
+    const readOnly = () => state.readOnly;
     page = window.HeartbeatMonitorPage.create({
       api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText,
-      monitorPath, runAction, setText, setAttr, setPauseButton,
+      monitorPath, runAction, setText, setAttr, setPauseButton, toast, keyRefused, readOnly, refresh,
+    });
+    channels = window.HeartbeatChannelsPage.create({
+      api, el, setText, setAttr, confirmDialog, toast, keyRefused, readOnly, project: () => state.project,
     });
     ui.countButtons = [...document.querySelectorAll(".counts .count")];
 
@@ -1066,8 +1124,8 @@
     for (const button of ui.countButtons) {
       button.addEventListener("click", () => {
         const value = button.dataset.filter;
-        if (state.route.view === "monitor") {
-          setStatusFilter(value); // from a monitor's page: the list, filtered
+        if (state.route.view !== "list") {
+          setStatusFilter(value); // from a monitor's or the channels' page: the list, filtered
           location.hash = "#/";
         } else {
           setStatusFilter(state.filterStatus === value ? "all" : value);

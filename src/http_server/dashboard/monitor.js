@@ -1,12 +1,19 @@
 // One monitor's page (#/monitors/<slug>): its settings in words, status, the times that
-// matter, a chart of run durations, a 90-day status band and the history of its pings,
-// each body fetched when its row is opened. app.js owns the refresh loop, the API key and
+// matter, where and when its alerts go (its channels, repeat and down_after, a form to
+// change them; snooze and unsnooze), a chart of run durations, a 90-day status band and
+// the history of its pings, each body fetched when its row is opened. app.js owns the refresh loop, the API key and
 // the actions, and hands them in (create(deps)); this file only draws. Data goes into the
 // page through textContent and attributes, never HTML: a ping's body is anyone's bytes.
 "use strict";
 
 (() => {
   const HISTORY_LIMIT = 100; // the server keeps PINGS_KEPT (100 by default) per monitor
+  // The repeats offered (the interval grammar); a monitor's own, if another, is added.
+  const REPEATS = ["15m", "30m", "1h", "2h", "4h", "6h", "12h", "24h"];
+  const REPEAT_SECS = { "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14400, "6h": 21600,
+                        "12h": 43200, "24h": 86400 };
+  const MAX_DOWN_AFTER = 100; // core's kMaxDownAfter
+  const SNOOZES = { "1h": "1 hour", "4h": "4 hours", "24h": "24 hours" };
   const TIMELINE_DAYS = 90;
   const W = window.HeartbeatWords;
   const { utc, span, ago, runDuration } = W;
@@ -69,7 +76,7 @@
 
   function create(deps) {
     const { api, el, svgEl, badge, statusBadge, displayStatus, extraBadges, badgesKey, dueText, monitorPath,
-            runAction, setText, setAttr, setPauseButton } = deps;
+            runAction, setText, setAttr, setPauseButton, toast, keyRefused, readOnly, refresh } = deps;
     const $ = (id) => document.getElementById(id);
     const svgTitle = (text) => svgEl("title", null, text);
     const ui = {
@@ -82,13 +89,22 @@
       chartEmpty: $("mp-durations-empty"), timeline: $("mp-timeline"),
       timelineSummary: $("mp-timeline-summary"), historySummary: $("mp-history-summary"),
       history: $("mp-history"), rows: $("mp-history-rows"), historyEmpty: $("mp-history-empty"),
+      policyWords: $("mp-policy-words"), snoozeState: $("mp-snooze-state"),
+      snoozeActions: $("mp-snooze-actions"), unsnooze: $("mp-unsnooze"),
+      snoozeButtons: [...document.querySelectorAll("#mp-snooze-actions button[data-snooze]")],
+      policy: $("mp-policy"), channelsAll: $("mp-channels-all"), channelsSome: $("mp-channels-some"),
+      channelBoxes: $("mp-channel-boxes"), channelsNote: $("mp-channels-note"), repeat: $("mp-repeat"),
+      downAfter: $("mp-down-after"), policyError: $("mp-policy-error"), policySave: $("mp-policy-save"),
+      policyReset: $("mp-policy-reset"),
     };
 
     // Everything about the monitor shown now; reset by open().
     let page = null;
+    // channels: the names of the project's channels (GET /channels), null until known;
+    // dirty: the alert form was changed and not saved (the refresh then leaves it alone).
     const fresh = (slug) => ({
       slug, monitor: null, pings: null, flips: null, rows: new Map(), badgesKey: "",
-      chartKey: "", timelineKey: "",
+      chartKey: "", timelineKey: "", channels: null, channelsError: null, dirty: false, formKey: "",
     });
 
     // ------------------------------------------------------------ header and facts
@@ -163,6 +179,178 @@
       fact(ui.alerts, String(count),
            Number.isFinite(m.last_alerted_at) && m.last_alerted_at ? `last ${ago(m.last_alerted_at, now)}` : "",
            count === 0 ? "never" : "");
+      renderAlerting(now);
+    }
+
+    // ------------------------------------------------------------ alerts: policies, snooze
+
+    // The policy in one sentence: "Alerts go to all of the project's channels at the first
+    // missed deadline or failure, and repeat every hour while it stays down."
+    function policySentence(m) {
+      let repeat = "repeat at the server's default interval while it stays down";
+      if (m.repeat_secs === 0) repeat = "never repeat";
+      else if (Number.isFinite(m.repeat_secs)) repeat = `repeat ${W.repeatWords(m.repeat_secs)} while it stays down`;
+      return `Alerts go to ${W.channelsWords(m.channels)} ${W.downAfterWords(m.down_after)}, and ` +
+             `${repeat}${m.acknowledged === true ? " (acknowledged: no more repeats until it recovers)" : ""}.`;
+    }
+
+    function renderAlerting(now) {
+      const m = page.monitor;
+      const ro = readOnly();
+      setText(ui.policyWords, policySentence(m));
+      const isSnoozed = W.snoozed(m, now);
+      setText(ui.snoozeState, isSnoozed ? `Alerts are ${W.snoozeWords(m.snoozed_until, now)}: they go out then ` +
+              "if it is still down; a recovery is never held."
+        : ro ? "Not snoozed." : "Not snoozed. A snooze holds its alerts for a while; its state is kept.");
+      ui.snoozeState.classList.toggle("is-snoozed", isSnoozed);
+      ui.snoozeActions.hidden = ro;
+      ui.unsnooze.hidden = !isSnoozed;
+      setAttr(ui.unsnooze, "aria-label", `Unsnooze ${m.slug}`);
+      ui.policy.hidden = ro;
+      if (!ro && !page.dirty) fillPolicy(m);
+    }
+
+    // The form from the monitor and the project's channels, unless that is what it shows.
+    function fillPolicy(m) {
+      const key = JSON.stringify([m.channels, m.repeat_secs, m.down_after, page.channels]);
+      if (key === page.formKey) return;
+      page.formKey = key;
+      const chosen = Array.isArray(m.channels) ? m.channels.map(String) : null;
+      ui.channelsAll.checked = chosen === null;
+      ui.channelsSome.checked = chosen !== null;
+      // The project's channels, and any this monitor names that the project no longer has.
+      const names = [...(page.channels || [])];
+      for (const name of chosen || []) if (!names.includes(name)) names.push(name);
+      ui.channelBoxes.replaceChildren(...names.map((name) => {
+        const gone = page.channels !== null && !page.channels.includes(name);
+        const box = el("input", { type: "checkbox", name: "mp-channel", value: name });
+        box.checked = chosen !== null && chosen.includes(name);
+        return el("label", { class: "choice choice-box" }, box,
+                  el("span", { class: "slug", text: name }),
+                  ...(gone ? [el("span", { class: "muted", text: " (removed)" })] : []));
+      }));
+      noteChannels();
+      syncBoxes();
+
+      const options = [];
+      if (!Number.isFinite(m.repeat_secs)) {
+        // The server's default cannot be chosen again once changed: the API takes a length or never.
+        options.push(el("option", { value: "", text: "the server's default" }));
+      }
+      for (const value of REPEATS) options.push(el("option", { value, text: W.every(REPEAT_SECS[value]) }));
+      options.push(el("option", { value: "never", text: "never" }));
+      let current = "";
+      if (m.repeat_secs === 0) current = "never";
+      else if (Number.isFinite(m.repeat_secs) && m.repeat_secs > 0) {
+        current = REPEATS.find((v) => REPEAT_SECS[v] === m.repeat_secs) ?? W.interval(m.repeat_secs);
+        if (!REPEATS.includes(current)) {
+          options.unshift(el("option", { value: current, text: W.every(m.repeat_secs) }));
+        }
+      }
+      ui.repeat.replaceChildren(...options);
+      ui.repeat.value = current;
+      ui.downAfter.value = String(Number.isFinite(m.down_after) && m.down_after >= 1 ? m.down_after : 1);
+      ui.policyError.hidden = true;
+    }
+
+    function noteChannels() {
+      let note = "";
+      if (page.channelsError) note = `Could not load the project's channels: ${page.channelsError.message}`;
+      else if (page.channels && page.channels.length === 0) {
+        note = "The project has no channel yet: add one on the Channels page.";
+      }
+      setText(ui.channelsNote, note);
+      ui.channelsNote.hidden = note === "";
+    }
+
+    // The boxes count only when "Only these" is chosen.
+    function syncBoxes() {
+      for (const box of ui.channelBoxes.querySelectorAll("input")) box.disabled = !ui.channelsSome.checked;
+    }
+
+    // The PUT body from the form: { body } or { error, field }.
+    function policyBody() {
+      const body = {};
+      if (ui.channelsAll.checked) body.channels = null;
+      else {
+        body.channels = [...ui.channelBoxes.querySelectorAll("input:checked")].map((b) => b.value);
+        if (body.channels.length === 0) {
+          return { error: "Choose at least one channel, or all of them. (To silence it for a while, snooze it.)",
+                   field: ui.channelsSome };
+        }
+      }
+      if (ui.repeat.value !== "") body.repeat = ui.repeat.value;
+      const n = Number(ui.downAfter.value);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_DOWN_AFTER) {
+        return { error: `Alert after: a whole number from 1 to ${MAX_DOWN_AFTER}.`, field: ui.downAfter };
+      }
+      body.down_after = n;
+      return { body };
+    }
+
+    async function savePolicy(event) {
+      event.preventDefault();
+      if (!page || !page.monitor || readOnly()) return;
+      const slug = page.slug;
+      const { body, error, field } = policyBody();
+      if (error) {
+        setText(ui.policyError, error);
+        ui.policyError.hidden = false;
+        field.focus();
+        return;
+      }
+      ui.policyError.hidden = true;
+      ui.policySave.disabled = true;
+      try {
+        await api("PUT", monitorPath(slug), { body });
+        if (page && page.slug === slug) {
+          page.dirty = false;
+          page.formKey = "";
+        }
+        toast(`Saved the alert settings of ${slug}.`, "ok");
+      } catch (err) {
+        if (err.kind === "unauthorized") {
+          keyRefused();
+          return;
+        }
+        const message = err.status === 404 ? "That monitor no longer exists."
+          : err.kind === "network" ? "The server is not answering: nothing was changed."
+            : `The server refused it: ${err.message}`;
+        if (page && page.slug === slug) {
+          setText(ui.policyError, message);
+          ui.policyError.hidden = false;
+        }
+      } finally {
+        ui.policySave.disabled = false;
+      }
+      await refresh();
+    }
+
+    // Snooze for `length` ("1h", "4h", "24h"), or unsnooze (length null).
+    async function snooze(button, length) {
+      if (!page || readOnly()) return;
+      const slug = page.slug;
+      button.disabled = true;
+      try {
+        if (length) {
+          await api("POST", `${monitorPath(slug)}/snooze?for=${encodeURIComponent(length)}`);
+          toast(`Snoozed ${slug} for ${SNOOZES[length] ?? length}.`, "ok");
+        } else {
+          await api("POST", `${monitorPath(slug)}/unsnooze`);
+          toast(`Unsnoozed ${slug}: its alerts go out again.`, "ok");
+        }
+      } catch (err) {
+        if (err.kind === "unauthorized") {
+          keyRefused();
+          return;
+        }
+        if (err.status === 404) toast("That monitor no longer exists.", "error");
+        else if (err.kind === "network") toast("The server is not answering: nothing was changed.", "error");
+        else toast(`Could not do that: ${err.message}`, "error");
+      } finally {
+        button.disabled = false;
+      }
+      await refresh();
     }
 
     // ------------------------------------------------------------ history
@@ -479,6 +667,11 @@
         dd.replaceChildren();
       }
       setText(ui.historySummary, "Loading…");
+      setText(ui.policyWords, "");
+      setText(ui.snoozeState, "");
+      ui.channelBoxes.replaceChildren();
+      ui.channelsNote.hidden = true;
+      ui.policyError.hidden = true;
       setText(ui.chartSummary, "");
       setText(ui.timelineSummary, "");
       ui.historyEmpty.hidden = true;
@@ -507,12 +700,16 @@
     // The history and the status changes, read while the list is: errors come back as values.
     async function fetchDetail(slug) {
       const base = monitorPath(slug);
-      const [pings, flips] = await Promise.allSettled([
+      const [pings, flips, channels] = await Promise.allSettled([
         api("GET", `${base}/pings?limit=${HISTORY_LIMIT}`),
         api("GET", `${base}/flips`),
+        // The project's channels, for the form's boxes: a read-only key has no form.
+        readOnly() ? Promise.resolve(null) : api("GET", "/channels"),
       ]);
-      const out = { slug, pings: null, pingsError: null, flips: null, flipsError: null, unauthorized: null };
-      for (const [name, result] of [["pings", pings], ["flips", flips]]) {
+      const out = { slug, pings: null, pingsError: null, flips: null, flipsError: null, channels: null,
+                    channelsError: null, unauthorized: null };
+      for (const [name, result] of [["pings", pings], ["flips", flips], ["channels", channels]]) {
+        if (name === "channels" && result.status === "fulfilled" && result.value === null) continue; // not asked
         if (result.status === "fulfilled") {
           const list = result.value && Array.isArray(result.value[name]) ? result.value[name] : [];
           out[name] = list.filter((x) => x && typeof x === "object");
@@ -523,6 +720,9 @@
         }
       }
       if (out.pings) out.pings = out.pings.filter((p) => Number.isFinite(p.n));
+      if (out.channels) {
+        out.channels = out.channels.filter((c) => typeof c.name === "string").map((c) => c.name).sort();
+      }
       return out;
     }
 
@@ -545,6 +745,12 @@
       } else if (detail.flipsError) {
         setText(ui.timelineSummary, `Could not load the status changes: ${detail.flipsError.message}`);
       }
+      if (detail.channels || detail.channelsError) {
+        page.channels = detail.channels ?? page.channels;
+        page.channelsError = detail.channels ? null : detail.channelsError;
+        if (page.monitor) renderAlerting(now);
+        noteChannels();
+      }
     }
 
     function renderTimes(now) {
@@ -562,6 +768,25 @@
     });
     ui.remove.addEventListener("click", () => {
       if (page) runAction(ui.remove, "delete", page.slug);
+    });
+    for (const button of ui.snoozeButtons) {
+      button.addEventListener("click", () => snooze(button, button.dataset.snooze));
+    }
+    ui.unsnooze.addEventListener("click", () => snooze(ui.unsnooze, null));
+    ui.policy.addEventListener("submit", savePolicy);
+    // A change makes the form the user's until saved or undone: the refresh leaves it alone.
+    ui.policy.addEventListener("input", () => {
+      if (page) page.dirty = true;
+    });
+    ui.policy.addEventListener("change", () => {
+      if (page) page.dirty = true;
+      syncBoxes();
+    });
+    ui.policyReset.addEventListener("click", () => {
+      if (!page || !page.monitor) return;
+      page.dirty = false;
+      page.formKey = "";
+      fillPolicy(page.monitor);
     });
     // Charts are drawn to the pixel width they have: drawn again when it changes.
     if (typeof ResizeObserver === "function") {

@@ -1,5 +1,6 @@
 // Numbers and settings in words for the dashboard: lengths of time, a monitor's interval or
-// cron schedule ("at 03:00 every day, Europe/Riga, 15 min grace"). Pure functions, no DOM:
+// cron schedule ("at 03:00 every day, Europe/Riga, 15 min grace"), its alert policies, a
+// channel's settings, and the parsing of what the channel form takes. Pure functions, no DOM:
 // the page reads them as window.HeartbeatWords, and tests/browser/words.test.mjs runs them
 // in plain node.
 "use strict";
@@ -256,7 +257,107 @@
     return parts.join(", ");
   }
 
+  // ------------------------------------------------------------------ alert policies
+
+  // A monitor's repeat (repeat_secs) in words: "every 2 hours", "never" (0), "the server's
+  // default" (null or absent).
+  function repeatWords(repeatSecs) {
+    if (repeatSecs === 0) return "never";
+    if (Number.isFinite(repeatSecs) && repeatSecs > 0) return every(repeatSecs);
+    return "the server's default";
+  }
+
+  // A monitor's down_after in words: "at the first missed deadline or failure", "after 3
+  // missed deadlines or failures in a row".
+  function downAfterWords(n) {
+    if (!Number.isFinite(n) || n <= 1) return "at the first missed deadline or failure";
+    return `after ${n} missed deadlines or failures in a row`;
+  }
+
+  // A monitor's channels in words: "all of the project's channels" (null or absent), "no
+  // channel" ([]), "ops and team-slack".
+  function channelsWords(channels) {
+    if (!Array.isArray(channels)) return "all of the project's channels";
+    if (channels.length === 0) return "no channel";
+    return joinWords(channels.map(String));
+  }
+
+  // Whether a monitor is snoozed at `now` (Unix seconds).
+  const snoozed = (m, now) => Number.isFinite(m.snoozed_until) && m.snoozed_until > now;
+
+  // "snoozed until 2026-12-08 03:00:00 UTC (for 2 h more)".
+  function snoozeWords(until, now) {
+    return `snoozed until ${utc(until)} (for ${span(until - now)} more)`;
+  }
+
+  // ------------------------------------------------------------------ channels
+
+  const CHANNEL_KINDS = {
+    telegram: "Telegram",
+    webhook: "Webhook",
+    slack: "Slack",
+    discord: "Discord",
+    mattermost: "Mattermost",
+    teams: "Microsoft Teams",
+    ntfy: "ntfy",
+    email: "E-mail",
+  };
+
+  const kindName = (kind) => CHANNEL_KINDS[kind] ?? String(kind);
+
+  // What the server shows of a channel's settings, in one line (secrets are never sent
+  // whole: a URL comes as its scheme and host, a header's value as "(hidden)"):
+  // "POST http://127.0.0.1:8080, headers X-Token", "chat -1001234567890",
+  // "to ops@example.com and dev@example.com", "https://hooks.slack.com".
+  function channelSettings(ch) {
+    const parts = [];
+    const str = (v) => typeof v === "string" && v !== "";
+    if (ch.kind === "telegram") {
+      if (str(ch.chat_id)) parts.push(`chat ${ch.chat_id}`);
+    } else if (ch.kind === "email") {
+      const to = Array.isArray(ch.to) ? ch.to.filter(str) : [];
+      if (to.length) parts.push(`to ${joinWords(to)}`);
+    } else {
+      const url = str(ch.url) ? ch.url : "";
+      const method = ch.kind === "webhook" && str(ch.method) ? ch.method : "";
+      if (url || method) parts.push([method, url].filter(Boolean).join(" "));
+      const headers = ch.headers && typeof ch.headers === "object" ? Object.keys(ch.headers) : [];
+      if (headers.length) parts.push(`${headers.length === 1 ? "header" : "headers"} ${headers.join(", ")}`);
+      if (ch.kind === "webhook" && str(ch.body)) parts.push("a body template");
+    }
+    if (ch.source === "environment") parts.push("from the server's environment");
+    return parts.join(", ");
+  }
+
+  // A channel's name as the API takes it: 1 to 64 of a-z, 0-9 and -.
+  const channelName = (name) => typeof name === "string" && /^[a-z0-9-]{1,64}$/.test(name);
+
+  // A webhook's headers typed one per line, "Name: value", as an object; a line without a
+  // colon is an error: { headers } or { error }.
+  function parseHeaders(text) {
+    const headers = {};
+    const lines = String(text).split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i].trim();
+      if (line === "") continue;
+      const colon = line.indexOf(":");
+      const name = colon > 0 ? line.slice(0, colon).trim() : "";
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+        return { error: `Header line ${i + 1} is not "Name: value".` };
+      }
+      headers[name] = line.slice(colon + 1).trim();
+    }
+    return { headers };
+  }
+
+  // E-mail recipients typed with commas, semicolons, spaces or new lines between them.
+  function parseRecipients(text) {
+    return String(text).split(/[\s,;]+/).filter((a) => a !== "");
+  }
+
   globalThis.HeartbeatWords = {
     pad, utc, span, ago, interval, runDuration, every, cronWords, scheduled, setting, expectation,
+    repeatWords, downAfterWords, channelsWords, snoozed, snoozeWords, CHANNEL_KINDS, kindName,
+    channelSettings, channelName, parseHeaders, parseRecipients,
   };
 })();
