@@ -26,7 +26,7 @@ struct CheckerOptions {
   // The names of a project's channels (ChannelDirectory::Names), where its monitors' alerts
   // go unless a monitor names its own (core's RouteAlert). Unset: the environment's
   // `telegram` alone, whatever the project (tests that need no other).
-  std::function<std::vector<std::string>(std::string_view project)> channels_of;
+  std::function<std::vector<std::string>(std::string_view project)> channels_of = {};
 };
 
 struct CycleStats {

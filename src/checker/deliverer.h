@@ -68,7 +68,7 @@ struct DelivererOptions {
   std::size_t per_channel = 4;
   // Channels (keys) never claimed: their alerts stay pending, untried (the environment's
   // `telegram` while TELEGRAM_* is not set).
-  std::vector<std::string> skip_channels;
+  std::vector<std::string> skip_channels = {};
   Metrics* metrics = nullptr;  // alerts sent and failed, when set
 };
 

@@ -44,22 +44,24 @@ ChannelRoutes::ChannelRoutes(Store& store, StoreCalls calls, ChannelDirectory& c
   if (calls_.metrics != nullptr) channels_op_ = calls_.metrics->RegisterStoreOperation("channels");
 }
 
+// Not a coroutine: what it needs of `call` is read at once (it dies before the coroutine
+// runs).
 asio::awaitable<Response> ChannelRoutes::ListOrAdd(RouteCall& call) {
   const unsigned v = call.version();
   if (call.req.method() == bhttp::verb::post) {
     boost::system::error_code ec;
     boost::json::value doc = boost::json::parse(call.req.body(), ec);
-    if (ec) co_return FromError(v, InvalidArgument("the body is not valid JSON: " + ec.message()));
+    if (ec) return Ready(FromError(v, InvalidArgument("the body is not valid JSON: " + ec.message())));
     const boost::json::object* o = doc.if_object();
-    if (o == nullptr) co_return FromError(v, InvalidArgument("the body must be a JSON object"));
+    if (o == nullptr) return Ready(FromError(v, InvalidArgument("the body must be a JSON object")));
     Result<Channel> channel = ParseChannelSpec(*o, call.grant.project, call.now);
-    if (!channel.ok()) co_return FromError(v, channel.error());
-    co_return co_await Add(v, std::move(*channel));
+    if (!channel.ok()) return Ready(FromError(v, channel.error()));
+    return Add(v, std::move(*channel));
   }
   boost::json::array list;
   for (const Channel& c : channels_.Of(call.grant.project)) list.push_back(PublicJson(c));
-  co_return Json(v, status::ok,
-                 boost::json::serialize(boost::json::object{{"channels", std::move(list)}}));
+  return Ready(Json(v, status::ok,
+                    boost::json::serialize(boost::json::object{{"channels", std::move(list)}})));
 }
 
 asio::awaitable<Response> ChannelRoutes::Add(unsigned v, Channel channel) {

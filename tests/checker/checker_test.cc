@@ -758,7 +758,7 @@ class CheckerConcurrency : public ::testing::TestWithParam<StoreKind> {};
 INSTANTIATE_TEST_SUITE_P(Stores, CheckerConcurrency, BothStores(), StoreKindParamName);
 
 TEST_P(CheckerConcurrency, TwoCheckersOnOneStoreQueueEachAlertExactlyOnce) {
-  constexpr CheckerOptions kOptions{.repeat_ms = 60 * kSecond, .batch = 16};
+  const CheckerOptions kOptions{.repeat_ms = 60 * kSecond, .batch = 16};
   // Fewer monitors on dynalite, whose every request is a round trip (under ASan, 120 took
   // a minute): still several checker batches a round, and hundreds of races.
   const int monitors = GetParam() == StoreKind::kSqlite ? 120 : 48;

@@ -226,7 +226,8 @@ TEST_P(Channels, AMonitorsOwnChannelsAreTheOnlyOnesItsAlertsReach) {
   AddSlack("slack-a", "/slack-secret-path/a");
   Serve();
   HttpClient client(port_);
-  HttpResponse put = client.Authed("PUT", "/monitors/quiet", key_, R"({"channels":["slack-a"]})");
+  HttpResponse put = client.Request("PUT", "/monitors/quiet", {{"Authorization", "Bearer " + key_}},
+                                    R"({"channels":["slack-a"]})");
   ASSERT_EQ(put.status, 201u) << put.body;
   Signal("quiet", "/fail");
   ASSERT_TRUE(sink_.WaitDelivered("/slack-secret-path/a", 1, milliseconds(3000)));
