@@ -130,8 +130,10 @@ asio::awaitable<Response> ChannelRoutes::SendTest(unsigned v, Channel channel) {
     co_return res;
   }
   // The send blocks (up to its own timeout): on a thread of its own, never an I/O thread.
+  // The lambda captures by reference only (it runs at once, within the co_await): GCC 12
+  // destroys a by-value capture of a temporary in a co_await twice.
   Result<SendOutcome> outcome = co_await AwaitStore<SendOutcome>(
-      [this, channel = std::move(channel)](Callback<SendOutcome> done) {
+      [this, &channel](Callback<SendOutcome> done) {
         std::thread([this, channel, done = std::move(done)] {
           SendOutcome out = tester_ ? tester_(channel)
                                     : SendOutcome{SendOutcome::Kind::kRejected, std::nullopt,
