@@ -95,68 +95,51 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
   }
   if (reserved == 0) return std::size_t{0};
   const UnixMillis now = clock_.Now();
-  std::vector<std::string> skip;
+  ClaimRoom room;
   {
     std::lock_guard lock(mu_);
-    skip = BusyChannels(now);
+    room = Room(now);
   }
   auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-    store_.ClaimAlerts(now, options_.lease_ms, reserved, owner_, std::move(skip), std::move(cb));
+    store_.ClaimAlerts(now, options_.lease_ms, reserved, owner_, std::move(room), std::move(cb));
   });
-  std::vector<PendingAlert> sends, handed_back;
+  const std::size_t n = claimed.ok() ? std::min(claimed->size(), reserved) : 0;
   {
     std::lock_guard lock(mu_);
-    if (claimed.ok()) {
-      for (PendingAlert& p : *claimed) {
-        // One claim may bring more of a channel than it may have in flight.
-        std::size_t& on_channel = channel_sends_[p.alert.channel];
-        if (sends.size() < reserved && on_channel < options_.per_channel) {
-          ++on_channel;
-          sends.push_back(std::move(p));
-        } else {
-          handed_back.push_back(std::move(p));
-        }
-      }
-    }
-    const std::size_t n = sends.size();
     busy_ -= reserved - n;
     inflight_ += n;
     idle_cv_.notify_all();
-    for (const PendingAlert& p : sends) {
+    last_claim_capped_ = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const PendingAlert& p = (*claimed)[i];
+      if (++channel_sends_[p.alert.channel] >= options_.per_channel) last_claim_capped_ = true;
       Held& held = held_[KeyOf(p)];
       held.alert = p;
       held.recording = false;
     }
     if (n > 0) renew_cv_.notify_all();
   }
-  for (const PendingAlert& p : handed_back) {
-    // Ready again at once, for the next claim once its channel has room.
-    Status s = Await<void>([&](Callback<void> cb) {
-      store_.RetryAlert(p, owner_, now, "handed back: its channel was busy", std::move(cb));
-    });
-    if (!s.ok()) spdlog::warn("handing back alert {} failed: {}", p.id, s.error().message);
-  }
   if (!claimed.ok()) return claimed.error().Wrap("claim alerts");
-  for (PendingAlert& p : sends) {
-    boost::asio::post(pool_, [this, p = std::move(p)] { RunSend(p); });
+  for (std::size_t i = 0; i < n; ++i) {
+    boost::asio::post(pool_, [this, p = std::move((*claimed)[i])] { RunSend(p); });
   }
-  return sends.size();
+  return n;
 }
 
-std::vector<std::string> Deliverer::BusyChannels(UnixMillis now) {
-  std::vector<std::string> busy = options_.skip_channels;
-  for (const auto& [channel, n] : channel_sends_) {
-    if (n >= options_.per_channel) busy.push_back(channel);
-  }
+ClaimRoom Deliverer::Room(UnixMillis now) {
+  ClaimRoom room;
+  room.skip = options_.skip_channels;
+  room.per_channel = options_.per_channel;
+  room.in_flight = channel_sends_;
   for (auto w = channel_wait_.begin(); w != channel_wait_.end();) {
     if (w->second <= now) {
       w = channel_wait_.erase(w);
     } else {
-      busy.push_back(w->first);
+      room.skip.push_back(w->first);
       ++w;
     }
   }
-  return busy;
+  return room;
 }
 
 void Deliverer::RunSend(const PendingAlert& p) {
@@ -215,7 +198,13 @@ Result<DeliveryStats> Deliverer::DeliverReady() {
       break;
     }
     started += *n;
-    if (*n < want) break;  // nothing more is ready
+    // Fewer than asked: nothing more is ready, unless a channel's room cut the claim short.
+    bool capped;
+    {
+      std::lock_guard lock(mu_);
+      capped = last_claim_capped_;
+    }
+    if (*n == 0 || (*n < want && !capped)) break;
   }
   WaitIdle();
   if (failed) return *failed;

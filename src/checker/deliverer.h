@@ -12,8 +12,8 @@
 // claimed alert waits in a queue while its lease runs out, and a send that hangs for its
 // whole timeout holds one sender: with N senders, up to N - 1 hanging sends leave the
 // others' alerts going out without delay. One channel never has more than `per_channel`
-// sends in flight (a claim skips it; an alert claimed beyond that is handed back at once),
-// and a channel that answered 429 is not claimed for until its retry_after has passed. Dispatch, DeliverReady, NextAttempt and
+// sends in flight (the claim itself takes no more: Store::ClaimAlerts' room), and a channel
+// that answered 429 is not claimed for until its retry_after has passed. Dispatch, DeliverReady, NextAttempt and
 // RecordSent's store calls block the calling thread (run them on a thread that may
 // block); the outcome of a send is recorded on its sending thread. No call sleeps: a
 // failed record is retried by the next Dispatch.
@@ -140,9 +140,10 @@ class Deliverer {
   // renewal refused meanwhile is then the record's doing, not a lost lease.
   void MarkRecording(const PendingAlert& p);
 
-  // The channels not to claim for now (ClaimAlerts' `skip`): those with per_channel sends
-  // in flight, and those whose service asked to wait (a 429's retry_after). Under mu_.
-  std::vector<std::string> BusyChannels(UnixMillis now);
+  // What a claim may take now (ClaimAlerts' room): no alert of a channel skipped or within
+  // its service's 429 wait, and of the others per_channel less this Deliverer's sends in
+  // flight to it. Under mu_.
+  ClaimRoom Room(UnixMillis now);
 
   // The renewing thread: every lease_ms / 3 while alerts are held, renews their leases.
   void RenewLoop();
@@ -179,6 +180,7 @@ class Deliverer {
   std::size_t inflight_ = 0;  // guarded by mu_: sends started and not yet fully done
   std::map<std::string, std::size_t> channel_sends_;  // guarded by mu_: in flight, by channel
   std::map<std::string, UnixMillis> channel_wait_;    // guarded by mu_: its 429's end
+  bool last_claim_capped_ = false;  // guarded by mu_: the last claim filled a channel's room
   DeliveryStats totals_;      // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them
   // (also when this process claims them again). `lost`: the lease went to another sender, so

@@ -1,6 +1,15 @@
 #include "store/store.h"
 
+#include <algorithm>
+
 namespace heartbeat {
+
+std::size_t ClaimRoom::For(const std::string& channel) const {
+  if (std::find(skip.begin(), skip.end(), channel) != skip.end()) return 0;
+  auto taken = in_flight.find(channel);
+  const std::size_t busy = taken == in_flight.end() ? 0 : taken->second;
+  return busy >= per_channel ? 0 : per_channel - busy;
+}
 
 namespace {
 

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +70,18 @@ struct ProjectRecord {
   std::string name;
   std::string ping_key;  // 22 characters of [a-z0-9]
   UnixMillis created_at = 0;
+};
+
+// What one claim of alerts may take (ClaimAlerts): nothing of a channel (key) in `skip`,
+// and of any other channel at most `per_channel` minus `in_flight`'s count for it (what the
+// sender is sending to it now), so that one channel never holds more than per_channel of
+// its senders.
+struct ClaimRoom {
+  std::vector<std::string> skip = {};
+  std::map<std::string, std::size_t> in_flight = {};
+  std::size_t per_channel = std::numeric_limits<std::size_t>::max();
+  // How many alerts of `channel` the claim may take.
+  std::size_t For(const std::string& channel) const;
 };
 
 class Store {
@@ -203,12 +217,12 @@ class Store {
   // --- the outbox of alerts ---
 
   // Claims, for `owner` until now + lease_ms, the oldest pending alert of each monitor and
-  // channel that is ready (next attempt due, not leased by another), up to `limit`,
-  // skipping the channels (keys) in `skip` (the sender's busy or rate-limited ones). An
-  // alert whose older sibling of the same monitor and channel is still pending is never
-  // claimed: per monitor and channel, alerts go out in order.
+  // channel that is ready (next attempt due, not leased by another), up to `limit`, oldest
+  // first, within `room` (per channel: none of a skipped one, at most room.For() of the
+  // others). An alert whose older sibling of the same monitor and channel is still pending
+  // is never claimed: per monitor and channel, alerts go out in order.
   virtual void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                           std::string owner, std::vector<std::string> skip,
+                           std::string owner, ClaimRoom room,
                            Callback<std::vector<PendingAlert>> done) = 0;
   // The next four take an alert as ClaimAlerts returned it (its id and its monitor).
   // Removes a delivered alert. kConflict when `owner` no longer holds its lease (or the

@@ -193,9 +193,13 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
   std::vector<PendingAlert> Claim(UnixMillis now, const std::string& owner,
                                   std::int64_t lease_ms = 30'000, std::size_t limit = 10,
                                   std::vector<std::string> skip = {}) {
+    return ClaimWithin(now, owner, ClaimRoom{.skip = std::move(skip)}, lease_ms, limit);
+  }
+  std::vector<PendingAlert> ClaimWithin(UnixMillis now, const std::string& owner, ClaimRoom room,
+                                        std::int64_t lease_ms = 30'000, std::size_t limit = 10) {
     Result<std::vector<PendingAlert>> r =
         Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-          store_->ClaimAlerts(now, lease_ms, limit, owner, std::move(skip), std::move(cb));
+          store_->ClaimAlerts(now, lease_ms, limit, owner, std::move(room), std::move(cb));
         });
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() ? *r : std::vector<PendingAlert>{};
@@ -1912,6 +1916,25 @@ TEST_P(StoreContractTest, ClaimSkipsTheChannelsItIsToldTo) {
   EXPECT_EQ(Names(rest), (std::vector<std::string>{"db@a:overdue", "team/db@team/a:overdue"}));
   for (const PendingAlert& p : rest) EXPECT_EQ(p.attempts, 1);
   EXPECT_TRUE(Claim(kT0, "u").empty());
+}
+
+TEST_P(StoreContractTest, AClaimTakesNoMoreOfAChannelThanItsRoom) {
+  // Three monitors with an alert to each of channels a and b, queued in that order.
+  for (const char* slug : {"m1", "m2", "m3"}) {
+    MustPing(slug, 300, kT0 - 1);
+    QueueAlerts(slug,
+                {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0)});
+  }
+  // a: 2 per channel, 1 already in flight: room for 1; b: room for 2. Oldest first.
+  std::vector<PendingAlert> claimed =
+      ClaimWithin(kT0, "s", ClaimRoom{.in_flight = {{"a", 1}}, .per_channel = 2});
+  EXPECT_EQ(Names(claimed),
+            (std::vector<std::string>{"m1@a:overdue", "m1@b:overdue", "m2@b:overdue"}));
+  // The rest, taken when the room allows; the limit still counts.
+  EXPECT_EQ(Names(ClaimWithin(kT0, "t", ClaimRoom{.per_channel = 1}, 30'000, 1)),
+            (std::vector<std::string>{"m2@a:overdue"}));
+  EXPECT_EQ(Names(ClaimWithin(kT0, "t", ClaimRoom{})),
+            (std::vector<std::string>{"m3@a:overdue", "m3@b:overdue"}));
 }
 
 TEST_P(StoreContractTest, EarliestAlertAttemptLooksAtTheHeadOfEachChannel) {

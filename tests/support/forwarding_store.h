@@ -54,8 +54,8 @@ class ForwardingStore : public Store {
     inner_.EarliestCheck(std::move(done));
   }
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
-                   std::vector<std::string> skip, Callback<std::vector<PendingAlert>> done) override {
-    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(skip), std::move(done));
+                   ClaimRoom room, Callback<std::vector<PendingAlert>> done) override {
+    inner_.ClaimAlerts(now, lease_ms, limit, std::move(owner), std::move(room), std::move(done));
   }
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override {
     inner_.FinishAlert(alert, std::move(owner), std::move(done));

@@ -2,6 +2,7 @@
 // threads). Each operation is one coroutine on the store's thread.
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "asio/await_all.h"
@@ -41,8 +42,8 @@ UnixMillis ReadyAt(const OutboxEntry& head) {
   return std::max(head.next_attempt_at, head.lease_until.value_or(0));
 }
 
-bool Skipped(const OutboxEntry& e, const std::vector<std::string>& skip) {
-  return std::find(skip.begin(), skip.end(), e.alert.channel) != skip.end();
+bool Allowed(const OutboxEntry& e, const std::vector<std::string>& channels) {
+  return std::find(channels.begin(), channels.end(), e.alert.channel) != channels.end();
 }
 
 // When the first of r's heads (one per channel) can be claimed; nullopt when nothing is
@@ -55,14 +56,24 @@ std::optional<UnixMillis> HeadReadyAt(const MonitorRecord& r) {
   return earliest;
 }
 
-// How many of r's heads, of channels not skipped, are ready at `now`.
-std::size_t ReadyHeads(const MonitorRecord& r, UnixMillis now,
-                       const std::vector<std::string>& skip) {
-  std::size_t n = 0;
+// The channels of r's heads that are ready at `now` and fit in `room`, whose counts they
+// take (`left`: what is left of each channel's room in this claim).
+std::vector<std::string> ReadyChannels(const MonitorRecord& r, UnixMillis now,
+                                       const ClaimRoom& room,
+                                       std::map<std::string, std::size_t>& left,
+                                       std::size_t most) {
+  std::vector<std::string> channels;
   for (const OutboxEntry* head : r.Heads()) {
-    if (ReadyAt(*head) <= now && !Skipped(*head, skip)) ++n;
+    if (channels.size() == most) break;
+    if (ReadyAt(*head) > now) continue;
+    const std::string& channel = head->alert.channel;
+    auto [it, fresh] = left.try_emplace(channel, 0);
+    if (fresh) it->second = room.For(channel);
+    if (it->second == 0) continue;
+    --it->second;
+    channels.push_back(channel);
   }
-  return n;
+  return channels;
 }
 
 // The time of r's oldest pending alert (0 when none): claims go oldest first.
@@ -150,14 +161,14 @@ Task<std::optional<UnixMillis>> FindEarliestCheck(DynamoStore::Impl& impl) {
 
 // ---- the outbox ----
 
-// Claims, in one write of `slug`'s item, up to `max` of its outbox's heads (one per channel)
-// that are ready and of channels not in `skip`, for `owner`; none if none is.
+// Claims, in one write of `slug`'s item, its outbox's heads of `channels` (one per channel)
+// that are ready, for `owner`; none if none is.
 Task<std::vector<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slug, UnixMillis now,
                                       std::int64_t lease_ms, std::string owner,
-                                      std::vector<std::string> skip, std::size_t max) {
+                                      std::vector<std::string> channels) {
   using Claimed = std::vector<PendingAlert>;
-  auto claim = [now, lease_ms, owner, skip = std::move(skip),
-                max](std::optional<MonitorRecord> current) -> Result<Outcome<Claimed>> {
+  auto claim = [now, lease_ms, owner, channels = std::move(channels)](
+                   std::optional<MonitorRecord> current) -> Result<Outcome<Claimed>> {
     if (!current) return Outcome<Claimed>{Change::None(), Claimed()};
     std::vector<OutboxEntry*> heads = current->Heads();
     // Ours already: the first attempt of this very claim was written, and its answer lost
@@ -171,8 +182,7 @@ Task<std::vector<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slug,
     if (!ours.empty()) return Outcome<Claimed>{Change::None(), std::move(ours)};
     Claimed claimed;
     for (OutboxEntry* head : heads) {
-      if (claimed.size() == max) break;
-      if (ReadyAt(*head) > now || Skipped(*head, skip)) continue;
+      if (ReadyAt(*head) > now || !Allowed(*head, channels)) continue;
       head->lease_owner = owner;
       head->lease_until = now + lease_ms;
       ++head->attempts;
@@ -200,7 +210,7 @@ Task<Ok> MoveHome(DynamoStore::Impl& impl, std::string slug, UnixMillis now) {
 
 Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis now,
                                            std::int64_t lease_ms, std::size_t limit,
-                                           std::string owner, std::vector<std::string> skip) {
+                                           std::string owner, ClaimRoom room) {
   Result<std::vector<MonitorRecord>> alerting = co_await impl.QueryAlerting();
   if (!alerting.ok()) co_return alerting.error();
   std::vector<MonitorRecord>& records = *alerting;
@@ -212,12 +222,13 @@ Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis n
   });
   std::vector<Task<std::vector<PendingAlert>>> claims;
   std::size_t planned = 0;  // heads found ready, at most `limit`
+  std::map<std::string, std::size_t> left;  // of each channel's room
   for (const MonitorRecord& rec : records) {
     std::optional<UnixMillis> at = HeadReadyAt(rec);
-    const std::size_t ready = std::min(ReadyHeads(rec, now, skip), limit - planned);
-    if (ready > 0) {
-      claims.push_back(Claim(impl, rec.monitor.slug, now, lease_ms, owner, skip, ready));
-      planned += ready;
+    std::vector<std::string> ready = ReadyChannels(rec, now, room, left, limit - planned);
+    if (!ready.empty()) {
+      planned += ready.size();
+      claims.push_back(Claim(impl, rec.monitor.slug, now, lease_ms, owner, std::move(ready)));
     }
     // Nothing pending, nothing active: not alerting any more. Nobody waits for its move
     // home, but Close does.
@@ -296,10 +307,10 @@ void DynamoStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
 }
 
 void DynamoStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                              std::string owner, std::vector<std::string> skip,
+                              std::string owner, ClaimRoom room,
                               Callback<std::vector<PendingAlert>> done) {
   impl_->Run(std::move(done),
-             ClaimReady(*impl_, now, lease_ms, limit, std::move(owner), std::move(skip)));
+             ClaimReady(*impl_, now, lease_ms, limit, std::move(owner), std::move(room)));
 }
 
 void DynamoStore::FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) {

@@ -335,14 +335,17 @@ Result<MemoryStore::OutboxEntry*> MemoryStore::Leased(const PendingAlert& alert,
 }
 
 void MemoryStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                              std::string owner, std::vector<std::string> skip,
+                              std::string owner, ClaimRoom room,
                               Callback<std::vector<PendingAlert>> done) {
   Run<std::vector<PendingAlert>>(std::move(done), [&] {
     std::vector<PendingAlert> claimed;
+    std::map<std::string, std::size_t> taken;  // by this claim, per channel
     for (OutboxEntry* e : Heads()) {
       if (claimed.size() == limit) break;
-      if (std::find(skip.begin(), skip.end(), e->pending.alert.channel) != skip.end()) continue;
       if (e->next_attempt_at > now || (e->lease_until && *e->lease_until > now)) continue;
+      const std::string& channel = e->pending.alert.channel;
+      if (taken[channel] >= room.For(channel)) continue;
+      ++taken[channel];
       e->lease_owner = owner;
       e->lease_until = now + lease_ms;
       ++e->pending.attempts;

@@ -69,8 +69,7 @@ class MemoryStore final : public Store {
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
 
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
-                   std::vector<std::string> skip,
-                   Callback<std::vector<PendingAlert>> done) override;
+                   ClaimRoom room, Callback<std::vector<PendingAlert>> done) override;
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
   void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
                   Callback<void> done) override;

@@ -1,5 +1,7 @@
 // SqliteStore: the checker's queries and the outbox of alerts.
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -104,27 +106,45 @@ void SqliteStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
 }
 
 void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
-                              std::string owner, std::vector<std::string> skip,
+                              std::string owner, ClaimRoom room,
                               Callback<std::vector<PendingAlert>> done) {
+  // {"channel": count, ...} for json_each.
+  std::string in_flight = "{";
+  for (const auto& [channel, n] : room.in_flight) {
+    if (in_flight.size() > 1) in_flight += ',';
+    const std::string quoted = JsonArray({channel});  // ["channel"]
+    in_flight += quoted.substr(1, quoted.size() - 2) + ':' + std::to_string(n);
+  }
+  in_flight += '}';
+  const std::int64_t per_channel = static_cast<std::int64_t>(
+      std::min<std::size_t>(room.per_channel, std::numeric_limits<std::int64_t>::max()));
   Write<std::vector<PendingAlert>>(
       std::move(done),
-      [now, lease_ms, limit, owner = std::move(owner),
-       skip = JsonArray(skip)](Connection& db) -> Result<std::vector<PendingAlert>> {
+      [now, lease_ms, limit, owner = std::move(owner), skip = JsonArray(room.skip), per_channel,
+       in_flight = std::move(in_flight)](
+          Connection& db) -> Result<std::vector<PendingAlert>> {
         // The head of each (monitor, channel) queue, if it is ready, not leased by another
-        // and not of a channel to skip (the index outbox_pending finds each head).
+        // and not of a channel to skip (the index outbox_pending finds each head); of each
+        // channel, the oldest ones that fit in its room (per_channel less what the sender
+        // has in flight to it).
         Result<Statement*> st = db.Prepare(
-            "SELECT o.id, o.slug, o.kind, o.interval_secs, o.last_ping, o.deadline, "
-            "o.decided_at, o.down_since, o.attempts, o.exit_code, o.body_tail, "
-            "o.run_started_at, o.max_runtime_secs, o.channel, o.uuid FROM outbox o "
+            "SELECT id, slug, kind, interval_secs, last_ping, deadline, decided_at, down_since, "
+            "attempts, exit_code, body_tail, run_started_at, max_runtime_secs, channel, uuid "
+            "FROM (SELECT o.*, row_number() OVER (PARTITION BY o.channel ORDER BY o.id) AS rn "
+            "FROM outbox o "
             "WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 "
             "AND (o.lease_until IS NULL OR o.lease_until <= ?1) "
             "AND o.channel NOT IN (SELECT value FROM json_each(?3)) "
             "AND o.id = (SELECT min(id) FROM outbox h WHERE h.slug = o.slug "
-            "AND h.channel = o.channel AND h.state = 'pending') ORDER BY o.id LIMIT ?2");
+            "AND h.channel = o.channel AND h.state = 'pending')) "
+            "WHERE rn + coalesce((SELECT value FROM json_each(?5) WHERE key = channel), 0) <= ?4 "
+            "ORDER BY id LIMIT ?2");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, now);
         (*st)->Bind(2, static_cast<std::int64_t>(limit));
         (*st)->Bind(3, skip);
+        (*st)->Bind(4, per_channel);
+        (*st)->Bind(5, in_flight);
         std::vector<PendingAlert> claimed;
         for (;;) {
           Result<bool> row = (*st)->Step();

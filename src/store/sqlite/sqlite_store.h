@@ -110,8 +110,7 @@ class SqliteStore final : public Store {
   void DueMonitors(UnixMillis now, std::size_t limit, Callback<std::vector<Monitor>> done) override;
   void EarliestCheck(Callback<std::optional<UnixMillis>> done) override;
   void ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit, std::string owner,
-                   std::vector<std::string> skip,
-                   Callback<std::vector<PendingAlert>> done) override;
+                   ClaimRoom room, Callback<std::vector<PendingAlert>> done) override;
   void FinishAlert(const PendingAlert& alert, std::string owner, Callback<void> done) override;
   void RenewAlert(const PendingAlert& alert, std::string owner, UnixMillis lease_until,
                   Callback<void> done) override;
