@@ -338,5 +338,43 @@ TEST_P(ChannelsSqlite, ARestartMidDeliveryLosesNothingAndRepeatsNothingDelivered
   EXPECT_EQ(telegram_.Delivered().size(), 1u);  // Telegram's copy: not sent again
 }
 
+// Telegram's buttons through `serve` (SPEC §14): the alert carries them, a press from the
+// channel's chat snoozes the monitor and the message says who did it; a press from another
+// chat changes nothing.
+TEST_P(ChannelsSqlite, TelegramsSnoozeButtonSnoozesTheMonitorFromTheChannelsChatOnly) {
+  Serve();
+  Signal("backup", "/fail");
+  ASSERT_TRUE(telegram_.WaitForDelivered(1, milliseconds(3000)));
+  const TelegramMessage alert = telegram_.Delivered()[0];
+  HttpClient client(port_);
+  HttpResponse monitor = client.Authed("GET", "/monitors/backup", key_);
+  ASSERT_EQ(monitor.status, 200u);
+  const std::string uuid(monitor.json().at("uuid").as_string());
+  EXPECT_THAT(alert.reply_markup, HasSubstr("snooze:" + uuid));
+  EXPECT_THAT(alert.reply_markup, HasSubstr("pause:" + uuid));
+  EXPECT_THAT(alert.reply_markup, HasSubstr("ack:" + uuid));
+
+  // From a chat that is not the channel's: refused, nothing changes.
+  TelegramPress stranger;
+  stranger.token = kBotToken;
+  stranger.data = "snooze:" + uuid;
+  stranger.chat_id = 42;
+  stranger.from.username = "mallory";
+  telegram_.Press(stranger);
+  // From the channel's chat.
+  TelegramPress press = stranger;
+  press.chat_id = std::stoll(kChatId);
+  press.from.username = "alice";
+  press.text = "FAILED: backup";
+  telegram_.Press(press);
+  ASSERT_TRUE(telegram_.WaitForEdits(1, milliseconds(10'000)));
+  const TelegramEdit edit = telegram_.Edits()[0];
+  EXPECT_THAT(edit.text, HasSubstr("Snoozed for 1 h by @alice"));
+  EXPECT_EQ(telegram_.Edits().size(), 1u);  // the stranger's press edited nothing
+  monitor = client.Authed("GET", "/monitors/backup", key_);
+  ASSERT_EQ(monitor.status, 200u);
+  EXPECT_TRUE(monitor.json().at("snoozed_until").is_int64()) << monitor.body;
+}
+
 }  // namespace
 }  // namespace heartbeat::testing
