@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -218,7 +219,7 @@ int ChannelLatency(const std::string& dir, bool hang) {
   Channel tg;
   tg.name = "telegram";
   tg.kind = ChannelKind::kTelegram;
-  tg.bot_token = "bench";
+  tg.bot_token = "123456:AAE-bench-token";
   tg.chat_id = "1";
   tg.from_environment = true;
   ChannelDirectory channels(tg);
@@ -265,7 +266,11 @@ int ChannelLatency(const std::string& dir, bool hang) {
   CheckerOptions checker_options;
   checker_options.channels_of = [&](std::string_view project) { return channels.Names(project); };
   Checker checker(reopened, RealClock(), checker_options);
-  Deliverer deliverer(reopened, notifier, RealClock(), DelivererOptions{.batch = 128});
+  DelivererOptions deliverer_options;
+  deliverer_options.batch = 128;
+  if (const char* s = std::getenv("BENCH_SENDERS")) deliverer_options.senders = std::stoul(s);
+  if (const char* s = std::getenv("BENCH_PER_CHANNEL")) deliverer_options.per_channel = std::stoul(s);
+  Deliverer deliverer(reopened, notifier, RealClock(), deliverer_options);
   CheckerService service(checker, &deliverer, RealClock());
   service.Start();
   const std::size_t expected = hang ? 400 : 500;

@@ -126,6 +126,11 @@ Result<std::size_t> Deliverer::Dispatch(std::size_t limit) {
   return n;
 }
 
+bool Deliverer::AnyChannelFull() const {
+  return std::any_of(channel_sends_.begin(), channel_sends_.end(),
+                     [&](const auto& c) { return c.second >= options_.per_channel; });
+}
+
 ClaimRoom Deliverer::Room(UnixMillis now) {
   ClaimRoom room;
   room.skip = options_.skip_channels;
@@ -153,6 +158,7 @@ void Deliverer::RunSend(const PendingAlert& p) {
   {
     std::lock_guard lock(mu_);
     --busy_;
+    ++sends_ended_;
     if (auto c = channel_sends_.find(p.alert.channel); c != channel_sends_.end()) {
       if (--c->second == 0) channel_sends_.erase(c);
     }
@@ -192,19 +198,25 @@ Result<DeliveryStats> Deliverer::DeliverReady() {
       free = options_.senders - busy_;
     }
     const std::size_t want = std::min(options_.batch - started, free);
+    std::size_t ended;  // sends ended before this claim
+    {
+      std::lock_guard lock(mu_);
+      ended = sends_ended_;
+    }
     Result<std::size_t> n = Dispatch(want);
     if (!n.ok()) {
       failed = n.error();
       break;
     }
     started += *n;
+    if (*n == want) continue;
     // Fewer than asked: nothing more is ready, unless a channel's room cut the claim short.
-    bool capped;
-    {
-      std::lock_guard lock(mu_);
-      capped = last_claim_capped_;
-    }
-    if (*n == 0 || (*n < want && !capped)) break;
+    // Then, once a send ends, its channel may have room again (a send that hangs holds up
+    // the round's end, but no other channel's alerts).
+    std::unique_lock lock(mu_);
+    if (!last_claim_capped_ && !AnyChannelFull()) break;
+    idle_cv_.wait(lock, [&] { return stopped_ || sends_ended_ != ended || inflight_ == 0; });
+    if (stopped_) break;
   }
   WaitIdle();
   if (failed) return *failed;

@@ -62,10 +62,10 @@ struct DelivererOptions {
   // Sending threads: at most this many sends at once. Large enough that a few hanging
   // sends (Telegram down: each waits its whole timeout) leave plenty for other monitors;
   // an alert claimed beyond this waits for the next free sender, unclaimed.
-  std::size_t senders = 16;
+  std::size_t senders = 64;
   // Sends to one channel at once, at most: a channel that hangs holds this many senders,
   // never all of them, so the other channels' alerts go out meanwhile (SPEC §14).
-  std::size_t per_channel = 4;
+  std::size_t per_channel = 16;
   // Channels (keys) never claimed: their alerts stay pending, untried (the environment's
   // `telegram` while TELEGRAM_* is not set).
   std::vector<std::string> skip_channels = {};
@@ -144,6 +144,8 @@ class Deliverer {
   // its service's 429 wait, and of the others per_channel less this Deliverer's sends in
   // flight to it. Under mu_.
   ClaimRoom Room(UnixMillis now);
+  // Whether a channel has per_channel sends in flight. Under mu_.
+  bool AnyChannelFull() const;
 
   // The renewing thread: every lease_ms / 3 while alerts are held, renews their leases.
   void RenewLoop();
@@ -181,6 +183,7 @@ class Deliverer {
   std::map<std::string, std::size_t> channel_sends_;  // guarded by mu_: in flight, by channel
   std::map<std::string, UnixMillis> channel_wait_;    // guarded by mu_: its 429's end
   bool last_claim_capped_ = false;  // guarded by mu_: the last claim filled a channel's room
+  std::size_t sends_ended_ = 0;     // guarded by mu_: sends whose sender is free again
   DeliveryStats totals_;      // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them
   // (also when this process claims them again). `lost`: the lease went to another sender, so

@@ -930,6 +930,122 @@ TEST_P(DelivererTest, SendsHangingOnAllButOneSenderHoldUpNoOtherAlert) {
   EXPECT_EQ(Pending(), 0);
 }
 
+// Answers at once, but for the channels it is told to hold (until Release) or to refuse
+// once with a 429 and its retry_after; counts the sends in flight per channel.
+class ChannelsNotifier final : public Notifier {
+ public:
+  void Hold(const std::string& channel) {
+    std::lock_guard lock(mu_);
+    held_.insert(channel);
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    held_.clear();
+    cv_.notify_all();
+  }
+  void TooManyOnce(const std::string& channel, std::chrono::seconds retry_after) {
+    std::lock_guard lock(mu_);
+    limited_[channel] = retry_after;
+  }
+  SendOutcome Send(const Alert& alert) override {
+    std::unique_lock lock(mu_);
+    tried_[alert.channel].push_back(alert.slug);
+    if (auto l = limited_.find(alert.channel); l != limited_.end()) {
+      SendOutcome out{SendOutcome::Kind::kRetry, l->second, "429"};
+      limited_.erase(l);
+      return out;
+    }
+    const int now = ++in_flight_[alert.channel];
+    most_[alert.channel] = std::max(most_[alert.channel], now);
+    cv_.wait(lock, [&] { return held_.count(alert.channel) == 0; });
+    --in_flight_[alert.channel];
+    sent_[alert.channel].push_back(alert.slug);
+    cv_.notify_all();
+    return SendOutcome{SendOutcome::Kind::kSent, std::nullopt, ""};
+  }
+  std::size_t Sent(const std::string& channel) {
+    std::lock_guard lock(mu_);
+    return sent_[channel].size();
+  }
+  std::size_t Tried(const std::string& channel) {
+    std::lock_guard lock(mu_);
+    return tried_[channel].size();
+  }
+  int Most(const std::string& channel) {
+    std::lock_guard lock(mu_);
+    return most_[channel];
+  }
+  bool WaitSent(const std::string& channel, std::size_t n, milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return sent_[channel].size() >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> held_;
+  std::map<std::string, std::chrono::seconds> limited_;
+  std::map<std::string, std::vector<std::string>> tried_, sent_;
+  std::map<std::string, int> in_flight_, most_;
+};
+
+// SPEC §14: a channel that hangs holds at most per_channel senders; every other channel's
+// alerts go out meanwhile.
+TEST_P(DelivererTest, AHangingChannelHoldsNoMoreThanItsShareOfTheSenders) {
+  ChannelsNotifier notifier;
+  notifier.Hold("slow");
+  DelivererOptions options;
+  options.senders = 6;
+  options.per_channel = 2;
+  Deliverer d(*store_, notifier, clock_, options);
+  Checker checker(*store_, clock_,
+                  {.channels_of = [](std::string_view) {
+                    return std::vector<std::string>{"slow", "fast"};
+                  }});
+  for (int i = 0; i < 5; ++i) FailAt(*store_, "job-" + std::to_string(i), kT0);
+  clock_.Set(kT0);
+  ASSERT_TRUE(checker.RunCycle().ok());
+  EXPECT_EQ(Pending(), 10);
+  auto round = std::async(std::launch::async, [&] { return d.DeliverReady(); });
+  EXPECT_TRUE(notifier.WaitSent("fast", 5, milliseconds(5000))) << "fast waited for slow";
+  EXPECT_EQ(notifier.Most("slow"), 2);
+  EXPECT_EQ(notifier.Tried("slow"), 2u);
+  notifier.Release();
+  ASSERT_TRUE(round.get().ok());
+  // The rest of the slow channel's alerts, in later rounds.
+  for (int i = 0; i < 5 && Pending() > 0; ++i) ASSERT_TRUE(d.DeliverReady().ok());
+  EXPECT_EQ(notifier.Sent("slow"), 5u);
+  EXPECT_LE(notifier.Most("slow"), 2);
+  EXPECT_EQ(Pending(), 0);
+}
+
+// A 429 with retry_after pauses its whole channel (no alert to it is tried before then),
+// never another channel.
+TEST_P(DelivererTest, ARateLimitedChannelIsNotTriedAgainBeforeItsRetryAfter) {
+  ChannelsNotifier notifier;
+  notifier.TooManyOnce("limited", std::chrono::seconds(30));
+  DelivererOptions options;
+  options.per_channel = 1;
+  Deliverer d(*store_, notifier, clock_, options);
+  Checker checker(*store_, clock_,
+                  {.channels_of = [](std::string_view) {
+                    return std::vector<std::string>{"limited", "other"};
+                  }});
+  for (int i = 0; i < 3; ++i) FailAt(*store_, "job-" + std::to_string(i), kT0);
+  clock_.Set(kT0);
+  ASSERT_TRUE(checker.RunCycle().ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(d.DeliverReady().ok());
+  EXPECT_EQ(notifier.Sent("other"), 3u);
+  EXPECT_EQ(notifier.Tried("limited"), 1u);  // the 429; the other two wait for the channel
+  clock_.Set(kT0 + 29'000);
+  ASSERT_TRUE(d.DeliverReady().ok());
+  EXPECT_EQ(notifier.Tried("limited"), 1u);
+  clock_.Set(kT0 + 30'001);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(d.DeliverReady().ok());
+  EXPECT_EQ(notifier.Sent("limited"), 3u);
+  EXPECT_EQ(Pending(), 0);
+}
+
 // Stop lets the sends in flight finish (each bounded by the notifier's timeout), and
 // starts no more.
 TEST_P(DelivererTest, StopWaitsForTheSendsInFlightAndStartsNoMore) {
