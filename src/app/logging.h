@@ -11,7 +11,5 @@ enum class LogDestination { kStderr, kStdout };
 void SetUpLogging(const std::string& level, const std::string& format,
                   LogDestination destination = LogDestination::kStderr);
 
-// Escapes a string for a JSON string literal (without the quotes).
-std::string JsonEscape(std::string_view s);
 
 }  // namespace heartbeat::app

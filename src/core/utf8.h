@@ -11,4 +11,8 @@ namespace heartbeat {
 // surrogates and code points past U+10FFFF are not valid) replaced by U+FFFD.
 std::string ValidUtf8(std::string_view text);
 
+// Text for inside a JSON string: " \ and control characters (and DEL) escaped; other bytes
+// as they are.
+std::string JsonEscape(std::string_view text);
+
 }  // namespace heartbeat

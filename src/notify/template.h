@@ -27,6 +27,7 @@
 #include "core/alert.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/utf8.h"  // JsonEscape
 
 namespace heartbeat {
 
@@ -79,8 +80,6 @@ TemplateEscape BodyEscape(const std::vector<std::pair<std::string, std::string>>
 // (tests/notify/template_test.cc holds it to that on random templates).
 Status CheckJsonTemplate(std::string_view body_template);
 
-// Text for inside a JSON string: " \ and control characters escaped.
-std::string JsonEscape(std::string_view text);
 // Every byte but A-Z a-z 0-9 - . _ ~ as %XX.
 std::string UrlEncode(std::string_view text);
 
