@@ -613,12 +613,54 @@ TEST_F(HcApiTest, FlipsAreTimestampAndUp) {
   EXPECT_EQ(Hc("GET", "/api/v3/checks/" + uuid + "/flips/?seconds=x").status, 400u);
 }
 
-TEST_F(HcApiTest, ChannelsAreEmpty) {
+TEST_F(HcApiTest, ChannelsAreEmptyUntilTheProjectHasSome) {
   for (const char* target : {"/api/v3/channels/", "/api/v1/channels"}) {
     HttpResponse res = Hc("GET", target);
     EXPECT_EQ(res.status, 200u) << target;
     EXPECT_EQ(res.body, R"({"channels":[]})");
   }
+}
+
+// SPEC §14 through Healthchecks' API: /channels/ lists the project's channels with a stable
+// id; a check's "channels" are the ids its alerts go to; create and update take "*", "" or a
+// list of ids or names.
+TEST_F(HcApiTest, ChannelsAreListedAndAChecksChannelsAreItsRoute) {
+  for (const char* name : {"ops", "mail"}) {
+    HttpResponse added = Ours("POST", "/channels",
+                              std::string(R"({"name":")") + name +
+                                  R"(","kind":"slack","url":"https://hooks.slack.com/x"})");
+    ASSERT_EQ(added.status, 201u) << added.body;
+  }
+  HttpResponse list = Hc("GET", "/api/v3/channels/");
+  ASSERT_EQ(list.status, 200u);
+  const json::array channels = list.json().at("channels").as_array();
+  ASSERT_EQ(channels.size(), 2u) << list.body;
+  std::map<std::string, std::string> id_of;
+  for (const json::value& c : channels) {
+    EXPECT_EQ(c.at("kind").as_string(), "slack");
+    const std::string id(c.at("id").as_string());
+    EXPECT_TRUE(IsUuid(id)) << id;
+    id_of[std::string(c.at("name").as_string())] = id;
+  }
+  EXPECT_EQ(Hc("GET", "/api/v3/channels/").body, list.body);  // the same ids again
+  // All by default; a list of an id and a name; none; unknown refused.
+  json::object all = Create(R"({"slug":"a"})");
+  EXPECT_EQ(Str(all, "channels").size(), 2 * 36 + 1);
+  json::object some = Create(R"({"slug":"b","channels":")" + id_of["ops"] + R"("})");
+  EXPECT_EQ(Str(some, "channels"), id_of["ops"]);
+  EXPECT_EQ(Monitor("b").at("channels"), json::parse(R"(["ops"])"));
+  HttpResponse update =
+      Hc("POST", "/api/v3/checks/" + Str(some, "uuid"), R"({"channels":"mail, ops"})");
+  ASSERT_EQ(update.status, 200u) << update.body;
+  EXPECT_EQ(Monitor("b").at("channels"), json::parse(R"(["mail","ops"])"));
+  ASSERT_EQ(Hc("POST", "/api/v3/checks/" + Str(some, "uuid"), R"({"channels":""})").status, 200u);
+  EXPECT_EQ(Monitor("b").at("channels"), json::parse("[]"));
+  EXPECT_EQ(Str(Read(Str(some, "uuid")), "channels"), "");
+  ASSERT_EQ(Hc("POST", "/api/v3/checks/" + Str(some, "uuid"), R"({"channels":"*"})").status, 200u);
+  EXPECT_TRUE(Monitor("b").at("channels").is_null());
+  HttpResponse bad = Hc("POST", "/api/v3/checks/", R"({"slug":"c","channels":"nope"})");
+  EXPECT_EQ(bad.status, 400u) << bad.body;
+  EXPECT_EQ(Str(bad.json().as_object(), "error"), "invalid channel identifier: nope");
 }
 
 // --- projects and read-only keys -----------------------------------------------------------
