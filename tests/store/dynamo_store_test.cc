@@ -629,6 +629,97 @@ TEST_F(RustKeysTableTest, AnEmptyTableOfThatLayoutTakesOurItemsUnderApiKey) {
   (*store)->Close();
 }
 
+// Channels live in the keys table beside the Rust service's keys: under a hash key no
+// Bearer token can carry (a byte outside visible ASCII), never listed or migrated as keys.
+TEST_F(RustKeysTableTest, ChannelsLiveBesideItsKeysAndAreNeverKeys) {
+  const ChannelRecord ops{.project = "default",
+                          .name = "ops",
+                          .kind = "webhook",
+                          .config = R"({"url":"https://example.com/hook"})",
+                          .created_at = 1'800'000'000'123};
+  auto add = [&](const ChannelRecord& c) {
+    return Await<void>([&](Callback<void> cb) { store_->AddChannel(c, std::move(cb)); });
+  };
+  auto list = [&] {
+    return Await<std::vector<ChannelRecord>>([&](Callback<std::vector<ChannelRecord>> cb) {
+             store_->ListChannels(std::move(cb));
+           })
+        .value();
+  };
+  ASSERT_TRUE(add(ops).ok());
+  // (The very same record again is taken for a retry whose answer was lost, as AddKey.)
+  EXPECT_TRUE(add(ops).ok());
+  ChannelRecord other = ops;
+  other.config = R"({"url":"https://example.com/other"})";
+  Status again = add(other);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(list(), std::vector<ChannelRecord>{ops});
+  EXPECT_EQ(Keys().size(), 2u) << "a channel is no key";
+  bool found = false;
+  for (const Item& item : RawKeys()) {
+    const std::string* key = item.at("api_key").AsString();
+    ASSERT_NE(key, nullptr);
+    if (key->find("channel:") == std::string::npos) continue;
+    found = true;
+    EXPECT_TRUE(key->starts_with("\xc2\xa7")) << *key;
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(Migrate(), std::optional<std::size_t>(2));
+  EXPECT_EQ(list(), std::vector<ChannelRecord>{ops}) << "migrate leaves channels alone";
+  EXPECT_EQ(Keys().size(), 2u);
+  ASSERT_TRUE(Await<void>([&](Callback<void> cb) {
+                store_->RemoveChannel("default", "ops", std::move(cb));
+              }).ok());
+  EXPECT_TRUE(list().empty());
+  EXPECT_EQ(Keys().size(), 2u);
+}
+
+// An item written before channels and policies: its alerts go to the environment's channel
+// `telegram`, and the monitor reads with the policies' defaults.
+TEST_F(DynamoStoreTest, AnOutboxEntryWithoutAChannelGoesToTelegram) {
+  const std::int64_t now_s = kBase / 1000;
+  Item item = SeedItem("old", 300, now_s - 4000, now_s - 86'400);
+  item["first_alerted_at"] = AttributeValue::N(now_s - 3600);
+  item["last_alerted_at"] = AttributeValue::N(now_s - 3600);
+  item["alert_count"] = AttributeValue::N(1);
+  item["check_partition"] = AttributeValue::S("ALERTING");
+  item["rev"] = AttributeValue::N(7);
+  item["outbox_seq"] = AttributeValue::N(1);
+  item["outbox"] = AttributeValue::M(
+      {{"1", AttributeValue::M({{"kind", AttributeValue::S("overdue")},
+                                {"slug", AttributeValue::S("old")},
+                                {"interval_secs", AttributeValue::N(300)},
+                                {"deadline", AttributeValue::N((now_s - 3700) * 1000)},
+                                {"at", AttributeValue::N((now_s - 3600) * 1000)},
+                                {"down_since", AttributeValue::N((now_s - 3700) * 1000)},
+                                {"attempts", AttributeValue::N(0)},
+                                {"next_attempt_at", AttributeValue::N((now_s - 3600) * 1000)},
+                                {"state", AttributeValue::S("pending")}})}});
+  PutRaw(item);
+  std::optional<Monitor> m = Get("old", kBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->channels, std::nullopt);
+  EXPECT_EQ(m->repeat_secs, std::nullopt);
+  EXPECT_EQ(m->down_after, 1);
+  EXPECT_EQ(m->fail_streak, 0);
+  EXPECT_EQ(m->snoozed_until, std::nullopt);
+  EXPECT_FALSE(m->alert.acknowledged);
+  auto claimed = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+    store_->ClaimAlerts(kBase, 30'000, 10, "me", {}, std::move(cb));
+  });
+  ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].alert.channel, "telegram");
+  EXPECT_EQ((*claimed)[0].alert.kind, AlertKind::kOverdue);
+  // Skipping telegram skips it.
+  auto skipped = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
+    store_->ClaimAlerts(kBase + 60'000, 30'000, 10, "other", {"telegram"}, std::move(cb));
+  });
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_TRUE(skipped->empty());
+}
+
 TEST_F(DynamoStoreTest, MigrateHasNothingToDoOnATableOfOurLayout) {
   auto r = Await<std::optional<std::size_t>>(
       [&](Callback<std::optional<std::size_t>> cb) { store_->MigrateKeys(std::move(cb)); });

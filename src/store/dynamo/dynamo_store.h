@@ -4,7 +4,8 @@
 // overdue-check-index and uuid-index are used) and API keys (hash key key_hash; only
 // hashes are stored, but for the clear keys of a Rust-layout table until migrated), which
 // also holds the projects (items "project:<name>") and the channels (items
-// "channel:<project>/<name>"). A keys table
+// "channel:<project>/<name>"; adding one exactly as stored succeeds, for a retried write
+// whose answer was lost, as AddKey). A keys table
 // of the original Rust service (hash key api_key, keys in clear) is read as it is: its
 // keys are accepted until `heartbeat keys migrate` hashes them (dynamo_keys.cc).
 //
