@@ -16,9 +16,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -269,7 +269,8 @@ int ChannelLatency(const std::string& dir, bool hang) {
   DelivererOptions deliverer_options;
   deliverer_options.batch = 128;
   if (const char* s = std::getenv("BENCH_SENDERS")) deliverer_options.senders = std::stoul(s);
-  if (const char* s = std::getenv("BENCH_PER_CHANNEL")) deliverer_options.per_channel = std::stoul(s);
+  if (const char* s = std::getenv("BENCH_PER_CHANNEL"))
+    deliverer_options.per_channel = std::stoul(s);
   Deliverer deliverer(reopened, notifier, RealClock(), deliverer_options);
   CheckerService service(checker, &deliverer, RealClock());
   service.Start();
@@ -302,8 +303,8 @@ int ChannelLatency(const std::string& dir, bool hang) {
   std::printf(
       "{\"monitors_due\":100,\"channels\":5,\"hanging_channel\":%s,\"measured_alerts\":%zu,"
       "\"latency_median_ms\":%ld,\"latency_max_ms\":%ld}\n",
-      hang ? "true" : "false", latencies.size(),
-      static_cast<long>(latencies[latencies.size() / 2]), static_cast<long>(latencies.back()));
+      hang ? "true" : "false", latencies.size(), static_cast<long>(latencies[latencies.size() / 2]),
+      static_cast<long>(latencies.back()));
   return 0;
 }
 
@@ -369,6 +370,8 @@ int main(int argc, char** argv) {
   if (mode == "wakeup" && argc == 5 && std::string(argv[4]) == "cron") {
     return Wakeup(argv[2], std::stoll(argv[3]), true);
   }
-  std::fprintf(stderr, "usage: alert_bench latency|channels|channels-hang DIR | alert_bench wakeup DIR N [cron]\n");
+  std::fprintf(
+      stderr,
+      "usage: alert_bench latency|channels|channels-hang DIR | alert_bench wakeup DIR N [cron]\n");
   return 2;
 }

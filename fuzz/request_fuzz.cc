@@ -177,10 +177,9 @@ void ResetStore(heartbeat::Store& store) {
   std::string after;
   for (;;) {
     heartbeat::MonitorPage page =
-        Must(Sync<heartbeat::MonitorPage>(
-                 [&](Callback<heartbeat::MonitorPage> cb) {
-                   store.List(std::string(heartbeat::kDefaultProject), after, 1000, kNow, cb);
-                 }),
+        Must(Sync<heartbeat::MonitorPage>([&](Callback<heartbeat::MonitorPage> cb) {
+               store.List(std::string(heartbeat::kDefaultProject), after, 1000, kNow, cb);
+             }),
              "list");
     for (const heartbeat::Monitor& m : page.monitors) {
       Must(Sync<bool>([&](Callback<bool> cb) { store.Delete(m.slug, kNow, cb); }), "delete");
@@ -189,10 +188,10 @@ void ResetStore(heartbeat::Store& store) {
     after = *page.next_after;
   }
   // Channels an input added (POST /channels).
-  for (const heartbeat::ChannelRecord& c :
-       Must(Sync<std::vector<heartbeat::ChannelRecord>>(
-                [&](Callback<std::vector<heartbeat::ChannelRecord>> cb) { store.ListChannels(cb); }),
-            "list channels")) {
+  for (const heartbeat::ChannelRecord& c : Must(
+           Sync<std::vector<heartbeat::ChannelRecord>>(
+               [&](Callback<std::vector<heartbeat::ChannelRecord>> cb) { store.ListChannels(cb); }),
+           "list channels")) {
     (void)Sync<void>([&](Callback<void> cb) { store.RemoveChannel(c.project, c.name, cb); });
   }
   Seed(store);

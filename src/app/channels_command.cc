@@ -117,8 +117,8 @@ int RunChannels(const Config& config, const ChannelsOptions& options) {
         std::cerr << "heartbeat: a channel named " << channel->name << " already exists\n";
         return finish(kExitFailure);
       }
-      Status added =
-          Await<void>([&](Callback<void> cb) { store.AddChannel(ToRecord(*channel), std::move(cb)); });
+      Status added = Await<void>(
+          [&](Callback<void> cb) { store.AddChannel(ToRecord(*channel), std::move(cb)); });
       if (!added.ok()) {
         std::cerr << "heartbeat: " << added.error().message << "\n";
         return finish(kExitFailure);
@@ -175,8 +175,7 @@ int RunChannels(const Config& config, const ChannelsOptions& options) {
   std::cout << PadRight("NAME", width + 2) << PadRight("KIND", 12) << "DESTINATION\n";
   for (const Channel& c : list) {
     std::cout << PadRight(c.name, width + 2) << PadRight(std::string(ToString(c.kind)), 12)
-              << Destination(PublicJson(c)) << (c.from_environment ? " (environment)" : "")
-              << "\n";
+              << Destination(PublicJson(c)) << (c.from_environment ? " (environment)" : "") << "\n";
   }
   return finish(kExitOk);
 }

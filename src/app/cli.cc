@@ -103,9 +103,8 @@ int Main(int argc, char** argv) {
   channels->require_subcommand(1);
   CLI::App* channels_add = channels->add_subcommand("add", "Add a channel");
   channels_add->add_option("NAME", channels_options.name, "1-64 of a-z, 0-9 and '-'");
-  channels_add->add_option(
-      "--kind", channels_options.kind,
-      "telegram, webhook, slack, discord, ntfy, mattermost, teams or email");
+  channels_add->add_option("--kind", channels_options.kind,
+                           "telegram, webhook, slack, discord, ntfy, mattermost, teams or email");
   channels_add->add_option("--url", channels_options.url, "webhook, preset or ntfy topic URL");
   channels_add->add_option("--method", channels_options.method, "webhook: POST (default), PUT...");
   channels_add->add_option("--header", channels_options.headers,

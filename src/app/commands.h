@@ -49,7 +49,7 @@ struct ChannelsOptions {
   Action action = Action::kList;
   std::string name;
   std::string project{kDefaultProject};
-  bool json = false;  // list: print JSON
+  bool json = false;      // list: print JSON
   std::string spec_json;  // add --json
   std::string kind, url, method, body, bot_token, chat_id;
   std::vector<std::string> headers;  // "Name: value"

@@ -104,8 +104,8 @@ class SsmSecrets {
     }
     if (!client_) {
       Environment env = ProcessEnvironment();
-      Result<aws::SsmOptions> options = aws::SsmOptionsFromEnv(
-          [env](std::string_view key) -> std::optional<std::string> {
+      Result<aws::SsmOptions> options =
+          aws::SsmOptionsFromEnv([env](std::string_view key) -> std::optional<std::string> {
             auto it = env.find(std::string(key));
             if (it == env.end()) return std::nullopt;
             return it->second;
@@ -122,7 +122,7 @@ class SsmSecrets {
   static constexpr std::int64_t kKeptMillis = 5 * 60 * 1000;
   HttpClient& http_;
   std::mutex mu_;
-  std::unique_ptr<aws::SsmClient> client_;                                  // guarded by mu_
+  std::unique_ptr<aws::SsmClient> client_;                           // guarded by mu_
   std::map<std::string, std::pair<std::string, UnixMillis>> cache_;  // guarded by mu_
 };
 
@@ -183,10 +183,10 @@ std::unique_ptr<TelegramButtons> MakeButtons(const Config& config, HttpClient& h
     Result<bool> done = Await<bool>([&](Callback<bool> cb) {
       switch (press.kind) {
         case ButtonAction::Kind::kSnooze:
-          return store.Snooze(key, now + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             kButtonSnooze)
-                                             .count(),
-                              now, std::move(cb));
+          return store.Snooze(
+              key,
+              now + std::chrono::duration_cast<std::chrono::milliseconds>(kButtonSnooze).count(),
+              now, std::move(cb));
         case ButtonAction::Kind::kPause:
           return store.Pause(key, now, std::move(cb));
         case ButtonAction::Kind::kAck:
@@ -197,9 +197,8 @@ std::unique_ptr<TelegramButtons> MakeButtons(const Config& config, HttpClient& h
     if (!*done) return NotFound("no monitor with that uuid (deleted?)");
     spdlog::info("Telegram button: {} {} by {}", ToString(press.kind), key, press.who);
     const std::string_view project = ProjectOfKey(key);
-    return project == kDefaultProject
-               ? std::string(SlugOfKey(key))
-               : std::string(project) + "/" + std::string(SlugOfKey(key));
+    return project == kDefaultProject ? std::string(SlugOfKey(key))
+                                      : std::string(project) + "/" + std::string(SlugOfKey(key));
   };
   return std::make_unique<TelegramButtons>(http, options, bots, act);
 }

@@ -11,8 +11,8 @@
 #include "notify/channel_directory.h"
 #include "notify/channel_notifier.h"
 #include "notify/notifier.h"
-#include "notify/telegram_updates.h"
 #include "notify/telegram.h"
+#include "notify/telegram_updates.h"
 #include "store/dynamo/dynamo_store.h"
 #include "store/store.h"
 

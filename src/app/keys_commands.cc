@@ -105,7 +105,8 @@ int RunKeysList(const Config& config, bool json) {
   for (const ApiKeyRecord& k : *keys) {
     std::cout << PadRight(KeyIdFromHash(k.key_hash), 14) << PadRight(k.description, width + 2)
               << PadRight(FormatRfc3339(k.created_at), 22)
-              << PadRight(k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never"), 22)
+              << PadRight(k.last_used_at ? FormatRfc3339(*k.last_used_at) : std::string("never"),
+                          22)
               << PadRight(k.project, project_width + 2) << RoleName(k.read_only) << "\n";
   }
   return kExitOk;
@@ -247,7 +248,8 @@ int RunProjects(const Config& config, const ProjectsOptions& options) {
   } else {
     std::size_t width = 4;
     for (const ProjectRecord& p : *projects) width = std::max(width, p.name.size());
-    std::cout << PadRight("NAME", width + 2) << PadRight("PING KEY", kPingKeyLength + 2) << "CREATED\n";
+    std::cout << PadRight("NAME", width + 2) << PadRight("PING KEY", kPingKeyLength + 2)
+              << "CREATED\n";
     for (const ProjectRecord& p : *projects) {
       std::cout << PadRight(p.name, width + 2) << PadRight(p.ping_key, kPingKeyLength + 2)
                 << FormatRfc3339(p.created_at) << "\n";

@@ -11,5 +11,4 @@ enum class LogDestination { kStderr, kStdout };
 void SetUpLogging(const std::string& level, const std::string& format,
                   LogDestination destination = LogDestination::kStderr);
 
-
 }  // namespace heartbeat::app

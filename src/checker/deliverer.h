@@ -13,8 +13,8 @@
 // whole timeout holds one sender: with N senders, up to N - 1 hanging sends leave the
 // others' alerts going out without delay. One channel never has more than `per_channel`
 // sends in flight (the claim itself takes no more: Store::ClaimAlerts' room), and a channel
-// that answered 429 is not claimed for until its retry_after has passed. Dispatch, DeliverReady, NextAttempt and
-// RecordSent's store calls block the calling thread (run them on a thread that may
+// that answered 429 is not claimed for until its retry_after has passed. Dispatch, DeliverReady,
+// NextAttempt and RecordSent's store calls block the calling thread (run them on a thread that may
 // block); the outcome of a send is recorded on its sending thread. No call sleeps: a
 // failed record is retried by the next Dispatch.
 //
@@ -184,7 +184,7 @@ class Deliverer {
   std::map<std::string, UnixMillis> channel_wait_;    // guarded by mu_: its 429's end
   bool last_claim_capped_ = false;  // guarded by mu_: the last claim filled a channel's room
   std::size_t sends_ended_ = 0;     // guarded by mu_: sends whose sender is free again
-  DeliveryStats totals_;      // guarded by mu_
+  DeliveryStats totals_;            // guarded by mu_
   // Sent, but the store did not take the news: never send these again, only record them
   // (also when this process claims them again). `lost`: the lease went to another sender, so
   // only a new claim of this process records it; the next Dispatch does not try.

@@ -106,9 +106,7 @@ UnixMillis FirstAlertDueAt(const Monitor& m) {
 std::optional<UnixMillis> NextCheckAt(const Monitor& m, std::int64_t repeat_ms) {
   if (m.paused) return std::nullopt;
   // A snooze holds what is due before it ends, but a recovery.
-  auto held = [&m](UnixMillis at) {
-    return m.snoozed_until ? std::max(at, *m.snoozed_until) : at;
-  };
+  auto held = [&m](UnixMillis at) { return m.snoozed_until ? std::max(at, *m.snoozed_until) : at; };
   if (!m.alert.first_alerted_at.has_value() && m.alert.alert_count == 0) {
     return held(FirstAlertDueAt(m));
   }

@@ -27,7 +27,7 @@ std::string ChannelKey(std::string_view project, std::string_view name) {
 
 std::string ChannelUuid(std::string_view key) {
   std::string hex = HashApiKey("heartbeat channel " + std::string(key));
-  hex[12] = '8';                                            // version 8: custom
+  hex[12] = '8';                                              // version 8: custom
   hex[16] = "89ab"[static_cast<unsigned char>(hex[16]) % 4];  // RFC 9562's variant
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20, 12);

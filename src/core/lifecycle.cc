@@ -11,8 +11,8 @@
 #include "core/cron.h"
 #include "core/interval.h"
 #include "core/project.h"
-#include "core/utf8.h"
 #include "core/time_zone.h"
+#include "core/utf8.h"
 
 namespace heartbeat {
 namespace {

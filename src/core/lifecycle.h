@@ -134,8 +134,8 @@ std::optional<Monitor> Acknowledged(const std::optional<Monitor>& current, UnixM
 
 // What the checker does with a monitor it found due at `now`.
 struct CheckStep {
-  bool remove = false;               // expired: delete it (it is gone for every reader)
-  std::optional<Decision> decision;  // an alert to queue with the new alert state
+  bool remove = false;                // expired: delete it (it is gone for every reader)
+  std::optional<Decision> decision;   // an alert to queue with the new alert state
   std::vector<std::string> channels;  // the decision's alert goes to these (keys: RouteAlert)
   Monitor next;                       // the monitor to write (when not removed)
 };

@@ -51,7 +51,8 @@ asio::awaitable<Response> ChannelRoutes::ListOrAdd(RouteCall& call) {
   if (call.req.method() == bhttp::verb::post) {
     boost::system::error_code ec;
     boost::json::value doc = boost::json::parse(call.req.body(), ec);
-    if (ec) return Ready(FromError(v, InvalidArgument("the body is not valid JSON: " + ec.message())));
+    if (ec)
+      return Ready(FromError(v, InvalidArgument("the body is not valid JSON: " + ec.message())));
     const boost::json::object* o = doc.if_object();
     if (o == nullptr) return Ready(FromError(v, InvalidArgument("the body must be a JSON object")));
     Result<Channel> channel = ParseChannelSpec(*o, call.grant.project, call.now);
@@ -69,10 +70,9 @@ asio::awaitable<Response> ChannelRoutes::Add(unsigned v, Channel channel) {
     co_return ErrorResponse(v, status::conflict,
                             "a channel named " + channel.name + " already exists");
   }
-  Result<void> added =
-      co_await TimedStoreCall<void>(calls_, channels_op_, [&](Callback<void> cb) {
-        store_.AddChannel(ToRecord(channel), std::move(cb));
-      });
+  Result<void> added = co_await TimedStoreCall<void>(calls_, channels_op_, [&](Callback<void> cb) {
+    store_.AddChannel(ToRecord(channel), std::move(cb));
+  });
   if (!added.ok()) {
     if (added.error().code == ErrorCode::kConflict) {
       co_return ErrorResponse(v, status::conflict,
@@ -88,19 +88,17 @@ asio::awaitable<Response> ChannelRoutes::Remove(RouteCall& call) {
   return Delete(call.version(), call.grant.project, call.args.empty() ? "" : call.args[0]);
 }
 
-asio::awaitable<Response> ChannelRoutes::Delete(unsigned v, std::string project,
-                                                std::string name) {
+asio::awaitable<Response> ChannelRoutes::Delete(unsigned v, std::string project, std::string name) {
   std::optional<Channel> channel =
       IsChannelName(name) ? channels_.Find(ChannelKey(project, name)) : std::nullopt;
   if (channel && channel->from_environment) {
-    co_return ErrorResponse(v, status::conflict,
-                            "the channel " + name +
-                                " is set by the environment (TELEGRAM_*): change it there");
+    co_return ErrorResponse(
+        v, status::conflict,
+        "the channel " + name + " is set by the environment (TELEGRAM_*): change it there");
   }
-  Result<void> removed =
-      co_await TimedStoreCall<void>(calls_, channels_op_, [&](Callback<void> cb) {
-        store_.RemoveChannel(project, name, std::move(cb));
-      });
+  Result<void> removed = co_await TimedStoreCall<void>(
+      calls_, channels_op_,
+      [&](Callback<void> cb) { store_.RemoveChannel(project, name, std::move(cb)); });
   if (!removed.ok()) {
     if (removed.error().code == ErrorCode::kNotFound) {
       co_return ErrorResponse(v, status::not_found, "no channel " + ValidUtf8(name));
@@ -132,8 +130,8 @@ asio::awaitable<Response> ChannelRoutes::SendTest(unsigned v, Channel channel) {
   // The send blocks (up to its own timeout): on a thread of its own, never an I/O thread.
   // The lambda captures by reference only (it runs at once, within the co_await): GCC 12
   // destroys a by-value capture of a temporary in a co_await twice.
-  Result<SendOutcome> outcome = co_await AwaitStore<SendOutcome>(
-      [this, &channel](Callback<SendOutcome> done) {
+  Result<SendOutcome> outcome =
+      co_await AwaitStore<SendOutcome>([this, &channel](Callback<SendOutcome> done) {
         std::thread([this, channel, done = std::move(done)] {
           SendOutcome out = tester_ ? tester_(channel)
                                     : SendOutcome{SendOutcome::Kind::kRejected, std::nullopt,

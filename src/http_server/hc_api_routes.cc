@@ -168,8 +168,8 @@ asio::awaitable<Response> HcApiRoutes::Channels(RouteCall& call) {
           {"id", ChannelUuid(ch.key())}, {"name", ch.name}, {"kind", ToString(ch.kind)}});
     }
   }
-  return Ready(
-      Json(call.version(), status::ok, json::serialize(json::object{{"channels", std::move(list)}})));
+  return Ready(Json(call.version(), status::ok,
+                    json::serialize(json::object{{"channels", std::move(list)}})));
 }
 
 Result<MonitorSettings> HcApiRoutes::SettingsOf(const Context& c, const CheckSpec& spec,

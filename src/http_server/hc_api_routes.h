@@ -15,12 +15,12 @@
 
 #include "core/clock.h"
 #include "core/monitor.h"
-#include "notify/channel_directory.h"
 #include "core/result.h"
 #include "core/signal.h"
 #include "http_server/hc_check.h"
 #include "http_server/route_support.h"
 #include "http_server/router.h"
+#include "notify/channel_directory.h"
 #include "store/store.h"
 
 namespace heartbeat::http {

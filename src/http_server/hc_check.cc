@@ -12,9 +12,9 @@
 
 #include "core/cron.h"
 #include "core/project.h"
-#include "core/utf8.h"
 #include "core/time_format.h"
 #include "core/time_zone.h"
+#include "core/utf8.h"
 
 namespace heartbeat::http {
 
@@ -408,8 +408,8 @@ std::string CheckJson(const Monitor& m, UnixMillis now, const CheckView& view) {
     // The ids of the channels its alerts go to (SPEC §14: all of the project's by default).
     std::string ids;
     for (const HcChannel& ch : view.channels) {
-      if (m.channels && std::find(m.channels->begin(), m.channels->end(), ch.name) ==
-                            m.channels->end()) {
+      if (m.channels &&
+          std::find(m.channels->begin(), m.channels->end(), ch.name) == m.channels->end()) {
         continue;
       }
       if (!ids.empty()) ids += ',';

@@ -59,8 +59,8 @@ struct HcChannel {
 
 struct CheckView {
   int api_version = 3;
-  bool read_only = false;  // unique_key instead of uuid and the URLs
-  std::string base_url;    // PUBLIC_URL, else http://<Host>
+  bool read_only = false;           // unique_key instead of uuid and the URLs
+  std::string base_url;             // PUBLIC_URL, else http://<Host>
   std::vector<HcChannel> channels;  // the project's: a check's "channels" lists their ids
 };
 std::string CheckJson(const Monitor& m, UnixMillis now, const CheckView& view);

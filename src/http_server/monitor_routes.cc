@@ -323,8 +323,9 @@ asio::awaitable<Response> MonitorRoutes::Unpause(RouteCall& call) {
 
 asio::awaitable<Response> MonitorRoutes::Snooze(RouteCall& call) {
   std::optional<std::string> text = call.Param("for");
-  if (!text) return Ready(ErrorResponse(call.version(), status::bad_request,
-                                        "for: how long to snooze is required (?for=2h)"));
+  if (!text)
+    return Ready(ErrorResponse(call.version(), status::bad_request,
+                               "for: how long to snooze is required (?for=2h)"));
   Result<std::int64_t> secs = ParseDuration(*text);
   if (!secs.ok() || *secs < 60 || *secs > kMaxSnoozeSecs) {
     return Ready(ErrorResponse(call.version(), status::bad_request,

@@ -17,7 +17,11 @@ boost::json::value AlertKeyboard(const Alert& alert) {
   };
   boost::json::array row{button("Snooze 1 h", "snooze"), button("Pause", "pause"),
                          button("Acknowledge", "ack")};
-  return boost::json::object{{"inline_keyboard", boost::json::array{std::move(row)}}};
+  // One row of buttons. Not array{row}: a braced list of one array is its copy with some
+  // compilers (clang), which would send the buttons flat, and Telegram refuses that.
+  boost::json::array rows;
+  rows.emplace_back(std::move(row));
+  return boost::json::object{{"inline_keyboard", std::move(rows)}};
 }
 
 SendOutcome TelegramNotifier::Send(const Alert& alert) {

@@ -998,10 +998,9 @@ TEST_P(DelivererTest, AHangingChannelHoldsNoMoreThanItsShareOfTheSenders) {
   options.senders = 6;
   options.per_channel = 2;
   Deliverer d(*store_, notifier, clock_, options);
-  Checker checker(*store_, clock_,
-                  {.channels_of = [](std::string_view) {
-                    return std::vector<std::string>{"slow", "fast"};
-                  }});
+  Checker checker(*store_, clock_, {.channels_of = [](std::string_view) {
+    return std::vector<std::string>{"slow", "fast"};
+  }});
   for (int i = 0; i < 5; ++i) FailAt(*store_, "job-" + std::to_string(i), kT0);
   clock_.Set(kT0);
   ASSERT_TRUE(checker.RunCycle().ok());
@@ -1027,10 +1026,9 @@ TEST_P(DelivererTest, ARateLimitedChannelIsNotTriedAgainBeforeItsRetryAfter) {
   DelivererOptions options;
   options.per_channel = 1;
   Deliverer d(*store_, notifier, clock_, options);
-  Checker checker(*store_, clock_,
-                  {.channels_of = [](std::string_view) {
-                    return std::vector<std::string>{"limited", "other"};
-                  }});
+  Checker checker(*store_, clock_, {.channels_of = [](std::string_view) {
+    return std::vector<std::string>{"limited", "other"};
+  }});
   for (int i = 0; i < 3; ++i) FailAt(*store_, "job-" + std::to_string(i), kT0);
   clock_.Set(kT0);
   ASSERT_TRUE(checker.RunCycle().ok());

@@ -200,7 +200,8 @@ TEST(Unpaused, ANotPausedMonitorComesBackUnchangedAndAnAbsentOneNotAtAll) {
 
 TEST(Check, NothingDueBeforeTheDeadlineIsRescheduledNeverIntoThePast) {
   Monitor m = PingedAtT0();
-  CheckStep step = Check(m, kT0 + 5 * kMinute, kRepeatMs, {"telegram"});  // at the deadline: still ok
+  CheckStep step =
+      Check(m, kT0 + 5 * kMinute, kRepeatMs, {"telegram"});  // at the deadline: still ok
   EXPECT_FALSE(step.remove);
   EXPECT_FALSE(step.decision.has_value());
   EXPECT_EQ(step.next.check_at, kT0 + 5 * kMinute + 1);

@@ -52,8 +52,7 @@ std::vector<AlertKind> RunUntil(Monitor& m, UnixMillis until) {
 
 TEST(RepeatPolicy, AMonitorsOwnPeriodReplacesTheDefault) {
   Monitor m = Job({.repeat_secs = 600});
-  EXPECT_EQ(RunUntil(m, kT0 + 5 * kMinute + 1),
-            std::vector<AlertKind>{AlertKind::kOverdue});
+  EXPECT_EQ(RunUntil(m, kT0 + 5 * kMinute + 1), std::vector<AlertKind>{AlertKind::kOverdue});
   EXPECT_EQ(RunUntil(m, kT0 + 5 * kMinute + 1 + 25 * kMinute),
             (std::vector<AlertKind>{AlertKind::kRepeat, AlertKind::kRepeat}));
 }

@@ -91,9 +91,9 @@ class Sink {
   }
 
   std::mutex mu_;
-  std::map<std::string, Mode> modes_;                             // guarded by mu_
-  std::map<std::string, std::vector<std::string>> delivered_;     // guarded by mu_
-  std::map<std::string, std::size_t> received_;                   // guarded by mu_
+  std::map<std::string, Mode> modes_;                          // guarded by mu_
+  std::map<std::string, std::vector<std::string>> delivered_;  // guarded by mu_
+  std::map<std::string, std::size_t> received_;                // guarded by mu_
   LoopbackHttpServer server_{[this](const LoopbackRequest& r) { return Answer(r); }};
 };
 
@@ -289,8 +289,7 @@ TEST_P(ChannelsSqlite, AChannelDownForTwoMinutesDelaysNoOtherAndThenGetsEverythi
       if (t.find(slug) != std::string::npos) b.push_back(t.substr(0, t.find(':')));
     }
     EXPECT_EQ(a, b) << slug;
-    EXPECT_EQ(a, (std::vector<std::string>{"❌ FAILED", "✅ RECOVERED", "❌ FAILED",
-                                           "✅ RECOVERED"}))
+    EXPECT_EQ(a, (std::vector<std::string>{"❌ FAILED", "✅ RECOVERED", "❌ FAILED", "✅ RECOVERED"}))
         << slug;
   }
   Stop(serve);

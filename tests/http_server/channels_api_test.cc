@@ -80,7 +80,7 @@ TEST_P(ChannelsApiTest, AddListAndRemoveAChannel) {
   EXPECT_EQ(channel.at("kind").as_string(), "webhook");
   EXPECT_EQ(Names(key_), std::vector<std::string>{"ops"});
   EXPECT_EQ(Names(reader_), std::vector<std::string>{"ops"});  // a read-only key reads
-  EXPECT_TRUE(Names(billing_).empty());                         // another project's: not seen
+  EXPECT_TRUE(Names(billing_).empty());                        // another project's: not seen
   EXPECT_EQ(As(key_, "DELETE", "/channels/ops").status, 204u);
   EXPECT_TRUE(Names(key_).empty());
   EXPECT_EQ(As(key_, "DELETE", "/channels/ops").status, 404u);
@@ -94,7 +94,9 @@ TEST_P(ChannelsApiTest, SecretsAreNeverAnswered) {
     EXPECT_EQ(body.find("header-secret-value"), std::string::npos) << body;
     EXPECT_NE(body.find("127.0.0.1"), std::string::npos) << body;  // scheme and host shown
   }
-  json::object tg{{"name", "tg"}, {"kind", "telegram"}, {"bot_token", "12345:AAE-very-secret"},
+  json::object tg{{"name", "tg"},
+                  {"kind", "telegram"},
+                  {"bot_token", "12345:AAE-very-secret"},
                   {"chat_id", "-1001"}};
   HttpResponse telegram = As(key_, "POST", "/channels", json::serialize(tg));
   ASSERT_EQ(telegram.status, 201u) << telegram.body;

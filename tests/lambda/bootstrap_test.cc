@@ -471,7 +471,11 @@ TEST_F(Bootstrap, DynamoDbOutageIsAnInvocationErrorAndTheNextEventIsServed) {
   Start();
   LambdaOutcome failed;
   ASSERT_NO_FATAL_FAILURE(Invoke(Event("req-1"), failed, seconds(60)));
-  ExpectInvocationError(failed, "req-1", "DynamoDB transport");
+  // The first read of the pass (the channels, then the due monitors) fails: refused
+  // connections, or its deadline passing while the client retries them (under a sanitizer).
+  ExpectInvocationError(failed, "req-1", "DynamoDB ");
+  EXPECT_THAT(std::string(Json(failed.body).at("errorMessage").as_string()),
+              ::testing::ContainsRegex("DynamoDB (transport|timeout)"));
   EXPECT_EQ(telegram_.Requests(), 0u);
   EXPECT_TRUE(child_->Running());
 

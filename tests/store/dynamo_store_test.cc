@@ -714,7 +714,8 @@ TEST_F(DynamoStoreTest, AnOutboxEntryWithoutAChannelGoesToTelegram) {
   EXPECT_EQ((*claimed)[0].alert.kind, AlertKind::kOverdue);
   // Skipping telegram skips it.
   auto skipped = Await<std::vector<PendingAlert>>([&](Callback<std::vector<PendingAlert>> cb) {
-    store_->ClaimAlerts(kBase + 60'000, 30'000, 10, "other", {"telegram"}, std::move(cb));
+    store_->ClaimAlerts(kBase + 60'000, 30'000, 10, "other", ClaimRoom{.skip = {"telegram"}},
+                        std::move(cb));
   });
   ASSERT_TRUE(skipped.ok());
   EXPECT_TRUE(skipped->empty());

@@ -60,8 +60,7 @@ std::optional<UnixMillis> HeadReadyAt(const MonitorRecord& r) {
 // take (`left`: what is left of each channel's room in this claim).
 std::vector<std::string> ReadyChannels(const MonitorRecord& r, UnixMillis now,
                                        const ClaimRoom& room,
-                                       std::map<std::string, std::size_t>& left,
-                                       std::size_t most) {
+                                       std::map<std::string, std::size_t>& left, std::size_t most) {
   std::vector<std::string> channels;
   for (const OutboxEntry* head : r.Heads()) {
     if (channels.size() == most) break;
@@ -221,7 +220,7 @@ Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis n
     return std::tie(ta, a.monitor.slug) < std::tie(tb, b.monitor.slug);
   });
   std::vector<Task<std::vector<PendingAlert>>> claims;
-  std::size_t planned = 0;  // heads found ready, at most `limit`
+  std::size_t planned = 0;                  // heads found ready, at most `limit`
   std::map<std::string, std::size_t> left;  // of each channel's room
   for (const MonitorRecord& rec : records) {
     std::optional<UnixMillis> at = HeadReadyAt(rec);

@@ -121,8 +121,7 @@ void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
   Write<std::vector<PendingAlert>>(
       std::move(done),
       [now, lease_ms, limit, owner = std::move(owner), skip = JsonArray(room.skip), per_channel,
-       in_flight = std::move(in_flight)](
-          Connection& db) -> Result<std::vector<PendingAlert>> {
+       in_flight = std::move(in_flight)](Connection& db) -> Result<std::vector<PendingAlert>> {
         // The head of each (monitor, channel) queue, if it is ready, not leased by another
         // and not of a channel to skip (the index outbox_pending finds each head); of each
         // channel, the oldest ones that fit in its room (per_channel less what the sender
