@@ -30,9 +30,10 @@ Callback<Store::Mutated> AnswerFound(UnixMillis now, Callback<bool> done) {
   };
 }
 
-// A signal whose rule answers nullopt when there is nothing to change.
-Result<Mutation> PutOrKeep(std::optional<Monitor> next) {
-  if (!next) return Mutation::Keep();
+// The write of a rule that answers nullopt when there is no live monitor: nothing, also
+// when it leaves the monitor as it is (unpausing one that is not paused, say).
+Result<Mutation> PutIfChanged(const std::optional<Monitor>& current, std::optional<Monitor> next) {
+  if (!next || (current && *next == *current)) return Mutation::Keep();
   return Mutation::Put(std::move(*next));
 }
 
@@ -112,7 +113,9 @@ void Store::EnsureDefaultProject(UnixMillis now, Callback<void> done) {
 void Store::Pause(std::string slug, UnixMillis now, Callback<bool> done) {
   Mutate(
       std::move(slug),
-      [now](const std::optional<Monitor>& current) { return PutOrKeep(Paused(current, now)); },
+      [now](const std::optional<Monitor>& current) {
+        return PutIfChanged(current, Paused(current, now));
+      },
       AnswerFound(now, std::move(done)));
 }
 
@@ -120,10 +123,7 @@ void Store::Unpause(std::string slug, UnixMillis now, Callback<bool> done) {
   Mutate(
       std::move(slug),
       [now](const std::optional<Monitor>& current) {
-        std::optional<Monitor> next = Unpaused(current, now);
-        // Not paused: nothing to write.
-        if (next && current && *next == *current) return Result<Mutation>(Mutation::Keep());
-        return PutOrKeep(std::move(next));
+        return PutIfChanged(current, Unpaused(current, now));
       },
       AnswerFound(now, std::move(done)));
 }
@@ -132,7 +132,7 @@ void Store::Snooze(std::string slug, UnixMillis until, UnixMillis now, Callback<
   Mutate(
       std::move(slug),
       [until, now](const std::optional<Monitor>& current) {
-        return PutOrKeep(Snoozed(current, until, now));
+        return PutIfChanged(current, Snoozed(current, until, now));
       },
       AnswerFound(now, std::move(done)));
 }
@@ -141,9 +141,7 @@ void Store::Unsnooze(std::string slug, UnixMillis now, Callback<bool> done) {
   Mutate(
       std::move(slug),
       [now](const std::optional<Monitor>& current) {
-        std::optional<Monitor> next = Unsnoozed(current, now);
-        if (next && current && *next == *current) return Result<Mutation>(Mutation::Keep());
-        return PutOrKeep(std::move(next));
+        return PutIfChanged(current, Unsnoozed(current, now));
       },
       AnswerFound(now, std::move(done)));
 }
@@ -152,9 +150,7 @@ void Store::Acknowledge(std::string slug, UnixMillis now, Callback<bool> done) {
   Mutate(
       std::move(slug),
       [now](const std::optional<Monitor>& current) {
-        std::optional<Monitor> next = Acknowledged(current, now);
-        if (next && current && *next == *current) return Result<Mutation>(Mutation::Keep());
-        return PutOrKeep(std::move(next));
+        return PutIfChanged(current, Acknowledged(current, now));
       },
       AnswerFound(now, std::move(done)));
 }
