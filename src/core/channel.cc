@@ -21,6 +21,19 @@ Status ValidateChannelName(std::string_view name) {
   return Ok{};
 }
 
+std::vector<std::string> SplitNameList(std::string_view list) {
+  std::vector<std::string> names;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!name.empty()) names.emplace_back(name);
+  }
+  return names;
+}
+
 std::string ChannelKey(std::string_view project, std::string_view name) {
   return MonitorKey(project, name);
 }

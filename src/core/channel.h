@@ -33,6 +33,10 @@ bool IsChannelName(std::string_view name);
 // kInvalidArgument naming the problem ("name: ...") unless IsChannelName.
 Status ValidateChannelName(std::string_view name);
 
+// The names of a comma list ("ops, mail"): each trimmed of spaces, empty ones dropped; the
+// form `?channels=` and Healthchecks' "channels" take.
+std::vector<std::string> SplitNameList(std::string_view list);
+
 // A channel's key: its name in the default project, "project/name" in another (as
 // MonitorKey). An alert in the outbox names its channel by key.
 std::string ChannelKey(std::string_view project, std::string_view name);

@@ -144,19 +144,7 @@ Result<MonitorSettings> ParseSettings(const SettingsText& text) {
     }
     s.down_after = n;
   }
-  if (text.channels) {
-    std::vector<std::string> names;
-    std::string_view rest = *text.channels;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      std::string_view name = rest.substr(0, comma);
-      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-      if (!name.empty()) names.emplace_back(name);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    s.channels = std::move(names);
-  }
+  if (text.channels) s.channels = SplitNameList(*text.channels);
   if (s.clear_schedule && s.schedule) return InvalidArgument("schedule: given twice");
   if (Status valid = ValidateSettings(s); !valid.ok()) return valid.error();
   return s;

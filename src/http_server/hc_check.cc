@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "core/cron.h"
+#include "core/channel.h"
 #include "core/project.h"
 #include "core/time_format.h"
 #include "core/time_zone.h"
@@ -347,14 +348,7 @@ Status ApplyCheckChannels(const CheckSpec& spec, const std::vector<HcChannel>& c
     return Ok{};
   }
   std::vector<std::string> names;
-  std::string_view rest = *spec.channels;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    std::string_view id = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    while (!id.empty() && id.front() == ' ') id.remove_prefix(1);
-    while (!id.empty() && id.back() == ' ') id.remove_suffix(1);
-    if (id.empty()) continue;
+  for (const std::string& id : SplitNameList(*spec.channels)) {
     auto it = std::find_if(channels.begin(), channels.end(),
                            [&](const HcChannel& c) { return c.id == id || c.name == id; });
     if (it == channels.end()) {
