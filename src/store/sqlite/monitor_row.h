@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/channel.h"
 #include "core/monitor.h"
 #include "store/sqlite/db.h"
 
@@ -44,21 +45,6 @@ inline std::optional<std::string> JoinChannelNames(
   return out;
 }
 
-inline std::optional<std::vector<std::string>> SplitChannelNames(
-    const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  std::vector<std::string> names;
-  if (text->empty()) return names;
-  std::string_view rest = *text;
-  for (;;) {
-    const std::size_t comma = rest.find(',');
-    names.emplace_back(rest.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return names;
-}
-
 inline Monitor ReadMonitor(const Statement& st) {
   Monitor m;
   m.slug = st.Text(0);
@@ -92,7 +78,9 @@ inline Monitor ReadMonitor(const Statement& st) {
   m.desc = st.Text(27);
   m.methods = st.Text(28);
   m.manual_resume = st.Int(29) != 0;
-  m.channels = SplitChannelNames(st.OptionalText(30));
+  if (std::optional<std::string> channels = st.OptionalText(30)) {
+    m.channels = SplitNameList(*channels);  // "" is no channel at all
+  }
   m.repeat_secs = st.OptionalInt(31);
   m.down_after = st.Int(32);
   m.fail_streak = st.Int(33);
