@@ -11,6 +11,13 @@ std::size_t ClaimRoom::For(const std::string& channel) const {
   return busy >= per_channel ? 0 : per_channel - busy;
 }
 
+bool ClaimBudget::Take(const std::string& channel) {
+  std::size_t& taken = taken_[channel];
+  if (taken >= room_.For(channel)) return false;
+  ++taken;
+  return true;
+}
+
 namespace {
 
 // The monitor as written, for signals that always write one.

@@ -45,8 +45,8 @@ struct MonitorPage {
 // outbox holds one entry per (alert, channel): each channel's queue of a monitor goes out
 // in order, independently of its other channels.
 struct PendingAlert {
-  // Increasing per monitor and channel: alerts go out in id order. Unique per monitor
-  // (alert.slug) and channel (alert.channel), not necessarily across them.
+  // Increasing per monitor: alerts go out in id order per monitor and channel. Unique per
+  // monitor (alert.slug, across its channels), not necessarily across monitors.
   std::int64_t id = 0;
   Alert alert;
   std::int64_t attempts = 0;
@@ -82,6 +82,19 @@ struct ClaimRoom {
   std::size_t per_channel = std::numeric_limits<std::size_t>::max();
   // How many alerts of `channel` the claim may take.
   std::size_t For(const std::string& channel) const;
+};
+
+// What one claim has taken of each channel, against its room: each store's claim asks it
+// of every ready head, oldest first.
+class ClaimBudget {
+ public:
+  explicit ClaimBudget(const ClaimRoom& room) : room_(room) {}
+  // Whether one more alert of `channel` fits the room; counts it when it does.
+  bool Take(const std::string& channel);
+
+ private:
+  const ClaimRoom& room_;
+  std::map<std::string, std::size_t> taken_;
 };
 
 class Store {

@@ -1937,6 +1937,20 @@ TEST_P(StoreContractTest, AClaimTakesNoMoreOfAChannelThanItsRoom) {
             (std::vector<std::string>{"m3@a:overdue", "m3@b:overdue"}));
 }
 
+// Two claims of one sender in the same millisecond, the first with room for channel a
+// only: the second takes b's head, never a's again (a store that spots a retried claim by
+// its lease must not mistake the first claim for it).
+TEST_P(StoreContractTest, TwoClaimsOfOneSenderInOneMillisecondTakeEachHeadOnce) {
+  MustPing("m", 300, kT0 - 1);
+  QueueAlerts("m",
+              {AlertTo("a", AlertKind::kOverdue, kT0), AlertTo("b", AlertKind::kOverdue, kT0)});
+  EXPECT_EQ(Names(ClaimWithin(kT0, "s", ClaimRoom{.skip = {"b"}})),
+            (std::vector<std::string>{"m@a:overdue"}));
+  EXPECT_EQ(Names(ClaimWithin(kT0, "s", ClaimRoom{.skip = {"a"}})),
+            (std::vector<std::string>{"m@b:overdue"}));
+  EXPECT_TRUE(ClaimWithin(kT0, "s", ClaimRoom{}).empty());
+}
+
 TEST_P(StoreContractTest, EarliestAlertAttemptLooksAtTheHeadOfEachChannel) {
   MustPing("db", 300, kT0 - 1);
   QueueAlerts("db",

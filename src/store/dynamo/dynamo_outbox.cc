@@ -56,21 +56,15 @@ std::optional<UnixMillis> HeadReadyAt(const MonitorRecord& r) {
   return earliest;
 }
 
-// The channels of r's heads that are ready at `now` and fit in `room`, whose counts they
-// take (`left`: what is left of each channel's room in this claim).
-std::vector<std::string> ReadyChannels(const MonitorRecord& r, UnixMillis now,
-                                       const ClaimRoom& room,
-                                       std::map<std::string, std::size_t>& left, std::size_t most) {
+// The channels of r's heads that are ready at `now` and fit in the claim's `budget`
+// (counted there), at most `most`.
+std::vector<std::string> ReadyChannels(const MonitorRecord& r, UnixMillis now, ClaimBudget& budget,
+                                       std::size_t most) {
   std::vector<std::string> channels;
   for (const OutboxEntry* head : r.Heads()) {
     if (channels.size() == most) break;
-    if (ReadyAt(*head) > now) continue;
-    const std::string& channel = head->alert.channel;
-    auto [it, fresh] = left.try_emplace(channel, 0);
-    if (fresh) it->second = room.For(channel);
-    if (it->second == 0) continue;
-    --it->second;
-    channels.push_back(channel);
+    if (ReadyAt(*head) > now || !budget.Take(head->alert.channel)) continue;
+    channels.push_back(head->alert.channel);
   }
   return channels;
 }
@@ -171,10 +165,12 @@ Task<std::vector<PendingAlert>> Claim(DynamoStore::Impl& impl, std::string slug,
     if (!current) return Outcome<Claimed>{Change::None(), Claimed()};
     std::vector<OutboxEntry*> heads = current->Heads();
     // Ours already: the first attempt of this very claim was written, and its answer lost
-    // (the client sent it again).
+    // (the client sent it again). Only its own channels: another claim of this owner in the
+    // same millisecond may hold the others.
     Claimed ours;
     for (OutboxEntry* head : heads) {
-      if (head->lease_owner == owner && head->lease_until == now + lease_ms) {
+      if (Allowed(*head, channels) && head->lease_owner == owner &&
+          head->lease_until == now + lease_ms) {
         ours.push_back(ToPending(*head));
       }
     }
@@ -213,25 +209,26 @@ Task<std::vector<PendingAlert>> ClaimReady(DynamoStore::Impl& impl, UnixMillis n
   Result<std::vector<MonitorRecord>> alerting = co_await impl.QueryAlerting();
   if (!alerting.ok()) co_return alerting.error();
   std::vector<MonitorRecord>& records = *alerting;
-  // Oldest alerts first.
-  std::sort(records.begin(), records.end(), [](const MonitorRecord& a, const MonitorRecord& b) {
-    UnixMillis ta = OldestPending(a);
-    UnixMillis tb = OldestPending(b);
-    return std::tie(ta, a.monitor.slug) < std::tie(tb, b.monitor.slug);
+  // Oldest alerts first (each record's oldest looked up once, not per comparison).
+  std::vector<std::pair<UnixMillis, const MonitorRecord*>> order;
+  order.reserve(records.size());
+  for (const MonitorRecord& rec : records) order.emplace_back(OldestPending(rec), &rec);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second->monitor.slug) < std::tie(b.first, b.second->monitor.slug);
   });
   std::vector<Task<std::vector<PendingAlert>>> claims;
-  std::size_t planned = 0;                  // heads found ready, at most `limit`
-  std::map<std::string, std::size_t> left;  // of each channel's room
-  for (const MonitorRecord& rec : records) {
-    std::optional<UnixMillis> at = HeadReadyAt(rec);
-    std::vector<std::string> ready = ReadyChannels(rec, now, room, left, limit - planned);
+  std::size_t planned = 0;  // heads found ready, at most `limit`
+  ClaimBudget budget(room);
+  for (const auto& [oldest, record] : order) {
+    const MonitorRecord& rec = *record;
+    std::vector<std::string> ready = ReadyChannels(rec, now, budget, limit - planned);
     if (!ready.empty()) {
       planned += ready.size();
       claims.push_back(Claim(impl, rec.monitor.slug, now, lease_ms, owner, std::move(ready)));
     }
     // Nothing pending, nothing active: not alerting any more. Nobody waits for its move
     // home, but Close does.
-    if (!at && rec.monitor.alert.alert_count == 0) {
+    if (rec.PendingCount() == 0 && rec.monitor.alert.alert_count == 0) {
       impl.Run<Ok>([](Result<Ok>) {}, MoveHome(impl, rec.monitor.slug, now));
     }
   }

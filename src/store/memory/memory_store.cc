@@ -339,13 +339,11 @@ void MemoryStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t
                               Callback<std::vector<PendingAlert>> done) {
   Run<std::vector<PendingAlert>>(std::move(done), [&] {
     std::vector<PendingAlert> claimed;
-    std::map<std::string, std::size_t> taken;  // by this claim, per channel
+    ClaimBudget budget(room);
     for (OutboxEntry* e : Heads()) {
       if (claimed.size() == limit) break;
       if (e->next_attempt_at > now || (e->lease_until && *e->lease_until > now)) continue;
-      const std::string& channel = e->pending.alert.channel;
-      if (taken[channel] >= room.For(channel)) continue;
-      ++taken[channel];
+      if (!budget.Take(e->pending.alert.channel)) continue;
       e->lease_owner = owner;
       e->lease_until = now + lease_ms;
       ++e->pending.attempts;

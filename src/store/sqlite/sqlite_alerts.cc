@@ -24,32 +24,6 @@ Status UpdateLeased(Connection& db, Statement* st) {
   return Ok{};
 }
 
-// `names` as a JSON array of strings, for json_each.
-std::string JsonArray(const std::vector<std::string>& names) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "[";
-  for (const std::string& name : names) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (const char c : name) {
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += c;
-      } else if (u < 0x20) {
-        out += "\\u00";
-        out += kHex[u >> 4];
-        out += kHex[u & 0xf];
-      } else {
-        out += c;
-      }
-    }
-    out += '"';
-  }
-  out += ']';
-  return out;
-}
-
 }  // namespace
 
 void SqliteStore::DueMonitors(UnixMillis now, std::size_t limit,
@@ -108,47 +82,30 @@ void SqliteStore::EarliestCheck(Callback<std::optional<UnixMillis>> done) {
 void SqliteStore::ClaimAlerts(UnixMillis now, std::int64_t lease_ms, std::size_t limit,
                               std::string owner, ClaimRoom room,
                               Callback<std::vector<PendingAlert>> done) {
-  // {"channel": count, ...} for json_each.
-  std::string in_flight = "{";
-  for (const auto& [channel, n] : room.in_flight) {
-    if (in_flight.size() > 1) in_flight += ',';
-    const std::string quoted = JsonArray({channel});  // ["channel"]
-    in_flight += quoted.substr(1, quoted.size() - 2) + ':' + std::to_string(n);
-  }
-  in_flight += '}';
-  const std::int64_t per_channel = static_cast<std::int64_t>(
-      std::min<std::size_t>(room.per_channel, std::numeric_limits<std::int64_t>::max()));
   Write<std::vector<PendingAlert>>(
       std::move(done),
-      [now, lease_ms, limit, owner = std::move(owner), skip = JsonArray(room.skip), per_channel,
-       in_flight = std::move(in_flight)](Connection& db) -> Result<std::vector<PendingAlert>> {
-        // The head of each (monitor, channel) queue, if it is ready, not leased by another
-        // and not of a channel to skip (the index outbox_pending finds each head); of each
-        // channel, the oldest ones that fit in its room (per_channel less what the sender
-        // has in flight to it).
+      [now, lease_ms, limit, owner = std::move(owner),
+       room = std::move(room)](Connection& db) -> Result<std::vector<PendingAlert>> {
+        // The head of each (monitor, channel) queue, if it is ready and not leased by
+        // another (the index outbox_pending finds each head), oldest first; of each channel,
+        // what fits in its room (ClaimBudget).
         Result<Statement*> st = db.Prepare(
-            "SELECT id, slug, kind, interval_secs, last_ping, deadline, decided_at, down_since, "
-            "attempts, exit_code, body_tail, run_started_at, max_runtime_secs, channel, uuid "
-            "FROM (SELECT o.*, row_number() OVER (PARTITION BY o.channel ORDER BY o.id) AS rn "
-            "FROM outbox o "
+            "SELECT o.id, o.slug, o.kind, o.interval_secs, o.last_ping, o.deadline, "
+            "o.decided_at, o.down_since, o.attempts, o.exit_code, o.body_tail, "
+            "o.run_started_at, o.max_runtime_secs, o.channel, o.uuid FROM outbox o "
             "WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 "
             "AND (o.lease_until IS NULL OR o.lease_until <= ?1) "
-            "AND o.channel NOT IN (SELECT value FROM json_each(?3)) "
             "AND o.id = (SELECT min(id) FROM outbox h WHERE h.slug = o.slug "
-            "AND h.channel = o.channel AND h.state = 'pending')) "
-            "WHERE rn + coalesce((SELECT value FROM json_each(?5) WHERE key = channel), 0) <= ?4 "
-            "ORDER BY id LIMIT ?2");
+            "AND h.channel = o.channel AND h.state = 'pending') ORDER BY o.id");
         if (!st.ok()) return st.error();
         (*st)->Bind(1, now);
-        (*st)->Bind(2, static_cast<std::int64_t>(limit));
-        (*st)->Bind(3, skip);
-        (*st)->Bind(4, per_channel);
-        (*st)->Bind(5, in_flight);
+        ClaimBudget budget(room);
         std::vector<PendingAlert> claimed;
-        for (;;) {
+        while (claimed.size() < limit) {
           Result<bool> row = (*st)->Step();
           if (!row.ok()) return row.error();
           if (!*row) break;
+          if (!budget.Take((*st)->Text(13))) continue;
           PendingAlert p;
           p.id = (*st)->Int(0);
           p.alert.slug = (*st)->Text(1);
